@@ -1,0 +1,272 @@
+// Package catalog holds the indicator catalogue: what is measured, in which
+// unit, within which valid range, which direction is better and how often it
+// is reported. It loads targets/catalogue/*.yaml and resolves ids, Chinese
+// names and aliases to one indicator.
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// Units lists the units an indicator may have, with the symbol shown to people.
+var Units = map[string]string{
+	"percent": "%",
+	"index":   "",
+	"score":   "分",
+	"count":   "个",
+	"10k_mu":  "万亩",
+	"ug_m3":   "µg/m³",
+	"days":    "天",
+}
+
+// Indicator is one measured quantity.
+type Indicator struct {
+	ID        string   `yaml:"id" json:"id"`
+	NameZh    string   `yaml:"name_zh" json:"name_zh"`
+	NameEn    string   `yaml:"name_en" json:"name_en"`
+	Unit      string   `yaml:"unit" json:"unit"`
+	Min       *float64 `yaml:"min" json:"min"`
+	Max       *float64 `yaml:"max" json:"max"`
+	Better    string   `yaml:"better" json:"better"`
+	Frequency string   `yaml:"frequency" json:"frequency"`
+	Kind      string   `yaml:"kind" json:"kind"`
+	Aliases   []string `yaml:"aliases" json:"aliases,omitempty"`
+	Note      string   `yaml:"note" json:"note,omitempty"`
+	Derived   *Derived `yaml:"derived" json:"derived,omitempty"`
+
+	File string `yaml:"-" json:"-"`
+}
+
+// Derived declares how an indicator is computed from others (see the ingest
+// documentation); the catalogue only validates its shape.
+type Derived struct {
+	// Complement: value = Max(of the source) - source value, e.g. a pass
+	// rate from a reported non-pass rate.
+	Complement string `yaml:"complement" json:"complement,omitempty"`
+	// Ratio: value = 100 * numerator / denominator.
+	Numerator   string `yaml:"numerator" json:"numerator,omitempty"`
+	Denominator string `yaml:"denominator" json:"denominator,omitempty"`
+}
+
+// HigherIsBetter reports the better direction.
+func (i *Indicator) HigherIsBetter() bool { return i.Better != "lower" }
+
+// Freq is the indicator's reporting frequency as a period kind.
+func (i *Indicator) Freq() period.Kind {
+	switch i.Frequency {
+	case "quarterly":
+		return period.Quarter
+	case "monthly":
+		return period.Month
+	case "daily":
+		return period.Day
+	case "half-yearly":
+		return period.Half
+	}
+	return period.Year
+}
+
+// InRange reports whether v lies in the indicator's valid range.
+func (i *Indicator) InRange(v float64) bool {
+	return (i.Min == nil || v >= *i.Min) && (i.Max == nil || v <= *i.Max)
+}
+
+// RangeString describes the valid range for error messages.
+func (i *Indicator) RangeString() string {
+	lo, hi := "-∞", "+∞"
+	if i.Min != nil {
+		lo = trim(*i.Min)
+	}
+	if i.Max != nil {
+		hi = trim(*i.Max)
+	}
+	return fmt.Sprintf("%s..%s %s", lo, hi, i.Unit)
+}
+
+func trim(f float64) string {
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
+}
+
+// Catalog is the loaded catalogue.
+type Catalog struct {
+	list  []*Indicator
+	byID  map[string]*Indicator
+	names map[string]*Indicator
+}
+
+type file struct {
+	Indicators []*Indicator `yaml:"indicators"`
+}
+
+var idPattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+var frequencies = map[string]bool{"yearly": true, "half-yearly": true, "quarterly": true, "monthly": true, "daily": true}
+
+// Load reads every *.yaml file in dir of fsys. All problems are returned
+// together, each naming the file, the indicator and the field.
+func Load(fsys fs.FS, dir string) (*Catalog, error) {
+	paths, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%s: no catalogue files (*.yaml)", dir)
+	}
+	var all []*Indicator
+	var errs []error
+	for _, p := range paths {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		var f file
+		if err := decodeStrict(data, &f); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+			continue
+		}
+		for _, ind := range f.Indicators {
+			ind.File = p
+			all = append(all, ind)
+		}
+	}
+	c, verrs := build(all)
+	errs = append(errs, verrs...)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// New builds a catalogue from indicators given in code (tests, benchmarks).
+func New(inds ...*Indicator) (*Catalog, error) {
+	c, errs := build(inds)
+	return c, errors.Join(errs...)
+}
+
+func build(all []*Indicator) (*Catalog, []error) {
+	c := &Catalog{byID: map[string]*Indicator{}, names: map[string]*Indicator{}}
+	var errs []error
+	bad := func(ind *Indicator, field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: indicator %q: %s: %s", ind.File, ind.ID, field, fmt.Sprintf(format, args...)))
+	}
+	for _, ind := range all {
+		if !idPattern.MatchString(ind.ID) {
+			bad(ind, "id", "must match %s", idPattern)
+			continue
+		}
+		if prev, ok := c.byID[ind.ID]; ok {
+			bad(ind, "id", "duplicate: already defined in %s", prev.File)
+			continue
+		}
+		if ind.NameZh == "" {
+			bad(ind, "name_zh", "required")
+		}
+		if ind.NameEn == "" {
+			bad(ind, "name_en", "required")
+		}
+		if _, ok := Units[ind.Unit]; !ok {
+			bad(ind, "unit", "unknown unit %q (want one of %s)", ind.Unit, strings.Join(unitNames(), ", "))
+		}
+		if ind.Min == nil || ind.Max == nil {
+			bad(ind, "min/max", "a valid range is required")
+		} else if *ind.Min >= *ind.Max {
+			bad(ind, "min/max", "min %v must be below max %v", *ind.Min, *ind.Max)
+		}
+		if ind.Unit == "percent" && ind.Min != nil && ind.Max != nil && (*ind.Min < 0 || *ind.Max > 100) {
+			bad(ind, "min/max", "a percent lies within 0..100, not %v..%v", *ind.Min, *ind.Max)
+		}
+		if ind.Better != "higher" && ind.Better != "lower" {
+			bad(ind, "better", "must be higher or lower, not %q", ind.Better)
+		}
+		if !frequencies[ind.Frequency] {
+			bad(ind, "frequency", "must be yearly, half-yearly, quarterly, monthly or daily, not %q", ind.Frequency)
+		}
+		if ind.Kind != "level" && ind.Kind != "flow" {
+			bad(ind, "kind", "must be level or flow, not %q", ind.Kind)
+		}
+		c.byID[ind.ID] = ind
+		c.list = append(c.list, ind)
+	}
+	for _, ind := range c.list {
+		for _, name := range append([]string{ind.NameZh}, ind.Aliases...) {
+			key := normName(name)
+			if key == "" {
+				continue
+			}
+			if other, ok := c.names[key]; ok && other != ind {
+				bad(ind, "aliases", "%q already names indicator %q", name, other.ID)
+				continue
+			}
+			if other, ok := c.byID[key]; ok && other != ind {
+				bad(ind, "aliases", "%q is the id of indicator %q", name, other.ID)
+				continue
+			}
+			c.names[key] = ind
+		}
+		if d := ind.Derived; d != nil {
+			for _, ref := range []string{d.Complement, d.Numerator, d.Denominator} {
+				if ref != "" && c.byID[ref] == nil {
+					bad(ind, "derived", "unknown source indicator %q", ref)
+				}
+			}
+			if (d.Numerator == "") != (d.Denominator == "") || (d.Complement == "") == (d.Numerator == "") {
+				bad(ind, "derived", "give either complement, or numerator and denominator")
+			}
+		}
+	}
+	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
+	return c, errs
+}
+
+func unitNames() []string {
+	var out []string
+	for u := range Units {
+		out = append(out, u)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// normName folds a name for lookup: spaces dropped, ASCII lower-cased.
+func normName(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(s), ""))
+}
+
+// Get returns the indicator with the given id.
+func (c *Catalog) Get(id string) (*Indicator, bool) {
+	ind, ok := c.byID[id]
+	return ind, ok
+}
+
+// Resolve finds an indicator by id, Chinese name or alias.
+func (c *Catalog) Resolve(s string) (*Indicator, bool) {
+	s = strings.TrimSpace(s)
+	if ind, ok := c.byID[s]; ok {
+		return ind, true
+	}
+	ind, ok := c.names[normName(s)]
+	return ind, ok
+}
+
+// All returns the indicators sorted by id.
+func (c *Catalog) All() []*Indicator { return c.list }
+
+func decodeStrict(data []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}

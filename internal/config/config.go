@@ -1,0 +1,185 @@
+// Package config loads qualitymon.yaml strictly (unknown keys fail), applies
+// defaults and the QUALITYMON_INFLUX_* environment overrides, and validates
+// every field with a message that names it.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Influx locates the InfluxDB bucket.
+type Influx struct {
+	URL    string `yaml:"url"`
+	Token  Secret `yaml:"token"`
+	Org    string `yaml:"org"`
+	Bucket string `yaml:"bucket"`
+}
+
+// Secret is a string never printed: it formats as "<redacted>".
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "<redacted>"
+}
+
+// MarshalYAML hides the value when a config is printed.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// Evaluation schedules re-evaluation.
+type Evaluation struct {
+	Schedule string `yaml:"schedule"`
+	// Grace per reporting frequency (yearly, quarterly, monthly, daily) added
+	// to the reporting interval before data counts as stale.
+	Grace map[string]Duration `yaml:"grace"`
+}
+
+// Duration reads "90d", "36h", "15m".
+type Duration time.Duration
+
+// UnmarshalYAML accepts Go durations and a days suffix.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	s := strings.TrimSpace(n.Value)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var v float64
+		if _, err := fmt.Sscanf(days, "%g", &v); err != nil || v < 0 {
+			return fmt.Errorf("line %d: invalid duration %q", n.Line, s)
+		}
+		*d = Duration(time.Duration(v * 24 * float64(time.Hour)))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: invalid duration %q (want e.g. 90d, 36h)", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Config is qualitymon.yaml.
+type Config struct {
+	Influx     Influx     `yaml:"influx"`
+	Listen     string     `yaml:"listen"`
+	TargetsDir string     `yaml:"targets_dir"`
+	Evaluation Evaluation `yaml:"evaluation"`
+	SpoolDir   string     `yaml:"spool_dir"`
+	// Extra holds sections other subsystems own (collectors, uploads); each
+	// is decoded strictly by its owner.
+	Collectors yaml.Node `yaml:"collectors"`
+	Uploads    yaml.Node `yaml:"uploads"`
+}
+
+// Defaults.
+const (
+	DefaultListen   = "127.0.0.1:9737"
+	DefaultSchedule = "@every 5m"
+	DefaultBucket   = "qualitymon/autogen"
+	DefaultSpoolDir = "var/spool"
+)
+
+// Env names of the InfluxDB overrides.
+const (
+	EnvURL    = "QUALITYMON_INFLUX_URL"
+	EnvToken  = "QUALITYMON_INFLUX_TOKEN"
+	EnvOrg    = "QUALITYMON_INFLUX_ORG"
+	EnvBucket = "QUALITYMON_INFLUX_BUCKET"
+)
+
+// LoadFile reads a config file; an empty path means defaults plus environment.
+func LoadFile(path string, getenv func(string) string) (*Config, error) {
+	var data []byte
+	if path != "" {
+		var err error
+		data, err = os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading config: %w", err)
+		}
+	}
+	c, err := Load(data, getenv)
+	if err != nil && path != "" {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, err
+}
+
+// Load parses, applies defaults and environment, and validates.
+func Load(data []byte, getenv func(string) string) (*Config, error) {
+	c := &Config{}
+	if len(bytes.TrimSpace(data)) > 0 {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil {
+			return nil, err
+		}
+	}
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	if v := getenv(EnvURL); v != "" {
+		c.Influx.URL = v
+	}
+	if v := getenv(EnvToken); v != "" {
+		c.Influx.Token = Secret(v)
+	}
+	if v := getenv(EnvOrg); v != "" {
+		c.Influx.Org = v
+	}
+	if v := getenv(EnvBucket); v != "" {
+		c.Influx.Bucket = v
+	}
+	if c.Influx.URL == "" {
+		c.Influx.URL = "http://127.0.0.1:8086"
+	}
+	if c.Influx.Org == "" {
+		c.Influx.Org = "-"
+	}
+	if c.Influx.Bucket == "" {
+		c.Influx.Bucket = DefaultBucket
+	}
+	if c.Listen == "" {
+		c.Listen = DefaultListen
+	}
+	if c.Evaluation.Schedule == "" {
+		c.Evaluation.Schedule = DefaultSchedule
+	}
+	if c.SpoolDir == "" {
+		c.SpoolDir = DefaultSpoolDir
+	}
+	return c, c.validate()
+}
+
+// Parser validates cron specs: standard 5 fields and descriptors (@daily, @every 5m).
+var Parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (c *Config) validate() error {
+	var errs []error
+	if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
+		errs = append(errs, fmt.Errorf("influx.url: %q must start with http:// or https://", c.Influx.URL))
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if _, err := Parser.Parse(c.Evaluation.Schedule); err != nil {
+		errs = append(errs, fmt.Errorf("evaluation.schedule: %q: %v", c.Evaluation.Schedule, err))
+	}
+	for k := range c.Evaluation.Grace {
+		switch k {
+		case "yearly", "half-yearly", "quarterly", "monthly", "daily":
+		default:
+			errs = append(errs, fmt.Errorf("evaluation.grace: unknown frequency %q (want yearly, half-yearly, quarterly, monthly or daily)", k))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+func TestBadConfigs(t *testing.T) {
+	want := map[string]string{
+		"schedule.bad.yaml":    `evaluation.schedule: "every five minutes"`,
+		"unknown-key.bad.yaml": "field buckett not found",
+		"url.bad.yaml":         `influx.url: "127.0.0.1:8086" must start with http://`,
+		"listen.bad.yaml":      `listen: "9737" is not host:port`,
+		"grace.bad.yaml":       `evaluation.grace: unknown frequency "weekly"`,
+		"duration.bad.yaml":    `invalid duration "soon"`,
+	}
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) != len(want) {
+		t.Fatalf("%d bad files, %d expectations", len(files), len(want))
+	}
+	for _, f := range files {
+		_, err := LoadFile(f, nil)
+		w := want[filepath.Base(f)]
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error %v, want it to contain %q", f, err, w)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), f+": ") {
+			t.Errorf("%s: error %q does not name the file", f, err)
+		}
+	}
+}
+
+func TestEnvOverridesAndSecret(t *testing.T) {
+	env := map[string]string{EnvURL: "http://10.0.0.1:8086", EnvToken: "from-env", EnvBucket: "b/rp"}
+	c, err := LoadFile("testdata/good.yaml", func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Influx.URL != "http://10.0.0.1:8086" || c.Influx.Bucket != "b/rp" || c.Influx.Org != "quality" || string(c.Influx.Token) != "from-env" {
+		t.Fatalf("overrides not applied: %+v", c.Influx)
+	}
+	if time.Duration(c.Evaluation.Grace["yearly"]) != 120*24*time.Hour {
+		t.Fatalf("grace = %v", c.Evaluation.Grace["yearly"])
+	}
+	out, _ := yaml.Marshal(c)
+	if strings.Contains(string(out), "from-env") || !strings.Contains(string(out), "<redacted>") {
+		t.Fatalf("token printed: %s", out)
+	}
+	if s := c.Influx.Token.String(); s != "<redacted>" {
+		t.Fatalf("String() = %q", s)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != DefaultListen || c.Evaluation.Schedule != DefaultSchedule || c.Influx.Bucket != DefaultBucket || c.Influx.Org != "-" {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestExampleConfigLoads(t *testing.T) {
+	// The example shipped at the repository root must stay valid.
+	if _, err := os.Stat("../../qualitymon.yaml"); err != nil {
+		t.Fatalf("qualitymon.yaml example missing: %v", err)
+	}
+	if _, err := LoadFile("../../qualitymon.yaml", nil); err != nil {
+		t.Fatal(err)
+	}
+}

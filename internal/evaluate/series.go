@@ -1,0 +1,149 @@
+package evaluate
+
+import (
+	"sort"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// Point is one yearly figure.
+type Point struct {
+	Year  int
+	Value float64
+}
+
+// Series is the yearly figures of one indicator in one region, by year.
+type Series []Point
+
+// Data is what the evaluator reads: yearly figures and the end of the latest
+// period observed, per indicator and region.
+type Data struct {
+	yearly map[string]map[string]Series // indicator -> region -> series
+	last   map[string]map[string]time.Time
+}
+
+// NewData indexes observations. Yearly figures feed the judgement; every
+// period kind counts for freshness.
+func NewData(rows []obs.Stored) *Data {
+	d := &Data{yearly: map[string]map[string]Series{}, last: map[string]map[string]time.Time{}}
+	for i := range rows {
+		r := &rows[i]
+		if r.Period.Kind == period.Year {
+			m := d.yearly[r.Indicator]
+			if m == nil {
+				m = map[string]Series{}
+				d.yearly[r.Indicator] = m
+			}
+			m[r.Region] = append(m[r.Region], Point{r.Period.Year, r.Value})
+		}
+		l := d.last[r.Indicator]
+		if l == nil {
+			l = map[string]time.Time{}
+			d.last[r.Indicator] = l
+		}
+		if end := r.Period.End(); end.After(l[r.Region]) {
+			l[r.Region] = end
+		}
+	}
+	for _, m := range d.yearly {
+		for reg, s := range m {
+			sort.Slice(s, func(i, j int) bool { return s[i].Year < s[j].Year })
+			m[reg] = dedupe(s)
+		}
+	}
+	return d
+}
+
+func dedupe(s Series) Series {
+	out := s[:0]
+	for i, p := range s {
+		if i > 0 && p.Year == s[i-1].Year {
+			out[len(out)-1] = p
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// Yearly returns the series of an indicator in a region.
+func (d *Data) Yearly(indicator, region string) Series { return d.yearly[indicator][region] }
+
+// LastEnd is the end of the latest period observed (zero if none).
+func (d *Data) LastEnd(indicator, region string) time.Time { return d.last[indicator][region] }
+
+// LastEnds lists, per indicator and region, the end of the latest period observed.
+func (d *Data) LastEnds(fn func(indicator, region string, end time.Time)) {
+	for ind, m := range d.last {
+		for reg, t := range m {
+			fn(ind, reg, t)
+		}
+	}
+}
+
+// upTo keeps the figures of years up to and including y.
+func (s Series) upTo(y int) Series {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Year > y })
+	return s[:i]
+}
+
+// from keeps the figures of years from y on.
+func (s Series) from(y int) Series {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Year >= y })
+	return s[i:]
+}
+
+func (s Series) at(y int) (float64, bool) {
+	i := sort.Search(len(s), func(i int) bool { return s[i].Year >= y })
+	if i < len(s) && s[i].Year == y {
+		return s[i].Value, true
+	}
+	return 0, false
+}
+
+// slope is the least-squares trend per year (0 with fewer than two points).
+func (s Series) slope() float64 {
+	n := float64(len(s))
+	if n < 2 {
+		return 0
+	}
+	var sx, sy, sxx, sxy float64
+	for _, p := range s {
+		x := float64(p.Year)
+		sx += x
+		sy += p.Value
+		sxx += x * x
+		sxy += x * p.Value
+	}
+	den := n*sxx - sx*sx
+	if den == 0 {
+		return 0
+	}
+	return (n*sxy - sx*sy) / den
+}
+
+// mean averages the series of several regions year by year; a year counts
+// only when at least half the regions reported it. cover is the regions
+// behind the latest year.
+func mean(series []Series) (out Series, cover int) {
+	sums := map[int]float64{}
+	counts := map[int]int{}
+	for _, s := range series {
+		for _, p := range s {
+			sums[p.Year] += p.Value
+			counts[p.Year]++
+		}
+	}
+	for y, n := range counts {
+		if 2*n >= len(series) {
+			out = append(out, Point{y, sums[y] / float64(n)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	if len(out) > 0 {
+		cover = counts[out[len(out)-1].Year]
+	}
+	return out, cover
+}

@@ -1,0 +1,160 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/transform"
+)
+
+// headerNames maps the header spellings of the canonical layout (English and
+// Chinese) to canonical columns.
+var headerNames = map[string]string{
+	"indicator": ColIndicator, "指标": ColIndicator, "指标名称": ColIndicator,
+	"region": ColRegion, "地区": ColRegion, "区域": ColRegion, "地区代码": ColRegion,
+	"period": ColPeriod, "时期": ColPeriod, "时间": ColPeriod, "期间": ColPeriod,
+	"value": ColValue, "数值": ColValue, "值": ColValue,
+	"unit": ColUnit, "单位": ColUnit,
+	"source": ColSource, "来源": ColSource, "数据来源": ColSource,
+	"note": ColNote, "备注": ColNote, "说明": ColNote,
+}
+
+var required = []string{ColIndicator, ColRegion, ColPeriod, ColValue}
+
+// Decode returns a reader of UTF-8 text: a UTF-8 byte-order mark is dropped,
+// and input that is not valid UTF-8 in its first 64 KiB is decoded as
+// GB18030 (a superset of GBK and GB2312). The name says which was used.
+func Decode(r io.Reader) (io.Reader, string, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, "", err
+	}
+	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+		br.Discard(3)
+		return br, "utf-8-bom", nil
+	}
+	if validUTF8Prefix(head) {
+		return br, "utf-8", nil
+	}
+	return transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), "gb18030", nil
+}
+
+// validUTF8Prefix allows a multi-byte sequence cut at the end of the window.
+func validUTF8Prefix(b []byte) bool {
+	if utf8.Valid(b) {
+		return true
+	}
+	for cut := 1; cut <= 3 && cut < len(b); cut++ {
+		if utf8.Valid(b[:len(b)-cut]) {
+			return true
+		}
+	}
+	return false
+}
+
+// CSV reads the canonical long layout: a header row naming at least
+// indicator, region, period and value (English or Chinese), then one
+// observation per row. It streams: Next returns one raw row at a time.
+type CSV struct {
+	file    string
+	r       *csv.Reader
+	index   map[string]int
+	columns map[string]string
+	row     int
+}
+
+// NewCSV reads the header. file names the input in errors.
+func NewCSV(file string, r io.Reader) (*CSV, error) {
+	dec, _, err := Decode(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	cr := csv.NewReader(dec)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	cr.TrimLeadingSpace = true
+	c := &CSV{file: file, r: cr, index: map[string]int{}, columns: map[string]string{}}
+	for {
+		rec, err := cr.Read()
+		c.row++
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Row: c.row, Column: "header", Message: "no header row", Expected: "indicator,region,period,value"}
+		}
+		if err != nil {
+			return nil, csvError(file, err)
+		}
+		if blank(rec) {
+			continue
+		}
+		for i, h := range rec {
+			key := strings.ToLower(strings.TrimSpace(h))
+			if col, ok := headerNames[key]; ok {
+				if _, dup := c.index[col]; dup {
+					return nil, &Error{File: file, Row: c.row, Column: h, Message: fmt.Sprintf("column %s given twice", col)}
+				}
+				c.index[col] = i
+				c.columns[col] = strings.TrimSpace(h)
+			}
+		}
+		var missing []string
+		for _, col := range required {
+			if _, ok := c.index[col]; !ok {
+				missing = append(missing, col)
+			}
+		}
+		if len(missing) > 0 {
+			return nil, &Error{File: file, Row: c.row, Column: "header", Value: strings.Join(rec, ","),
+				Message: "missing column " + strings.Join(missing, ", "), Expected: "a header with indicator,region,period,value (or 指标,地区,时期,数值)"}
+		}
+		return c, nil
+	}
+}
+
+func blank(rec []string) bool {
+	for _, s := range rec {
+		if strings.TrimSpace(s) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func csvError(file string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &Error{File: file, Row: pe.Line, Column: fmt.Sprintf("column %d", pe.Column), Message: pe.Err.Error()}
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
+
+// Next returns the next non-blank row, or io.EOF.
+func (c *CSV) Next() (*Raw, error) {
+	for {
+		rec, err := c.r.Read()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, io.EOF
+			}
+			return nil, csvError(c.file, err)
+		}
+		c.row++
+		if blank(rec) {
+			continue
+		}
+		raw := &Raw{File: c.file, Row: c.row, Cells: make(map[string]string, len(c.index)), Columns: c.columns}
+		for col, i := range c.index {
+			if i < len(rec) {
+				raw.Cells[col] = rec[i]
+			}
+		}
+		return raw, nil
+	}
+}

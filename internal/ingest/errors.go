@@ -1,0 +1,57 @@
+// Package ingest turns reported rows into validated observations. Every path
+// (import, file drop, upload, poller) validates through the same Validator:
+// known indicator and region, a period valid for the indicator's frequency
+// and not in the future, a number within the indicator's valid range, and no
+// key twice in one file. Errors name the file, row and column.
+package ingest
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error is one rejected cell.
+type Error struct {
+	File     string `json:"file"`
+	Row      int    `json:"row"`
+	Column   string `json:"column"`
+	Value    string `json:"value"`
+	Message  string `json:"message"`
+	Expected string `json:"expected,omitempty"`
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%s: %s", e.File, e.Row, e.Column, e.Message)
+	if e.Expected != "" {
+		fmt.Fprintf(&b, " (expected %s)", e.Expected)
+	}
+	return b.String()
+}
+
+// Errors is every problem found in one input; it is an error when non-empty.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	const show = 20
+	var b strings.Builder
+	for i, e := range es {
+		if i == show {
+			fmt.Fprintf(&b, "… and %d more errors", len(es)-show)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Err returns es as an error, or nil when empty.
+func (es Errors) Err() error {
+	if len(es) == 0 {
+		return nil
+	}
+	return es
+}

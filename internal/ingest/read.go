@@ -1,0 +1,56 @@
+package ingest
+
+import (
+	"errors"
+	"io"
+
+	"github.com/qualitymon/qualitymon/internal/obs"
+)
+
+// Source yields raw rows until io.EOF.
+type Source interface {
+	Next() (*Raw, error)
+}
+
+// MaxErrors stops collecting errors from one input after this many.
+const MaxErrors = 1000
+
+// ReadAll validates every row of a source. It returns the observations when
+// the whole input is valid, and otherwise every error (up to MaxErrors) and
+// no observations: an input is accepted or rejected whole.
+func (v *Validator) ReadAll(src Source) ([]obs.Observation, error) {
+	var out []obs.Observation
+	var errs Errors
+	var dedup Dedup
+	for {
+		raw, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				errs = append(errs, e)
+				break
+			}
+			return nil, err
+		}
+		o, rowErrs := v.Row(raw)
+		if len(rowErrs) == 0 {
+			if e := dedup.Check(raw.File, raw.Row, &o); e != nil {
+				rowErrs = append(rowErrs, e)
+			}
+		}
+		errs = append(errs, rowErrs...)
+		if len(errs) >= MaxErrors {
+			break
+		}
+		if len(errs) == 0 {
+			out = append(out, o)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}

@@ -1,0 +1,171 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/region"
+)
+
+// Columns of the canonical layout.
+const (
+	ColIndicator = "indicator"
+	ColRegion    = "region"
+	ColPeriod    = "period"
+	ColValue     = "value"
+	ColUnit      = "unit"
+	ColSource    = "source"
+	ColNote      = "note"
+)
+
+// Raw is one reported row before validation: cells by canonical column name.
+type Raw struct {
+	File  string
+	Row   int
+	Cells map[string]string
+	// Columns maps a canonical column to the header the file used, for errors.
+	Columns map[string]string
+}
+
+// Scope limits what a reporter may report; nil fields allow everything.
+type Scope struct {
+	Regions    map[string]bool
+	Indicators map[string]bool
+}
+
+// Validator checks rows against the catalogue and the region table.
+type Validator struct {
+	Catalog *catalog.Catalog
+	Regions *region.Table
+	// Now bounds periods: a period that starts after Now is in the future.
+	Now func() time.Time
+	// Scope, when set, rejects rows outside it (uploads by a bureau).
+	Scope *Scope
+}
+
+// unitNames are the spellings accepted in a unit column, per unit.
+var unitNames = map[string][]string{
+	"percent": {"%", "percent", "百分比", "％"},
+	"index":   {"index", "指数", ""},
+	"score":   {"score", "分"},
+	"count":   {"count", "个", "项", "家", "件", "个数"},
+	"10k_mu":  {"10k_mu", "万亩"},
+	"ug_m3":   {"ug_m3", "µg/m³", "μg/m3", "ug/m3", "微克/立方米"},
+	"days":    {"days", "天"},
+}
+
+// Row validates one raw row. Either the observation or errors are returned.
+func (v *Validator) Row(r *Raw) (obs.Observation, Errors) {
+	var errs Errors
+	bad := func(col, val, msg, expected string) {
+		name := col
+		if h, ok := r.Columns[col]; ok && h != "" {
+			name = h
+		}
+		errs = append(errs, &Error{File: r.File, Row: r.Row, Column: name, Value: val, Message: msg, Expected: expected})
+	}
+	var o obs.Observation
+	indCell := strings.TrimSpace(r.Cells[ColIndicator])
+	ind, ok := v.Catalog.Resolve(indCell)
+	if !ok {
+		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", indCell), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
+	} else {
+		o.Indicator = ind.ID
+		if v.Scope != nil && v.Scope.Indicators != nil && !v.Scope.Indicators[ind.ID] {
+			bad(ColIndicator, indCell, fmt.Sprintf("not allowed to report indicator %q", ind.ID), "an indicator your token is scoped to")
+		}
+	}
+	regCell := strings.TrimSpace(r.Cells[ColRegion])
+	reg, ok := v.Regions.Resolve(regCell)
+	if !ok {
+		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", regCell), "a GB/T 2260 code or a province/prefecture name")
+	} else {
+		o.Region = reg.Code
+		if v.Scope != nil && v.Scope.Regions != nil && !v.Scope.Regions[reg.Code] {
+			bad(ColRegion, regCell, fmt.Sprintf("not allowed to report for region %s %s", reg.Code, reg.Name), "a region your token is scoped to")
+		}
+	}
+	perCell := strings.TrimSpace(r.Cells[ColPeriod])
+	p, err := period.Parse(perCell)
+	if err != nil {
+		bad(ColPeriod, perCell, err.Error(), "")
+	} else {
+		o.Period = p
+		if ind != nil && p.Kind != ind.Freq() {
+			bad(ColPeriod, perCell, fmt.Sprintf("a %s period for %s, which is reported %s", p.Kind, ind.ID, ind.Frequency), periodExample(ind.Freq()))
+		}
+		if v.Now != nil && p.Start().After(v.Now()) {
+			bad(ColPeriod, perCell, "period is in the future", "a period that has begun")
+		}
+	}
+	valCell := r.Cells[ColValue]
+	val, pct, err := ParseNumber(valCell)
+	if err != nil {
+		bad(ColValue, valCell, err.Error(), "a number such as 98.5, 98.5% or 1,482")
+	} else if ind != nil {
+		if pct && ind.Unit != "percent" {
+			bad(ColValue, valCell, fmt.Sprintf("a percentage for %s, whose unit is %s", ind.ID, ind.Unit), "a plain number")
+		} else if !ind.InRange(val) {
+			bad(ColValue, valCell, fmt.Sprintf("%v is outside the valid range of %s", val, ind.ID), ind.RangeString())
+		} else {
+			o.Value = val
+		}
+	}
+	if u := strings.TrimSpace(r.Cells[ColUnit]); u != "" && ind != nil && !unitMatches(ind.Unit, u) {
+		bad(ColUnit, u, fmt.Sprintf("unit %q does not match %s's unit %s", u, ind.ID, ind.Unit), unitHint(ind.Unit))
+	}
+	o.Source = strings.TrimSpace(r.Cells[ColSource])
+	o.Note = strings.TrimSpace(r.Cells[ColNote])
+	return o, errs
+}
+
+func unitMatches(unit, given string) bool {
+	g := strings.ToLower(strings.TrimSpace(given))
+	for _, n := range unitNames[unit] {
+		if g == strings.ToLower(n) {
+			return true
+		}
+	}
+	return false
+}
+
+func unitHint(unit string) string {
+	return strings.Join(unitNames[unit], " or ")
+}
+
+func periodExample(k period.Kind) string {
+	switch k {
+	case period.Half:
+		return "a half year such as 2020-H1"
+	case period.Quarter:
+		return "a quarter such as 2020-Q3"
+	case period.Month:
+		return "a month such as 2020-07"
+	case period.Day:
+		return "a day such as 2020-07-15"
+	}
+	return "a year such as 2020"
+}
+
+// Dedup reports keys given twice in one input.
+type Dedup struct {
+	seen map[obs.Key]int
+}
+
+// Check returns an error when the key was already seen in the input.
+func (d *Dedup) Check(file string, row int, o *obs.Observation) *Error {
+	if d.seen == nil {
+		d.seen = map[obs.Key]int{}
+	}
+	k := o.Key()
+	if first, ok := d.seen[k]; ok {
+		return &Error{File: file, Row: row, Column: ColPeriod, Value: o.Period.String(),
+			Message: fmt.Sprintf("duplicate key %s/%s/%s, first given on row %d", o.Indicator, o.Region, o.Period, first)}
+	}
+	d.seen[k] = row
+	return nil
+}

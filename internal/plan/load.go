@@ -1,0 +1,319 @@
+package plan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/region"
+)
+
+var (
+	targetID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+	planKey    = regexp.MustCompile(`^[a-z]+-[0-9]{4}$`)
+	published  = regexp.MustCompile(`^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$`)
+	comparator = map[string]bool{">=": true, ">": true, "<=": true, "<": true, "==": true}
+)
+
+type planFile struct {
+	Plan    Plan      `yaml:"plan"`
+	Targets []*Target `yaml:"targets"`
+}
+
+// LoadDir loads targets/: the catalogue from catalogue/*.yaml, the region
+// table from regions.yaml and every other *.yaml as a plan. All problems are
+// reported together.
+func LoadDir(fsys fs.FS, dir string) (*Set, error) {
+	cat, err := catalog.Load(fsys, path.Join(dir, "catalogue"))
+	if err != nil {
+		return nil, err
+	}
+	regions, err := region.Load(fsys, path.Join(dir, "regions.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	paths, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	set := &Set{Catalog: cat, Regions: regions}
+	var errs []error
+	for _, p := range paths {
+		if path.Base(p) == "regions.yaml" {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		pl, err := Parse(p, data, cat, regions)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		set.Plans = append(set.Plans, pl)
+	}
+	seen := map[string]string{}
+	for _, pl := range set.Plans {
+		if prev, ok := seen[pl.Key]; ok {
+			errs = append(errs, fmt.Errorf("%s: plan.key: %q already used by %s", pl.File, pl.Key, prev))
+		}
+		seen[pl.Key] = pl.File
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(set.Plans, func(i, j int) bool { return set.Plans[i].Key < set.Plans[j].Key })
+	return set, nil
+}
+
+// Parse decodes and validates one plan file.
+func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table) (*Plan, error) {
+	var f planFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	pl := &f.Plan
+	pl.File = file
+	v := &validator{file: file, cat: cat, regions: regions}
+	v.plan(pl)
+	ids := map[string]bool{}
+	for _, t := range f.Targets {
+		t.Plan = pl
+		if ids[t.ID] {
+			v.bad(t, "id", "duplicate target id")
+		}
+		ids[t.ID] = true
+		v.target(t)
+	}
+	if len(f.Targets) == 0 {
+		v.errs = append(v.errs, fmt.Errorf("%s: targets: a plan needs at least one target", file))
+	}
+	if len(v.errs) > 0 {
+		return nil, errors.Join(v.errs...)
+	}
+	pl.Targets = f.Targets
+	return pl, nil
+}
+
+type validator struct {
+	file    string
+	cat     *catalog.Catalog
+	regions *region.Table
+	errs    []error
+}
+
+func (v *validator) bad(t *Target, field, format string, args ...any) {
+	v.errs = append(v.errs, fmt.Errorf("%s: target %q: %s: %s", v.file, t.ID, field, fmt.Sprintf(format, args...)))
+}
+
+func (v *validator) plan(p *Plan) {
+	bad := func(field, format string, args ...any) {
+		v.errs = append(v.errs, fmt.Errorf("%s: plan.%s: %s", v.file, field, fmt.Sprintf(format, args...)))
+	}
+	if !planKey.MatchString(p.Key) {
+		bad("key", "%q must look like province-2018", p.Key)
+	} else if want := strings.TrimSuffix(path.Base(v.file), ".yaml"); want != p.Key {
+		bad("key", "%q must match the file name %q", p.Key, want)
+	}
+	if p.NameZh == "" {
+		bad("name_zh", "required")
+	}
+	if p.Issuer == "" {
+		bad("issuer", "required")
+	}
+	if !published.MatchString(p.Published) {
+		bad("published", "%q must be YYYY or YYYY-MM-DD", p.Published)
+	}
+	if _, ok := v.regions.Get(p.Region); !ok {
+		bad("region", "unknown region code %q", p.Region)
+	}
+	if p.Start < 1990 || p.Start > 2100 {
+		bad("start", "year %d out of range 1990..2100", p.Start)
+	}
+}
+
+func (v *validator) target(t *Target) {
+	if !targetID.MatchString(t.ID) {
+		v.bad(t, "id", "%q must be kebab-case ([a-z0-9-])", t.ID)
+	}
+	ind, ok := v.cat.Get(t.Indicator)
+	if !ok {
+		v.bad(t, "indicator", "unknown indicator %q (not in the catalogue)", t.Indicator)
+	}
+	t.Ind = ind
+	v.where(t)
+	if !comparator[t.Comparator] {
+		v.bad(t, "comparator", "%q is not one of >=, >, <=, <, ==", t.Comparator)
+	}
+	switch t.Modality {
+	case Reach, Hold, New:
+		if len(t.Quotas) > 0 {
+			v.bad(t, "quotas", "only a quota target has quotas (modality is %q)", t.Modality)
+		}
+		if t.Value == nil {
+			v.bad(t, "value", "required")
+		}
+	case Quota:
+		if len(t.Quotas) == 0 {
+			v.bad(t, "quotas", "a quota target needs per-year quotas")
+		}
+		if t.Value == nil {
+			// The value shown for a quota target is its latest quota.
+			y := 0
+			for year := range t.Quotas {
+				y = max(y, year)
+			}
+			q := t.Quotas[y]
+			t.Value = &q
+		}
+	default:
+		v.bad(t, "modality", "%q is not one of reach, hold, quota, new", t.Modality)
+	}
+	if t.Modality == New && ind != nil && ind.Kind != "flow" {
+		v.bad(t, "modality", "new counts additions, but indicator %q is a level, not a flow", ind.ID)
+	}
+	if t.Deadline != 0 && (t.Deadline < t.Plan.Start || t.Deadline > 2100) {
+		v.bad(t, "deadline", "year %d is outside %d..2100", t.Deadline, t.Plan.Start)
+	}
+	if ind != nil && t.Value != nil && !ind.InRange(*t.Value) {
+		v.bad(t, "value", "%v is outside the valid range %s of %s", *t.Value, ind.RangeString(), ind.ID)
+	}
+	if ind != nil {
+		for y, q := range t.Quotas {
+			if !ind.InRange(q) {
+				v.bad(t, "quotas", "%d: %v is outside the valid range %s", y, q, ind.RangeString())
+			}
+		}
+	}
+	if b := t.Baseline; b != nil {
+		if ind != nil && !ind.InRange(b.Value) {
+			v.bad(t, "baseline.value", "%v is outside the valid range %s", b.Value, ind.RangeString())
+		}
+		if t.Deadline != 0 && b.Year >= t.Deadline {
+			v.bad(t, "baseline.year", "%d is not before the deadline %d", b.Year, t.Deadline)
+		}
+	}
+	if t.Increment != nil && t.Value != nil && t.Baseline != nil {
+		if got := *t.Value - t.Baseline.Value; absf(got-*t.Increment) > 1e-6 {
+			v.bad(t, "increment", "%v does not equal value %v minus baseline %v", *t.Increment, *t.Value, t.Baseline.Value)
+		}
+	}
+	if t.Increment != nil && t.Baseline == nil && t.Value != nil {
+		// "提高4.7,达到89": the baseline is implied.
+		t.Baseline = &Baseline{Year: t.Plan.Start - 1, Value: *t.Value - *t.Increment}
+	}
+	if strings.TrimSpace(t.Quote) == "" {
+		v.bad(t, "quote", "required: the sentence the target comes from")
+	}
+	if t.Clause == "" {
+		v.bad(t, "clause", "required")
+	}
+	if t.Printed != "" && t.Note == "" {
+		v.bad(t, "note", "a corrected (printed) number needs a note explaining the correction")
+	}
+}
+
+// where validates the region fields and resolves Units/AverageOf.
+func (v *validator) where(t *Target) {
+	n := 0
+	if t.Region != "" {
+		n++
+	}
+	if len(t.Regions) > 0 {
+		n++
+	}
+	if t.RegionGroup != nil {
+		n++
+	}
+	if t.Average != nil {
+		n++
+	}
+	if n != 1 {
+		v.bad(t, "region", "give exactly one of region, regions, region_group, average (got %d)", n)
+		return
+	}
+	known := func(field, code string) bool {
+		if _, ok := v.regions.Get(code); !ok {
+			v.bad(t, field, "unknown region code %q", code)
+			return false
+		}
+		return true
+	}
+	group := func(field, parent, level string, except []string) []string {
+		if level != region.Prefecture {
+			v.bad(t, field+".level", "%q: only prefecture groups are supported", level)
+			return nil
+		}
+		if r, ok := v.regions.Get(parent); !ok || r.Level != region.Province {
+			v.bad(t, field+".parent", "%q is not a province code", parent)
+			return nil
+		}
+		skip := map[string]bool{}
+		for _, e := range except {
+			if known(field+".except", e) {
+				skip[e] = true
+			}
+		}
+		var out []string
+		for _, r := range v.regions.Children(parent) {
+			if !skip[r.Code] {
+				out = append(out, r.Code)
+			}
+		}
+		return out
+	}
+	switch {
+	case t.Region != "":
+		if known("region", t.Region) {
+			t.Units = []string{t.Region}
+		}
+	case len(t.Regions) > 0:
+		for i, c := range t.Regions {
+			if known("regions["+strconv.Itoa(i)+"]", c) {
+				t.Units = append(t.Units, c)
+			}
+		}
+	case t.RegionGroup != nil:
+		t.Units = group("region_group", t.RegionGroup.Parent, t.RegionGroup.Level, t.RegionGroup.Except)
+	case t.Average != nil:
+		a := t.Average
+		if len(a.Regions) > 0 {
+			if a.Parent != "" && a.Level == "" {
+				v.bad(t, "average", "give regions, or parent and level")
+			}
+			for i, c := range a.Regions {
+				if known("average.regions["+strconv.Itoa(i)+"]", c) {
+					t.AverageOf = append(t.AverageOf, c)
+				}
+			}
+		} else {
+			t.AverageOf = group("average", a.Parent, a.Level, nil)
+		}
+		if len(t.AverageOf) < 2 && len(v.errs) == 0 {
+			v.bad(t, "average", "an average needs at least two regions")
+		}
+		t.Units = []string{t.Plan.Region}
+		if a.Parent != "" {
+			t.Units = []string{a.Parent}
+		}
+	}
+}
+
+func absf(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}

@@ -1,0 +1,296 @@
+// Package store keeps observations and evaluations in InfluxDB through
+// influxdb-client-go/v2, with blocking writes and Flux queries.
+//
+// Schema (documented for users in the README):
+//
+//	observation            tags: indicator, region, freq   time: period start (UTC)
+//	                       fields: value (float), revision (int), source (string), reported_at (int, unix s)
+//	observation_revision   tags: indicator, region, freq, revision   time: period start
+//	                       fields: value, source, reported_at — the values a revision superseded
+//	evaluation             tags: plan, target, indicator, region   time: evaluation time
+//	                       fields: status (string), status_code (int), actual, target_value, gap,
+//	                       progress, projected (float), stale (bool), period (string)
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	"github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// Measurement names.
+const (
+	MeasObservation = "observation"
+	MeasRevision    = "observation_revision"
+	MeasEvaluation  = "evaluation"
+)
+
+// Config locates the InfluxDB bucket.
+type Config struct {
+	URL    string
+	Token  string
+	Org    string
+	Bucket string
+	// Timeout bounds each HTTP request (default 60 s).
+	Timeout time.Duration
+}
+
+// Store is a connection to one bucket.
+type Store struct {
+	cfg    Config
+	client influxdb2.Client
+	write  api.WriteAPIBlocking
+	query  api.QueryAPI
+}
+
+// Open creates the client; it does not contact the server (see Ready).
+func Open(cfg Config) *Store {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	opts := influxdb2.DefaultOptions().
+		SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second)).
+		SetPrecision(time.Second)
+	c := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
+	return &Store{cfg: cfg, client: c, write: c.WriteAPIBlocking(cfg.Org, cfg.Bucket), query: c.QueryAPI(cfg.Org)}
+}
+
+// Close releases the client.
+func (s *Store) Close() { s.client.Close() }
+
+// Bucket is the configured bucket.
+func (s *Store) Bucket() string { return s.cfg.Bucket }
+
+// Ready checks that InfluxDB answers (/ping, which 1.8 and 2.x both serve).
+func (s *Store) Ready(ctx context.Context) error {
+	ok, err := s.client.Ping(ctx)
+	if err != nil {
+		return fmt.Errorf("influxdb %s: %w", s.cfg.URL, err)
+	}
+	if !ok {
+		return fmt.Errorf("influxdb %s: not ready", s.cfg.URL)
+	}
+	return nil
+}
+
+// RetryableError marks a failure worth retrying (server down, 5xx, 429).
+type RetryableError struct{ Err error }
+
+func (e *RetryableError) Error() string { return e.Err.Error() }
+func (e *RetryableError) Unwrap() error { return e.Err }
+
+// classify wraps transport errors and 5xx/429 answers as retryable.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var he *http.Error
+	if errors.As(err, &he) {
+		if he.StatusCode >= 500 || he.StatusCode == 429 || he.StatusCode == 0 {
+			return &RetryableError{err}
+		}
+		return err
+	}
+	return &RetryableError{err}
+}
+
+// WriteLines writes line protocol (one point per element) in one request.
+func (s *Store) WriteLines(ctx context.Context, lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := s.write.WriteRecord(ctx, lines...); err != nil {
+		return classify(fmt.Errorf("writing %d points to %s: %w", len(lines), s.cfg.Bucket, err))
+	}
+	return nil
+}
+
+// ObservationLine renders the current-value point of an observation.
+func ObservationLine(b *strings.Builder, o *obs.Observation, revision int, reportedAt time.Time) {
+	b.WriteString(MeasObservation)
+	b.WriteString(",freq=")
+	b.WriteString(o.Period.Kind.String())
+	b.WriteString(",indicator=")
+	escapeTag(b, o.Indicator)
+	b.WriteString(",region=")
+	escapeTag(b, o.Region)
+	b.WriteString(" value=")
+	b.WriteString(formatFloat(o.Value))
+	fmt.Fprintf(b, ",revision=%di,reported_at=%di", revision, reportedAt.Unix())
+	if o.Source != "" {
+		b.WriteString(",source=")
+		quoteField(b, o.Source)
+	}
+	fmt.Fprintf(b, " %d", o.Period.Start().Unix())
+}
+
+// revisionLine renders a superseded value.
+func revisionLine(b *strings.Builder, old *obs.Stored) {
+	b.WriteString(MeasRevision)
+	b.WriteString(",freq=")
+	b.WriteString(old.Period.Kind.String())
+	b.WriteString(",indicator=")
+	escapeTag(b, old.Indicator)
+	b.WriteString(",region=")
+	escapeTag(b, old.Region)
+	fmt.Fprintf(b, ",revision=%d value=%s,reported_at=%di", old.Revision, formatFloat(old.Value), old.ReportedAt.Unix())
+	if old.Source != "" {
+		b.WriteString(",source=")
+		quoteField(b, old.Source)
+	}
+	fmt.Fprintf(b, " %d", old.Period.Start().Unix())
+}
+
+// Filter narrows a query of current observations; empty fields match all.
+type Filter struct {
+	Indicators []string
+	Regions    []string
+	Freq       period.Kind // 0: any
+	From, To   time.Time   // period start within [From, To); zero: unbounded
+}
+
+func (f Filter) flux(bucket, measurement string) string {
+	var b strings.Builder
+	from, to := "0", "2200-01-01T00:00:00Z"
+	if !f.From.IsZero() {
+		from = f.From.UTC().Format(time.RFC3339)
+	}
+	if !f.To.IsZero() {
+		to = f.To.UTC().Format(time.RFC3339)
+	}
+	fmt.Fprintf(&b, "from(bucket: %q)\n  |> range(start: %s, stop: %s)\n", bucket, from, to)
+	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %q)\n", measurement)
+	if f.Freq != 0 {
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => r.freq == %q)\n", f.Freq.String())
+	}
+	in := func(tag string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		parts := make([]string, len(vals))
+		for i, v := range vals {
+			parts[i] = fmt.Sprintf("r.%s == %q", tag, v)
+		}
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " or "))
+	}
+	in("indicator", f.Indicators)
+	in("region", f.Regions)
+	return b.String()
+}
+
+// Current returns the current value of every observation matching f.
+func (s *Store) Current(ctx context.Context, f Filter) ([]obs.Stored, error) {
+	q := f.flux(s.cfg.Bucket, MeasObservation) +
+		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+`
+	return s.readStored(ctx, q)
+}
+
+// History returns every value an observation key has had, oldest first; the
+// last element is the current value.
+func (s *Store) History(ctx context.Context, k obs.Key) ([]obs.Stored, error) {
+	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
+	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
+`
+	old, err := s.readStored(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.Current(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	all := append(old, cur...)
+	sortByRevision(all)
+	return all, nil
+}
+
+func (s *Store) readStored(ctx context.Context, q string) ([]obs.Stored, error) {
+	res, err := s.query.Query(ctx, q)
+	if err != nil {
+		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
+	}
+	defer res.Close()
+	var out []obs.Stored
+	for res.Next() {
+		r := res.Record()
+		st, err := storedFrom(r.Values())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if err := res.Err(); err != nil {
+		return nil, classify(fmt.Errorf("reading query result: %w", err))
+	}
+	return out, nil
+}
+
+func storedFrom(v map[string]any) (obs.Stored, error) {
+	var st obs.Stored
+	st.Indicator, _ = v["indicator"].(string)
+	st.Region, _ = v["region"].(string)
+	freq, _ := v["freq"].(string)
+	k, err := period.ParseKind(freq)
+	if err != nil {
+		return st, fmt.Errorf("stored point with bad freq tag: %w", err)
+	}
+	t, _ := v["_time"].(time.Time)
+	st.Period = period.FromStart(k, t)
+	st.Value = toFloat(v["value"])
+	st.Revision = int(toFloat(v["revision"]))
+	st.ReportedAt = time.Unix(int64(toFloat(v["reported_at"])), 0).UTC()
+	st.Source, _ = v["source"].(string)
+	return st, nil
+}
+
+func toFloat(x any) float64 {
+	switch n := x.(type) {
+	case float64:
+		return n
+	case int64:
+		return float64(n)
+	case uint64:
+		return float64(n)
+	case string:
+		var f float64
+		fmt.Sscan(n, &f)
+		return f
+	}
+	return 0
+}
+
+func sortByRevision(s []obs.Stored) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j].Revision < s[j-1].Revision; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// Query runs a Flux query and returns its rows as maps (for checks and tools).
+func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error) {
+	res, err := s.query.Query(ctx, flux)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer res.Close()
+	var out []map[string]any
+	for res.Next() {
+		out = append(out, res.Record().Values())
+	}
+	return out, classify(res.Err())
+}

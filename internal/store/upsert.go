@@ -1,0 +1,127 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/obs"
+)
+
+// Summary counts what a write of observations did.
+type Summary struct {
+	Accepted  int `json:"accepted"`
+	New       int `json:"new"`
+	Revised   int `json:"revised"`
+	Unchanged int `json:"unchanged"`
+}
+
+// Add accumulates another summary.
+func (s *Summary) Add(o Summary) {
+	s.Accepted += o.Accepted
+	s.New += o.New
+	s.Revised += o.Revised
+	s.Unchanged += o.Unchanged
+}
+
+// BatchSize is how many points go into one write request.
+const BatchSize = 20000
+
+// Upsert writes observations as of reportedAt. A key not yet held is new; a
+// key held with a different value or source is a revision: the old value is
+// kept in observation_revision and the new one becomes current; a key held
+// with the same value is unchanged and not written again. Writing the same
+// batch twice is therefore harmless (replays are idempotent).
+func (s *Store) Upsert(ctx context.Context, batch []obs.Observation, reportedAt time.Time) (Summary, error) {
+	var sum Summary
+	if len(batch) == 0 {
+		return sum, nil
+	}
+	existing, err := s.existing(ctx, batch)
+	if err != nil {
+		return sum, err
+	}
+	lines := make([]string, 0, min(len(batch), BatchSize)+8)
+	var b strings.Builder
+	flush := func() error {
+		err := s.WriteLines(ctx, lines)
+		lines = lines[:0]
+		return err
+	}
+	for i := range batch {
+		o := &batch[i]
+		sum.Accepted++
+		rev := 0
+		if old, ok := existing[o.Key()]; ok {
+			if old.Value == o.Value && old.Source == o.Source {
+				sum.Unchanged++
+				continue
+			}
+			sum.Revised++
+			rev = old.Revision + 1
+			b.Reset()
+			revisionLine(&b, &old)
+			lines = append(lines, b.String())
+			// A later row of the same batch for this key revises this one.
+			existing[o.Key()] = obs.Stored{Observation: *o, Revision: rev, ReportedAt: reportedAt}
+		} else {
+			sum.New++
+			existing[o.Key()] = obs.Stored{Observation: *o, Revision: 0, ReportedAt: reportedAt}
+		}
+		b.Reset()
+		ObservationLine(&b, o, rev, reportedAt)
+		lines = append(lines, b.String())
+		if len(lines) >= BatchSize {
+			if err := flush(); err != nil {
+				return sum, err
+			}
+		}
+	}
+	return sum, flush()
+}
+
+// existing loads the current values of the batch's keys, one query over the
+// batch's indicators, regions and period range.
+func (s *Store) existing(ctx context.Context, batch []obs.Observation) (map[obs.Key]obs.Stored, error) {
+	inds, regs := map[string]bool{}, map[string]bool{}
+	from, to := batch[0].Period.Start(), batch[0].Period.Start()
+	for i := range batch {
+		o := &batch[i]
+		inds[o.Indicator] = true
+		regs[o.Region] = true
+		if st := o.Period.Start(); st.Before(from) {
+			from = st
+		} else if st.After(to) {
+			to = st
+		}
+	}
+	f := Filter{Indicators: keys(inds, 50), Regions: keys(regs, 50), From: from, To: to.Add(time.Second)}
+	cur, err := s.Current(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[obs.Key]bool, len(batch))
+	for i := range batch {
+		want[batch[i].Key()] = true
+	}
+	out := make(map[obs.Key]obs.Stored, len(cur))
+	for _, st := range cur {
+		if want[st.Key()] {
+			out[st.Key()] = st
+		}
+	}
+	return out, nil
+}
+
+// keys lists a set's members, or nothing (no filter) when there are more
+// than limit: a long chain of comparisons is slower than filtering in Go.
+func keys(m map[string]bool, limit int) []string {
+	if len(m) > limit {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
