@@ -126,10 +126,10 @@ func ObservationLine(b *strings.Builder, o *obs.Observation, revision int, repor
 	b.WriteString(" value=")
 	b.WriteString(formatFloat(o.Value))
 	fmt.Fprintf(b, ",revision=%di,reported_at=%di", revision, reportedAt.Unix())
-	if o.Source != "" {
-		b.WriteString(",source=")
-		quoteField(b, o.Source)
-	}
+	// Always written, even empty: a point rewritten at the same series and
+	// time keeps the fields it does not overwrite.
+	b.WriteString(",source=")
+	quoteField(b, o.Source)
 	fmt.Fprintf(b, " %d", o.Period.Start().Unix())
 }
 
@@ -142,11 +142,8 @@ func revisionLine(b *strings.Builder, old *obs.Stored) {
 	escapeTag(b, old.Indicator)
 	b.WriteString(",region=")
 	escapeTag(b, old.Region)
-	fmt.Fprintf(b, ",revision=%d value=%s,reported_at=%di", old.Revision, formatFloat(old.Value), old.ReportedAt.Unix())
-	if old.Source != "" {
-		b.WriteString(",source=")
-		quoteField(b, old.Source)
-	}
+	fmt.Fprintf(b, ",revision=%d value=%s,reported_at=%di,source=", old.Revision, formatFloat(old.Value), old.ReportedAt.Unix())
+	quoteField(b, old.Source)
 	fmt.Fprintf(b, " %d", old.Period.Start().Unix())
 }
 
@@ -293,4 +290,69 @@ func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error
 		out = append(out, res.Record().Values())
 	}
 	return out, classify(res.Err())
+}
+
+// Values returns the current value of every observation matching f, without
+// revision details: the lean query the evaluator runs.
+func (s *Store) Values(ctx context.Context, f Filter) ([]obs.Stored, error) {
+	q := f.flux(s.cfg.Bucket, MeasObservation) + `  |> filter(fn: (r) => r._field == "value")
+  |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
+`
+	res, err := s.query.Query(ctx, q)
+	if err != nil {
+		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
+	}
+	defer res.Close()
+	var out []obs.Stored
+	kinds := map[string]period.Kind{}
+	for res.Next() {
+		r := res.Record()
+		freq, _ := r.ValueByKey("freq").(string)
+		k, ok := kinds[freq]
+		if !ok {
+			var err error
+			if k, err = period.ParseKind(freq); err != nil {
+				return nil, fmt.Errorf("stored point with bad freq tag: %w", err)
+			}
+			kinds[freq] = k
+		}
+		ind, _ := r.ValueByKey("indicator").(string)
+		reg, _ := r.ValueByKey("region").(string)
+		out = append(out, obs.Stored{Observation: obs.Observation{
+			Indicator: ind, Region: reg, Period: period.FromStart(k, r.Time()), Value: toFloat(r.Value()),
+		}})
+	}
+	if err := res.Err(); err != nil {
+		return nil, classify(fmt.Errorf("reading query result: %w", err))
+	}
+	return out, nil
+}
+
+// EvaluationLine renders one evaluation point.
+func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale bool, per string, at time.Time) {
+	b.WriteString(MeasEvaluation)
+	b.WriteString(",indicator=")
+	escapeTag(b, tags[2])
+	b.WriteString(",plan=")
+	escapeTag(b, tags[0])
+	b.WriteString(",region=")
+	escapeTag(b, tags[3])
+	b.WriteString(",target=")
+	escapeTag(b, tags[1])
+	b.WriteString(" status=")
+	quoteField(b, status)
+	fmt.Fprintf(b, ",status_code=%di,stale=%t", code, stale)
+	if per != "" {
+		b.WriteString(",period=")
+		quoteField(b, per)
+	}
+	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
+		if v, ok := fields[k]; ok {
+			b.WriteString(",")
+			b.WriteString(k)
+			b.WriteString("=")
+			b.WriteString(formatFloat(v))
+		}
+	}
+	fmt.Fprintf(b, " %d", at.Unix())
 }

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"fmt"
+)
+
+type checkCmd struct {
+	Targets checkTargetsCmd `cmd:"" help:"Validate the catalogue, region table and every plan file."`
+	Config  checkConfigCmd  `cmd:"" help:"Validate the config file (and the targets it points to)."`
+}
+
+type checkTargetsCmd struct{}
+
+func (c *checkTargetsCmd) Run(g *globals, env *Env) error {
+	set, err := g.loadTargets(nil)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return exitError{1}
+	}
+	n := 0
+	for _, p := range set.Plans {
+		n += len(p.Targets)
+		fmt.Fprintf(env.Stdout, "%-16s %3d targets\n", p.Key, len(p.Targets))
+	}
+	fmt.Fprintf(env.Stdout, "ok: %d plans, %d targets, %d indicators, %d regions\n", len(set.Plans), n, len(set.Catalog.All()), len(set.Regions.All()))
+	return nil
+}
+
+type checkConfigCmd struct{}
+
+func (c *checkConfigCmd) Run(g *globals, env *Env) error {
+	cfg, err := g.loadConfig(env)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return exitError{1}
+	}
+	if _, err := g.loadTargets(cfg); err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return exitError{1}
+	}
+	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q\n", cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule)
+	return nil
+}

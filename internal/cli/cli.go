@@ -1,0 +1,133 @@
+// Package cli implements the qualitymon command line: serve, import, status,
+// targets, upload and check. main only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/targets"
+)
+
+// Env is what a command sees of the world; tests pass their own.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+	Ctx            context.Context
+}
+
+type globals struct {
+	Config     string `help:"Config file (qualitymon.yaml). InfluxDB settings can be overridden by QUALITYMON_INFLUX_URL/_TOKEN/_ORG/_BUCKET." short:"c" type:"path" env:"QUALITYMON_CONFIG"`
+	TargetsDir string `help:"Directory of plan files to use instead of the built-in targets/." type:"path"`
+	LogLevel   string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+}
+
+type app struct {
+	globals
+	Serve   serveCmd   `cmd:"" help:"Evaluate on a schedule and after imports; serve /metrics, /healthz, /readyz and the API."`
+	Import  importCmd  `cmd:"" help:"Validate files and write their observations to InfluxDB (a file is accepted or rejected whole)."`
+	Status  statusCmd  `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
+	Targets targetsCmd `cmd:"" help:"List the targets of every plan."`
+	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
+}
+
+// exitError carries an exit code without printing more.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, env Env) int {
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	if env.Ctx == nil {
+		env.Ctx = context.Background()
+	}
+	var a app
+	parser, err := kong.New(&a,
+		kong.Name("qualitymon"),
+		kong.Description("qualitymon tells whether quality plans' targets are coming true."),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(int) {}),
+		kong.UsageOnError(),
+		kong.Bind(&env),
+	)
+	if err != nil {
+		fmt.Fprintln(env.Stderr, err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		var pe *kong.ParseError
+		if errors.As(err, &pe) {
+			fmt.Fprintln(env.Stderr, "qualitymon:", err)
+			return 2
+		}
+		return 0 // --help
+	}
+	if err := kctx.Run(&a.globals, &env); err != nil {
+		var ee exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
+		fmt.Fprintln(env.Stderr, "qualitymon:", err)
+		return 1
+	}
+	return 0
+}
+
+func (g *globals) logger(env *Env) *slog.Logger {
+	var lvl slog.Level
+	lvl.UnmarshalText([]byte(g.LogLevel))
+	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lvl}))
+}
+
+func (g *globals) loadConfig(env *Env) (*config.Config, error) {
+	return config.LoadFile(g.Config, env.Getenv)
+}
+
+// loadTargets reads the built-in targets, or a directory given by flag or config.
+func (g *globals) loadTargets(cfg *config.Config) (*plan.Set, error) {
+	dir := g.TargetsDir
+	if dir == "" && cfg != nil {
+		dir = cfg.TargetsDir
+	}
+	var fsys fs.FS = targets.FS
+	root := targets.Dir
+	if dir != "" {
+		fsys, root = os.DirFS(dir), "."
+	}
+	return plan.LoadDir(fsys, root)
+}
+
+func openStore(cfg *config.Config) *store.Store {
+	return store.Open(store.Config{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket})
+}
+
+// grace converts the configured grace periods to period kinds.
+func grace(cfg *config.Config) map[period.Kind]time.Duration {
+	out := map[period.Kind]time.Duration{}
+	for k, v := range evaluate.DefaultGrace {
+		out[k] = v
+	}
+	names := map[string]period.Kind{"yearly": period.Year, "half-yearly": period.Half, "quarterly": period.Quarter, "monthly": period.Month, "daily": period.Day}
+	for k, v := range cfg.Evaluation.Grace {
+		out[names[k]] = time.Duration(v)
+	}
+	return out
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+)
+
+// Server is the running service.
+type Server struct {
+	Engine   *Engine
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+	Mux      *http.ServeMux
+
+	trigger chan struct{}
+	cron    *cron.Cron
+}
+
+// New builds the server; routes can be added to Mux before Serve.
+func New(engine *Engine, g prometheus.Gatherer, logger *slog.Logger) *Server {
+	s := &Server{Engine: engine, Gatherer: g, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1)}
+	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))
+	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	s.Mux.HandleFunc("GET /readyz", s.ready)
+	s.Mux.HandleFunc("GET /api/v1/status", s.status)
+	return s
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := s.Engine.Store.Ready(ctx); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	evals, at := s.Engine.Last()
+	if plan := r.URL.Query().Get("plan"); plan != "" {
+		kept := evals[:0:0]
+		for _, ev := range evals {
+			if ev.Plan == plan {
+				kept = append(kept, ev)
+			}
+		}
+		evals = kept
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"evaluated_at": at, "evaluations": evals})
+}
+
+// Trigger asks for a re-evaluation soon (after an import); it never blocks.
+func (s *Server) Trigger() {
+	select {
+	case s.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// evaluate runs one evaluation and logs its failure once.
+func (s *Server) evaluate(ctx context.Context) {
+	if err := s.Engine.Run(ctx); err != nil {
+		s.Logger.Error("evaluation failed", "err", err)
+		return
+	}
+	evals, _ := s.Engine.Last()
+	s.Logger.Info("evaluated", "evaluations", len(evals))
+}
+
+// Run evaluates once, then on the schedule and on every trigger, and serves
+// HTTP on ln until ctx ends.
+func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) error {
+	sched, err := config.Parser.Parse(schedule)
+	if err != nil {
+		return err
+	}
+	logger := cronLogger{s.Logger}
+	s.cron = cron.New(cron.WithParser(config.Parser), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	s.cron.Schedule(sched, cron.FuncJob(s.Trigger))
+	s.cron.Start()
+
+	srv := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.evaluate(ctx)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.trigger:
+				s.evaluate(ctx)
+			}
+		}
+	}()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	<-s.cron.Stop().Done()
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	srv.Shutdown(shut)
+	<-done
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
+}

@@ -1,0 +1,120 @@
+package store_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	influxtest.Cleanup()
+	os.Exit(code)
+}
+
+func open(t *testing.T) *store.Store {
+	srv := influxtest.Shared(t)
+	bucket := srv.NewBucket(t)
+	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(st.Close)
+	return st
+}
+
+func o(ind, reg, per string, v float64, src string) obs.Observation {
+	p, err := period.Parse(per)
+	if err != nil {
+		panic(err)
+	}
+	return obs.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
+}
+
+func TestRevisionsKeepHistory(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	if err := st.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	sum, err := st.Upsert(ctx, []obs.Observation{
+		o("food_sampling_pass_rate", "370000", "2020", 97.0, "统计公报"),
+		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
+		o("aqi_daily", "460100", "2020-07-15", 43, ""),
+	}, t1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != (store.Summary{Accepted: 3, New: 3}) {
+		t.Fatalf("first write: %+v", sum)
+	}
+	// Same figures again: unchanged. A changed figure without a source: revised.
+	t2 := t1.Add(24 * time.Hour)
+	sum, err = st.Upsert(ctx, []obs.Observation{
+		o("food_sampling_pass_rate", "370000", "2020", 97.5, ""),
+		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
+	}, t2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != (store.Summary{Accepted: 2, Revised: 1, Unchanged: 1}) {
+		t.Fatalf("second write: %+v", sum)
+	}
+	// The revision, sent again, is unchanged (a replay writes nothing new).
+	sum, err = st.Upsert(ctx, []obs.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "")}, t2)
+	if err != nil || sum != (store.Summary{Accepted: 1, Unchanged: 1}) {
+		t.Fatalf("replay: %+v %v", sum, err)
+	}
+	cur, err := st.Current(ctx, store.Filter{Indicators: []string{"food_sampling_pass_rate"}, Regions: []string{"370000"}})
+	if err != nil || len(cur) != 1 {
+		t.Fatalf("current: %+v %v", cur, err)
+	}
+	if c := cur[0]; c.Value != 97.5 || c.Revision != 1 || c.Source != "" || !c.ReportedAt.Equal(t2) || c.Period.String() != "2020" {
+		t.Fatalf("current = %+v", c)
+	}
+	hist, err := st.History(ctx, cur[0].Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Value != 97.0 || hist[0].Source != "统计公报" || hist[0].Revision != 0 || hist[1].Value != 97.5 || hist[1].Revision != 1 {
+		t.Fatalf("history = %+v", hist)
+	}
+	vals, err := st.Values(ctx, store.Filter{})
+	if err != nil || len(vals) != 3 {
+		t.Fatalf("values: %d %v", len(vals), err)
+	}
+	days, err := st.Values(ctx, store.Filter{Freq: period.Day})
+	if err != nil || len(days) != 1 || days[0].Period.String() != "2020-07-15" || days[0].Value != 43 {
+		t.Fatalf("daily values: %+v %v", days, err)
+	}
+}
+
+func TestRevisionWithinOneBatch(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	at := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	sum, err := st.Upsert(ctx, []obs.Observation{
+		o("food_sampling_pass_rate", "370000", "2019", 96, ""),
+		o("food_sampling_pass_rate", "370000", "2019", 96.4, ""),
+	}, at)
+	if err != nil || sum != (store.Summary{Accepted: 2, New: 1, Revised: 1}) {
+		t.Fatalf("%+v %v", sum, err)
+	}
+}
+
+func TestUnreachableIsRetryable(t *testing.T) {
+	st := store.Open(store.Config{URL: "http://127.0.0.1:1", Bucket: "qualitymon/autogen", Org: "-", Timeout: 2 * time.Second})
+	defer st.Close()
+	err := st.WriteLines(context.Background(), []string{"m v=1 1"})
+	var re *store.RetryableError
+	if err == nil || !asRetryable(err, &re) {
+		t.Fatalf("err = %v, want RetryableError", err)
+	}
+	if st.Ready(context.Background()) == nil {
+		t.Fatal("Ready succeeded against a closed port")
+	}
+}
