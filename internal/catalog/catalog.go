@@ -48,8 +48,9 @@ type Indicator struct {
 	File string `yaml:"-" json:"-"`
 }
 
-// Derived declares how an indicator is computed from others (see the ingest
-// documentation); the catalogue only validates its shape.
+// Derived declares how an indicator is computed from others (internal/derive
+// computes it); the catalogue only validates its shape. Exactly one of
+// complement, numerator with denominator, or average_of is given.
 type Derived struct {
 	// Complement: value = Max(of the source) - source value, e.g. a pass
 	// rate from a reported non-pass rate.
@@ -57,6 +58,13 @@ type Derived struct {
 	// Ratio: value = 100 * numerator / denominator.
 	Numerator   string `yaml:"numerator" json:"numerator,omitempty"`
 	Denominator string `yaml:"denominator" json:"denominator,omitempty"`
+	// AverageOf: value = mean of the source over a set of regions, stored
+	// for the parent region: Regions when given (Parent then required),
+	// otherwise every prefecture of Parent, otherwise (no Parent) every
+	// prefecture of each province.
+	AverageOf string   `yaml:"average_of" json:"average_of,omitempty"`
+	Parent    string   `yaml:"parent" json:"parent,omitempty"`
+	Regions   []string `yaml:"regions" json:"regions,omitempty"`
 }
 
 // HigherIsBetter reports the better direction.
@@ -215,13 +223,27 @@ func build(all []*Indicator) (*Catalog, []error) {
 			c.names[key] = ind
 		}
 		if d := ind.Derived; d != nil {
-			for _, ref := range []string{d.Complement, d.Numerator, d.Denominator} {
-				if ref != "" && c.byID[ref] == nil {
+			for _, ref := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf} {
+				if ref == ind.ID {
+					bad(ind, "derived", "an indicator cannot be derived from itself")
+				} else if ref != "" && c.byID[ref] == nil {
 					bad(ind, "derived", "unknown source indicator %q", ref)
 				}
 			}
-			if (d.Numerator == "") != (d.Denominator == "") || (d.Complement == "") == (d.Numerator == "") {
-				bad(ind, "derived", "give either complement, or numerator and denominator")
+			kinds := 0
+			for _, set := range []bool{d.Complement != "", d.Numerator != "" || d.Denominator != "", d.AverageOf != ""} {
+				if set {
+					kinds++
+				}
+			}
+			if kinds != 1 || (d.Numerator == "") != (d.Denominator == "") {
+				bad(ind, "derived", "give exactly one of complement, numerator and denominator, or average_of")
+			}
+			if d.AverageOf == "" && (d.Parent != "" || len(d.Regions) > 0) {
+				bad(ind, "derived", "parent and regions go with average_of")
+			}
+			if len(d.Regions) > 0 && d.Parent == "" {
+				bad(ind, "derived", "regions need the parent region the average is stored for")
 			}
 		}
 	}

@@ -43,6 +43,7 @@ type app struct {
 	Status  statusCmd  `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
 	Targets targetsCmd `cmd:"" help:"List the targets of every plan."`
 	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
+	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
 }
 
 // exitError carries an exit code without printing more.

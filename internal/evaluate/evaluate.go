@@ -118,6 +118,15 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 		ev.Stale = at.Sub(last) > freq.Interval()+grace
 	}
 	j := judge{t: t, s: s, at: at}
+	if t.Deadline != 0 {
+		freq := t.Ind.Freq()
+		grace, ok := e.Opts.Grace[freq]
+		if !ok {
+			grace = DefaultGrace[freq]
+		}
+		// The deadline year's figure is due within the grace after the year ends.
+		j.overdue = at.After(period.OfYear(t.Deadline).End().Add(grace))
+	}
 	switch t.Modality {
 	case plan.Hold:
 		j.hold(&ev)
@@ -163,7 +172,11 @@ type judge struct {
 	t  *plan.Target
 	s  Series
 	at time.Time
+	// overdue: the deadline year's figure should have been reported by now.
+	overdue bool
 }
+
+const overdueNote = "deadline-year figure never reported: judged on the last figure before the deadline"
 
 func ptr(f float64) *float64 { return &f }
 
@@ -240,6 +253,15 @@ func (j *judge) reach(ev *Evaluation) {
 		}
 	}
 	j.setActual(ev, latest)
+	if t.Deadline != 0 && j.overdue && latest.Year <= t.Deadline {
+		if t.Met(latest.Value) {
+			ev.Status = Achieved
+		} else {
+			ev.Status = Missed
+		}
+		ev.Detail = overdueNote
+		return
+	}
 	if t.Deadline == 0 {
 		// No deadline: met now is achieved; otherwise the direction of travel.
 		if t.Met(latest.Value) {
@@ -358,6 +380,9 @@ func (j *judge) hold(ev *Evaluation) {
 		}
 	case t.Deadline != 0 && years[len(years)-1].Year >= t.Deadline:
 		ev.Status = Achieved
+	case j.overdue:
+		ev.Status = Achieved
+		ev.Detail = "held every year reported; " + overdueNote
 	default:
 		ev.Status = OnTrack
 		// Warn when the trend will cross the line before the deadline.
@@ -458,8 +483,11 @@ func (j *judge) sum(ev *Evaluation) {
 		ev.Status = AtRisk
 		return
 	}
-	if last.Year >= t.Deadline {
+	if last.Year >= t.Deadline || j.overdue {
 		ev.Status = Missed
+		if last.Year < t.Deadline {
+			ev.Detail = overdueNote
+		}
 		return
 	}
 	perYear := total / float64(last.Year-t.Plan.Start+1)

@@ -149,6 +149,28 @@ func TestEvaluateHandWorked(t *testing.T) {
 			at:     at("2020-09-01"), status: OnTrack, actual: f(97), stale: true,
 		},
 		{
+			// 2020 deadline, only figures to 2019; in 2022 the 2020 figure is overdue:
+			// judged on 2019's 95 → missed (not "on track" forever).
+			name:   "deadline figure overdue: missed",
+			target: "- {id: a, indicator: pass_rate, region: \"620000\", comparator: \">=\", value: 96, deadline: 2020, modality: reach, clause: x, quote: x}",
+			data:   map[string]map[int]float64{"620000:pass_rate": {2018: 93, 2019: 95}},
+			at:     at("2022-01-01"), status: Missed, actual: f(95), gap: f(1), stale: true,
+		},
+		{
+			// Same data in March 2021: the 2020 figure may still come, so the projection decides
+			// (93 → 95: slope 2, 97 by 2020 → on track).
+			name:   "deadline figure not yet due",
+			target: "- {id: a, indicator: pass_rate, region: \"620000\", comparator: \">=\", value: 96, deadline: 2020, modality: reach, clause: x, quote: x}",
+			data:   map[string]map[int]float64{"620000:pass_rate": {2018: 93, 2019: 95}},
+			at:     at("2021-03-01"), status: OnTrack, proj: f(97),
+		},
+		{
+			name:   "new items overdue: missed",
+			target: "- {id: a, indicator: brands_new, region: \"620000\", comparator: \">=\", value: 700, deadline: 2020, modality: new, clause: x, quote: x}",
+			data:   map[string]map[int]float64{"620000:brands_new": {2018: 300, 2019: 300}},
+			at:     at("2023-01-01"), status: Missed, actual: f(600), gap: f(100), stale: true,
+		},
+		{
 			name:   "as-of hides later years",
 			target: "- {id: a, indicator: pass_rate, region: \"620000\", comparator: \">=\", value: 96, deadline: 2020, modality: reach, clause: x, quote: x}",
 			data:   map[string]map[int]float64{"620000:pass_rate": {2018: 97, 2019: 97, 2020: 90}},

@@ -47,9 +47,9 @@
 //     fails ("expected integer cursor type"). Always write numbers as float64.
 //   - Comparing a tag that some series lack (r.region == "x") is fine, but
 //     passing it to a function (contains, strings.*, + in map) fails with
-//     "missing object properties (region)". The error arrives in-band, after
-//     partial results, with HTTP 200: the client reports it from
-//     QueryTableResult.Err, so always check Err. Guard with
+//     "missing object properties (region)": as HTTP 500 when the first table
+//     fails, otherwise in-band after partial results with HTTP 200 (the client
+//     reports that from QueryTableResult.Err, so always check Err). Guard with
 //     filter(fn: (r) => exists r.region) first, and write every tag on every
 //     point (a tag with an empty value is dropped).
 //   - Writing the same series and timestamp again overwrites the fields given.
@@ -564,6 +564,9 @@ func (s *Server) signal(sig syscall.Signal, grace time.Duration) {
 // costs a full start-up (about 5 s). Do not restart the Shared server.
 func (s *Server) Restart(tb testing.TB) {
 	tb.Helper()
+	if s.shared {
+		tb.Fatal("influxtest: do not restart the Shared server; use Start for fault tests")
+	}
 	s.Stop()
 	var err error
 	for i := 0; i < 5; i++ { // the old listener may linger for a moment

@@ -60,6 +60,10 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 			errs = append(errs, err)
 			continue
 		}
+		if want := strings.TrimSuffix(path.Base(p), ".yaml"); want != pl.Key {
+			errs = append(errs, fmt.Errorf("%s: plan.key: %q must match the file name %q", p, pl.Key, want))
+			continue
+		}
 		set.Plans = append(set.Plans, pl)
 	}
 	seen := map[string]string{}
@@ -124,8 +128,6 @@ func (v *validator) plan(p *Plan) {
 	}
 	if !planKey.MatchString(p.Key) {
 		bad("key", "%q must look like province-2018", p.Key)
-	} else if want := strings.TrimSuffix(path.Base(v.file), ".yaml"); want != p.Key {
-		bad("key", "%q must match the file name %q", p.Key, want)
 	}
 	if p.NameZh == "" {
 		bad("name_zh", "required")

@@ -1,0 +1,255 @@
+package alerttest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ruleFile is the part of a Prometheus rule file the checks here read.
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []rule `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+type rule struct {
+	Alert         string            `yaml:"alert"`
+	Record        string            `yaml:"record"`
+	Expr          string            `yaml:"expr"`
+	For           string            `yaml:"for"`
+	KeepFiringFor string            `yaml:"keep_firing_for"`
+	Labels        map[string]string `yaml:"labels"`
+	Annotations   map[string]string `yaml:"annotations"`
+}
+
+// unitTestFile is the part of a promtool unit test file read here.
+type unitTestFile struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		Name      string `yaml:"name"`
+		AlertRule []struct {
+			EvalTime  string           `yaml:"eval_time"`
+			Alertname string           `yaml:"alertname"`
+			ExpAlerts []map[string]any `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+func alerts(t *testing.T, path string) []rule {
+	t.Helper()
+	var f ruleFile
+	readYAML(t, path, &f)
+	var out []rule
+	for _, g := range f.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("%s: no alerting rules", path)
+	}
+	return out
+}
+
+func ruleTestFiles(t *testing.T, root string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, ruleTestsGlob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no rule unit tests match %s", ruleTestsGlob)
+	}
+	return files
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	promtool := tool(t, "promtool")
+	root := repoRoot(t)
+	out := run(t, root, promtool, "check", "rules", rulesFile)
+	t.Log(out)
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	promtool := tool(t, "promtool")
+	root := repoRoot(t)
+	for _, f := range ruleTestFiles(t, root) {
+		rel, _ := filepath.Rel(root, f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Log(run(t, root, promtool, "test", "rules", rel))
+		})
+	}
+}
+
+// TestEveryAlertTested requires, for every alert, a unit test where it fires
+// and one where it does not; and no test of an alert that does not exist,
+// which promtool would pass silently when it expects no alerts.
+func TestEveryAlertTested(t *testing.T) {
+	root := repoRoot(t)
+	rulesPath := filepath.Join(root, rulesFile)
+	firing := map[string]int{}
+	silent := map[string]int{}
+	defined := map[string]bool{}
+	for _, r := range alerts(t, rulesPath) {
+		defined[r.Alert] = true
+	}
+	for _, f := range ruleTestFiles(t, root) {
+		var u unitTestFile
+		readYAML(t, f, &u)
+		refersToRules := false
+		for _, rf := range u.RuleFiles {
+			if p := filepath.Join(filepath.Dir(f), rf); p == rulesPath {
+				refersToRules = true
+			}
+		}
+		if !refersToRules {
+			t.Errorf("%s: rule_files %v does not name %s", f, u.RuleFiles, rulesFile)
+		}
+		for _, tc := range u.Tests {
+			for _, a := range tc.AlertRule {
+				if !defined[a.Alertname] {
+					t.Errorf("%s: test %q at %s: no alert named %q in %s", f, tc.Name, a.EvalTime, a.Alertname, rulesFile)
+				}
+				if len(a.ExpAlerts) > 0 {
+					firing[a.Alertname]++
+				} else {
+					silent[a.Alertname]++
+				}
+			}
+		}
+	}
+	names := make([]string, 0, len(defined))
+	for n := range defined {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if firing[n] == 0 {
+			t.Errorf("alert %s has no unit test where it fires", n)
+		}
+		if silent[n] == 0 {
+			t.Errorf("alert %s has no unit test where it does not fire", n)
+		}
+	}
+}
+
+// TestAlertConventions checks what routing and people rely on: a severity
+// and a category Alertmanager routes on, a summary and a description, and
+// target alerts that carry the lead agency and wait before firing.
+func TestAlertConventions(t *testing.T) {
+	root := repoRoot(t)
+	seen := map[string]bool{}
+	for _, r := range alerts(t, filepath.Join(root, rulesFile)) {
+		if seen[r.Alert] {
+			t.Errorf("alert %s is defined twice", r.Alert)
+		}
+		seen[r.Alert] = true
+		switch r.Labels["severity"] {
+		case "critical", "warning":
+		default:
+			t.Errorf("%s: severity %q, want critical or warning", r.Alert, r.Labels["severity"])
+		}
+		switch r.Labels["category"] {
+		case "ops":
+		case "target":
+			if !strings.Contains(r.Expr, "qualitymon_target_info") {
+				t.Errorf("%s: a target alert must join qualitymon_target_info for lead_agency", r.Alert)
+			}
+			if r.KeepFiringFor == "" {
+				t.Errorf("%s: a target alert needs keep_firing_for so a lost scrape does not resolve it", r.Alert)
+			}
+		default:
+			t.Errorf("%s: category %q, want target or ops", r.Alert, r.Labels["category"])
+		}
+		if r.For == "" {
+			t.Errorf("%s: no for:", r.Alert)
+		}
+		for _, a := range []string{"summary", "description"} {
+			if strings.TrimSpace(r.Annotations[a]) == "" {
+				t.Errorf("%s: no %s annotation", r.Alert, a)
+			}
+		}
+	}
+}
+
+// durationKey matches the for: and keep_firing_for: lines of a rule file.
+var durationKey = regexp.MustCompile(`(?m)^(\s+)(for|keep_firing_for):[ \t]*\S+[ \t]*$`)
+
+// shortenDurations rewrites every for: to forDur and every keep_firing_for:
+// to 0s, leaving the rules otherwise identical, for the end-to-end test. It
+// returns how many for: lines it rewrote.
+func shortenDurations(rules []byte, forDur string) ([]byte, int) {
+	n := 0
+	out := durationKey.ReplaceAllFunc(rules, func(m []byte) []byte {
+		sub := durationKey.FindSubmatch(m)
+		if string(sub[2]) == "for" {
+			n++
+			return []byte(string(sub[1]) + "for: " + forDur)
+		}
+		return []byte(string(sub[1]) + "keep_firing_for: 0s")
+	})
+	return out, n
+}
+
+func TestShortenDurations(t *testing.T) {
+	root := repoRoot(t)
+	orig, err := os.ReadFile(filepath.Join(root, rulesFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, n := shortenDurations(orig, "1s")
+	want := alerts(t, filepath.Join(root, rulesFile))
+	if n != len(want) {
+		t.Fatalf("rewrote %d for: lines, want one per alert (%d)", n, len(want))
+	}
+	path := filepath.Join(t.TempDir(), "short.rules.yml")
+	if err := os.WriteFile(path, short, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := alerts(t, path)
+	for i, r := range got {
+		w := want[i]
+		if r.For != "1s" || (w.KeepFiringFor != "" && r.KeepFiringFor != "0s") {
+			t.Errorf("%s: for %q keep_firing_for %q after rewriting", r.Alert, r.For, r.KeepFiringFor)
+		}
+		if r.Alert != w.Alert || r.Expr != w.Expr || !sameMap(r.Labels, w.Labels) || !sameMap(r.Annotations, w.Annotations) {
+			t.Errorf("%s: rewriting changed more than durations", w.Alert)
+		}
+	}
+	if p, err := exec.LookPath("promtool"); err == nil {
+		run(t, root, p, "check", "rules", path)
+	}
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

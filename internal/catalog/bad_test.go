@@ -1,0 +1,51 @@
+package catalog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestBadCatalogues(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) < 10 {
+		t.Fatalf("only %d cases", len(files))
+	}
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		first, _, _ := strings.Cut(string(data), "\n")
+		want := strings.TrimPrefix(first, "# want: ")
+		name := "catalogue/" + filepath.Base(f)
+		_, err := Load(fstest.MapFS{name: &fstest.MapFile{Data: data}}, "catalogue")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n got: %v\nwant: %s", f, err, want)
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), name+": ") {
+			t.Errorf("%s: error does not name the file: %v", f, err)
+		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	c, err := Load(os.DirFS("../../targets"), "catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for in, want := range map[string]string{
+		"food_sampling_pass_rate": "food_sampling_pass_rate",
+		"食品安全抽检合格率":               "food_sampling_pass_rate",
+		"食品抽检合格率":                 "food_sampling_pass_rate",
+		" 食品 抽检合格率 ":              "food_sampling_pass_rate",
+		"制造业质量竞争力指数":              "manufacturing_quality_competitiveness_index",
+	} {
+		ind, ok := c.Resolve(in)
+		if !ok || ind.ID != want {
+			t.Errorf("Resolve(%q) = %v, want %s", in, ind, want)
+		}
+	}
+	if _, ok := c.Resolve("不存在的指标"); ok {
+		t.Error("resolved an unknown name")
+	}
+}

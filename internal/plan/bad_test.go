@@ -1,0 +1,93 @@
+package plan_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/targets"
+)
+
+func shipped(t *testing.T) (*catalog.Catalog, *region.Table) {
+	t.Helper()
+	cat, err := catalog.Load(targets.FS, "catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := region.Load(targets.FS, "regions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat, regs
+}
+
+// Every testdata/*.bad.yaml names, in its first line, the error it must give.
+func TestBadPlans(t *testing.T) {
+	cat, regs := shipped(t)
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) < 30 {
+		t.Fatalf("only %d bad cases", len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, _ := bufio.NewReader(strings.NewReader(string(data))).ReadString('\n')
+		want, ok := strings.CutPrefix(strings.TrimSpace(first), "# want: ")
+		if !ok {
+			t.Fatalf("%s: first line must be '# want: <message>'", f)
+		}
+		_, err = plan.Parse(f, data, cat, regs)
+		if err == nil {
+			t.Errorf("%s: accepted, want %q", f, want)
+			continue
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("%s:\n got: %v\nwant: %s", f, err, want)
+		}
+		if !strings.HasPrefix(err.Error(), f+": ") {
+			t.Errorf("%s: error does not start with the file name: %v", f, err)
+		}
+	}
+}
+
+func TestGoodPlanResolves(t *testing.T) {
+	cat, regs := shipped(t)
+	data, _ := os.ReadFile("testdata/good.yaml")
+	p, err := plan.Parse("testdata/good.yaml", data, cat, regs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.Targets[1].AverageOf); got != 14 {
+		t.Errorf("average over Gansu's prefectures: %d regions, want 14", got)
+	}
+	if v := *p.Targets[2].Value; v != 12 {
+		t.Errorf("quota target value = %v, want the latest quota 12", v)
+	}
+}
+
+func TestKeyMustMatchFileName(t *testing.T) {
+	data, _ := os.ReadFile("testdata/good.yaml")
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"regions.yaml"} {
+		b, _ := targets.FS.ReadFile(name)
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	entries, _ := targets.FS.ReadDir("catalogue")
+	for _, e := range entries {
+		b, _ := targets.FS.ReadFile("catalogue/" + e.Name())
+		fsys["catalogue/"+e.Name()] = &fstest.MapFile{Data: b}
+	}
+	fsys["other-2018.yaml"] = &fstest.MapFile{Data: data}
+	_, err := plan.LoadDir(fsys, ".")
+	if err == nil || !strings.Contains(err.Error(), `other-2018.yaml: plan.key: "test-2018" must match the file name "other-2018"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,23 @@
+package sample
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+
+	"github.com/qualitymon/qualitymon/internal/obs"
+)
+
+// Through is the last year the committed sample has figures for.
+const Through = 2025
+
+// WriteCSV writes observations in the canonical import layout.
+func WriteCSV(w io.Writer, rows []obs.Observation) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"indicator", "region", "period", "value", "source"})
+	for _, o := range rows {
+		cw.Write([]string{o.Indicator, o.Region, o.Period.String(), strconv.FormatFloat(o.Value, 'f', -1, 64), o.Source})
+	}
+	cw.Flush()
+	return cw.Error()
+}
