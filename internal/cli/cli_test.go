@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	influxtest.Cleanup()
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func run(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }})
+	return result{code, out.String(), errb.String()}
+}
+
+func TestTargetsJSON(t *testing.T) {
+	r := run(t, nil, "targets", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 114 {
+		t.Fatalf("%d targets, want 114", len(got))
+	}
+	for _, k := range []string{"plan", "id", "indicator", "name_zh", "region", "comparator", "value", "unit", "deadline", "modality", "lead_agencies", "quote"} {
+		for _, tg := range got {
+			if _, ok := tg[k]; !ok {
+				t.Fatalf("target %v/%v lacks %q", tg["plan"], tg["id"], k)
+			}
+		}
+	}
+	r = run(t, nil, "targets", "--plan", "nope-2018")
+	if r.code != 1 || !strings.Contains(r.stderr, `unknown plan "nope-2018"`) {
+		t.Fatalf("unknown plan: %d %q", r.code, r.stderr)
+	}
+}
+
+func TestCheckTargets(t *testing.T) {
+	r := run(t, nil, "check", "targets")
+	if r.code != 0 || !strings.Contains(r.stdout, "ok: 5 plans, 114 targets") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, nil, "check", "targets", "--targets-dir", "testdata/badtargets")
+	if r.code != 1 || !strings.Contains(r.stderr, `test-2018.yaml: target "t1": value: 985 is outside the valid range 0..100 percent`) {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestCheckConfig(t *testing.T) {
+	r := run(t, nil, "check", "config", "-c", "../../qualitymon.yaml")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	r = run(t, nil, "check", "config", "-c", "../config/testdata/schedule.bad.yaml")
+	if r.code != 1 || !strings.Contains(r.stderr, "evaluation.schedule") {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+}
+
+func influxEnv(t *testing.T) (map[string]string, *store.Store) {
+	srv := influxtest.Shared(t)
+	bucket := srv.NewBucket(t)
+	env := map[string]string{"QUALITYMON_INFLUX_URL": srv.URL, "QUALITYMON_INFLUX_BUCKET": bucket, "QUALITYMON_INFLUX_ORG": srv.Org}
+	st := store.Open(store.Config{URL: srv.URL, Bucket: bucket, Org: srv.Org})
+	t.Cleanup(st.Close)
+	return env, st
+}
+
+func count(t *testing.T, st *store.Store) int {
+	rows, err := st.Values(context.Background(), store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(rows)
+}
+
+func write(t *testing.T, name, content string) string {
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestImportAndStatus(t *testing.T) {
+	env, st := influxEnv(t)
+	bad := write(t, "bad.csv", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96\nfood_sampling_pass_rate,370000,2020,985\n")
+	r := run(t, env, "import", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, bad+":3:value: 985 is outside the valid range") {
+		t.Fatalf("bad import: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := count(t, st); n != 0 {
+		t.Fatalf("a rejected file wrote %d observations", n)
+	}
+	r = run(t, env, "import", "../../sample/observations.csv")
+	if r.code != 0 || !strings.Contains(r.stdout, "413 rows accepted (413 new") {
+		t.Fatalf("sample import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, env, "import", "../../sample/observations.csv")
+	if r.code != 0 || !strings.Contains(r.stdout, "(0 new, 0 revised, 413 unchanged)") {
+		t.Fatalf("re-import: %s%s", r.stdout, r.stderr)
+	}
+	r = run(t, env, "status", "--format", "json")
+	if r.code != 0 {
+		t.Fatalf("status: %d %s", r.code, r.stderr)
+	}
+	var evals []map[string]any
+	if err := json.Unmarshal([]byte(r.stdout), &evals); err != nil {
+		t.Fatal(err)
+	}
+	if len(evals) != 141 {
+		t.Fatalf("%d evaluations, want 141", len(evals))
+	}
+	for _, k := range []string{"plan", "target", "indicator", "region", "actual", "period", "target_value", "gap", "status", "stale"} {
+		if _, ok := evals[0][k]; !ok {
+			t.Fatalf("evaluation lacks %q: %v", k, evals[0])
+		}
+	}
+	// A revision changes the judgement: Shandong's food sampling pass rate.
+	fix := write(t, "fix.csv", "指标,地区,时期,数值\n食品安全抽检合格率,山东省,2020,90.5\n")
+	if r := run(t, env, "import", fix); r.code != 0 || !strings.Contains(r.stdout, "1 revised") && !strings.Contains(r.stdout, "1 new") {
+		t.Fatalf("fix: %s%s", r.stdout, r.stderr)
+	}
+	r = run(t, env, "status", "--plan", "shandong-2018", "--format", "json")
+	evals = nil
+	json.Unmarshal([]byte(r.stdout), &evals)
+	found := false
+	for _, e := range evals {
+		if e["target"] == "food-sampling-pass-rate" {
+			found = true
+			if e["status"] != "missed" || e["actual"].(float64) != 90.5 || e["gap"].(float64) != 5.5 {
+				t.Fatalf("after revision: %v", e)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("shandong food-sampling-pass-rate not evaluated")
+	}
+	r = run(t, env, "status", "--plan", "shandong-2018", "--at", "2019-12-31")
+	if r.code != 0 || !strings.Contains(r.stdout, "as of 2019-12-31") {
+		t.Fatalf("status --at: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	r = run(t, env, "status", "--at", "31/12/2019")
+	if r.code != 1 || !strings.Contains(r.stderr, "want YYYY-MM-DD") {
+		t.Fatalf("bad --at: %d %s", r.code, r.stderr)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// waitFor polls cond up to a bound; it is not a timing assertion.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 300; i++ {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}
+
+func TestServe(t *testing.T) {
+	env, st := influxEnv(t)
+	if r := run(t, env, "import", "../../sample/observations.csv"); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	addr := freeAddr(t)
+	cfg := write(t, "qualitymon.yaml", fmt.Sprintf("listen: %s\nevaluation: {schedule: \"@every 1s\"}\n", addr))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := Main([]string{"serve", "-c", cfg}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Ctx: ctx})
+		done <- result{code, out.String(), errb.String()}
+	}()
+	base := "http://" + addr
+	waitFor(t, "readyz", func() bool { c, _ := get(base + "/readyz"); return c == 200 })
+	if c, _ := get(base + "/healthz"); c != 200 {
+		t.Fatalf("healthz %d", c)
+	}
+	const series = `qualitymon_target_status{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",status="missed",target="food-sampling-pass-rate"}`
+	var metrics string
+	waitFor(t, "first evaluation", func() bool { _, metrics = get(base + "/metrics"); return strings.Contains(metrics, "qualitymon_target_info{") })
+	for _, want := range []string{
+		`qualitymon_target_info{comparator=">=",indicator="food_sampling_pass_rate",lead_agency=`,
+		`qualitymon_target_value{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 96`,
+		`qualitymon_target_deadline_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
+		`qualitymon_indicator_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",region="370000"}`,
+		`qualitymon_indicator_stale_after_seconds{indicator="food_sampling_pass_rate"} 4.71744e+07`,
+		`qualitymon_evaluation_targets 141`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	// Import a figure that misses the target; the scheduled re-evaluation shows it.
+	fix := write(t, "fix.csv", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2020,90\n")
+	if r := run(t, env, "import", fix); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	waitFor(t, "missed status on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, series+" 1") })
+	code, body := get(base + "/api/v1/status?plan=qingdao-2023")
+	if code != 200 || !strings.Contains(body, `"plan":"qingdao-2023"`) || strings.Contains(body, `"plan":"shandong-2018"`) {
+		t.Fatalf("/api/v1/status: %d %.300s", code, body)
+	}
+	// Evaluation history lands in InfluxDB.
+	rows, err := st.Query(context.Background(), fmt.Sprintf(`from(bucket: %q) |> range(start: -1h) |> filter(fn: (r) => r._measurement == "evaluation" and r._field == "status_code") |> count()`, st.Bucket()))
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("no evaluation history: %v %v", rows, err)
+	}
+	cancel()
+	select {
+	case r := <-done:
+		if r.code != 0 {
+			t.Fatalf("serve exited %d: %s", r.code, r.stderr)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
