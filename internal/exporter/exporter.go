@@ -1,46 +1,31 @@
 // Package exporter turns the latest evaluation into Prometheus metrics. The
-// metrics are built once per evaluation and replayed on every scrape, so a
-// scrape costs only the encoding.
+// target series (tens of thousands of targets give hundreds of thousands of
+// series) are encoded once per evaluation, plain and gzipped, and every
+// scrape copies them after the registry's own metrics: a scrape costs a copy,
+// not a rebuild.
 package exporter
 
 import (
+	"bytes"
+	"compress/gzip"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
-var targetLabels = []string{"plan", "target", "indicator", "region"}
-
-func desc(name, help string, labels ...string) *prometheus.Desc {
-	return prometheus.NewDesc(name, help, labels, nil)
-}
-
-var (
-	descInfo = desc("qualitymon_target_info", "Descriptive labels of a target (1).",
-		"plan", "target", "indicator", "region", "region_name", "name_zh", "unit", "comparator", "modality", "lead_agency")
-	descValue     = desc("qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", targetLabels...)
-	descActual    = desc("qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", targetLabels...)
-	descGap       = desc("qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", targetLabels...)
-	descProgress  = desc("qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", targetLabels...)
-	descProjected = desc("qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", targetLabels...)
-	descStatus    = desc("qualitymon_target_status", "1 for the target's current status, 0 for the others.", append(append([]string{}, targetLabels...), "status")...)
-	descStale     = desc("qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace.", targetLabels...)
-	descDeadline  = desc("qualitymon_target_deadline_timestamp_seconds", "End of the target's deadline year (UTC).", targetLabels...)
-	descHold      = desc("qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).", targetLabels...)
-	descIndInfo   = desc("qualitymon_indicator_info", "Descriptive labels of an indicator (1).", "indicator", "name_zh", "name_en", "unit", "frequency")
-	descLastObs   = desc("qualitymon_indicator_last_observation_timestamp_seconds", "End of the latest period observed for the indicator in the region.", "indicator", "region")
-	descStaleAft  = desc("qualitymon_indicator_stale_after_seconds", "Age of the latest period's end after which the indicator's data is stale (interval plus grace).", "indicator")
-)
-
 // Exporter serves the latest evaluation.
 type Exporter struct {
-	mu      sync.RWMutex
-	metrics []prometheus.Metric
+	mu    sync.RWMutex
+	plain []byte
+	gzip  []byte
 
 	cat   *catalog.Catalog
 	grace map[period.Kind]time.Duration
@@ -52,7 +37,7 @@ type Exporter struct {
 	count       prometheus.Gauge
 }
 
-// New registers the exporter's metrics with reg.
+// New registers the exporter's own metrics with reg.
 func New(reg prometheus.Registerer, cat *catalog.Catalog, grace map[period.Kind]time.Duration) *Exporter {
 	e := &Exporter{
 		cat:   cat,
@@ -68,7 +53,7 @@ func New(reg prometheus.Registerer, cat *catalog.Catalog, grace map[period.Kind]
 		count: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_evaluation_targets",
 			Help: "Evaluations (target × region) in the last successful run."}),
 	}
-	reg.MustRegister(e, e.lastRun, e.lastSuccess, e.duration, e.errors, e.count)
+	reg.MustRegister(e.lastRun, e.lastSuccess, e.duration, e.errors, e.count)
 	return e
 }
 
@@ -79,65 +64,12 @@ func (e *Exporter) Failed(start time.Time, took time.Duration) {
 	e.errors.Inc()
 }
 
-// Update replaces the served metrics with those of a successful run.
+// Update replaces the served target metrics with those of a successful run.
 func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, start time.Time, took time.Duration) {
-	ms := make([]prometheus.Metric, 0, len(evals)*12+len(e.cat.All())*2)
-	add := func(d *prometheus.Desc, v float64, labels ...string) {
-		ms = append(ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
-	}
-	for i := range evals {
-		ev := &evals[i]
-		l := []string{ev.Plan, ev.Target, ev.Indicator, ev.Region}
-		add(descInfo, 1, ev.Plan, ev.Target, ev.Indicator, ev.Region, ev.RegionName, ev.NameZh, ev.Unit, ev.Comparator, ev.Modality, ev.LeadAgency)
-		add(descValue, ev.TargetValue, l...)
-		if ev.Actual != nil {
-			add(descActual, *ev.Actual, l...)
-		}
-		if ev.Gap != nil {
-			add(descGap, *ev.Gap, l...)
-		}
-		if ev.Progress != nil {
-			add(descProgress, *ev.Progress, l...)
-		}
-		if ev.Projected != nil {
-			add(descProjected, *ev.Projected, l...)
-		}
-		for _, s := range evaluate.Statuses {
-			v := 0.0
-			if s == ev.Status {
-				v = 1
-			}
-			add(descStatus, v, ev.Plan, ev.Target, ev.Indicator, ev.Region, string(s))
-		}
-		stale := 0.0
-		if ev.Stale {
-			stale = 1
-		}
-		add(descStale, stale, l...)
-		if ev.Deadline != nil {
-			add(descDeadline, float64(period.OfYear(*ev.Deadline).End().Unix()), l...)
-		}
-		hold := 0.0
-		if ev.Modality == "hold" {
-			hold = 1
-		}
-		add(descHold, hold, l...)
-	}
-	for _, ind := range e.cat.All() {
-		add(descIndInfo, 1, ind.ID, ind.NameZh, ind.NameEn, ind.Unit, ind.Frequency)
-		g, ok := e.grace[ind.Freq()]
-		if !ok {
-			g = evaluate.DefaultGrace[ind.Freq()]
-		}
-		add(descStaleAft, (ind.Freq().Interval() + g).Seconds(), ind.ID)
-	}
-	if data != nil {
-		data.LastEnds(func(ind, reg string, end time.Time) {
-			add(descLastObs, float64(end.Unix()), ind, reg)
-		})
-	}
+	plain := Encode(evals, data, e.cat, e.grace)
+	zipped := gz(plain)
 	e.mu.Lock()
-	e.metrics = ms
+	e.plain, e.gzip = plain, zipped
 	e.mu.Unlock()
 	e.lastRun.Set(float64(start.Unix()))
 	e.lastSuccess.Set(float64(start.Unix()))
@@ -145,16 +77,121 @@ func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, star
 	e.count.Set(float64(len(evals)))
 }
 
-// Describe is left empty: the exporter is an unchecked collector whose series
-// change with every evaluation.
-func (e *Exporter) Describe(chan<- *prometheus.Desc) {}
-
-// Collect replays the metrics of the last successful evaluation.
-func (e *Exporter) Collect(ch chan<- prometheus.Metric) {
-	e.mu.RLock()
-	ms := e.metrics
-	e.mu.RUnlock()
-	for _, m := range ms {
-		ch <- m
+// Encode renders the target and indicator metrics in the text format.
+func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catalog, grace map[period.Kind]time.Duration) []byte {
+	var b bytes.Buffer
+	b.Grow(len(evals) * 1600)
+	type getter func(ev *evaluate.Evaluation) (float64, bool)
+	simple := []struct {
+		name, help string
+		get        getter
+	}{
+		{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.",
+			func(ev *evaluate.Evaluation) (float64, bool) { return ev.TargetValue, true }},
+		{"qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })},
+		{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })},
+		{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
+		{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
+		{"qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace.",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
+		{"qualitymon_target_deadline_timestamp_seconds", "End of the target's deadline year (UTC).", func(ev *evaluate.Evaluation) (float64, bool) {
+			if ev.Deadline == nil {
+				return 0, false
+			}
+			return float64(period.OfYear(*ev.Deadline).End().Unix()), true
+		}},
+		{"qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }},
 	}
+	f := newFamily(&b, "qualitymon_target_info", "Descriptive labels of a target (1).")
+	for i := range evals {
+		ev := &evals[i]
+		f.sample(1, "comparator", ev.Comparator, "indicator", ev.Indicator, "lead_agency", ev.LeadAgency, "modality", ev.Modality,
+			"name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region, "region_name", ev.RegionName, "target", ev.Target, "unit", ev.Unit)
+	}
+	for _, m := range simple {
+		f := newFamily(&b, m.name, m.help)
+		for i := range evals {
+			ev := &evals[i]
+			if v, ok := m.get(ev); ok {
+				f.sample(v, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+			}
+		}
+	}
+	f = newFamily(&b, "qualitymon_target_status", "1 for the target's current status, 0 for the others.")
+	for i := range evals {
+		ev := &evals[i]
+		for _, s := range evaluate.Statuses {
+			f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
+		}
+	}
+	f = newFamily(&b, "qualitymon_indicator_info", "Descriptive labels of an indicator (1).")
+	for _, ind := range cat.All() {
+		f.sample(1, "frequency", ind.Frequency, "indicator", ind.ID, "name_en", ind.NameEn, "name_zh", ind.NameZh, "unit", ind.Unit)
+	}
+	f = newFamily(&b, "qualitymon_indicator_stale_after_seconds", "Age of the latest period's end after which the indicator's data is stale (interval plus grace).")
+	for _, ind := range cat.All() {
+		g, ok := grace[ind.Freq()]
+		if !ok {
+			g = evaluate.DefaultGrace[ind.Freq()]
+		}
+		f.sample((ind.Freq().Interval() + g).Seconds(), "indicator", ind.ID)
+	}
+	if data != nil {
+		f = newFamily(&b, "qualitymon_indicator_last_observation_timestamp_seconds", "End of the latest period observed for the indicator in the region.")
+		data.LastEnds(func(ind, reg string, end time.Time) {
+			f.sample(float64(end.Unix()), "indicator", ind, "region", reg)
+		})
+	}
+	return b.Bytes()
+}
+
+func opt(p func(*evaluate.Evaluation) *float64) func(*evaluate.Evaluation) (float64, bool) {
+	return func(ev *evaluate.Evaluation) (float64, bool) {
+		if v := p(ev); v != nil {
+			return *v, true
+		}
+		return 0, false
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Handler serves g's metrics followed by the cached target metrics, always
+// in the text format, gzipped when the client accepts it.
+func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mfs, err := g.Gather()
+		if err != nil {
+			http.Error(w, "gathering metrics: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		var own bytes.Buffer
+		enc := expfmt.NewEncoder(&own, expfmt.NewFormat(expfmt.TypeTextPlain))
+		for _, mf := range mfs {
+			if err := enc.Encode(mf); err != nil {
+				http.Error(w, "encoding metrics: "+err.Error(), http.StatusInternalServerError)
+				return
+			}
+		}
+		e.mu.RLock()
+		plain, zipped := e.plain, e.gzip
+		e.mu.RUnlock()
+		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
+		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			w.Header().Set("Content-Encoding", "gzip")
+			zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+			zw.Write(own.Bytes())
+			zw.Close()
+			w.Write(zipped)
+			return
+		}
+		w.Write(own.Bytes())
+		w.Write(plain)
+	})
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
@@ -30,7 +29,7 @@ type Server struct {
 // New builds the server; routes can be added to Mux before Serve.
 func New(engine *Engine, g prometheus.Gatherer, logger *slog.Logger) *Server {
 	s := &Server{Engine: engine, Gatherer: g, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1)}
-	s.Mux.Handle("GET /metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}))
+	s.Mux.Handle("GET /metrics", engine.Exporter.Handler(g))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.Mux.HandleFunc("GET /readyz", s.ready)
 	s.Mux.HandleFunc("GET /api/v1/status", s.status)

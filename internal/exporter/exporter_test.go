@@ -1,0 +1,132 @@
+package exporter
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+func fp(v float64) *float64 { return &v }
+
+func fixture(t *testing.T) (*Exporter, *prometheus.Registry) {
+	cat, err := catalog.New(&catalog.Indicator{ID: "food_sampling_pass_rate", NameZh: "食品安全抽检合格率", NameEn: `Food "sampling"`, Unit: "percent", Min: fp(0), Max: fp(100), Better: "higher", Frequency: "yearly", Kind: "level"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	e := New(reg, cat, nil)
+	dl := 2020
+	evals := []evaluate.Evaluation{
+		{Plan: "shandong-2018", Target: "food", Indicator: "food_sampling_pass_rate", Region: "370000", RegionName: "山东省", NameZh: "食品安全抽检合格率",
+			Unit: "percent", Comparator: ">=", Modality: "reach", LeadAgency: "省市场监管局、\"省农业农村厅\"", TargetValue: 96, Deadline: &dl,
+			Actual: fp(95.5), Gap: fp(0.5), Status: evaluate.Missed, Stale: true},
+		{Plan: "gansu-2018", Target: "food", Indicator: "food_sampling_pass_rate", Region: "620000", Unit: "percent", Comparator: ">=",
+			Modality: "hold", TargetValue: 94, Status: evaluate.NoData},
+	}
+	data := evaluate.NewData([]obs.Stored{{Observation: obs.Observation{Indicator: "food_sampling_pass_rate", Region: "370000", Period: period.OfYear(2020), Value: 95.5}}})
+	e.Update(evals, data, time.Unix(1700000000, 0), time.Second)
+	return e, reg
+}
+
+func parse(t *testing.T, r io.Reader) map[string]model.Vector {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	mfs, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		t.Fatalf("exposition does not parse: %v", err)
+	}
+	out := map[string]model.Vector{}
+	for name, mf := range mfs {
+		v, err := expfmt.ExtractSamples(&expfmt.DecodeOptions{Timestamp: 0}, mf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[name] = v
+	}
+	return out
+}
+
+func value(t *testing.T, fams map[string]model.Vector, name string, labels map[string]string) (float64, bool) {
+	for _, s := range fams[name] {
+		ok := true
+		for k, v := range labels {
+			if string(s.Metric[model.LabelName(k)]) != v {
+				ok = false
+			}
+		}
+		if ok {
+			return float64(s.Value), true
+		}
+	}
+	return 0, false
+}
+
+func TestExposition(t *testing.T) {
+	e, reg := fixture(t)
+	h := e.Handler(reg)
+	for _, zip := range []bool{false, true} {
+		req := httptest.NewRequest("GET", "/metrics", nil)
+		if zip {
+			req.Header.Set("Accept-Encoding", "gzip")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var body io.Reader = rec.Body
+		if zip {
+			if rec.Header().Get("Content-Encoding") != "gzip" {
+				t.Fatal("not gzipped")
+			}
+			zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+		}
+		fams := parse(t, body)
+		sd := map[string]string{"plan": "shandong-2018", "region": "370000", "target": "food"}
+		checks := []struct {
+			name   string
+			labels map[string]string
+			want   float64
+		}{
+			{"qualitymon_target_value", sd, 96},
+			{"qualitymon_target_actual", sd, 95.5},
+			{"qualitymon_target_gap", sd, 0.5},
+			{"qualitymon_target_stale", sd, 1},
+			{"qualitymon_target_deadline_timestamp_seconds", sd, 1609459200},
+			{"qualitymon_target_status", map[string]string{"plan": "shandong-2018", "status": "missed"}, 1},
+			{"qualitymon_target_status", map[string]string{"plan": "shandong-2018", "status": "achieved"}, 0},
+			{"qualitymon_target_status", map[string]string{"plan": "gansu-2018", "status": "no_data"}, 1},
+			{"qualitymon_target_hold", map[string]string{"plan": "gansu-2018"}, 1},
+			{"qualitymon_target_info", map[string]string{"plan": "shandong-2018", "lead_agency": "省市场监管局、\"省农业农村厅\"", "name_zh": "食品安全抽检合格率"}, 1},
+			{"qualitymon_indicator_info", map[string]string{"name_en": `Food "sampling"`}, 1},
+			{"qualitymon_indicator_last_observation_timestamp_seconds", map[string]string{"region": "370000"}, 1609459200},
+			{"qualitymon_indicator_stale_after_seconds", map[string]string{"indicator": "food_sampling_pass_rate"}, (366 + 180) * 86400},
+			{"qualitymon_evaluation_targets", nil, 2},
+			{"qualitymon_evaluation_last_success_timestamp_seconds", nil, 1700000000},
+		}
+		for _, c := range checks {
+			got, ok := value(t, fams, c.name, c.labels)
+			if !ok || got != c.want {
+				t.Errorf("gzip=%v %s%v = %v (found %v), want %v", zip, c.name, c.labels, got, ok, c.want)
+			}
+		}
+		if _, ok := value(t, fams, "qualitymon_target_actual", map[string]string{"plan": "gansu-2018"}); ok {
+			t.Error("an actual is exported for a target without data")
+		}
+		if n := len(fams["qualitymon_target_status"]); n != 2*len(evaluate.Statuses) {
+			t.Errorf("%d status series, want %d", n, 2*len(evaluate.Statuses))
+		}
+	}
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/exporter"
+	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+const (
+	scaleRegions    = 3000
+	scaleIndicators = 10
+	scaleYears      = 10
+)
+
+// scaleSet builds 3,000 prefecture-level regions, 10 indicators and one
+// plan with a target per region and indicator: 30,000 targets.
+func scaleSet(tb testing.TB) (*plan.Set, []string) {
+	var regs []*region.Region
+	var codes []string
+	for p := 11; p <= 65 && len(codes) < scaleRegions; p++ {
+		regs = append(regs, &region.Region{Code: fmt.Sprintf("%02d0000", p), Name: fmt.Sprintf("省%02d", p), Level: region.Province})
+		for c := 1; c <= 99 && len(codes) < scaleRegions; c++ {
+			code := fmt.Sprintf("%02d%02d00", p, c)
+			regs = append(regs, &region.Region{Code: code, Name: "市" + code, Level: region.Prefecture})
+			codes = append(codes, code)
+		}
+	}
+	rt, err := region.New(regs...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	lo, hi := 0.0, 100.0
+	var inds []*catalog.Indicator
+	for i := 0; i < scaleIndicators; i++ {
+		inds = append(inds, &catalog.Indicator{ID: fmt.Sprintf("ind_%d", i), NameZh: fmt.Sprintf("指标%d", i), NameEn: "x", Unit: "percent", Min: &lo, Max: &hi, Better: "higher", Frequency: "yearly", Kind: "level"})
+	}
+	cat, err := catalog.New(inds...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("plan: {key: scale-2018, name_zh: 规模测试, issuer: 测试, published: \"2018\", region: \"110000\", start: 2018, source: x}\ntargets:\n")
+	for i := range inds {
+		mod := []string{"reach", "hold", "reach", "reach", "reach"}[i%5]
+		for _, c := range codes {
+			fmt.Fprintf(&b, "  - {id: t-%d-%s, indicator: ind_%d, region: %q, comparator: \">=\", value: 90, deadline: 2026, modality: %s, lead_agencies: [局%d], clause: x, quote: x}\n", i, c, i, c, mod, i)
+		}
+	}
+	pl, err := plan.Parse("scale-2018.yaml", []byte(b.String()), cat, rt)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &plan.Set{Plans: []*plan.Plan{pl}, Catalog: cat, Regions: rt}, codes
+}
+
+// peakRSS reads the process's peak resident set (VmHWM) in bytes.
+func peakRSS() uint64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb uint64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), &kb)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS restarts VmHWM from the current RSS (Linux clear_refs 5).
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// BenchmarkScale: 30,000 targets (3,000 regions × 10 indicators) over 10
+// years of yearly figures (300,000 observations) in a real InfluxDB; one full
+// evaluation (query, judge, metrics, history write) and one /metrics scrape.
+// Goals on the 2-core reference machine: evaluation < 5 s, scrape < 1 s,
+// peak memory < 500 MB. Run:
+//
+//	go test -run '^$' -bench Scale -benchtime 1x ./internal/server/
+func BenchmarkScale(b *testing.B) {
+	srv := influxtest.Start(b)
+	set, codes := scaleSet(b)
+	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
+	defer st.Close()
+	ctx := context.Background()
+	batch := make([]obs.Observation, 0, 50000)
+	loadStart := time.Now()
+	n := 0
+	for i := 0; i < scaleIndicators; i++ {
+		for _, c := range codes {
+			for y := 0; y < scaleYears; y++ {
+				batch = append(batch, obs.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
+				n++
+			}
+			if len(batch) >= 50000 {
+				if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	load := time.Since(loadStart)
+	runtime.GC()
+	for b.Loop() {
+		reg := prometheus.NewRegistry()
+		e := &Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC) }}
+		resetPeakRSS()
+		t0 := time.Now()
+		if err := e.Run(ctx); err != nil {
+			b.Fatal(err)
+		}
+		evalTook := time.Since(t0)
+		evals, _ := e.Last()
+		s := New(e, reg, e.Logger)
+		t1 := time.Now()
+		rec := httptest.NewRecorder()
+		s.Mux.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		scrapeTook := time.Since(t1)
+		peak := peakRSS()
+		body := rec.Body.Len()
+		series := strings.Count(rec.Body.String(), "\n") - 2*strings.Count(rec.Body.String(), "\n# ")
+		b.ReportMetric(evalTook.Seconds(), "eval_s")
+		b.ReportMetric(scrapeTook.Seconds(), "scrape_s")
+		b.ReportMetric(float64(peak)/1e6, "peak_MB")
+		fmt.Printf("scale: %d targets, %d evaluations, %d observations (loaded in %.1fs)\n", len(set.Targets("")), len(evals), n, load.Seconds())
+		fmt.Printf("scale: evaluation %.2fs (goal 5s, ratio %.2f)\n", evalTook.Seconds(), evalTook.Seconds()/5)
+		fmt.Printf("scale: scrape %.2fs, %d bytes, ~%d series (goal 1s, ratio %.2f)\n", scrapeTook.Seconds(), body, series, scrapeTook.Seconds()/1)
+		fmt.Printf("scale: peak RSS %.0f MB during evaluation and scrape (goal 500 MB, ratio %.2f)\n", float64(peak)/1e6, float64(peak)/500e6)
+	}
+}
