@@ -1,40 +1,21 @@
-// Package collectors defines how qualitymon gathers figures from sources on a
-// schedule: a Collector collects from one source and returns typed, validated
-// samples; an explicit registry maps a source type to its constructor; one
-// runner schedules, times, recovers and hands every batch to the sink for all
-// of them. Collectors never write InfluxDB and never log their own failures.
+// Package collectors gathers figures from sources on a schedule: a Collector
+// (package collectors/collector) collects from one source and returns typed,
+// validated samples; the explicit Registry maps a source type to its
+// constructor; ONE Runner schedules, times, recovers, counts and logs every
+// configured collector and hands each batch to the sink. Collectors never
+// write InfluxDB and never log their own failures.
 package collectors
 
-import (
-	"context"
+import "github.com/qualitymon/qualitymon/collectors/collector"
 
-	"gopkg.in/yaml.v3"
-
-	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+// The collector types, re-exported so that users of this package need only it.
+type (
+	// Batch is one unit a source delivers (see collector.Batch).
+	Batch = collector.Batch
+	// Collector collects from one source (see collector.Collector).
+	Collector = collector.Collector
+	// Deps are what a constructor may use (see collector.Deps).
+	Deps = collector.Deps
+	// Factory builds a collector from its options (see collector.Factory).
+	Factory = collector.Factory
 )
-
-// Batch is one unit the source delivers (a file, a feed response), validated
-// through the shared ingest.Validator.
-type Batch struct {
-	// Name identifies the batch in logs and audit (file name, URL).
-	Name    string
-	Samples []obs.Observation
-	// Ack, when set, is called once the sink accepted the batch (err nil) or
-	// refused it, e.g. to move a dropped file to done/ or failed/.
-	Ack func(err error)
-}
-
-// Collector collects from one source. No batches and a nil error means
-// nothing new (an unchanged feed).
-type Collector interface {
-	Collect(ctx context.Context) ([]Batch, error)
-}
-
-// Deps are what a constructor may use.
-type Deps struct {
-	Validator *ingest.Validator
-}
-
-// Factory builds a collector from its YAML options (decoded strictly).
-type Factory func(name string, options *yaml.Node, deps Deps) (Collector, error)

@@ -224,7 +224,10 @@ func TestServe(t *testing.T) {
 	}
 	const series = `qualitymon_target_status{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",status="missed",target="food-sampling-pass-rate"}`
 	var metrics string
-	waitFor(t, "first evaluation", func() bool { _, metrics = get(base + "/metrics"); return strings.Contains(metrics, "qualitymon_target_info{") })
+	waitFor(t, "first evaluation", func() bool {
+		_, metrics = get(base + "/metrics")
+		return strings.Contains(metrics, "qualitymon_target_info{")
+	})
 	for _, want := range []string{
 		`qualitymon_target_info{comparator=">=",indicator="food_sampling_pass_rate",lead_agency=`,
 		`qualitymon_target_value{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 96`,

@@ -24,10 +24,10 @@ type Scenario int
 const (
 	Achieve Scenario = iota
 	Miss
-	OnPace   // deadline figure not reported yet, trend meets the target
-	Slow     // deadline figure not reported yet, about half the pace
-	Regress  // deadline figure not reported yet, moving away
-	Nothing  // no figures at all
+	OnPace  // deadline figure not reported yet, trend meets the target
+	Slow    // deadline figure not reported yet, about half the pace
+	Regress // deadline figure not reported yet, moving away
+	Nothing // no figures at all
 	nScenarios
 )
 

@@ -27,7 +27,7 @@ func TestParseValues(t *testing.T) {
 		}
 	}
 	for in, msg := range map[string]string{
-		raw + "\r\n,error,reference\r\n,\"missing object properties (region)\",\r\n": "query failed: missing object properties (region)",
+		raw + "\r\n,error,reference\r\n,\"missing object properties (region)\",\r\n":                           "query failed: missing object properties (region)",
 		",result,table,_time,_value,freq,indicator,region\r\n,_result,0,2020-01-01T00:00:00Z,abc,year,x,y\r\n": `bad _value "abc"`,
 		",result,table,_time,_value,freq,indicator,region\r\n,_result,0,2020-01-01T00:00:00Z,1,week,x,y\r\n":   `unknown period kind "week"`,
 	} {
