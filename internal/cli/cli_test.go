@@ -235,6 +235,9 @@ func TestServe(t *testing.T) {
 		`qualitymon_indicator_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",region="370000"}`,
 		`qualitymon_indicator_stale_after_seconds{indicator="food_sampling_pass_rate"} 4.71744e+07`,
 		`qualitymon_evaluation_targets 141`,
+		"\nqualitymon_store_up 1\n",
+		"\nqualitymon_evaluation_next_run_timestamp_seconds 1.",
+		`qualitymon_target_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

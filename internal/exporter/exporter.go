@@ -94,11 +94,17 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
 		{"qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace.",
 			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
-		{"qualitymon_target_deadline_timestamp_seconds", "End of the target's deadline year (UTC).", func(ev *evaluate.Evaluation) (float64, bool) {
+		{"qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
 			if ev.Deadline == nil {
 				return 0, false
 			}
 			return float64(period.OfYear(*ev.Deadline).End().Unix()), true
+		}},
+		{"qualitymon_target_last_observation_timestamp_seconds", "End of the latest period behind the evaluation (for averages, of any region averaged).", func(ev *evaluate.Evaluation) (float64, bool) {
+			if ev.LastObservation == nil {
+				return 0, false
+			}
+			return float64(ev.LastObservation.Unix()), true
 		}},
 		{"qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
 			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }},

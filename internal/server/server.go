@@ -24,11 +24,22 @@ type Server struct {
 
 	trigger chan struct{}
 	cron    *cron.Cron
+
+	storeUp prometheus.Gauge
+	nextRun prometheus.Gauge
 }
 
-// New builds the server; routes can be added to Mux before Serve.
-func New(engine *Engine, g prometheus.Gatherer, logger *slog.Logger) *Server {
-	s := &Server{Engine: engine, Gatherer: g, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1)}
+// New builds the server and registers its metrics with reg; routes can be
+// added to Mux before Run.
+func New(engine *Engine, reg *prometheus.Registry, logger *slog.Logger) *Server {
+	s := &Server{Engine: engine, Gatherer: reg, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1),
+		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_store_up",
+			Help: "1 when InfluxDB answered the last readiness check (each evaluation and each /readyz)."}),
+		nextRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_evaluation_next_run_timestamp_seconds",
+			Help: "When the next scheduled evaluation is due."}),
+	}
+	reg.MustRegister(s.storeUp, s.nextRun)
+	g := prometheus.Gatherer(reg)
 	s.Mux.Handle("GET /metrics", engine.Exporter.Handler(g))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.Mux.HandleFunc("GET /readyz", s.ready)
@@ -39,7 +50,7 @@ func New(engine *Engine, g prometheus.Gatherer, logger *slog.Logger) *Server {
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.Engine.Store.Ready(ctx); err != nil {
+	if err := s.checkStore(ctx); err != nil {
 		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
@@ -69,8 +80,27 @@ func (s *Server) Trigger() {
 	}
 }
 
+// checkStore pings InfluxDB and records the answer in qualitymon_store_up.
+func (s *Server) checkStore(ctx context.Context) error {
+	err := s.Engine.Store.Ready(ctx)
+	if err != nil {
+		s.storeUp.Set(0)
+	} else {
+		s.storeUp.Set(1)
+	}
+	return err
+}
+
 // evaluate runs one evaluation and logs its failure once.
 func (s *Server) evaluate(ctx context.Context) {
+	defer func() {
+		if s.cron != nil && len(s.cron.Entries()) > 0 {
+			s.nextRun.Set(float64(s.cron.Entries()[0].Next.Unix()))
+		}
+	}()
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	s.checkStore(pctx)
+	cancel()
 	if err := s.Engine.Run(ctx); err != nil {
 		s.Logger.Error("evaluation failed", "err", err)
 		return
