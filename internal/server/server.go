@@ -24,6 +24,7 @@ type Server struct {
 
 	trigger chan struct{}
 	cron    *cron.Cron
+	sched   cron.Schedule
 
 	storeUp prometheus.Gauge
 	nextRun prometheus.Gauge
@@ -94,8 +95,8 @@ func (s *Server) checkStore(ctx context.Context) error {
 // evaluate runs one evaluation and logs its failure once.
 func (s *Server) evaluate(ctx context.Context) {
 	defer func() {
-		if s.cron != nil && len(s.cron.Entries()) > 0 {
-			s.nextRun.Set(float64(s.cron.Entries()[0].Next.Unix()))
+		if s.sched != nil {
+			s.nextRun.Set(float64(s.sched.Next(s.Engine.Now()).Unix()))
 		}
 	}()
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -116,6 +117,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) erro
 	if err != nil {
 		return err
 	}
+	s.sched = sched
 	logger := cronLogger{s.Logger}
 	s.cron = cron.New(cron.WithParser(config.Parser), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 	s.cron.Schedule(sched, cron.FuncJob(s.Trigger))
