@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+
+	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
 type checkCmd struct {
@@ -38,6 +40,11 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 		fmt.Fprintln(env.Stderr, err)
 		return exitError{1}
 	}
-	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q\n", cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule)
+	up, err := upload.ParseConfig(&cfg.Uploads)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "%s: uploads: %v\n", g.Config, err)
+		return exitError{1}
+	}
+	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens\n", cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(up.Tokens))
 	return nil
 }

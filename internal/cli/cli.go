@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/alecthomas/kong"
@@ -24,6 +25,7 @@ import (
 
 // Env is what a command sees of the world; tests pass their own.
 type Env struct {
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
 	Now            func() time.Time
@@ -42,9 +44,14 @@ type app struct {
 	Import  importCmd  `cmd:"" help:"Validate files and write their observations to InfluxDB (a file is accepted or rejected whole)."`
 	Status  statusCmd  `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
 	Targets targetsCmd `cmd:"" help:"List the targets of every plan."`
+	Upload  uploadCmd  `cmd:"" help:"Upload a CSV or XLSX file to a qualitymon server as a statistics bureau."`
+	Token   tokenCmd   `cmd:"" help:"Make or hash upload tokens."`
 	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
 	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
 }
+
+// stdin is bound separately so commands that read it say so.
+type stdin struct{ r io.Reader }
 
 // exitError carries an exit code without printing more.
 type exitError struct{ code int }
@@ -59,6 +66,9 @@ func Main(args []string, env Env) int {
 	if env.Ctx == nil {
 		env.Ctx = context.Background()
 	}
+	if env.Stdin == nil {
+		env.Stdin = strings.NewReader("")
+	}
 	var a app
 	parser, err := kong.New(&a,
 		kong.Name("qualitymon"),
@@ -67,6 +77,7 @@ func Main(args []string, env Env) int {
 		kong.Exit(func(int) {}),
 		kong.UsageOnError(),
 		kong.Bind(&env),
+		kong.Bind(&stdin{env.Stdin}),
 	)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)

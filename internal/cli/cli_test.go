@@ -16,6 +16,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
 func TestMain(m *testing.M) {
@@ -69,6 +70,18 @@ func TestCheckTargets(t *testing.T) {
 	r = run(t, nil, "check", "targets", "--targets-dir", "testdata/badtargets")
 	if r.code != 1 || !strings.Contains(r.stderr, `test-2018.yaml: target "t1": value: 985 is outside the valid range 0..100 percent`) {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+func TestToken(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := Main([]string{"token", "hash"}, Env{Stdin: strings.NewReader("qingdao-secret\n"), Stdout: &out, Stderr: &errb})
+	if code != 0 || strings.TrimSpace(out.String()) != upload.HashToken("qingdao-secret") || len(strings.TrimSpace(out.String())) != 64 {
+		t.Fatalf("token hash: %d %q %q", code, out.String(), errb.String())
+	}
+	r := run(t, nil, "token", "new")
+	if r.code != 0 || !strings.Contains(r.stdout, "token_sha256: ") {
+		t.Fatalf("token new: %d %s", r.code, r.stdout)
 	}
 }
 
@@ -209,7 +222,16 @@ func TestServe(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	addr := freeAddr(t)
-	cfg := write(t, "qualitymon.yaml", fmt.Sprintf("listen: %s\nevaluation: {schedule: \"@every 1s\"}\n", addr))
+	dir := t.TempDir()
+	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
+evaluation: {schedule: "@every 1s"}
+spool_dir: %s/spool
+uploads:
+  archive_dir: %s/uploads
+  audit_log: %s/uploads/audit.jsonl
+  tokens:
+    - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
+`, addr, dir, dir, dir, upload.HashToken("qingdao-secret")))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {
@@ -249,6 +271,20 @@ func TestServe(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	waitFor(t, "missed status on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, series+" 1") })
+	// A city bureau uploads through the server: accepted, spooled, stored, re-evaluated.
+	up := write(t, "qingdao.csv", "指标,地区,时期,数值\n食品安全抽检合格率,青岛市,2025,97.0\n")
+	r := run(t, env, "upload", "--server", base, "--token", "qingdao-secret", up)
+	if r.code != 0 || !strings.Contains(r.stdout, "accepted") {
+		t.Fatalf("upload: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	const qd = `qualitymon_target_actual{indicator="food_sampling_pass_rate",plan="qingdao-2023",region="370200",target="food-sampling-pass-rate"} 97`
+	waitFor(t, "uploaded figure on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, qd+"\n") })
+	// The same bureau may not report for its province.
+	out := write(t, "shandong.csv", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2020,99\n")
+	r = run(t, env, "upload", "--server", base, "--token", "qingdao-secret", out)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "370000") {
+		t.Fatalf("out-of-scope upload: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	code, body := get(base + "/api/v1/status?plan=qingdao-2023")
 	if code != 200 || !strings.Contains(body, `"plan":"qingdao-2023"`) || strings.Contains(body, `"plan":"shandong-2018"`) {
 		t.Fatalf("/api/v1/status: %d %.300s", code, body)

@@ -11,7 +11,10 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/server"
+	"github.com/qualitymon/qualitymon/internal/spool"
+	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
 type serveCmd struct {
@@ -26,6 +29,10 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	set, err := g.loadTargets(cfg)
 	if err != nil {
 		return err
+	}
+	upCfg, err := upload.ParseConfig(&cfg.Uploads)
+	if err != nil {
+		return fmt.Errorf("uploads: %w", err)
 	}
 	logger := g.logger(env)
 	if c.Listen != "" {
@@ -44,12 +51,29 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		Now:       env.Now,
 	}
 	srv := server.New(engine, reg, logger)
+
+	// Every accepted batch goes through the durable spool; each batch that
+	// reaches InfluxDB triggers a re-evaluation.
+	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnFlushed: srv.Trigger})
+	if err != nil {
+		return err
+	}
+	defer sp.Close()
+	validator := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}
+	up, err := upload.NewHandler(upCfg, validator, sp, reg, logger)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	srv.Mux.Handle(upload.Path, up)
+
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", cfg.Influx.URL, "bucket", cfg.Influx.Bucket, "targets", len(set.Targets("")))
+	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", cfg.Influx.URL, "bucket", cfg.Influx.Bucket,
+		"targets", len(set.Targets("")), "spool_dir", cfg.SpoolDir)
 	return srv.Run(ctx, ln, cfg.Evaluation.Schedule)
 }

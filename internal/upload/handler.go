@@ -1,0 +1,507 @@
+// Package upload receives the statistics bureaus' files: POST /api/v1/uploads
+// with a CSV or XLSX body (or a multipart form with a "file" field), a
+// bearer token per bureau stored hashed and scoped to regions and
+// optionally indicators, validation through the shared ingest.Validator
+// (the whole file accepted or rejected), an audit line and an archived
+// original for every upload, and the accepted rows handed to the sink
+// (the durable spool in serve). client.go is the other end: qualitymon
+// upload.
+//
+// Answers (JSON, see Response):
+//
+//	200  accepted (or, with ?dry_run=true, valid): accepted, new, revised,
+//	     unchanged, pending, dry_run
+//	400  malformed request (bad multipart form, no "file" field, bad dry_run)
+//	401  missing or unknown token (WWW-Authenticate: Bearer)
+//	403  rows outside the token's regions or indicators: nothing written,
+//	     every offending cell listed
+//	405  not POST
+//	413  body over max_bytes
+//	415  not text/csv, XLSX or multipart/form-data
+//	422  invalid rows: nothing written, every error listed with row,
+//	     column, value, message and what was expected
+//	503  the sink could not take the batch
+package upload
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/collectors/filedrop"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/sink"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+// Path is where the handler is mounted.
+const Path = "/api/v1/uploads"
+
+// Content types.
+const (
+	TypeCSV       = "text/csv"
+	TypeXLSX      = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	TypeMultipart = "multipart/form-data"
+)
+
+// Results counted in qualitymon_uploads_total.
+const (
+	ResultAccepted     = "accepted"
+	ResultDryRun       = "dry_run"
+	ResultRejected     = "rejected"
+	ResultUnauthorized = "unauthorized"
+	ResultForbidden    = "forbidden"
+	ResultError        = "error"
+)
+
+// Response is the JSON body of every answer.
+type Response struct {
+	File   string `json:"file,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	Size   int64  `json:"size,omitempty"`
+	DryRun bool   `json:"dry_run"`
+	store.Summary
+	Pending bool            `json:"pending"`
+	Error   string          `json:"error,omitempty"`
+	Errors  []*ingest.Error `json:"errors,omitempty"`
+	// Status is the HTTP status (not in the JSON).
+	Status int `json:"-"`
+}
+
+// scope is a configured token, resolved.
+type scope struct {
+	bureau     string
+	hash       [sha256.Size]byte
+	regions    map[string]bool
+	indicators map[string]bool // nil: any
+	regionList string
+}
+
+// Handler serves POST /api/v1/uploads.
+type Handler struct {
+	cfg    Config
+	tokens []scope
+	v      *ingest.Validator
+	sink   sink.Sink
+	log    *slog.Logger
+	audit  *auditLog
+	total  *prometheus.CounterVec
+	// Now is the clock of audit lines, archive dates and reported_at.
+	Now func() time.Time
+}
+
+// NewHandler checks the tokens' regions and indicators against the
+// validator's tables, opens the audit log and registers
+// qualitymon_uploads_total with reg (nil: not registered).
+func NewHandler(cfg Config, v *ingest.Validator, s sink.Sink, reg prometheus.Registerer, logger *slog.Logger) (*Handler, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{cfg: cfg, v: v, sink: s, log: logger, Now: time.Now}
+	var errs []error
+	for i, t := range cfg.Tokens {
+		sc := scope{bureau: t.Bureau, regions: map[string]bool{}}
+		b, _ := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
+		copy(sc.hash[:], b)
+		var names []string
+		for _, r := range t.Regions {
+			reg, ok := v.Regions.Resolve(r)
+			if !ok {
+				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
+				continue
+			}
+			sc.regions[reg.Code] = true
+			names = append(names, reg.Code+" "+reg.Name)
+		}
+		sc.regionList = strings.Join(names, ", ")
+		if len(t.Indicators) > 0 {
+			sc.indicators = map[string]bool{}
+			for _, id := range t.Indicators {
+				ind, ok := v.Catalog.Resolve(id)
+				if !ok {
+					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
+					continue
+				}
+				sc.indicators[ind.ID] = true
+			}
+		}
+		h.tokens = append(h.tokens, sc)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	a, err := openAudit(cfg.AuditLog)
+	if err != nil {
+		return nil, fmt.Errorf("uploads.audit_log: %w", err)
+	}
+	h.audit = a
+	h.total = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "qualitymon_uploads_total",
+		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, error).",
+	}, []string{"bureau", "result"})
+	for _, t := range h.tokens {
+		for _, r := range []string{ResultAccepted, ResultRejected, ResultForbidden} {
+			h.total.WithLabelValues(t.bureau, r)
+		}
+	}
+	if reg != nil {
+		if err := reg.Register(h.total); err != nil {
+			a.close()
+			return nil, fmt.Errorf("uploads: registering metrics: %w", err)
+		}
+	}
+	return h, nil
+}
+
+// Close closes the audit log.
+func (h *Handler) Close() error { return h.audit.close() }
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, &Response{Status: http.StatusMethodNotAllowed, Error: "use POST to upload a file"})
+		return
+	}
+	now := h.Now()
+	rec := &auditRecord{Time: now, RemoteAddr: r.RemoteAddr, ForwardedFor: r.Header.Get("X-Forwarded-For"), ContentType: r.Header.Get("Content-Type")}
+	resp := h.serve(w, r, now, rec)
+	rec.Status = resp.Status
+	rec.DryRun = resp.DryRun
+	rec.Errors = len(resp.Errors)
+	if rec.Error == "" {
+		rec.Error = resp.Error
+	}
+	if rec.Result == ResultAccepted || rec.Result == ResultDryRun {
+		rec.Summary = &resp.Summary
+		rec.Pending = resp.Pending
+	}
+	h.total.WithLabelValues(rec.Bureau, rec.Result).Inc()
+	if err := h.audit.write(rec); err != nil {
+		h.log.Error("upload audit failed", "bureau", rec.Bureau, "sha256", rec.SHA256, "err", err)
+	}
+	writeJSON(w, resp)
+}
+
+// serve does the work; it fills rec (bureau, file, hash, result) as it goes.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, rec *auditRecord) *Response {
+	tok := h.authenticate(r)
+	if tok == nil {
+		rec.Result = ResultUnauthorized
+		w.Header().Set("WWW-Authenticate", `Bearer realm="qualitymon uploads"`)
+		msg := "missing bearer token (Authorization: Bearer TOKEN)"
+		if r.Header.Get("Authorization") != "" {
+			msg = "unknown token"
+			w.Header().Set("WWW-Authenticate", `Bearer realm="qualitymon uploads", error="invalid_token"`)
+		}
+		return &Response{Status: http.StatusUnauthorized, Error: msg}
+	}
+	rec.Bureau = tok.bureau
+	rec.Result = ResultRejected
+	dryRun := false
+	if s := r.URL.Query().Get("dry_run"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return &Response{Status: http.StatusBadRequest, Error: fmt.Sprintf("dry_run=%q: want true or false", s)}
+		}
+		dryRun = b
+	}
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != TypeCSV && mt != TypeXLSX && mt != TypeMultipart) {
+		return &Response{Status: http.StatusUnsupportedMediaType, DryRun: dryRun,
+			Error: fmt.Sprintf("unsupported content type %q: send %s, %s or %s with a \"file\" field", r.Header.Get("Content-Type"), TypeCSV, TypeXLSX, TypeMultipart)}
+	}
+	lim := &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, h.cfg.MaxBytes)}
+	r.Body = lim
+	name, ext, data, resp := h.read(r, mt, params, lim)
+	if resp != nil {
+		resp.DryRun = dryRun
+		return resp
+	}
+	sum := sha256.Sum256(data)
+	rec.File, rec.Size, rec.SHA256 = name, int64(len(data)), hex.EncodeToString(sum[:])
+	out := &Response{File: name, SHA256: rec.SHA256, Size: rec.Size, DryRun: dryRun}
+	if rec.Archive, err = archive(h.cfg.ArchiveDir, now, rec.SHA256, ext, data); err != nil {
+		h.log.Error("upload archive failed", "bureau", tok.bureau, "file", name, "err", err)
+		rec.Result, rec.Error = ResultError, err.Error()
+		out.Status, out.Error = http.StatusInternalServerError, "could not archive the upload; nothing was written"
+		return out
+	}
+
+	batch, scopeErrs, err := h.validate(tok, name, ext, data)
+	switch {
+	case len(scopeErrs) > 0:
+		rec.Result = ResultForbidden
+		out.Status, out.Errors = http.StatusForbidden, scopeErrs
+		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.bureau, tok.regionList)
+		if tok.indicators != nil {
+			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.bureau, tok.regionList)
+		}
+		return out
+	case err != nil:
+		var errs ingest.Errors
+		var one *ingest.Error
+		switch {
+		case errors.As(err, &errs):
+			out.Errors = errs
+		case errors.As(err, &one):
+			out.Errors = ingest.Errors{one}
+		default:
+			h.log.Error("upload read failed", "bureau", tok.bureau, "file", name, "err", err)
+			rec.Result, rec.Error = ResultError, err.Error()
+			out.Status, out.Error = http.StatusInternalServerError, "could not read the upload"
+			return out
+		}
+		out.Status = http.StatusUnprocessableEntity
+		out.Error = fmt.Sprintf("%d errors; nothing was written", len(out.Errors))
+		if len(out.Errors) == 1 {
+			out.Error = "1 error; nothing was written"
+		}
+		return out
+	}
+	if len(batch) == 0 {
+		out.Status = http.StatusUnprocessableEntity
+		out.Errors = ingest.Errors{{File: name, Column: "file", Message: "no data rows", Expected: "a header row and at least one row of figures"}}
+		out.Error = "1 error; nothing was written"
+		return out
+	}
+	if dryRun {
+		rec.Result = ResultDryRun
+		out.Status = http.StatusOK
+		out.Accepted = len(batch)
+		return out
+	}
+	res, err := h.sink.Accept(context.WithoutCancel(r.Context()), batch, sink.Meta{Origin: "upload", Who: tok.bureau, File: name, ReportedAt: now})
+	if err != nil {
+		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
+		rec.Result, rec.Error = ResultError, err.Error()
+		out.Status, out.Error = http.StatusServiceUnavailable, "could not store the upload; nothing was accepted, try again later"
+		return out
+	}
+	rec.Result = ResultAccepted
+	out.Status, out.Summary, out.Pending = http.StatusOK, res.Summary, res.Pending
+	return out
+}
+
+// authenticate returns the token's scope, or nil. Every configured hash is
+// compared, in constant time, whatever matched.
+func (h *Handler) authenticate(r *http.Request) *scope {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	match := -1
+	for i := range h.tokens {
+		if subtle.ConstantTimeCompare(sum[:], h.tokens[i].hash[:]) == 1 {
+			match = i
+		}
+	}
+	if match < 0 {
+		return nil
+	}
+	return &h.tokens[match]
+}
+
+// read returns the uploaded file: its display name, extension (.csv or
+// .xlsx) and content, or the error response.
+func (h *Handler) read(r *http.Request, mt string, params map[string]string, lim *limitedBody) (name, ext string, data []byte, resp *Response) {
+	tooLarge := func(err error) *Response {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) || lim.over {
+			return &Response{Status: http.StatusRequestEntityTooLarge, Error: fmt.Sprintf("upload larger than %d bytes (uploads.max_bytes)", h.cfg.MaxBytes)}
+		}
+		return &Response{Status: http.StatusBadRequest, Error: "reading the request body: " + err.Error()}
+	}
+	if mt != TypeMultipart {
+		ext = map[string]string{TypeCSV: ".csv", TypeXLSX: ".xlsx"}[mt]
+		name = dispositionName(r.Header.Get("Content-Disposition"))
+		if name == "" {
+			name = cleanName(r.URL.Query().Get("filename"))
+		}
+		if name == "" {
+			name = "upload" + ext
+		}
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return "", "", nil, tooLarge(err)
+		}
+		return name, ext, data, nil
+	}
+	if params["boundary"] == "" {
+		return "", "", nil, &Response{Status: http.StatusBadRequest, Error: "multipart/form-data without a boundary"}
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return "", "", nil, &Response{Status: http.StatusBadRequest, Error: "reading the multipart form: " + err.Error()}
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return "", "", nil, &Response{Status: http.StatusBadRequest, Error: `multipart form has no "file" field`}
+		}
+		if err != nil {
+			return "", "", nil, tooLarge(err)
+		}
+		if part.FormName() != "file" {
+			if _, err := io.Copy(io.Discard, part); err != nil {
+				return "", "", nil, tooLarge(err)
+			}
+			continue
+		}
+		name = cleanName(part.FileName())
+		ext = strings.ToLower(filepath.Ext(name))
+		if ext != ".csv" && ext != ".xlsx" {
+			pt, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+			switch pt {
+			case TypeCSV:
+				ext = ".csv"
+			case TypeXLSX:
+				ext = ".xlsx"
+			default:
+				return "", "", nil, &Response{Status: http.StatusUnsupportedMediaType,
+					Error: fmt.Sprintf("file %q is neither .csv nor .xlsx (content type %q)", name, part.Header.Get("Content-Type"))}
+			}
+		}
+		if name == "" {
+			name = "upload" + ext
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return "", "", nil, tooLarge(err)
+		}
+		return name, ext, data, nil
+	}
+}
+
+// limitedBody notes that the size limit was hit, which a multipart parse
+// error does not always pass on.
+type limitedBody struct {
+	io.ReadCloser
+	over bool
+}
+
+func (l *limitedBody) Read(p []byte) (int, error) {
+	n, err := l.ReadCloser.Read(p)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		l.over = true
+	}
+	return n, err
+}
+
+// validate parses and validates the whole file. Rows outside the token's
+// scope are returned apart (403); other problems as the error (422).
+func (h *Handler) validate(tok *scope, name, ext string, data []byte) ([]obs.Observation, ingest.Errors, error) {
+	parseName := name
+	if strings.ToLower(filepath.Ext(name)) != ext {
+		parseName = name + ext // the parser goes by the extension
+	}
+	src, err := filedrop.Parse(parseName, bytes.NewReader(data), h.v.Catalog)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer src.Close()
+	v := *h.v
+	v.Scope = nil // the scope is checked below, to tell 403 from 422
+	sc := &scoped{Source: src, h: h, tok: tok}
+	batch, err := v.ReadAll(sc)
+	if len(sc.errs) > 0 {
+		return nil, sc.errs, nil
+	}
+	return batch, nil, err
+}
+
+// scoped passes rows through and notes every cell outside the token's scope.
+type scoped struct {
+	ingest.Source
+	h    *Handler
+	tok  *scope
+	errs ingest.Errors
+}
+
+func (s *scoped) Next() (*ingest.Raw, error) {
+	raw, err := s.Source.Next()
+	if err != nil || len(s.errs) >= ingest.MaxErrors {
+		return raw, err
+	}
+	col := func(c string) string {
+		if h := raw.Columns[c]; h != "" {
+			return h
+		}
+		return c
+	}
+	cell := strings.TrimSpace(raw.Cells[ingest.ColRegion])
+	if reg, ok := s.h.v.Regions.Resolve(cell); ok && !s.tok.regions[reg.Code] {
+		s.errs = append(s.errs, &ingest.Error{File: raw.File, Row: raw.Row, Column: col(ingest.ColRegion), Value: cell,
+			Message: fmt.Sprintf("%s may not report for region %s %s", s.tok.bureau, reg.Code, reg.Name), Expected: s.tok.regionList})
+	}
+	if s.tok.indicators != nil {
+		cell := strings.TrimSpace(raw.Cells[ingest.ColIndicator])
+		if ind, ok := s.h.v.Catalog.Resolve(cell); ok && !s.tok.indicators[ind.ID] {
+			s.errs = append(s.errs, &ingest.Error{File: raw.File, Row: raw.Row, Column: col(ingest.ColIndicator), Value: cell,
+				Message: fmt.Sprintf("%s may not report indicator %s", s.tok.bureau, ind.ID), Expected: "an indicator the token is scoped to"})
+		}
+	}
+	return raw, nil
+}
+
+// dispositionName is the file name of a Content-Disposition header.
+func dispositionName(h string) string {
+	if h == "" {
+		return ""
+	}
+	_, p, err := mime.ParseMediaType(h)
+	if err != nil {
+		return ""
+	}
+	return cleanName(p["filename"])
+}
+
+// cleanName keeps the base name of a client-supplied file name.
+func cleanName(s string) string {
+	s = strings.ReplaceAll(s, `\`, "/")
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if s == "." || s == ".." {
+		return ""
+	}
+	for len(s) > 200 {
+		_, n := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-n]
+	}
+	return s
+}
+
+func writeJSON(w http.ResponseWriter, resp *Response) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(resp.Status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(resp)
+}
