@@ -18,4 +18,6 @@ type (
 	Deps = collector.Deps
 	// Factory builds a collector from its options (see collector.Factory).
 	Factory = collector.Factory
+	// CollectorFunc adapts a function to Collector.
+	CollectorFunc = collector.CollectorFunc
 )

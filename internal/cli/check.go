@@ -2,6 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/sink"
 
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -38,6 +46,12 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 	}
 	if _, err := g.loadTargets(cfg); err != nil {
 		fmt.Fprintln(env.Stderr, err)
+		return exitError{1}
+	}
+	set, _ := g.loadTargets(cfg)
+	if _, err := collectors.NewRunner(&cfg.Collectors, collectors.Deps{Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}},
+		&sink.Direct{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), time.Now); err != nil { // never started: validates only
+		fmt.Fprintf(env.Stderr, "%s: collectors: %v\n", g.Config, err)
 		return exitError{1}
 	}
 	up, err := upload.ParseConfig(&cfg.Uploads)

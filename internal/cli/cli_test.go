@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
+
 	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/upload"
@@ -226,12 +228,25 @@ func TestServe(t *testing.T) {
 	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
 evaluation: {schedule: "@every 1s"}
 spool_dir: %s/spool
+collectors:
+  - name: drop
+    type: filedrop
+    schedule: "@every 1s"
+    options: {dir: %s/drop, min_age: 0s}
 uploads:
   archive_dir: %s/uploads
   audit_log: %s/uploads/audit.jsonl
   tokens:
     - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
-`, addr, dir, dir, dir, upload.HashToken("qingdao-secret")))
+`, addr, dir, dir, dir, dir, upload.HashToken("qingdao-secret")))
+	// A GBK-encoded file in the 国家统计局 export layout, dropped before serve starts.
+	if err := os.MkdirAll(filepath.Join(dir, "drop"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nbs, _ := simplifiedchinese.GBK.NewEncoder().String("数据库：年度数据\n指标：食品安全抽检合格率(%)\n时间：最近2年\n地区,2020年,2019年\n甘肃省,94.6,93.8\n注：样例数据\n数据来源：测试\n")
+	if err := os.WriteFile(filepath.Join(dir, "drop", "gansu.csv"), []byte(nbs), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {
@@ -271,6 +286,15 @@ uploads:
 		t.Fatal(r.stderr)
 	}
 	waitFor(t, "missed status on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, series+" 1") })
+	// The file drop collector ran on its schedule: the file is done and its figure judged.
+	const gs = `qualitymon_target_actual{indicator="food_sampling_pass_rate",plan="gansu-2018",region="620000",target="food-sampling-pass-rate"} 94.6`
+	waitFor(t, "dropped file's figure on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, gs+"\n") })
+	if _, err := os.Stat(filepath.Join(dir, "drop", "done", "gansu.csv")); err != nil {
+		t.Errorf("dropped file not moved to done/: %v", err)
+	}
+	if _, m := get(base + "/metrics"); !strings.Contains(m, `qualitymon_collector_samples_total{collector="drop"} 2`) {
+		t.Errorf("collector metrics missing")
+	}
 	// A city bureau uploads through the server: accepted, spooled, stored, re-evaluated.
 	up := write(t, "qingdao.csv", "指标,地区,时期,数值\n食品安全抽检合格率,青岛市,2025,97.0\n")
 	r := run(t, env, "upload", "--server", base, "--token", "qingdao-secret", up)

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	qmcollectors "github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -66,6 +67,13 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	defer up.Close()
 	srv.Mux.Handle(upload.Path, up)
+
+	runner, err := qmcollectors.NewRunner(&cfg.Collectors, qmcollectors.Deps{Validator: validator}, sp, reg, logger, env.Now)
+	if err != nil {
+		return err
+	}
+	runner.Start()
+	defer func() { <-runner.Stop().Done() }()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

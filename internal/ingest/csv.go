@@ -84,7 +84,11 @@ func NewCSV(file string, r io.Reader) (*CSV, error) {
 	c := &CSV{file: file, r: cr, index: map[string]int{}, columns: map[string]string{}}
 	for {
 		rec, err := cr.Read()
-		c.row++
+		if err == nil {
+			c.row, _ = cr.FieldPos(0)
+		} else {
+			c.row++
+		}
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Row: c.row, Column: "header", Message: "no header row", Expected: "indicator,region,period,value"}
 		}
@@ -145,7 +149,8 @@ func (c *CSV) Next() (*Raw, error) {
 			}
 			return nil, csvError(c.file, err)
 		}
-		c.row++
+		// encoding/csv skips empty lines: take the line from the reader.
+		c.row, _ = c.r.FieldPos(0)
 		if blank(rec) {
 			continue
 		}

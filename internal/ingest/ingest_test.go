@@ -132,6 +132,19 @@ func TestCSVErrorsNameRowAndColumn(t *testing.T) {
 	}
 }
 
+// Blank lines are skipped but still counted: errors name the file's line.
+func TestRowNumbersCountBlankLines(t *testing.T) {
+	v := validator(t)
+	c, err := NewCSV("b.csv", strings.NewReader("\nindicator,region,period,value\n\n\nfood_sampling_pass_rate,370000,2020,985\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ReadAll(c)
+	if err == nil || !strings.HasPrefix(err.Error(), "b.csv:5:value:") {
+		t.Fatalf("err = %v, want it on line 5", err)
+	}
+}
+
 func TestHeaderErrors(t *testing.T) {
 	for in, want := range map[string]string{
 		"":                                "h.csv:1:header: no header row",

@@ -1,0 +1,179 @@
+package derive
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/targets"
+)
+
+func fp(v float64) *float64 { return &v }
+
+func pct(id string, d *catalog.Derived) *catalog.Indicator {
+	return &catalog.Indicator{ID: id, NameZh: id, NameEn: id, Unit: "percent", Min: fp(0), Max: fp(100), Better: "higher", Frequency: "yearly", Kind: "level", Derived: d}
+}
+
+func count(id string) *catalog.Indicator {
+	return &catalog.Indicator{ID: id, NameZh: id, NameEn: id, Unit: "count", Min: fp(0), Max: fp(1e9), Better: "higher", Frequency: "yearly", Kind: "flow"}
+}
+
+func regions(t *testing.T) *region.Table {
+	t.Helper()
+	regs, err := region.New(
+		&region.Region{Code: "620000", Name: "甘肃省", Short: "甘肃", Level: region.Province},
+		&region.Region{Code: "620100", Name: "兰州市", Short: "兰州", Level: region.Prefecture},
+		&region.Region{Code: "620200", Name: "嘉峪关市", Short: "嘉峪关", Level: region.Prefecture},
+		&region.Region{Code: "620300", Name: "金昌市", Short: "金昌", Level: region.Prefecture},
+		&region.Region{Code: "370000", Name: "山东省", Short: "山东", Level: region.Province},
+		&region.Region{Code: "370200", Name: "青岛市", Short: "青岛", Level: region.Prefecture},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return regs
+}
+
+func deriver(t *testing.T, inds ...*catalog.Indicator) *Deriver {
+	t.Helper()
+	cat, err := catalog.New(inds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(cat, regions(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func o(ind, reg string, year int, v float64) obs.Observation {
+	return obs.Observation{Indicator: ind, Region: reg, Period: period.OfYear(year), Value: v}
+}
+
+func dump(os []obs.Observation) string {
+	var b strings.Builder
+	for _, o := range os {
+		fmt.Fprintf(&b, "%s %s %s %v\n", o.Indicator, o.Region, o.Period, o.Value)
+	}
+	return b.String()
+}
+
+func TestApply(t *testing.T) {
+	d := deriver(t,
+		pct("fail_rate", nil),
+		pct("pass_rate", &catalog.Derived{Complement: "fail_rate"}),
+		count("good"), count("all"),
+		pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}),
+		pct("air_share", nil),
+		pct("air_share_mean_gs", &catalog.Derived{AverageOf: "air_share", Parent: "620000"}),
+		pct("air_share_mean_two", &catalog.Derived{AverageOf: "air_share", Parent: "620000", Regions: []string{"兰州", "620300"}}),
+		pct("air_share_mean_any", &catalog.Derived{AverageOf: "air_share"}),
+		// An average of a derived indicator: needs a second pass.
+		pct("pass_rate_mean", &catalog.Derived{AverageOf: "pass_rate", Parent: "620000", Regions: []string{"620100", "620200"}}),
+	)
+	in := []obs.Observation{
+		o("fail_rate", "370200", 2020, 2.9),
+		o("fail_rate", "620100", 2021, 1.5),
+		o("fail_rate", "620200", 2021, 2.5),
+		// Reported directly: wins over the complement of 370000's fail rate.
+		o("fail_rate", "370000", 2020, 3),
+		o("pass_rate", "370000", 2020, 96.5),
+		o("good", "620100", 2020, 300), o("all", "620100", 2020, 366),
+		o("good", "620200", 2020, 1), // no denominator: nothing derived
+		o("air_share", "620100", 2020, 80), o("air_share", "620200", 2020, 90), o("air_share", "620300", 2020, 85.5),
+		o("air_share", "620100", 2021, 70), // 2021 incomplete for the full set
+		o("air_share", "620300", 2021, 72),
+	}
+	got, err := d.Apply("b.csv", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dump(got[:len(in)]) != dump(in) {
+		t.Fatalf("input changed:\n%s", dump(got[:len(in)]))
+	}
+	want := `air_share_mean_any 620000 2020 85.166666667
+air_share_mean_gs 620000 2020 85.166666667
+air_share_mean_two 620000 2020 82.75
+air_share_mean_two 620000 2021 71
+good_share 620100 2020 81.967213115
+pass_rate 370200 2020 97.1
+pass_rate 620100 2021 98.5
+pass_rate 620200 2021 97.5
+pass_rate_mean 620000 2021 98
+`
+	if g := dump(got[len(in):]); g != want {
+		t.Fatalf("derived:\n%s\nwant:\n%s", g, want)
+	}
+	for _, x := range got[len(in):] {
+		if x.Source != "derived" || x.Note == "" {
+			t.Fatalf("derived observation without source/note: %+v", x)
+		}
+	}
+}
+
+func TestApplyOutOfRange(t *testing.T) {
+	d := deriver(t, count("good"), count("all"), pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}))
+	_, err := d.Apply("b.csv", []obs.Observation{o("good", "620100", 2020, 400), o("all", "620100", 2020, 366)})
+	if err == nil || !strings.Contains(err.Error(), "b.csv:0:derived good_share: good_share for 620100 2020 is 109.289617486, outside its valid range") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	yearly := pct("y", nil)
+	daily := &catalog.Indicator{ID: "d", NameZh: "d", NameEn: "d", Unit: "index", Min: fp(0), Max: fp(500), Better: "lower", Frequency: "daily", Kind: "level"}
+	for _, tc := range []struct {
+		inds []*catalog.Indicator
+		want string
+	}{
+		{[]*catalog.Indicator{daily, pct("x", &catalog.Derived{Complement: "d"})}, `indicator "x": derived: source "d" is reported daily, "x" yearly`},
+		{[]*catalog.Indicator{yearly, pct("x", &catalog.Derived{AverageOf: "y", Parent: "110000"})}, `unknown parent region "110000"`},
+		{[]*catalog.Indicator{yearly, pct("x", &catalog.Derived{AverageOf: "y", Parent: "620000", Regions: []string{"火星"}})}, `unknown region "火星"`},
+	} {
+		cat, err := catalog.New(tc.inds...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = New(cat, regions(t))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
+
+func TestCatalogShape(t *testing.T) {
+	y := pct("y", nil)
+	for d, want := range map[*catalog.Derived]string{
+		{Complement: "y", Numerator: "y", Denominator: "y"}: "give exactly one of",
+		{Numerator: "y"}: "give exactly one of",
+		{AverageOf: "y", Regions: []string{"620100"}}: "regions need the parent region",
+		{Complement: "y", Parent: "620000"}:           "parent and regions go with average_of",
+		{Complement: "nope"}:                          `unknown source indicator "nope"`,
+		{Complement: "x"}:                             "cannot be derived from itself",
+	} {
+		_, err := catalog.New(y, pct("x", d))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%+v: err = %v, want %q", d, err, want)
+		}
+	}
+}
+
+// The shipped catalogue's derived declarations are all computable.
+func TestShippedCatalogue(t *testing.T) {
+	cat, err := catalog.Load(targets.FS, "catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs, err := region.Load(targets.FS, "regions.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(cat, regs); err != nil {
+		t.Fatal(err)
+	}
+}
