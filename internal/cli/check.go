@@ -15,8 +15,9 @@ import (
 )
 
 type checkCmd struct {
-	Targets checkTargetsCmd `cmd:"" help:"Validate the catalogue, region table and every plan file."`
-	Config  checkConfigCmd  `cmd:"" help:"Validate the config file (and the targets it points to)."`
+	Targets    checkTargetsCmd    `cmd:"" help:"Validate the catalogue, region table and every plan file."`
+	Config     checkConfigCmd     `cmd:"" help:"Validate the config file (and the targets it points to)."`
+	Dashboards checkDashboardsCmd `cmd:"" help:"Check the Grafana dashboards and provisioning offline, or run every panel query with --prometheus URL."`
 }
 
 type checkTargetsCmd struct{}
