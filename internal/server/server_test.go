@@ -1,0 +1,47 @@
+package server
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/exporter"
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+// With InfluxDB unreachable: /readyz is 503, /healthz 200, the evaluation
+// fails and says so in its metrics, and qualitymon_store_up is 0.
+func TestUnreachableStore(t *testing.T) {
+	st := store.Open(store.Config{URL: "http://127.0.0.1:1", Bucket: "qualitymon/autogen", Org: "-", Timeout: 2 * time.Second})
+	defer st.Close()
+	cat, _ := catalog.New()
+	reg := prometheus.NewRegistry()
+	e := &Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+	s := New(e, reg, e.Logger)
+	s.evaluate(context.Background())
+	for path, want := range map[string]int{"/readyz": 503, "/healthz": 200, "/metrics": 200} {
+		rec := httptest.NewRecorder()
+		s.Mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != want {
+			t.Errorf("%s = %d, want %d", path, rec.Code, want)
+		}
+		if path == "/metrics" {
+			body := rec.Body.String()
+			for _, line := range []string{"qualitymon_store_up 0", "qualitymon_evaluation_errors_total 1", "qualitymon_evaluation_last_success_timestamp_seconds 0"} {
+				if !strings.Contains(body, line+"\n") {
+					t.Errorf("/metrics lacks %q", line)
+				}
+			}
+		}
+	}
+}
