@@ -7,12 +7,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -28,26 +33,66 @@ type Engine struct {
 	last []evaluate.Evaluation
 	at   time.Time
 	run  sync.Mutex
+	// took: reading, judging and publishing; history: writing the evaluation points.
+	took, history time.Duration
 }
 
 // Load evaluates every target as of at from what the store holds.
 func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
-	inds := map[string]bool{}
-	for _, t := range ev.Set.Targets(planKey) {
-		inds[t.Indicator] = true
-	}
-	var f store.Filter
-	if planKey != "" {
-		for id := range inds {
-			f.Indicators = append(f.Indicators, id)
-		}
-	}
-	rows, err := st.Values(ctx, f)
+	rows, err := values(ctx, st, ev.Set.Targets(planKey), planKey == "")
 	if err != nil {
 		return nil, nil, err
 	}
 	data := evaluate.NewData(rows)
 	return ev.Evaluate(data, planKey, at), data, nil
+}
+
+// queryParts is how many queries read the observations concurrently:
+// InfluxDB runs each Flux query on one core, so a few in parallel use the
+// machine; each part is a disjoint set of indicators.
+const queryParts = 4
+
+// values reads the observations of the targets' indicators (every indicator
+// when all is set, so that freshness covers indicators without targets).
+func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]obs.Stored, error) {
+	seen := map[string]bool{}
+	var inds []string
+	for _, t := range targets {
+		if !seen[t.Indicator] {
+			seen[t.Indicator] = true
+			inds = append(inds, t.Indicator)
+		}
+	}
+	sort.Strings(inds)
+	parts := min(queryParts, len(inds))
+	if all && parts < 2 {
+		return st.Values(ctx, store.Filter{})
+	}
+	filters := make([]store.Filter, parts)
+	for i, id := range inds {
+		filters[i%parts].Indicators = append(filters[i%parts].Indicators, id)
+	}
+	if all {
+		// One more part for indicators no target uses (daily AQI and the like).
+		filters = append(filters, store.Filter{ExcludeIndicators: inds})
+	}
+	results := make([][]obs.Stored, len(filters))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, f := range filters {
+		g.Go(func() error {
+			rows, err := st.Values(gctx, f)
+			results[i] = rows
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var out []obs.Stored
+	for _, r := range results {
+		out = append(out, r...)
+	}
+	return out, nil
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
@@ -65,11 +110,25 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.Exporter.Update(evals, data, start, took)
 	e.mu.Lock()
 	e.last, e.at = evals, start
+	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
-	if err := e.writeHistory(ctx, evals, start); err != nil {
+	h := time.Now()
+	err = e.writeHistory(ctx, evals, start)
+	e.mu.Lock()
+	e.history = time.Since(h)
+	e.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("writing evaluation history: %w", err)
 	}
 	return nil
+}
+
+// Timings of the last successful run: until the metrics were published, and
+// the history write after it.
+func (e *Engine) Timings() (took, history time.Duration) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.took, e.history
 }
 
 // Last returns the latest evaluation and when it ran.

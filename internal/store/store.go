@@ -155,6 +155,8 @@ func revisionLine(b *strings.Builder, old *obs.Stored) {
 // Filter narrows a query of current observations; empty fields match all.
 type Filter struct {
 	Indicators []string
+	// ExcludeIndicators drops these indicators (applied after Indicators).
+	ExcludeIndicators []string
 	Regions    []string
 	Freq       period.Kind // 0: any
 	From, To   time.Time   // period start within [From, To); zero: unbounded
@@ -186,6 +188,13 @@ func (f Filter) flux(bucket, measurement string) string {
 	}
 	in("indicator", f.Indicators)
 	in("region", f.Regions)
+	if len(f.ExcludeIndicators) > 0 {
+		parts := make([]string, len(f.ExcludeIndicators))
+		for i, v := range f.ExcludeIndicators {
+			parts[i] = fmt.Sprintf("r.indicator != %q", v)
+		}
+		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " and "))
+	}
 	return b.String()
 }
 
