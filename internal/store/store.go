@@ -157,9 +157,9 @@ type Filter struct {
 	Indicators []string
 	// ExcludeIndicators drops these indicators (applied after Indicators).
 	ExcludeIndicators []string
-	Regions    []string
-	Freq       period.Kind // 0: any
-	From, To   time.Time   // period start within [From, To); zero: unbounded
+	Regions           []string
+	Freq              period.Kind // 0: any
+	From, To          time.Time   // period start within [From, To); zero: unbounded
 }
 
 func (f Filter) flux(bucket, measurement string) string {
