@@ -48,8 +48,8 @@ func TestCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, errs := collectortest.Dump(b)
-			golden(t, filepath.Join(dir, "expected.out"), out)
-			golden(t, filepath.Join(dir, "expected.err"), errs)
+			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
+			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
 			// An accepted file is not read again until it changes.
 			for _, x := range b {
 				x.Ack(x.Err)
@@ -62,25 +62,6 @@ func TestCases(t *testing.T) {
 				t.Fatalf("rejected file not read again")
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if got == "" {
-			os.Remove(path)
-			return
-		}
-		os.WriteFile(path, []byte(got), 0o644)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
 

@@ -52,8 +52,8 @@ func TestCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, errs := collectortest.Dump(batches)
-			golden(t, filepath.Join(dir, "expected.out"), out)
-			golden(t, filepath.Join(dir, "expected.err"), errs)
+			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
+			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
 
 			// Ack as the runner does and check where every file went.
 			accepted := map[string]bool{}
@@ -106,30 +106,6 @@ func newDrop(t *testing.T, cfg, dir string) *Drop {
 		t.Fatal(err)
 	}
 	return c.(*Drop)
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if got == "" {
-			os.Remove(path)
-			return
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		want, err = nil, nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
 }
 
 func mustExist(t *testing.T, p string) {

@@ -55,28 +55,9 @@ func TestCases(t *testing.T) {
 			out, errs := collectortest.Dump(b)
 			out = strings.ReplaceAll(out, srv.URL, "http://feed.test")
 			errs = strings.ReplaceAll(errs, srv.URL, "http://feed.test")
-			golden(t, filepath.Join(dir, "expected.out"), out)
-			golden(t, filepath.Join(dir, "expected.err"), errs)
+			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
+			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if got == "" {
-			os.Remove(path)
-			return
-		}
-		os.WriteFile(path, []byte(got), 0o644)
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
 	}
 }
 
