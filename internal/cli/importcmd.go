@@ -3,16 +3,25 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
+	"golang.org/x/term"
+
+	"github.com/qualitymon/qualitymon/collectors/filedrop"
+	"github.com/qualitymon/qualitymon/internal/bulk"
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/sink"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 type importCmd struct {
-	DryRun bool     `help:"Validate only; write nothing."`
-	Files  []string `arg:"" help:"Files to import (canonical CSV: indicator,region,period,value[,unit,source,note])." type:"existingfile"`
+	DryRun    bool     `help:"Validate only; write nothing."`
+	BatchSize int      `help:"Points per write request." default:"50000"`
+	Files     []string `arg:"" help:"Files to import: CSV or XLSX, canonical layout (indicator,region,period,value[,unit,source,note], English or Chinese headers) or the 国家统计局 export layout; UTF-8 or GBK." type:"existingfile"`
 }
 
 func (c *importCmd) Run(g *globals, env *Env) error {
@@ -24,39 +33,55 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
-	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}
-	var st *store.Store
 	if !c.DryRun {
-		st = openStore(cfg)
-		defer st.Close()
-		if err := st.Ready(env.Ctx); err != nil {
+		st := openStore(cfg)
+		err := st.Ready(env.Ctx)
+		st.Close()
+		if err != nil {
 			return err
 		}
 	}
+	log := g.logger(env)
+	opts := bulk.Options{
+		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now},
+		Influx:    bulk.Influx{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket},
+		BatchSize: c.BatchSize,
+		DryRun:    c.DryRun,
+		Parse:     parser(set.Catalog),
+		OnRetry: func(err error, wait time.Duration) {
+			log.Warn("write failed, retrying", "wait", wait, "err", err)
+		},
+	}
+	if isTerminal(env.Stderr) {
+		opts.Progress = env.Stderr
+	}
+	im, err := bulk.New(opts)
+	if err != nil {
+		return err
+	}
+	defer im.Close()
 	failed := 0
 	var total store.Summary
 	for _, path := range c.Files {
-		batch, err := readFile(v, path)
-		if err != nil {
+		res, err := im.ImportFile(env.Ctx, path, env.Now())
+		var errs ingest.Errors
+		if errors.As(err, &errs) {
 			failed++
 			fmt.Fprintln(env.Stderr, err)
-			var errs ingest.Errors
-			if errors.As(err, &errs) {
-				fmt.Fprintf(env.Stderr, "%s: rejected: %d errors, nothing written\n", path, len(errs))
-			}
+			fmt.Fprintf(env.Stderr, "%s: rejected: %d errors, nothing written\n", path, len(errs))
 			continue
+		}
+		if err != nil {
+			return err
 		}
 		if c.DryRun {
-			fmt.Fprintf(env.Stdout, "%s: valid, %d rows (dry run, nothing written)\n", path, len(batch))
+			fmt.Fprintf(env.Stdout, "%s: valid, %d rows (dry run, nothing written)\n", path, res.Accepted)
 			continue
-		}
-		d := &sink.Direct{Store: st}
-		res, err := d.Accept(env.Ctx, batch, sink.Meta{Origin: "import", File: path, ReportedAt: env.Now()})
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 		total.Add(res.Summary)
 		fmt.Fprintf(env.Stdout, "%s: %d rows accepted (%d new, %d revised, %d unchanged)\n", path, res.Accepted, res.New, res.Revised, res.Unchanged)
+		log.Debug("file imported", "file", path, "points_written", res.Written,
+			"validate_seconds", res.Validate.Seconds(), "query_seconds", res.Query.Seconds(), "write_seconds", res.Write.Seconds())
 	}
 	if len(c.Files) > 1 {
 		fmt.Fprintf(env.Stdout, "total: %d rows accepted (%d new, %d revised, %d unchanged), %d files rejected\n", total.Accepted, total.New, total.Revised, total.Unchanged, failed)
@@ -67,16 +92,20 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	return nil
 }
 
-// readFile validates one file whole.
-func readFile(v *ingest.Validator, path string) ([]ingestObs, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+// parser reads what the fast canonical-CSV path leaves: .csv and .xlsx
+// files as the file drop reads them (canonical or 国家统计局 export layout),
+// any other name as canonical CSV.
+func parser(cat *catalog.Catalog) func(string, io.Reader) (ingest.Source, error) {
+	return func(file string, r io.Reader) (ingest.Source, error) {
+		if ext := strings.ToLower(filepath.Ext(file)); ext != ".csv" && ext != ".xlsx" {
+			return ingest.NewCSV(file, r)
+		}
+		return filedrop.Parse(file, r, cat)
 	}
-	defer f.Close()
-	src, err := ingest.NewCSV(path, f)
-	if err != nil {
-		return nil, err
-	}
-	return v.ReadAll(src)
+}
+
+// isTerminal reports whether w is a terminal (progress is shown only there).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -9,11 +9,8 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
-	"github.com/qualitymon/qualitymon/internal/obs"
 	"github.com/qualitymon/qualitymon/internal/server"
 )
-
-type ingestObs = obs.Observation
 
 type statusCmd struct {
 	Plan   string `help:"Only this plan."`

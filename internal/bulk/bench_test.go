@@ -1,0 +1,264 @@
+package bulk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/influxtest"
+)
+
+// peakRSS reads the process's peak resident set (VmHWM) in bytes.
+func peakRSS() uint64 {
+	data, _ := os.ReadFile("/proc/self/status")
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS restarts VmHWM from the current RSS (Linux clear_refs 5).
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
+}
+
+// prebuilt renders the lines the import of path writes into an empty
+// bucket, in write batches: the raw POST's input.
+func prebuilt(b *testing.B, im *Importer, path string, at time.Time) ([][]byte, int) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	spill, err := os.CreateTemp(b.TempDir(), "spill")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer spill.Close()
+	p, err := im.validate(f, path, -1, spill, newProgress(nil, ""))
+	if err != nil || len(p.errs) > 0 {
+		b.Fatal(err, p.errs)
+	}
+	spill.Seek(0, io.SeekStart)
+	data, _ := io.ReadAll(spill)
+	r := newRenderer(im.t, at.Unix())
+	var out [][]byte
+	var cur []byte
+	n, rows := 0, 0
+	var rec record
+	for off := 0; off < len(data); off += recordSize {
+		rec.get(data[off:])
+		cur = r.line(cur, &rec, 0)
+		rows++
+		if n++; n == im.opts.BatchSize {
+			out, cur, n = append(out, cur), nil, 0
+		}
+	}
+	if n > 0 {
+		out = append(out, cur)
+	}
+	return out, rows
+}
+
+// rawPost writes the batches in order over one connection.
+func rawPost(b *testing.B, srv *influxtest.Server, bucket string, batches [][]byte) time.Duration {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
+	defer c.CloseIdleConnections()
+	url := srv.URL + "/api/v2/write?org=" + srv.Org + "&bucket=" + bucket + "&precision=s"
+	t0 := time.Now()
+	for _, body := range batches {
+		resp, err := c.Post(url, "text/plain; charset=utf-8", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			b.Fatalf("raw write: %s %s", resp.Status, msg)
+		}
+	}
+	return time.Since(t0)
+}
+
+func countPoints(b *testing.B, srv *influxtest.Server, db string) int {
+	s := srv.QueryDB(b, db, `SELECT count("value") FROM "observation"`)
+	if len(s) != 1 || len(s[0].Values) != 1 {
+		return 0
+	}
+	f, _ := s[0].Values[0][1].(float64)
+	return int(f)
+}
+
+// settle waits until influxd has used less than 50 ms of CPU in a second
+// (at most 60 s), so that compactions after one phase do not slow the next.
+func settle(srv *influxtest.Server) {
+	pid := ""
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		cmd, _ := os.ReadFile(filepath.Join(d, "cmdline"))
+		if bytes.Contains(cmd, []byte(srv.Dir)) && bytes.Contains(cmd, []byte("influxd")) {
+			pid = d
+		}
+	}
+	cpu := func() int {
+		stat, err := os.ReadFile(filepath.Join(pid, "stat"))
+		if err != nil {
+			return -1
+		}
+		f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		u, _ := strconv.Atoi(f[11])
+		s, _ := strconv.Atoi(f[12])
+		return u + s // clock ticks, usually 100 per second
+	}
+	if pid == "" {
+		time.Sleep(5 * time.Second)
+		return
+	}
+	for i := 0; i < 60; i++ {
+		a := cpu()
+		time.Sleep(time.Second)
+		if b := cpu(); a < 0 || b-a < 5 {
+			return
+		}
+	}
+}
+
+// BenchmarkImport1M compares the import of a 1,000,000-row canonical CSV
+// with a raw HTTP POST of the same line protocol; see the package doc.
+func BenchmarkImport1M(b *testing.B) {
+	rows := envInt("QUALITYMON_BENCH_ROWS", 1_000_000)
+	rounds := envInt("QUALITYMON_BENCH_ROUNDS", 3)
+	v := validatorT(b)
+	path := filepath.Join(b.TempDir(), "observations.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := generate(b, f, v, genSpec{rows: rows, years: 28})
+	f.Close()
+	fi, _ := os.Stat(path)
+	srv := influxtest.Start(b)
+	at := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
+	fmt.Printf("import1m: %d rows, %.1f MB CSV, InfluxDB %s at %s\n", n, float64(fi.Size())/1e6, influxtest.Version, srv.URL)
+	var bestRaw, bestImp, bestRatio float64
+	for b.Loop() {
+		for round := 0; round < rounds; round++ {
+			rawDB, impDB := fmt.Sprintf("raw%d", round), fmt.Sprintf("imp%d", round)
+			for _, db := range []string{rawDB, impDB} {
+				if err := srv.CreateDatabase(db); err != nil {
+					b.Fatal(err)
+				}
+			}
+			im, err := New(Options{Validator: v, Influx: Influx{URL: srv.URL, Org: srv.Org, Bucket: impDB + "/autogen"},
+				Connections: envInt("QUALITYMON_BENCH_CONNS", 0), BatchSize: envInt("QUALITYMON_BENCH_BATCH", 0)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var rawRate, impRate float64
+			var peak uint64
+			var res Result
+			raw := func() {
+				batches, lines := prebuilt(b, im, path, at)
+				took := rawPost(b, srv, rawDB+"/autogen", batches)
+				rawRate = float64(lines) / took.Seconds()
+			}
+			imp := func() {
+				runtime.GC()
+				debug.FreeOSMemory()
+				resetPeakRSS()
+				t0 := time.Now()
+				res, err = im.ImportFile(context.Background(), path, at)
+				took := time.Since(t0)
+				peak = peakRSS()
+				if err != nil {
+					b.Fatal(err)
+				}
+				impRate = float64(res.Accepted) / took.Seconds()
+			}
+			settle(srv)
+			if round%2 == 0 {
+				raw()
+				settle(srv)
+				imp()
+			} else {
+				imp()
+				settle(srv)
+				raw()
+			}
+			im.Close()
+			if res.New != n {
+				b.Fatalf("import: %+v, want %d new", res, n)
+			}
+			if got := countPoints(b, srv, impDB); got != n {
+				time.Sleep(5 * time.Second)
+				again := countPoints(b, srv, impDB)
+				byYear := srv.QueryDB(b, impDB, `SELECT count("value") FROM "observation" WHERE time >= '1990-01-01T00:00:00Z' GROUP BY time(365d)`)
+				b.Fatalf("import database holds %d points (%d 5 s later), want %d; res %+v\n%+v\n%s", got, again, n, res, byYear, srv.LogTail(40))
+			}
+			if got := countPoints(b, srv, rawDB); got != n {
+				b.Fatalf("raw database holds %d points, want %d", got, n)
+			}
+			ratio := impRate / rawRate
+			fmt.Printf("import1m: round %d: raw POST %.0f rows/s, import %.0f rows/s, ratio %.2f (goal 0.90), peak RSS %.0f MB (goal 200) [validate %.2fs, query %.2fs, write %.2fs]\n",
+				round+1, rawRate, impRate, ratio, float64(peak)/1e6, res.Validate.Seconds(), res.Query.Seconds(), res.Write.Seconds())
+			if ratio > bestRatio {
+				bestRatio = ratio
+			}
+			bestRaw, bestImp = max(bestRaw, rawRate), max(bestImp, impRate)
+			b.ReportMetric(float64(peak)/1e6, "peak_MB")
+			for _, db := range []string{rawDB, impDB} {
+				srv.QueryDB(b, "", "DROP DATABASE "+db)
+			}
+			runtime.GC()
+			debug.FreeOSMemory()
+		}
+	}
+	fmt.Printf("import1m: best raw %.0f rows/s, best import %.0f rows/s (ratio of bests %.2f), best round ratio %.2f\n", bestRaw, bestImp, bestImp/bestRaw, bestRatio)
+	b.ReportMetric(bestRaw, "raw_rows/s")
+	b.ReportMetric(bestImp, "import_rows/s")
+	b.ReportMetric(bestRatio, "ratio")
+}
+
+// BenchmarkValidate measures pass 1 alone on a generated file
+// (QUALITYMON_BENCH_ROWS rows, default 1,000,000).
+func BenchmarkValidate(b *testing.B) {
+	rows := envInt("QUALITYMON_BENCH_ROWS", 1_000_000)
+	v := validatorT(b)
+	path := filepath.Join(b.TempDir(), "observations.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := generate(b, f, v, genSpec{rows: rows, years: 28})
+	f.Close()
+	im, err := New(Options{Validator: v, DryRun: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := im.ImportFile(context.Background(), path, time.Now())
+		if err != nil || res.Accepted != n {
+			b.Fatal(res, err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}

@@ -1,0 +1,65 @@
+package bulk
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qualitymon/qualitymon/collectors/filedrop"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+)
+
+// TestFileDropFormats: with filedrop.Parse as the hook (as qualitymon
+// import runs it), every input of the file drop's test cases — XLSX, the
+// 国家统计局 export layout, GBK, bad cells — gives the rows or the errors
+// that filedrop.Parse and Validator.ReadAll give.
+func TestFileDropFormats(t *testing.T) {
+	inputs, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*")
+	v := validatorT(t)
+	im, err := New(Options{Validator: v, DryRun: true, Parse: func(file string, r io.Reader) (ingest.Source, error) {
+		return filedrop.Parse(file, r, v.Catalog)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, in := range inputs {
+		ext := strings.ToLower(filepath.Ext(in))
+		if ext != ".csv" && ext != ".xlsx" {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(filepath.Dir(in))+"/"+filepath.Base(in), func(t *testing.T) {
+			data, err := os.ReadFile(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := "in" + ext
+			got, _ := pass1Named(t, im, name, data)
+			if want := viaFiledrop(v, name, data); got != want {
+				t.Errorf("bulk:\n%s\nfiledrop:\n%s", got, want)
+			}
+		})
+	}
+	if n == 0 {
+		t.Skip("no file drop test inputs")
+	}
+}
+
+func viaFiledrop(v *ingest.Validator, name string, data []byte) string {
+	src, err := filedrop.Parse(name, bytes.NewReader(data), v.Catalog)
+	if err != nil {
+		var e *ingest.Error
+		if errors.As(err, &e) {
+			return errorsText(ingest.Errors{e})
+		}
+		return "error: " + err.Error()
+	}
+	defer src.Close()
+	out, err := v.ReadAll(src)
+	return render(out, err)
+}

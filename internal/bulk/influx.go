@@ -1,0 +1,195 @@
+package bulk
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+// Influx locates the bucket written to (the store's settings).
+type Influx struct {
+	URL, Token, Org, Bucket string
+	// Timeout bounds one HTTP request (default 2 minutes).
+	Timeout time.Duration
+}
+
+// Retry is the backoff of retryable failures: waits start at Initial and
+// double up to Max; the operation fails once it has kept failing for
+// GiveUp. Zero fields take the defaults (200 ms, 5 s, 2 minutes).
+type Retry struct {
+	Initial, Max, GiveUp time.Duration
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Initial <= 0 {
+		r.Initial = 200 * time.Millisecond
+	}
+	if r.Max <= 0 {
+		r.Max = 5 * time.Second
+	}
+	if r.GiveUp <= 0 {
+		r.GiveUp = 2 * time.Minute
+	}
+	return r
+}
+
+// client talks to the v2 HTTP API (/api/v2/write, /api/v2/query), which
+// InfluxDB 2.x and 1.8 both serve, with plain net/http: the body of a write
+// is the batch's bytes as rendered, with no copy into strings.
+type client struct {
+	cfg      Influx
+	http     *http.Client
+	retry    Retry
+	writeURL string
+	queryURL string
+	onRetry  func(err error, wait time.Duration)
+}
+
+func newClient(cfg Influx, conns int, retry Retry, onRetry func(error, time.Duration)) *client {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 2 * time.Minute
+	}
+	base := strings.TrimRight(cfg.URL, "/")
+	tr := &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: conns + 1,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &client{
+		cfg:      cfg,
+		http:     &http.Client{Transport: tr, Timeout: cfg.Timeout},
+		retry:    retry.withDefaults(),
+		writeURL: base + "/api/v2/write?" + url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {"s"}}.Encode(),
+		queryURL: base + "/api/v2/query?" + url.Values{"org": {cfg.Org}}.Encode(),
+		onRetry:  onRetry,
+	}
+}
+
+func (c *client) close() { c.http.CloseIdleConnections() }
+
+// do retries op while it fails with a store.RetryableError.
+func (c *client) do(ctx context.Context, op func() error) error {
+	wait := c.retry.Initial
+	var failingSince time.Time
+	for {
+		err := op()
+		var re *store.RetryableError
+		if err == nil || !errors.As(err, &re) {
+			return err
+		}
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		} else if time.Since(failingSince) > c.retry.GiveUp {
+			return fmt.Errorf("giving up after %s: %w", c.retry.GiveUp, err)
+		}
+		if c.onRetry != nil {
+			c.onRetry(err, wait)
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(ctx.Err(), err)
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, c.retry.Max)
+	}
+}
+
+// write POSTs one batch of line protocol, retrying retryable failures.
+// A point is identified by series and time, so a repeated batch changes
+// nothing.
+func (c *client) write(ctx context.Context, body []byte, points int) error {
+	return c.do(ctx, func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.writeURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+		c.auth(req)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			return &store.RetryableError{Err: fmt.Errorf("writing %d points to %s: %w", points, c.cfg.Bucket, err)}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode/100 == 2 {
+			io.Copy(io.Discard, resp.Body)
+			return nil
+		}
+		return statusError(resp, fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket))
+	})
+}
+
+func (c *client) auth(req *http.Request) {
+	if c.cfg.Token != "" {
+		req.Header.Set("Authorization", "Token "+c.cfg.Token)
+	}
+}
+
+// statusError reads an error answer; 5xx and 429 are retryable.
+func statusError(resp *http.Response, what string) error {
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	var body struct {
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}
+	text := strings.TrimSpace(string(msg))
+	if json.Unmarshal(msg, &body) == nil {
+		if body.Message != "" {
+			text = body.Message
+		} else if body.Error != "" {
+			text = body.Error
+		}
+	}
+	err := fmt.Errorf("%s: %s: %s", what, resp.Status, text)
+	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return &store.RetryableError{Err: err}
+	}
+	return err
+}
+
+// query runs a Flux query and hands its CSV answer (header row, no
+// annotations) to read, retrying retryable failures before read starts.
+func (c *client) query(ctx context.Context, flux string, read func(io.Reader) error) error {
+	body, err := json.Marshal(map[string]any{
+		"query": flux, "type": "flux",
+		"dialect": map[string]any{"header": true, "annotations": []string{}, "delimiter": ",", "dateTimeFormat": "RFC3339"},
+	})
+	if err != nil {
+		return err
+	}
+	return c.do(ctx, func() error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.queryURL, bytes.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "text/csv")
+		c.auth(req)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			return &store.RetryableError{Err: fmt.Errorf("querying %s: %w", c.cfg.Bucket, err)}
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return statusError(resp, "querying "+c.cfg.Bucket)
+		}
+		return read(resp.Body)
+	})
+}

@@ -1,0 +1,461 @@
+package bulk
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// recordSize is the size of a validated row in the temporary file:
+// indicator u16, region u16, source u32, day u32, row u32, value f64.
+const recordSize = 24
+
+type record struct {
+	ind, reg uint16
+	src      uint32
+	day      uint32
+	row      uint32
+	value    float64
+}
+
+func (r *record) put(b []byte) {
+	binary.LittleEndian.PutUint16(b[0:], r.ind)
+	binary.LittleEndian.PutUint16(b[2:], r.reg)
+	binary.LittleEndian.PutUint32(b[4:], r.src)
+	binary.LittleEndian.PutUint32(b[8:], r.day)
+	binary.LittleEndian.PutUint32(b[12:], r.row)
+	binary.LittleEndian.PutUint64(b[16:], math.Float64bits(r.value))
+}
+
+func (r *record) get(b []byte) {
+	r.ind = binary.LittleEndian.Uint16(b[0:])
+	r.reg = binary.LittleEndian.Uint16(b[2:])
+	r.src = binary.LittleEndian.Uint32(b[4:])
+	r.day = binary.LittleEndian.Uint32(b[8:])
+	r.row = binary.LittleEndian.Uint32(b[12:])
+	r.value = math.Float64frombits(binary.LittleEndian.Uint64(b[16:]))
+}
+
+// cacheLimit bounds each lookup cache; past it lookups still work, uncached.
+const cacheLimit = 1 << 16
+
+// perInfo is a period cell resolved once.
+type perInfo struct {
+	ok     bool
+	kind   period.Kind
+	ord    int32
+	day    uint32
+	future bool
+}
+
+// validator is pass 1 for one file: it validates rows, detects duplicate
+// keys and appends valid rows to the spill file.
+type validator struct {
+	v    *ingest.Validator
+	t    *tables
+	file string
+	now  time.Time
+
+	inds    map[string]int32 // cell → indicator number, -1 unknown
+	regs    map[string]int32
+	pers    map[string]perInfo
+	unitOK  map[string]map[string]bool // unit → cell → matches
+	indOK   []bool                     // allowed by the scope
+	regOK   []bool
+	seen    *seen
+	dups    []dupRef
+	errs    ingest.Errors
+	out     *bufio.Writer
+	buf     [recordSize]byte
+	rows    int // valid rows
+	minDay  uint32
+	maxDay  uint32
+	indUsed []bool
+	regUsed []bool
+
+	// The previous row's cells: files come grouped by indicator and period.
+	lastInd, lastPer, lastSrc []byte
+	lastIndV                  int32
+	lastPerV                  perInfo
+	lastSrcV                  uint32
+	codes                     map[uint32]int32 // six-digit region code → number
+}
+
+// dupRef is a duplicate-key error whose first row is looked up after pass 1.
+type dupRef struct {
+	err *ingest.Error
+	key uint64
+	o   obs.Observation
+}
+
+func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer) *validator {
+	p := &validator{
+		v: v, t: t, file: file,
+		inds: map[string]int32{}, regs: map[string]int32{}, pers: map[string]perInfo{}, unitOK: map[string]map[string]bool{},
+		indOK: make([]bool, len(t.inds)), regOK: make([]bool, len(t.regs)),
+		indUsed: make([]bool, len(t.inds)), regUsed: make([]bool, len(t.regs)),
+		seen: newSeen(t), out: bufio.NewWriterSize(out, 1<<20), minDay: math.MaxUint32,
+	}
+	if v.Now != nil {
+		p.now = v.Now()
+	}
+	for i, ind := range t.inds {
+		p.indOK[i] = v.Scope == nil || v.Scope.Indicators == nil || v.Scope.Indicators[ind.ID]
+	}
+	p.codes = map[uint32]int32{}
+	for i, r := range t.regs {
+		p.regOK[i] = v.Scope == nil || v.Scope.Regions == nil || v.Scope.Regions[r.Code]
+		if n, err := strconv.ParseUint(r.Code, 10, 32); err == nil && len(r.Code) == 6 && strconv.FormatUint(n, 10) == r.Code {
+			if got, ok := v.Regions.Resolve(r.Code); ok && got == r {
+				p.codes[uint32(n)] = int32(i)
+			}
+		}
+	}
+	return p
+}
+
+// full reports that no more errors are collected.
+func (p *validator) full() bool { return len(p.errs) >= ingest.MaxErrors }
+
+func (p *validator) indicator(cell []byte) int32 {
+	if p.lastInd != nil && bytes.Equal(cell, p.lastInd) {
+		return p.lastIndV
+	}
+	i := p.indicatorMap(cell)
+	p.lastInd, p.lastIndV = append(p.lastInd[:0], cell...), i
+	return i
+}
+
+func (p *validator) indicatorMap(cell []byte) int32 {
+	if i, ok := p.inds[string(cell)]; ok {
+		return i
+	}
+	s := string(cell)
+	i := int32(-1)
+	if ind, ok := p.v.Catalog.Resolve(s); ok {
+		i = int32(p.t.indByID[ind.ID])
+	}
+	if len(p.inds) < cacheLimit {
+		p.inds[s] = i
+	}
+	return i
+}
+
+func (p *validator) region(cell []byte) int32 {
+	if len(cell) == 6 {
+		n, digits := uint32(0), true
+		for _, c := range cell {
+			n = n*10 + uint32(c-'0')
+			digits = digits && c >= '0' && c <= '9'
+		}
+		if i, ok := p.codes[n]; ok && digits {
+			return i
+		}
+	}
+	if i, ok := p.regs[string(cell)]; ok {
+		return i
+	}
+	s := string(cell)
+	i := int32(-1)
+	if r, ok := p.v.Regions.Resolve(s); ok {
+		i = int32(p.t.regByCode[r.Code])
+	}
+	if len(p.regs) < cacheLimit {
+		p.regs[s] = i
+	}
+	return i
+}
+
+func (p *validator) period(cell []byte) perInfo {
+	if p.lastPer != nil && bytes.Equal(cell, p.lastPer) {
+		return p.lastPerV
+	}
+	pi := p.periodMap(cell)
+	p.lastPer, p.lastPerV = append(p.lastPer[:0], cell...), pi
+	return pi
+}
+
+func (p *validator) periodMap(cell []byte) perInfo {
+	if pi, ok := p.pers[string(cell)]; ok {
+		return pi
+	}
+	s := string(cell)
+	var pi perInfo
+	if per, err := period.Parse(s); err == nil {
+		if day, ok := dayOf(per.Start()); ok {
+			pi = perInfo{ok: true, kind: per.Kind, ord: ordinal(per), day: day, future: p.v.Now != nil && per.Start().After(p.now)}
+		}
+	}
+	if len(p.pers) < cacheLimit {
+		p.pers[s] = pi
+	}
+	return pi
+}
+
+// plainNumber parses a value cell holding only ASCII digits, signs and a
+// point, which ParseNumber would pass to strconv.ParseFloat unchanged.
+func plainNumber(cell []byte) (float64, bool) {
+	t := trimSpace(cell)
+	if len(t) == 0 {
+		return 0, false
+	}
+	if f, ok := simpleDecimal(t); ok {
+		return f, true
+	}
+	for _, c := range t {
+		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' {
+			return 0, false
+		}
+	}
+	f, err := strconv.ParseFloat(unsafe.String(&t[0], len(t)), 64)
+	return f, err == nil
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+// simpleDecimal reads [-]digits[.digits] with at most 15 digits, where the
+// mantissa and the power of ten are exact in a float64 and one correctly
+// rounded division gives what strconv.ParseFloat gives.
+func simpleDecimal(t []byte) (float64, bool) {
+	neg := false
+	if t[0] == '-' {
+		neg, t = true, t[1:]
+	}
+	if len(t) == 0 || len(t) > 16 {
+		return 0, false
+	}
+	var mant uint64
+	digits, frac, dot := 0, 0, false
+	for _, c := range t {
+		switch {
+		case c >= '0' && c <= '9':
+			mant = mant*10 + uint64(c-'0')
+			digits++
+			if dot {
+				frac++
+			}
+		case c == '.' && !dot:
+			dot = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || digits > 15 {
+		return 0, false
+	}
+	f := float64(mant) / pow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
+}
+
+// cols are the canonical columns a fast row reads, by position in the file.
+type cols struct {
+	ind, reg, per, val, unit, src int // -1: absent
+	names                         map[string]string
+	index                         map[string]int
+}
+
+func cell(fields [][]byte, i int) []byte {
+	if i < 0 || i >= len(fields) {
+		return nil
+	}
+	return fields[i]
+}
+
+// fastRow validates one row of the canonical CSV; rows it is not sure of
+// go to ingest.Validator.Row.
+func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
+	indCell := trimSpace(cell(fields, c.ind))
+	ii := p.indicator(indCell)
+	if ii < 0 || !p.indOK[ii] {
+		p.slowRow(row, fields, c)
+		return
+	}
+	ri := p.region(trimSpace(cell(fields, c.reg)))
+	if ri < 0 || !p.regOK[ri] {
+		p.slowRow(row, fields, c)
+		return
+	}
+	pi := p.period(trimSpace(cell(fields, c.per)))
+	if !pi.ok || pi.future || pi.kind != p.t.indKind[ii] {
+		p.slowRow(row, fields, c)
+		return
+	}
+	ind := p.t.inds[ii]
+	val, ok := plainNumber(cell(fields, c.val))
+	if !ok || !ind.InRange(val) {
+		p.slowRow(row, fields, c)
+		return
+	}
+	if u := trimSpace(cell(fields, c.unit)); len(u) > 0 && !p.unitOK[ind.Unit][string(u)] {
+		p.slowRow(row, fields, c)
+		return
+	}
+	src := p.sourceID(trimSpace(cell(fields, c.src)))
+	p.accept(row, record{ind: uint16(ii), reg: uint16(ri), src: src, day: pi.day, row: uint32(row), value: val}, pi.ord, nil)
+}
+
+func (p *validator) sourceID(cell []byte) uint32 {
+	if p.lastSrc != nil && bytes.Equal(cell, p.lastSrc) {
+		return p.lastSrcV
+	}
+	id := p.t.sourceBytes(cell)
+	p.lastSrc, p.lastSrcV = append(p.lastSrc[:0], cell...), id
+	return id
+}
+
+// slowRow validates a row with ingest.Validator.Row, the authority.
+func (p *validator) slowRow(row int, fields [][]byte, c *cols) {
+	raw := &ingest.Raw{File: p.file, Row: row, Cells: make(map[string]string, len(c.index)), Columns: c.names}
+	for col, i := range c.index {
+		if i < len(fields) {
+			raw.Cells[col] = string(fields[i])
+		}
+	}
+	o, errs := p.v.Row(raw)
+	if len(errs) == 0 {
+		if u := strings.TrimSpace(raw.Cells[ingest.ColUnit]); u != "" {
+			p.learnUnit(o.Indicator, u)
+		}
+	}
+	p.rowResult(row, &o, errs)
+}
+
+// learnUnit remembers a unit cell the validator accepted for an indicator.
+func (p *validator) learnUnit(id, u string) {
+	ind, ok := p.v.Catalog.Get(id)
+	if !ok {
+		return
+	}
+	m := p.unitOK[ind.Unit]
+	if m == nil {
+		m = map[string]bool{}
+		p.unitOK[ind.Unit] = m
+	}
+	if len(m) < cacheLimit {
+		m[u] = true
+	}
+}
+
+// rowResult takes the validator's verdict on one row.
+func (p *validator) rowResult(row int, o *obs.Observation, errs ingest.Errors) {
+	if len(errs) > 0 {
+		p.errs = append(p.errs, errs...)
+		return
+	}
+	r, ord, err := p.toRecord(row, o)
+	if err != nil {
+		p.errs = append(p.errs, &ingest.Error{File: p.file, Row: row, Column: ingest.ColPeriod, Value: o.Period.String(), Message: err.Error()})
+		return
+	}
+	p.accept(row, r, ord, o)
+}
+
+func (p *validator) toRecord(row int, o *obs.Observation) (record, int32, error) {
+	ii, ok1 := p.t.indByID[o.Indicator]
+	ri, ok2 := p.t.regByCode[o.Region]
+	day, ok3 := dayOf(o.Period.Start())
+	if !ok1 || !ok2 || !ok3 || o.Period.Kind != p.t.indKind[ii] {
+		return record{}, 0, fmt.Errorf("cannot store %s/%s/%s", o.Indicator, o.Region, o.Period)
+	}
+	return record{ind: ii, reg: ri, src: p.t.source(o.Source), day: day, row: uint32(row), value: o.Value}, ordinal(o.Period), nil
+}
+
+// accept checks a valid row's key and spills it.
+func (p *validator) accept(row int, r record, ord int32, o *obs.Observation) {
+	if p.seen.add(p.t.series(r.ind, r.reg), ord) {
+		var ob obs.Observation
+		if o != nil {
+			ob = *o
+		} else {
+			ob = obs.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
+				Period: period.FromStart(p.t.indKind[r.ind], time.Unix(startOf(r.day), 0))}
+		}
+		e := &ingest.Error{File: p.file, Row: row, Column: ingest.ColPeriod, Value: ob.Period.String()}
+		p.errs = append(p.errs, e)
+		p.dups = append(p.dups, dupRef{err: e, key: key(r.ind, r.reg, r.day), o: ob})
+		return
+	}
+	r.put(p.buf[:])
+	p.out.Write(p.buf[:])
+	p.rows++
+	p.minDay = min(p.minDay, r.day)
+	p.maxDay = max(p.maxDay, r.day)
+	p.indUsed[r.ind] = true
+	p.regUsed[r.reg] = true
+}
+
+// source reads any ingest.Source, as ingest.Validator.ReadAll does.
+func (p *validator) source(src ingest.Source, tick func()) error {
+	for n := 0; !p.full(); n++ {
+		if n&0x3fff == 0 && tick != nil {
+			tick()
+		}
+		raw, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			var e *ingest.Error
+			if errors.As(err, &e) {
+				p.errs = append(p.errs, e)
+				return nil
+			}
+			return err
+		}
+		o, errs := p.v.Row(raw)
+		p.rowResult(raw.Row, &o, errs)
+	}
+	return nil
+}
+
+// finish flushes the spill file and completes duplicate-key messages with
+// the row that first gave the key.
+func (p *validator) finish(spill *os.File) error {
+	if err := p.out.Flush(); err != nil {
+		return fmt.Errorf("writing temporary file: %w", err)
+	}
+	if len(p.dups) == 0 {
+		return nil
+	}
+	first := make(map[uint64]uint32, len(p.dups))
+	for _, d := range p.dups {
+		first[d.key] = 0
+	}
+	if _, err := spill.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReaderSize(spill, 1<<20)
+	var b [recordSize]byte
+	var r record
+	for {
+		if _, err := io.ReadFull(br, b[:]); err != nil {
+			break
+		}
+		r.get(b[:])
+		k := key(r.ind, r.reg, r.day)
+		if f, ok := first[k]; ok && f == 0 {
+			first[k] = r.row
+		}
+	}
+	for _, d := range p.dups {
+		o := d.o
+		d.err.Message = fmt.Sprintf("duplicate key %s/%s/%s, first given on row %d", o.Indicator, o.Region, o.Period, first[d.key])
+	}
+	return nil
+}

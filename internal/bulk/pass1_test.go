@@ -1,0 +1,213 @@
+package bulk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// pass1 runs the importer's validation over data and renders its outcome:
+// the accepted observations, or the errors. fast reports whether the fast
+// path read the file to the end.
+func pass1(t testing.TB, im *Importer, data []byte) (out string, fast bool) {
+	t.Helper()
+	return pass1Named(t, im, "in.csv", data)
+}
+
+func pass1Named(t testing.TB, im *Importer, name string, data []byte) (out string, fast bool) {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "in*"+filepath.Ext(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(data)
+	f.Seek(0, io.SeekStart)
+	spill, err := os.CreateTemp(t.TempDir(), "spill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spill.Close()
+	fastPath := false
+	dec, _, err := ingest.Decode(bytes.NewReader(data))
+	if err == nil {
+		probe := newValidator(im.opts.Validator, im.t, name, io.Discard)
+		fastPath = probe.fastCSV(dec, nil) == nil
+	}
+	p, err := im.validate(f, name, int64(len(data)), spill, newProgress(nil, ""))
+	if err != nil {
+		return "error: " + err.Error(), fastPath
+	}
+	if len(p.errs) > 0 {
+		return errorsText(p.errs), fastPath
+	}
+	spill.Seek(0, io.SeekStart)
+	var b strings.Builder
+	var buf [recordSize]byte
+	var r record
+	for {
+		if _, err := io.ReadFull(spill, buf[:]); err != nil {
+			break
+		}
+		r.get(buf[:])
+		o := obs.Observation{Indicator: im.t.inds[r.ind].ID, Region: im.t.regs[r.reg].Code,
+			Period: period.FromStart(im.t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value, Source: im.t.sources[r.src]}
+		writeObs(&b, &o)
+	}
+	if p.rows == 0 {
+		b.WriteString("(no rows)\n")
+	}
+	return b.String(), fastPath
+}
+
+func writeObs(b *strings.Builder, o *obs.Observation) {
+	fmt.Fprintf(b, "%s|%s|%s|%v|%q\n", o.Indicator, o.Region, o.Period, o.Value, o.Source)
+}
+
+func errorsText(es ingest.Errors) string {
+	var b strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&b, "%s|%q|%q\n", e.Error(), e.Value, e.Column)
+	}
+	return b.String()
+}
+
+// generic is the reference: ingest.NewCSV and Validator.ReadAll.
+func generic(v *ingest.Validator, data []byte) string {
+	src, err := ingest.NewCSV("in.csv", bytes.NewReader(data))
+	if err != nil {
+		var e *ingest.Error
+		if errors.As(err, &e) {
+			return errorsText(ingest.Errors{e})
+		}
+		return "error: " + err.Error()
+	}
+	return render(v.ReadAll(src))
+}
+
+// render shows ReadAll's outcome as pass1 does.
+func render(out []obs.Observation, err error) string {
+	if err != nil {
+		var es ingest.Errors
+		if errors.As(err, &es) {
+			return errorsText(es)
+		}
+		return "error: " + err.Error()
+	}
+	var b strings.Builder
+	for i := range out {
+		writeObs(&b, &out[i])
+	}
+	if len(out) == 0 {
+		b.WriteString("(no rows)\n")
+	}
+	return b.String()
+}
+
+func newTestImporter(t testing.TB) *Importer {
+	im, err := New(Options{Validator: validatorT(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return im
+}
+
+func gbk(t testing.TB, s string) []byte {
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+var pass1Cases = []struct {
+	name string
+	in   string
+	fast bool // the fast path reads it to the end
+}{
+	{"plain", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96\nfood_sampling_pass_rate,370200,2020,97.25\n", true},
+	{"chinese header and names", "指标,地区,时期,数值,单位,来源\n食品安全抽检合格率,山东省,2020年,98.5%,%,国家统计局\n食品安全抽检合格率, 青岛 ,2019,９８．１,％,\n", true},
+	{"quoted fields", "indicator,region,period,value,source\n\"food_sampling_pass_rate\",370000,2019,\"96\",\"a, \"\"b\"\"\"\n  \"food_sampling_pass_rate\",370000,2018,95,x\n", true},
+	{"crlf blank lines and blank records", "\r\n,,\r\nindicator,region,period,value\r\n\r\n , ,\r\nfood_sampling_pass_rate,370000,2019,96\r\nfood_sampling_pass_rate,370000,2018,95\r", true},
+	{"bom", "\xef\xbb\xbfindicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96\n", true},
+	{"errors", "indicator,region,period,value,unit\nnope,370000,2019,96,\nfood_sampling_pass_rate,999999,2019,96,\nfood_sampling_pass_rate,370000,2019-07,96,\nfood_sampling_pass_rate,370000,2030,96,\nfood_sampling_pass_rate,370000,2019,985,\nfood_sampling_pass_rate,370000,2019,9 8,\nfood_sampling_pass_rate,370000,2019,96,kg\nfood_sampling_pass_rate,370000,2019,1e2,\n", true},
+	{"duplicate keys", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96\nfood_sampling_pass_rate,370000,2018,96\n食品安全抽检合格率,山东,2019年,97\nfood_sampling_pass_rate,370000,2019,98\n", true},
+	{"duplicate after an error", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,960\nfood_sampling_pass_rate,370000,2019,96\nfood_sampling_pass_rate,370000,2019,97\n", true},
+	{"short rows and extra columns", "indicator,region,period,value,note\nfood_sampling_pass_rate,370000,2019\nfood_sampling_pass_rate,370000,2018,95,n,extra,\n", true},
+	{"thousands", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,\"1,0\"\n", true},
+	{"multi-line quoted field", "indicator,region,period,value,note\nfood_sampling_pass_rate,370000,2019,96,\"a\nb\"\n", false},
+	{"bare quote", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,9\"6\n", false},
+	{"text after quote", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,\"96\" \n", false},
+	{"missing column", "indicator,region,value\nfood_sampling_pass_rate,370000,96\n", false},
+	{"no header", "\n\n", false},
+	{"empty", "", false},
+	{"header only", "indicator,region,period,value\n", true},
+	{"no final newline", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96", true},
+}
+
+func TestPass1MatchesGeneric(t *testing.T) {
+	im := newTestImporter(t)
+	v := im.opts.Validator
+	for _, c := range pass1Cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, fast := pass1(t, im, []byte(c.in))
+			want := generic(v, []byte(c.in))
+			if got != want {
+				t.Errorf("bulk:\n%s\ningest:\n%s", got, want)
+			}
+			if fast != c.fast {
+				t.Errorf("fast path read it: %v, want %v", fast, c.fast)
+			}
+		})
+	}
+}
+
+func TestPass1GBK(t *testing.T) {
+	im := newTestImporter(t)
+	in := gbk(t, "指标,地区,时期,数值\n食品安全抽检合格率,山东省,2020,98.5\n食品安全抽检合格率,青岛市,2020,97\n食品安全抽检合格率,济南市,2020,999\n")
+	got, fast := pass1(t, im, in)
+	want := generic(im.opts.Validator, in)
+	if got != want || !fast {
+		t.Fatalf("fast %v\nbulk:\n%s\ningest:\n%s", fast, got, want)
+	}
+	if !strings.Contains(got, "in.csv:4:数值: 999 is outside the valid range") {
+		t.Fatalf("GBK error: %s", got)
+	}
+}
+
+// TestDuplicateMessage pins the duplicate-key error, first row included.
+func TestDuplicateMessage(t *testing.T) {
+	im := newTestImporter(t)
+	got, _ := pass1(t, im, []byte("indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96\nx,370000,2019,1\nfood_sampling_pass_rate,山东,2019年,97\n"))
+	want := "in.csv:4:period: duplicate key food_sampling_pass_rate/370000/2019, first given on row 2"
+	if !strings.Contains(got, want) {
+		t.Fatalf("got\n%s\nwant %s", got, want)
+	}
+}
+
+func FuzzFastCSV(f *testing.F) {
+	for _, c := range pass1Cases {
+		f.Add([]byte(c.in))
+	}
+	f.Add([]byte("indicator,region,period,value,unit,source,note\naqi_daily,110000,2020-01-02,55,,,\naqi_daily,北京,2020/01/02,55,指数,\"s\",\n"))
+	im := newTestImporter(f)
+	v := im.opts.Validator
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, _ := pass1(t, im, data)
+		if want := generic(v, data); got != want {
+			t.Fatalf("input %q\nbulk:\n%s\ningest:\n%s", data, got, want)
+		}
+	})
+}
