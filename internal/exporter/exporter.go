@@ -25,7 +25,8 @@ import (
 type Exporter struct {
 	mu    sync.RWMutex
 	plain []byte
-	gzip  []byte
+	gzip  []byte // nil while being compressed
+	gen   int
 
 	cat   *catalog.Catalog
 	grace map[period.Kind]time.Duration
@@ -67,10 +68,21 @@ func (e *Exporter) Failed(start time.Time, took time.Duration) {
 // Update replaces the served target metrics with those of a successful run.
 func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, start time.Time, took time.Duration) {
 	plain := Encode(evals, data, e.cat, e.grace)
-	zipped := gz(plain)
 	e.mu.Lock()
-	e.plain, e.gzip = plain, zipped
+	e.plain, e.gzip = plain, nil
+	e.gen++
+	gen := e.gen
 	e.mu.Unlock()
+	// Compressing tens of megabytes takes a while: scrapes get the plain
+	// text until the gzipped copy of this generation is ready.
+	go func() {
+		zipped := gz(plain)
+		e.mu.Lock()
+		if e.gen == gen {
+			e.gzip = zipped
+		}
+		e.mu.Unlock()
+	}()
 	e.lastRun.Set(float64(start.Unix()))
 	e.lastSuccess.Set(float64(start.Unix()))
 	e.duration.Set(took.Seconds())
@@ -189,7 +201,7 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 		plain, zipped := e.plain, e.gzip
 		e.mu.RUnlock()
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		if zipped != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
 			zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
 			zw.Write(own.Bytes())

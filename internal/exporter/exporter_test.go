@@ -37,6 +37,16 @@ func fixture(t *testing.T) (*Exporter, *prometheus.Registry) {
 	}
 	data := evaluate.NewData([]obs.Stored{{Observation: obs.Observation{Indicator: "food_sampling_pass_rate", Region: "370000", Period: period.OfYear(2020), Value: 95.5}}})
 	e.Update(evals, data, time.Unix(1700000000, 0), time.Second)
+	// The gzipped copy is made in the background.
+	for i := 0; i < 500; i++ {
+		e.mu.RLock()
+		ready := e.gzip != nil
+		e.mu.RUnlock()
+		if ready {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return e, reg
 }
 
