@@ -108,41 +108,8 @@ free_port() {
 
 write_config() {
 	local dir=$1 http_port=$2 rpc_port=$3
-	cat >"$dir/influxdb.conf" <<EOF
-# Written by scripts/influxdb.sh: a throwaway InfluxDB 1.8 for qualitymon.
-reporting-disabled = true
-bind-address = "127.0.0.1:$rpc_port"
-
-[meta]
-  dir = "$dir/meta"
-  logging-enabled = false
-
-[data]
-  dir = "$dir/data"
-  wal-dir = "$dir/wal"
-  query-log-enabled = false
-  trace-logging-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:$http_port"
-  auth-enabled = false
-  log-enabled = false
-  suppress-write-log = true
-  flux-enabled = true
-  flux-log-enabled = false
-  pprof-enabled = false
-
-[logging]
-  level = "warn"
-  suppress-logo = true
-
-[continuous_queries]
-  log-enabled = false
-EOF
+	sed -e "s|@DIR@|$dir|g" -e "s|@HTTP_PORT@|$http_port|g" -e "s|@RPC_PORT@|$rpc_port|g" \
+		"$ROOT/internal/influxtest/influxdb.conf.tmpl" >"$dir/influxdb.conf"
 }
 
 # pid_alive PID says whether PID is a running influxd.

@@ -78,6 +78,7 @@ import (
 	"bufio"
 	"bytes"
 	"debug/buildinfo"
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -424,41 +425,13 @@ func freePort() (int, error) {
 
 func (s *Server) configPath() string { return filepath.Join(s.Dir, "influxdb.conf") }
 
+// configTemplate is shared with scripts/influxdb.sh.
+//
+//go:embed influxdb.conf.tmpl
+var configTemplate string
+
 func (s *Server) writeConfig(httpPort, rpcPort int) error {
-	conf := fmt.Sprintf(`# Written by internal/influxtest: a throwaway InfluxDB 1.8 for tests.
-reporting-disabled = true
-bind-address = "127.0.0.1:%[2]d"
-
-[meta]
-  dir = %[3]q
-  logging-enabled = false
-
-[data]
-  dir = %[4]q
-  wal-dir = %[5]q
-  query-log-enabled = false
-  trace-logging-enabled = false
-
-[monitor]
-  store-enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:%[1]d"
-  auth-enabled = false
-  log-enabled = false
-  suppress-write-log = true
-  flux-enabled = true
-  flux-log-enabled = false
-  pprof-enabled = false
-
-[logging]
-  level = "warn"
-  suppress-logo = true
-
-[continuous_queries]
-  log-enabled = false
-`, httpPort, rpcPort, filepath.Join(s.Dir, "meta"), filepath.Join(s.Dir, "data"), filepath.Join(s.Dir, "wal"))
+	conf := strings.NewReplacer("@DIR@", s.Dir, "@HTTP_PORT@", strconv.Itoa(httpPort), "@RPC_PORT@", strconv.Itoa(rpcPort)).Replace(configTemplate)
 	return os.WriteFile(s.configPath(), []byte(conf), 0o644)
 }
 
