@@ -289,12 +289,15 @@ uploads:
 	// The file drop collector ran on its schedule: the file is done and its figure judged.
 	const gs = `qualitymon_target_actual{indicator="food_sampling_pass_rate",plan="gansu-2018",region="620000",target="food-sampling-pass-rate"} 94.6`
 	waitFor(t, "dropped file's figure on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, gs+"\n") })
-	if _, err := os.Stat(filepath.Join(dir, "drop", "done", "gansu.csv")); err != nil {
-		t.Errorf("dropped file not moved to done/: %v", err)
-	}
-	if _, m := get(base + "/metrics"); !strings.Contains(m, `qualitymon_collector_samples_total{collector="drop"} 2`) {
-		t.Errorf("collector metrics missing")
-	}
+	// The runner moves the file and counts the samples once the spool accepted them.
+	waitFor(t, "dropped file moved to done/", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "drop", "done", "gansu.csv"))
+		return err == nil
+	})
+	waitFor(t, "collector sample count", func() bool {
+		_, m := get(base + "/metrics")
+		return strings.Contains(m, `qualitymon_collector_samples_total{collector="drop"} 2`+"\n")
+	})
 	// A city bureau uploads through the server: accepted, spooled, stored, re-evaluated.
 	up := write(t, "qingdao.csv", "指标,地区,时期,数值\n食品安全抽检合格率,青岛市,2025,97.0\n")
 	r := run(t, env, "upload", "--server", base, "--token", "qingdao-secret", up)

@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -72,7 +71,6 @@ func (c *statusCmd) Run(g *globals, env *Env) error {
 	for _, s := range evaluate.Statuses {
 		parts = append(parts, fmt.Sprintf("%s %d", s, counts[s]))
 	}
-	sort.Strings(parts[:0])
 	fmt.Fprintf(env.Stdout, "\n%d evaluations as of %s: %v\n", len(evals), at.Format("2006-01-02"), parts)
 	return nil
 }

@@ -103,6 +103,10 @@ func (c *targetsCmd) Run(g *globals, env *Env) error {
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.Stdout, "\n%d targets in %d plans\n", len(ts), len(set.Plans))
+	plans := len(set.Plans)
+	if c.Plan != "" {
+		plans = 1
+	}
+	fmt.Fprintf(env.Stdout, "\n%d targets in %d plan(s)\n", len(ts), plans)
 	return nil
 }

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -409,7 +410,7 @@ func (j *judge) quota(ev *Evaluation) {
 			years = append(years, y)
 		}
 	}
-	sortInts(years)
+	slices.Sort(years)
 	if len(years) == 0 {
 		ev.Status = NoData
 		ev.Detail = "no quota year has begun"
@@ -500,14 +501,6 @@ func (j *judge) sum(ev *Evaluation) {
 		return
 	}
 	ev.Status = fromRatio(ratio)
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for k := i; k > 0 && a[k] < a[k-1]; k-- {
-			a[k], a[k-1] = a[k-1], a[k]
-		}
-	}
 }
 
 // Round keeps metric and table values readable.

@@ -94,11 +94,10 @@ func (s *Server) checkStore(ctx context.Context) error {
 
 // evaluate runs one evaluation and logs its failure once.
 func (s *Server) evaluate(ctx context.Context) {
-	defer func() {
-		if s.sched != nil {
-			s.nextRun.Set(float64(s.sched.Next(s.Engine.Now()).Unix()))
-		}
-	}()
+	if s.sched != nil {
+		// Set first, so it is there as soon as this run's metrics are.
+		s.nextRun.Set(float64(s.sched.Next(s.Engine.Now()).Unix()))
+	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	s.checkStore(pctx)
 	cancel()

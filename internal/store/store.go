@@ -225,7 +225,7 @@ func (s *Store) History(ctx context.Context, k obs.Key) ([]obs.Stored, error) {
 		return nil, err
 	}
 	all := append(old, cur...)
-	sortByRevision(all)
+	slices.SortStableFunc(all, func(a, b obs.Stored) int { return a.Revision - b.Revision })
 	return all, nil
 }
 
@@ -282,14 +282,6 @@ func toFloat(x any) float64 {
 		return f
 	}
 	return 0
-}
-
-func sortByRevision(s []obs.Stored) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j].Revision < s[j-1].Revision; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // Query runs a Flux query and returns its rows as maps (for checks and tools).
