@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/proctest"
 )
 
 // TestEndToEnd runs the whole alert path with real parts: InfluxDB 1.8,
@@ -23,7 +24,7 @@ import (
 // miss two targets, waits for the alerts at the receivers routing chose, then
 // imports corrected figures and waits for the resolved notifications.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() && !required() {
+	if testing.Short() && !proctest.Required() {
 		t.Skip("end-to-end test skipped with -short")
 	}
 	promBin := tool(t, "prometheus")
@@ -32,15 +33,15 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	influx := influxtest.Start(t)
 
-	qm := buildQualitymon(t, root, dir)
-	qmAddr := freeAddr(t)
+	qm := proctest.BuildQualitymon(t, dir)
+	qmAddr := proctest.FreeAddr(t)
 	cfg := filepath.Join(dir, "qualitymon.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
 listen: %s
 evaluation: {schedule: "@every 2s"}
 spool_dir: %s
 `, influx.URL, influx.Org, influx.Bucket, qmAddr, filepath.Join(dir, "spool")))
-	serve := start(t, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
+	serve := proctest.Start(t, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
 	waitHTTP(t, serve, "http://"+qmAddr+"/metrics", 30*time.Second)
 
 	hook := newWebhook(t)
@@ -52,7 +53,7 @@ spool_dir: %s
 	}
 	short, _ := shortenDurations(rules, "1s")
 	writeFile(t, filepath.Join(dir, "qualitymon.rules.yml"), string(short))
-	promAddr := freeAddr(t)
+	promAddr := proctest.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -66,7 +67,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, strings.TrimPrefix(amURL, "http://"), qmAddr))
-	prom := start(t, dir, "prometheus", nil, promBin,
+	prom := proctest.Start(t, dir, "prometheus", nil, promBin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
 		"--web.listen-address="+promAddr,
@@ -84,8 +85,8 @@ scrape_configs:
 		}
 		b.WriteString("\n--- Alertmanager /api/v2/alerts ---\n")
 		b.WriteString(httpGet(amURL + "/api/v2/alerts"))
-		for _, p := range []*proc{serve, prom, am} {
-			b.WriteString("\n" + p.tail(20))
+		for _, p := range []*proctest.Process{serve, prom, am} {
+			b.WriteString("\n" + p.Tail(20))
 		}
 		return b.String()
 	}
@@ -145,24 +146,12 @@ food_sampling_pass_rate,460000,2020,97
 
 	// Every rule evaluated and every annotation rendered against the real
 	// series (the no-data alerts fired for every other target meanwhile).
-	log, _ := os.ReadFile(prom.log)
+	log, _ := os.ReadFile(prom.Log)
 	for _, bad := range []string{"Expanding alert template failed", "Evaluating rule failed"} {
 		if strings.Contains(string(log), bad) {
-			t.Errorf("Prometheus logged %q\n%s", bad, prom.tail(30))
+			t.Errorf("Prometheus logged %q\n%s", bad, prom.Tail(30))
 		}
 	}
-}
-
-// buildQualitymon builds ./cmd/qualitymon into dir.
-func buildQualitymon(t *testing.T, root, dir string) string {
-	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatal("go not on $PATH")
-	}
-	bin := filepath.Join(dir, "qualitymon")
-	run(t, root, goTool, "build", "-o", bin, "./cmd/qualitymon")
-	return bin
 }
 
 func importCSV(t *testing.T, qm, cfg, dir, name string, env []string, csv string) {

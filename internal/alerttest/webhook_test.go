@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/qualitymon/qualitymon/internal/proctest"
 )
 
 // webhookMessage is Alertmanager's webhook payload (version 4), as far as the
@@ -126,15 +128,15 @@ func alertmanagerConfig(t testing.TB, root, relay string) []byte {
 
 // startAlertmanager runs the real Alertmanager with config, without
 // clustering, and returns its URL.
-func startAlertmanager(t testing.TB, dir string, config []byte) (*proc, string) {
+func startAlertmanager(t testing.TB, dir string, config []byte) (*proctest.Process, string) {
 	t.Helper()
 	bin := tool(t, "prometheus-alertmanager", "alertmanager")
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := freeAddr(t)
-	p := start(t, dir, "alertmanager", nil, bin,
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, dir, "alertmanager", nil, bin,
 		"--config.file="+cfg,
 		"--storage.path="+filepath.Join(dir, "alertmanager-data"),
 		"--web.listen-address="+addr,

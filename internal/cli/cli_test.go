@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -187,15 +187,6 @@ func TestImportAndStatus(t *testing.T) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 func get(url string) (int, string) {
 	resp, err := http.Get(url)
 	if err != nil {
@@ -223,7 +214,7 @@ func TestServe(t *testing.T) {
 	if r := run(t, env, "import", "../../sample/observations.csv"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	addr := freeAddr(t)
+	addr := proctest.FreeAddr(t)
 	dir := t.TempDir()
 	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
 evaluation: {schedule: "@every 1s"}

@@ -25,6 +25,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/obs"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/targets"
@@ -102,7 +103,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	}
 
 	// qualitymon serve, built from this tree, evaluates now and serves /metrics.
-	qmAddr := freeAddr(t)
+	qmAddr := proctest.FreeAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "qualitymon.yaml")
 	state := t.TempDir()
 	cfg := fmt.Sprintf("influx:\n  url: %s\n  org: %q\n  bucket: %s\nlisten: %s\nevaluation:\n  schedule: \"@every 1m\"\nspool_dir: %s\n"+
@@ -116,7 +117,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	qm := startProcess(t, buildQualitymon(t), "serve", "--config", cfgPath)
+	qm := proctest.Start(t, state, "qualitymon", nil, proctest.BuildQualitymon(t, t.TempDir()), "serve", "--config", cfgPath)
 	var metrics string
 	waitFor(t, qm, 60*time.Second, "qualitymon /metrics with targets", func() (bool, string) {
 		code, body := httpGet("http://" + qmAddr + "/metrics")
@@ -136,12 +137,12 @@ func TestDashboardsReturnData(t *testing.T) {
 
 	rules, _ := filepath.Glob(filepath.Join(root, "dashboards", "alerts", "*.yml"))
 	prom := startPrometheus(t, promBin, qmAddr, rules)
-	waitFor(t, prom.process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
+	waitFor(t, prom.Process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
 		v, seen := prom.value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_info) > 0`)
 		return v >= 3, seen
 	})
 	if len(rules) > 0 {
-		waitFor(t, prom.process, 60*time.Second, "ALERTS from the rules in dashboards/alerts", func() (bool, string) {
+		waitFor(t, prom.Process, 60*time.Second, "ALERTS from the rules in dashboards/alerts", func() (bool, string) {
 			v, seen := prom.value(`count(ALERTS)`)
 			return v > 0, seen
 		})
@@ -246,7 +247,7 @@ func upload(t *testing.T, base, token, body string, want int) {
 }
 
 // waitMetrics waits until /metrics shows a series and returns the page.
-func waitMetrics(t *testing.T, p *process, u, series string) string {
+func waitMetrics(t *testing.T, p *proctest.Process, u, series string) string {
 	t.Helper()
 	var page string
 	waitFor(t, p, 30*time.Second, series+" on /metrics", func() (bool, string) {
