@@ -1,0 +1,226 @@
+package planextract
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/region"
+)
+
+// Options steer an extraction. Catalog and Regions are needed to resolve
+// indicators and region names; the rest may be zero.
+type Options struct {
+	Catalog *catalog.Catalog
+	Regions *region.Table
+	Region  string // the plan's region code; else guessed from the issuer
+	Horizon int    // deadline for targets whose text gives no year (0: none)
+	Start   int    // first plan year, for per-year quotas (0: from the publication year)
+}
+
+// Result is what a text yields: the plan's header as far as the text tells
+// it, and the drafted targets in text order.
+type Result struct {
+	Header Header   `json:"plan"`
+	Drafts []*Draft `json:"targets"`
+}
+
+// Header is the plan's own data as found in the text.
+type Header struct {
+	NameZh    string `json:"name_zh"`
+	Issuer    string `json:"issuer"`
+	Published string `json:"published"`
+	Region    string `json:"region"`
+}
+
+// Extract drafts the targets of a plan text (already decoded).
+func Extract(text string, opt Options) *Result {
+	lines := Lines(text)
+	res := &Result{Header: header(lines, opt)}
+	if opt.Region == "" {
+		opt.Region = res.Header.Region
+	}
+	res.Header.Region = opt.Region
+	if opt.Start == 0 && len(res.Header.Published) >= 4 {
+		opt.Start, _ = strconv.Atoi(res.Header.Published[:4])
+	}
+	x := &extractor{opt: opt, res: newResolver(opt.Catalog)}
+	paras := paragraphs(lines)
+	// An agencies bracket speaks for its clause.
+	type agency struct{ lead, resp []string }
+	byClause := map[string]agency{}
+	for _, p := range paras {
+		if l, r, _ := agencies(p.text); l != nil || r != nil {
+			if _, ok := byClause[p.clause]; !ok {
+				byClause[p.clause] = agency{l, r}
+			}
+		}
+	}
+	clause, year := "", 0
+	for _, p := range paras {
+		if p.clause != clause {
+			// the deadline in force runs to the end of its clause
+			clause, year = p.clause, 0
+		}
+		lead, resp, body := agencies(p.text)
+		if lead == nil && resp == nil {
+			a := byClause[p.clause]
+			lead, resp = a.lead, a.resp
+		}
+		_, _, _, body = clauseMarker(body)
+		var drafts []*Draft
+		drafts, year = x.paragraph(body, year)
+		for _, d := range drafts {
+			d.Clause, d.Line = p.clause, p.line
+			d.Lead, d.Agencies = nonNil(lead), nonNil(resp)
+			if d.Region == "" && len(d.Regions) == 0 {
+				d.Region = opt.Region
+			}
+			res.Drafts = append(res.Drafts, d)
+		}
+	}
+	return res
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type extractor struct {
+	opt     Options
+	res     *resolver
+	context string // the paragraph being read, to weigh indicator names
+}
+
+// "通过三年的努力": a deadline counted from the plan's first year.
+var reEffort = regexp.MustCompile(`(?:通过|用|经过)([一二两三四五六七八九十0-9]{1,2})年(?:左右)?(?:的|时间)?(?:努力|奋斗|时间)`)
+
+func chineseNumber(s string) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	return map[string]int{"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}[s]
+}
+
+var (
+	reSentence = regexp.MustCompile(`[。;!?]`)
+	// A deadline: 到2025年, 至2025年底, 2020年前, 力争2020年, “十四五”末.
+	reDeadline = regexp.MustCompile(`(?:到|至|截止|力争|争取|在)?((?:19|20)[0-9]{2})年(底|末|前|以前|年底)?`)
+	rePlan5    = regexp.MustCompile(`“?(十四五|十五五|十三五)”?(?:末|时期末|期末)`)
+)
+
+// splitOutside splits s at any of seps that is not inside brackets or quotes.
+func splitOutside(s string, seps string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '(', '《', '“', '[', '「':
+			depth++
+		case ')', '》', '”', ']', '」':
+			if depth > 0 {
+				depth--
+			}
+		default:
+			if depth == 0 && strings.ContainsRune(seps, r) {
+				out = append(out, s[start:i])
+				start = i + utf8.RuneLen(r)
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+// yearIn classifies the years a segment names: the deadline it sets (0 if
+// none) and whether it reports a result ("2023年…达到93.65%", "2016年的92.9%").
+func yearIn(seg string) (deadline int, result bool) {
+	for _, m := range reDeadline.FindAllStringSubmatchIndex(seg, -1) {
+		y, _ := strconv.Atoi(seg[m[2]:m[3]])
+		pre := seg[m[0]:m[2]]
+		suf := ""
+		if m[4] >= 0 {
+			suf = seg[m[4]:m[5]]
+		}
+		before := seg[:m[0]]
+		after := seg[m[1]:]
+		switch {
+		case pre == "截止" || strings.HasSuffix(before, "截"):
+			result = true
+		case pre == "到" || pre == "至" || pre == "力争" || pre == "争取" || suf != "":
+			if pre == "至" && (strings.HasSuffix(before, "提高") || strings.HasSuffix(before, "提升")) {
+				result = true
+				continue
+			}
+			deadline = y
+		case strings.HasPrefix(after, "的"):
+			result = true
+		case strings.HasSuffix(before, "较") || strings.HasSuffix(before, "比") || strings.HasSuffix(before, "以") ||
+			strings.HasSuffix(before, "与") || strings.HasSuffix(before, "由") || strings.HasPrefix(after, "起") ||
+			strings.HasPrefix(after, "基础上") || strings.HasPrefix(after, "为基") || strings.HasPrefix(after, "-") ||
+			strings.HasPrefix(after, "—") || strings.HasPrefix(after, "～") || strings.HasPrefix(after, "~") ||
+			strings.HasPrefix(after, "度") || strings.HasSuffix(before, "(") || strings.HasSuffix(before, "-"):
+			// a baseline, a start, a span or a title: neither
+		default:
+			if pre == "在" {
+				deadline = y
+				continue
+			}
+			result = true
+		}
+	}
+	if m := rePlan5.FindStringSubmatch(seg); m != nil {
+		deadline = map[string]int{"十三五": 2020, "十四五": 2025, "十五五": 2030}[m[1]]
+	}
+	return deadline, result
+}
+
+// resultWords mark a sentence that reports what happened.
+var resultWords = []string{"已达到", "已经", "已建成", "已创建", "同比", "较上年", "比上年", "实际完成", "共完成", "累计完成了"}
+
+// paragraph drafts the targets of one paragraph.
+func (x *extractor) paragraph(text string, paraYear int) ([]*Draft, int) {
+	var out []*Draft
+	x.context = text
+	for _, sent := range reSentence.Split(text, -1) {
+		if strings.TrimSpace(sent) == "" {
+			continue
+		}
+		sentYear := 0
+		result := false
+		for _, w := range resultWords {
+			if strings.Contains(sent, w) {
+				result = true
+			}
+		}
+		st := &sentence{x: x, text: sent}
+		for _, seg := range splitOutside(sent, ",:") {
+			y, res := yearIn(seg)
+			if m := reEffort.FindStringSubmatch(seg); m != nil && x.opt.Start > 0 {
+				y = x.opt.Start + chineseNumber(m[1]) - 1
+			}
+			if y > 0 {
+				sentYear, paraYear = y, y
+				result = false
+			} else if res {
+				result = true
+			}
+			if result {
+				st.flush()
+				continue
+			}
+			dl, by := paraYear, "paragraph"
+			if sentYear > 0 {
+				dl, by = sentYear, "sentence"
+			}
+			st.segment(seg, dl, by)
+		}
+		st.flush()
+		out = append(out, st.out...)
+	}
+	return out, paraYear
+}

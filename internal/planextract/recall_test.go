@@ -1,0 +1,239 @@
+package planextract
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/targets"
+)
+
+// score matches the shipped targets of one plan with the drafts from its
+// text, one to one: first on indicator and value, then on value and a
+// shared quote. A shipped target counts for value when a draft has its value
+// (with a suggested correction applied), for deadline and indicator when that
+// draft also has the same deadline / indicator.
+type score struct {
+	total, value, deadline, indicator, all int
+	drafts, falsePos                       int
+	missed                                 []string
+	extra                                  []string
+}
+
+func (s *score) add(o score) {
+	s.total += o.total
+	s.value += o.value
+	s.deadline += o.deadline
+	s.indicator += o.indicator
+	s.all += o.all
+	s.drafts += o.drafts
+	s.falsePos += o.falsePos
+	s.missed = append(s.missed, o.missed...)
+	s.extra = append(s.extra, o.extra...)
+}
+
+func pct(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(d)
+}
+
+func (s score) String() string {
+	return fmt.Sprintf("%d targets: value %d (%.1f%%), deadline %d (%.1f%%), indicator %d (%.1f%%), all three %d (%.1f%%); %d drafts, %d false positives",
+		s.total, s.value, pct(s.value, s.total), s.deadline, pct(s.deadline, s.total), s.indicator, pct(s.indicator, s.total),
+		s.all, pct(s.all, s.total), s.drafts, s.falsePos)
+}
+
+func matchesValue(d *Draft, t *plan.Target) bool {
+	if t.MultipleOf != nil {
+		return d.MultipleOf != nil && d.MultipleOf.Factor == t.MultipleOf.Factor
+	}
+	return t.Value != nil && sameValue(d, *t.Value)
+}
+
+func sameValue(d *Draft, v float64) bool {
+	for _, c := range []*float64{d.Corrected(), d.Value} {
+		if c != nil && abs(*c-v) < 1e-6 {
+			return true
+		}
+	}
+	return false
+}
+
+func valueOf(t *plan.Target) any {
+	if t.Value != nil {
+		return *t.Value
+	}
+	return t.MultipleOf
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func squash(s string) string { return strings.ReplaceAll(Normalize(s), " ", "") }
+
+func shareQuote(d *Draft, quote string) bool {
+	q, dq := squash(quote), squash(d.Quote)
+	if strings.Contains(dq, q) || strings.Contains(q, dq) {
+		return true
+	}
+	// a common run of 8 characters
+	r := []rune(dq)
+	for i := 0; i+8 <= len(r); i++ {
+		if strings.Contains(q, string(r[i:i+8])) {
+			return true
+		}
+	}
+	return false
+}
+
+func scorePlan(p *plan.Plan, drafts []*Draft) score {
+	var ts []*plan.Target
+	for _, t := range p.Targets {
+		if t.Value != nil || t.MultipleOf != nil {
+			ts = append(ts, t)
+		}
+	}
+	s := score{total: len(ts), drafts: len(drafts)}
+	used := make([]bool, len(drafts))
+	match := make([]int, len(ts))
+	for i := range match {
+		match[i] = -1
+	}
+	passes := []func(t *plan.Target, d *Draft) bool{
+		func(t *plan.Target, d *Draft) bool {
+			return d.Indicator != nil && *d.Indicator == t.Indicator && matchesValue(d, t) && shareQuote(d, t.Quote)
+		},
+		func(t *plan.Target, d *Draft) bool {
+			return d.Indicator != nil && *d.Indicator == t.Indicator && matchesValue(d, t)
+		},
+		func(t *plan.Target, d *Draft) bool { return matchesValue(d, t) && shareQuote(d, t.Quote) },
+	}
+	for _, ok := range passes {
+		for i, t := range ts {
+			if match[i] >= 0 {
+				continue
+			}
+			for j, d := range drafts {
+				if !used[j] && ok(t, d) {
+					match[i], used[j] = j, true
+					break
+				}
+			}
+		}
+	}
+	for i, t := range ts {
+		if match[i] < 0 {
+			s.missed = append(s.missed, fmt.Sprintf("%s/%s %v: %s", p.Key, t.ID, valueOf(t), t.Quote))
+			continue
+		}
+		d := drafts[match[i]]
+		s.value++
+		dl := 0
+		if d.Deadline != nil {
+			dl = *d.Deadline
+		}
+		okD := dl == t.Due()
+		okI := d.Indicator != nil && *d.Indicator == t.Indicator
+		if okD {
+			s.deadline++
+		} else {
+			s.missed = append(s.missed, fmt.Sprintf("%s/%s deadline %d, drafted %d", p.Key, t.ID, t.Due(), dl))
+		}
+		if okI {
+			s.indicator++
+		} else {
+			got := "null"
+			if d.Indicator != nil {
+				got = *d.Indicator
+			}
+			s.missed = append(s.missed, fmt.Sprintf("%s/%s indicator %s, drafted %s (%q)", p.Key, t.ID, t.Indicator, got, d.NameZh))
+		}
+		if okD && okI {
+			s.all++
+		}
+	}
+	for j, d := range drafts {
+		if !used[j] {
+			s.falsePos++
+			v := "null"
+			if d.Value != nil {
+				v = trimFloat(*d.Value)
+			}
+			s.extra = append(s.extra, fmt.Sprintf("%s %s: %s = %s (%s)", p.Key, d.Clause, d.NameZh, v, d.Quote))
+		}
+	}
+	return s
+}
+
+func shippedSet(t *testing.T) *plan.Set {
+	t.Helper()
+	set, err := plan.LoadDir(targets.FS, targets.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func extractFile(t *testing.T, path string, opt Options) *Result {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := Decode(data)
+	return Extract(text, opt)
+}
+
+// The five seed texts against the shipped plan files: recall of value,
+// deadline and indicator must be at least 95 %, and both garbled numbers
+// must be flagged with the right correction.
+func TestSeedRecall(t *testing.T) {
+	set := shippedSet(t)
+	var total score
+	var garbles []string
+	for _, p := range set.Plans {
+		path := filepath.Join("testdata", "seeds", p.Source)
+		if _, err := os.Stat(path); err != nil {
+			continue // a plan without a seed text (national-2023 has its own test)
+		}
+		res := extractFile(t, path, Options{Catalog: set.Catalog, Regions: set.Regions, Region: p.Region, Start: p.Start, Horizon: p.Horizon})
+		s := scorePlan(p, res.Drafts)
+		t.Logf("%s: %s", p.Key, s)
+		total.add(s)
+		for _, d := range res.Drafts {
+			if d.Suspicious() {
+				garbles = append(garbles, fmt.Sprintf("%s %s %q", p.Key, d.Clause, d.Printed))
+				for _, f := range d.Flags {
+					if f.Suggested != nil {
+						garbles = append(garbles, fmt.Sprintf("  %s %s -> %v: %s", f.Code, f.Field, *f.Suggested, f.Reason))
+					}
+				}
+			}
+		}
+	}
+	t.Logf("ALL SEEDS: %s", total)
+	for _, m := range total.missed {
+		t.Logf("  missed: %s", m)
+	}
+	for _, e := range total.extra {
+		t.Logf("  extra: %s", e)
+	}
+	for _, g := range garbles {
+		t.Logf("  flagged: %s", g)
+	}
+	for name, n := range map[string]int{"value": total.value, "deadline": total.deadline, "indicator": total.indicator} {
+		if pct(n, total.total) < 95 {
+			t.Errorf("%s recall %.1f%% < 95%%", name, pct(n, total.total))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "seed recall: %s\n", total)
+}
