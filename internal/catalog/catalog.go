@@ -42,6 +42,9 @@ type Indicator struct {
 	Frequency string   `yaml:"frequency" json:"frequency"`
 	Kind      string   `yaml:"kind" json:"kind"`
 	Aliases   []string `yaml:"aliases" json:"aliases,omitempty"`
+	// Decimals is how many decimals figures are shown with (default by
+	// unit: see Precision).
+	Decimals *int `yaml:"decimals" json:"decimals,omitempty"`
 	Note      string   `yaml:"note" json:"note,omitempty"`
 	Derived   *Derived `yaml:"derived" json:"derived,omitempty"`
 
@@ -83,6 +86,21 @@ func (i *Indicator) Freq() period.Kind {
 		return period.Half
 	}
 	return period.Year
+}
+
+// unitDecimals is the default precision per unit: rates and indices as
+// bureaus publish them (97.12 %), counts whole.
+var unitDecimals = map[string]int{"percent": 2, "index": 2, "score": 2, "count": 0, "10k_mu": 1, "ug_m3": 1, "days": 0}
+
+// Precision is how many decimals the indicator's figures are shown with.
+func (i *Indicator) Precision() int {
+	if i.Decimals != nil {
+		return *i.Decimals
+	}
+	if d, ok := unitDecimals[i.Unit]; ok {
+		return d
+	}
+	return 2
 }
 
 // InRange reports whether v lies in the indicator's valid range.
@@ -199,6 +217,9 @@ func build(all []*Indicator) (*Catalog, []error) {
 		}
 		if !frequencies[ind.Frequency] {
 			bad(ind, "frequency", "must be yearly, half-yearly, quarterly, monthly or daily, not %q", ind.Frequency)
+		}
+		if ind.Decimals != nil && (*ind.Decimals < 0 || *ind.Decimals > 6) {
+			bad(ind, "decimals", "%d is outside 0..6", *ind.Decimals)
 		}
 		if ind.Kind != "level" && ind.Kind != "flow" {
 			bad(ind, "kind", "must be level or flow, not %q", ind.Kind)

@@ -31,9 +31,14 @@ func (c *checkTargetsCmd) Run(g *globals, env *Env) error {
 	n := 0
 	for _, p := range set.Plans {
 		n += len(p.Targets)
-		fmt.Fprintf(env.Stdout, "%-16s %3d targets\n", p.Key, len(p.Targets))
+		line := fmt.Sprintf("%-16s %3d targets", p.Key, len(p.Targets))
+		if u := len(p.Targets) - len(set.Tracked(p.Key)); u > 0 {
+			line += fmt.Sprintf(" (%d not trackable)", u)
+		}
+		fmt.Fprintln(env.Stdout, line)
 	}
-	fmt.Fprintf(env.Stdout, "ok: %d plans, %d targets, %d indicators, %d regions\n", len(set.Plans), n, len(set.Catalog.All()), len(set.Regions.All()))
+	fmt.Fprintf(env.Stdout, "ok: %d plans, %d targets (%d tracked), %d indicators, %d regions\n",
+		len(set.Plans), n, len(set.Tracked("")), len(set.Catalog.All()), len(set.Regions.All()))
 	return nil
 }
 

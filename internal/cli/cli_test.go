@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +17,11 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/targets"
 )
 
 func TestMain(m *testing.M) {
@@ -48,11 +51,30 @@ func TestTargetsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 114 {
-		t.Fatalf("%d targets, want 114", len(got))
+	set, err := plan.LoadDir(targets.FS, targets.Dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, k := range []string{"plan", "id", "indicator", "name_zh", "region", "comparator", "value", "unit", "deadline", "modality", "lead_agencies", "quote"} {
+	if len(got) != len(set.Targets("")) {
+		t.Fatalf("%d targets, want every target of the plans (%d)", len(got), len(set.Targets("")))
+	}
+	untracked := 0
+	for _, tg := range got {
+		if tg["tracked"] == false {
+			untracked++
+			if tg["reason"] == "" || tg["quote"] == "" {
+				t.Errorf("untracked %v without reason or quote", tg["id"])
+			}
+		}
+	}
+	if untracked == 0 {
+		t.Error("no untracked commitment listed (Shandong 单项冠军)")
+	}
+	for _, k := range []string{"plan", "id", "indicator", "name_zh", "wording", "tracked", "region", "comparator", "value", "unit", "deadline", "modality", "lead_agencies", "quote"} {
 		for _, tg := range got {
+			if tg["tracked"] == false {
+				continue
+			}
 			if _, ok := tg[k]; !ok {
 				t.Fatalf("target %v/%v lacks %q", tg["plan"], tg["id"], k)
 			}
@@ -66,7 +88,7 @@ func TestTargetsJSON(t *testing.T) {
 
 func TestCheckTargets(t *testing.T) {
 	r := run(t, nil, "check", "targets")
-	if r.code != 0 || !strings.Contains(r.stdout, "ok: 5 plans, 114 targets") {
+	if r.code != 0 || !regexp.MustCompile(`ok: \d+ plans, \d+ targets \(\d+ tracked\)`).MatchString(r.stdout) || !strings.Contains(r.stdout, "(2 not trackable)") {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	r = run(t, nil, "check", "targets", "--targets-dir", "testdata/badtargets")
@@ -178,11 +200,15 @@ func TestImportAndStatus(t *testing.T) {
 		t.Fatal("shandong food-sampling-pass-rate not evaluated")
 	}
 	r = run(t, env, "status", "--plan", "shandong-2018", "--at", "2019-12-31")
-	if r.code != 0 || !strings.Contains(r.stdout, "as of 2019-12-31") {
+	if r.code != 0 || !strings.Contains(r.stdout, "截至 2019-12-31 共") {
 		t.Fatalf("status --at: %d %s %s", r.code, r.stdout, r.stderr)
 	}
+	r = run(t, env, "status", "--plan", "shandong-2018", "--format", "csv", "--lang", "en")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "\uFEFFPLAN,TARGET,REGION,STATUS,") || !strings.Contains(r.stdout, ",missed,90.5,") {
+		t.Fatalf("status --format csv: %d %.300q %s", r.code, r.stdout, r.stderr)
+	}
 	r = run(t, env, "status", "--at", "31/12/2019")
-	if r.code != 1 || !strings.Contains(r.stderr, "want YYYY-MM-DD") {
+	if r.code != 1 || !strings.Contains(r.stderr, "neither a date (2021-03-31) nor an RFC 3339 timestamp") {
 		t.Fatalf("bad --at: %d %s", r.code, r.stderr)
 	}
 }

@@ -123,27 +123,3 @@ func (s Series) slope() float64 {
 	}
 	return (n*sxy - sx*sy) / den
 }
-
-// mean averages the series of several regions year by year; a year counts
-// only when at least half the regions reported it. cover is the regions
-// behind the latest year.
-func mean(series []Series) (out Series, cover int) {
-	sums := map[int]float64{}
-	counts := map[int]int{}
-	for _, s := range series {
-		for _, p := range s {
-			sums[p.Year] += p.Value
-			counts[p.Year]++
-		}
-	}
-	for y, n := range counts {
-		if 2*n >= len(series) {
-			out = append(out, Point{y, sums[y] / float64(n)})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
-	if len(out) > 0 {
-		cover = counts[out[len(out)-1].Year]
-	}
-	return out, cover
-}

@@ -98,14 +98,17 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		name, help string
 		get        getter
 	}{
-		{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.",
-			func(ev *evaluate.Evaluation) (float64, bool) { return ev.TargetValue, true }},
+		{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.TargetValue })},
 		{"qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })},
 		{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })},
 		{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
 		{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
-		{"qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace.",
+		{"qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace (never for a settled target).",
 			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
+		{"qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }},
+		{"qualitymon_target_settled_timestamp_seconds", "When the target settles or settled: the end of its deadline year plus the grace.",
+			func(ev *evaluate.Evaluation) (float64, bool) { return float64(ev.SettlesAt.Unix()), true }},
 		{"qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
 			if ev.Deadline == nil {
 				return 0, false
@@ -142,6 +145,11 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		for _, s := range evaluate.Statuses {
 			f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
 		}
+	}
+	f = newFamily(&b, "qualitymon_target_basis", "1 for how the status was reached (basis code: deadline_figure, projection, quota_years, hold_breach, …).")
+	for i := range evals {
+		ev := &evals[i]
+		f.sample(1, "basis", ev.Basis.Code, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
 	}
 	f = newFamily(&b, "qualitymon_indicator_info", "Descriptive labels of an indicator (1).")
 	for _, ind := range cat.All() {

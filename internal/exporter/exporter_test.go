@@ -30,10 +30,12 @@ func fixture(t *testing.T) (*Exporter, *prometheus.Registry) {
 	dl := 2020
 	evals := []evaluate.Evaluation{
 		{Plan: "shandong-2018", Target: "food", Indicator: "food_sampling_pass_rate", Region: "370000", RegionName: "山东省", NameZh: "食品安全抽检合格率",
-			Unit: "percent", Comparator: ">=", Modality: "reach", LeadAgency: "省市场监管局、\"省农业农村厅\"", TargetValue: 96, Deadline: &dl,
-			Actual: fp(95.5), Gap: fp(0.5), Status: evaluate.Missed, Stale: true},
+			Unit: "percent", Comparator: ">=", Modality: "reach", LeadAgency: "省市场监管局、\"省农业农村厅\"", TargetValue: fp(96), Deadline: &dl,
+			Actual: fp(95.5), Gap: fp(0.5), Status: evaluate.Missed, Stale: true,
+			Basis: evaluate.Basis{Code: evaluate.BasisDeadlineFigure}, SettlesAt: time.Date(2021, 6, 30, 0, 0, 0, 0, time.UTC)},
 		{Plan: "gansu-2018", Target: "food", Indicator: "food_sampling_pass_rate", Region: "620000", Unit: "percent", Comparator: ">=",
-			Modality: "hold", TargetValue: 94, Status: evaluate.NoData},
+			Modality: "hold", TargetValue: fp(94), Status: evaluate.NoData, Settled: true,
+			Basis: evaluate.Basis{Code: evaluate.BasisNoFigure}, SettlesAt: time.Date(2021, 6, 30, 0, 0, 0, 0, time.UTC)},
 	}
 	data := evaluate.NewData([]obs.Stored{{Observation: obs.Observation{Indicator: "food_sampling_pass_rate", Region: "370000", Period: period.OfYear(2020), Value: 95.5}}})
 	e.Update(evals, data, time.Unix(1700000000, 0), time.Second)
@@ -118,6 +120,11 @@ func TestExposition(t *testing.T) {
 			{"qualitymon_target_status", map[string]string{"plan": "shandong-2018", "status": "missed"}, 1},
 			{"qualitymon_target_status", map[string]string{"plan": "shandong-2018", "status": "achieved"}, 0},
 			{"qualitymon_target_status", map[string]string{"plan": "gansu-2018", "status": "no_data"}, 1},
+			{"qualitymon_target_settled", sd, 0},
+			{"qualitymon_target_settled", map[string]string{"plan": "gansu-2018"}, 1},
+			{"qualitymon_target_settled_timestamp_seconds", sd, 1625011200},
+			{"qualitymon_target_basis", map[string]string{"plan": "shandong-2018", "basis": "deadline_figure"}, 1},
+			{"qualitymon_target_basis", map[string]string{"plan": "gansu-2018", "basis": "no_figure"}, 1},
 			{"qualitymon_target_hold", map[string]string{"plan": "gansu-2018"}, 1},
 			{"qualitymon_target_info", map[string]string{"plan": "shandong-2018", "lead_agency": "省市场监管局、\"省农业农村厅\"", "name_zh": "食品安全抽检合格率"}, 1},
 			{"qualitymon_indicator_info", map[string]string{"name_en": `Food "sampling"`}, 1},

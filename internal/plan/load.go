@@ -144,11 +144,23 @@ func (v *validator) plan(p *Plan) {
 	if p.Start < 1990 || p.Start > 2100 {
 		bad("start", "year %d out of range 1990..2100", p.Start)
 	}
+	if p.Horizon == 0 {
+		bad("horizon", "required: the year the plan's text aims at (到2020年), the deadline of targets that print none")
+	} else if p.Horizon < p.Start || p.Horizon > 2100 {
+		bad("horizon", "year %d is outside start %d..2100", p.Horizon, p.Start)
+	}
 }
 
 func (v *validator) target(t *Target) {
 	if !targetID.MatchString(t.ID) {
 		v.bad(t, "id", "%q must be kebab-case ([a-z0-9-])", t.ID)
+	}
+	if !t.IsTracked() {
+		v.untracked(t)
+		return
+	}
+	if t.Reason != "" {
+		v.bad(t, "reason", "only an untracked target (tracked: false) gives a reason")
 	}
 	ind, ok := v.cat.Get(t.Indicator)
 	if !ok {
@@ -164,7 +176,10 @@ func (v *validator) target(t *Target) {
 		if len(t.Quotas) > 0 {
 			v.bad(t, "quotas", "only a quota target has quotas (modality is %q)", t.Modality)
 		}
-		if t.Value == nil {
+		switch {
+		case t.MultipleOf != nil:
+			v.multipleOf(t)
+		case t.Value == nil:
 			v.bad(t, "value", "required")
 		}
 	case Quota:
@@ -224,6 +239,61 @@ func (v *validator) target(t *Target) {
 	}
 	if t.Printed != "" && t.Note == "" {
 		v.bad(t, "note", "a corrected (printed) number needs a note explaining the correction")
+	}
+	if t.Average != nil && t.Average.MinCoverage != 0 && len(t.AverageOf) > 0 &&
+		(t.Average.MinCoverage < 1 || t.Average.MinCoverage > len(t.AverageOf)) {
+		v.bad(t, "average.min_coverage", "%d is outside 1..%d (the regions averaged)", t.Average.MinCoverage, len(t.AverageOf))
+	}
+	if t.Average != nil && t.Average.Reported != "" {
+		if r, ok := v.cat.Get(t.Average.Reported); !ok {
+			v.bad(t, "average.reported", "unknown indicator %q (not in the catalogue)", t.Average.Reported)
+		} else if ind != nil && r.Unit != ind.Unit {
+			v.bad(t, "average.reported", "%q is in %s, the target's indicator in %s", r.ID, r.Unit, ind.Unit)
+		}
+	}
+}
+
+// untracked checks a commitment no statistic can follow: it needs the reason,
+// its quote and clause; an indicator, when named, must exist.
+func (v *validator) untracked(t *Target) {
+	if strings.TrimSpace(t.Reason) == "" {
+		v.bad(t, "reason", "required for an untracked target: why no statistic can follow it")
+	}
+	if t.Indicator != "" {
+		ind, ok := v.cat.Get(t.Indicator)
+		if !ok {
+			v.bad(t, "indicator", "unknown indicator %q (not in the catalogue)", t.Indicator)
+		}
+		t.Ind = ind
+	}
+	if strings.TrimSpace(t.Quote) == "" {
+		v.bad(t, "quote", "required: the sentence the target comes from")
+	}
+	if t.Clause == "" {
+		v.bad(t, "clause", "required")
+	}
+	if t.Comparator != "" && !comparator[t.Comparator] {
+		v.bad(t, "comparator", "%q is not one of >=, >, <=, <, ==", t.Comparator)
+	}
+}
+
+// multipleOf checks a target set relative to a reported figure.
+func (v *validator) multipleOf(t *Target) {
+	m := t.MultipleOf
+	if t.Value != nil {
+		v.bad(t, "value", "give either value or multiple_of, not both")
+	}
+	if t.Baseline != nil || t.Increment != nil {
+		v.bad(t, "multiple_of", "the reported figure of multiple_of.year is the baseline: drop baseline and increment")
+	}
+	if m.Factor <= 0 {
+		v.bad(t, "multiple_of.factor", "%v must be positive", m.Factor)
+	}
+	if m.Year < 1990 || m.Year >= t.Due() {
+		v.bad(t, "multiple_of.year", "%d must lie before the deadline %d", m.Year, t.Due())
+	}
+	if t.Ind != nil && t.Ind.Kind != "level" {
+		v.bad(t, "multiple_of", "indicator %q counts additions (flow); a multiple needs a level", t.Ind.ID)
 	}
 }
 

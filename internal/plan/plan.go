@@ -27,7 +27,10 @@ type Plan struct {
 	Published string `yaml:"published" json:"published"`
 	Region    string `yaml:"region" json:"region"`
 	Start     int    `yaml:"start" json:"start"`
-	Source    string `yaml:"source" json:"source"`
+	// Horizon is the year the plan's text aims at ("到2020年"): the deadline
+	// of every target that prints none, after which the plan settles.
+	Horizon int    `yaml:"horizon" json:"horizon"`
+	Source  string `yaml:"source" json:"source"`
 
 	Targets []*Target `yaml:"-" json:"-"`
 	File    string    `yaml:"-" json:"-"`
@@ -51,6 +54,20 @@ type Average struct {
 	Parent  string   `yaml:"parent" json:"parent,omitempty"`
 	Level   string   `yaml:"level" json:"level,omitempty"`
 	Regions []string `yaml:"regions" json:"regions,omitempty"`
+	// MinCoverage is how many of the regions must report a year for its
+	// computed mean to count (default: all of them).
+	MinCoverage int `yaml:"min_coverage" json:"min_coverage,omitempty"`
+	// Reported is the catalogue indicator under which the average itself is
+	// reported for the plan's region (甘肃 "14市州平均"); it is used for the
+	// years it covers, computed means for the others.
+	Reported string `yaml:"reported" json:"reported,omitempty"`
+}
+
+// MultipleOf sets a target relative to a reported figure: Factor times the
+// figure of Year ("数量翻一番": twice the count of 2017).
+type MultipleOf struct {
+	Year   int     `yaml:"year" json:"year"`
+	Factor float64 `yaml:"factor" json:"factor"`
 }
 
 // Target is one quantitative commitment of a plan.
@@ -66,14 +83,22 @@ type Target struct {
 	Deadline     int             `yaml:"deadline"`
 	Baseline     *Baseline       `yaml:"baseline"`
 	Increment    *float64        `yaml:"increment"`
+	MultipleOf   *MultipleOf     `yaml:"multiple_of"`
 	Modality     string          `yaml:"modality"`
 	Quotas       map[int]float64 `yaml:"quotas"`
 	LeadAgencies []string        `yaml:"lead_agencies"`
 	Agencies     []string        `yaml:"agencies"`
-	Clause       string          `yaml:"clause"`
+	// Wording is the plan's own name for what is measured, as printed
+	// ("制造业产品质量抽查合格率"); the catalogue name is shown when empty.
+	Wording string `yaml:"wording"`
+	Clause  string `yaml:"clause"`
 	Quote        string          `yaml:"quote"`
 	Printed      string          `yaml:"printed"`
 	Note         string          `yaml:"note"`
+	// Tracked is false for a numbered commitment that no statistic can
+	// follow; Reason says why. Such a target is listed but never judged.
+	Tracked *bool  `yaml:"tracked"`
+	Reason  string `yaml:"reason"`
 
 	// Resolved at load time.
 	Plan *Plan              `yaml:"-"`
@@ -87,6 +112,30 @@ type Target struct {
 
 // Key is "plan/target".
 func (t *Target) Key() string { return t.Plan.Key + "/" + t.ID }
+
+// IsTracked reports whether the target is judged (tracked is true unless
+// the plan file says false).
+func (t *Target) IsTracked() bool { return t.Tracked == nil || *t.Tracked }
+
+// Due is the deadline year in force: the printed deadline, else the plan's
+// horizon.
+func (t *Target) Due() int {
+	if t.Deadline != 0 {
+		return t.Deadline
+	}
+	return t.Plan.Horizon
+}
+
+// Name is the plan's wording of what is measured, else the catalogue name.
+func (t *Target) Name() string {
+	if t.Wording != "" {
+		return t.Wording
+	}
+	if t.Ind != nil {
+		return t.Ind.NameZh
+	}
+	return ""
+}
 
 // Met reports whether v satisfies the comparator against the target value.
 func (t *Target) Met(v float64) bool { return Compare(t.Comparator, v, *t.Value) }
@@ -116,12 +165,24 @@ type Set struct {
 	Regions *region.Table
 }
 
-// Targets returns every target of every plan, or of one plan when key is set.
+// Targets returns every target of every plan, or of one plan when key is
+// set, tracked or not.
 func (s *Set) Targets(key string) []*Target {
 	var out []*Target
 	for _, p := range s.Plans {
 		if key == "" || p.Key == key {
 			out = append(out, p.Targets...)
+		}
+	}
+	return out
+}
+
+// Tracked returns the targets that are judged (see Targets).
+func (s *Set) Tracked(key string) []*Target {
+	var out []*Target
+	for _, t := range s.Targets(key) {
+		if t.IsTracked() {
+			out = append(out, t)
 		}
 	}
 	return out

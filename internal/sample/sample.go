@@ -62,7 +62,7 @@ func Generate(set *plan.Set, through int) []obs.Observation {
 			out = append(out, o)
 		}
 	}
-	for _, t := range set.Targets("") {
+	for _, t := range set.Tracked("") {
 		regions := t.Units
 		if len(t.AverageOf) > 0 {
 			regions = t.AverageOf
@@ -101,16 +101,24 @@ func series(t *plan.Target, sc Scenario, jitter int, through int) []point {
 	if sc == Nothing {
 		return nil
 	}
-	target := *t.Value
-	deadline := t.Deadline
-	if deadline == 0 {
-		deadline = t.Plan.Start + 2
+	baseline := t.Baseline
+	var target float64
+	if m := t.MultipleOf; m != nil {
+		// "翻一番": a made-up reference count, and the target as its multiple.
+		baseline = &plan.Baseline{Year: m.Year, Value: 50}
+		target = 50 * m.Factor
+	} else {
+		target = *t.Value
 	}
+	deadline := t.Due()
 	last := min(deadline, through)
 	if sc == OnPace || sc == Slow || sc == Regress {
 		last = min(deadline-1, through)
 	}
 	first := t.Plan.Start - 1
+	if baseline != nil {
+		first = min(first, baseline.Year)
+	}
 	if last < first {
 		last = first
 	}
@@ -157,15 +165,15 @@ func series(t *plan.Target, sc Scenario, jitter int, through int) []point {
 	// Levels: a start below (or above, when lower is better) the target and
 	// a path depending on the scenario.
 	span := math.Abs(target) * 0.05
-	if t.Baseline != nil && t.Baseline.Value != target {
-		span = math.Abs(target - t.Baseline.Value)
+	if baseline != nil && baseline.Value != target {
+		span = math.Abs(target - baseline.Value)
 	}
 	if span == 0 {
 		span = 1
 	}
 	start := clamp(target - dir*span)
-	if t.Baseline != nil {
-		start = t.Baseline.Value
+	if baseline != nil {
+		start = baseline.Value
 	}
 	n := float64(deadline - first)
 	if n <= 0 {

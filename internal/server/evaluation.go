@@ -37,9 +37,17 @@ type Engine struct {
 	took, history time.Duration
 }
 
-// Load evaluates every target as of at from what the store holds.
-func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
-	rows, err := values(ctx, st, ev.Set.Targets(planKey), planKey == "")
+// Load evaluates every target as of at from what the store holds; with a
+// non-zero knownAt, from the figures and revisions reported by then only
+// (the scorecard as it was known at that moment).
+func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at, knownAt time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
+	var rows []obs.Stored
+	var err error
+	if knownAt.IsZero() {
+		rows, err = values(ctx, st, ev.Set.Tracked(planKey), planKey == "")
+	} else {
+		rows, err = st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,18 +60,31 @@ func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey 
 // machine; each part is a disjoint set of indicators.
 const queryParts = 4
 
-// values reads the observations of the targets' indicators (every indicator
-// when all is set, so that freshness covers indicators without targets).
-func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]obs.Stored, error) {
+// indicatorsOf lists, sorted, the indicators the targets read: their own
+// and, for averages, the indicator the average is reported under.
+func indicatorsOf(targets []*plan.Target) []string {
 	seen := map[string]bool{}
 	var inds []string
+	add := func(id string) {
+		if id != "" && !seen[id] {
+			seen[id] = true
+			inds = append(inds, id)
+		}
+	}
 	for _, t := range targets {
-		if !seen[t.Indicator] {
-			seen[t.Indicator] = true
-			inds = append(inds, t.Indicator)
+		add(t.Indicator)
+		if t.Average != nil {
+			add(t.Average.Reported)
 		}
 	}
 	sort.Strings(inds)
+	return inds
+}
+
+// values reads the observations of the targets' indicators (every indicator
+// when all is set, so that freshness covers indicators without targets).
+func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]obs.Stored, error) {
+	inds := indicatorsOf(targets)
 	parts := min(queryParts, len(inds))
 	if all && parts < 2 {
 		return st.Values(ctx, store.Filter{})
@@ -101,7 +122,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.run.Lock()
 	defer e.run.Unlock()
 	start := e.Now()
-	evals, data, err := Load(ctx, e.Store, e.Evaluator, "", start)
+	evals, data, err := Load(ctx, e.Store, e.Evaluator, "", start, time.Time{})
 	took := e.Now().Sub(start)
 	if err != nil {
 		e.Exporter.Failed(start, took)
@@ -143,14 +164,14 @@ func (e *Engine) writeHistory(ctx context.Context, evals []evaluate.Evaluation, 
 	var b strings.Builder
 	for i := range evals {
 		ev := &evals[i]
-		fields := map[string]float64{"target_value": ev.TargetValue}
-		for k, p := range map[string]*float64{"actual": ev.Actual, "gap": ev.Gap, "progress": ev.Progress, "projected": ev.Projected} {
+		fields := map[string]float64{}
+		for k, p := range map[string]*float64{"target_value": ev.TargetValue, "actual": ev.Actual, "gap": ev.Gap, "progress": ev.Progress, "projected": ev.Projected} {
 			if p != nil {
 				fields[k] = *p
 			}
 		}
 		b.Reset()
-		store.EvaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Period, at)
+		store.EvaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Settled, ev.Basis.Code, ev.Period, at)
 		lines = append(lines, b.String())
 		if len(lines) == store.BatchSize {
 			if err := e.Store.WriteLines(ctx, lines); err != nil {

@@ -58,7 +58,7 @@ func scaleSet(tb testing.TB) (*plan.Set, []string) {
 		tb.Fatal(err)
 	}
 	var b strings.Builder
-	b.WriteString("plan: {key: scale-2018, name_zh: 规模测试, issuer: 测试, published: \"2018\", region: \"110000\", start: 2018, source: x}\ntargets:\n")
+	b.WriteString("plan: {key: scale-2018, name_zh: 规模测试, issuer: 测试, published: \"2018\", region: \"110000\", start: 2018, horizon: 2020, source: x}\ntargets:\n")
 	for i := range inds {
 		mod := []string{"reach", "hold", "reach", "reach", "reach"}[i%5]
 		for _, c := range codes {

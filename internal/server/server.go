@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
 )
 
 // Server is the running service.
@@ -58,9 +60,33 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
+// status serves the latest evaluation as JSON; with ?at= (the evaluation
+// date) or ?known_at= (only figures and revisions reported by then), a
+// fresh evaluation for that moment.
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	evals, at := s.Engine.Last()
-	if plan := r.URL.Query().Get("plan"); plan != "" {
+	q := r.URL.Query()
+	var knownAt time.Time
+	if q.Get("at") != "" || q.Get("known_at") != "" {
+		var err error
+		at, knownAt, err = moments(q.Get("at"), q.Get("known_at"), s.Engine.Now())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if p := q.Get("plan"); p != "" {
+			if err := s.Engine.Evaluator.Set.CheckPlan(p); err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+		}
+		evals, _, err = Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, q.Get("plan"), at, knownAt)
+		if err != nil {
+			http.Error(w, "evaluating: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	if plan := q.Get("plan"); plan != "" {
 		kept := evals[:0:0]
 		for _, ev := range evals {
 			if ev.Plan == plan {
@@ -70,7 +96,31 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		evals = kept
 	}
 	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(map[string]any{"evaluated_at": at, "evaluations": evals})
+	out := map[string]any{"evaluated_at": at, "evaluations": evals}
+	if !knownAt.IsZero() {
+		out["known_at"] = knownAt
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(out)
+}
+
+// moments reads the at and known_at parameters of a status request: at
+// defaults to known_at, else now.
+func moments(atS, knownS string, now time.Time) (at, knownAt time.Time, err error) {
+	at = now
+	if knownS != "" {
+		if knownAt, err = evaluate.ParseMoment(knownS); err != nil {
+			return at, knownAt, fmt.Errorf("known_at: %w", err)
+		}
+		at = knownAt
+	}
+	if atS != "" {
+		if at, err = evaluate.ParseMoment(atS); err != nil {
+			return at, knownAt, fmt.Errorf("at: %w", err)
+		}
+	}
+	return at, knownAt, nil
 }
 
 // Trigger asks for a re-evaluation soon (after an import); it never blocks.

@@ -9,7 +9,7 @@
 //	                       fields: value, source, reported_at — the values a revision superseded
 //	evaluation             tags: plan, target, indicator, region   time: evaluation time
 //	                       fields: status (string), status_code (int), actual, target_value, gap,
-//	                       progress, projected (float), stale (bool), period (string)
+//	                       progress, projected (float), stale, settled (bool), basis, period (string)
 package store
 
 import (
@@ -379,8 +379,50 @@ func parseValues(raw string) ([]obs.Stored, error) {
 	}
 }
 
+// KnownAt returns, for every observation matching f, the value that was
+// current at the moment t: of the current value and the revisions it
+// superseded, the latest reported at or before t. Observations first
+// reported after t are left out, so an evaluation over the result
+// reproduces what qualitymon would have said at t.
+func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]obs.Stored, error) {
+	var all []obs.Stored
+	for _, m := range []string{MeasObservation, MeasRevision} {
+		q := f.flux(s.cfg.Bucket, m) + fmt.Sprintf(`  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> filter(fn: (r) => r.reported_at <= %d)
+  |> group()
+  |> keep(columns: ["_time", "indicator", "region", "freq", "value", "reported_at", "revision"])
+`, t.Unix())
+		rows, err := s.readStored(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	return latestVintage(all), nil
+}
+
+// latestVintage keeps, per observation key, the latest report (by reported_at,
+// then revision).
+func latestVintage(rows []obs.Stored) []obs.Stored {
+	best := make(map[obs.Key]int, len(rows))
+	out := rows[:0:0]
+	for _, r := range rows {
+		i, ok := best[r.Key()]
+		if !ok {
+			best[r.Key()] = len(out)
+			out = append(out, r)
+			continue
+		}
+		if o := out[i]; r.ReportedAt.After(o.ReportedAt) || (r.ReportedAt.Equal(o.ReportedAt) && r.Revision > o.Revision) {
+			out[i] = r
+		}
+	}
+	return out
+}
+
 // EvaluationLine renders one evaluation point.
-func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale bool, per string, at time.Time) {
+func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
 	b.WriteString(MeasEvaluation)
 	b.WriteString(",indicator=")
 	escapeTag(b, tags[2])
@@ -392,7 +434,11 @@ func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int,
 	escapeTag(b, tags[1])
 	b.WriteString(" status=")
 	quoteField(b, status)
-	fmt.Fprintf(b, ",status_code=%di,stale=%t", code, stale)
+	fmt.Fprintf(b, ",status_code=%di,stale=%t,settled=%t", code, stale, settled)
+	if basis != "" {
+		b.WriteString(",basis=")
+		quoteField(b, basis)
+	}
 	if per != "" {
 		b.WriteString(",period=")
 		quoteField(b, per)

@@ -1,0 +1,88 @@
+package evaluate
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Basis says how a status was reached: a stable code for machines and a
+// sentence in Chinese and English for people.
+type Basis struct {
+	Code string `json:"code"`
+	Zh   string `json:"zh"`
+	En   string `json:"en"`
+}
+
+// Basis codes.
+const (
+	BasisDeadlineFigure     = "deadline_figure"      // the deadline year's figure decides
+	BasisLastBeforeDeadline = "last_before_deadline" // settled without a deadline-year figure
+	BasisMetEarly           = "met_before_deadline"  // a plan-period figure already meets it
+	BasisPrePlan            = "pre_plan_figure"      // only figures from before the plan
+	BasisOneFigure          = "one_figure"           // one figure short of the target, no trend yet
+	BasisProjection         = "projection"           // trend projected to the deadline
+	BasisHoldBreach         = "hold_breach"          // a plan year below a hold level
+	BasisHoldYears          = "hold_years"           // every plan year reported holds
+	BasisQuotaYears         = "quota_years"          // per-year quotas judged year by year
+	BasisSumReached         = "sum_reached"          // additions since the plan start reach it
+	BasisSumAtDeadline      = "sum_at_deadline"      // additions fell short by the deadline
+	BasisSumProjection      = "sum_projection"       // yearly additions projected to the deadline
+	BasisIncompleteCoverage = "incomplete_coverage"  // no year of an average has every region
+	BasisNoFigure           = "no_figure"            // nothing reported
+	BasisNoPlanFigure       = "no_plan_period_figure"
+	BasisNoReference        = "no_reference_figure" // the figure a multiple refers to is missing
+)
+
+func basis(code, zh, en string) Basis { return Basis{Code: code, Zh: zh, En: en} }
+
+// years lists years as "2018、2019" (zh) and "2018, 2019" (en).
+func years(ys []int) (zh, en string) {
+	parts := make([]string, len(ys))
+	for i, y := range ys {
+		parts[i] = strconv.Itoa(y)
+	}
+	return strings.Join(parts, "、"), strings.Join(parts, ", ")
+}
+
+// fmtNum prints a figure with the indicator's precision, without trailing zeros.
+func fmtNum(v float64, decimals int) string {
+	s := strconv.FormatFloat(roundTo(v, decimals), 'f', decimals, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+var cmpZh = map[string]string{">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
+
+// describe helps the judge phrase its sentences.
+type describe struct {
+	decimals int
+	cmp      string
+	value    float64
+	unit     string
+}
+
+func (d describe) n(v float64) string { return fmtNum(v, d.decimals) + d.unit }
+func (d describe) target() string     { return cmpZh[d.cmp] + " " + d.n(d.value) }
+
+func (d describe) metZh(met bool) string {
+	if met {
+		return "达到"
+	}
+	return "未达到"
+}
+
+func (d describe) metEn(met bool) string {
+	if met {
+		return "meets"
+	}
+	return "does not meet"
+}
+
+func (d describe) figure(code string, year int, v float64, met bool, zhLead, enLead string) Basis {
+	return basis(code,
+		fmt.Sprintf("%s%d年数据 %s %s目标(%s)。", zhLead, year, d.n(v), d.metZh(met), d.target()),
+		fmt.Sprintf("%sthe %d figure, %s, %s the target (%s).", enLead, year, d.n(v), d.metEn(met), d.target()))
+}
