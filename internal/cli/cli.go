@@ -48,6 +48,7 @@ type app struct {
 	Token   tokenCmd   `cmd:"" help:"Make or hash upload tokens."`
 	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
 	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
+	Plans   plansCmd   `cmd:"" help:"Draft a plan file from a plan's text (extract), or compare a text with a plan file (diff)."`
 }
 
 // stdin is bound separately so commands that read it say so.

@@ -25,7 +25,7 @@ func TestShippedTargetCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// plan -> {tracked, untracked}
-	want := map[string][2]int{"shandong-2018": {35, 2}, "hainan-2018": {35, 0}, "jiangsu-2018": {20, 0}, "qingdao-2023": {5, 0}, "gansu-2018": {19, 0}}
+	want := map[string][2]int{"shandong-2018": {35, 2}, "hainan-2018": {35, 0}, "jiangsu-2018": {20, 0}, "qingdao-2023": {5, 0}, "gansu-2018": {19, 0}, "national-2023": {4, 0}}
 	units := 0
 	for _, p := range set.Plans {
 		var got [2]int
@@ -43,8 +43,8 @@ func TestShippedTargetCounts(t *testing.T) {
 			units += len(tg.Units)
 		}
 	}
-	if len(set.Plans) != len(want) || units != 141 {
-		t.Errorf("%d plans, %d evaluations; README says 5 and 141", len(set.Plans), units)
+	if len(set.Plans) != len(want) || units != 145 {
+		t.Errorf("%d plans, %d evaluations; README says 6 and 145", len(set.Plans), units)
 	}
 	// The garbled numbers are corrected.
 	for key, id := range map[string]string{"shandong-2018": "manufacturing-quality-competitiveness-index", "qingdao-2023": "food-sampling-pass-rate"} {

@@ -75,6 +75,9 @@ func Extract(text string, opt Options) *Result {
 		for _, d := range drafts {
 			d.Clause, d.Line = p.clause, p.line
 			d.Lead, d.Agencies = nonNil(lead), nonNil(resp)
+			if d.Flags == nil {
+				d.Flags = []Flag{}
+			}
 			if d.Region == "" && len(d.Regions) == 0 {
 				d.Region = opt.Region
 			}

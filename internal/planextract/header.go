@@ -32,7 +32,7 @@ func header(lines []string, opt Options) Header {
 				h.NameZh = strings.TrimSuffix(m, "的通知")
 				if j := strings.Index(l, "关于"); j > 0 && h.Issuer == "" {
 					if is := reIssuer.FindString(l[:j]); is != "" {
-						h.Issuer = strings.TrimSpace(is)
+						h.Issuer = strings.TrimLeft(strings.TrimSpace(is), "•·*-—")
 					}
 				}
 			} else if m := reBook.FindStringSubmatch(l); m != nil && len([]rune(l)) < 40 {
@@ -41,7 +41,7 @@ func header(lines []string, opt Options) Header {
 		}
 		if h.Issuer == "" {
 			if is := reIssuer.FindString(l); is != "" {
-				h.Issuer = strings.TrimSpace(is)
+				h.Issuer = strings.TrimLeft(strings.TrimSpace(is), "•·*-—")
 			}
 		}
 		if h.Published == "" {

@@ -223,7 +223,7 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		if d.Deadline != nil {
 			p.Deadline, p.DeadlineBy = d.Deadline, d.DeadlineBy
 		}
-		p.Quote = quoteOf(st.text, c.quote)
+		p.Quote = p.Quote + "," + c.quote
 		st.pending = nil
 		checkIncrement(p)
 		st.emit(p, "")

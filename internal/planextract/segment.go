@@ -269,14 +269,13 @@ func splitSubjects(s string, n int) []string {
 	return out
 }
 
-// quoteOf is the sentence up to and including the segment (the shortest
-// text that says the target and its context).
+// quoteOf is the segment that states the target, as printed (sentence is
+// kept for the callers that have no segment).
 func quoteOf(sentence, seg string) string {
-	sentence = strings.TrimSpace(sentence)
-	if i := strings.Index(sentence, seg); i >= 0 {
-		return strings.TrimRight(sentence[:i+len(seg)], ",")
+	if seg = strings.TrimSpace(seg); seg != "" {
+		return strings.Trim(seg, ",")
 	}
-	return sentence
+	return strings.TrimSpace(sentence)
 }
 
 // checkIncrement flags a rise out of proportion to its target ("提高47,达到89"
