@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
+	"github.com/qualitymon/qualitymon/internal/golden"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -48,8 +49,8 @@ func TestCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, errs := collectortest.Dump(b)
-			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
-			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
+			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
+			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
 			// An accepted file is not read again until it changes.
 			for _, x := range b {
 				x.Ack(x.Err)

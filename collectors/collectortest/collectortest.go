@@ -6,7 +6,6 @@ package collectortest
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -80,31 +79,4 @@ func Dump(batches []collector.Batch) (out, errs string) {
 		}
 	}
 	return o.String(), e.String()
-}
-
-// Golden compares got with the file at path (a missing file means ""). With
-// update set it rewrites the file instead (removing it when got is empty):
-// `go test ./collectors/... -update`.
-func Golden(t testing.TB, path, got string, update bool) {
-	t.Helper()
-	if update {
-		if got == "" {
-			os.Remove(path)
-			return
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		want, err = nil, nil
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs:\n--- got\n%s--- want\n%s", path, got, want)
-	}
 }

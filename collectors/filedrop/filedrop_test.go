@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
+	"github.com/qualitymon/qualitymon/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
@@ -52,8 +53,8 @@ func TestCases(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, errs := collectortest.Dump(batches)
-			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
-			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
+			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
+			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
 
 			// Ack as the runner does and check where every file went.
 			accepted := map[string]bool{}

@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
+	"github.com/qualitymon/qualitymon/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
@@ -55,8 +56,8 @@ func TestCases(t *testing.T) {
 			out, errs := collectortest.Dump(b)
 			out = strings.ReplaceAll(out, srv.URL, "http://feed.test")
 			errs = strings.ReplaceAll(errs, srv.URL, "http://feed.test")
-			collectortest.Golden(t, filepath.Join(dir, "expected.out"), out, *update)
-			collectortest.Golden(t, filepath.Join(dir, "expected.err"), errs, *update)
+			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
+			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
 		})
 	}
 }

@@ -191,7 +191,7 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 	if t.Value != nil {
 		j.value = *t.Value
 	}
-	j.d = describe{decimals: t.Ind.Precision(), cmp: t.Comparator, unit: catalog.Units[t.Ind.Unit]}
+	j.d = describe{decimals: t.Ind.Precision(), cmp: t.Comparator, value: j.value, unit: catalog.Units[t.Ind.Unit]}
 	if j.resolveMultiple() {
 		switch t.Modality {
 		case plan.Hold:

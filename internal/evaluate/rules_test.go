@@ -509,3 +509,12 @@ func TestEvaluationCarriesThePlanText(t *testing.T) {
 		t.Errorf("agencies %v / %v", ev.LeadAgencies, ev.ResponsibleAgencies)
 	}
 }
+
+// The basis sentence states the target as printed in the plan.
+func TestBasisNamesTheTarget(t *testing.T) {
+	ev := runRule(t, ruleCase{target: reachT, data: map[string]map[int]float64{"620000:pass_rate": {2020: 95.5}},
+		at: "2021-03-01", status: Missed, basis: BasisDeadlineFigure})
+	if !strings.Contains(ev.Basis.Zh, "≥ 96%") || !strings.Contains(ev.Basis.En, "95.5%") {
+		t.Errorf("basis %q / %q", ev.Basis.Zh, ev.Basis.En)
+	}
+}
