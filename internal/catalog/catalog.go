@@ -44,9 +44,9 @@ type Indicator struct {
 	Aliases   []string `yaml:"aliases" json:"aliases,omitempty"`
 	// Decimals is how many decimals figures are shown with (default by
 	// unit: see Precision).
-	Decimals *int `yaml:"decimals" json:"decimals,omitempty"`
-	Note      string   `yaml:"note" json:"note,omitempty"`
-	Derived   *Derived `yaml:"derived" json:"derived,omitempty"`
+	Decimals *int     `yaml:"decimals" json:"decimals,omitempty"`
+	Note     string   `yaml:"note" json:"note,omitempty"`
+	Derived  *Derived `yaml:"derived" json:"derived,omitempty"`
 
 	File string `yaml:"-" json:"-"`
 }

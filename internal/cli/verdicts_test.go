@@ -100,7 +100,10 @@ func TestVerdictsThroughInfluxDB(t *testing.T) {
 			}},
 		{"one figure, no trend", "2020-03-31", "jiangsu-2018/manufacturing-quality-competitiveness-index/320000", "at_risk", "one_figure", false, nil},
 		{"twice the 2017 count", "2022-12-31", "gansu-2018/gi-protected-products-doubling/620000", "achieved", "deadline_figure", true,
-			func(t *testing.T, e map[string]any) { wantNum(t, e, "target_value", 110); wantNum(t, e, "baseline", 55) }},
+			func(t *testing.T, e map[string]any) {
+				wantNum(t, e, "target_value", 110)
+				wantNum(t, e, "baseline", 55)
+			}},
 		{"a hold broken in 2019", "2022-12-31", "hainan-2018/food-sampling-pass-rate/460000", "missed", "hold_breach", true,
 			func(t *testing.T, e map[string]any) {
 				if b := e["basis"].(map[string]any); !strings.Contains(b["zh"].(string), "2019年低于") {

@@ -92,9 +92,9 @@ type Target struct {
 	// ("制造业产品质量抽查合格率"); the catalogue name is shown when empty.
 	Wording string `yaml:"wording"`
 	Clause  string `yaml:"clause"`
-	Quote        string          `yaml:"quote"`
-	Printed      string          `yaml:"printed"`
-	Note         string          `yaml:"note"`
+	Quote   string `yaml:"quote"`
+	Printed string `yaml:"printed"`
+	Note    string `yaml:"note"`
 	// Tracked is false for a numbered commitment that no statistic can
 	// follow; Reason says why. Such a target is listed but never judged.
 	Tracked *bool  `yaml:"tracked"`
