@@ -63,7 +63,7 @@ func (st *sentence) emit(d *Draft, phrase string) {
 	}
 	if d.Unit == "percent" && d.Value != nil && *d.Value > 100 && d.Increment == nil {
 		sug := *d.Value
-		for sug > 100 {
+		for k := 0; sug > 100 && k < 20; k++ {
 			sug /= 10
 		}
 		if c := d.Corrected(); c != nil && *c <= 100 {

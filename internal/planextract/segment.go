@@ -2,6 +2,7 @@ package planextract
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -77,8 +78,8 @@ type sentence struct {
 func (st *sentence) flush() {
 	if p := st.pending; p != nil {
 		p.flag(FlagIncrementOnly, "the text states a rise without the level to reach: value = baseline + increment")
-		st.out = append(st.out, p)
 		st.pending = nil
+		st.emit(p, "")
 	}
 }
 
@@ -116,6 +117,9 @@ func parseNumber(item string, m []int) number {
 		}
 	}
 	n.value, _ = strconv.ParseFloat(clean, 64)
+	if math.IsInf(n.value, 0) {
+		n.value = math.MaxFloat64
+	}
 	if strings.HasPrefix(n.unit, "万") && n.unit != "万亩" && n.unit != "万元" {
 		n.value *= 10000
 	}
@@ -287,7 +291,7 @@ func checkIncrement(d *Draft) {
 	inc, val := *d.Increment, *d.Value
 	if inc > val-inc && inc >= 10 {
 		sug := inc / 10
-		for sug > val/2 {
+		for k := 0; sug > val/2 && k < 20; k++ {
 			sug /= 10
 		}
 		d.Flags = append(d.Flags, Flag{Code: FlagIncrement, Field: "increment", Suggested: &sug,
