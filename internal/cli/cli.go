@@ -36,6 +36,8 @@ type globals struct {
 	Config     string `help:"Config file (qualitymon.yaml). InfluxDB settings can be overridden by QUALITYMON_INFLUX_URL/_TOKEN/_ORG/_BUCKET." short:"c" type:"path" env:"QUALITYMON_CONFIG"`
 	TargetsDir string `help:"Directory of plan files to use instead of the built-in targets/." type:"path"`
 	LogLevel   string `help:"Log level: debug, info, warn, error." default:"info" enum:"debug,info,warn,error"`
+
+	Version versionFlag `help:"Print the version and exit."`
 }
 
 type app struct {
@@ -49,6 +51,7 @@ type app struct {
 	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
 	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
 	Plans   plansCmd   `cmd:"" help:"Draft a plan file from a plan's text (extract), or compare a text with a plan file (diff)."`
+	Ver     versionCmd `cmd:"" name:"version" help:"Print the version, revision, build date and Go version."`
 }
 
 // stdin is bound separately so commands that read it say so.
@@ -71,27 +74,23 @@ func Main(args []string, env Env) int {
 		env.Stdin = strings.NewReader("")
 	}
 	var a app
-	parser, err := kong.New(&a,
-		kong.Name("qualitymon"),
-		kong.Description("qualitymon tells whether quality plans' targets are coming true."),
-		kong.Writers(env.Stdout, env.Stderr),
-		kong.Exit(func(int) {}),
-		kong.UsageOnError(),
-		kong.Bind(&env),
-		kong.Bind(&stdin{env.Stdin}),
-	)
+	parser, err := newParser(&a, &env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 2
 	}
-	kctx, err := parser.Parse(args)
+	kctx, code, err := parse(parser, args)
 	if err != nil {
 		var pe *kong.ParseError
 		if errors.As(err, &pe) {
 			fmt.Fprintln(env.Stderr, "qualitymon:", err)
 			return 2
 		}
-		return 0 // --help
+		fmt.Fprintln(env.Stderr, "qualitymon:", err)
+		return 1
+	}
+	if kctx == nil { // --help or --version: printed, nothing run
+		return code
 	}
 	if err := kctx.Run(&a.globals, &env); err != nil {
 		var ee exitError
@@ -102,6 +101,37 @@ func Main(args []string, env Env) int {
 		return 1
 	}
 	return 0
+}
+
+func newParser(a *app, env *Env) (*kong.Kong, error) {
+	return kong.New(a,
+		kong.Name("qualitymon"),
+		kong.Description("qualitymon tells whether quality plans' targets are coming true."),
+		kong.Writers(env.Stdout, env.Stderr),
+		kong.Exit(func(code int) { panic(exitRequest(code)) }),
+		kong.UsageOnError(),
+		kong.Bind(env),
+		kong.Bind(&stdin{env.Stdin}),
+	)
+}
+
+// exitRequest is how --help and --version stop parsing: kong calls Exit
+// after printing, and parse turns the panic back into an exit code, so the
+// command never runs.
+type exitRequest int
+
+func parse(parser *kong.Kong, args []string) (kctx *kong.Context, code int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, ok := r.(exitRequest)
+			if !ok {
+				panic(r)
+			}
+			kctx, code, err = nil, int(c), nil
+		}
+	}()
+	kctx, err = parser.Parse(args)
+	return kctx, 0, err
 }
 
 func (g *globals) logger(env *Env) *slog.Logger {
