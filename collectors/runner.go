@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
-	"github.com/qualitymon/qualitymon/internal/derive"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/obs"
 	"github.com/qualitymon/qualitymon/internal/sink"
 )
@@ -30,7 +30,7 @@ type Runner struct {
 	order   []string
 	cron    *cron.Cron
 	sink    sink.Sink
-	derive  *derive.Deriver
+	derive  *ingest.Deriver
 	metrics *metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -75,7 +75,7 @@ func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s sin
 	if err != nil {
 		return nil, err
 	}
-	d, err := derive.New(deps.Validator.Catalog, deps.Validator.Regions)
+	d, err := ingest.NewDeriver(deps.Validator.Catalog, deps.Validator.Regions)
 	if err != nil {
 		return nil, fmt.Errorf("derived indicators: %w", err)
 	}

@@ -87,7 +87,7 @@ func (d *Drop) Collect(ctx context.Context) ([]collector.Batch, error) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		if !e.Type().IsRegular() || !slices.Contains(Formats, strings.ToLower(filepath.Ext(e.Name()))) {
+		if !e.Type().IsRegular() || !slices.Contains(ingest.Formats, strings.ToLower(filepath.Ext(e.Name()))) {
 			continue
 		}
 		info, err := e.Info()
@@ -129,7 +129,7 @@ func (d *Drop) readFile(name, path string) ([]obs.Observation, error) {
 		return nil, &ingest.Error{File: name, Column: "file", Message: err.Error()}
 	}
 	defer f.Close()
-	src, err := Parse(name, f, d.v.Catalog)
+	src, err := ingest.Open(name, f, d.v.Catalog)
 	if err != nil {
 		return nil, asRejection(name, err)
 	}

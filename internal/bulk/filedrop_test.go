@@ -9,19 +9,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/qualitymon/qualitymon/collectors/filedrop"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 )
 
-// TestFileDropFormats: with filedrop.Parse as the hook (as qualitymon
+// TestFileDropFormats: with ingest.Open as the hook (as qualitymon
 // import runs it), every input of the file drop's test cases — XLSX, the
 // 国家统计局 export layout, GBK, bad cells — gives the rows or the errors
-// that filedrop.Parse and Validator.ReadAll give.
+// that ingest.Open and Validator.ReadAll give.
 func TestFileDropFormats(t *testing.T) {
 	inputs, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*")
 	v := validatorT(t)
 	im, err := New(Options{Validator: v, DryRun: true, Parse: func(file string, r io.Reader) (ingest.Source, error) {
-		return filedrop.Parse(file, r, v.Catalog)
+		return ingest.Open(file, r, v.Catalog)
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +50,7 @@ func TestFileDropFormats(t *testing.T) {
 }
 
 func viaFiledrop(v *ingest.Validator, name string, data []byte) string {
-	src, err := filedrop.Parse(name, bytes.NewReader(data), v.Catalog)
+	src, err := ingest.Open(name, bytes.NewReader(data), v.Catalog)
 	if err != nil {
 		var e *ingest.Error
 		if errors.As(err, &e) {

@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/qualitymon/qualitymon/collectors/filedrop"
 	"github.com/qualitymon/qualitymon/internal/bulk"
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -100,7 +99,7 @@ func parser(cat *catalog.Catalog) func(string, io.Reader) (ingest.Source, error)
 		if ext := strings.ToLower(filepath.Ext(file)); ext != ".csv" && ext != ".xlsx" {
 			return ingest.NewCSV(file, r)
 		}
-		return filedrop.Parse(file, r, cat)
+		return ingest.Open(file, r, cat)
 	}
 }
 

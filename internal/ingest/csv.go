@@ -3,7 +3,6 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -60,49 +59,48 @@ func validUTF8Prefix(b []byte) bool {
 	return false
 }
 
-// CSV reads the canonical long layout: a header row naming at least
-// indicator, region, period and value (English or Chinese), then one
-// observation per row. It streams: Next returns one raw row at a time.
-type CSV struct {
+// Canonical reads the canonical long layout from a table: a header row
+// naming at least indicator, region, period and value (English or Chinese),
+// then one observation per row. It streams: Next returns one raw row at a
+// time.
+type Canonical struct {
 	file    string
-	r       *csv.Reader
+	t       Table
 	index   map[string]int
 	columns map[string]string
-	row     int
 }
 
-// NewCSV reads the header. file names the input in errors.
-func NewCSV(file string, r io.Reader) (*CSV, error) {
+// NewCSV reads canonical CSV (UTF-8 with or without BOM, or GBK/GB18030) up
+// to its header. file names the input in errors.
+func NewCSV(file string, r io.Reader) (*Canonical, error) {
 	dec, _, err := Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	cr := csv.NewReader(dec)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true
-	c := &CSV{file: file, r: cr, index: map[string]int{}, columns: map[string]string{}}
+	return NewCanonical(file, NewCSVTable(file, dec))
+}
+
+// NewCanonical reads a table in the canonical layout up to its header.
+func NewCanonical(file string, t Table) (*Canonical, error) {
+	c := &Canonical{file: file, t: t, index: map[string]int{}, columns: map[string]string{}}
+	last := 0
 	for {
-		rec, err := cr.Read()
-		if err == nil {
-			c.row, _ = cr.FieldPos(0)
-		} else {
-			c.row++
-		}
+		row, rec, err := t.Next()
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Row: c.row, Column: "header", Message: "no header row", Expected: "indicator,region,period,value"}
+			return nil, &Error{File: file, Row: last + 1, Column: "header", Message: "no header row", Expected: "indicator,region,period,value"}
 		}
 		if err != nil {
-			return nil, csvError(file, err)
+			return nil, err
 		}
+		last = row
 		if blank(rec) {
 			continue
 		}
 		for i, h := range rec {
-			key := strings.ToLower(strings.TrimSpace(h))
+			key := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 			if col, ok := headerNames[key]; ok {
 				if _, dup := c.index[col]; dup {
-					return nil, &Error{File: file, Row: c.row, Column: h, Message: fmt.Sprintf("column %s given twice", col)}
+					return nil, &Error{File: file, Row: row, Column: h, Message: fmt.Sprintf("column %s given twice", col)}
 				}
 				c.index[col] = i
 				c.columns[col] = strings.TrimSpace(h)
@@ -115,46 +113,27 @@ func NewCSV(file string, r io.Reader) (*CSV, error) {
 			}
 		}
 		if len(missing) > 0 {
-			return nil, &Error{File: file, Row: c.row, Column: "header", Value: strings.Join(rec, ","),
+			return nil, &Error{File: file, Row: row, Column: "header", Value: strings.Join(rec, ","),
 				Message: "missing column " + strings.Join(missing, ", "), Expected: "a header with indicator,region,period,value (or 指标,地区,时期,数值)"}
 		}
 		return c, nil
 	}
 }
 
-func blank(rec []string) bool {
-	for _, s := range rec {
-		if strings.TrimSpace(s) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-func csvError(file string, err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &Error{File: file, Row: pe.Line, Column: fmt.Sprintf("column %d", pe.Column), Message: pe.Err.Error()}
-	}
-	return fmt.Errorf("%s: %w", file, err)
-}
+// Close closes the table.
+func (c *Canonical) Close() error { return c.t.Close() }
 
 // Next returns the next non-blank row, or io.EOF.
-func (c *CSV) Next() (*Raw, error) {
+func (c *Canonical) Next() (*Raw, error) {
 	for {
-		rec, err := c.r.Read()
+		row, rec, err := c.t.Next()
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, io.EOF
-			}
-			return nil, csvError(c.file, err)
+			return nil, err
 		}
-		// encoding/csv skips empty lines: take the line from the reader.
-		c.row, _ = c.r.FieldPos(0)
 		if blank(rec) {
 			continue
 		}
-		raw := &Raw{File: c.file, Row: c.row, Cells: make(map[string]string, len(c.index)), Columns: c.columns}
+		raw := &Raw{File: c.file, Row: row, Cells: make(map[string]string, len(c.index)), Columns: c.columns}
 		for col, i := range c.index {
 			if i < len(rec) {
 				raw.Cells[col] = rec[i]

@@ -44,7 +44,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/qualitymon/qualitymon/collectors/filedrop"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/obs"
 	"github.com/qualitymon/qualitymon/internal/sink"
@@ -414,7 +413,7 @@ func (h *Handler) validate(tok *scope, name, ext string, data []byte) ([]obs.Obs
 	if strings.ToLower(filepath.Ext(name)) != ext {
 		parseName = name + ext // the parser goes by the extension
 	}
-	src, err := filedrop.Parse(parseName, bytes.NewReader(data), h.v.Catalog)
+	src, err := ingest.Open(parseName, bytes.NewReader(data), h.v.Catalog)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,4 +1,4 @@
-package filedrop
+package ingest
 
 import (
 	"errors"
@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -55,31 +54,31 @@ func isFooter(cell string) bool {
 var nameUnit = regexp.MustCompile(`^(.*?)\s*[(（]([^()（）]*)[)）]\s*$`)
 
 // export reads the export layout as raw rows.
-type export struct {
+type exportReader struct {
 	file string
-	rows rows
+	rows Table
 	cat  *catalog.Catalog
 
 	started   bool
 	indicator string // as resolved (catalogue id) or as written
 	unit      string
 	periods   []string // header cells by column; "" for none
-	pending   []*ingest.Raw
+	pending   []*Raw
 	done      bool
 }
 
-func newExport(file string, rs rows, cat *catalog.Catalog) *export {
-	return &export{file: file, rows: rs, cat: cat}
+func newExport(file string, rs Table, cat *catalog.Catalog) *exportReader {
+	return &exportReader{file: file, rows: rs, cat: cat}
 }
 
-func (e *export) Close() error { return e.rows.Close() }
+func (e *exportReader) Close() error { return e.rows.Close() }
 
-func (e *export) errorf(row int, col, val, expected, format string, args ...any) *ingest.Error {
-	return &ingest.Error{File: e.file, Row: row, Column: col, Value: val, Message: fmt.Sprintf(format, args...), Expected: expected}
+func (e *exportReader) errorf(row int, col, val, expected, format string, args ...any) *Error {
+	return &Error{File: e.file, Row: row, Column: col, Value: val, Message: fmt.Sprintf(format, args...), Expected: expected}
 }
 
 // header reads the metadata lines and the header row.
-func (e *export) header() error {
+func (e *exportReader) header() error {
 	indRow, last := 0, 0
 	for {
 		n, cells, err := e.rows.Next()
@@ -122,7 +121,7 @@ func (e *export) header() error {
 			return e.errorf(n, "header", first, "地区,2024年,2023年,…", "header does not start with 地区")
 		}
 		e.periods = make([]string, len(cells))
-		var errs ingest.Errors
+		var errs Errors
 		for i := 1; i < len(cells); i++ {
 			h := strings.TrimSpace(cells[i])
 			if h == "" {
@@ -142,7 +141,7 @@ func (e *export) header() error {
 }
 
 // Next returns the next reported figure, or io.EOF.
-func (e *export) Next() (*ingest.Raw, error) {
+func (e *exportReader) Next() (*Raw, error) {
 	if !e.started {
 		e.started = true
 		if err := e.header(); err != nil {
@@ -180,15 +179,15 @@ func (e *export) Next() (*ingest.Raw, error) {
 				return nil, e.errorf(n, fmt.Sprintf("column %d", i+1), val, "a figure only under a period of the header", "value in a column without a period")
 			}
 			p := e.periods[i]
-			e.pending = append(e.pending, &ingest.Raw{
+			e.pending = append(e.pending, &Raw{
 				File: e.file, Row: n,
 				Cells: map[string]string{
-					ingest.ColIndicator: e.indicator, ingest.ColRegion: region,
-					ingest.ColPeriod: p, ingest.ColValue: val, ingest.ColUnit: e.unit,
+					ColIndicator: e.indicator, ColRegion: region,
+					ColPeriod: p, ColValue: val, ColUnit: e.unit,
 				},
 				Columns: map[string]string{
-					ingest.ColIndicator: "指标", ingest.ColRegion: "地区",
-					ingest.ColPeriod: p, ingest.ColValue: p, ingest.ColUnit: "指标",
+					ColIndicator: "指标", ColRegion: "地区",
+					ColPeriod: p, ColValue: p, ColUnit: "指标",
 				},
 			})
 		}

@@ -1,4 +1,4 @@
-package derive
+package ingest
 
 import (
 	"fmt"
@@ -12,17 +12,15 @@ import (
 	"github.com/qualitymon/qualitymon/targets"
 )
 
-func fp(v float64) *float64 { return &v }
-
 func pct(id string, d *catalog.Derived) *catalog.Indicator {
 	return &catalog.Indicator{ID: id, NameZh: id, NameEn: id, Unit: "percent", Min: fp(0), Max: fp(100), Better: "higher", Frequency: "yearly", Kind: "level", Derived: d}
 }
 
-func count(id string) *catalog.Indicator {
+func countInd(id string) *catalog.Indicator {
 	return &catalog.Indicator{ID: id, NameZh: id, NameEn: id, Unit: "count", Min: fp(0), Max: fp(1e9), Better: "higher", Frequency: "yearly", Kind: "flow"}
 }
 
-func regions(t *testing.T) *region.Table {
+func deriveRegions(t *testing.T) *region.Table {
 	t.Helper()
 	regs, err := region.New(
 		&region.Region{Code: "620000", Name: "甘肃省", Short: "甘肃", Level: region.Province},
@@ -44,7 +42,7 @@ func deriver(t *testing.T, inds ...*catalog.Indicator) *Deriver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := New(cat, regions(t))
+	d, err := NewDeriver(cat, deriveRegions(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +65,7 @@ func TestApply(t *testing.T) {
 	d := deriver(t,
 		pct("fail_rate", nil),
 		pct("pass_rate", &catalog.Derived{Complement: "fail_rate"}),
-		count("good"), count("all"),
+		countInd("good"), countInd("all"),
 		pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}),
 		pct("air_share", nil),
 		pct("air_share_mean_gs", &catalog.Derived{AverageOf: "air_share", Parent: "620000"}),
@@ -117,7 +115,7 @@ pass_rate_mean 620000 2021 98
 }
 
 func TestApplyOutOfRange(t *testing.T) {
-	d := deriver(t, count("good"), count("all"), pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}))
+	d := deriver(t, countInd("good"), countInd("all"), pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}))
 	_, err := d.Apply("b.csv", []obs.Observation{o("good", "620100", 2020, 400), o("all", "620100", 2020, 366)})
 	if err == nil || !strings.Contains(err.Error(), "b.csv:0:derived good_share: good_share for 620100 2020 is 109.289617486, outside its valid range") {
 		t.Fatalf("err = %v", err)
@@ -139,7 +137,7 @@ func TestNewErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = New(cat, regions(t))
+		_, err = NewDeriver(cat, deriveRegions(t))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("err = %v, want %q", err, tc.want)
 		}
@@ -173,7 +171,7 @@ func TestShippedCatalogue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := New(cat, regs); err != nil {
+	if _, err := NewDeriver(cat, regs); err != nil {
 		t.Fatal(err)
 	}
 }

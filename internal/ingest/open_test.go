@@ -1,4 +1,4 @@
-package filedrop
+package ingest
 
 import (
 	"bytes"
@@ -9,13 +9,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/qualitymon/qualitymon/collectors/collectortest"
-	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/targets"
 )
 
 // raws reads a source to the end and renders each raw row.
-func raws(src Source) (string, error) {
+func raws(src File) (string, error) {
 	defer src.Close()
 	var b strings.Builder
 	for {
@@ -27,12 +29,12 @@ func raws(src Source) (string, error) {
 			return b.String(), err
 		}
 		c := r.Cells
-		fmt.Fprintf(&b, "%d %s|%s|%s|%s|%s\n", r.Row, c[ingest.ColIndicator], c[ingest.ColRegion], c[ingest.ColPeriod], c[ingest.ColValue], c[ingest.ColUnit])
+		fmt.Fprintf(&b, "%d %s|%s|%s|%s|%s\n", r.Row, c[ColIndicator], c[ColRegion], c[ColPeriod], c[ColValue], c[ColUnit])
 	}
 }
 
 func TestParseExportLiteral(t *testing.T) {
-	v := collectortest.Validator(t)
+	v := shippedValidator(t)
 	for _, tc := range []struct{ name, in, want, err string }{
 		{"plain", "数据库：年度数据\n指标：食品抽检合格率(%)\n时间：最近5年\n地区,2024年,2023年\n北京市,98.5,\n山东省,,97\n注：x\n数据来源：国家统计局\n",
 			"5 food_sampling_pass_rate|北京市|2024年|98.5|%\n6 food_sampling_pass_rate|山东省|2023年|97|%\n", ""},
@@ -51,7 +53,7 @@ func TestParseExportLiteral(t *testing.T) {
 		{"no header", "指标：食品抽检合格率\n", "", "f.csv:2:header: no header row"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := Parse("f.csv", strings.NewReader(tc.in), v.Catalog)
+			src, err := Open("f.csv", strings.NewReader(tc.in), v.Catalog)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +72,7 @@ func TestParseExportLiteral(t *testing.T) {
 }
 
 func TestParseCanonicalLiteral(t *testing.T) {
-	src, err := Parse("f.CSV", strings.NewReader("\ufeff指标,地区,时期,数值\n食品抽检合格率,青岛,2023,98\n"), nil)
+	src, err := Open("f.CSV", strings.NewReader("\ufeff指标,地区,时期,数值\n食品抽检合格率,青岛,2023,98\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,31 +80,15 @@ func TestParseCanonicalLiteral(t *testing.T) {
 	if err != nil || got != "2 食品抽检合格率|青岛|2023|98|\n" {
 		t.Fatalf("%q %v", got, err)
 	}
-	if _, err := Parse("f.xls", strings.NewReader(""), nil); err == nil || !strings.Contains(err.Error(), "unsupported file type") {
+	if _, err := Open("f.xls", strings.NewReader(""), nil); err == nil || !strings.Contains(err.Error(), "unsupported file type") {
 		t.Fatalf("xls: %v", err)
-	}
-}
-
-func TestIsExportCSV(t *testing.T) {
-	for in, want := range map[string]bool{
-		"数据库：年度数据\n":         true,
-		"\n,,\n指标:x\n":       true,
-		"\"时间：最近5年\",,\n":    true,
-		"指标,地区,时期,数值\n":      false,
-		"indicator,region\n": false,
-		"":                   false,
-		"注：x\n":              false,
-	} {
-		if got := isExportCSV(in); got != want {
-			t.Errorf("isExportCSV(%q) = %v", in, got)
-		}
 	}
 }
 
 // The validator accepts only in-range values of known indicators, whatever
 // the parser made of the input; a parser never panics or hangs.
-func checkParse(t *testing.T, v *ingest.Validator, name string, data []byte) {
-	src, err := Parse(name, bytes.NewReader(data), v.Catalog)
+func checkParse(t *testing.T, v *Validator, name string, data []byte) {
+	src, err := Open(name, bytes.NewReader(data), v.Catalog)
 	if err != nil {
 		return
 	}
@@ -120,23 +106,23 @@ func checkParse(t *testing.T, v *ingest.Validator, name string, data []byte) {
 }
 
 func FuzzParseCSV(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*/*.csv")
+	seeds, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*.csv")
 	for _, s := range seeds {
 		data, _ := os.ReadFile(s)
 		f.Add(data)
 	}
 	f.Add([]byte("指标：食品抽检合格率\n地区,2024年,2023年\n北京,98,\n"))
-	v := collectortest.Validator(f)
+	v := shippedValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) { checkParse(t, v, "f.csv", data) })
 }
 
 func FuzzParseXLSX(f *testing.F) {
-	seeds, _ := filepath.Glob("testdata/*/*.xlsx")
+	seeds, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*.xlsx")
 	for _, s := range seeds {
 		data, _ := os.ReadFile(s)
 		f.Add(data)
 	}
-	v := collectortest.Validator(f)
+	v := shippedValidator(f)
 	f.Fuzz(func(t *testing.T, data []byte) { checkParse(t, v, "f.xlsx", data) })
 }
 
@@ -145,11 +131,11 @@ func FuzzParseXLSX(f *testing.F) {
 func FuzzExportRows(f *testing.F) {
 	f.Add("指标：食品抽检合格率(%)\n地区|2024年|2023年\n北京|98|\n注：x")
 	f.Add("数据库：x\n指标：药品抽检合格率（%）\n时间：y\n地区|2020\n山东|99.5\n\n甘肃|")
-	v := collectortest.Validator(f)
+	v := shippedValidator(f)
 	f.Fuzz(func(t *testing.T, in string) {
 		var rs sliceRows
 		for i, line := range strings.Split(in, "\n") {
-			rs = append(rs, peekedRow{i + 1, strings.Split(line, "|")})
+			rs = append(rs, tableRow{i + 1, strings.Split(line, "|")})
 		}
 		e := newExport("f", &rs, v.Catalog)
 		got, err := v.ReadAll(e)
@@ -164,7 +150,7 @@ func FuzzExportRows(f *testing.F) {
 	})
 }
 
-type sliceRows []peekedRow
+type sliceRows []tableRow
 
 func (s *sliceRows) Next() (int, []string, error) {
 	if len(*s) == 0 {
@@ -176,3 +162,42 @@ func (s *sliceRows) Next() (int, []string, error) {
 }
 
 func (s *sliceRows) Close() error { return nil }
+
+// shippedValidator validates against the shipped catalogue and regions.
+func shippedValidator(tb testing.TB) *Validator {
+	tb.Helper()
+	cat, err := catalog.Load(targets.FS, "catalogue")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	regs, err := region.Load(targets.FS, "regions.yaml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
+}
+
+// The layout comes from the first non-blank row, read with the CSV rule.
+func TestOpenChoosesLayout(t *testing.T) {
+	for in, export := range map[string]bool{
+		"数据库：年度数据\n":                      true,
+		"\n,,\n指标:x\n":                    true,
+		"\"时间：最近5年\",,\n":                 true,
+		"指标,地区,时期,数值\n":                   false,
+		"indicator,region,period,value\n": false,
+	} {
+		src, err := Open("f.csv", strings.NewReader(in), nil)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if _, got := src.(*exportReader); got != export {
+			t.Errorf("%q: export layout %v, want %v", in, got, export)
+		}
+	}
+	for _, in := range []string{"", "注：x\n", "indicator,region\n"} {
+		if _, err := Open("f.csv", strings.NewReader(in), nil); err == nil {
+			t.Errorf("%q: opened", in)
+		}
+	}
+}

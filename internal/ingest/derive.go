@@ -1,11 +1,12 @@
-// Package derive computes the indicators the catalogue declares as derived
-// (catalog.Derived) from the observations of one accepted batch: a
+package ingest
+
+// Derive: the indicators the catalogue declares as derived
+// (catalog.Derived) are computed from the observations of one accepted batch: a
 // complement (a pass rate from a reported non-pass rate), a ratio (a share
 // from two counts) and an average over a set of regions stored for their
 // parent (甘肃 "14个市州平均"). Nothing is coded per indicator: the rules come
 // from the catalogue. A value reported in the batch always wins over the
 // same key derived.
-package derive
 
 import (
 	"cmp"
@@ -15,7 +16,6 @@ import (
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/obs"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
@@ -26,17 +26,17 @@ type Deriver struct {
 	rules []rule
 }
 
-type kind int
+type ruleKind int
 
 const (
-	complement kind = iota + 1
+	complement ruleKind = iota + 1
 	ratio
 	average
 )
 
 type rule struct {
 	ind  *catalog.Indicator
-	kind kind
+	kind ruleKind
 	// src is the complement or average source; num/den the ratio's.
 	src, num, den string
 	max           float64
@@ -52,7 +52,7 @@ type group struct {
 // New reads every derived indicator of cat and checks what the catalogue
 // cannot: frequencies agree, a complement's source has a maximum, and the
 // regions of an average exist.
-func New(cat *catalog.Catalog, regs *region.Table) (*Deriver, error) {
+func NewDeriver(cat *catalog.Catalog, regs *region.Table) (*Deriver, error) {
 	d := &Deriver{}
 	var errs []string
 	bad := func(ind *catalog.Indicator, format string, args ...any) {
@@ -161,7 +161,7 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 	for i := range batch {
 		have[batch[i].Key()] = batch[i].Value
 	}
-	var errs ingest.Errors
+	var errs Errors
 	out := batch
 	// Rules may build on each other (an average of a derived rate): repeat
 	// until nothing new appears.
@@ -174,7 +174,7 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 					continue
 				}
 				if !r.ind.InRange(o.Value) {
-					errs = append(errs, &ingest.Error{File: name, Column: "derived " + r.ind.ID, Value: fmt.Sprint(o.Value),
+					errs = append(errs, &Error{File: name, Column: "derived " + r.ind.ID, Value: fmt.Sprint(o.Value),
 						Message:  fmt.Sprintf("%s for %s %s is %v, outside its valid range (%s)", r.ind.ID, o.Region, o.Period, o.Value, o.Note),
 						Expected: r.ind.RangeString()})
 				}
@@ -200,14 +200,14 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 func (r *rule) derive(have map[obs.Key]float64) []obs.Observation {
 	var out []obs.Observation
 	emit := func(reg string, p period.Period, v float64, note string) {
-		out = append(out, obs.Observation{Indicator: r.ind.ID, Region: reg, Period: p, Value: round(v),
+		out = append(out, obs.Observation{Indicator: r.ind.ID, Region: reg, Period: p, Value: roundDerived(v),
 			Source: "derived", Note: note})
 	}
 	switch r.kind {
 	case complement:
 		for k, v := range have {
 			if k.Indicator == r.src {
-				emit(k.Region, k.Period, r.max-v, fmt.Sprintf("%v − %s", trim(r.max), r.src))
+				emit(k.Region, k.Period, r.max-v, fmt.Sprintf("%v − %s", trimNum(r.max), r.src))
 			}
 		}
 	case ratio:
@@ -249,6 +249,6 @@ func (r *rule) derive(have map[obs.Key]float64) []obs.Observation {
 }
 
 // round drops floating-point noise (100 − 97.1 = 2.9000000000000057).
-func round(v float64) float64 { return math.Round(v*1e9) / 1e9 }
+func roundDerived(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 
-func trim(f float64) string { return fmt.Sprint(round(f)) }
+func trimNum(f float64) string { return fmt.Sprint(roundDerived(f)) }
