@@ -310,6 +310,8 @@ uploads:
 		`qualitymon_indicator_stale_after_seconds{indicator="food_sampling_pass_rate"} 4.71744e+07`,
 		fmt.Sprintf("qualitymon_evaluation_targets %d\n", evaluationCount(t)),
 		"\nqualitymon_store_up 1\n",
+		`qualitymon_build_info{goversion="go`,
+		`qualitymon_evaluation_runs_total{result="success"} `,
 		"\nqualitymon_evaluation_next_run_timestamp_seconds 1.",
 		`qualitymon_target_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
 	} {

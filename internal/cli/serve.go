@@ -16,6 +16,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/internal/version"
 )
 
 type serveCmd struct {
@@ -40,7 +41,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		cfg.Listen = c.Listen
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), version.NewCollector())
 	st := openStore(cfg)
 	defer st.Close()
 	gr := grace(cfg)

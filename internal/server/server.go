@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,11 @@ type Server struct {
 
 	storeUp prometheus.Gauge
 	nextRun prometheus.Gauge
+	runs    *prometheus.CounterVec
+	// evaluated is closed when the first evaluation has completed: /readyz
+	// answers 503 before that.
+	evaluated chan struct{}
+	firstOnce sync.Once
 }
 
 // New builds the server and registers its metrics with reg; routes can be
@@ -40,8 +46,14 @@ func New(engine *Engine, reg *prometheus.Registry, logger *slog.Logger) *Server 
 			Help: "1 when InfluxDB answered the last readiness check (each evaluation and each /readyz)."}),
 		nextRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_evaluation_next_run_timestamp_seconds",
 			Help: "When the next scheduled evaluation is due."}),
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "qualitymon_evaluation_runs_total",
+			Help: "Evaluation runs by result (success, failure)."}, []string{"result"}),
+		evaluated: make(chan struct{}),
 	}
-	reg.MustRegister(s.storeUp, s.nextRun)
+	for _, r := range []string{"success", "failure"} {
+		s.runs.WithLabelValues(r) // both series from the start, so increase() sees the first run
+	}
+	reg.MustRegister(s.storeUp, s.nextRun, s.runs)
 	g := prometheus.Gatherer(reg)
 	s.Mux.Handle("GET /metrics", engine.Exporter.Handler(g))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
@@ -50,7 +62,16 @@ func New(engine *Engine, reg *prometheus.Registry, logger *slog.Logger) *Server 
 	return s
 }
 
+// ready answers 200 once the first evaluation has completed and while
+// InfluxDB answers; 503 before and otherwise, so that a load balancer or a
+// rolling update sends no traffic to a replica with nothing to serve yet.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	select {
+	case <-s.evaluated:
+	default:
+		http.Error(w, "not ready: the first evaluation has not completed", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	if err := s.checkStore(ctx); err != nil {
@@ -152,9 +173,12 @@ func (s *Server) evaluate(ctx context.Context) {
 	s.checkStore(pctx)
 	cancel()
 	if err := s.Engine.Run(ctx); err != nil {
+		s.runs.WithLabelValues("failure").Inc()
 		s.Logger.Error("evaluation failed", "err", err)
 		return
 	}
+	s.runs.WithLabelValues("success").Inc()
+	s.firstOnce.Do(func() { close(s.evaluated) })
 	evals, _ := s.Engine.Last()
 	s.Logger.Info("evaluated", "evaluations", len(evals))
 }

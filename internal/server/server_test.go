@@ -37,7 +37,8 @@ func TestUnreachableStore(t *testing.T) {
 		}
 		if path == "/metrics" {
 			body := rec.Body.String()
-			for _, line := range []string{"qualitymon_store_up 0", "qualitymon_evaluation_errors_total 1", "qualitymon_evaluation_last_success_timestamp_seconds 0"} {
+			for _, line := range []string{"qualitymon_store_up 0", "qualitymon_evaluation_errors_total 1", "qualitymon_evaluation_last_success_timestamp_seconds 0",
+				`qualitymon_evaluation_runs_total{result="failure"} 1`, `qualitymon_evaluation_runs_total{result="success"} 0`} {
 				if !strings.Contains(body, line+"\n") {
 					t.Errorf("/metrics lacks %q", line)
 				}
