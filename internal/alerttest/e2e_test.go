@@ -40,6 +40,12 @@ func TestEndToEnd(t *testing.T) {
 listen: %s
 evaluation: {schedule: "@every 2s"}
 spool_dir: %s
+# The 2020 targets below settled in 2021: a ten-year notify window keeps
+# their alerts (and resolutions) within it.
+alerting:
+  settled_notify_window: 3650d
+  runbook_base_url: https://runbooks.test/qualitymon
+  grafana_url: https://grafana.test
 `, influx.URL, influx.Org, influx.Bucket, qmAddr, filepath.Join(dir, "spool")))
 	serve := proctest.Start(t, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
 	waitHTTP(t, serve, "http://"+qmAddr+"/metrics", 30*time.Second)
@@ -116,6 +122,10 @@ food_sampling_pass_rate,460000,2020,90
 	wantLabels(t, a, map[string]string{"plan": "shandong-2018", "target": "food-sampling-pass-rate", "region": "370000",
 		"severity": "critical", "category": "target", "lead_agency": "", "indicator": "food_sampling_pass_rate",
 		"name_zh": "食品安全抽检合格率", "region_name": "山东省", "unit": "percent"})
+	if a.Annotations["runbook_url"] != "https://runbooks.test/qualitymon#targetmissed" ||
+		a.Annotations["dashboard_url"] != "https://grafana.test/d/qualitymon-indicator/?var-indicator=food_sampling_pass_rate&var-region=370000&var-target=food-sampling-pass-rate" {
+		t.Errorf("links from the config: runbook_url %q dashboard_url %q", a.Annotations["runbook_url"], a.Annotations["dashboard_url"])
+	}
 	wantText(t, a.Annotations["description"], "山东省「食品安全抽检合格率」未达到目标:实际 90%,目标 ≥96%,差距 6%,期限 2020 年底。牵头单位:未明确。",
 		"missed the target for Food safety sampling pass rate: actual 90%, target ≥ 96%, gap 6%, deadline end of 2020.")
 

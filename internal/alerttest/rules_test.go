@@ -159,6 +159,7 @@ func TestEveryAlertTested(t *testing.T) {
 // target alerts that carry the lead agency and wait before firing.
 func TestAlertConventions(t *testing.T) {
 	root := repoRoot(t)
+	runbooks := runbookAnchors(t, root)
 	seen := map[string]bool{}
 	for _, r := range alerts(t, filepath.Join(root, rulesFile)) {
 		if seen[r.Alert] {
@@ -185,12 +186,60 @@ func TestAlertConventions(t *testing.T) {
 		if r.For == "" {
 			t.Errorf("%s: no for:", r.Alert)
 		}
-		for _, a := range []string{"summary", "description"} {
+		for _, a := range []string{"summary", "description", "runbook_url", "dashboard_url"} {
 			if strings.TrimSpace(r.Annotations[a]) == "" {
 				t.Errorf("%s: no %s annotation", r.Alert, a)
 			}
 		}
+		// The runbook: the configured base URL (qualitymon_alerting_info)
+		// plus an anchor that README.md has.
+		anchor := "#" + strings.ToLower(r.Alert)
+		if rb := r.Annotations["runbook_url"]; !strings.Contains(rb, `label "runbook_base_url"`) || !strings.HasSuffix(rb, anchor) {
+			t.Errorf("%s: runbook_url %q, want the configured base URL and %s", r.Alert, rb, anchor)
+		}
+		if !runbooks[anchor] {
+			t.Errorf("%s: %s has no heading \"### %s\" for the runbook_url anchor", r.Alert, readmeFile, r.Alert)
+		}
+		if d := r.Annotations["dashboard_url"]; !strings.Contains(d, `label "grafana_url"`) || !strings.Contains(d, "/d/qualitymon-") {
+			t.Errorf("%s: dashboard_url %q, want a qualitymon dashboard under the configured Grafana URL", r.Alert, d)
+		}
+		// Lifecycle: nothing for settled targets, but the one notice that a
+		// target settled as missed (within the configured window).
+		switch r.Alert {
+		case "TargetMissed", "HoldTargetBreached":
+			for _, m := range []string{"qualitymon_target_settled == 1", "qualitymon_target_settled_timestamp_seconds", "qualitymon_alerting_settled_notify_window_seconds"} {
+				if !strings.Contains(r.Expr, m) {
+					t.Errorf("%s: expr lacks %s: it would fire for targets settled long ago", r.Alert, m)
+				}
+			}
+		case "IndicatorDataStale", "TargetNoData":
+			if !unlessSettled.MatchString(r.Expr) {
+				t.Errorf("%s: expr must end with \"unless … qualitymon_target_settled == 1\": no data alert for settled targets", r.Alert)
+			}
+			if r.Labels["recipient"] != "reporting_bureau" {
+				t.Errorf("%s: recipient %q, want reporting_bureau (routed to the bureau that reports the figure)", r.Alert, r.Labels["recipient"])
+			}
+		}
 	}
+}
+
+// unlessSettled is how a data alert's expr ends: never a settled target.
+var unlessSettled = regexp.MustCompile(`unless on \(plan, target, indicator, region\)\s+qualitymon_target_settled == 1\s*$`)
+
+// runbookAnchors are the anchors GitHub makes of README.md's "### Name" headings.
+func runbookAnchors(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, readmeFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if h, ok := strings.CutPrefix(l, "### "); ok {
+			out["#"+strings.ToLower(strings.TrimSpace(h))] = true
+		}
+	}
+	return out
 }
 
 // durationKey matches the for: and keep_firing_for: lines of a rule file.

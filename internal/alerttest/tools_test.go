@@ -37,6 +37,7 @@ const (
 	rulesFile        = "dashboards/alerts/qualitymon.rules.yml"
 	ruleTestsGlob    = "dashboards/alerts/tests/*.yml"
 	alertmanagerFile = "dashboards/alertmanager/alertmanager.yml"
+	readmeFile       = "dashboards/alerts/README.md"
 	// relayBase is the alert relay every receiver posts to.
 	relayBase = "http://alert-relay:9099/"
 )

@@ -118,6 +118,12 @@ func TestCheckConfig(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "evaluation.schedule") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	// What serve refuses, check config refuses: a token for a region that does not exist.
+	bad := write(t, "token-region.yaml", fmt.Sprintf("uploads:\n  tokens:\n    - {bureau: 某市统计局, token_sha256: %s, regions: [\"379900\"]}\n", upload.HashToken("x")))
+	r = run(t, nil, "check", "config", "-c", bad)
+	if r.code != 1 || !strings.Contains(r.stderr, `uploads.tokens[0].regions: unknown region "379900"`) {
+		t.Fatalf("check config with an unknown token region: exit %d: %s", r.code, r.stderr)
+	}
 }
 
 func influxEnv(t *testing.T) (map[string]string, *store.Store) {
@@ -312,6 +318,8 @@ uploads:
 		"\nqualitymon_store_up 1\n",
 		`qualitymon_build_info{goversion="go`,
 		`qualitymon_evaluation_runs_total{result="success"} `,
+		`qualitymon_alerting_info{grafana_url="http://127.0.0.1:3000",runbook_base_url="https://github.com/qualitymon/qualitymon/blob/main/dashboards/alerts/README.md"} 1`,
+		"\nqualitymon_alerting_settled_notify_window_seconds 43200\n",
 		"\nqualitymon_evaluation_next_run_timestamp_seconds 1.",
 		`qualitymon_target_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
 	} {

@@ -42,6 +42,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), version.NewCollector())
+	reg.MustRegister(alertingMetrics(cfg.Alerting)...)
 	st := openStore(cfg)
 	defer st.Close()
 	gr := grace(cfg)

@@ -68,6 +68,19 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Alerting is what qualitymon tells the alert rules through
+// qualitymon_alerting_info and qualitymon_alerting_settled_notify_window_seconds.
+type Alerting struct {
+	// RunbookBaseURL is the runbook page; each alert's runbook_url is it
+	// plus "#" and the alert's name in lower case.
+	RunbookBaseURL string `yaml:"runbook_base_url"`
+	// GrafanaURL is Grafana's external URL: the base of dashboard_url.
+	GrafanaURL string `yaml:"grafana_url"`
+	// SettledNotifyWindow is how long after a target settles as missed its
+	// alert still fires (and so notifies once); after it, nothing.
+	SettledNotifyWindow Duration `yaml:"settled_notify_window"`
+}
+
 // Config is qualitymon.yaml.
 type Config struct {
 	Influx     Influx     `yaml:"influx"`
@@ -75,6 +88,7 @@ type Config struct {
 	TargetsDir string     `yaml:"targets_dir"`
 	Evaluation Evaluation `yaml:"evaluation"`
 	SpoolDir   string     `yaml:"spool_dir"`
+	Alerting   Alerting   `yaml:"alerting"`
 	// Extra holds sections other subsystems own (collectors, uploads); each
 	// is decoded strictly by its owner.
 	Collectors yaml.Node `yaml:"collectors"`
@@ -87,6 +101,10 @@ const (
 	DefaultSchedule = "@every 5m"
 	DefaultBucket   = "qualitymon/autogen"
 	DefaultSpoolDir = "var/spool"
+
+	DefaultRunbookBaseURL      = "https://github.com/qualitymon/qualitymon/blob/main/dashboards/alerts/README.md"
+	DefaultGrafanaURL          = "http://127.0.0.1:3000"
+	DefaultSettledNotifyWindow = Duration(12 * time.Hour)
 )
 
 // Env names of the InfluxDB overrides.
@@ -157,6 +175,15 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 	if c.SpoolDir == "" {
 		c.SpoolDir = DefaultSpoolDir
 	}
+	if c.Alerting.RunbookBaseURL == "" {
+		c.Alerting.RunbookBaseURL = DefaultRunbookBaseURL
+	}
+	if c.Alerting.GrafanaURL == "" {
+		c.Alerting.GrafanaURL = DefaultGrafanaURL
+	}
+	if c.Alerting.SettledNotifyWindow == 0 {
+		c.Alerting.SettledNotifyWindow = DefaultSettledNotifyWindow
+	}
 	return c, c.validate()
 }
 
@@ -179,6 +206,12 @@ func (c *Config) validate() error {
 		case "yearly", "half-yearly", "quarterly", "monthly", "daily":
 		default:
 			errs = append(errs, fmt.Errorf("evaluation.grace: unknown frequency %q (want yearly, half-yearly, quarterly, monthly or daily)", k))
+		}
+	}
+	for _, f := range [][2]string{{"alerting.runbook_base_url", c.Alerting.RunbookBaseURL}, {"alerting.grafana_url", c.Alerting.GrafanaURL}} {
+		k, u := f[0], f[1]
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, "#?") {
+			errs = append(errs, fmt.Errorf("%s: %q must be an http:// or https:// URL without # or ?", k, u))
 		}
 	}
 	return errors.Join(errs...)

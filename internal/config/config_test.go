@@ -18,6 +18,7 @@ func TestBadConfigs(t *testing.T) {
 		"listen.bad.yaml":      `listen: "9737" is not host:port`,
 		"grace.bad.yaml":       `evaluation.grace: unknown frequency "weekly"`,
 		"duration.bad.yaml":    `invalid duration "soon"`,
+		"runbook-url.bad.yaml": `alerting.runbook_base_url: "wiki/runbooks#alerts" must be an http:// or https:// URL without # or ?`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {
