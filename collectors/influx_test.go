@@ -22,7 +22,6 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/sink"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -40,7 +39,7 @@ func copyFile(t *testing.T, from, to string) {
 }
 
 // Every source runs on its cron schedule in the runner and its figures land
-// in a real InfluxDB through store.Upsert (sink.Direct).
+// in a real InfluxDB through store.Upsert (store.Direct).
 func TestEverySourceOnScheduleIntoInfluxDB(t *testing.T) {
 	srv := influxtest.Start(t)
 	st := store.Open(store.Config{URL: srv.URL, Token: srv.Token, Org: srv.Org, Bucket: srv.Bucket})
@@ -92,7 +91,7 @@ collectors:
 	// The real clock: the file drop compares it with the files' times.
 	deps := collectortest.Deps(t)
 	deps.Now, deps.Validator.Now = time.Now, time.Now
-	r, err := collectors.NewRunner(&cfg.Collectors, deps, &sink.Direct{Store: st}, reg,
+	r, err := collectors.NewRunner(&cfg.Collectors, deps, &store.Direct{Store: st}, reg,
 		slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
 	if err != nil {
 		t.Fatal(err)

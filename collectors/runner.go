@@ -16,8 +16,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
-	"github.com/qualitymon/qualitymon/internal/sink"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Runner schedules every configured collector with robfig/cron, bounds each
@@ -29,8 +28,7 @@ type Runner struct {
 	jobs    map[string]*job
 	order   []string
 	cron    *cron.Cron
-	sink    sink.Sink
-	derive  *ingest.Deriver
+	pipe    *ingest.Pipeline
 	metrics *metrics
 	log     *slog.Logger
 	now     func() time.Time
@@ -48,11 +46,11 @@ type job struct {
 // exported). deps.Validator is required; its catalogue's derived indicators
 // are applied to every batch; deps.Now defaults to now and deps.Getenv to
 // os.Getenv. log and now default to slog.Default and time.Now. The runner does nothing until Start.
-func NewRunner(section *yaml.Node, deps Deps, s sink.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
+func NewRunner(section *yaml.Node, deps Deps, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
 	return newRunner(section, Registry, deps, s, reg, log, now)
 }
 
-func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s sink.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
+func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
 	if deps.Validator == nil {
 		return nil, errors.New("collectors: no validator")
 	}
@@ -75,15 +73,15 @@ func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s sin
 	if err != nil {
 		return nil, err
 	}
-	d, err := ingest.NewDeriver(deps.Validator.Catalog, deps.Validator.Regions)
+	pipe, err := ingest.NewPipeline(deps.Validator, s)
 	if err != nil {
-		return nil, fmt.Errorf("derived indicators: %w", err)
+		return nil, err
 	}
 	m, err := newMetrics(reg)
 	if err != nil {
 		return nil, fmt.Errorf("registering collector metrics: %w", err)
 	}
-	r := &Runner{jobs: map[string]*job{}, sink: s, derive: d, metrics: m, log: log, now: now}
+	r := &Runner{jobs: map[string]*job{}, pipe: pipe, metrics: m, log: log, now: now}
 	var errs []error
 	for _, c := range cfgs {
 		col, err := registry[c.Type](c.Name, &c.Options, deps)
@@ -180,18 +178,20 @@ func (r *Runner) run(parent context.Context, j *job) (err error) {
 	return nil
 }
 
-// deliver derives, hands one batch to the sink and acks it.
+// deliver runs one batch through the ingest pipeline (validate, derive,
+// sink) and acks it.
 func (r *Runner) deliver(ctx context.Context, name string, b *Batch) error {
 	err := b.Err
-	if err == nil {
-		var samples []obs.Observation
-		samples, err = r.derive.Apply(b.Name, b.Samples)
-		if err == nil && len(samples) > 0 {
-			_, err = r.sink.Accept(ctx, samples, sink.Meta{Origin: "collector:" + name, Who: name, File: b.Name, ReportedAt: r.now()})
-			if err == nil {
-				r.metrics.samples.WithLabelValues(name).Add(float64(len(samples)))
-			} else {
-				err = fmt.Errorf("sink refused %d samples: %w", len(samples), err)
+	if err == nil && len(b.Samples) > 0 {
+		var out ingest.Outcome
+		out, err = r.pipe.Ingest(ctx, ingest.Input{Name: b.Name, Observations: b.Samples,
+			Meta: observation.Meta{Origin: "collector:" + name, Who: name, File: b.Name, ReportedAt: r.now()}})
+		if err == nil {
+			r.metrics.samples.WithLabelValues(name).Add(float64(out.Rows + out.Derived))
+		} else {
+			var errs ingest.Errors
+			if !errors.As(err, &errs) {
+				err = fmt.Errorf("sink refused %d samples: %w", len(b.Samples), err)
 			}
 		}
 	}

@@ -19,9 +19,8 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
-	"github.com/qualitymon/qualitymon/internal/sink"
 )
 
 // Every testdata/*.bad.yml is a qualitymon.yaml whose first line says
@@ -117,28 +116,28 @@ func TestSamples(t *testing.T) {
 
 type memSink struct {
 	mu      sync.Mutex
-	batches [][]obs.Observation
-	metas   []sink.Meta
+	batches [][]observation.Observation
+	metas   []observation.Meta
 	fail    error
 }
 
-func (m *memSink) Accept(ctx context.Context, b []obs.Observation, meta sink.Meta) (sink.Result, error) {
+func (m *memSink) Accept(ctx context.Context, b []observation.Observation, meta observation.Meta) (observation.Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
-		return sink.Result{}, m.fail
+		return observation.Result{}, m.fail
 	}
 	m.batches = append(m.batches, b)
 	m.metas = append(m.metas, meta)
-	return sink.Result{}, nil
+	return observation.Result{}, nil
 }
 
-func obsv(ind, reg string, year int, v float64) obs.Observation {
-	return obs.Observation{Indicator: ind, Region: reg, Period: period.OfYear(year), Value: v}
+func obsv(ind, reg string, year int, v float64) observation.Observation {
+	return observation.Observation{Indicator: ind, Region: reg, Period: period.OfYear(year), Value: v}
 }
 
 // testRunner builds a runner over fake collectors.
-func testRunner(t *testing.T, s sink.Sink, reg prometheus.Registerer, log *slog.Logger, cols map[string]Collector, extra string) *Runner {
+func testRunner(t *testing.T, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, cols map[string]Collector, extra string) *Runner {
 	t.Helper()
 	registry := map[string]Factory{}
 	var section strings.Builder
@@ -162,7 +161,7 @@ func TestRunOnceDeliversDerivesAcksAndCounts(t *testing.T) {
 	var acks []string
 	good := CollectorFunc(func(ctx context.Context) ([]Batch, error) {
 		return []Batch{
-			{Name: "a.csv", Samples: []obs.Observation{
+			{Name: "a.csv", Samples: []observation.Observation{
 				obsv("good_air_quality_days_share", "460100", 2020, 90)},
 				Ack: func(err error) error { acks = append(acks, "a.csv:"+errString(err)); return nil }},
 			{Name: "b.csv", Err: ingest.Errors{{File: "b.csv", Row: 2, Column: "value", Message: "not a number"}},
@@ -222,7 +221,7 @@ func TestRunOnceDerivedIndicators(t *testing.T) {
 	// The shipped catalogue averages good_air_quality_days_share over every
 	// prefecture of a province: 海南's are all reported here.
 	v := collectortest.Validator(t)
-	var batch []obs.Observation
+	var batch []observation.Observation
 	kids := v.Regions.Children("460000")
 	for i, k := range kids {
 		batch = append(batch, obsv("good_air_quality_days_share", k.Code, 2020, float64(90+i%2)))
@@ -244,7 +243,7 @@ func TestCollectorErrorPanicAndSinkFailure(t *testing.T) {
 	panicky := CollectorFunc(func(context.Context) ([]Batch, error) { panic("bug") })
 	var ackErr error
 	okc := CollectorFunc(func(context.Context) ([]Batch, error) {
-		return []Batch{{Name: "x", Samples: []obs.Observation{obsv("food_sampling_pass_rate", "370000", 2020, 97)},
+		return []Batch{{Name: "x", Samples: []observation.Observation{obsv("food_sampling_pass_rate", "370000", 2020, 97)},
 			Ack: func(err error) error { ackErr = err; return nil }}}, nil
 	})
 	s := &memSink{fail: errors.New("spool full")}

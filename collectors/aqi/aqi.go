@@ -25,7 +25,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/collectors/collector"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -140,7 +140,7 @@ func (c *Collector) Collect(ctx context.Context) ([]collector.Batch, error) {
 	return out, errors.Join(errs...)
 }
 
-func (c *Collector) read(path, region string) ([]obs.Observation, error) {
+func (c *Collector) read(path, region string) ([]observation.Observation, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &ingest.Error{File: path, Column: "file", Message: err.Error()}
@@ -168,8 +168,8 @@ func (c *Collector) read(path, region string) ([]obs.Observation, error) {
 
 // Observations validates the records of one city and returns its daily
 // observations followed by the yearly share, covered and missing days.
-func Observations(v *ingest.Validator, file, region, source string, recs []Record, now time.Time) ([]obs.Observation, error) {
-	var out []obs.Observation
+func Observations(v *ingest.Validator, file, region, source string, recs []Record, now time.Time) ([]observation.Observation, error) {
+	var out []observation.Observation
 	var errs ingest.Errors
 	days := map[period.Period]float64{}
 	firstRow := map[period.Period]int{}

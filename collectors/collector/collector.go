@@ -17,7 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Batch is one unit the source delivers (a file, a feed response), validated
@@ -25,7 +25,7 @@ import (
 type Batch struct {
 	// Name identifies the batch in logs and audit (file name, URL).
 	Name    string
-	Samples []obs.Observation
+	Samples []observation.Observation
 	// Err, when set, means the source was read but rejected (validation
 	// errors, usually ingest.Errors naming file, row and column). The runner
 	// does not hand a rejected batch to the sink; it counts and logs it and

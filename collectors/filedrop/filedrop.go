@@ -24,7 +24,7 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/collector"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Options configure a file drop.
@@ -123,7 +123,7 @@ func (d *Drop) read(name string) collector.Batch {
 	return b
 }
 
-func (d *Drop) readFile(name, path string) ([]obs.Observation, error) {
+func (d *Drop) readFile(name, path string) ([]observation.Observation, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &ingest.Error{File: name, Column: "file", Message: err.Error()}

@@ -25,7 +25,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/collectors/collector"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Options configure a feed.
@@ -186,7 +186,7 @@ func (e *StatusError) Error() string {
 // Retryable reports whether a later attempt may succeed.
 func (e *StatusError) Retryable() bool { return e.Code >= 500 || e.Code == http.StatusTooManyRequests }
 
-func (f *Feed) parse(body []byte) ([]obs.Observation, error) {
+func (f *Feed) parse(body []byte) ([]observation.Observation, error) {
 	raws, err := Map(f.opts.URL, body, f.opts)
 	var cellErrs ingest.Errors
 	if err != nil && !errors.As(err, &cellErrs) {

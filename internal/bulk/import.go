@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // DefaultBatchSize is how many points go into one write request.
@@ -24,7 +24,10 @@ type Options struct {
 	// Validator holds the catalogue, region table, clock and scope; every
 	// row is valid exactly when Validator.Row says so.
 	Validator *ingest.Validator
-	Influx    Influx
+	// Deriver computes the catalogue's derived indicators from the file's
+	// rows, as every other ingest path does (nil: none).
+	Deriver *ingest.Deriver
+	Influx  Influx
 	// BatchSize is the number of points per write (default DefaultBatchSize).
 	BatchSize int
 	// Connections is the number of concurrent writes (default 1: InfluxDB
@@ -80,7 +83,7 @@ func (im *Importer) Close() { im.client.close() }
 
 // Result says what an import did.
 type Result struct {
-	store.Summary
+	observation.Summary
 	// Written counts the points written (current values and revisions).
 	Written int
 	// Time spent validating (pass 1), querying stored values and writing.
@@ -121,7 +124,7 @@ func (im *Importer) ImportFile(ctx context.Context, path string, reportedAt time
 	}
 	validated := time.Since(t0)
 	if im.opts.DryRun || p.rows == 0 {
-		return Result{Summary: store.Summary{Accepted: p.rows}, Validate: validated}, nil
+		return Result{Summary: observation.Summary{Accepted: p.rows}, Validate: validated}, nil
 	}
 	t1 := time.Now()
 	existing, err := loadExisting(ctx, im.client, im.opts.Influx.Bucket, im.t, p)
@@ -162,7 +165,7 @@ func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
-		p := newValidator(im.opts.Validator, im.t, path, spill)
+		p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
 		err = p.fastCSV(dec, func() { prog.tick(p.rows) })
 		if err == nil {
 			return p, p.finish(spill)
@@ -181,7 +184,7 @@ func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File
 		}
 		cr.n.Store(0)
 	}
-	p := newValidator(im.opts.Validator, im.t, path, spill)
+	p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
 	parse := im.opts.Parse
 	if parse == nil {
 		parse = func(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }

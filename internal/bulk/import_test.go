@@ -13,7 +13,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -98,7 +98,7 @@ func TestImportRealInflux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary != (store.Summary{Accepted: n, New: n}) || res.Written != n {
+	if res.Summary != (observation.Summary{Accepted: n, New: n}) || res.Written != n {
 		t.Fatalf("first import: %+v, want %d new", res, n)
 	}
 	sameLines(t, stored(t, fx.st), expected(t, fx.v, buf.Bytes()))
@@ -108,7 +108,7 @@ func TestImportRealInflux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary != (store.Summary{Accepted: n, Unchanged: n}) || res.Written != 0 {
+	if res.Summary != (observation.Summary{Accepted: n, Unchanged: n}) || res.Written != 0 {
 		t.Fatalf("re-import: %+v", res)
 	}
 
@@ -127,10 +127,10 @@ func TestImportRealInflux(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary != (store.Summary{Accepted: 4, New: 1, Revised: 2, Unchanged: 1}) || res.Written != 5 {
+	if res.Summary != (observation.Summary{Accepted: 4, New: 1, Revised: 2, Unchanged: 1}) || res.Written != 5 {
 		t.Fatalf("revision import: %+v", res)
 	}
-	k := obs.Key{Indicator: f1[0], Region: f1[1], Period: period.OfYear(2024)}
+	k := observation.Key{Indicator: f1[0], Region: f1[1], Period: period.OfYear(2024)}
 	hist, err := fx.st.History(ctx, k)
 	if err != nil {
 		t.Fatal(err)
@@ -139,12 +139,12 @@ func TestImportRealInflux(t *testing.T) {
 		!hist[0].ReportedAt.Equal(at) || !hist[1].ReportedAt.Equal(revAt) || hist[0].Source != strings.Split(lines[1], ",")[4] {
 		t.Fatalf("history of %v: %+v", k, hist)
 	}
-	hist, err = fx.st.History(ctx, obs.Key{Indicator: f2[0], Region: f2[1], Period: period.OfYear(2024)})
+	hist, err = fx.st.History(ctx, observation.Key{Indicator: f2[0], Region: f2[1], Period: period.OfYear(2024)})
 	if err != nil || len(hist) != 2 || hist[1].Source != "another source" || hist[1].Value != hist[0].Value {
 		t.Fatalf("source revision: %+v %v", hist, err)
 	}
 	// Upsert agrees with what the import stored: re-reporting is unchanged.
-	sum, err := fx.st.Upsert(ctx, []obs.Observation{{Indicator: f1[0], Region: f1[1], Period: period.OfYear(2024), Value: 12.5}}, revAt)
+	sum, err := fx.st.Upsert(ctx, []observation.Observation{{Indicator: f1[0], Region: f1[1], Period: period.OfYear(2024), Value: 12.5}}, revAt)
 	if err != nil || sum.Unchanged != 1 {
 		t.Fatalf("upsert after import: %+v %v", sum, err)
 	}
@@ -268,5 +268,38 @@ func TestInfluxRestartMidImport(t *testing.T) {
 	}
 	if s := srv.Query(t, `SELECT count("value") FROM "observation_revision"`); len(s) != 0 {
 		t.Fatalf("revisions written: %+v", s)
+	}
+}
+
+// import derives like every other path: a non-pass rate gives the pass rate
+// (fast CSV path and generic reader alike); a pass rate the file reports
+// itself wins over the derived one.
+func TestImportDerives(t *testing.T) {
+	srv := influxtest.Shared(t)
+	for _, c := range []struct{ name, csv string }{
+		{"fast path", "indicator,region,period,value\nfood_sampling_fail_rate,370000,2023,3.5\nfood_sampling_fail_rate,620000,2023,4\nfood_sampling_pass_rate,620000,2023,96.5\n"},
+		// A note over two lines is beyond the fast path: the generic reader takes the file.
+		{"generic reader", "indicator,region,period,value,note\nfood_sampling_fail_rate,370000,2023,3.5,\"two\nlines\"\nfood_sampling_fail_rate,620000,2023,4,\nfood_sampling_pass_rate,620000,2023,96.5,\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := ingest.NewDeriver(validatorT(t).Catalog, validatorT(t).Regions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fx := newFixture(t, srv, srv.NewBucket(t), Options{Deriver: d})
+			path := writeFile(t, "d.csv", []byte(c.csv))
+			res, err := fx.im.ImportFile(context.Background(), path, testNow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Accepted != 4 {
+				t.Errorf("accepted %d, want 4 (3 rows + 1 derived)", res.Accepted)
+			}
+			want := []string{
+				"food_sampling_fail_rate|370000|2023|3.5", "food_sampling_fail_rate|620000|2023|4",
+				"food_sampling_pass_rate|370000|2023|96.5", "food_sampling_pass_rate|620000|2023|96.5",
+			}
+			sameLines(t, stored(t, fx.st), want)
+		})
 	}
 }

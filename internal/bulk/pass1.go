@@ -15,7 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -86,6 +86,11 @@ type validator struct {
 	indUsed []bool
 	regUsed []bool
 
+	// deriver and the rows it involves (by indicator number).
+	deriver   *ingest.Deriver
+	deriveIn  []bool
+	deriveObs []observation.Observation
+
 	// The previous row's cells: files come grouped by indicator and period.
 	lastInd, lastPer, lastSrc []byte
 	lastIndV                  int32
@@ -98,16 +103,22 @@ type validator struct {
 type dupRef struct {
 	err *ingest.Error
 	key uint64
-	o   obs.Observation
+	o   observation.Observation
 }
 
-func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer) *validator {
+func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d *ingest.Deriver) *validator {
 	p := &validator{
 		v: v, t: t, file: file,
 		inds: map[string]int32{}, regs: map[string]int32{}, pers: map[string]perInfo{}, unitOK: map[string]map[string]bool{},
 		indOK: make([]bool, len(t.inds)), regOK: make([]bool, len(t.regs)),
 		indUsed: make([]bool, len(t.inds)), regUsed: make([]bool, len(t.regs)),
 		seen: newSeen(t), out: bufio.NewWriterSize(out, 1<<20), minDay: math.MaxUint32,
+		deriver: d, deriveIn: make([]bool, len(t.inds)),
+	}
+	for _, id := range d.Involved() {
+		if i, ok := t.indByID[id]; ok {
+			p.deriveIn[i] = true
+		}
 	}
 	if v.Now != nil {
 		p.now = v.Now()
@@ -353,7 +364,7 @@ func (p *validator) learnUnit(id, u string) {
 }
 
 // rowResult takes the validator's verdict on one row.
-func (p *validator) rowResult(row int, o *obs.Observation, errs ingest.Errors) {
+func (p *validator) rowResult(row int, o *observation.Observation, errs ingest.Errors) {
 	if len(errs) > 0 {
 		p.errs = append(p.errs, errs...)
 		return
@@ -366,7 +377,7 @@ func (p *validator) rowResult(row int, o *obs.Observation, errs ingest.Errors) {
 	p.accept(row, r, ord, o)
 }
 
-func (p *validator) toRecord(row int, o *obs.Observation) (record, int32, error) {
+func (p *validator) toRecord(row int, o *observation.Observation) (record, int32, error) {
 	ii, ok1 := p.t.indByID[o.Indicator]
 	ri, ok2 := p.t.regByCode[o.Region]
 	day, ok3 := dayOf(o.Period.Start())
@@ -377,19 +388,23 @@ func (p *validator) toRecord(row int, o *obs.Observation) (record, int32, error)
 }
 
 // accept checks a valid row's key and spills it.
-func (p *validator) accept(row int, r record, ord int32, o *obs.Observation) {
+func (p *validator) accept(row int, r record, ord int32, o *observation.Observation) {
 	if p.seen.add(p.t.series(r.ind, r.reg), ord) {
-		var ob obs.Observation
+		var ob observation.Observation
 		if o != nil {
 			ob = *o
 		} else {
-			ob = obs.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
+			ob = observation.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
 				Period: period.FromStart(p.t.indKind[r.ind], time.Unix(startOf(r.day), 0))}
 		}
 		e := &ingest.Error{File: p.file, Row: row, Column: ingest.ColPeriod, Value: ob.Period.String()}
 		p.errs = append(p.errs, e)
 		p.dups = append(p.dups, dupRef{err: e, key: key(r.ind, r.reg, r.day), o: ob})
 		return
+	}
+	if p.deriveIn[r.ind] {
+		p.deriveObs = append(p.deriveObs, observation.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
+			Period: period.FromStart(p.t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value})
 	}
 	r.put(p.buf[:])
 	p.out.Write(p.buf[:])
@@ -424,9 +439,30 @@ func (p *validator) source(src ingest.Source, tick func()) error {
 	return nil
 }
 
-// finish flushes the spill file and completes duplicate-key messages with
-// the row that first gave the key.
+// derive adds the derived observations of the file's rows, validated like
+// any row, once the file itself is valid.
+func (p *validator) derive() error {
+	if len(p.errs) > 0 || len(p.deriveObs) == 0 {
+		return nil
+	}
+	all, err := p.deriver.Apply(p.file, p.deriveObs)
+	if err != nil {
+		var errs ingest.Errors
+		if errors.As(err, &errs) {
+			p.errs = append(p.errs, errs...)
+			return nil
+		}
+		return err
+	}
+	return p.source(ingest.Typed(p.file+" (derived)", all[len(p.deriveObs):]), nil)
+}
+
+// finish derives, flushes the spill file and completes duplicate-key
+// messages with the row that first gave the key.
 func (p *validator) finish(spill *os.File) error {
+	if err := p.derive(); err != nil {
+		return err
+	}
 	if err := p.out.Flush(); err != nil {
 		return fmt.Errorf("writing temporary file: %w", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -43,7 +43,7 @@ func pass1Named(t testing.TB, im *Importer, name string, data []byte) (out strin
 	fastPath := false
 	dec, _, err := ingest.Decode(bytes.NewReader(data))
 	if err == nil {
-		probe := newValidator(im.opts.Validator, im.t, name, io.Discard)
+		probe := newValidator(im.opts.Validator, im.t, name, io.Discard, nil)
 		fastPath = probe.fastCSV(dec, nil) == nil
 	}
 	p, err := im.validate(f, name, int64(len(data)), spill, newProgress(nil, ""))
@@ -62,7 +62,7 @@ func pass1Named(t testing.TB, im *Importer, name string, data []byte) (out strin
 			break
 		}
 		r.get(buf[:])
-		o := obs.Observation{Indicator: im.t.inds[r.ind].ID, Region: im.t.regs[r.reg].Code,
+		o := observation.Observation{Indicator: im.t.inds[r.ind].ID, Region: im.t.regs[r.reg].Code,
 			Period: period.FromStart(im.t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value, Source: im.t.sources[r.src]}
 		writeObs(&b, &o)
 	}
@@ -72,7 +72,7 @@ func pass1Named(t testing.TB, im *Importer, name string, data []byte) (out strin
 	return b.String(), fastPath
 }
 
-func writeObs(b *strings.Builder, o *obs.Observation) {
+func writeObs(b *strings.Builder, o *observation.Observation) {
 	fmt.Fprintf(b, "%s|%s|%s|%v|%q\n", o.Indicator, o.Region, o.Period, o.Value, o.Source)
 }
 
@@ -98,7 +98,7 @@ func generic(v *ingest.Validator, data []byte) string {
 }
 
 // render shows ReadAll's outcome as pass1 does.
-func render(out []obs.Observation, err error) string {
+func render(out []observation.Observation, err error) string {
 	if err != nil {
 		var es ingest.Errors
 		if errors.As(err, &es) {

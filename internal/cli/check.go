@@ -9,7 +9,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/sink"
+	"github.com/qualitymon/qualitymon/internal/store"
 
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -56,11 +56,14 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 	}
 	set, _ := g.loadTargets(cfg)
 	if _, err := collectors.NewRunner(&cfg.Collectors, collectors.Deps{Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}},
-		&sink.Direct{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), time.Now); err != nil { // never started: validates only
+		&store.Direct{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), time.Now); err != nil { // never started: validates only
 		fmt.Fprintf(env.Stderr, "%s: collectors: %v\n", g.Config, err)
 		return exitError{1}
 	}
 	up, err := upload.ParseConfig(&cfg.Uploads)
+	if err == nil {
+		err = up.Check(&ingest.Validator{Catalog: set.Catalog, Regions: set.Regions})
+	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "%s: uploads: %v\n", g.Config, err)
 		return exitError{1}

@@ -14,7 +14,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/bulk"
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 type importCmd struct {
@@ -41,8 +41,13 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		}
 	}
 	log := g.logger(env)
+	deriver, err := ingest.NewDeriver(set.Catalog, set.Regions)
+	if err != nil {
+		return err
+	}
 	opts := bulk.Options{
 		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now},
+		Deriver:   deriver,
 		Influx:    bulk.Influx{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket},
 		BatchSize: c.BatchSize,
 		DryRun:    c.DryRun,
@@ -60,7 +65,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	}
 	defer im.Close()
 	failed := 0
-	var total store.Summary
+	var total observation.Summary
 	for _, path := range c.Files {
 		res, err := im.ImportFile(env.Ctx, path, env.Now())
 		var errs ingest.Errors

@@ -23,7 +23,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/server"
@@ -60,7 +60,7 @@ var backfill = []string{"2018-06-30", "2018-12-31", "2019-06-30", "2019-12-31", 
 // revised is a figure of the sample dataset reported again with another
 // value, so that the revision panels have a revision to show (the
 // Indicator dashboard's default indicator and region).
-var revised = obs.Key{Indicator: "food_sampling_pass_rate", Region: "370000"}
+var revised = observation.Key{Indicator: "food_sampling_pass_rate", Region: "370000"}
 
 // TestDashboardsReturnData is the full dashboard check: the sample dataset
 // in a real InfluxDB, `qualitymon serve` writing evaluations and serving
@@ -294,7 +294,7 @@ func importSample(t *testing.T, ctx context.Context, st *store.Store, set *plan.
 	if _, err := st.Upsert(ctx, batch, reported); err != nil {
 		t.Fatal(err)
 	}
-	var again []obs.Observation
+	var again []observation.Observation
 	for _, o := range batch {
 		if o.Indicator == revised.Indicator && o.Region == revised.Region {
 			o.Value -= 0.4

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/region"
@@ -46,12 +46,12 @@ func fixture(t *testing.T, targetsYAML string) *plan.Set {
 }
 
 // rows builds yearly observations: "620000:pass_rate" -> {2017: 90, ...}.
-func rows(data map[string]map[int]float64) []obs.Stored {
-	var out []obs.Stored
+func rows(data map[string]map[int]float64) []observation.Stored {
+	var out []observation.Stored
 	for k, years := range data {
 		reg, ind, _ := strings.Cut(k, ":")
 		for y, v := range years {
-			out = append(out, obs.Stored{Observation: obs.Observation{Indicator: ind, Region: reg, Period: period.OfYear(y), Value: v}})
+			out = append(out, observation.Stored{Observation: observation.Observation{Indicator: ind, Region: reg, Period: period.OfYear(y), Value: v}})
 		}
 	}
 	return out

@@ -4,7 +4,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -26,7 +26,7 @@ type Data struct {
 
 // NewData indexes observations. Yearly figures feed the judgement; every
 // period kind counts for freshness.
-func NewData(rows []obs.Stored) *Data {
+func NewData(rows []observation.Stored) *Data {
 	d := &Data{yearly: map[string]map[string]Series{}, last: map[string]map[string]time.Time{}}
 	for i := range rows {
 		r := &rows[i]

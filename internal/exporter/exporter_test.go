@@ -14,7 +14,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -37,7 +37,7 @@ func fixture(t *testing.T) (*Exporter, *prometheus.Registry) {
 			Modality: "hold", TargetValue: fp(94), Status: evaluate.NoData, Settled: true,
 			Basis: evaluate.Basis{Code: evaluate.BasisNoFigure}, SettlesAt: time.Date(2021, 6, 30, 0, 0, 0, 0, time.UTC)},
 	}
-	data := evaluate.NewData([]obs.Stored{{Observation: obs.Observation{Indicator: "food_sampling_pass_rate", Region: "370000", Period: period.OfYear(2020), Value: 95.5}}})
+	data := evaluate.NewData([]observation.Stored{{Observation: observation.Observation{Indicator: "food_sampling_pass_rate", Region: "370000", Period: period.OfYear(2020), Value: 95.5}}})
 	e.Update(evals, data, time.Unix(1700000000, 0), time.Second)
 	// The gzipped copy is made in the background.
 	for i := 0; i < 500; i++ {

@@ -16,7 +16,7 @@ import (
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
 )
@@ -149,15 +149,35 @@ func groups(regs *region.Table, dv *catalog.Derived) ([]group, error) {
 	return []group{g}, nil
 }
 
+// Involved lists the indicators the rules read or write: a batch's
+// observations of other indicators neither give a derived one nor stop one
+// being derived (a reported value wins over the derived one).
+func (d *Deriver) Involved() []string {
+	if d == nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range d.rules {
+		for _, id := range []string{r.ind.ID, r.src, r.num, r.den} {
+			if id != "" && !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
 // Apply returns batch with the derived observations appended (in a stable
 // order). A derived value outside its indicator's valid range is an error
 // naming the batch; the batch should then be rejected, as its figures
 // contradict each other (e.g. a numerator above its denominator).
-func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation, error) {
+func (d *Deriver) Apply(name string, batch []observation.Observation) ([]observation.Observation, error) {
 	if d == nil || len(d.rules) == 0 || len(batch) == 0 {
 		return batch, nil
 	}
-	have := make(map[obs.Key]float64, len(batch))
+	have := make(map[observation.Key]float64, len(batch))
 	for i := range batch {
 		have[batch[i].Key()] = batch[i].Value
 	}
@@ -166,7 +186,7 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 	// Rules may build on each other (an average of a derived rate): repeat
 	// until nothing new appears.
 	for pass := 0; pass <= len(d.rules); pass++ {
-		var added []obs.Observation
+		var added []observation.Observation
 		for _, r := range d.rules {
 			for _, o := range r.derive(have) {
 				k := o.Key()
@@ -185,7 +205,7 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 		if len(added) == 0 {
 			break
 		}
-		slices.SortFunc(added, func(a, b obs.Observation) int {
+		slices.SortFunc(added, func(a, b observation.Observation) int {
 			return cmp.Or(cmp.Compare(a.Indicator, b.Indicator), cmp.Compare(a.Region, b.Region), a.Period.Start().Compare(b.Period.Start()))
 		})
 		out = append(out, added...)
@@ -197,10 +217,10 @@ func (d *Deriver) Apply(name string, batch []obs.Observation) ([]obs.Observation
 }
 
 // derive computes the rule's observations from the values known so far.
-func (r *rule) derive(have map[obs.Key]float64) []obs.Observation {
-	var out []obs.Observation
+func (r *rule) derive(have map[observation.Key]float64) []observation.Observation {
+	var out []observation.Observation
 	emit := func(reg string, p period.Period, v float64, note string) {
-		out = append(out, obs.Observation{Indicator: r.ind.ID, Region: reg, Period: p, Value: roundDerived(v),
+		out = append(out, observation.Observation{Indicator: r.ind.ID, Region: reg, Period: p, Value: roundDerived(v),
 			Source: "derived", Note: note})
 	}
 	switch r.kind {
@@ -215,7 +235,7 @@ func (r *rule) derive(have map[obs.Key]float64) []obs.Observation {
 			if k.Indicator != r.num {
 				continue
 			}
-			den, ok := have[obs.Key{Indicator: r.den, Region: k.Region, Period: k.Period}]
+			den, ok := have[observation.Key{Indicator: r.den, Region: k.Region, Period: k.Period}]
 			if !ok || den == 0 {
 				continue
 			}
@@ -232,7 +252,7 @@ func (r *rule) derive(have map[obs.Key]float64) []obs.Observation {
 			for p := range periods {
 				sum, n := 0.0, 0
 				for _, m := range g.members {
-					v, ok := have[obs.Key{Indicator: r.src, Region: m, Period: p}]
+					v, ok := have[observation.Key{Indicator: r.src, Region: m, Period: p}]
 					if !ok {
 						break
 					}

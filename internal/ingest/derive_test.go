@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/targets"
@@ -49,11 +49,11 @@ func deriver(t *testing.T, inds ...*catalog.Indicator) *Deriver {
 	return d
 }
 
-func o(ind, reg string, year int, v float64) obs.Observation {
-	return obs.Observation{Indicator: ind, Region: reg, Period: period.OfYear(year), Value: v}
+func o(ind, reg string, year int, v float64) observation.Observation {
+	return observation.Observation{Indicator: ind, Region: reg, Period: period.OfYear(year), Value: v}
 }
 
-func dump(os []obs.Observation) string {
+func dump(os []observation.Observation) string {
 	var b strings.Builder
 	for _, o := range os {
 		fmt.Fprintf(&b, "%s %s %s %v\n", o.Indicator, o.Region, o.Period, o.Value)
@@ -74,7 +74,7 @@ func TestApply(t *testing.T) {
 		// An average of a derived indicator: needs a second pass.
 		pct("pass_rate_mean", &catalog.Derived{AverageOf: "pass_rate", Parent: "620000", Regions: []string{"620100", "620200"}}),
 	)
-	in := []obs.Observation{
+	in := []observation.Observation{
 		o("fail_rate", "370200", 2020, 2.9),
 		o("fail_rate", "620100", 2021, 1.5),
 		o("fail_rate", "620200", 2021, 2.5),
@@ -116,7 +116,7 @@ pass_rate_mean 620000 2021 98
 
 func TestApplyOutOfRange(t *testing.T) {
 	d := deriver(t, countInd("good"), countInd("all"), pct("good_share", &catalog.Derived{Numerator: "good", Denominator: "all"}))
-	_, err := d.Apply("b.csv", []obs.Observation{o("good", "620100", 2020, 400), o("all", "620100", 2020, 366)})
+	_, err := d.Apply("b.csv", []observation.Observation{o("good", "620100", 2020, 400), o("all", "620100", 2020, 366)})
 	if err == nil || !strings.Contains(err.Error(), "b.csv:0:derived good_share: good_share for 620100 2020 is 109.289617486, outside its valid range") {
 		t.Fatalf("err = %v", err)
 	}

@@ -1,8 +1,11 @@
-// Package ingest turns reported rows into validated observations. Every path
-// (import, file drop, upload, poller) validates through the same Validator:
-// known indicator and region, a period valid for the indicator's frequency
-// and not in the future, a number within the indicator's valid range, and no
-// key twice in one file. Errors name the file, row and column.
+// Package ingest is the one path of a reported figure: read (the file
+// formats and layouts: Open, NewCSV) → validate (Validator: known indicator
+// and region, a period valid for the indicator's frequency and not in the
+// future, a number within the indicator's valid range, no key twice in one
+// input) → scope (the reporter's regions and indicators) → derive (Deriver:
+// the catalogue's derived indicators) → sink. Pipeline.Ingest runs it for
+// uploads and collectors; the fast importer (internal/bulk) streams through
+// the same Validator and Deriver. Errors name the file, row and column.
 package ingest
 
 import (
@@ -18,6 +21,9 @@ type Error struct {
 	Value    string `json:"value"`
 	Message  string `json:"message"`
 	Expected string `json:"expected,omitempty"`
+	// OutOfScope marks a row the reporter may not report (a region or
+	// indicator outside its token's scope): uploads answer 403, not 422.
+	OutOfScope bool `json:"-"`
 }
 
 func (e *Error) Error() string {

@@ -163,7 +163,7 @@ func TestScope(t *testing.T) {
 	v.Scope = &Scope{Regions: map[string]bool{"370200": true}}
 	c, _ := NewCSV("s.csv", strings.NewReader("indicator,region,period,value\nfood_sampling_pass_rate,370000,2020,97\n"))
 	_, err := v.ReadAll(c)
-	if err == nil || !strings.Contains(err.Error(), "s.csv:2:region: not allowed to report for region 370000 山东省") {
+	if err == nil || !strings.Contains(err.Error(), "s.csv:2:region: this reporter is not allowed to report for region 370000 山东省") {
 		t.Fatalf("err = %v", err)
 	}
 }

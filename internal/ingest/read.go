@@ -4,7 +4,7 @@ import (
 	"errors"
 	"io"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Source yields raw rows until io.EOF.
@@ -18,8 +18,8 @@ const MaxErrors = 1000
 // ReadAll validates every row of a source. It returns the observations when
 // the whole input is valid, and otherwise every error (up to MaxErrors) and
 // no observations: an input is accepted or rejected whole.
-func (v *Validator) ReadAll(src Source) ([]obs.Observation, error) {
-	var out []obs.Observation
+func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
+	var out []observation.Observation
 	var errs Errors
 	var dedup Dedup
 	for {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
 )
@@ -33,8 +33,21 @@ type Raw struct {
 
 // Scope limits what a reporter may report; nil fields allow everything.
 type Scope struct {
+	// Who is the reporter (a bureau), named in the errors.
+	Who        string
 	Regions    map[string]bool
 	Indicators map[string]bool
+	// RegionList describes Regions for people ("370200 青岛市").
+	RegionList string
+}
+
+// outside names a reporter's scope error.
+func (s *Scope) outside(what string) string {
+	who := s.Who
+	if who == "" {
+		who = "this reporter"
+	}
+	return fmt.Sprintf("%s is not allowed to report %s (outside its 报送范围)", who, what)
 }
 
 // Validator checks rows against the catalogue and the region table.
@@ -59,7 +72,7 @@ var unitNames = map[string][]string{
 }
 
 // Row validates one raw row. Either the observation or errors are returned.
-func (v *Validator) Row(r *Raw) (obs.Observation, Errors) {
+func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	var errs Errors
 	bad := func(col, val, msg, expected string) {
 		name := col
@@ -68,7 +81,11 @@ func (v *Validator) Row(r *Raw) (obs.Observation, Errors) {
 		}
 		errs = append(errs, &Error{File: r.File, Row: r.Row, Column: name, Value: val, Message: msg, Expected: expected})
 	}
-	var o obs.Observation
+	outOfScope := func(col, val, msg, expected string) {
+		bad(col, val, msg, expected)
+		errs[len(errs)-1].OutOfScope = true
+	}
+	var o observation.Observation
 	indCell := strings.TrimSpace(r.Cells[ColIndicator])
 	ind, ok := v.Catalog.Resolve(indCell)
 	if !ok {
@@ -76,7 +93,7 @@ func (v *Validator) Row(r *Raw) (obs.Observation, Errors) {
 	} else {
 		o.Indicator = ind.ID
 		if v.Scope != nil && v.Scope.Indicators != nil && !v.Scope.Indicators[ind.ID] {
-			bad(ColIndicator, indCell, fmt.Sprintf("not allowed to report indicator %q", ind.ID), "an indicator your token is scoped to")
+			outOfScope(ColIndicator, indCell, v.Scope.outside("indicator "+ind.ID), "an indicator of its 报送范围")
 		}
 	}
 	regCell := strings.TrimSpace(r.Cells[ColRegion])
@@ -86,7 +103,11 @@ func (v *Validator) Row(r *Raw) (obs.Observation, Errors) {
 	} else {
 		o.Region = reg.Code
 		if v.Scope != nil && v.Scope.Regions != nil && !v.Scope.Regions[reg.Code] {
-			bad(ColRegion, regCell, fmt.Sprintf("not allowed to report for region %s %s", reg.Code, reg.Name), "a region your token is scoped to")
+			expected := "a region of its 报送范围"
+			if v.Scope.RegionList != "" {
+				expected = v.Scope.RegionList
+			}
+			outOfScope(ColRegion, regCell, v.Scope.outside(fmt.Sprintf("for region %s %s", reg.Code, reg.Name)), expected)
 		}
 	}
 	perCell := strings.TrimSpace(r.Cells[ColPeriod])
@@ -153,13 +174,13 @@ func periodExample(k period.Kind) string {
 
 // Dedup reports keys given twice in one input.
 type Dedup struct {
-	seen map[obs.Key]int
+	seen map[observation.Key]int
 }
 
 // Check returns an error when the key was already seen in the input.
-func (d *Dedup) Check(file string, row int, o *obs.Observation) *Error {
+func (d *Dedup) Check(file string, row int, o *observation.Observation) *Error {
 	if d.seen == nil {
-		d.seen = map[obs.Key]int{}
+		d.seen = map[observation.Key]int{}
 	}
 	k := o.Key()
 	if first, ok := d.seen[k]; ok {

@@ -5,14 +5,14 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Through is the last year the committed sample has figures for.
 const Through = 2025
 
 // WriteCSV writes observations in the canonical import layout.
-func WriteCSV(w io.Writer, rows []obs.Observation) error {
+func WriteCSV(w io.Writer, rows []observation.Observation) error {
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"indicator", "region", "period", "value", "source"})
 	for _, o := range rows {

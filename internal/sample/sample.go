@@ -9,7 +9,7 @@ import (
 	"math"
 	"sort"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 )
@@ -53,10 +53,10 @@ func ScenarioOf(key string) Scenario {
 
 // Generate returns sample observations for every target, up to the year
 // `through` (the latest year a figure could have been published for).
-func Generate(set *plan.Set, through int) []obs.Observation {
-	seen := map[obs.Key]bool{}
-	var out []obs.Observation
-	add := func(o obs.Observation) {
+func Generate(set *plan.Set, through int) []observation.Observation {
+	seen := map[observation.Key]bool{}
+	var out []observation.Observation
+	add := func(o observation.Observation) {
 		if !seen[o.Key()] {
 			seen[o.Key()] = true
 			out = append(out, o)
@@ -74,7 +74,7 @@ func Generate(set *plan.Set, through int) []obs.Observation {
 			}
 			sc := ScenarioOf(key)
 			for _, p := range series(t, sc, i, through) {
-				add(obs.Observation{Indicator: t.Indicator, Region: reg, Period: period.OfYear(p.year), Value: p.v, Source: Source})
+				add(observation.Observation{Indicator: t.Indicator, Region: reg, Period: period.OfYear(p.year), Value: p.v, Source: Source})
 			}
 		}
 	}

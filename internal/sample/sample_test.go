@@ -8,7 +8,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/targets"
 )
@@ -40,9 +40,9 @@ func TestSampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := make([]obs.Stored, len(rows))
+	stored := make([]observation.Stored, len(rows))
 	for i, o := range rows {
-		stored[i] = obs.Stored{Observation: o}
+		stored[i] = observation.Stored{Observation: o}
 	}
 	e := &evaluate.Evaluator{Set: set}
 	data := evaluate.NewData(stored)

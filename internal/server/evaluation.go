@@ -16,7 +16,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -41,7 +41,7 @@ type Engine struct {
 // non-zero knownAt, from the figures and revisions reported by then only
 // (the scorecard as it was known at that moment).
 func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at, knownAt time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
-	var rows []obs.Stored
+	var rows []observation.Stored
 	var err error
 	if knownAt.IsZero() {
 		rows, err = values(ctx, st, ev.Set.Tracked(planKey), planKey == "")
@@ -83,7 +83,7 @@ func indicatorsOf(targets []*plan.Target) []string {
 
 // values reads the observations of the targets' indicators (every indicator
 // when all is set, so that freshness covers indicators without targets).
-func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]obs.Stored, error) {
+func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]observation.Stored, error) {
 	inds := indicatorsOf(targets)
 	parts := min(queryParts, len(inds))
 	if all && parts < 2 {
@@ -97,7 +97,7 @@ func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bo
 		// One more part for indicators no target uses (daily AQI and the like).
 		filters = append(filters, store.Filter{ExcludeIndicators: inds})
 	}
-	results := make([][]obs.Stored, len(filters))
+	results := make([][]observation.Stored, len(filters))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, f := range filters {
 		g.Go(func() error {
@@ -109,7 +109,7 @@ func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bo
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var out []obs.Stored
+	var out []observation.Stored
 	for _, r := range results {
 		out = append(out, r...)
 	}

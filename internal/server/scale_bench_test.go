@@ -18,7 +18,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/region"
@@ -101,13 +101,13 @@ func BenchmarkScale(b *testing.B) {
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
 	defer st.Close()
 	ctx := context.Background()
-	batch := make([]obs.Observation, 0, 50000)
+	batch := make([]observation.Observation, 0, 50000)
 	loadStart := time.Now()
 	n := 0
 	for i := 0; i < scaleIndicators; i++ {
 		for _, c := range codes {
 			for y := 0; y < scaleYears; y++ {
-				batch = append(batch, obs.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
+				batch = append(batch, observation.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
 				n++
 			}
 			if len(batch) >= 50000 {

@@ -15,9 +15,8 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
-	"github.com/qualitymon/qualitymon/internal/sink"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -37,18 +36,18 @@ type importPlan struct {
 
 func (p importPlan) batches() int { return p.fresh + p.revisions }
 
-func (p importPlan) batch(b int) []obs.Observation {
+func (p importPlan) batch(b int) []observation.Observation {
 	src := b
 	if b >= p.fresh {
 		src = b - p.fresh
 	}
-	out := make([]obs.Observation, p.rows)
+	out := make([]observation.Observation, p.rows)
 	for r := range out {
 		v := float64(src*1000+r) + 0.5
 		if b >= p.fresh {
 			v += 0.25
 		}
-		out[r] = obs.Observation{Indicator: fmt.Sprintf("ind_%03d", src), Region: fmt.Sprintf("37%02d00", r), Period: period.OfYear(2020), Value: v, Source: "fault-test"}
+		out[r] = observation.Observation{Indicator: fmt.Sprintf("ind_%03d", src), Region: fmt.Sprintf("37%02d00", r), Period: period.OfYear(2020), Value: v, Source: "fault-test"}
 	}
 	return out
 }
@@ -145,7 +144,7 @@ func TestInfluxKilledMidImport(t *testing.T) {
 	ctx := context.Background()
 	accept := func(from, to int) {
 		for b := from; b < to; b++ {
-			if _, err := sp.Accept(ctx, plan.batch(b), sink.Meta{Origin: "import", ReportedAt: time.Unix(1700000000+int64(b), 0)}); err != nil {
+			if _, err := sp.Accept(ctx, plan.batch(b), observation.Meta{Origin: "import", ReportedAt: time.Unix(1700000000+int64(b), 0)}); err != nil {
 				t.Fatalf("batch %d: %v", b, err)
 			}
 		}
@@ -217,7 +216,7 @@ func TestHelperProcess(t *testing.T) {
 	switch mode {
 	case "accept":
 		for b := 0; b < helperPlan.batches(); b++ {
-			if _, err := sp.Accept(context.Background(), helperPlan.batch(b), sink.Meta{Origin: "import"}); err != nil {
+			if _, err := sp.Accept(context.Background(), helperPlan.batch(b), observation.Meta{Origin: "import"}); err != nil {
 				fmt.Println("error", err)
 				os.Exit(2)
 			}
@@ -248,7 +247,7 @@ type afterN struct {
 	count atomic.Int64
 }
 
-func (a *afterN) Upsert(ctx context.Context, batch []obs.Observation, at time.Time) (store.Summary, error) {
+func (a *afterN) Upsert(ctx context.Context, batch []observation.Observation, at time.Time) (observation.Summary, error) {
 	sum, err := a.Store.Upsert(ctx, batch, at)
 	if err == nil && a.count.Add(1) == a.n {
 		fmt.Println("wrote")

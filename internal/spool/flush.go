@@ -11,6 +11,7 @@ import (
 
 	"github.com/influxdata/influxdb-client-go/v2/api/http"
 
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -69,11 +70,11 @@ var errClosing = errors.New("spool closing")
 // write writes one record, retrying with backoff until it is written, or
 // InfluxDB refuses it as invalid and it is set aside (the returned error),
 // or ctx ends (errClosing).
-func (s *Spool) write(ctx context.Context, p *payload) (store.Summary, error) {
+func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, error) {
 	backoff := s.o.MinBackoff
 	for attempt := 1; ; attempt++ {
 		batch, err := p.observations()
-		var sum store.Summary
+		var sum observation.Summary
 		if err == nil {
 			actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
 			sum, err = s.st.Upsert(actx, batch, p.ReportedAt)

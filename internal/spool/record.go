@@ -10,9 +10,8 @@ import (
 	"io"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
-	"github.com/qualitymon/qualitymon/internal/sink"
 )
 
 // A record on disk is a 12-byte header followed by a JSON payload:
@@ -57,7 +56,7 @@ type row struct {
 	Note      string  `json:"n,omitempty"`
 }
 
-func newPayload(id uint64, batch []obs.Observation, meta sink.Meta) *payload {
+func newPayload(id uint64, batch []observation.Observation, meta observation.Meta) *payload {
 	p := &payload{ID: id, Origin: meta.Origin, Who: meta.Who, File: meta.File, ReportedAt: meta.ReportedAt.UTC(), Rows: make([]row, len(batch))}
 	for i := range batch {
 		o := &batch[i]
@@ -67,14 +66,14 @@ func newPayload(id uint64, batch []obs.Observation, meta sink.Meta) *payload {
 }
 
 // observations converts the rows back.
-func (p *payload) observations() ([]obs.Observation, error) {
-	out := make([]obs.Observation, len(p.Rows))
+func (p *payload) observations() ([]observation.Observation, error) {
+	out := make([]observation.Observation, len(p.Rows))
 	for i, r := range p.Rows {
 		per, err := period.Parse(r.Period)
 		if err != nil {
 			return nil, fmt.Errorf("record %d row %d: %w", p.ID, i, err)
 		}
-		out[i] = obs.Observation{Indicator: r.Indicator, Region: r.Region, Period: per, Value: r.Value, Source: r.Source, Note: r.Note}
+		out[i] = observation.Observation{Indicator: r.Indicator, Region: r.Region, Period: per, Value: r.Value, Source: r.Source, Note: r.Note}
 	}
 	return out, nil
 }

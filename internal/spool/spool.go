@@ -1,5 +1,5 @@
 // Package spool is the durable local queue between every ingest path and
-// InfluxDB. It implements sink.Sink: Accept appends the batch to a segment
+// InfluxDB. It implements observation.Sink: Accept appends the batch to a segment
 // file and fsyncs it before returning, so an accepted batch survives a crash
 // of qualitymon or an outage of InfluxDB; one flusher goroutine then writes
 // the batches to InfluxDB through store.Upsert, strictly in the order they
@@ -47,14 +47,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
-	"github.com/qualitymon/qualitymon/internal/sink"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Store is what the spool writes to; *store.Store implements it.
 type Store interface {
-	Upsert(ctx context.Context, batch []obs.Observation, reportedAt time.Time) (store.Summary, error)
+	Upsert(ctx context.Context, batch []observation.Observation, reportedAt time.Time) (observation.Summary, error)
 }
 
 // Options tune a spool; the zero value gives the defaults.
@@ -159,7 +157,7 @@ type segment struct {
 
 // outcome is what the flusher reports to a waiting Accept.
 type outcome struct {
-	sum     store.Summary
+	sum     observation.Summary
 	err     error
 	pending bool
 }
@@ -321,28 +319,28 @@ func (s *Spool) newSegment(n uint64) error {
 	return nil
 }
 
-// Accept implements sink.Sink. The batch is durable when Accept returns nil.
+// Accept implements observation.Sink. The batch is durable when Accept returns nil.
 // Accept then waits up to AcceptWait for the batch to be written: the result
 // has the store's summary, or Pending when InfluxDB has not taken it yet. An
 // error means the batch was not accepted, or InfluxDB refused it as invalid
 // (it is then set aside under failed/, not retried).
-func (s *Spool) Accept(ctx context.Context, batch []obs.Observation, meta sink.Meta) (sink.Result, error) {
+func (s *Spool) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
 	if len(batch) == 0 {
-		return sink.Result{}, nil
+		return observation.Result{}, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return sink.Result{}, err
+		return observation.Result{}, err
 	}
 	if meta.ReportedAt.IsZero() {
 		meta.ReportedAt = s.o.Now()
 	}
 	id, ch, backlog, err := s.append(batch, meta)
 	if err != nil {
-		return sink.Result{}, err
+		return observation.Result{}, err
 	}
 	if backlog || s.o.AcceptWait < 0 {
 		s.dropWaiter(id)
-		return sink.Result{Pending: true}, nil
+		return observation.Result{Pending: true}, nil
 	}
 	t := time.NewTimer(s.o.AcceptWait)
 	defer t.Stop()
@@ -357,15 +355,15 @@ func (s *Spool) Accept(ctx context.Context, batch []obs.Observation, meta sink.M
 	case out := <-ch:
 		return result(out)
 	default:
-		return sink.Result{Pending: true}, nil
+		return observation.Result{Pending: true}, nil
 	}
 }
 
-func result(out outcome) (sink.Result, error) {
+func result(out outcome) (observation.Result, error) {
 	if out.err != nil {
-		return sink.Result{}, out.err
+		return observation.Result{}, out.err
 	}
-	return sink.Result{Summary: out.sum, Pending: out.pending}, nil
+	return observation.Result{Summary: out.sum, Pending: out.pending}, nil
 }
 
 func (s *Spool) dropWaiter(id uint64) {
@@ -376,7 +374,7 @@ func (s *Spool) dropWaiter(id uint64) {
 
 // append writes and fsyncs one record, then publishes it to the flusher.
 // backlog reports that the flusher is backing off after a failure.
-func (s *Spool) append(batch []obs.Observation, meta sink.Meta) (id uint64, ch chan outcome, backlog bool, err error) {
+func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (id uint64, ch chan outcome, backlog bool, err error) {
 	s.appendMu.Lock()
 	defer s.appendMu.Unlock()
 	if s.broken != nil {

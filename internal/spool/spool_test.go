@@ -15,9 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
-	"github.com/qualitymon/qualitymon/internal/sink"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -25,43 +24,43 @@ import (
 // error of each call (nil: write).
 type fakeStore struct {
 	mu      sync.Mutex
-	batches [][]obs.Observation
+	batches [][]observation.Observation
 	reports []time.Time
 	calls   int
-	fail    func(call int, batch []obs.Observation) error
+	fail    func(call int, batch []observation.Observation) error
 }
 
-func (f *fakeStore) Upsert(ctx context.Context, batch []obs.Observation, at time.Time) (store.Summary, error) {
+func (f *fakeStore) Upsert(ctx context.Context, batch []observation.Observation, at time.Time) (observation.Summary, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.fail != nil {
 		if err := f.fail(f.calls, batch); err != nil {
-			return store.Summary{}, err
+			return observation.Summary{}, err
 		}
 	}
-	f.batches = append(f.batches, append([]obs.Observation(nil), batch...))
+	f.batches = append(f.batches, append([]observation.Observation(nil), batch...))
 	f.reports = append(f.reports, at)
-	return store.Summary{Accepted: len(batch), New: len(batch)}, nil
+	return observation.Summary{Accepted: len(batch), New: len(batch)}, nil
 }
 
-func (f *fakeStore) setFail(fn func(int, []obs.Observation) error) {
+func (f *fakeStore) setFail(fn func(int, []observation.Observation) error) {
 	f.mu.Lock()
 	f.fail = fn
 	f.mu.Unlock()
 }
 
-func (f *fakeStore) written() [][]obs.Observation {
+func (f *fakeStore) written() [][]observation.Observation {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([][]obs.Observation(nil), f.batches...)
+	return append([][]observation.Observation(nil), f.batches...)
 }
 
 var errDown = &store.RetryableError{Err: errors.New("connection refused")}
 
 // batchN is batch number n: two observations whose values encode n.
-func batchN(n int) []obs.Observation {
-	return []obs.Observation{
+func batchN(n int) []observation.Observation {
+	return []observation.Observation{
 		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2000 + n%20), Value: float64(n) + 0.25, Source: fmt.Sprintf("b%d", n)},
 		{Indicator: "aqi", Region: "370000", Period: period.Period{Kind: period.Day, Year: 2024, N: 1 + n%12, D: 1 + n%28}, Value: float64(n), Note: "说明"},
 	}
@@ -111,7 +110,7 @@ func waitIdle(t *testing.T, s *Spool) {
 	}
 }
 
-func sameBatches(t *testing.T, got [][]obs.Observation, want ...int) {
+func sameBatches(t *testing.T, got [][]observation.Observation, want ...int) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Fatalf("store got %d batches, want %d", len(got), len(want))
@@ -135,7 +134,7 @@ func TestAcceptWritesAndReportsSummary(t *testing.T) {
 	flushed := make(chan struct{}, 10)
 	s := open(t, t.TempDir(), st, Options{Registerer: reg, OnFlushed: func() { flushed <- struct{}{} }})
 	at := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	res, err := s.Accept(context.Background(), batchN(1), sink.Meta{Origin: "upload", Who: "青岛市统计局", ReportedAt: at})
+	res, err := s.Accept(context.Background(), batchN(1), observation.Meta{Origin: "upload", Who: "青岛市统计局", ReportedAt: at})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +157,7 @@ func TestAcceptWritesAndReportsSummary(t *testing.T) {
 func TestEmptyBatchIsNoOp(t *testing.T) {
 	st := &fakeStore{}
 	s := open(t, t.TempDir(), st, Options{})
-	if res, err := s.Accept(context.Background(), nil, sink.Meta{}); err != nil || res != (sink.Result{}) {
+	if res, err := s.Accept(context.Background(), nil, observation.Meta{}); err != nil || res != (observation.Result{}) {
 		t.Fatalf("%+v %v", res, err)
 	}
 	if b, _ := s.Pending(); b != 0 {
@@ -169,7 +168,7 @@ func TestEmptyBatchIsNoOp(t *testing.T) {
 func TestInfluxDownPendingThenBackoffThenDelivered(t *testing.T) {
 	st := &fakeStore{}
 	up := make(chan struct{})
-	st.setFail(func(int, []obs.Observation) error {
+	st.setFail(func(int, []observation.Observation) error {
 		select {
 		case <-up:
 			return nil
@@ -181,7 +180,7 @@ func TestInfluxDownPendingThenBackoffThenDelivered(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := open(t, t.TempDir(), st, Options{Registerer: reg, Sleep: sl.sleep, MinBackoff: time.Second, MaxBackoff: 8 * time.Second})
 	for n := 1; n <= 3; n++ {
-		res, err := s.Accept(context.Background(), batchN(n), sink.Meta{})
+		res, err := s.Accept(context.Background(), batchN(n), observation.Meta{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,14 +220,14 @@ func TestInfluxDownPendingThenBackoffThenDelivered(t *testing.T) {
 
 func TestReplayAfterRestartInOrderOnce(t *testing.T) {
 	dir := t.TempDir()
-	down := &fakeStore{fail: func(int, []obs.Observation) error { return errDown }}
+	down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
 	sl := &instantSleep{}
 	s, err := Open(dir, down, Options{Sleep: sl.sleep, AcceptWait: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for n := 1; n <= 5; n++ {
-		if _, err := s.Accept(context.Background(), batchN(n), sink.Meta{ReportedAt: time.Unix(int64(n), 0)}); err != nil {
+		if _, err := s.Accept(context.Background(), batchN(n), observation.Meta{ReportedAt: time.Unix(int64(n), 0)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -265,13 +264,13 @@ func TestTornTailDropped(t *testing.T) {
 	for _, cut := range []int{1, headerSize - 1, headerSize, headerSize + 5} {
 		t.Run(fmt.Sprint(cut), func(t *testing.T) {
 			dir := t.TempDir()
-			down := &fakeStore{fail: func(int, []obs.Observation) error { return errDown }}
+			down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
 			s, err := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
 			for n := 1; n <= 3; n++ {
-				if _, err := s.Accept(context.Background(), batchN(n), sink.Meta{}); err != nil {
+				if _, err := s.Accept(context.Background(), batchN(n), observation.Meta{}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -279,7 +278,7 @@ func TestTornTailDropped(t *testing.T) {
 			segs, _ := listSegments(dir)
 			path := filepath.Join(dir, segName(segs[len(segs)-1]))
 			good, _ := os.Stat(path)
-			rec, _ := encodeRecord(newPayload(99, batchN(4), sink.Meta{}))
+			rec, _ := encodeRecord(newPayload(99, batchN(4), observation.Meta{}))
 			f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 			f.Write(rec[:cut])
 			f.Close()
@@ -292,7 +291,7 @@ func TestTornTailDropped(t *testing.T) {
 			if fi, _ := os.Stat(path); fi != nil && fi.Size() != good.Size() {
 				t.Fatalf("segment is %d bytes, want %d", fi.Size(), good.Size())
 			}
-			if _, err := s2.Accept(context.Background(), batchN(5), sink.Meta{}); err != nil {
+			if _, err := s2.Accept(context.Background(), batchN(5), observation.Meta{}); err != nil {
 				t.Fatal(err)
 			}
 			waitIdle(t, s2)
@@ -303,10 +302,10 @@ func TestTornTailDropped(t *testing.T) {
 
 func TestCorruptRecordBeforeTailRefusesToStart(t *testing.T) {
 	dir := t.TempDir()
-	down := &fakeStore{fail: func(int, []obs.Observation) error { return errDown }}
+	down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
 	s, _ := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1, SegmentBytes: 1})
 	for n := 1; n <= 3; n++ {
-		s.Accept(context.Background(), batchN(n), sink.Meta{})
+		s.Accept(context.Background(), batchN(n), observation.Meta{})
 	}
 	s.Close()
 	segs, _ := listSegments(dir)
@@ -325,7 +324,7 @@ func TestCorruptRecordBeforeTailRefusesToStart(t *testing.T) {
 
 func TestRefusedBatchSetAsideOthersContinue(t *testing.T) {
 	dir := t.TempDir()
-	st := &fakeStore{fail: func(call int, b []obs.Observation) error {
+	st := &fakeStore{fail: func(call int, b []observation.Observation) error {
 		if b[0].Source == "b2" {
 			return fmt.Errorf("writing: %w", &http.Error{StatusCode: 400, Code: "invalid", Message: "partial write: field type conflict"})
 		}
@@ -333,7 +332,7 @@ func TestRefusedBatchSetAsideOthersContinue(t *testing.T) {
 	}}
 	s := open(t, dir, st, Options{})
 	for n := 1; n <= 3; n++ {
-		res, err := s.Accept(context.Background(), batchN(n), sink.Meta{Origin: "upload", Who: "x"})
+		res, err := s.Accept(context.Background(), batchN(n), observation.Meta{Origin: "upload", Who: "x"})
 		if n == 2 {
 			if err == nil || !strings.Contains(err.Error(), "field type conflict") {
 				t.Fatalf("refused batch: %+v, %v", res, err)
@@ -363,7 +362,7 @@ func TestSegmentsRotateAndFlushedOnesAreRemoved(t *testing.T) {
 	st := &fakeStore{}
 	s := open(t, dir, st, Options{SegmentBytes: 600})
 	for n := 1; n <= 20; n++ {
-		if _, err := s.Accept(context.Background(), batchN(n), sink.Meta{}); err != nil {
+		if _, err := s.Accept(context.Background(), batchN(n), observation.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -383,7 +382,7 @@ func TestSegmentsRotateAndFlushedOnesAreRemoved(t *testing.T) {
 	s.Close()
 	st2 := &fakeStore{}
 	s2 := open(t, dir, st2, Options{})
-	s2.Accept(context.Background(), batchN(21), sink.Meta{})
+	s2.Accept(context.Background(), batchN(21), observation.Meta{})
 	waitIdle(t, s2)
 	sameBatches(t, st2.written(), 21)
 	if c, _ := readCommit(dir); c.LastID != 21 {
@@ -405,7 +404,7 @@ func TestAcceptAfterCloseFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := s.Accept(context.Background(), batchN(1), sink.Meta{}); err == nil {
+	if _, err := s.Accept(context.Background(), batchN(1), observation.Meta{}); err == nil {
 		t.Fatal("accepted after close")
 	}
 }
@@ -419,7 +418,7 @@ func TestConcurrentAcceptsAllDelivered(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				if _, err := s.Accept(context.Background(), batchN(g*100+i), sink.Meta{}); err != nil {
+				if _, err := s.Accept(context.Background(), batchN(g*100+i), observation.Meta{}); err != nil {
 					t.Error(err)
 				}
 			}
@@ -447,7 +446,7 @@ func FuzzTornTail(f *testing.F) {
 	f.Add([]byte("QMS1\x00\x00\x00\x02\x00\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, tail []byte) {
 		dir := t.TempDir()
-		rec, _ := encodeRecord(newPayload(1, batchN(1), sink.Meta{}))
+		rec, _ := encodeRecord(newPayload(1, batchN(1), observation.Meta{}))
 		os.WriteFile(filepath.Join(dir, segName(1)), append(rec, tail...), 0o640)
 		st := &fakeStore{}
 		s, err := Open(dir, st, Options{})

@@ -28,7 +28,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
@@ -120,7 +120,7 @@ func (s *Store) WriteLines(ctx context.Context, lines []string) error {
 }
 
 // ObservationLine renders the current-value point of an observation.
-func ObservationLine(b *strings.Builder, o *obs.Observation, revision int, reportedAt time.Time) {
+func ObservationLine(b *strings.Builder, o *observation.Observation, revision int, reportedAt time.Time) {
 	b.WriteString(MeasObservation)
 	b.WriteString(",freq=")
 	b.WriteString(o.Period.Kind.String())
@@ -139,7 +139,7 @@ func ObservationLine(b *strings.Builder, o *obs.Observation, revision int, repor
 }
 
 // revisionLine renders a superseded value.
-func revisionLine(b *strings.Builder, old *obs.Stored) {
+func revisionLine(b *strings.Builder, old *observation.Stored) {
 	b.WriteString(MeasRevision)
 	b.WriteString(",freq=")
 	b.WriteString(old.Period.Kind.String())
@@ -199,7 +199,7 @@ func (f Filter) flux(bucket, measurement string) string {
 }
 
 // Current returns the current value of every observation matching f.
-func (s *Store) Current(ctx context.Context, f Filter) ([]obs.Stored, error) {
+func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	q := f.flux(s.cfg.Bucket, MeasObservation) +
 		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
@@ -210,7 +210,7 @@ func (s *Store) Current(ctx context.Context, f Filter) ([]obs.Stored, error) {
 
 // History returns every value an observation key has had, oldest first; the
 // last element is the current value.
-func (s *Store) History(ctx context.Context, k obs.Key) ([]obs.Stored, error) {
+func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.Stored, error) {
 	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
 	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
@@ -225,17 +225,17 @@ func (s *Store) History(ctx context.Context, k obs.Key) ([]obs.Stored, error) {
 		return nil, err
 	}
 	all := append(old, cur...)
-	slices.SortStableFunc(all, func(a, b obs.Stored) int { return a.Revision - b.Revision })
+	slices.SortStableFunc(all, func(a, b observation.Stored) int { return a.Revision - b.Revision })
 	return all, nil
 }
 
-func (s *Store) readStored(ctx context.Context, q string) ([]obs.Stored, error) {
+func (s *Store) readStored(ctx context.Context, q string) ([]observation.Stored, error) {
 	res, err := s.query.Query(ctx, q)
 	if err != nil {
 		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
 	defer res.Close()
-	var out []obs.Stored
+	var out []observation.Stored
 	for res.Next() {
 		r := res.Record()
 		st, err := storedFrom(r.Values())
@@ -250,8 +250,8 @@ func (s *Store) readStored(ctx context.Context, q string) ([]obs.Stored, error) 
 	return out, nil
 }
 
-func storedFrom(v map[string]any) (obs.Stored, error) {
-	var st obs.Stored
+func storedFrom(v map[string]any) (observation.Stored, error) {
+	var st observation.Stored
 	st.Indicator, _ = v["indicator"].(string)
 	st.Region, _ = v["region"].(string)
 	freq, _ := v["freq"].(string)
@@ -301,7 +301,7 @@ func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error
 // Values returns the current value of every observation matching f, without
 // revision details: the lean query the evaluator runs. The answer is read as
 // plain CSV (no record maps), which matters at hundreds of thousands of rows.
-func (s *Store) Values(ctx context.Context, f Filter) ([]obs.Stored, error) {
+func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	// One output table (group) with only the needed columns: measured on
 	// InfluxDB 1.8 with 30,000 series, about twice as fast as a table per series.
 	q := f.flux(s.cfg.Bucket, MeasObservation) + `  |> filter(fn: (r) => r._field == "value")
@@ -317,13 +317,13 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]obs.Stored, error) {
 }
 
 // parseValues reads the CSV answer of the Values query.
-func parseValues(raw string) ([]obs.Stored, error) {
+func parseValues(raw string) ([]observation.Stored, error) {
 	r := csv.NewReader(strings.NewReader(raw))
 	r.FieldsPerRecord = -1
 	r.ReuseRecord = true
 	col := map[string]int{}
 	kinds := map[string]period.Kind{}
-	var out []obs.Stored
+	var out []observation.Stored
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -373,7 +373,7 @@ func parseValues(raw string) ([]obs.Stored, error) {
 		if err != nil {
 			return nil, fmt.Errorf("query result: bad _value %q", field("_value"))
 		}
-		out = append(out, obs.Stored{Observation: obs.Observation{
+		out = append(out, observation.Stored{Observation: observation.Observation{
 			Indicator: strings.Clone(field("indicator")), Region: strings.Clone(field("region")), Period: period.FromStart(k, t), Value: v,
 		}})
 	}
@@ -384,8 +384,8 @@ func parseValues(raw string) ([]obs.Stored, error) {
 // superseded, the latest reported at or before t. Observations first
 // reported after t are left out, so an evaluation over the result
 // reproduces what qualitymon would have said at t.
-func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]obs.Stored, error) {
-	var all []obs.Stored
+func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observation.Stored, error) {
+	var all []observation.Stored
 	for _, m := range []string{MeasObservation, MeasRevision} {
 		q := f.flux(s.cfg.Bucket, m) + fmt.Sprintf(`  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
@@ -404,8 +404,8 @@ func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]obs.Store
 
 // latestVintage keeps, per observation key, the latest report (by reported_at,
 // then revision).
-func latestVintage(rows []obs.Stored) []obs.Stored {
-	best := make(map[obs.Key]int, len(rows))
+func latestVintage(rows []observation.Stored) []observation.Stored {
+	best := make(map[observation.Key]int, len(rows))
 	out := rows[:0:0]
 	for _, r := range rows {
 		i, ok := best[r.Key()]

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -26,12 +26,12 @@ func open(t *testing.T) *store.Store {
 	return st
 }
 
-func o(ind, reg, per string, v float64, src string) obs.Observation {
+func o(ind, reg, per string, v float64, src string) observation.Observation {
 	p, err := period.Parse(per)
 	if err != nil {
 		panic(err)
 	}
-	return obs.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
+	return observation.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
 }
 
 func TestRevisionsKeepHistory(t *testing.T) {
@@ -41,7 +41,7 @@ func TestRevisionsKeepHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
-	sum, err := st.Upsert(ctx, []obs.Observation{
+	sum, err := st.Upsert(ctx, []observation.Observation{
 		o("food_sampling_pass_rate", "370000", "2020", 97.0, "统计公报"),
 		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
 		o("aqi_daily", "460100", "2020-07-15", 43, ""),
@@ -49,24 +49,24 @@ func TestRevisionsKeepHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != (store.Summary{Accepted: 3, New: 3}) {
+	if sum != (observation.Summary{Accepted: 3, New: 3}) {
 		t.Fatalf("first write: %+v", sum)
 	}
 	// Same figures again: unchanged. A changed figure without a source: revised.
 	t2 := t1.Add(24 * time.Hour)
-	sum, err = st.Upsert(ctx, []obs.Observation{
+	sum, err = st.Upsert(ctx, []observation.Observation{
 		o("food_sampling_pass_rate", "370000", "2020", 97.5, ""),
 		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
 	}, t2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum != (store.Summary{Accepted: 2, Revised: 1, Unchanged: 1}) {
+	if sum != (observation.Summary{Accepted: 2, Revised: 1, Unchanged: 1}) {
 		t.Fatalf("second write: %+v", sum)
 	}
 	// The revision, sent again, is unchanged (a replay writes nothing new).
-	sum, err = st.Upsert(ctx, []obs.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "")}, t2)
-	if err != nil || sum != (store.Summary{Accepted: 1, Unchanged: 1}) {
+	sum, err = st.Upsert(ctx, []observation.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "")}, t2)
+	if err != nil || sum != (observation.Summary{Accepted: 1, Unchanged: 1}) {
 		t.Fatalf("replay: %+v %v", sum, err)
 	}
 	cur, err := st.Current(ctx, store.Filter{Indicators: []string{"food_sampling_pass_rate"}, Regions: []string{"370000"}})
@@ -97,11 +97,11 @@ func TestRevisionWithinOneBatch(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	at := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
-	sum, err := st.Upsert(ctx, []obs.Observation{
+	sum, err := st.Upsert(ctx, []observation.Observation{
 		o("food_sampling_pass_rate", "370000", "2019", 96, ""),
 		o("food_sampling_pass_rate", "370000", "2019", 96.4, ""),
 	}, at)
-	if err != nil || sum != (store.Summary{Accepted: 2, New: 1, Revised: 1}) {
+	if err != nil || sum != (observation.Summary{Accepted: 2, New: 1, Revised: 1}) {
 		t.Fatalf("%+v %v", sum, err)
 	}
 }

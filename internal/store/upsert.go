@@ -5,24 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
-
-// Summary counts what a write of observations did.
-type Summary struct {
-	Accepted  int `json:"accepted"`
-	New       int `json:"new"`
-	Revised   int `json:"revised"`
-	Unchanged int `json:"unchanged"`
-}
-
-// Add accumulates another summary.
-func (s *Summary) Add(o Summary) {
-	s.Accepted += o.Accepted
-	s.New += o.New
-	s.Revised += o.Revised
-	s.Unchanged += o.Unchanged
-}
 
 // BatchSize is how many points go into one write request.
 const BatchSize = 20000
@@ -32,8 +16,8 @@ const BatchSize = 20000
 // kept in observation_revision and the new one becomes current; a key held
 // with the same value is unchanged and not written again. Writing the same
 // batch twice is therefore harmless (replays are idempotent).
-func (s *Store) Upsert(ctx context.Context, batch []obs.Observation, reportedAt time.Time) (Summary, error) {
-	var sum Summary
+func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, reportedAt time.Time) (observation.Summary, error) {
+	var sum observation.Summary
 	if len(batch) == 0 {
 		return sum, nil
 	}
@@ -63,10 +47,10 @@ func (s *Store) Upsert(ctx context.Context, batch []obs.Observation, reportedAt 
 			revisionLine(&b, &old)
 			lines = append(lines, b.String())
 			// A later row of the same batch for this key revises this one.
-			existing[o.Key()] = obs.Stored{Observation: *o, Revision: rev, ReportedAt: reportedAt}
+			existing[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: reportedAt}
 		} else {
 			sum.New++
-			existing[o.Key()] = obs.Stored{Observation: *o, Revision: 0, ReportedAt: reportedAt}
+			existing[o.Key()] = observation.Stored{Observation: *o, Revision: 0, ReportedAt: reportedAt}
 		}
 		b.Reset()
 		ObservationLine(&b, o, rev, reportedAt)
@@ -82,7 +66,7 @@ func (s *Store) Upsert(ctx context.Context, batch []obs.Observation, reportedAt 
 
 // existing loads the current values of the batch's keys, one query over the
 // batch's indicators, regions and period range.
-func (s *Store) existing(ctx context.Context, batch []obs.Observation) (map[obs.Key]obs.Stored, error) {
+func (s *Store) existing(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, error) {
 	inds, regs := map[string]bool{}, map[string]bool{}
 	from, to := batch[0].Period.Start(), batch[0].Period.Start()
 	for i := range batch {
@@ -100,11 +84,11 @@ func (s *Store) existing(ctx context.Context, batch []obs.Observation) (map[obs.
 	if err != nil {
 		return nil, err
 	}
-	want := make(map[obs.Key]bool, len(batch))
+	want := make(map[observation.Key]bool, len(batch))
 	for i := range batch {
 		want[batch[i].Key()] = true
 	}
-	out := make(map[obs.Key]obs.Stored, len(cur))
+	out := make(map[observation.Key]observation.Stored, len(cur))
 	for _, st := range cur {
 		if want[st.Key()] {
 			out[st.Key()] = st
@@ -124,4 +108,28 @@ func keys(m map[string]bool, limit int) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// Direct is the sink of one-shot tools: it writes straight to the store,
+// with no spool.
+type Direct struct {
+	Store *Store
+	// After, when set, runs after each successful write (re-evaluation).
+	After func()
+}
+
+// Accept implements observation.Sink.
+func (d *Direct) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
+	at := meta.ReportedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	sum, err := d.Store.Upsert(ctx, batch, at)
+	if err != nil {
+		return observation.Result{}, err
+	}
+	if d.After != nil {
+		d.After()
+	}
+	return observation.Result{Summary: sum}, nil
 }

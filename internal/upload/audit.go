@@ -8,27 +8,27 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // auditRecord is one line of the audit log.
 type auditRecord struct {
-	Time         time.Time      `json:"time"`
-	Bureau       string         `json:"bureau,omitempty"`
-	RemoteAddr   string         `json:"remote_addr"`
-	ForwardedFor string         `json:"forwarded_for,omitempty"`
-	File         string         `json:"file,omitempty"`
-	SHA256       string         `json:"sha256,omitempty"`
-	Size         int64          `json:"size"`
-	ContentType  string         `json:"content_type,omitempty"`
-	DryRun       bool           `json:"dry_run,omitempty"`
-	Status       int            `json:"status"`
-	Result       string         `json:"result"`
-	Summary      *store.Summary `json:"summary,omitempty"`
-	Pending      bool           `json:"pending,omitempty"`
-	Errors       int            `json:"errors,omitempty"`
-	Error        string         `json:"error,omitempty"`
-	Archive      string         `json:"archive,omitempty"`
+	Time         time.Time            `json:"time"`
+	Bureau       string               `json:"bureau,omitempty"`
+	RemoteAddr   string               `json:"remote_addr"`
+	ForwardedFor string               `json:"forwarded_for,omitempty"`
+	File         string               `json:"file,omitempty"`
+	SHA256       string               `json:"sha256,omitempty"`
+	Size         int64                `json:"size"`
+	ContentType  string               `json:"content_type,omitempty"`
+	DryRun       bool                 `json:"dry_run,omitempty"`
+	Status       int                  `json:"status"`
+	Result       string               `json:"result"`
+	Summary      *observation.Summary `json:"summary,omitempty"`
+	Pending      bool                 `json:"pending,omitempty"`
+	Errors       int                  `json:"errors,omitempty"`
+	Error        string               `json:"error,omitempty"`
+	Archive      string               `json:"archive,omitempty"`
 }
 
 // auditLog appends JSON lines and fsyncs each.

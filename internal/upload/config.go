@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
 )
 
 // Config is the uploads: section of qualitymon.yaml.
@@ -49,7 +51,8 @@ const (
 // ParseConfig decodes the uploads: section strictly (unknown keys fail),
 // applies defaults and checks every field. A missing section (zero node)
 // gives the defaults and no tokens: every upload is then refused with 401.
-// Regions and indicators are checked against the tables in NewHandler.
+// Regions and indicators are checked against the tables by Check (and
+// NewHandler).
 func ParseConfig(n *yaml.Node) (Config, error) {
 	c := Config{}
 	if n != nil && n.Kind != 0 && !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
@@ -139,6 +142,48 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Check resolves every token's regions and indicators against the tables:
+// what serve would refuse, check config refuses too.
+func (c Config) Check(v *ingest.Validator) error {
+	_, err := c.resolve(v)
+	return err
+}
+
+// resolve turns the configured tokens into scopes.
+func (c Config) resolve(v *ingest.Validator) ([]token, error) {
+	var errs []error
+	var out []token
+	for i, t := range c.Tokens {
+		tok := token{bureau: t.Bureau, scope: &ingest.Scope{Who: t.Bureau, Regions: map[string]bool{}}}
+		b, _ := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
+		copy(tok.hash[:], b)
+		var names []string
+		for _, r := range t.Regions {
+			reg, ok := v.Regions.Resolve(r)
+			if !ok {
+				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
+				continue
+			}
+			tok.scope.Regions[reg.Code] = true
+			names = append(names, reg.Code+" "+reg.Name)
+		}
+		tok.scope.RegionList = strings.Join(names, ", ")
+		if len(t.Indicators) > 0 {
+			tok.scope.Indicators = map[string]bool{}
+			for _, id := range t.Indicators {
+				ind, ok := v.Catalog.Resolve(id)
+				if !ok {
+					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
+					continue
+				}
+				tok.scope.Indicators[ind.ID] = true
+			}
+		}
+		out = append(out, tok)
+	}
+	return out, errors.Join(errs...)
 }
 
 // HashToken returns the SHA-256 of a token in hex, as token_sha256 holds it

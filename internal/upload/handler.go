@@ -45,9 +45,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
-	"github.com/qualitymon/qualitymon/internal/sink"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Path is where the handler is mounted.
@@ -76,7 +74,7 @@ type Response struct {
 	SHA256 string `json:"sha256,omitempty"`
 	Size   int64  `json:"size,omitempty"`
 	DryRun bool   `json:"dry_run"`
-	store.Summary
+	observation.Summary
 	Pending bool            `json:"pending"`
 	Error   string          `json:"error,omitempty"`
 	Errors  []*ingest.Error `json:"errors,omitempty"`
@@ -84,21 +82,19 @@ type Response struct {
 	Status int `json:"-"`
 }
 
-// scope is a configured token, resolved.
-type scope struct {
-	bureau     string
-	hash       [sha256.Size]byte
-	regions    map[string]bool
-	indicators map[string]bool // nil: any
-	regionList string
+// token is a configured token, resolved.
+type token struct {
+	bureau string
+	hash   [sha256.Size]byte
+	scope  *ingest.Scope
 }
 
 // Handler serves POST /api/v1/uploads.
 type Handler struct {
 	cfg    Config
-	tokens []scope
+	tokens []token
 	v      *ingest.Validator
-	sink   sink.Sink
+	pipe   *ingest.Pipeline
 	log    *slog.Logger
 	audit  *auditLog
 	total  *prometheus.CounterVec
@@ -109,41 +105,16 @@ type Handler struct {
 // NewHandler checks the tokens' regions and indicators against the
 // validator's tables, opens the audit log and registers
 // qualitymon_uploads_total with reg (nil: not registered).
-func NewHandler(cfg Config, v *ingest.Validator, s sink.Sink, reg prometheus.Registerer, logger *slog.Logger) (*Handler, error) {
+func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometheus.Registerer, logger *slog.Logger) (*Handler, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{cfg: cfg, v: v, sink: s, log: logger, Now: time.Now}
-	var errs []error
-	for i, t := range cfg.Tokens {
-		sc := scope{bureau: t.Bureau, regions: map[string]bool{}}
-		b, _ := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
-		copy(sc.hash[:], b)
-		var names []string
-		for _, r := range t.Regions {
-			reg, ok := v.Regions.Resolve(r)
-			if !ok {
-				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
-				continue
-			}
-			sc.regions[reg.Code] = true
-			names = append(names, reg.Code+" "+reg.Name)
-		}
-		sc.regionList = strings.Join(names, ", ")
-		if len(t.Indicators) > 0 {
-			sc.indicators = map[string]bool{}
-			for _, id := range t.Indicators {
-				ind, ok := v.Catalog.Resolve(id)
-				if !ok {
-					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
-					continue
-				}
-				sc.indicators[ind.ID] = true
-			}
-		}
-		h.tokens = append(h.tokens, sc)
+	pipe, err := ingest.NewPipeline(v, s)
+	if err != nil {
+		return nil, err
 	}
-	if err := errors.Join(errs...); err != nil {
+	h := &Handler{cfg: cfg, v: v, pipe: pipe, log: logger, Now: time.Now}
+	if h.tokens, err = cfg.resolve(v); err != nil {
 		return nil, err
 	}
 	a, err := openAudit(cfg.AuditLog)
@@ -244,15 +215,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		return out
 	}
 
-	batch, scopeErrs, err := h.validate(tok, name, ext, data)
+	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now)
+	var scopeErr *ingest.ScopeError
 	switch {
-	case len(scopeErrs) > 0:
+	case errors.As(err, &scopeErr):
 		rec.Result = ResultForbidden
-		out.Status, out.Errors = http.StatusForbidden, scopeErrs
-		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.bureau, tok.regionList)
-		if tok.indicators != nil {
-			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.bureau, tok.regionList)
+		out.Status, out.Errors = http.StatusForbidden, scopeErr.Errors
+		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.bureau, tok.scope.RegionList)
+		if tok.scope.Indicators != nil {
+			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.bureau, tok.scope.RegionList)
 		}
+		return out
+	case errors.Is(err, errSink):
+		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
+		rec.Result, rec.Error = ResultError, err.Error()
+		out.Status, out.Error = http.StatusServiceUnavailable, "could not store the upload; nothing was accepted, try again later"
 		return out
 	case err != nil:
 		var errs ingest.Errors
@@ -275,7 +252,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		}
 		return out
 	}
-	if len(batch) == 0 {
+	if res.Rows == 0 {
 		out.Status = http.StatusUnprocessableEntity
 		out.Errors = ingest.Errors{{File: name, Column: "file", Message: "no data rows", Expected: "a header row and at least one row of figures"}}
 		out.Error = "1 error; nothing was written"
@@ -284,14 +261,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	if dryRun {
 		rec.Result = ResultDryRun
 		out.Status = http.StatusOK
-		out.Accepted = len(batch)
-		return out
-	}
-	res, err := h.sink.Accept(context.WithoutCancel(r.Context()), batch, sink.Meta{Origin: "upload", Who: tok.bureau, File: name, ReportedAt: now})
-	if err != nil {
-		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
-		rec.Result, rec.Error = ResultError, err.Error()
-		out.Status, out.Error = http.StatusServiceUnavailable, "could not store the upload; nothing was accepted, try again later"
+		out.Accepted = res.Accepted
 		return out
 	}
 	rec.Result = ResultAccepted
@@ -299,9 +269,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	return out
 }
 
-// authenticate returns the token's scope, or nil. Every configured hash is
+// authenticate returns the token, or nil. Every configured hash is
 // compared, in constant time, whatever matched.
-func (h *Handler) authenticate(r *http.Request) *scope {
+func (h *Handler) authenticate(r *http.Request) *token {
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil
@@ -406,60 +376,32 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// validate parses and validates the whole file. Rows outside the token's
-// scope are returned apart (403); other problems as the error (422).
-func (h *Handler) validate(tok *scope, name, ext string, data []byte) ([]obs.Observation, ingest.Errors, error) {
+// errSink marks the sink's failure to take an accepted upload (503).
+var errSink = errors.New("sink")
+
+// ingest runs the upload through the pipeline: read the file, validate,
+// scope to the token, derive, and (unless a dry run) hand it to the sink.
+func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data []byte, dryRun bool, now time.Time) (ingest.Outcome, error) {
 	parseName := name
 	if strings.ToLower(filepath.Ext(name)) != ext {
-		parseName = name + ext // the parser goes by the extension
+		parseName = name + ext // the reader goes by the extension
 	}
 	src, err := ingest.Open(parseName, bytes.NewReader(data), h.v.Catalog)
 	if err != nil {
-		return nil, nil, err
+		return ingest.Outcome{}, err
 	}
 	defer src.Close()
-	v := *h.v
-	v.Scope = nil // the scope is checked below, to tell 403 from 422
-	sc := &scoped{Source: src, h: h, tok: tok}
-	batch, err := v.ReadAll(sc)
-	if len(sc.errs) > 0 {
-		return nil, sc.errs, nil
+	// Uploads either fail without writing anything, or have been accepted:
+	// the sink finishes even if the client goes away.
+	out, err := h.pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.scope, DryRun: dryRun,
+		Meta: observation.Meta{Origin: "upload", Who: tok.bureau, File: name, ReportedAt: now}})
+	var errs ingest.Errors
+	var one *ingest.Error
+	var scoped *ingest.ScopeError
+	if err != nil && !errors.As(err, &errs) && !errors.As(err, &one) && !errors.As(err, &scoped) {
+		err = fmt.Errorf("%w: %w", errSink, err)
 	}
-	return batch, nil, err
-}
-
-// scoped passes rows through and notes every cell outside the token's scope.
-type scoped struct {
-	ingest.Source
-	h    *Handler
-	tok  *scope
-	errs ingest.Errors
-}
-
-func (s *scoped) Next() (*ingest.Raw, error) {
-	raw, err := s.Source.Next()
-	if err != nil || len(s.errs) >= ingest.MaxErrors {
-		return raw, err
-	}
-	col := func(c string) string {
-		if h := raw.Columns[c]; h != "" {
-			return h
-		}
-		return c
-	}
-	cell := strings.TrimSpace(raw.Cells[ingest.ColRegion])
-	if reg, ok := s.h.v.Regions.Resolve(cell); ok && !s.tok.regions[reg.Code] {
-		s.errs = append(s.errs, &ingest.Error{File: raw.File, Row: raw.Row, Column: col(ingest.ColRegion), Value: cell,
-			Message: fmt.Sprintf("%s may not report for region %s %s", s.tok.bureau, reg.Code, reg.Name), Expected: s.tok.regionList})
-	}
-	if s.tok.indicators != nil {
-		cell := strings.TrimSpace(raw.Cells[ingest.ColIndicator])
-		if ind, ok := s.h.v.Catalog.Resolve(cell); ok && !s.tok.indicators[ind.ID] {
-			s.errs = append(s.errs, &ingest.Error{File: raw.File, Row: raw.Row, Column: col(ingest.ColIndicator), Value: cell,
-				Message: fmt.Sprintf("%s may not report indicator %s", s.tok.bureau, ind.ID), Expected: "an indicator the token is scoped to"})
-		}
-	}
-	return raw, nil
+	return out, err
 }
 
 // dispositionName is the file name of a Content-Disposition header.

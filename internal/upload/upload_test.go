@@ -26,9 +26,8 @@ import (
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/obs"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/region"
-	"github.com/qualitymon/qualitymon/internal/sink"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/targets"
@@ -377,6 +376,20 @@ func TestUploadEndToEnd(t *testing.T) {
 	}
 }
 
+// An upload goes through the whole pipeline: a reported non-pass rate gives
+// the pass rate (derived), stored beside it.
+func TestUploadDerives(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte("indicator,region,period,value\nfood_sampling_fail_rate,370200,2024,2.4\n"))
+	if resp.Status != 200 || resp.Accepted != 2 || resp.New != 2 {
+		t.Fatalf("%+v", resp)
+	}
+	got := e.stored(t, "370200")
+	if got["food_sampling_pass_rate/2024"] != 97.6 || got["food_sampling_fail_rate/2024"] != 2.4 {
+		t.Fatalf("stored %v, want the derived pass rate 97.6 beside 2.4", got)
+	}
+}
+
 func TestTooLarge(t *testing.T) {
 	e := newEnv(t, 200)
 	big := goodCSV + strings.Repeat("food_sampling_pass_rate,370200,2023,98.6\n", 10)
@@ -453,14 +466,14 @@ func multipartBody(t testing.TB, name string, content []byte) ([]byte, string) {
 // memSink records accepted batches (no InfluxDB).
 type memSink struct {
 	mu      sync.Mutex
-	batches [][]obs.Observation
+	batches [][]observation.Observation
 }
 
-func (m *memSink) Accept(ctx context.Context, batch []obs.Observation, meta sink.Meta) (sink.Result, error) {
+func (m *memSink) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.batches = append(m.batches, batch)
-	return sink.Result{Summary: store.Summary{Accepted: len(batch), New: len(batch)}}, nil
+	return observation.Result{Summary: observation.Summary{Accepted: len(batch), New: len(batch)}}, nil
 }
 
 func FuzzUpload(f *testing.F) {
@@ -497,7 +510,7 @@ func FuzzUpload(f *testing.F) {
 		}
 		ms.mu.Lock()
 		after := len(ms.batches)
-		var last []obs.Observation
+		var last []observation.Observation
 		if after > 0 {
 			last = ms.batches[after-1]
 		}

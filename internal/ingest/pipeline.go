@@ -1,0 +1,129 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+)
+
+// Pipeline is the one path every reported figure takes: read → validate →
+// scope → derive → sink. Uploads and collectors call Ingest; `qualitymon
+// import` streams through the same Validator and Deriver (internal/bulk).
+type Pipeline struct {
+	Validator *Validator
+	// Deriver computes the catalogue's derived indicators (nil: none).
+	Deriver *Deriver
+	// Sink receives the accepted batch (the spool in serve, the store in
+	// tools); nil checks only.
+	Sink observation.Sink
+}
+
+// Input is one batch to ingest: the rows of a file (Source), or figures a
+// collector has already typed (Observations), which are validated again.
+type Input struct {
+	// Name is the file or batch name, in errors.
+	Name         string
+	Source       Source
+	Observations []observation.Observation
+	// Scope, when set, refuses rows outside the reporter's regions and
+	// indicators (uploads).
+	Scope *Scope
+	Meta  observation.Meta
+	// DryRun validates, scopes and derives, and stores nothing.
+	DryRun bool
+}
+
+// Outcome is what an accepted input did.
+type Outcome struct {
+	observation.Result
+	// Rows is how many rows the input had; Derived how many observations
+	// the derive step added to them.
+	Rows, Derived int
+}
+
+// ScopeError lists the rows outside the reporter's scope (an upload answers
+// 403 with them); the input was refused whole.
+type ScopeError struct{ Errors Errors }
+
+func (e *ScopeError) Error() string { return e.Errors.Error() }
+
+// Ingest runs the pipeline over one input. An input with any error is
+// refused whole: nothing reaches the sink. The error is a *ScopeError when
+// rows lie outside the scope, ingest.Errors for invalid rows or figures that
+// contradict each other once derived, or the sink's error.
+func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
+	v := *p.Validator
+	v.Scope = in.Scope
+	src := in.Source
+	if src == nil {
+		src = Typed(in.Name, in.Observations)
+	}
+	batch, err := v.ReadAll(src)
+	if err != nil {
+		var errs Errors
+		if errors.As(err, &errs) {
+			var scoped Errors
+			for _, e := range errs {
+				if e.OutOfScope {
+					scoped = append(scoped, e)
+				}
+			}
+			if len(scoped) > 0 {
+				return Outcome{}, &ScopeError{Errors: scoped}
+			}
+		}
+		return Outcome{}, err
+	}
+	out := Outcome{Rows: len(batch)}
+	all, err := p.Deriver.Apply(in.Name, batch)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Derived = len(all) - len(batch)
+	if in.DryRun || p.Sink == nil || len(all) == 0 {
+		out.Accepted = len(all)
+		return out, nil
+	}
+	res, err := p.Sink.Accept(ctx, all, in.Meta)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out.Result = res
+	return out, nil
+}
+
+// Typed reads already-typed observations as raw rows (numbered from 1), so
+// that they pass through the same Validator as any file.
+func Typed(name string, obs []observation.Observation) Source { return &typed{name: name, obs: obs} }
+
+type typed struct {
+	name string
+	obs  []observation.Observation
+	i    int
+}
+
+func (t *typed) Next() (*Raw, error) {
+	if t.i >= len(t.obs) {
+		return nil, io.EOF
+	}
+	o := &t.obs[t.i]
+	t.i++
+	return &Raw{File: t.name, Row: t.i, Cells: map[string]string{
+		ColIndicator: o.Indicator, ColRegion: o.Region, ColPeriod: o.Period.String(),
+		ColValue: strconv.FormatFloat(o.Value, 'f', -1, 64), ColSource: o.Source, ColNote: o.Note,
+	}}, nil
+}
+
+// NewPipeline builds the pipeline over v's catalogue and region table, with
+// the catalogue's derived indicators, into sink.
+func NewPipeline(v *Validator, sink observation.Sink) (*Pipeline, error) {
+	d, err := NewDeriver(v.Catalog, v.Regions)
+	if err != nil {
+		return nil, fmt.Errorf("derived indicators: %w", err)
+	}
+	return &Pipeline{Validator: v, Deriver: d, Sink: sink}, nil
+}
