@@ -3,13 +3,18 @@ package alerttest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/routes"
 )
 
 func TestAmtoolCheckConfig(t *testing.T) {
@@ -43,6 +48,13 @@ func routeReceivers(t *testing.T, amtool, root string, labels map[string]string)
 	return strings.Split(out, ",")
 }
 
+func withLabels(l map[string]string, kv ...string) map[string]string {
+	for i := 0; i < len(kv); i += 2 {
+		l[kv[i]] = kv[i+1]
+	}
+	return l
+}
+
 func TestRoutes(t *testing.T) {
 	amtool := tool(t, "amtool")
 	root := repoRoot(t)
@@ -69,11 +81,17 @@ func TestRoutes(t *testing.T) {
 		{"a longer name is another agency", target("TargetMissed", "hainan-2018", "省质监局稽查总队"), []string{"default"}},
 		{"two lead agencies", target("TargetOffTrack", "hainan-2018", "省质监局、省工业和信息化厅"), []string{"hainan-quality-supervision", "hainan-industry-it"}},
 		{"three lead agencies", target("TargetOffTrack", "hainan-2018", "省住房城乡建设厅、省水务厅、省交通运输厅"), []string{"hainan-housing-construction", "hainan-water-affairs", "hainan-transport"}},
-		{"three lead agencies, Gansu", target("IndicatorDataStale", "gansu-2018", "省发展改革委、省质监局、省总工会"), []string{"gansu-development-reform", "gansu-quality-supervision", "gansu-trade-unions"}},
+		{"three lead agencies, Gansu", target("TargetAtRisk", "gansu-2018", "省发展改革委、省质监局、省总工会"), []string{"gansu-development-reform", "gansu-quality-supervision", "gansu-trade-unions"}},
+		{"stale data to the reporting bureau", withLabels(target("IndicatorDataStale", "gansu-2018", "省质监局"), "recipient", "reporting_bureau", "region", "620000"), []string{"gansu-statistics"}},
+		{"no data for a city to the city's bureau", withLabels(target("TargetNoData", "shandong-2018", ""), "recipient", "reporting_bureau", "region", "370200"), []string{"qingdao-statistics"}},
+		{"no data for another city to the province's bureau", withLabels(target("TargetNoData", "shandong-2018", ""), "recipient", "reporting_bureau", "region", "370700"), []string{"shandong-statistics"}},
+		{"no data, region without a bureau: the lead agency", withLabels(target("TargetNoData", "hainan-2018", "省水务厅"), "recipient", "reporting_bureau", "region", "469000"), []string{"hainan-water-affairs"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := routeReceivers(t, amtool, root, tc.labels)
+			sort.Strings(got)
+			sort.Strings(tc.want)
 			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
 				t.Errorf("receivers %v, want %v", got, tc.want)
 			}
@@ -81,83 +99,74 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-// planFile is what routing needs from targets/<plan>.yaml.
-type planFile struct {
-	Plan struct {
-		Key string `yaml:"key"`
-	} `yaml:"plan"`
-	Targets []struct {
-		ID           string   `yaml:"id"`
-		LeadAgencies []string `yaml:"lead_agencies"`
-	} `yaml:"targets"`
-}
-
-// TestEveryLeadAgencyRouted routes an alert for every target in
-// targets/*.yaml, with lead_agency as qualitymon_target_info carries it (the
-// agencies joined with "、"): each lead agency of the target gets it on a
-// receiver of its own, one receiver per agency and plan; a target without a
-// lead agency goes to default.
-func TestEveryLeadAgencyRouted(t *testing.T) {
+// TestEveryTargetRouted routes, for every target of every plan and each of
+// its regions, a status alert (lead_agency as qualitymon_target_info carries
+// it: the agencies joined with "、") and a data alert
+// (recipient="reporting_bureau") through amtool: the status alert reaches
+// exactly the receivers receivers.yml names for the target's lead agencies
+// (default when none), the data alert the bureau reporting the region.
+func TestEveryTargetRouted(t *testing.T) {
 	amtool := tool(t, "amtool")
 	root := repoRoot(t)
-	files, err := filepath.Glob(filepath.Join(root, "targets", "*.yaml"))
+	set, err := plan.LoadDir(os.DirFS(root), "targets")
 	if err != nil {
 		t.Fatal(err)
 	}
-	receiverOf := map[string]string{} // plan + agency -> receiver
-	agencyOf := map[string]string{}   // receiver -> plan + agency
-	checked := map[string]bool{}
-	plans := 0
-	for _, f := range files {
-		var pf planFile
-		readYAML(t, f, &pf)
-		if pf.Plan.Key == "" {
-			continue // regions.yaml
+	data, err := os.ReadFile(filepath.Join(root, receiversFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rcv, err := routes.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bureauOf := map[string]string{}
+	for _, b := range rcv.ReportingBureaus {
+		for _, r := range b.Regions {
+			bureauOf[r] = b.Receiver
 		}
-		plans++
-		for _, tg := range pf.Targets {
-			lead := strings.Join(tg.LeadAgencies, "、")
-			key := pf.Plan.Key + "|" + lead
-			if checked[key] {
-				continue
+	}
+	cache := map[string][]string{}
+	route := func(labels map[string]string) []string {
+		key := fmt.Sprint(labels)
+		if got, ok := cache[key]; ok {
+			return got
+		}
+		got := routeReceivers(t, amtool, root, labels)
+		sort.Strings(got)
+		cache[key] = got
+		return got
+	}
+	targets, alerts := 0, 0
+	for _, p := range set.Plans {
+		for _, tg := range p.Targets {
+			targets++
+			var want []string
+			for _, a := range tg.LeadAgencies {
+				want = append(want, rcv.Plans[p.Key].LeadAgencies[a])
 			}
-			checked[key] = true
-			labels := map[string]string{"alertname": "TargetMissed", "category": "target", "severity": "critical",
-				"plan": pf.Plan.Key, "target": tg.ID}
-			if lead != "" {
-				labels["lead_agency"] = lead
+			if len(want) == 0 {
+				want = []string{rcv.Default}
 			}
-			got := routeReceivers(t, amtool, root, labels)
-			if lead == "" {
-				if len(got) != 1 || got[0] != "default" {
-					t.Errorf("%s/%s (no lead agency): receivers %v, want [default]", pf.Plan.Key, tg.ID, got)
+			sort.Strings(want)
+			for _, region := range tg.Units {
+				labels := map[string]string{"alertname": "TargetMissed", "category": "target", "severity": "critical",
+					"plan": p.Key, "region": region, "lead_agency": strings.Join(tg.LeadAgencies, "、")}
+				if got := route(labels); strings.Join(got, ",") != strings.Join(want, ",") {
+					t.Errorf("%s/%s (%s) lead %q: receivers %v, want %v", p.Key, tg.ID, region, labels["lead_agency"], got, want)
 				}
-				continue
-			}
-			if len(got) != len(tg.LeadAgencies) {
-				t.Errorf("%s/%s lead %q: receivers %v, want one per lead agency", pf.Plan.Key, tg.ID, lead, got)
-				continue
-			}
-			for i, r := range got {
-				if r == "default" || r == "ops" {
-					t.Errorf("%s/%s lead %q: reaches %s, want the agency's own receiver", pf.Plan.Key, tg.ID, lead, r)
+				labels["alertname"], labels["severity"], labels["recipient"] = "IndicatorDataStale", "warning", "reporting_bureau"
+				if got := route(labels); len(got) != 1 || got[0] != bureauOf[region] {
+					t.Errorf("%s/%s (%s) stale data: receivers %v, want the reporting bureau's [%s]", p.Key, tg.ID, region, got, bureauOf[region])
 				}
-				agency := pf.Plan.Key + "|" + tg.LeadAgencies[i]
-				if prev, ok := receiverOf[agency]; ok && prev != r {
-					t.Errorf("%s reaches %s and %s", agency, prev, r)
-				}
-				receiverOf[agency] = r
-				if prev, ok := agencyOf[r]; ok && prev != agency {
-					t.Errorf("receiver %s serves %s and %s", r, prev, agency)
-				}
-				agencyOf[r] = agency
+				alerts += 2
 			}
 		}
 	}
-	if plans == 0 {
-		t.Fatal("no plan in targets/*.yaml")
+	if targets < 100 {
+		t.Fatalf("only %d targets in targets/", targets)
 	}
-	t.Logf("%d plans, %d lead agencies routed", plans, len(receiverOf))
+	t.Logf("%d targets, %d alerts routed (%d distinct label sets through amtool)", targets, alerts, len(cache))
 }
 
 // amConfig is what TestReceivers reads from alertmanager.yml.
@@ -336,4 +345,34 @@ func TestAlertmanagerRoutesAndInhibits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestReceiverExamples uncomments the e-mail and 企业微信 (wechat_configs)
+// receiver examples at the end of alertmanager.yml and checks the result with
+// amtool, so the examples an operator copies are valid.
+func TestReceiverExamples(t *testing.T) {
+	amtool := tool(t, "amtool")
+	root := repoRoot(t)
+	b, err := os.ReadFile(filepath.Join(root, alertmanagerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	start, end := strings.Index(text, "# BEGIN EXAMPLES\n"), strings.Index(text, "# END EXAMPLES")
+	if start < 0 || end < start {
+		t.Fatal("alertmanager.yml has no # BEGIN EXAMPLES … # END EXAMPLES block")
+	}
+	var uncommented []string
+	for _, l := range strings.Split(text[start+len("# BEGIN EXAMPLES\n"):end], "\n") {
+		uncommented = append(uncommented, strings.TrimPrefix(l, "#"))
+	}
+	block := strings.Join(uncommented, "\n")
+	for _, want := range []string{"email_configs:", "wechat_configs:", "corp_id:", "smarthost:"} {
+		if !strings.Contains(block, want) {
+			t.Errorf("examples lack %s", want)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "alertmanager.yml")
+	writeFile(t, path, text[:start]+block+"\n")
+	t.Log(run(t, root, amtool, "check-config", path))
 }

@@ -38,6 +38,7 @@ const (
 	ruleTestsGlob    = "dashboards/alerts/tests/*.yml"
 	alertmanagerFile = "dashboards/alertmanager/alertmanager.yml"
 	readmeFile       = "dashboards/alerts/README.md"
+	receiversFile    = "dashboards/alertmanager/receivers.yml"
 	// relayBase is the alert relay every receiver posts to.
 	relayBase = "http://alert-relay:9099/"
 )

@@ -52,6 +52,8 @@ type app struct {
 	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
 	Plans   plansCmd   `cmd:"" help:"Draft a plan file from a plan's text (extract), or compare a text with a plan file (diff)."`
 	Ver     versionCmd `cmd:"" name:"version" help:"Print the version, revision, build date and Go version."`
+
+	Generate generateCmd `cmd:"" help:"Generate configuration from the plans: the Alertmanager routes."`
 }
 
 // stdin is bound separately so commands that read it say so.
