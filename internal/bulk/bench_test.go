@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // peakRSS reads the process's peak resident set (VmHWM) in bytes.
@@ -167,7 +168,7 @@ func BenchmarkImport1M(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			im, err := New(Options{Validator: v, Influx: Influx{URL: srv.URL, Org: srv.Org, Bucket: impDB + "/autogen"},
+			im, err := New(Options{Validator: v, Influx: store.Config{URL: srv.URL, Org: srv.Org, Bucket: impDB + "/autogen"},
 				Connections: envInt("QUALITYMON_BENCH_CONNS", 0), BatchSize: envInt("QUALITYMON_BENCH_BATCH", 0)})
 			if err != nil {
 				b.Fatal(err)

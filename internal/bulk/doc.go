@@ -13,7 +13,10 @@
 //     Input the fast path does not handle (a quoted field spanning lines,
 //     bare quotes, a header it cannot map, …) makes it give up and the file
 //     is read again by the generic parser ([ingest.NewCSV] or the Parse hook
-//     for other formats, e.g. XLSX and the 国家统计局 export layout). Keys seen
+//     for other formats, e.g. [ingest.Open] for XLSX and the 国家统计局 export
+//     layout). The rows of indicators the catalogue derives others from are
+//     kept, and once the file is valid the same [ingest.Deriver] as every
+//     other path adds the derived observations, validated like rows. Keys seen
 //     twice are found with a bitmap per series (indicator × region), so the
 //     memory of pass 1 grows with the span of periods per series, not with
 //     the number of rows. Each valid row is appended as a 24-byte record to
@@ -23,12 +26,14 @@
 //     file's indicators, regions and time range (kept only for the file's
 //     keys); the records are classified new, revised (the old value goes to
 //     observation_revision, as [store.Store.Upsert] does) or unchanged (not
-//     written), rendered as line protocol identical to
-//     [store.ObservationLine] and POSTed in large batches (50,000 points by
-//     default) while the next batch is rendered. Write failures that are
-//     worth retrying (connection refused or reset, 5xx, 429) are retried
-//     with exponential backoff; a point is identified by series and time, so
-//     writing a batch again never duplicates anything.
+//     written), rendered by the store's line-protocol encoder (store.Append*,
+//     with the constant parts cached per series and source) and POSTed over
+//     a [store.HTTP] client in large batches (50,000 points by default) while
+//     the next batch is rendered. The lookup is [store.ExistingFlux], read by
+//     [store.ReadFluxCSV]. Failures the store calls retryable (connection
+//     refused or reset, 5xx, 429) are retried with [store.Retry]; a point is
+//     identified by series and time, so writing a batch again never
+//     duplicates anything.
 //
 // # Memory
 //

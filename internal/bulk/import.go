@@ -14,6 +14,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // DefaultBatchSize is how many points go into one write request.
@@ -27,14 +28,16 @@ type Options struct {
 	// Deriver computes the catalogue's derived indicators from the file's
 	// rows, as every other ingest path does (nil: none).
 	Deriver *ingest.Deriver
-	Influx  Influx
+	// Influx is the store's connection settings; the importer writes over
+	// its own store.HTTP client, with the store's encoder.
+	Influx store.Config
 	// BatchSize is the number of points per write (default DefaultBatchSize).
 	BatchSize int
 	// Connections is the number of concurrent writes (default 1: InfluxDB
 	// 1.8 ingests no faster over two, and the next batch is rendered while
 	// one is in flight anyway).
 	Connections int
-	Retry       Retry
+	Retry       store.Retry
 	// DryRun validates only.
 	DryRun bool
 	// TempDir holds the (unlinked) spill file of validated rows; "" is the
@@ -55,7 +58,7 @@ type Options struct {
 type Importer struct {
 	opts   Options
 	t      *tables
-	client *client
+	client *store.HTTP
 	// afterBatch, when set (tests), runs after each successful write.
 	afterBatch func()
 }
@@ -75,11 +78,11 @@ func New(opts Options) (*Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{opts: opts, t: t, client: newClient(opts.Influx, opts.Connections, opts.Retry, opts.OnRetry)}, nil
+	return &Importer{opts: opts, t: t, client: store.NewHTTP(opts.Influx, opts.Connections, opts.Retry, opts.OnRetry)}, nil
 }
 
 // Close releases idle connections.
-func (im *Importer) Close() { im.client.close() }
+func (im *Importer) Close() { im.client.Close() }
 
 // Result says what an import did.
 type Result struct {
@@ -235,7 +238,7 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existi
 			defer wg.Done()
 			for b := range work {
 				if ctx.Err() == nil {
-					if err := im.client.write(ctx, b.body, b.points); err != nil {
+					if err := im.client.Write(ctx, b.body, b.points); err != nil {
 						cancel(err)
 					} else {
 						written.Add(int64(b.points))

@@ -28,7 +28,7 @@ func newFixture(t *testing.T, srv *influxtest.Server, bucket string, opts Option
 	t.Helper()
 	v := validatorT(t)
 	opts.Validator = v
-	opts.Influx = Influx{URL: srv.URL, Org: srv.Org, Bucket: bucket, Token: srv.Token}
+	opts.Influx = store.Config{URL: srv.URL, Org: srv.Org, Bucket: bucket, Token: srv.Token}
 	im, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestImportGBK(t *testing.T) {
 
 // TestDryRunWritesNothing counts rows without a server.
 func TestDryRunWritesNothing(t *testing.T) {
-	im, err := New(Options{Validator: validatorT(t), DryRun: true, Influx: Influx{URL: "http://127.0.0.1:1"}})
+	im, err := New(Options{Validator: validatorT(t), DryRun: true, Influx: store.Config{URL: "http://127.0.0.1:1"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestInfluxRestartMidImport(t *testing.T) {
 	var retries int
 	var mu sync.Mutex
 	fx := newFixture(t, srv, srv.Bucket, Options{BatchSize: 2000, Connections: 2,
-		Retry:   Retry{Initial: 50 * time.Millisecond, Max: time.Second},
+		Retry:   store.Retry{Initial: 50 * time.Millisecond, Max: time.Second},
 		OnRetry: func(error, time.Duration) { mu.Lock(); retries++; mu.Unlock() }})
 	var buf bytes.Buffer
 	n := generate(t, &buf, fx.v, genSpec{rows: 60000, years: 2})

@@ -160,8 +160,11 @@ func (g *globals) loadTargets(cfg *config.Config) (*plan.Set, error) {
 	return plan.LoadDir(fsys, root)
 }
 
-func openStore(cfg *config.Config) *store.Store {
-	return store.Open(store.Config{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket})
+func openStore(cfg *config.Config) *store.Store { return store.Open(storeConfig(cfg)) }
+
+// storeConfig is the store's view of the config's influx: section.
+func storeConfig(cfg *config.Config) store.Config {
+	return store.Config{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket}
 }
 
 // grace converts the configured grace periods to period kinds.

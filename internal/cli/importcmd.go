@@ -48,7 +48,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	opts := bulk.Options{
 		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now},
 		Deriver:   deriver,
-		Influx:    bulk.Influx{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket},
+		Influx:    storeConfig(cfg),
 		BatchSize: c.BatchSize,
 		DryRun:    c.DryRun,
 		Parse:     parser(set.Catalog),

@@ -14,10 +14,8 @@ package store
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -119,39 +117,6 @@ func (s *Store) WriteLines(ctx context.Context, lines []string) error {
 	return nil
 }
 
-// ObservationLine renders the current-value point of an observation.
-func ObservationLine(b *strings.Builder, o *observation.Observation, revision int, reportedAt time.Time) {
-	b.WriteString(MeasObservation)
-	b.WriteString(",freq=")
-	b.WriteString(o.Period.Kind.String())
-	b.WriteString(",indicator=")
-	escapeTag(b, o.Indicator)
-	b.WriteString(",region=")
-	escapeTag(b, o.Region)
-	b.WriteString(" value=")
-	b.WriteString(formatFloat(o.Value))
-	fmt.Fprintf(b, ",revision=%di,reported_at=%di", revision, reportedAt.Unix())
-	// Always written, even empty: a point rewritten at the same series and
-	// time keeps the fields it does not overwrite.
-	b.WriteString(",source=")
-	quoteField(b, o.Source)
-	fmt.Fprintf(b, " %d", o.Period.Start().Unix())
-}
-
-// revisionLine renders a superseded value.
-func revisionLine(b *strings.Builder, old *observation.Stored) {
-	b.WriteString(MeasRevision)
-	b.WriteString(",freq=")
-	b.WriteString(old.Period.Kind.String())
-	b.WriteString(",indicator=")
-	escapeTag(b, old.Indicator)
-	b.WriteString(",region=")
-	escapeTag(b, old.Region)
-	fmt.Fprintf(b, ",revision=%d value=%s,reported_at=%di,source=", old.Revision, formatFloat(old.Value), old.ReportedAt.Unix())
-	quoteField(b, old.Source)
-	fmt.Fprintf(b, " %d", old.Period.Start().Unix())
-}
-
 // Filter narrows a query of current observations; empty fields match all.
 type Filter struct {
 	Indicators []string
@@ -196,6 +161,21 @@ func (f Filter) flux(bucket, measurement string) string {
 		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " and "))
 	}
 	return b.String()
+}
+
+// FilterLimit: with more distinct indicators (or regions) than this a
+// lookup of stored values does not filter on them (a long chain of
+// comparisons is slower than dropping the extra rows in Go).
+const FilterLimit = 50
+
+// ExistingFlux selects the current points matching f with the fields a
+// revision is judged by (value, revision, reported_at, source), one table
+// per series and field, without pivoting: the fast importer's one lookup of
+// what a file's keys hold (read it with ReadFluxCSV).
+func ExistingFlux(bucket string, f Filter) string {
+	return f.flux(bucket, MeasObservation) +
+		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")` + "\n" +
+		`  |> keep(columns: ["_time", "_value", "_field", "indicator", "region", "freq"])` + "\n"
 }
 
 // Current returns the current value of every observation matching f.
@@ -318,65 +298,39 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
 
 // parseValues reads the CSV answer of the Values query.
 func parseValues(raw string) ([]observation.Stored, error) {
-	r := csv.NewReader(strings.NewReader(raw))
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
-	col := map[string]int{}
 	kinds := map[string]period.Kind{}
 	var out []observation.Stored
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("reading query result: %w", err)
-		}
-		if len(rec) > 1 && rec[1] == "error" {
-			// An error table (Flux reports failures in-band, after any
-			// partial results, with HTTP 200): its row holds the message.
-			msg, err := r.Read()
-			if err != nil || len(msg) < 2 {
-				return nil, errors.New("query failed (error table without a message)")
-			}
-			return nil, fmt.Errorf("query failed: %s", msg[1])
-		}
-		if slices.Contains(rec, "_value") && slices.Contains(rec, "_time") {
-			clear(col)
-			for i, name := range rec {
-				col[name] = i
-			}
-			continue
-		}
-		if len(col) == 0 {
-			return nil, fmt.Errorf("query result: %s", strings.Join(rec, ","))
-		}
-		field := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return rec[i]
-			}
-			return ""
-		}
-		freq := field("freq")
+	err := ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+		freq := r.Get("freq")
 		k, ok := kinds[freq]
 		if !ok {
+			var err error
 			if k, err = period.ParseKind(freq); err != nil {
-				return nil, fmt.Errorf("stored point with bad freq tag: %w", err)
+				return fmt.Errorf("stored point with bad freq tag: %w", err)
 			}
 			kinds[freq] = k
 		}
-		t, err := time.Parse(time.RFC3339Nano, field("_time"))
+		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
 		if err != nil {
-			return nil, fmt.Errorf("query result: bad _time %q", field("_time"))
+			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
 		}
-		v, err := strconv.ParseFloat(field("_value"), 64)
+		v, err := strconv.ParseFloat(r.Get("_value"), 64)
 		if err != nil {
-			return nil, fmt.Errorf("query result: bad _value %q", field("_value"))
+			return fmt.Errorf("query result: bad _value %q", r.Get("_value"))
 		}
 		out = append(out, observation.Stored{Observation: observation.Observation{
-			Indicator: strings.Clone(field("indicator")), Region: strings.Clone(field("region")), Period: period.FromStart(k, t), Value: v,
+			Indicator: strings.Clone(r.Get("indicator")), Region: strings.Clone(r.Get("region")), Period: period.FromStart(k, t), Value: v,
 		}})
+		return nil
+	})
+	if err != nil {
+		var re *RetryableError
+		if errors.As(err, &re) {
+			return nil, re.Err
+		}
+		return nil, err
 	}
+	return out, nil
 }
 
 // KnownAt returns, for every observation matching f, the value that was
@@ -423,33 +377,39 @@ func latestVintage(rows []observation.Stored) []observation.Stored {
 
 // EvaluationLine renders one evaluation point.
 func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
-	b.WriteString(MeasEvaluation)
-	b.WriteString(",indicator=")
-	escapeTag(b, tags[2])
-	b.WriteString(",plan=")
-	escapeTag(b, tags[0])
-	b.WriteString(",region=")
-	escapeTag(b, tags[3])
-	b.WriteString(",target=")
-	escapeTag(b, tags[1])
-	b.WriteString(" status=")
-	quoteField(b, status)
-	fmt.Fprintf(b, ",status_code=%di,stale=%t,settled=%t", code, stale, settled)
+	l := append([]byte(MeasEvaluation), ",indicator="...)
+	l = AppendTag(l, tags[2])
+	l = append(l, ",plan="...)
+	l = AppendTag(l, tags[0])
+	l = append(l, ",region="...)
+	l = AppendTag(l, tags[3])
+	l = append(l, ",target="...)
+	l = AppendTag(l, tags[1])
+	l = append(l, " status="...)
+	l = AppendString(l, status)
+	l = append(l, ",status_code="...)
+	l = strconv.AppendInt(l, int64(code), 10)
+	l = append(l, "i,stale="...)
+	l = strconv.AppendBool(l, stale)
+	l = append(l, ",settled="...)
+	l = strconv.AppendBool(l, settled)
 	if basis != "" {
-		b.WriteString(",basis=")
-		quoteField(b, basis)
+		l = append(l, ",basis="...)
+		l = AppendString(l, basis)
 	}
 	if per != "" {
-		b.WriteString(",period=")
-		quoteField(b, per)
+		l = append(l, ",period="...)
+		l = AppendString(l, per)
 	}
 	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
 		if v, ok := fields[k]; ok {
-			b.WriteString(",")
-			b.WriteString(k)
-			b.WriteString("=")
-			b.WriteString(formatFloat(v))
+			l = append(l, ',')
+			l = append(l, k...)
+			l = append(l, '=')
+			l = AppendFloat(l, v)
 		}
 	}
-	fmt.Fprintf(b, " %d", at.Unix())
+	l = append(l, ' ')
+	l = strconv.AppendInt(l, at.Unix(), 10)
+	b.Write(l)
 }

@@ -79,7 +79,7 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 			to = st
 		}
 	}
-	f := Filter{Indicators: keys(inds, 50), Regions: keys(regs, 50), From: from, To: to.Add(time.Second)}
+	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
 	cur, err := s.Current(ctx, f)
 	if err != nil {
 		return nil, err

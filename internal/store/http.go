@@ -1,4 +1,4 @@
-package bulk
+package store
 
 import (
 	"bytes"
@@ -13,19 +13,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/store"
 )
 
-// Influx locates the bucket written to (the store's settings).
-type Influx struct {
-	URL, Token, Org, Bucket string
-	// Timeout bounds one HTTP request (default 2 minutes).
-	Timeout time.Duration
-}
-
-// Retry is the backoff of retryable failures: waits start at Initial and
-// double up to Max; the operation fails once it has kept failing for
-// GiveUp. Zero fields take the defaults (200 ms, 5 s, 2 minutes).
+// Retry is the backoff of retryable failures (RetryableError): waits start
+// at Initial and double up to Max; the operation fails once it has kept
+// failing for GiveUp. Zero fields take the defaults (200 ms, 5 s, 2 minutes).
 type Retry struct {
 	Initial, Max, GiveUp time.Duration
 }
@@ -43,11 +35,12 @@ func (r Retry) withDefaults() Retry {
 	return r
 }
 
-// client talks to the v2 HTTP API (/api/v2/write, /api/v2/query), which
+// HTTP talks to the v2 HTTP API (/api/v2/write, /api/v2/query), which
 // InfluxDB 2.x and 1.8 both serve, with plain net/http: the body of a write
-// is the batch's bytes as rendered, with no copy into strings.
-type client struct {
-	cfg      Influx
+// is the batch's bytes as rendered, with no copy into strings. The fast
+// importer writes over it; everything else goes through Store.
+type HTTP struct {
+	cfg      Config
 	http     *http.Client
 	retry    Retry
 	writeURL string
@@ -55,7 +48,10 @@ type client struct {
 	onRetry  func(err error, wait time.Duration)
 }
 
-func newClient(cfg Influx, conns int, retry Retry, onRetry func(error, time.Duration)) *client {
+// NewHTTP opens a client for conns concurrent requests (a cfg.Timeout of 0
+// bounds each request by 2 minutes); retryable failures are retried with
+// retry, each reported to onRetry when set.
+func NewHTTP(cfg Config, conns int, retry Retry, onRetry func(error, time.Duration)) *HTTP {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 2 * time.Minute
 	}
@@ -67,7 +63,7 @@ func newClient(cfg Influx, conns int, retry Retry, onRetry func(error, time.Dura
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	return &client{
+	return &HTTP{
 		cfg:      cfg,
 		http:     &http.Client{Transport: tr, Timeout: cfg.Timeout},
 		retry:    retry.withDefaults(),
@@ -77,40 +73,45 @@ func newClient(cfg Influx, conns int, retry Retry, onRetry func(error, time.Dura
 	}
 }
 
-func (c *client) close() { c.http.CloseIdleConnections() }
+// Close releases idle connections.
+func (c *HTTP) Close() { c.http.CloseIdleConnections() }
 
-// do retries op while it fails with a store.RetryableError.
-func (c *client) do(ctx context.Context, op func() error) error {
-	wait := c.retry.Initial
+// Do runs op, and again while it fails with a RetryableError, waiting with
+// capped exponential backoff, until it succeeds, fails for good, has kept
+// failing for GiveUp, or ctx ends. onRetry, when set, hears of each retry.
+// It is the one retry policy of qualitymon's writers and queries.
+func (r Retry) Do(ctx context.Context, op func() error, onRetry func(err error, wait time.Duration)) error {
+	r = r.withDefaults()
+	wait := r.Initial
 	var failingSince time.Time
 	for {
 		err := op()
-		var re *store.RetryableError
+		var re *RetryableError
 		if err == nil || !errors.As(err, &re) {
 			return err
 		}
 		if failingSince.IsZero() {
 			failingSince = time.Now()
-		} else if time.Since(failingSince) > c.retry.GiveUp {
-			return fmt.Errorf("giving up after %s: %w", c.retry.GiveUp, err)
+		} else if time.Since(failingSince) > r.GiveUp {
+			return fmt.Errorf("giving up after %s: %w", r.GiveUp, err)
 		}
-		if c.onRetry != nil {
-			c.onRetry(err, wait)
+		if onRetry != nil {
+			onRetry(err, wait)
 		}
 		select {
 		case <-ctx.Done():
 			return errors.Join(ctx.Err(), err)
 		case <-time.After(wait):
 		}
-		wait = min(2*wait, c.retry.Max)
+		wait = min(2*wait, r.Max)
 	}
 }
 
-// write POSTs one batch of line protocol, retrying retryable failures.
+// Write POSTs one batch of line protocol, retrying retryable failures.
 // A point is identified by series and time, so a repeated batch changes
 // nothing.
-func (c *client) write(ctx context.Context, body []byte, points int) error {
-	return c.do(ctx, func() error {
+func (c *HTTP) Write(ctx context.Context, body []byte, points int) error {
+	return c.retry.Do(ctx, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.writeURL, bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -122,7 +123,7 @@ func (c *client) write(ctx context.Context, body []byte, points int) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			return &store.RetryableError{Err: fmt.Errorf("writing %d points to %s: %w", points, c.cfg.Bucket, err)}
+			return &RetryableError{Err: fmt.Errorf("writing %d points to %s: %w", points, c.cfg.Bucket, err)}
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode/100 == 2 {
@@ -130,10 +131,10 @@ func (c *client) write(ctx context.Context, body []byte, points int) error {
 			return nil
 		}
 		return statusError(resp, fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket))
-	})
+	}, c.onRetry)
 }
 
-func (c *client) auth(req *http.Request) {
+func (c *HTTP) auth(req *http.Request) {
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Token "+c.cfg.Token)
 	}
@@ -156,14 +157,15 @@ func statusError(resp *http.Response, what string) error {
 	}
 	err := fmt.Errorf("%s: %s: %s", what, resp.Status, text)
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
-		return &store.RetryableError{Err: err}
+		return &RetryableError{Err: err}
 	}
 	return err
 }
 
-// query runs a Flux query and hands its CSV answer (header row, no
-// annotations) to read, retrying retryable failures before read starts.
-func (c *client) query(ctx context.Context, flux string, read func(io.Reader) error) error {
+// Query runs a Flux query and hands its CSV answer (header row, no
+// annotations; see ReadFluxCSV) to read, retrying retryable failures,
+// read's included.
+func (c *HTTP) Query(ctx context.Context, flux string, read func(io.Reader) error) error {
 	body, err := json.Marshal(map[string]any{
 		"query": flux, "type": "flux",
 		"dialect": map[string]any{"header": true, "annotations": []string{}, "delimiter": ",", "dateTimeFormat": "RFC3339"},
@@ -171,7 +173,7 @@ func (c *client) query(ctx context.Context, flux string, read func(io.Reader) er
 	if err != nil {
 		return err
 	}
-	return c.do(ctx, func() error {
+	return c.retry.Do(ctx, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.queryURL, bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -184,12 +186,12 @@ func (c *client) query(ctx context.Context, flux string, read func(io.Reader) er
 			if ctx.Err() != nil {
 				return err
 			}
-			return &store.RetryableError{Err: fmt.Errorf("querying %s: %w", c.cfg.Bucket, err)}
+			return &RetryableError{Err: fmt.Errorf("querying %s: %w", c.cfg.Bucket, err)}
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
 			return statusError(resp, "querying "+c.cfg.Bucket)
 		}
 		return read(resp.Body)
-	})
+	}, c.onRetry)
 }

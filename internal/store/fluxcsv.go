@@ -1,0 +1,68 @@
+package store
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// FluxRow is one data row of a Flux CSV answer; Get returns a column by
+// name ("" when the table has no such column). A row is only valid during
+// the callback that receives it.
+type FluxRow struct {
+	cols map[string]int
+	rec  []string
+}
+
+// Get returns the cell of the named column.
+func (r FluxRow) Get(col string) string {
+	if i, ok := r.cols[col]; ok && i < len(r.rec) {
+		return r.rec[i]
+	}
+	return ""
+}
+
+// ReadFluxCSV reads the CSV answer of a Flux query made with a header row
+// and no annotations (the dialect Values and HTTP.Query ask for), calling fn
+// for every data row. Each table starts with its own header row
+// (",result,table,…"); Flux reports a failure in-band, after any partial
+// results, as a table with an "error" column: that is returned as an error.
+// A malformed answer (cut off mid-row) is retryable.
+func ReadFluxCSV(r io.Reader, fn func(FluxRow) error) error {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	row := FluxRow{cols: map[string]int{}}
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &RetryableError{Err: fmt.Errorf("reading query result: %w", err)}
+		}
+		if len(rec) > 1 && rec[0] == "" && (rec[1] == "result" || rec[1] == "error") {
+			if rec[1] == "error" {
+				msg, err := cr.Read()
+				if err != nil || len(msg) < 2 {
+					return errors.New("query failed (error table without a message)")
+				}
+				return fmt.Errorf("query failed: %s", msg[1])
+			}
+			clear(row.cols)
+			for i, name := range rec {
+				row.cols[name] = i
+			}
+			continue
+		}
+		if len(row.cols) == 0 {
+			return fmt.Errorf("query result: %s", strings.Join(rec, ","))
+		}
+		row.rec = rec
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
+}
