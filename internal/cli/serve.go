@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -43,10 +44,11 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), version.NewCollector())
 	reg.MustRegister(alertingMetrics(cfg.Alerting)...)
+	reg.MustRegister(planInfo(set))
 	st := openStore(cfg)
 	defer st.Close()
 	gr := grace(cfg)
-	engine := &server.Engine{
+	engine := &engine.Engine{
 		Store:     st,
 		Evaluator: &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: gr}},
 		Exporter:  exporter.New(reg, set.Catalog, gr),

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
-	"github.com/qualitymon/qualitymon/internal/server"
 )
 
 type statusCmd struct {
@@ -44,7 +44,7 @@ func (c *statusCmd) Run(g *globals, env *Env) error {
 	st := openStore(cfg)
 	defer st.Close()
 	ev := &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: grace(cfg)}}
-	evals, _, err := server.Load(env.Ctx, st, ev, c.Plan, at, knownAt)
+	evals, _, err := engine.Load(env.Ctx, st, ev, c.Plan, at, knownAt)
 	if err != nil {
 		return err
 	}

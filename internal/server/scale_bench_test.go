@@ -15,9 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -96,7 +97,7 @@ func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 //
 //	go test -run '^$' -bench Scale -benchtime 1x ./internal/server/
 func BenchmarkScale(b *testing.B) {
-	srv := influxtest.Start(b)
+	srv := testenv.StartInflux(b)
 	set, codes := scaleSet(b)
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
 	defer st.Close()
@@ -125,7 +126,7 @@ func BenchmarkScale(b *testing.B) {
 	runtime.GC()
 	for b.Loop() {
 		reg := prometheus.NewRegistry()
-		e := &Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
+		e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
 		resetPeakRSS()
 		t0 := time.Now()

@@ -1,3 +1,7 @@
+// Package server is the HTTP side of `qualitymon serve`: it runs the
+// evaluation engine on a cron schedule and on every trigger (after an
+// import), and serves /metrics, /healthz, /readyz and the JSON status API
+// (/api/v1/status, with ?at= and ?known_at= evaluated afresh).
 package server
 
 import (
@@ -15,12 +19,13 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 )
 
 // Server is the running service.
 type Server struct {
-	Engine   *Engine
+	Engine   *engine.Engine
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
 	Mux      *http.ServeMux
@@ -40,8 +45,8 @@ type Server struct {
 
 // New builds the server and registers its metrics with reg; routes can be
 // added to Mux before Run.
-func New(engine *Engine, reg *prometheus.Registry, logger *slog.Logger) *Server {
-	s := &Server{Engine: engine, Gatherer: reg, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1),
+func New(eng *engine.Engine, reg *prometheus.Registry, logger *slog.Logger) *Server {
+	s := &Server{Engine: eng, Gatherer: reg, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1),
 		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_store_up",
 			Help: "1 when InfluxDB answered the last readiness check (each evaluation and each /readyz)."}),
 		nextRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_evaluation_next_run_timestamp_seconds",
@@ -55,7 +60,7 @@ func New(engine *Engine, reg *prometheus.Registry, logger *slog.Logger) *Server 
 	}
 	reg.MustRegister(s.storeUp, s.nextRun, s.runs)
 	g := prometheus.Gatherer(reg)
-	s.Mux.Handle("GET /metrics", engine.Exporter.Handler(g))
+	s.Mux.Handle("GET /metrics", eng.Exporter.Handler(g))
 	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	s.Mux.HandleFunc("GET /readyz", s.ready)
 	s.Mux.HandleFunc("GET /api/v1/status", s.status)
@@ -101,7 +106,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		evals, _, err = Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, q.Get("plan"), at, knownAt)
+		evals, _, err = engine.Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, q.Get("plan"), at, knownAt)
 		if err != nil {
 			http.Error(w, "evaluating: "+err.Error(), http.StatusServiceUnavailable)
 			return

@@ -1,7 +1,8 @@
-// Package server runs `qualitymon serve`: it evaluates every target on a cron
-// schedule and after each import, keeps the result for /metrics and the JSON
-// API, writes evaluation history to InfluxDB, and serves /healthz and /readyz.
-package server
+// Package engine evaluates every target from what the store holds (Load,
+// used by `qualitymon status` and the JSON API, as known now or at a past
+// moment) and, for `qualitymon serve`, runs evaluations one at a time,
+// publishes them to the exporter and writes the evaluation history.
+package engine
 
 import (
 	"context"
