@@ -320,6 +320,7 @@ uploads:
 		`qualitymon_evaluation_runs_total{result="success"} `,
 		`qualitymon_alerting_info{grafana_url="http://127.0.0.1:3000",runbook_base_url="https://github.com/qualitymon/qualitymon/blob/main/dashboards/alerts/README.md"} 1`,
 		"\nqualitymon_alerting_settled_notify_window_seconds 43200\n",
+		`qualitymon_plan_info{name_zh="关于开展质量提升行动的实施方案",plan="shandong-2018",region="370000",region_name="山东省",title="山东省《关于开展质量提升行动的实施方案》"} 1`,
 		"\nqualitymon_evaluation_next_run_timestamp_seconds 1.",
 		`qualitymon_target_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
 	} {

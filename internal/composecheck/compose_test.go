@@ -22,8 +22,11 @@ import (
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
-// services are the ones the README documents.
-var services = []string{"qualitymon", "influxdb", "prometheus", "alertmanager", "alert-relay", "grafana"}
+// services are the ones the README documents; jobs run once and exit.
+var (
+	services = []string{"qualitymon", "influxdb", "prometheus", "alertmanager", "alert-relay", "grafana"}
+	jobs     = []string{"preflight", "grafana-token"}
+)
 
 func load(t *testing.T) (string, *types.Project) {
 	t.Helper()
@@ -118,8 +121,13 @@ func TestServicesAndHealthChecks(t *testing.T) {
 		}
 	}
 	for name := range p.Services {
-		if !slices.Contains(services, name) {
+		if !slices.Contains(services, name) && !slices.Contains(jobs, name) {
 			t.Errorf("service %s is not documented (update this test and the README)", name)
+		}
+	}
+	for _, name := range jobs {
+		if s := service(t, p, name); s.Restart != "no" {
+			t.Errorf("job %s: restart %q, want \"no\" (it runs once)", name, s.Restart)
 		}
 	}
 	// Each health check asks the endpoint the README names.
@@ -365,11 +373,40 @@ func TestGrafanaProvisioning(t *testing.T) {
 					t.Errorf("datasource %s: jsonData.%s %q expands to %q in grafana, influxdb has %q", ds.Name, k, got, expand(got), env(influx, want))
 				}
 			}
-			if tok := expand(ds.SecureJSONData["token"]); tok == "" || tok != env(influx, "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN") {
-				t.Errorf("datasource %s: token does not expand to influxdb's admin token in grafana", ds.Name)
+			// The token is the read-only one grafana-token writes, read
+			// from the volume both mount; never the admin token.
+			tok := ds.SecureJSONData["token"]
+			m := fileRef.FindStringSubmatch(tok)
+			if m == nil {
+				t.Errorf("datasource %s: token %q, want $__file{…} (the read-only token grafana-token writes)", ds.Name, tok)
+				continue
+			}
+			job := service(t, p, "grafana-token")
+			if env(job, "GRAFANA_TOKEN_FILE") != m[1] {
+				t.Errorf("datasource %s: token file %s, grafana-token writes %s", ds.Name, m[1], env(job, "GRAFANA_TOKEN_FILE"))
+			}
+			if vg, vj := volumeAt(g, filepath.Dir(m[1])), volumeAt(job, filepath.Dir(m[1])); vg == nil || vj == nil || vg.Source != vj.Source || !vg.ReadOnly {
+				t.Errorf("datasource %s: %s must be the same named volume in grafana (read-only) and grafana-token", ds.Name, filepath.Dir(m[1]))
+			}
+			for k, v := range g.Environment {
+				if v != nil && *v == env(influx, "DOCKER_INFLUXDB_INIT_ADMIN_TOKEN") {
+					t.Errorf("grafana's environment %s holds InfluxDB's admin token", k)
+				}
 			}
 		}
 	}
+}
+
+// fileRef is Grafana's provisioning reference to a file's content.
+var fileRef = regexp.MustCompile(`^\$__file\{(.+)\}$`)
+
+func volumeAt(s types.ServiceConfig, target string) *types.ServiceVolumeConfig {
+	for i, v := range s.Volumes {
+		if v.Target == target {
+			return &s.Volumes[i]
+		}
+	}
+	return nil
 }
 
 func readYAML(t *testing.T, path string, v any) {

@@ -154,11 +154,14 @@ func (s *Set) checkDashboard(d *Dashboard, add func(file, where, format string, 
 			add(d.File, where, "variable defined twice")
 		}
 		switch v.Type {
+		case "datasource":
+			s.checkDatasourceVariable(d, v, where, add)
 		case "query":
-			ds := s.Datasource(v.Datasource)
+			ds := s.DatasourceIn(d, v.Datasource)
 			if ds == nil {
 				add(d.File, where, "datasource %s is not provisioned", refString(v.Datasource))
 			}
+			s.checkPortable(d, v.Datasource, where, add)
 			if strings.TrimSpace(v.Query()) == "" {
 				add(d.File, where, "query is empty")
 			}
@@ -166,7 +169,7 @@ func (s *Set) checkDashboard(d *Dashboard, add func(file, where, format string, 
 			s.checkRefs(d, where, v.Query(), defined, add)
 		case "custom", "constant", "textbox", "interval":
 		default:
-			add(d.File, where, "type %q is not supported by the checker (query, custom, constant, textbox, interval)", v.Type)
+			add(d.File, where, "type %q is not supported by the checker (datasource, query, custom, constant, textbox, interval)", v.Type)
 		}
 		defined[v.Name] = true
 	}
@@ -195,8 +198,11 @@ func (s *Set) checkDashboard(d *Dashboard, add func(file, where, format string, 
 		if len(p.Targets) == 0 {
 			add(d.File, where, "panel has no query")
 		}
-		if p.Datasource != nil && p.Datasource.UID != "-- Mixed --" && s.Datasource(p.Datasource) == nil {
-			add(d.File, where, "datasource %s is not provisioned", refString(p.Datasource))
+		if p.Datasource != nil && p.Datasource.UID != "-- Mixed --" {
+			if s.DatasourceIn(d, p.Datasource) == nil {
+				add(d.File, where, "datasource %s is not provisioned", refString(p.Datasource))
+			}
+			s.checkPortable(d, p.Datasource, where, add)
 		}
 		refs := map[string]bool{}
 		for j := range p.Targets {
@@ -207,10 +213,13 @@ func (s *Set) checkDashboard(d *Dashboard, add func(file, where, format string, 
 			}
 			refs[t.RefID] = true
 			ref := QueryDatasource(p, t)
-			ds := s.Datasource(ref)
+			ds := s.DatasourceIn(d, ref)
 			if ds == nil {
 				add(d.File, twhere, "datasource %s is not provisioned", refString(ref))
 				continue
+			}
+			if t.Datasource != nil {
+				s.checkPortable(d, t.Datasource, twhere, add)
 			}
 			if ref.Type != "" && ref.Type != ds.Type {
 				add(d.File, twhere, "datasource %s has type %q, the provisioned one %q", refString(ref), ref.Type, ds.Type)
@@ -226,6 +235,39 @@ func (s *Set) checkDashboard(d *Dashboard, add func(file, where, format string, 
 			s.checkRefs(d, twhere, text, defined, add)
 		}
 	}
+}
+
+// checkPortable requires a reference through a datasource variable: a
+// fixed uid exists only in the Grafana the dashboard was made in, and an
+// imported copy shows "datasource not found".
+func (s *Set) checkPortable(d *Dashboard, ref *DSRef, where string, add func(file, where, format string, args ...any)) {
+	if ref == nil || ref.UID == "-- Mixed --" {
+		return
+	}
+	if d.DatasourceVariable(ref) == nil {
+		add(d.File, where, "datasource %s is fixed: refer to it through a datasource variable (\"${ds_%s}\") so the dashboard imports into any Grafana", refString(ref), ref.Type)
+	}
+}
+
+// checkDatasourceVariable: a datasource variable names a type the checker
+// runs, that type is provisioned, and Grafana's import screen asks for it
+// (an __inputs entry whose ${NAME} is the variable's current value).
+func (s *Set) checkDatasourceVariable(d *Dashboard, v *Variable, where string, add func(file, where, format string, args ...any)) {
+	typ := v.Query()
+	if typ != TypePrometheus && typ != TypeInflux {
+		add(d.File, where, "datasource type %q: want %s or %s", typ, TypePrometheus, TypeInflux)
+		return
+	}
+	if s.datasourceOfType(typ) == nil {
+		add(d.File, where, "no %s datasource is provisioned", typ)
+	}
+	cur := v.CurrentValues()
+	for _, in := range d.Inputs {
+		if in.Type == "datasource" && in.PluginID == typ && len(cur) == 1 && cur[0] == "${"+in.Name+"}" {
+			return
+		}
+	}
+	add(d.File, where, "no __inputs entry {type: datasource, pluginId: %s} whose ${NAME} is the variable's current value (Grafana's import screen asks for it)", typ)
 }
 
 // QueryText is a target's query for its datasource type.

@@ -36,14 +36,24 @@ datasources:
 const goodProviders = "apiVersion: 1\nproviders:\n  - {name: p, type: file, options: {path: /d}}\n"
 
 const goodPanel = `{"id":1,"type":"stat","title":"标题","description":"what it shows","gridPos":{"x":0,"y":0,"w":6,"h":4},
-	"fieldConfig":{"defaults":{"unit":"none"}},"datasource":{"type":"prometheus","uid":"prometheus"},
+	"fieldConfig":{"defaults":{"unit":"none"}},"datasource":{"type":"prometheus","uid":"${ds_prometheus}"},
 	"targets":[{"refId":"A","expr":"up{plan=\"$plan\"}"}]}`
 
+// dsVar and dsInput make the datasource importable: a datasource variable
+// whose current value Grafana's import screen fills in from __inputs.
+const (
+	dsVar   = `{"name":"ds_prometheus","type":"datasource","query":"prometheus","current":{"value":"${DS_PROMETHEUS}"}}`
+	dsInput = `{"name":"DS_PROMETHEUS","type":"datasource","pluginId":"prometheus"}`
+)
+
 func dashboard(uid, vars, panels string) string {
-	return `{"uid":"` + uid + `","title":"` + uid + `","time":{"from":"now-1h","to":"now"},"templating":{"list":[` + vars + `]},"panels":[` + panels + `]}`
+	if vars != "" {
+		vars = "," + vars
+	}
+	return `{"__inputs":[` + dsInput + `],"uid":"` + uid + `","title":"` + uid + `","time":{"from":"now-1h","to":"now"},"templating":{"list":[` + dsVar + vars + `]},"panels":[` + panels + `]}`
 }
 
-const planVar = `{"name":"plan","type":"query","datasource":{"type":"prometheus","uid":"prometheus"},"query":"label_values(x, plan)"}`
+const planVar = `{"name":"plan","type":"query","datasource":{"type":"prometheus","uid":"${ds_prometheus}"},"query":"label_values(x, plan)"}`
 
 func TestStructureProblems(t *testing.T) {
 	for _, c := range []struct {
@@ -53,12 +63,20 @@ func TestStructureProblems(t *testing.T) {
 	}{
 		{"good", nil, ""},
 		{"duplicate uid", map[string]string{"dashboards/b.json": dashboard("a", planVar, goodPanel)}, `uid "a" is also used by dashboards/a.json`},
-		{"unknown datasource", map[string]string{"dashboards/a.json": dashboard("a", planVar, strings.Replace(goodPanel, `"uid":"prometheus"`, `"uid":"loki"`, 1))},
+		{"unknown datasource", map[string]string{"dashboards/a.json": dashboard("a", planVar, strings.Replace(goodPanel, `"uid":"${ds_prometheus}"`, `"uid":"loki"`, 1))},
 			`panel 1 "标题" query A: datasource uid "loki" is not provisioned`},
+		{"fixed datasource uid", map[string]string{"dashboards/a.json": dashboard("a", planVar, strings.Replace(goodPanel, `"uid":"${ds_prometheus}"`, `"uid":"prometheus"`, 1))},
+			`panel 1 "标题": datasource uid "prometheus" is fixed: refer to it through a datasource variable ("${ds_prometheus}")`},
+		{"fixed datasource uid in a variable", map[string]string{"dashboards/a.json": dashboard("a", strings.Replace(planVar, `${ds_prometheus}`, `prometheus`, 1), goodPanel)},
+			`variable plan: datasource uid "prometheus" is fixed`},
+		{"not importable", map[string]string{"dashboards/a.json": strings.Replace(dashboard("a", planVar, goodPanel), dsInput, "", 1)},
+			`variable ds_prometheus: no __inputs entry {type: datasource, pluginId: prometheus}`},
+		{"datasource variable of an unknown type", map[string]string{"dashboards/a.json": strings.Replace(dashboard("a", planVar, goodPanel), `"query":"prometheus"`, `"query":"loki"`, 1)},
+			`variable ds_prometheus: datasource type "loki"`},
 		{"undefined variable", map[string]string{"dashboards/a.json": dashboard("a", "", goodPanel)},
 			`uses $plan, which is not a variable defined before it`},
 		{"variable used before it is defined", map[string]string{"dashboards/a.json": dashboard("a",
-			`{"name":"r","type":"query","datasource":{"uid":"prometheus"},"query":"label_values(x{plan=\"$plan\"}, r)"},`+planVar, goodPanel)},
+			`{"name":"r","type":"query","datasource":{"uid":"${ds_prometheus}"},"query":"label_values(x{plan=\"$plan\"}, r)"},`+planVar, goodPanel)},
 			`variable r: uses $plan`},
 		{"no unit", map[string]string{"dashboards/a.json": dashboard("a", planVar, strings.Replace(goodPanel, `"unit":"none"`, `"unit":""`, 1))},
 			`fieldConfig.defaults.unit is not set`},

@@ -117,7 +117,7 @@ func (r *runner) dashboard(ctx context.Context, d *Dashboard) []Result {
 		for j := range p.Targets {
 			t := &p.Targets[j]
 			res := Result{File: d.File, Dashboard: d.UID, Panel: p.Title, PanelID: p.ID, RefID: t.RefID}
-			ds := r.set.Datasource(QueryDatasource(p, t))
+			ds := r.set.DatasourceIn(d, QueryDatasource(p, t))
 			if ds == nil {
 				res.Err = errors.New("datasource not provisioned")
 				out = append(out, res)

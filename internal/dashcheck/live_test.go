@@ -107,6 +107,9 @@ func TestDashboardsReturnData(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "qualitymon.yaml")
 	state := t.TempDir()
 	cfg := fmt.Sprintf("influx:\n  url: %s\n  org: %q\n  bucket: %s\nlisten: %s\nevaluation:\n  schedule: \"@every 1m\"\nspool_dir: %s\n"+
+		// The sample's targets settled years ago: a long notify window keeps
+		// their alerts firing, for the alert panels.
+		"alerting:\n  settled_notify_window: 3650d\n"+
 		"collectors:\n  - {name: drop, type: filedrop, schedule: \"@every 1s\", options: {dir: %s}}\n"+
 		"uploads:\n  archive_dir: %s\n  audit_log: %s\n  tokens:\n    - {bureau: %s, token_sha256: %x, regions: [\"370000\"]}\n",
 		influx.URL, influx.Org, bucket, qmAddr, filepath.Join(state, "spool"), filepath.Join(state, "drop"), filepath.Join(state, "uploads"),

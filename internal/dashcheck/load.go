@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -185,6 +186,13 @@ type Dashboard struct {
 		List []Variable `json:"list"`
 	} `json:"templating"`
 	Panels []Panel `json:"panels"`
+	// Inputs are what Grafana's import screen asks for (a datasource per
+	// input), replacing ${NAME} in the dashboard.
+	Inputs []struct {
+		Name     string `json:"name"`
+		Type     string `json:"type"`
+		PluginID string `json:"pluginId"`
+	} `json:"__inputs"`
 }
 
 // AllPanels returns the panels with the panels of rows flattened in.
@@ -318,6 +326,54 @@ func (s *Set) Datasource(ref *DSRef) *Datasource {
 		}
 	}
 	return nil
+}
+
+// dsVariableRef is a datasource reference through a variable: "${ds}" or "$ds".
+var dsVariableRef = regexp.MustCompile(`^\$\{?([A-Za-z0-9_]+)\}?$`)
+
+// DatasourceVariable returns the datasource variable a reference names, or
+// nil when it names a datasource directly.
+func (d *Dashboard) DatasourceVariable(ref *DSRef) *Variable {
+	if ref == nil {
+		return nil
+	}
+	m := dsVariableRef.FindStringSubmatch(ref.UID)
+	if m == nil {
+		return nil
+	}
+	for i := range d.Templating.List {
+		if v := &d.Templating.List[i]; v.Name == m[1] && v.Type == "datasource" {
+			return v
+		}
+	}
+	return nil
+}
+
+// DatasourceIn resolves a reference in dashboard d: through a datasource
+// variable to the provisioned datasource of the variable's type (the default
+// one, else the first), as Grafana selects it; otherwise as Datasource does.
+func (s *Set) DatasourceIn(d *Dashboard, ref *DSRef) *Datasource {
+	v := d.DatasourceVariable(ref)
+	if v == nil {
+		return s.Datasource(ref)
+	}
+	return s.datasourceOfType(v.Query())
+}
+
+func (s *Set) datasourceOfType(typ string) *Datasource {
+	var first *Datasource
+	for _, ds := range s.Datasources {
+		if ds.Type != typ {
+			continue
+		}
+		if ds.IsDefault {
+			return ds
+		}
+		if first == nil {
+			first = ds
+		}
+	}
+	return first
 }
 
 // QueryDatasource returns the reference a target uses: its own, else the

@@ -30,7 +30,7 @@ func (r *runner) variable(ctx context.Context, d *Dashboard, v *Variable, sc *Sc
 	switch v.Type {
 	case "query":
 		res = &Result{File: d.File, Dashboard: d.UID, Panel: "$" + v.Name}
-		ds := r.set.Datasource(v.Datasource)
+		ds := r.set.DatasourceIn(d, v.Datasource)
 		if ds == nil {
 			res.Err = errors.New("datasource not provisioned")
 			return Value{}, res
@@ -42,6 +42,10 @@ func (r *runner) variable(ctx context.Context, d *Dashboard, v *Variable, sc *Sc
 			err = fmt.Errorf("no answer matches the variable's regex %s", v.Regex)
 		}
 		res.Series, res.Err = len(opts), err
+	case "datasource":
+		if ds := r.set.datasourceOfType(v.Query()); ds != nil {
+			opts = []Option{{ds.Name, ds.UID}}
+		}
 	case "custom":
 		opts = customOptions(v.Query())
 	case "interval":

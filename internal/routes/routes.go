@@ -312,8 +312,7 @@ const examples = `
 #          Subject: '[qualitymon] {{ .CommonLabels.alertname }} {{ .CommonLabels.plan }}'
 #  - name: example-wechat
 #    wechat_configs:                  # 企业微信 application message
-#      - api_url: https://qyapi.weixin.qq.com/cgi-bin/
-#        corp_id: ww0000000000000000
+#      - corp_id: ww0000000000000000  # api_url defaults to qyapi.weixin.qq.com
 #        agent_id: "1000002"
 #        api_secret: change-me
 #        to_party: "2"                # department id; or to_user: "zhangsan|lisi"
