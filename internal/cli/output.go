@@ -90,36 +90,15 @@ func writeTable(w io.Writer, header []string, rows [][]string) error {
 	return nil
 }
 
-// statusLabels name the statuses for people; the JSON keeps the ids.
-var statusLabels = map[evaluate.Status][2]string{
-	evaluate.Achieved: {"已达标", "achieved"},
-	evaluate.OnTrack:  {"按进度", "on track"},
-	evaluate.AtRisk:   {"滞后", "at risk"},
-	evaluate.OffTrack: {"严重滞后", "off track"},
-	evaluate.Missed:   {"未达标", "missed"},
-	evaluate.NoData:   {"无数据", "no data"},
-}
-
-func statusLabel(s evaluate.Status, lang string) string {
-	l, ok := statusLabels[s]
-	if !ok {
-		return string(s)
-	}
-	if lang == "zh" {
-		return l[0]
-	}
-	return l[1]
-}
-
 // statusSummary is the closing line of the status table, in words:
 // "141 evaluations as of 2019-12-31: 58 achieved, 3 at risk, …".
 func statusSummary(counts map[evaluate.Status]int, total int, asOf, lang string) string {
 	var parts []string
 	for _, s := range evaluate.Statuses {
 		if lang == "zh" {
-			parts = append(parts, fmt.Sprintf("%s %d 项", statusLabel(s, lang), counts[s]))
+			parts = append(parts, fmt.Sprintf("%s %d 项", s.Label(lang), counts[s]))
 		} else {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[s], statusLabel(s, lang)))
+			parts = append(parts, fmt.Sprintf("%d %s", counts[s], s.Label(lang)))
 		}
 	}
 	if lang == "zh" {
@@ -154,7 +133,7 @@ var statusColumns = []column[evaluate.Evaluation]{
 	{"规划", "PLAN", func(e *evaluate.Evaluation, _ string) string { return e.Plan }},
 	{"目标", "TARGET", func(e *evaluate.Evaluation, _ string) string { return e.Target }},
 	{"地区", "REGION", func(e *evaluate.Evaluation, _ string) string { return e.Region }},
-	{"状态", "STATUS", func(e *evaluate.Evaluation, l string) string { return statusLabel(e.Status, l) }},
+	{"状态", "STATUS", func(e *evaluate.Evaluation, l string) string { return e.Status.Label(l) }},
 	{"实际值", "ACTUAL", func(e *evaluate.Evaluation, _ string) string { return num(e.Actual) }},
 	{"时期", "PERIOD", func(e *evaluate.Evaluation, _ string) string { return orDash(e.Period) }},
 	{"比较", "CMP", func(e *evaluate.Evaluation, _ string) string { return e.Comparator }},
@@ -218,7 +197,7 @@ var targetColumns = []column[targetJSON]{
 	{"目标值", "VALUE", func(j *targetJSON, l string) string {
 		switch {
 		case !j.Tracked:
-			return pick(l, "不可量化跟踪", "not trackable")
+			return evaluate.UntrackedLabel(l)
 		case j.MultipleOf != nil:
 			return fmt.Sprintf(pick(l, "%d年的%g倍", "%[2]g × %[1]d"), j.MultipleOf.Year, j.MultipleOf.Factor)
 		}

@@ -49,3 +49,36 @@ func fromRatio(r float64) Status {
 	}
 	return OffTrack
 }
+
+// statusLabels name the statuses for people ([zh, en]); JSON and metrics
+// keep the ids.
+var statusLabels = map[Status][2]string{
+	Achieved: {"已达标", "achieved"},
+	OnTrack:  {"按进度", "on track"},
+	AtRisk:   {"滞后", "at risk"},
+	OffTrack: {"严重滞后", "off track"},
+	Missed:   {"未达标", "missed"},
+	NoData:   {"无数据", "no data"},
+}
+
+// Label names the status for people in lang ("zh" or "en"): 已达标,
+// 按进度, 滞后, 严重滞后, 未达标, 无数据. The id itself when unknown.
+func (s Status) Label(lang string) string {
+	l, ok := statusLabels[s]
+	if !ok {
+		return string(s)
+	}
+	if lang == "zh" {
+		return l[0]
+	}
+	return l[1]
+}
+
+// UntrackedLabel names a commitment that is listed but never judged
+// (plan tracked: false).
+func UntrackedLabel(lang string) string {
+	if lang == "zh" {
+		return "不可量化跟踪"
+	}
+	return "not trackable"
+}
