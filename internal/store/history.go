@@ -1,0 +1,73 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// StatusPoint is one entry of a target's status history: the status its
+// evaluations had from At on.
+type StatusPoint struct {
+	At      time.Time
+	Status  string
+	Basis   string
+	Settled bool
+}
+
+// StatusHistoryWindow is the resolution of StatusHistory: the last
+// evaluation of each window stands for it (an evaluation runs every few
+// minutes; a status that lasted less than a window may not show).
+const StatusHistoryWindow = time.Hour
+
+// StatusHistory returns how the status of one target in one region changed
+// over the evaluations stored in the evaluation measurement, oldest first:
+// one point per change (and the first), each with the status, basis and
+// settled flag from then on. Empty when nothing was evaluated.
+func (s *Store) StatusHistory(ctx context.Context, plan, target, region string) ([]StatusPoint, error) {
+	q := fmt.Sprintf(`from(bucket: %q)
+  |> range(start: 0, stop: 2200-01-01T00:00:00Z)
+  |> filter(fn: (r) => r._measurement == %q and r.plan == %q and r.target == %q and r.region == %q)
+  |> filter(fn: (r) => r._field == "status" or r._field == "basis" or r._field == "settled")
+  |> aggregateWindow(every: %s, fn: last, createEmpty: false, timeSrc: "_start")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])
+`, s.cfg.Bucket, MeasEvaluation, plan, target, region, fluxDuration(StatusHistoryWindow))
+	rows, err := s.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("querying the status history of %s/%s in %s: %w", plan, target, region, err)
+	}
+	return statusChanges(rows), nil
+}
+
+// statusChanges keeps the first row and every row whose status, basis or
+// settled flag differs from the one before.
+func statusChanges(rows []map[string]any) []StatusPoint {
+	var out []StatusPoint
+	for _, r := range rows {
+		p := StatusPoint{}
+		p.At, _ = r["_time"].(time.Time)
+		p.Status, _ = r["status"].(string)
+		p.Basis, _ = r["basis"].(string)
+		p.Settled, _ = r["settled"].(bool)
+		if p.Status == "" {
+			continue
+		}
+		if n := len(out); n > 0 {
+			l := out[n-1]
+			if l.Status == p.Status && l.Basis == p.Basis && l.Settled == p.Settled {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+func fluxDuration(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
+}
