@@ -31,7 +31,7 @@ func TestCheckDashboardsOffline(t *testing.T) {
 		for _, e := range ents {
 			b, _ := os.ReadFile(filepath.Join(src, e.Name()))
 			if e.Name() == "overview.json" {
-				b = bytes.Replace(b, []byte(`"uid": "influxdb"`), []byte(`"uid": "influx-gone"`), 1)
+				b = bytes.Replace(b, []byte(`"uid": "${ds_influxdb}"`), []byte(`"uid": "influx-gone"`), 1)
 			}
 			os.WriteFile(filepath.Join(bad, sub, e.Name()), b, 0o644)
 		}
