@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // StatusPoint is one entry of a target's status history: the status its
@@ -70,4 +74,35 @@ func fluxDuration(d time.Duration) string {
 		return fmt.Sprintf("%dh", d/time.Hour)
 	}
 	return fmt.Sprintf("%ds", d/time.Second)
+}
+
+// SeriesHistory returns every value the observations of one indicator in
+// the given regions have had, current and superseded, ordered by region,
+// period and revision: the figures and revisions a target page lists and
+// charts (two queries however many periods).
+func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []string) ([]observation.Stored, error) {
+	f := Filter{Indicators: []string{indicator}, Regions: regions}
+	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
+`
+	old, err := s.readStored(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.Current(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	all := append(old, cur...)
+	slices.SortStableFunc(all, func(a, b observation.Stored) int {
+		if c := strings.Compare(a.Region, b.Region); c != 0 {
+			return c
+		}
+		if c := a.Period.Start().Compare(b.Period.Start()); c != 0 {
+			return c
+		}
+		return a.Revision - b.Revision
+	})
+	return all, nil
 }

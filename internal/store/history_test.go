@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -58,5 +60,38 @@ func TestStatusHistory(t *testing.T) {
 	none, err := st.StatusHistory(ctx, "p", "t2", "370000")
 	if err != nil || len(none) != 0 {
 		t.Errorf("history of an unevaluated target = %v, %v", none, err)
+	}
+}
+
+// SeriesHistory lists every value of a series, superseded and current, by
+// region, period and revision, in two queries.
+func TestSeriesHistory(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	t2 := t1.Add(24 * time.Hour)
+	for _, w := range []struct {
+		at  time.Time
+		obs []observation.Observation
+	}{
+		{t1, []observation.Observation{o("food_sampling_pass_rate", "370000", "2019", 96.0, "公报"), o("food_sampling_pass_rate", "370000", "2020", 97.0, "公报"),
+			o("food_sampling_pass_rate", "370200", "2020", 98.0, ""), o("food_sampling_pass_rate", "460000", "2020", 99.0, "")}},
+		{t2, []observation.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "修订")}},
+	} {
+		if _, err := st.Upsert(ctx, w.obs, w.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := st.SeriesHistory(ctx, "food_sampling_pass_rate", []string{"370000", "370200"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, s := range got {
+		lines = append(lines, fmt.Sprintf("%s %s r%d %g %s %s", s.Region, s.Period, s.Revision, s.Value, s.Source, s.ReportedAt.Format("01-02")))
+	}
+	want := []string{"370000 2019 r0 96 公报 03-01", "370000 2020 r0 97 公报 03-01", "370000 2020 r1 97.5 修订 03-02", "370200 2020 r0 98  03-01"}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("series history:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 }
