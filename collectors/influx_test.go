@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/collectors/all"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/influxtest"
@@ -91,7 +92,11 @@ collectors:
 	// The real clock: the file drop compares it with the files' times.
 	deps := collectortest.Deps(t)
 	deps.Now, deps.Validator.Now = time.Now, time.Now
-	r, err := collectors.NewRunner(&cfg.Collectors, deps, &store.Direct{Store: st}, reg,
+	cols, err := collectors.Build(cfg.Collectors, all.Registry, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := collectors.NewRunner(cols, deps, &store.Direct{Store: st}, reg,
 		slog.New(slog.NewTextHandler(&logs, nil)), time.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
-	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -41,16 +39,11 @@ type job struct {
 	mu        sync.Mutex // one run at a time, scheduled or RunOnce
 }
 
-// NewRunner loads the collectors: section (see LoadConfig), builds each
-// collector from Registry, and registers the metrics with reg (nil: not
-// exported). deps.Validator is required; its catalogue's derived indicators
-// are applied to every batch; deps.Now defaults to now and deps.Getenv to
-// os.Getenv. log and now default to slog.Default and time.Now. The runner does nothing until Start.
-func NewRunner(section *yaml.Node, deps Deps, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
-	return newRunner(section, Registry, deps, s, reg, log, now)
-}
-
-func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
+// NewRunner schedules the collectors built by Build and registers the
+// metrics with reg (nil: not exported). deps.Validator is required; its
+// catalogue's derived indicators are applied to every batch. log and now
+// default to slog.Default and time.Now. The runner does nothing until Start.
+func NewRunner(cols []Configured, deps Deps, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
 	if deps.Validator == nil {
 		return nil, errors.New("collectors: no validator")
 	}
@@ -63,16 +56,6 @@ func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s obs
 	if now == nil {
 		now = time.Now
 	}
-	if deps.Now == nil {
-		deps.Now = now
-	}
-	if deps.Getenv == nil {
-		deps.Getenv = os.Getenv
-	}
-	cfgs, err := LoadConfig(section, registry)
-	if err != nil {
-		return nil, err
-	}
 	pipe, err := ingest.NewPipeline(deps.Validator, s)
 	if err != nil {
 		return nil, err
@@ -82,22 +65,19 @@ func newRunner(section *yaml.Node, registry map[string]Factory, deps Deps, s obs
 		return nil, fmt.Errorf("registering collector metrics: %w", err)
 	}
 	r := &Runner{jobs: map[string]*job{}, pipe: pipe, metrics: m, log: log, now: now}
-	var errs []error
-	for _, c := range cfgs {
-		col, err := registry[c.Type](c.Name, &c.Options, deps)
+	for _, c := range cols {
+		sched, err := config.Parser.Parse(c.Schedule) // checked by config.Load
 		if err != nil {
-			errs = append(errs, fmt.Errorf("collector %q: %w", c.Name, err))
-			continue
+			return nil, fmt.Errorf("collector %q: schedule: %q: %v", c.Name, c.Schedule, err)
 		}
-		sched, _ := config.Parser.Parse(c.Schedule) // validated by LoadConfig
-		r.jobs[c.Name] = &job{cfg: c, collector: col, schedule: sched}
+		if c.Timeout <= 0 {
+			c.Timeout = config.Duration(DefaultTimeout)
+		}
+		r.jobs[c.Name] = &job{cfg: c.Config, collector: c.Collector, schedule: sched}
 		r.order = append(r.order, c.Name)
 		m.init(c.Name)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	cl := cronLogger{log}
+	cl := config.CronLogger(log)
 	r.cron = cron.New(
 		cron.WithParser(config.Parser),
 		cron.WithLogger(cl),
@@ -213,13 +193,3 @@ func (r *Runner) deliver(ctx context.Context, name string, b *Batch) error {
 }
 
 func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
-
-// cronLogger adapts slog to cron.Logger: cron's routine messages go to
-// debug, its errors (recovered panics, skipped runs are info) to error.
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
-
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "error", err)...)
-}

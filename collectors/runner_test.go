@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,48 +15,30 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
 
-	"github.com/qualitymon/qualitymon/collectors/collectortest"
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/targets"
 )
 
-// Every testdata/*.bad.yml is a qualitymon.yaml whose first line says
-// "# error: <what the error must contain>".
-func TestBadConfigs(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yml")
-	if len(files) < 10 {
-		t.Fatalf("only %d bad configs", len(files))
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, _, _ := strings.Cut(string(data), "\n")
-		want, ok := strings.CutPrefix(first, "# error: ")
-		if !ok {
-			t.Fatalf("%s: first line must be # error: …", f)
-		}
-		cfg, err := config.Load(data, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		_, err = NewRunner(&cfg.Collectors, collectortest.Deps(t), &memSink{}, nil, nil, nil)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%s: error\n  %v\nwant it to contain\n  %s", f, err, want)
-		}
-	}
-}
-
+// The collectors: section of testdata/good.yml loads, is built from the
+// registry and scheduled; its errors are cases of internal/config/testdata
+// (checked by internal/cli, which builds every collector as serve does).
 func TestGoodConfig(t *testing.T) {
 	data, _ := os.ReadFile("testdata/good.yml")
 	cfg, err := config.Load(data, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(&cfg.Collectors, collectortest.Deps(t), &memSink{}, prometheus.NewRegistry(), nil, nil)
+	stub := func(string, *yaml.Node, Deps) (Collector, error) { return CollectorFunc(nil), nil }
+	cols, err := Build(cfg.Collectors, map[string]Factory{"filedrop": stub, "httpjson": stub, "aqi": stub}, testDeps(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(cols, testDeps(t), &memSink{}, prometheus.NewRegistry(), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,50 +49,44 @@ func TestGoodConfig(t *testing.T) {
 		t.Fatal("timeouts not applied")
 	}
 	// No section: no collectors.
-	r, err = NewRunner(nil, collectortest.Deps(t), &memSink{}, nil, nil, nil)
+	r, err = NewRunner(nil, testDeps(t), &memSink{}, nil, nil, nil)
 	if err != nil || len(r.Names()) != 0 {
 		t.Fatalf("%v %v", r, err)
 	}
 }
 
-func TestRegistry(t *testing.T) {
-	want := []string{"aqi", "filedrop", "httpjson"}
-	if got := Types(Registry); strings.Join(got, ",") != strings.Join(want, ",") {
-		t.Fatalf("registry types %v, want %v", got, want)
+// testNow is collectortest.Now (collectortest imports this package, so its
+// own tests cannot import collectortest).
+var testNow = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+
+func testValidator(t *testing.T) *ingest.Validator {
+	cat, err := catalog.Load(targets.FS, "catalogue")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for typ, f := range Registry {
-		if f == nil {
-			t.Fatalf("%s: nil factory", typ)
-		}
-		// Every factory rejects empty options with a message naming a field.
-		if _, err := f("x", &yaml.Node{}, collectortest.Deps(t)); err == nil || !strings.Contains(err.Error(), "options") {
-			t.Errorf("%s: empty options: %v", typ, err)
-		}
-		if _, err := os.Stat(filepath.Join(typ, "README.md")); err != nil {
-			t.Errorf("%s: %v", typ, err)
-		}
-		if _, err := os.Stat(filepath.Join(typ, "sample.yml")); err != nil {
-			t.Errorf("%s: %v", typ, err)
-		}
+	regs, err := region.Load(targets.FS, "regions.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
+	return &ingest.Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return testNow }}
 }
 
-// The sample configs of the collector packages load.
-func TestSamples(t *testing.T) {
-	for typ := range Registry {
-		data, err := os.ReadFile(filepath.Join(typ, "sample.yml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := config.Load(data, nil)
-		if err != nil {
-			t.Fatalf("%s: %v", typ, err)
-		}
-		cfgs, err := LoadConfig(&cfg.Collectors, Registry)
-		if err != nil || len(cfgs) == 0 || cfgs[0].Type != typ {
-			t.Fatalf("%s/sample.yml: %v %+v", typ, err, cfgs)
-		}
+func testDeps(t *testing.T) Deps {
+	return Deps{Validator: testValidator(t), Now: func() time.Time { return testNow }, Getenv: func(string) string { return "" }}
+}
+
+// newTestRunner loads a collectors: section and builds its runner.
+func newTestRunner(t *testing.T, section string, registry map[string]Factory, s observation.Sink, reg prometheus.Registerer, log *slog.Logger, now func() time.Time) (*Runner, error) {
+	t.Helper()
+	cfg, err := config.Load([]byte("collectors:\n"+section), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
+	cols, err := Build(cfg.Collectors, registry, testDeps(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewRunner(cols, testDeps(t), s, reg, log, now)
 }
 
 type memSink struct {
@@ -143,14 +118,10 @@ func testRunner(t *testing.T, s observation.Sink, reg prometheus.Registerer, log
 	var section strings.Builder
 	for name, c := range cols {
 		registry[name] = func(string, *yaml.Node, Deps) (Collector, error) { return c, nil }
-		section.WriteString("- {name: " + name + ", type: " + name + ", schedule: '@every 1h'" + extra + "}\n")
+		section.WriteString("  - {name: " + name + ", type: " + name + ", schedule: '@every 1h'" + extra + "}\n")
 	}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(section.String()), &n); err != nil {
-		t.Fatal(err)
-	}
-	clock := func() time.Time { return collectortest.Now }
-	r, err := newRunner(n.Content[0], registry, collectortest.Deps(t), s, reg, log, clock)
+	clock := func() time.Time { return testNow }
+	r, err := newTestRunner(t, section.String(), registry, s, reg, log, clock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +147,7 @@ func TestRunOnceDeliversDerivesAcksAndCounts(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "b.csv:2:value: not a number") {
 		t.Fatalf("err = %v", err)
 	}
-	if len(s.batches) != 1 || len(s.batches[0]) != 1 || s.metas[0].Origin != "collector:src" || s.metas[0].File != "a.csv" || !s.metas[0].ReportedAt.Equal(collectortest.Now) {
+	if len(s.batches) != 1 || len(s.batches[0]) != 1 || s.metas[0].Origin != "collector:src" || s.metas[0].File != "a.csv" || !s.metas[0].ReportedAt.Equal(testNow) {
 		t.Fatalf("sink got %+v %+v", s.batches, s.metas)
 	}
 	if strings.Join(acks, "|") != "a.csv:|b.csv:b.csv:2:value: not a number" {
@@ -188,7 +159,7 @@ func TestRunOnceDeliversDerivesAcksAndCounts(t *testing.T) {
 	if got := testutil.ToFloat64(r.metrics.errors.WithLabelValues("src")); got != 1 {
 		t.Fatalf("errors_total %v", got)
 	}
-	if got := testutil.ToFloat64(r.metrics.lastRun.WithLabelValues("src")); got != float64(collectortest.Now.Unix()) {
+	if got := testutil.ToFloat64(r.metrics.lastRun.WithLabelValues("src")); got != float64(testNow.Unix()) {
 		t.Fatalf("last_run %v", got)
 	}
 	if n := testutil.CollectAndCount(r.metrics.lastSuccess); n != 0 {
@@ -220,7 +191,7 @@ func errString(err error) string {
 func TestRunOnceDerivedIndicators(t *testing.T) {
 	// The shipped catalogue averages good_air_quality_days_share over every
 	// prefecture of a province: 海南's are all reported here.
-	v := collectortest.Validator(t)
+	v := testValidator(t)
 	var batch []observation.Observation
 	kids := v.Regions.Children("460000")
 	for i, k := range kids {
@@ -296,10 +267,8 @@ func TestScheduleAndStop(t *testing.T) {
 		return nil, nil
 	})
 	registry := map[string]Factory{"t": func(string, *yaml.Node, Deps) (Collector, error) { return c, nil }}
-	var n yaml.Node
-	yaml.Unmarshal([]byte("- {name: t, type: t, schedule: '@every 1s'}\n"), &n)
 	reg := prometheus.NewRegistry()
-	r, err := newRunner(n.Content[0], registry, collectortest.Deps(t), &memSink{}, reg, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), nil)
+	r, err := newTestRunner(t, "  - {name: t, type: t, schedule: '@every 1s'}\n", registry, &memSink{}, reg, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/qualitymon/qualitymon/collectors/collector"
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
@@ -68,9 +68,9 @@ type stamp struct {
 }
 
 // New is the registry's Factory.
-func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collector, error) {
+func New(name string, options *yaml.Node, deps collectors.Deps) (collectors.Collector, error) {
 	var o Options
-	if err := collector.DecodeOptions(options, &o); err != nil {
+	if err := collectors.DecodeOptions(options, &o); err != nil {
 		return nil, err
 	}
 	c := &Collector{opts: o, v: deps.Validator, now: deps.Now, seen: map[string]stamp{}}
@@ -105,8 +105,8 @@ func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collec
 
 // Collect reads every file that changed since it was last accepted: one
 // batch per file.
-func (c *Collector) Collect(ctx context.Context) ([]collector.Batch, error) {
-	var out []collector.Batch
+func (c *Collector) Collect(ctx context.Context) ([]collectors.Batch, error) {
+	var out []collectors.Batch
 	var errs []error
 	for i, f := range c.opts.Files {
 		if err := ctx.Err(); err != nil {
@@ -124,7 +124,7 @@ func (c *Collector) Collect(ctx context.Context) ([]collector.Batch, error) {
 		if unchanged {
 			continue
 		}
-		b := collector.Batch{Name: f.Path}
+		b := collectors.Batch{Name: f.Path}
 		b.Samples, b.Err = c.read(f.Path, c.regions[i])
 		path := f.Path
 		b.Ack = func(err error) error {

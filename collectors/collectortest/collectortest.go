@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/collectors/collector"
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/region"
@@ -38,18 +38,18 @@ func Validator(tb testing.TB) *ingest.Validator {
 
 // Deps are collector dependencies with Validator, Now and an environment
 // of the given pairs.
-func Deps(tb testing.TB, env ...string) collector.Deps {
+func Deps(tb testing.TB, env ...string) collectors.Deps {
 	m := map[string]string{}
 	for i := 0; i+1 < len(env); i += 2 {
 		m[env[i]] = env[i+1]
 	}
-	return collector.Deps{Validator: Validator(tb), Now: func() time.Time { return Now }, Getenv: func(k string) string { return m[k] }}
+	return collectors.Deps{Validator: Validator(tb), Now: func() time.Time { return Now }, Getenv: func(k string) string { return m[k] }}
 }
 
 // Dump renders accepted batches as line protocol (revision 0, reported at
 // Now), each preceded by a comment naming the batch, and the errors of
 // rejected batches one per line, as FILE:ROW:COLUMN: message.
-func Dump(batches []collector.Batch) (out, errs string) {
+func Dump(batches []collectors.Batch) (out, errs string) {
 	var o, e strings.Builder
 	for _, b := range batches {
 		if b.Err != nil {

@@ -21,7 +21,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/qualitymon/qualitymon/collectors/collector"
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -50,9 +50,9 @@ type Drop struct {
 }
 
 // New is the registry's Factory.
-func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collector, error) {
+func New(name string, options *yaml.Node, deps collectors.Deps) (collectors.Collector, error) {
 	var o Options
-	if err := collector.DecodeOptions(options, &o); err != nil {
+	if err := collectors.DecodeOptions(options, &o); err != nil {
 		return nil, err
 	}
 	if o.Dir == "" {
@@ -76,13 +76,13 @@ func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collec
 }
 
 // Collect reads every settled file of the drop directory, sorted by name.
-func (d *Drop) Collect(ctx context.Context) ([]collector.Batch, error) {
+func (d *Drop) Collect(ctx context.Context) ([]collectors.Batch, error) {
 	entries, err := os.ReadDir(d.opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading drop directory: %w", err)
 	}
 	cutoff := d.now().Add(-time.Duration(*d.opts.MinAge))
-	var out []collector.Batch
+	var out []collectors.Batch
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -106,9 +106,9 @@ func (d *Drop) Collect(ctx context.Context) ([]collector.Batch, error) {
 }
 
 // read reads, parses and validates one file into a batch.
-func (d *Drop) read(name string) collector.Batch {
+func (d *Drop) read(name string) collectors.Batch {
 	path := filepath.Join(d.opts.Dir, name)
-	b := collector.Batch{Name: name}
+	b := collectors.Batch{Name: name}
 	b.Samples, b.Err = d.readFile(name, path)
 	rejected := b.Err != nil
 	b.Ack = func(err error) error {

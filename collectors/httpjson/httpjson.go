@@ -23,7 +23,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/qualitymon/qualitymon/collectors/collector"
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
@@ -73,9 +73,9 @@ type Feed struct {
 }
 
 // New is the registry's Factory.
-func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collector, error) {
+func New(name string, options *yaml.Node, deps collectors.Deps) (collectors.Collector, error) {
 	var o Options
-	if err := collector.DecodeOptions(options, &o); err != nil {
+	if err := collectors.DecodeOptions(options, &o); err != nil {
 		return nil, err
 	}
 	var errs []error
@@ -122,7 +122,7 @@ func New(name string, options *yaml.Node, deps collector.Deps) (collector.Collec
 }
 
 // Collect fetches the feed; 304 Not Modified delivers nothing.
-func (f *Feed) Collect(ctx context.Context) ([]collector.Batch, error) {
+func (f *Feed) Collect(ctx context.Context) ([]collectors.Batch, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.opts.URL, nil)
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func (f *Feed) Collect(ctx context.Context) ([]collector.Batch, error) {
 		return nil, fmt.Errorf("reading %s: %w", f.opts.URL, err)
 	}
 	etag, lm := resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
-	b := collector.Batch{Name: f.opts.URL}
+	b := collectors.Batch{Name: f.opts.URL}
 	if int64(len(body)) > f.opts.MaxBytes {
 		b.Err = &ingest.Error{File: f.opts.URL, Column: "body", Message: fmt.Sprintf("response larger than max_bytes (%d)", f.opts.MaxBytes)}
 	} else {
@@ -170,7 +170,7 @@ func (f *Feed) Collect(ctx context.Context) ([]collector.Batch, error) {
 		}
 		return nil
 	}
-	return []collector.Batch{b}, nil
+	return []collectors.Batch{b}, nil
 }
 
 // StatusError is an unexpected HTTP status; 5xx and 429 are worth retrying.

@@ -2,16 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"log/slog"
-	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/qualitymon/qualitymon/collectors"
-	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/store"
-
-	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
 type checkCmd struct {
@@ -45,29 +35,13 @@ func (c *checkTargetsCmd) Run(g *globals, env *Env) error {
 type checkConfigCmd struct{}
 
 func (c *checkConfigCmd) Run(g *globals, env *Env) error {
-	cfg, err := g.loadConfig(env)
+	chk, err := g.loadChecked(env)
 	if err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return exitError{1}
 	}
-	if _, err := g.loadTargets(cfg); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return exitError{1}
-	}
-	set, _ := g.loadTargets(cfg)
-	if _, err := collectors.NewRunner(&cfg.Collectors, collectors.Deps{Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}},
-		&store.Direct{}, prometheus.NewRegistry(), slog.New(slog.DiscardHandler), time.Now); err != nil { // never started: validates only
-		fmt.Fprintf(env.Stderr, "%s: collectors: %v\n", g.Config, err)
-		return exitError{1}
-	}
-	up, err := upload.ParseConfig(&cfg.Uploads)
-	if err == nil {
-		err = up.Check(&ingest.Validator{Catalog: set.Catalog, Regions: set.Regions})
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "%s: uploads: %v\n", g.Config, err)
-		return exitError{1}
-	}
-	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens\n", cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(up.Tokens))
+	cfg := chk.Config
+	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens, %d collectors\n",
+		cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors))
 	return nil
 }

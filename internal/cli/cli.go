@@ -15,11 +15,15 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	"github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/collectors/all"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/targets"
 )
 
@@ -144,6 +148,45 @@ func (g *globals) logger(env *Env) *slog.Logger {
 
 func (g *globals) loadConfig(env *Env) (*config.Config, error) {
 	return config.LoadFile(g.Config, env.Getenv)
+}
+
+// checkedConfig is qualitymon.yaml as serve runs it.
+type checkedConfig struct {
+	Config    *config.Config
+	Set       *plan.Set
+	Validator *ingest.Validator
+	Uploads   upload.Config
+	// Collectors are built, each by its type's factory, but not started.
+	Collectors []collectors.Configured
+}
+
+// loadChecked is the one check of a config, shared by check config and
+// serve, so that check config accepts exactly what serve accepts.
+// config.LoadFile decodes every section strictly and checks its text; then
+// the targets it points to are loaded, the upload tokens' regions and
+// indicators are resolved against them (upload.Config.Check), and every
+// collector is built by its type's factory (collectors.Build: type and
+// options). Every error names the file.
+func (g *globals) loadChecked(env *Env) (*checkedConfig, error) {
+	cfg, err := g.loadConfig(env)
+	if err != nil {
+		return nil, err
+	}
+	set, err := g.loadTargets(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &checkedConfig{Config: cfg, Set: set, Uploads: upload.Config(cfg.Uploads),
+		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}}
+	errs := []error{c.Uploads.Check(c.Validator)}
+	c.Collectors, err = collectors.Build(cfg.Collectors, all.Registry, collectors.Deps{Validator: c.Validator, Now: env.Now, Getenv: env.Getenv})
+	if err = errors.Join(append(errs, err)...); err != nil {
+		if g.Config != "" {
+			err = config.InFile(g.Config, err)
+		}
+		return nil, err
+	}
+	return c, nil
 }
 
 // loadTargets reads the built-in targets, or a directory given by flag or config.

@@ -13,7 +13,6 @@ import (
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
-	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/upload"
@@ -25,18 +24,11 @@ type serveCmd struct {
 }
 
 func (c *serveCmd) Run(g *globals, env *Env) error {
-	cfg, err := g.loadConfig(env)
+	chk, err := g.loadChecked(env)
 	if err != nil {
 		return err
 	}
-	set, err := g.loadTargets(cfg)
-	if err != nil {
-		return err
-	}
-	upCfg, err := upload.ParseConfig(&cfg.Uploads)
-	if err != nil {
-		return fmt.Errorf("uploads: %w", err)
-	}
+	cfg, set := chk.Config, chk.Set
 	logger := g.logger(env)
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
@@ -64,15 +56,14 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	defer sp.Close()
-	validator := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}
-	up, err := upload.NewHandler(upCfg, validator, sp, reg, logger)
+	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {
 		return err
 	}
 	defer up.Close()
 	srv.Mux.Handle(upload.Path, up)
 
-	runner, err := qmcollectors.NewRunner(&cfg.Collectors, qmcollectors.Deps{Validator: validator}, sp, reg, logger, env.Now)
+	runner, err := qmcollectors.NewRunner(chk.Collectors, qmcollectors.Deps{Validator: chk.Validator}, sp, reg, logger, env.Now)
 	if err != nil {
 		return err
 	}

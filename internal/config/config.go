@@ -1,6 +1,11 @@
-// Package config loads qualitymon.yaml strictly (unknown keys fail), applies
-// defaults and the QUALITYMON_INFLUX_* environment overrides, and validates
-// every field with a message that names it.
+// Package config loads all of qualitymon.yaml, uploads: and collectors:
+// included, strictly (yaml.v3 KnownFields: unknown keys fail) into typed
+// sections, applies defaults and the QUALITYMON_INFLUX_* environment
+// overrides, and validates every field with a message that names the file,
+// the line where it can and the key path. What the text alone cannot tell
+// (upload tokens' regions and indicators, collector types and options) is
+// checked against the tables and collector factories by the one config check
+// that check config and serve share (internal/cli, loadChecked).
 package config
 
 import (
@@ -55,17 +60,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var v float64
 		if _, err := fmt.Sscanf(days, "%g", &v); err != nil || v < 0 {
-			return fmt.Errorf("line %d: invalid duration %q", n.Line, s)
+			return durationError(n, fmt.Sprintf("invalid duration %q", s))
 		}
 		*d = Duration(time.Duration(v * 24 * float64(time.Hour)))
 		return nil
 	}
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: invalid duration %q (want e.g. 90d, 36h)", n.Line, s)
+		return durationError(n, fmt.Sprintf("invalid duration %q (want e.g. 90d, 36h)", s))
 	}
 	*d = Duration(v)
 	return nil
+}
+
+// durationError is a *yaml.TypeError, so that decoding goes on and reports
+// every problem of the file at once.
+func durationError(n *yaml.Node, msg string) error {
+	return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %s", n.Line, msg)}}
 }
 
 // Alerting is what qualitymon tells the alert rules through
@@ -89,10 +100,11 @@ type Config struct {
 	Evaluation Evaluation `yaml:"evaluation"`
 	SpoolDir   string     `yaml:"spool_dir"`
 	Alerting   Alerting   `yaml:"alerting"`
-	// Extra holds sections other subsystems own (collectors, uploads); each
-	// is decoded strictly by its owner.
-	Collectors yaml.Node `yaml:"collectors"`
-	Uploads    yaml.Node `yaml:"uploads"`
+	// Uploads configures statistics bureaus' uploads (internal/upload).
+	Uploads Uploads `yaml:"uploads"`
+	// Collectors are the scheduled collectors (package collectors); each
+	// one's options are decoded by its type's factory.
+	Collectors []Collector `yaml:"collectors"`
 }
 
 // Defaults.
@@ -127,7 +139,7 @@ func LoadFile(path string, getenv func(string) string) (*Config, error) {
 	}
 	c, err := Load(data, getenv)
 	if err != nil && path != "" {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, InFile(path, err)
 	}
 	return c, err
 }
@@ -135,12 +147,17 @@ func LoadFile(path string, getenv func(string) string) (*Config, error) {
 // Load parses, applies defaults and environment, and validates.
 func Load(data []byte, getenv func(string) string) (*Config, error) {
 	c := &Config{}
+	var doc yaml.Node // where each key is, for messages
 	if len(bytes.TrimSpace(data)) > 0 {
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(c); err != nil {
-			return nil, err
+			if yaml.Unmarshal(data, &doc) != nil {
+				return nil, err // a syntax error: yaml names the line
+			}
+			return nil, decodeErrors(&doc, err)
 		}
+		yaml.Unmarshal(data, &doc)
 	}
 	if getenv == nil {
 		getenv = func(string) string { return "" }
@@ -184,35 +201,38 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 	if c.Alerting.SettledNotifyWindow == 0 {
 		c.Alerting.SettledNotifyWindow = DefaultSettledNotifyWindow
 	}
-	return c, c.validate()
+	c.Uploads.defaults()
+	return c, c.validate(&doc)
 }
 
 // Parser validates cron specs: standard 5 fields and descriptors (@daily, @every 5m).
 var Parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
-func (c *Config) validate() error {
+func (c *Config) validate(doc *yaml.Node) error {
 	var errs []error
 	if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
-		errs = append(errs, fmt.Errorf("influx.url: %q must start with http:// or https://", c.Influx.URL))
+		errs = append(errs, at(doc, "influx.url", fmt.Errorf("influx.url: %q must start with http:// or https://", c.Influx.URL)))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+		errs = append(errs, at(doc, "listen", fmt.Errorf("listen: %q is not host:port", c.Listen)))
 	}
 	if _, err := Parser.Parse(c.Evaluation.Schedule); err != nil {
-		errs = append(errs, fmt.Errorf("evaluation.schedule: %q: %v", c.Evaluation.Schedule, err))
+		errs = append(errs, at(doc, "evaluation.schedule", fmt.Errorf("evaluation.schedule: %q: %v", c.Evaluation.Schedule, err)))
 	}
 	for k := range c.Evaluation.Grace {
 		switch k {
 		case "yearly", "half-yearly", "quarterly", "monthly", "daily":
 		default:
-			errs = append(errs, fmt.Errorf("evaluation.grace: unknown frequency %q (want yearly, half-yearly, quarterly, monthly or daily)", k))
+			errs = append(errs, at(doc, "evaluation.grace."+k, fmt.Errorf("evaluation.grace: unknown frequency %q (want yearly, half-yearly, quarterly, monthly or daily)", k)))
 		}
 	}
 	for _, f := range [][2]string{{"alerting.runbook_base_url", c.Alerting.RunbookBaseURL}, {"alerting.grafana_url", c.Alerting.GrafanaURL}} {
 		k, u := f[0], f[1]
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") || strings.ContainsAny(u, "#?") {
-			errs = append(errs, fmt.Errorf("%s: %q must be an http:// or https:// URL without # or ?", k, u))
+			errs = append(errs, at(doc, k, fmt.Errorf("%s: %q must be an http:// or https:// URL without # or ?", k, u)))
 		}
 	}
+	errs = append(errs, c.Uploads.validate(doc)...)
+	errs = append(errs, validateCollectors(c.Collectors, doc)...)
 	return errors.Join(errs...)
 }

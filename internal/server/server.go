@@ -196,7 +196,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) erro
 		return err
 	}
 	s.sched = sched
-	logger := cronLogger{s.Logger}
+	logger := config.CronLogger(s.Logger)
 	s.cron = cron.New(cron.WithParser(config.Parser), cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
 	s.cron.Schedule(sched, cron.FuncJob(s.Trigger))
 	s.cron.Start()
@@ -231,12 +231,4 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) erro
 		err = nil
 	}
 	return err
-}
-
-// cronLogger adapts slog to cron's logger.
-type cronLogger struct{ l *slog.Logger }
-
-func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
-func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }

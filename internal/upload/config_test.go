@@ -4,32 +4,31 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/qualitymon/qualitymon/internal/config"
 )
 
-func section(t *testing.T, doc string) *yaml.Node {
-	t.Helper()
-	var root struct {
-		Uploads yaml.Node `yaml:"uploads"`
+// parse loads doc as qualitymon.yaml (config.Load decodes and checks the
+// uploads: section) and returns the section.
+func parse(doc string) (Config, error) {
+	cfg, err := config.Load([]byte(doc), nil)
+	if err != nil {
+		return Config{}, err
 	}
-	if err := yaml.Unmarshal([]byte(doc), &root); err != nil {
-		t.Fatal(err)
-	}
-	return &root.Uploads
+	return Config(cfg.Uploads), nil
 }
 
 const hash = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8" // sha256("password")
 
 func TestParseConfig(t *testing.T) {
-	c, err := ParseConfig(section(t, `
+	c, err := parse(`
 uploads:
   max_bytes: 1000
   tokens:
     - bureau: 青岛市统计局
-      token_sha256: `+strings.ToUpper(hash)+`
+      token_sha256: ` + strings.ToUpper(hash) + `
       regions: ["370200"]
       indicators: [food_sampling_pass_rate]
-`))
+`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +39,7 @@ uploads:
 		t.Fatal("HashToken differs from sha256sum")
 	}
 	// No section: defaults, no tokens.
-	c, err = ParseConfig(section(t, "listen: x\n"))
+	c, err = parse("listen: x:1\n")
 	if err != nil || c.MaxBytes != DefaultMaxBytes || len(c.Tokens) != 0 {
 		t.Fatalf("%+v %v", c, err)
 	}
@@ -57,7 +56,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"uploads:\n  max_bytes: -1\n", "uploads.max_bytes: -1 must be positive"},
 		{"uploads: [1]\n", "uploads: want a mapping"},
 	} {
-		_, err := ParseConfig(section(t, tc.doc))
+		_, err := parse(tc.doc)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.doc, err, tc.want)
 		}
