@@ -22,8 +22,8 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/all"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/config"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func copyFile(t *testing.T, from, to string) {
@@ -42,7 +42,7 @@ func copyFile(t *testing.T, from, to string) {
 // Every source runs on its cron schedule in the runner and its figures land
 // in a real InfluxDB through store.Upsert (store.Direct).
 func TestEverySourceOnScheduleIntoInfluxDB(t *testing.T) {
-	srv := influxtest.Start(t)
+	srv := testenv.StartInflux(t)
 	st := store.Open(store.Config{URL: srv.URL, Token: srv.Token, Org: srv.Org, Bucket: srv.Bucket})
 	defer st.Close()
 

@@ -109,7 +109,7 @@ free_port() {
 write_config() {
 	local dir=$1 http_port=$2 rpc_port=$3
 	sed -e "s|@DIR@|$dir|g" -e "s|@HTTP_PORT@|$http_port|g" -e "s|@RPC_PORT@|$rpc_port|g" \
-		"$ROOT/internal/influxtest/influxdb.conf.tmpl" >"$dir/influxdb.conf"
+		"$ROOT/internal/testenv/influxdb.conf.tmpl" >"$dir/influxdb.conf"
 }
 
 # pid_alive PID says whether PID is a running influxd.

@@ -15,6 +15,7 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/golden"
 	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
@@ -149,7 +150,7 @@ func FuzzParse(f *testing.F) {
 func TestSharedData(t *testing.T) {
 	dir := os.Getenv("QUALITYMON_AQI_DIR")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "aqi")
+		dir = testenv.SharedData(t, "data", "aqi")
 	}
 	cities := map[string]string{"haikou.csv": "460100", "lanzhou.csv": "620100"}
 	var files []string
@@ -159,7 +160,7 @@ func TestSharedData(t *testing.T) {
 		}
 	}
 	if len(files) == 0 {
-		t.Skipf("no AQI data in %s", dir)
+		testenv.Missing(t, fmt.Sprintf("no AQI data (haikou.csv, lanzhou.csv) in %s", dir))
 	}
 	c := newCollector(t, "files:\n"+strings.Join(files, "\n")+"\n")
 	batches, err := c.Collect(context.Background())

@@ -11,11 +11,9 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/collectors"
-	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/internal/store"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // Now is the fixed clock of Validator: 2026-11-22 00:00 UTC.
@@ -25,14 +23,7 @@ var Now = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 // with Now as the clock.
 func Validator(tb testing.TB) *ingest.Validator {
 	tb.Helper()
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cat, regs := testenv.Targets(tb)
 	return &ingest.Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return Now }}
 }
 

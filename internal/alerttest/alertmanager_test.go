@@ -15,11 +15,12 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/routes"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func TestAmtoolCheckConfig(t *testing.T) {
 	amtool := tool(t, "amtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	t.Log(run(t, root, amtool, "check-config", alertmanagerFile))
 }
 
@@ -57,7 +58,7 @@ func withLabels(l map[string]string, kv ...string) map[string]string {
 
 func TestRoutes(t *testing.T) {
 	amtool := tool(t, "amtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	target := func(alert, plan, lead string) map[string]string {
 		l := map[string]string{"alertname": alert, "category": "target", "severity": "critical", "plan": plan, "target": "t", "region": "460000"}
 		if lead != "" {
@@ -107,7 +108,7 @@ func TestRoutes(t *testing.T) {
 // (default when none), the data alert the bureau reporting the region.
 func TestEveryTargetRouted(t *testing.T) {
 	amtool := tool(t, "amtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	set, err := plan.LoadDir(os.DirFS(root), "targets")
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +199,7 @@ func (r amRoute) receivers(into map[string]bool) {
 // TestReceivers: every receiver is a webhook to the relay under its own name,
 // sends resolved notifications, and is used by a route.
 func TestReceivers(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	var c amConfig
 	readYAML(t, filepath.Join(root, alertmanagerFile), &c)
 	used := map[string]bool{}
@@ -240,7 +241,7 @@ type amAlert struct {
 // running alertmanager.yml (receivers pointed at a test webhook) and checks
 // what it routes, delivers and inhibits.
 func TestAlertmanagerRoutesAndInhibits(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	hook := newWebhook(t)
 	dir := t.TempDir()
 	_, url := startAlertmanager(t, dir, alertmanagerConfig(t, root, hook.base()))
@@ -352,7 +353,7 @@ func TestAlertmanagerRoutesAndInhibits(t *testing.T) {
 // amtool, so the examples an operator copies are valid.
 func TestReceiverExamples(t *testing.T) {
 	amtool := tool(t, "amtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	b, err := os.ReadFile(filepath.Join(root, alertmanagerFile))
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@
 //     sets and for every lead agency named in targets/*.yaml;
 //   - a real Alertmanager fed alerts through its API, proving routing and
 //     inhibition;
-//   - an end-to-end test: a real InfluxDB (internal/influxtest), `qualitymon
+//   - an end-to-end test: a real InfluxDB (internal/testenv), `qualitymon
 //     serve`, a real Prometheus scraping it with the rules and a real
 //     Alertmanager delivering to a test webhook; a figure that misses its
 //     target is imported, the alert arrives at the lead agency's receiver, a

@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/proctest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // TestEndToEnd runs the whole alert path with real parts: InfluxDB 1.8,
@@ -24,17 +23,17 @@ import (
 // miss two targets, waits for the alerts at the receivers routing chose, then
 // imports corrected figures and waits for the resolved notifications.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() && !proctest.Required() {
+	if testing.Short() && !testenv.Required() {
 		t.Skip("end-to-end test skipped with -short")
 	}
 	promBin := tool(t, "prometheus")
 	tool(t, "prometheus-alertmanager", "alertmanager")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	dir := t.TempDir()
-	influx := influxtest.Start(t)
+	influx := testenv.StartInflux(t)
 
-	qm := proctest.BuildQualitymon(t, dir)
-	qmAddr := proctest.FreeAddr(t)
+	qm := testenv.BuildQualitymon(t, dir)
+	qmAddr := testenv.FreeAddr(t)
 	cfg := filepath.Join(dir, "qualitymon.yaml")
 	writeFile(t, cfg, fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
 listen: %s
@@ -47,8 +46,8 @@ alerting:
   runbook_base_url: https://runbooks.test/qualitymon
   grafana_url: https://grafana.test
 `, influx.URL, influx.Org, influx.Bucket, qmAddr, filepath.Join(dir, "spool")))
-	serve := proctest.Start(t, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
-	waitHTTP(t, serve, "http://"+qmAddr+"/metrics", 30*time.Second)
+	serve := testenv.StartProcess(t, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
+	testenv.WaitHTTP(t, serve, "http://"+qmAddr+"/metrics", 30*time.Second)
 
 	hook := newWebhook(t)
 	am, amURL := startAlertmanager(t, dir, alertmanagerConfig(t, root, hook.base()))
@@ -59,7 +58,7 @@ alerting:
 	}
 	short, _ := shortenDurations(rules, "1s")
 	writeFile(t, filepath.Join(dir, "qualitymon.rules.yml"), string(short))
-	promAddr := proctest.FreeAddr(t)
+	promAddr := testenv.FreeAddr(t)
 	writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
   scrape_interval: 1s
   evaluation_interval: 1s
@@ -73,14 +72,14 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, strings.TrimPrefix(amURL, "http://"), qmAddr))
-	prom := proctest.Start(t, dir, "prometheus", nil, promBin,
+	prom := testenv.StartProcess(t, dir, "prometheus", nil, promBin,
 		"--config.file="+filepath.Join(dir, "prometheus.yml"),
 		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
 		"--web.listen-address="+promAddr,
 		"--rules.alert.resend-delay=1s",
 	)
 	promURL := "http://" + promAddr
-	waitHTTP(t, prom, promURL+"/-/ready", 30*time.Second)
+	testenv.WaitHTTP(t, prom, promURL+"/-/ready", 30*time.Second)
 
 	diag := func() string {
 		var b strings.Builder
@@ -91,7 +90,7 @@ scrape_configs:
 		}
 		b.WriteString("\n--- Alertmanager /api/v2/alerts ---\n")
 		b.WriteString(httpGet(amURL + "/api/v2/alerts"))
-		for _, p := range []*proctest.Process{serve, prom, am} {
+		for _, p := range []*testenv.Process{serve, prom, am} {
 			b.WriteString("\n" + p.Tail(20))
 		}
 		return b.String()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -86,14 +87,14 @@ func ruleTestFiles(t *testing.T, root string) []string {
 
 func TestPromtoolCheckRules(t *testing.T) {
 	promtool := tool(t, "promtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	out := run(t, root, promtool, "check", "rules", rulesFile)
 	t.Log(out)
 }
 
 func TestPromtoolTestRules(t *testing.T) {
 	promtool := tool(t, "promtool")
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	for _, f := range ruleTestFiles(t, root) {
 		rel, _ := filepath.Rel(root, f)
 		t.Run(filepath.Base(f), func(t *testing.T) {
@@ -106,7 +107,7 @@ func TestPromtoolTestRules(t *testing.T) {
 // and one where it does not; and no test of an alert that does not exist,
 // which promtool would pass silently when it expects no alerts.
 func TestEveryAlertTested(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	rulesPath := filepath.Join(root, rulesFile)
 	firing := map[string]int{}
 	silent := map[string]int{}
@@ -158,7 +159,7 @@ func TestEveryAlertTested(t *testing.T) {
 // and a category Alertmanager routes on, a summary and a description, and
 // target alerts that carry the lead agency and wait before firing.
 func TestAlertConventions(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	runbooks := runbookAnchors(t, root)
 	seen := map[string]bool{}
 	for _, r := range alerts(t, filepath.Join(root, rulesFile)) {
@@ -262,7 +263,7 @@ func shortenDurations(rules []byte, forDur string) ([]byte, int) {
 }
 
 func TestShortenDurations(t *testing.T) {
-	root := repoRoot(t)
+	root := testenv.RepoRoot(t)
 	orig, err := os.ReadFile(filepath.Join(root, rulesFile))
 	if err != nil {
 		t.Fatal(err)

@@ -2,34 +2,19 @@ package alerttest
 
 import (
 	"context"
-	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/proctest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-// tool finds a Debian Prometheus tool (see proctest.Tool).
+// tool finds a Debian Prometheus tool (see testenv.Tool).
 func tool(t testing.TB, names ...string) string {
 	t.Helper()
-	return proctest.Tool(t, "Debian packages prometheus and prometheus-alertmanager", names...)
-}
-
-// repoRoot is the directory holding go.mod, two levels above this package.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		t.Fatalf("repository root: %v", err)
-	}
-	return root
+	return testenv.Tool(t, "Debian packages prometheus and prometheus-alertmanager", names...)
 }
 
 // Paths of the files under test, relative to the repository root.
@@ -61,28 +46,4 @@ func runErr(dir, name string, args ...string) (string, error) {
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-// waitHTTP waits until GET url answers 200, failing the test with the
-// process's log if it exits or the timeout passes.
-func waitHTTP(t testing.TB, p *proctest.Process, url string, timeout time.Duration) {
-	t.Helper()
-	client := &http.Client{Timeout: time.Second}
-	deadline := time.Now().Add(timeout)
-	for {
-		resp, err := client.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if p.Exited() {
-			t.Fatalf("%s exited before answering %s\n%s", p.Name, url, p.Tail(40))
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer %s within %s (last error %v)\n%s", p.Name, url, timeout, err, p.Tail(40))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/proctest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // webhookMessage is Alertmanager's webhook payload (version 4), as far as the
@@ -128,15 +128,15 @@ func alertmanagerConfig(t testing.TB, root, relay string) []byte {
 
 // startAlertmanager runs the real Alertmanager with config, without
 // clustering, and returns its URL.
-func startAlertmanager(t testing.TB, dir string, config []byte) (*proctest.Process, string) {
+func startAlertmanager(t testing.TB, dir string, config []byte) (*testenv.Process, string) {
 	t.Helper()
 	bin := tool(t, "prometheus-alertmanager", "alertmanager")
 	cfg := filepath.Join(dir, "alertmanager.yml")
 	if err := os.WriteFile(cfg, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := proctest.FreeAddr(t)
-	p := proctest.Start(t, dir, "alertmanager", nil, bin,
+	addr := testenv.FreeAddr(t)
+	p := testenv.StartProcess(t, dir, "alertmanager", nil, bin,
 		"--config.file="+cfg,
 		"--storage.path="+filepath.Join(dir, "alertmanager-data"),
 		"--web.listen-address="+addr,
@@ -144,6 +144,6 @@ func startAlertmanager(t testing.TB, dir string, config []byte) (*proctest.Proce
 		"--log.level=debug",
 	)
 	url := "http://" + addr
-	waitHTTP(t, p, url+"/-/ready", 30*time.Second)
+	testenv.WaitHTTP(t, p, url+"/-/ready", 30*time.Second)
 	return p, url
 }

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // peakRSS reads the process's peak resident set (VmHWM) in bytes.
@@ -80,7 +80,7 @@ func prebuilt(b *testing.B, im *Importer, path string, at time.Time) ([][]byte, 
 }
 
 // rawPost writes the batches in order over one connection.
-func rawPost(b *testing.B, srv *influxtest.Server, bucket string, batches [][]byte) time.Duration {
+func rawPost(b *testing.B, srv *testenv.Influx, bucket string, batches [][]byte) time.Duration {
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1, DisableCompression: true}}
 	defer c.CloseIdleConnections()
 	url := srv.URL + "/api/v2/write?org=" + srv.Org + "&bucket=" + bucket + "&precision=s"
@@ -99,7 +99,7 @@ func rawPost(b *testing.B, srv *influxtest.Server, bucket string, batches [][]by
 	return time.Since(t0)
 }
 
-func countPoints(b *testing.B, srv *influxtest.Server, db string) int {
+func countPoints(b *testing.B, srv *testenv.Influx, db string) int {
 	s := srv.QueryDB(b, db, `SELECT count("value") FROM "observation"`)
 	if len(s) != 1 || len(s[0].Values) != 1 {
 		return 0
@@ -110,7 +110,7 @@ func countPoints(b *testing.B, srv *influxtest.Server, db string) int {
 
 // settle waits until influxd has used less than 50 ms of CPU in a second
 // (at most 60 s), so that compactions after one phase do not slow the next.
-func settle(srv *influxtest.Server) {
+func settle(srv *testenv.Influx) {
 	pid := ""
 	dirs, _ := filepath.Glob("/proc/[0-9]*")
 	for _, d := range dirs {
@@ -156,9 +156,9 @@ func BenchmarkImport1M(b *testing.B) {
 	n := generate(b, f, v, genSpec{rows: rows, years: 28})
 	f.Close()
 	fi, _ := os.Stat(path)
-	srv := influxtest.Start(b)
+	srv := testenv.StartInflux(b)
 	at := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
-	fmt.Printf("import1m: %d rows, %.1f MB CSV, InfluxDB %s at %s\n", n, float64(fi.Size())/1e6, influxtest.Version, srv.URL)
+	fmt.Printf("import1m: %d rows, %.1f MB CSV, InfluxDB %s at %s\n", n, float64(fi.Size())/1e6, testenv.InfluxVersion, srv.URL)
 	var bestRaw, bestImp, bestRatio float64
 	for b.Loop() {
 		for round := 0; round < rounds; round++ {

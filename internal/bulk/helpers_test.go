@@ -7,33 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 var testNow = time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 
-var loadSet = sync.OnceValues(func() (*plan.Set, error) { return plan.LoadDir(targets.FS, targets.Dir) })
-
 func validatorT(tb testing.TB) *ingest.Validator {
 	tb.Helper()
-	set, err := loadSet()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	set := testenv.Plans(tb)
 	return &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: func() time.Time { return testNow }}
 }
 

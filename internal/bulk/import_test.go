@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 type fixture struct {
@@ -24,7 +24,7 @@ type fixture struct {
 	v  *ingest.Validator
 }
 
-func newFixture(t *testing.T, srv *influxtest.Server, bucket string, opts Options) *fixture {
+func newFixture(t *testing.T, srv *testenv.Influx, bucket string, opts Options) *fixture {
 	t.Helper()
 	v := validatorT(t)
 	opts.Validator = v
@@ -86,7 +86,7 @@ func sameLines(t *testing.T, got, want []string) {
 }
 
 func TestImportRealInflux(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	fx := newFixture(t, srv, srv.NewBucket(t), Options{BatchSize: 7000})
 	ctx := context.Background()
 	var buf bytes.Buffer
@@ -153,7 +153,7 @@ func TestImportRealInflux(t *testing.T) {
 // TestBadRowAtEndWritesNothing: one bad cell in the last row of a large
 // file rejects the file whole, and names the cell.
 func TestBadRowAtEndWritesNothing(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	fx := newFixture(t, srv, srv.NewBucket(t), Options{BatchSize: 5000})
 	var buf bytes.Buffer
 	n := generate(t, &buf, fx.v, genSpec{rows: 60000, years: 2})
@@ -174,7 +174,7 @@ func TestBadRowAtEndWritesNothing(t *testing.T) {
 }
 
 func TestDuplicateKeysWriteNothing(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	fx := newFixture(t, srv, srv.NewBucket(t), Options{})
 	var buf bytes.Buffer
 	generate(t, &buf, fx.v, genSpec{rows: 20000, years: 1})
@@ -191,7 +191,7 @@ func TestDuplicateKeysWriteNothing(t *testing.T) {
 }
 
 func TestImportGBK(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	fx := newFixture(t, srv, srv.NewBucket(t), Options{})
 	text := "指标,地区,时期,数值,来源\n食品安全抽检合格率,山东省,2020年,98.5,山东省统计局\n食品安全抽检合格率,青岛,2020,\" 10\",\n"
 	path := writeFile(t, "gbk.csv", gbk(t, text))
@@ -229,7 +229,7 @@ func TestInfluxRestartMidImport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("restarts InfluxDB")
 	}
-	srv := influxtest.Start(t)
+	srv := testenv.StartInflux(t)
 	var retries int
 	var mu sync.Mutex
 	fx := newFixture(t, srv, srv.Bucket, Options{BatchSize: 2000, Connections: 2,
@@ -275,7 +275,7 @@ func TestInfluxRestartMidImport(t *testing.T) {
 // (fast CSV path and generic reader alike); a pass rate the file reports
 // itself wins over the derived one.
 func TestImportDerives(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	for _, c := range []struct{ name, csv string }{
 		{"fast path", "indicator,region,period,value\nfood_sampling_fail_rate,370000,2023,3.5\nfood_sampling_fail_rate,620000,2023,4\nfood_sampling_pass_rate,620000,2023,96.5\n"},
 		// A note over two lines is beyond the fast path: the generic reader takes the file.

@@ -16,19 +16,12 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
-	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
-	"github.com/qualitymon/qualitymon/targets"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 type result struct {
 	code           int
@@ -51,10 +44,7 @@ func TestTargetsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatal(err)
 	}
-	set, err := plan.LoadDir(targets.FS, targets.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testenv.Plans(t)
 	if len(got) != len(set.Targets("")) {
 		t.Fatalf("%d targets, want every target of the plans (%d)", len(got), len(set.Targets("")))
 	}
@@ -127,7 +117,7 @@ func TestCheckConfig(t *testing.T) {
 }
 
 func influxEnv(t *testing.T) (map[string]string, *store.Store) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	env := map[string]string{"QUALITYMON_INFLUX_URL": srv.URL, "QUALITYMON_INFLUX_BUCKET": bucket, "QUALITYMON_INFLUX_ORG": srv.Org}
 	st := store.Open(store.Config{URL: srv.URL, Bucket: bucket, Org: srv.Org})
@@ -139,10 +129,7 @@ func influxEnv(t *testing.T) (map[string]string, *store.Store) {
 // tracked target and region (internal/plan pins the figure per plan).
 func evaluationCount(t *testing.T) int {
 	t.Helper()
-	set, err := plan.LoadDir(targets.FS, targets.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testenv.Plans(t)
 	n := 0
 	for _, tg := range set.Tracked("") {
 		n += len(tg.Units)
@@ -252,13 +239,7 @@ func get(url string) (int, string) {
 // waitFor polls cond up to a bound; it is not a timing assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for i := 0; i < 300; i++ {
-		if cond() {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("gave up waiting for %s", what)
+	testenv.WaitFor(t, nil, 30*time.Second, what, func() (bool, string) { return cond(), "" })
 }
 
 func TestServe(t *testing.T) {
@@ -266,7 +247,7 @@ func TestServe(t *testing.T) {
 	if r := run(t, env, "import", "../../sample/observations.csv"); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	addr := proctest.FreeAddr(t)
+	addr := testenv.FreeAddr(t)
 	dir := t.TempDir()
 	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
 evaluation: {schedule: "@every 1s"}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/dashcheck"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
@@ -30,10 +30,7 @@ var (
 
 func load(t *testing.T) (string, *types.Project) {
 	t.Helper()
-	root, err := influxtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testenv.RepoRoot(t)
 	opts, err := cli.NewProjectOptions([]string{filepath.Join(root, "docker-compose.yml")},
 		cli.WithWorkingDirectory(root),
 		cli.WithEnvFiles(filepath.Join(root, ".env.example")),

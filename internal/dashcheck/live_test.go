@@ -21,21 +21,15 @@ import (
 	"github.com/qualitymon/qualitymon/internal/dashcheck"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/proctest"
 	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/store"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // mayBeEmpty lists the panels allowed to return no data, and why: each is
 // excused only while qualitymon's /metrics lacks every metric it names,
@@ -71,19 +65,13 @@ func TestDashboardsReturnData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts InfluxDB, qualitymon and Prometheus")
 	}
-	root, err := influxtest.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := testenv.RepoRoot(t)
 	promBin := prometheusBinary(t)
-	influx := influxtest.Shared(t)
+	influx := testenv.SharedInflux(t)
 	bucket := influx.NewBucket(t)
 	ctx := context.Background()
 
-	set, err := plan.LoadDir(targets.FS, targets.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testenv.Plans(t)
 	st := store.Open(store.Config{URL: influx.URL, Token: influx.Token, Org: influx.Org, Bucket: bucket})
 	defer st.Close()
 	importSample(t, ctx, st, set, filepath.Join(root, "sample", "observations.csv"))
@@ -103,7 +91,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	}
 
 	// qualitymon serve, built from this tree, evaluates now and serves /metrics.
-	qmAddr := proctest.FreeAddr(t)
+	qmAddr := testenv.FreeAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "qualitymon.yaml")
 	state := t.TempDir()
 	cfg := fmt.Sprintf("influx:\n  url: %s\n  org: %q\n  bucket: %s\nlisten: %s\nevaluation:\n  schedule: \"@every 1m\"\nspool_dir: %s\n"+
@@ -120,14 +108,14 @@ func TestDashboardsReturnData(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	qm := proctest.Start(t, state, "qualitymon", nil, proctest.BuildQualitymon(t, t.TempDir()), "serve", "--config", cfgPath)
+	qm := testenv.StartProcess(t, state, "qualitymon", nil, testenv.BuildQualitymon(t, t.TempDir()), "serve", "--config", cfgPath)
 	var metrics string
-	waitFor(t, qm, 60*time.Second, "qualitymon /metrics with targets", func() (bool, string) {
+	testenv.WaitFor(t, qm, 60*time.Second, "qualitymon /metrics with targets", func() (bool, string) {
 		code, body := httpGet("http://" + qmAddr + "/metrics")
 		metrics = body
 		return code == 200 && strings.Contains(body, "qualitymon_target_info{"), fmt.Sprint(code)
 	})
-	waitFor(t, qm, 30*time.Second, "qualitymon /readyz", func() (bool, string) {
+	testenv.WaitFor(t, qm, 30*time.Second, "qualitymon /readyz", func() (bool, string) {
 		code, body := httpGet("http://" + qmAddr + "/readyz")
 		return code == 200, body
 	})
@@ -140,12 +128,12 @@ func TestDashboardsReturnData(t *testing.T) {
 
 	rules, _ := filepath.Glob(filepath.Join(root, "dashboards", "alerts", "*.yml"))
 	prom := startPrometheus(t, promBin, qmAddr, rules)
-	waitFor(t, prom.Process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
+	testenv.WaitFor(t, prom.Process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
 		v, seen := prom.value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_info) > 0`)
 		return v >= 3, seen
 	})
 	if len(rules) > 0 {
-		waitFor(t, prom.Process, 60*time.Second, "ALERTS from the rules in dashboards/alerts", func() (bool, string) {
+		testenv.WaitFor(t, prom.Process, 60*time.Second, "ALERTS from the rules in dashboards/alerts", func() (bool, string) {
 			v, seen := prom.value(`count(ALERTS)`)
 			return v > 0, seen
 		})
@@ -250,10 +238,10 @@ func upload(t *testing.T, base, token, body string, want int) {
 }
 
 // waitMetrics waits until /metrics shows a series and returns the page.
-func waitMetrics(t *testing.T, p *proctest.Process, u, series string) string {
+func waitMetrics(t *testing.T, p *testenv.Process, u, series string) string {
 	t.Helper()
 	var page string
-	waitFor(t, p, 30*time.Second, series+" on /metrics", func() (bool, string) {
+	testenv.WaitFor(t, p, 30*time.Second, series+" on /metrics", func() (bool, string) {
 		code, body := httpGet(u)
 		page = body
 		return code == 200 && strings.Contains(body, series), fmt.Sprint(code)

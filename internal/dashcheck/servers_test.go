@@ -15,41 +15,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/proctest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // prometheusBinary finds Debian's prometheus: $QUALITYMON_PROMETHEUS, then
 // $PATH, then /usr/bin/prometheus.
 func prometheusBinary(t *testing.T) string {
 	t.Helper()
-	return proctest.Tool(t, "apt-get install prometheus, or set QUALITYMON_PROMETHEUS",
+	return testenv.Tool(t, "apt-get install prometheus, or set QUALITYMON_PROMETHEUS",
 		os.Getenv("QUALITYMON_PROMETHEUS"), "prometheus", "/usr/bin/prometheus")
-}
-
-// waitFor polls cond every 200 ms until it holds, the process exits or the
-// bound passes; then it fails the test with what was last seen.
-func waitFor(t *testing.T, p *proctest.Process, bound time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(bound)
-	last := ""
-	for {
-		ok, seen := cond()
-		if ok {
-			return
-		}
-		last = seen
-		if p != nil && p.Exited() {
-			t.Fatalf("waiting for %s: the process exited; last seen: %s\nlog:\n%s", what, last, p.Tail(40))
-		}
-		if time.Now().After(deadline) {
-			log := ""
-			if p != nil {
-				log = p.Tail(40)
-			}
-			t.Fatalf("waiting for %s: not within %s; last seen: %s\nlog:\n%s", what, bound, last, log)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }
 
 func httpGet(u string) (int, string) {
@@ -66,7 +40,7 @@ func httpGet(u string) (int, string) {
 
 // prometheus is a running Prometheus with its data in a temporary directory.
 type prometheus struct {
-	*proctest.Process
+	*testenv.Process
 	URL string
 }
 
@@ -87,11 +61,11 @@ func startPrometheus(t *testing.T, bin, target string, ruleFiles []string) *prom
 	if err := os.WriteFile(cfgPath, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr := proctest.FreeAddr(t)
-	p := proctest.Start(t, dir, "prometheus", nil, bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
+	addr := testenv.FreeAddr(t)
+	p := testenv.StartProcess(t, dir, "prometheus", nil, bin, "--config.file="+cfgPath, "--storage.tsdb.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--log.level=warn")
 	srv := &prometheus{Process: p, URL: "http://" + addr}
-	waitFor(t, p, 60*time.Second, "prometheus /-/ready", func() (bool, string) {
+	testenv.WaitFor(t, p, 60*time.Second, "prometheus /-/ready", func() (bool, string) {
 		code, body := httpGet(srv.URL + "/-/ready")
 		return code == 200, fmt.Sprint(code, " ", body)
 	})

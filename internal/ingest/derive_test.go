@@ -9,7 +9,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func pct(id string, d *catalog.Derived) *catalog.Indicator {
@@ -163,14 +163,7 @@ func TestCatalogShape(t *testing.T) {
 
 // The shipped catalogue's derived declarations are all computable.
 func TestShippedCatalogue(t *testing.T) {
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, regs := testenv.Targets(t)
 	if _, err := NewDeriver(cat, regs); err != nil {
 		t.Fatal(err)
 	}

@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/region"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // raws reads a source to the end and renders each raw row.
@@ -166,14 +164,7 @@ func (s *sliceRows) Close() error { return nil }
 // shippedValidator validates against the shipped catalogue and regions.
 func shippedValidator(tb testing.TB) *Validator {
 	tb.Helper()
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		tb.Fatal(err)
-	}
+	cat, regs := testenv.Targets(tb)
 	return &Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
 }
 

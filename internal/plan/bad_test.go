@@ -11,20 +11,13 @@ import (
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/targets"
 )
 
 func shipped(t *testing.T) (*catalog.Catalog, *region.Table) {
 	t.Helper()
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat, regs
+	return testenv.Targets(t)
 }
 
 // Every testdata/*.bad.yaml names, in its first line, the error it must give.

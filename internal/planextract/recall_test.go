@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // score matches the shipped targets of one plan with the drafts from its
@@ -176,11 +176,7 @@ func scorePlan(p *plan.Plan, drafts []*Draft) score {
 
 func shippedSet(t *testing.T) *plan.Set {
 	t.Helper()
-	set, err := plan.LoadDir(targets.FS, targets.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set
+	return testenv.Plans(t)
 }
 
 func extractFile(t *testing.T, path string, opt Options) *Result {

@@ -9,17 +9,13 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
-	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // The committed sample file is what Generate makes, valid for the importer,
 // and exercises every plan and every status.
 func TestSampleFile(t *testing.T) {
-	set, err := plan.LoadDir(targets.FS, targets.Dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := testenv.Plans(t)
 	var buf bytes.Buffer
 	if err := WriteCSV(&buf, Generate(set, Through)); err != nil {
 		t.Fatal(err)

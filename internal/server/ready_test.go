@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,15 +14,15 @@ import (
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // /readyz is 503 until the first evaluation has completed, then 200 while
 // InfluxDB answers; every run counts in qualitymon_evaluation_runs_total.
 func TestReadyAfterFirstEvaluation(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
 	defer st.Close()
 	cat, _ := catalog.New()
@@ -55,8 +54,4 @@ func TestReadyAfterFirstEvaluation(t *testing.T) {
 	}
 }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }

@@ -14,17 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 // importPlan is an import of batches of rows each: the first fresh batches
 // report new keys; the rest report the keys of the first batches again
@@ -70,7 +66,7 @@ func (p importPlan) want() map[string][2]float64 {
 
 // checkExactlyOnce compares what InfluxDB holds with the plan: same number
 // of points, same values, revisions counted once.
-func checkExactlyOnce(t *testing.T, srv *influxtest.Server, bucket string, p importPlan) {
+func checkExactlyOnce(t *testing.T, srv *testenv.Influx, bucket string, p importPlan) {
 	t.Helper()
 	db, _, _ := strings.Cut(bucket, "/")
 	want := p.want()
@@ -115,7 +111,7 @@ func num(v any) float64 {
 	return math.NaN()
 }
 
-func openStore(srv *influxtest.Server, bucket string) *store.Store {
+func openStore(srv *testenv.Influx, bucket string) *store.Store {
 	return store.Open(store.Config{URL: srv.URL, Token: srv.Token, Org: srv.Org, Bucket: bucket, Timeout: 10 * time.Second})
 }
 
@@ -124,7 +120,7 @@ func openStore(srv *influxtest.Server, bucket string) *store.Store {
 // it, and checks that every accepted row arrived exactly once.
 func TestInfluxKilledMidImport(t *testing.T) {
 	t0 := time.Now()
-	srv := influxtest.Start(t)
+	srv := testenv.StartInflux(t)
 	t.Logf("start took %v", time.Since(t0))
 	st := openStore(srv, srv.Bucket)
 	defer st.Close()
@@ -201,7 +197,7 @@ func TestHelperProcess(t *testing.T) {
 	if mode == "" {
 		return
 	}
-	srv := &influxtest.Server{URL: os.Getenv(envURL), Org: "-"}
+	srv := &testenv.Influx{URL: os.Getenv(envURL), Org: "-"}
 	st := openStore(srv, os.Getenv(envBucket))
 	var w Store = st
 	if mode == "accept" {
@@ -265,7 +261,7 @@ func (a *afterN) Upsert(ctx context.Context, batch []observation.Observation, at
 // committed (the replay must be idempotent); "running" kills it while the
 // flusher is busy with later batches.
 func TestQualitymonKilledMidFlush(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	for _, hold := range []bool{true, false} {
 		name := map[bool]string{true: "hold", false: "running"}[hold]
 		t.Run(name, func(t *testing.T) {

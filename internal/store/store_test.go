@@ -2,24 +2,19 @@ package store_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func open(t *testing.T) *store.Store {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
 	t.Cleanup(st.Close)

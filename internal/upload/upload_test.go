@@ -23,21 +23,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
-	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	influxtest.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const (
 	qingdaoToken = "qd-secret-token"
@@ -49,14 +42,7 @@ var now = time.Date(2026, 5, 20, 10, 30, 0, 0, time.UTC)
 
 func validator(t testing.TB) *ingest.Validator {
 	t.Helper()
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, regs := testenv.Targets(t)
 	return &ingest.Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return now }}
 }
 
@@ -76,7 +62,7 @@ type env struct {
 	srv    *httptest.Server
 	h      *Handler
 	cfg    Config
-	influx *influxtest.Server
+	influx *testenv.Influx
 	bucket string
 }
 
@@ -84,7 +70,7 @@ type env struct {
 // InfluxDB.
 func newEnv(t *testing.T, maxBytes int64) *env {
 	t.Helper()
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket, Timeout: 30 * time.Second})
 	t.Cleanup(st.Close)

@@ -1,4 +1,4 @@
-package influxtest
+package testenv
 
 import (
 	"encoding/csv"
@@ -6,38 +6,18 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { Main(m) }
 
 // fluxRows posts a Flux query to /api/v2/query and returns the data rows of
 // the annotated CSV answer as maps keyed by column name.
-func fluxRows(t *testing.T, srv *Server, flux string) []map[string]string {
+func fluxRows(t *testing.T, srv *Influx, flux string) []map[string]string {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v2/query?org="+url.QueryEscape(srv.Org), strings.NewReader(flux))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/vnd.flux")
-	req.Header.Set("Accept", "application/csv")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("flux query: %s: %s", resp.Status, body)
-	}
-	return parseCSV(t, string(body))
+	return parseCSV(t, srv.Flux(t, flux))
 }
 
 // parseCSV reads Flux's CSV: tables separated by blank lines, each starting
@@ -77,7 +57,7 @@ func parseCSV(t *testing.T, text string) []map[string]string {
 }
 
 func TestWriteLineProtocolAndReadWithFlux(t *testing.T) {
-	srv := Shared(t)
+	srv := SharedInflux(t)
 	bucket := srv.NewBucket(t)
 
 	// Write with net/http only: POST /api/v2/write, line protocol, seconds.
@@ -119,9 +99,9 @@ func TestWriteLineProtocolAndReadWithFlux(t *testing.T) {
 }
 
 func TestSharedServerDefaults(t *testing.T) {
-	srv := Shared(t)
-	if srv != Shared(t) {
-		t.Fatal("Shared returned two servers")
+	srv := SharedInflux(t)
+	if srv != SharedInflux(t) {
+		t.Fatal("SharedInflux returned two servers")
 	}
 	if srv.Bucket != "qualitymon/autogen" || srv.Org != "-" || srv.Token != "" || srv.Database != "qualitymon" {
 		t.Errorf("defaults: %+v", srv)
@@ -154,7 +134,7 @@ func TestSharedServerDefaults(t *testing.T) {
 func TestKillRestartKeepsData(t *testing.T) {
 	t.Parallel()
 	t0 := time.Now()
-	srv := Start(t)
+	srv := StartInflux(t)
 	t.Logf("Start took %v", time.Since(t0))
 
 	srv.Write(t, srv.Bucket, "s", "observation,indicator=gdp_quality,region=370000 value=91.5 1672531200")

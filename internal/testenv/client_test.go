@@ -1,4 +1,4 @@
-package influxtest_test
+package testenv_test
 
 import (
 	"context"
@@ -8,14 +8,14 @@ import (
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/qualitymon/qualitymon/internal/influxtest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // TestOfficialClient checks that github.com/influxdata/influxdb-client-go/v2
 // works against InfluxDB 1.8.10, and pins the 1.8 behaviours the store relies
 // on or must avoid.
 func TestOfficialClient(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	ctx := context.Background()
 	client := influxdb2.NewClient(srv.URL, srv.Token)
@@ -79,7 +79,7 @@ func TestOfficialClient(t *testing.T) {
 // builds on it by accident: /ready, the delete and buckets APIs, and Flux
 // query parameters. Deleting goes through InfluxQL instead.
 func TestInflux18Limits(t *testing.T) {
-	srv := influxtest.Shared(t)
+	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	db := strings.TrimSuffix(bucket, "/autogen")
 	ctx := context.Background()
