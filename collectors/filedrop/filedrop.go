@@ -129,7 +129,7 @@ func (d *Drop) readFile(name, path string) ([]observation.Observation, error) {
 		return nil, &ingest.Error{File: name, Column: "file", Message: err.Error()}
 	}
 	defer f.Close()
-	src, err := ingest.Open(name, f, d.v.Catalog)
+	src, err := ingest.Open(name, f, d.v.Catalog, d.v.Limits)
 	if err != nil {
 		return nil, asRejection(name, err)
 	}
@@ -137,9 +137,6 @@ func (d *Drop) readFile(name, path string) ([]observation.Observation, error) {
 	got, err := d.v.ReadAll(src)
 	if err != nil {
 		return nil, asRejection(name, err)
-	}
-	if len(got) == 0 {
-		return nil, &ingest.Error{File: name, Column: "file", Message: "no figures in the file", Expected: "at least one row with a value"}
 	}
 	return got, nil
 }

@@ -52,6 +52,15 @@ func (p *validator) fastCSV(r io.Reader, tick func()) error {
 		if len(trimSpace(cell(fields, c.ind))) == 0 && blankFields(fields) {
 			continue
 		}
+		if len(fields) > c.width && !blankFields(fields[c.width:]) {
+			for i := c.width; i < len(fields); i++ {
+				if len(trimSpace(fields[i])) > 0 {
+					// As the generic reader: the error, and reading stops.
+					p.errs = append(p.errs, ingest.BeyondHeader(p.file, row, i, string(fields[i]), c.width))
+					return nil
+				}
+			}
+		}
 		p.fastRow(row, fields, c)
 		if n&0x3fff == 0 && tick != nil {
 			tick()
@@ -110,6 +119,7 @@ func header(line []byte, n int) (*cols, error) {
 		return -1
 	}
 	c.ind, c.reg, c.per, c.val = get(ingest.ColIndicator), get(ingest.ColRegion), get(ingest.ColPeriod), get(ingest.ColValue)
+	c.width = n
 	c.unit, c.src = get(ingest.ColUnit), get(ingest.ColSource)
 	return c, nil
 }

@@ -20,7 +20,7 @@ func TestFileDropFormats(t *testing.T) {
 	inputs, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*")
 	v := validatorT(t)
 	im, err := New(Options{Validator: v, DryRun: true, Parse: func(file string, r io.Reader) (ingest.Source, error) {
-		return ingest.Open(file, r, v.Catalog)
+		return ingest.Open(file, r, v.Catalog, v.Limits)
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestFileDropFormats(t *testing.T) {
 }
 
 func viaFiledrop(v *ingest.Validator, name string, data []byte) string {
-	src, err := ingest.Open(name, bytes.NewReader(data), v.Catalog)
+	src, err := ingest.Open(name, bytes.NewReader(data), v.Catalog, v.Limits)
 	if err != nil {
 		var e *ingest.Error
 		if errors.As(err, &e) {

@@ -277,6 +277,7 @@ func simpleDecimal(t []byte) (float64, bool) {
 // cols are the canonical columns a fast row reads, by position in the file.
 type cols struct {
 	ind, reg, per, val, unit, src int // -1: absent
+	width                         int // cells of the header
 	names                         map[string]string
 	index                         map[string]int
 }
@@ -458,8 +459,12 @@ func (p *validator) derive() error {
 }
 
 // finish derives, flushes the spill file and completes duplicate-key
-// messages with the row that first gave the key.
+// messages with the row that first gave the key. A file without a single
+// row is an error, as everywhere.
 func (p *validator) finish(spill *os.File) error {
+	if len(p.errs) == 0 && p.rows == 0 {
+		p.errs = append(p.errs, ingest.NoRows(p.file))
+	}
 	if err := p.derive(); err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qualitymon/qualitymon/internal/bulk"
-	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
@@ -45,13 +44,14 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
+	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}
 	opts := bulk.Options{
-		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now},
+		Validator: v,
 		Deriver:   deriver,
 		Influx:    storeConfig(cfg),
 		BatchSize: c.BatchSize,
 		DryRun:    c.DryRun,
-		Parse:     parser(set.Catalog),
+		Parse:     parser(v),
 		OnRetry: func(err error, wait time.Duration) {
 			log.Warn("write failed, retrying", "wait", wait, "err", err)
 		},
@@ -99,12 +99,13 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 // parser reads what the fast canonical-CSV path leaves: .csv and .xlsx
 // files as the file drop reads them (canonical or 国家统计局 export layout),
 // any other name as canonical CSV.
-func parser(cat *catalog.Catalog) func(string, io.Reader) (ingest.Source, error) {
+func parser(v *ingest.Validator) func(string, io.Reader) (ingest.Source, error) {
 	return func(file string, r io.Reader) (ingest.Source, error) {
-		if ext := strings.ToLower(filepath.Ext(file)); ext != ".csv" && ext != ".xlsx" {
-			return ingest.NewCSV(file, r)
+		format := strings.ToLower(filepath.Ext(file))
+		if format != ".xlsx" {
+			format = ".csv" // any other name is read as CSV
 		}
-		return ingest.Open(file, r, cat)
+		return ingest.OpenAs(file, format, r, v.Catalog, v.Limits)
 	}
 }
 

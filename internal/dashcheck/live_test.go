@@ -19,12 +19,12 @@ import (
 	promclient "github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qualitymon/qualitymon/internal/dashcheck"
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
@@ -78,7 +78,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, day := range backfill {
 		at, _ := time.Parse(time.DateOnly, day)
-		eng := &server.Engine{
+		eng := &engine.Engine{
 			Store:     st,
 			Evaluator: &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: evaluate.DefaultGrace}},
 			Exporter:  exporter.New(promclient.NewRegistry(), set.Catalog, evaluate.DefaultGrace),

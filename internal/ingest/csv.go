@@ -68,6 +68,7 @@ type Canonical struct {
 	t       Table
 	index   map[string]int
 	columns map[string]string
+	width   int // cells of the header row
 }
 
 // NewCSV reads canonical CSV (UTF-8 with or without BOM, or GBK/GB18030) up
@@ -77,7 +78,7 @@ func NewCSV(file string, r io.Reader) (*Canonical, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return NewCanonical(file, NewCSVTable(file, dec))
+	return NewCanonical(file, NewCSVTable(file, dec, DefaultLimits))
 }
 
 // NewCanonical reads a table in the canonical layout up to its header.
@@ -106,6 +107,7 @@ func NewCanonical(file string, t Table) (*Canonical, error) {
 				c.columns[col] = strings.TrimSpace(h)
 			}
 		}
+		c.width = len(rec)
 		var missing []string
 		for _, col := range required {
 			if _, ok := c.index[col]; !ok {
@@ -133,6 +135,11 @@ func (c *Canonical) Next() (*Raw, error) {
 		if blank(rec) {
 			continue
 		}
+		for i := c.width; i < len(rec); i++ {
+			if strings.TrimSpace(rec[i]) != "" {
+				return nil, BeyondHeader(c.file, row, i, rec[i], c.width)
+			}
+		}
 		raw := &Raw{File: c.file, Row: row, Cells: make(map[string]string, len(c.index)), Columns: c.columns}
 		for col, i := range c.index {
 			if i < len(rec) {
@@ -141,4 +148,15 @@ func (c *Canonical) Next() (*Raw, error) {
 		}
 		return raw, nil
 	}
+}
+
+// Name is the file's name, for errors about the whole file.
+func (c *Canonical) Name() string { return c.file }
+
+// BeyondHeader is the error of a cell (column index i) beyond the width
+// columns of the header: reading stops there.
+func BeyondHeader(file string, row, i int, cell string, width int) *Error {
+	return &Error{File: file, Row: row, Column: fmt.Sprintf("column %d", i+1), Value: cell,
+		Message:  fmt.Sprintf("a cell beyond the %d columns the header names", width),
+		Expected: "no more cells in a row than the header has columns"}
 }

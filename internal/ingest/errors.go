@@ -9,6 +9,7 @@
 package ingest
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -24,6 +25,14 @@ type Error struct {
 	// OutOfScope marks a row the reporter may not report (a region or
 	// indicator outside its token's scope): uploads answer 403, not 422.
 	OutOfScope bool `json:"-"`
+}
+
+// MarshalJSON quotes at most an excerpt of the bad cell.
+func (e *Error) MarshalJSON() ([]byte, error) {
+	type plain Error
+	c := plain(*e)
+	c.Value = clip(c.Value)
+	return json.Marshal(c)
 }
 
 func (e *Error) Error() string {

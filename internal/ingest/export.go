@@ -196,3 +196,6 @@ func (e *exportReader) Next() (*Raw, error) {
 	e.pending = e.pending[1:]
 	return r, nil
 }
+
+// Name is the file's name, for errors about the whole file.
+func (e *exportReader) Name() string { return e.file }

@@ -25,20 +25,27 @@ var Formats = []string{".csv", ".xlsx"}
 // a metadata line (数据库：…, 指标：…) starts the 国家统计局 export layout,
 // anything else is the canonical long layout. CSV text may be UTF-8 with or
 // without BOM, or GBK/GB18030. cat resolves the indicator of an export; nil
-// leaves that to the validator. Uploads, the file drop and import all read
-// files here.
-func Open(file string, r io.Reader, cat *catalog.Catalog) (File, error) {
+// leaves that to the validator. lim bounds what the file may cost (zero:
+// DefaultLimits). Uploads, the file drop and import all read files here.
+func Open(file string, r io.Reader, cat *catalog.Catalog, lim Limits) (File, error) {
+	return OpenAs(file, filepath.Ext(file), r, cat, lim)
+}
+
+// OpenAs is Open with the format given (".csv" or ".xlsx") rather than taken
+// from the name: an upload's content type, or import's reading of any other
+// name as CSV.
+func OpenAs(file, format string, r io.Reader, cat *catalog.Catalog, lim Limits) (File, error) {
 	var t Table
-	switch strings.ToLower(filepath.Ext(file)) {
+	switch strings.ToLower(format) {
 	case ".csv":
 		dec, _, err := Decode(r)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		t = NewCSVTable(file, bufio.NewReaderSize(dec, 16<<10))
+		t = NewCSVTable(file, bufio.NewReaderSize(dec, 16<<10), lim)
 	case ".xlsx":
 		var err error
-		if t, err = NewXLSXTable(file, r); err != nil {
+		if t, err = NewXLSXTable(file, r, lim); err != nil {
 			return nil, err
 		}
 	default:

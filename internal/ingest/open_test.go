@@ -51,7 +51,7 @@ func TestParseExportLiteral(t *testing.T) {
 		{"no header", "指标：食品抽检合格率\n", "", "f.csv:2:header: no header row"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src, err := Open("f.csv", strings.NewReader(tc.in), v.Catalog)
+			src, err := Open("f.csv", strings.NewReader(tc.in), v.Catalog, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,7 +70,7 @@ func TestParseExportLiteral(t *testing.T) {
 }
 
 func TestParseCanonicalLiteral(t *testing.T) {
-	src, err := Open("f.CSV", strings.NewReader("\ufeff指标,地区,时期,数值\n食品抽检合格率,青岛,2023,98\n"), nil)
+	src, err := Open("f.CSV", strings.NewReader("\ufeff指标,地区,时期,数值\n食品抽检合格率,青岛,2023,98\n"), nil, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestParseCanonicalLiteral(t *testing.T) {
 	if err != nil || got != "2 食品抽检合格率|青岛|2023|98|\n" {
 		t.Fatalf("%q %v", got, err)
 	}
-	if _, err := Open("f.xls", strings.NewReader(""), nil); err == nil || !strings.Contains(err.Error(), "unsupported file type") {
+	if _, err := Open("f.xls", strings.NewReader(""), nil, Limits{}); err == nil || !strings.Contains(err.Error(), "unsupported file type") {
 		t.Fatalf("xls: %v", err)
 	}
 }
@@ -86,7 +86,7 @@ func TestParseCanonicalLiteral(t *testing.T) {
 // The validator accepts only in-range values of known indicators, whatever
 // the parser made of the input; a parser never panics or hangs.
 func checkParse(t *testing.T, v *Validator, name string, data []byte) {
-	src, err := Open(name, bytes.NewReader(data), v.Catalog)
+	src, err := Open(name, bytes.NewReader(data), v.Catalog, v.Limits)
 	if err != nil {
 		return
 	}
@@ -177,7 +177,7 @@ func TestOpenChoosesLayout(t *testing.T) {
 		"指标,地区,时期,数值\n":                   false,
 		"indicator,region,period,value\n": false,
 	} {
-		src, err := Open("f.csv", strings.NewReader(in), nil)
+		src, err := Open("f.csv", strings.NewReader(in), nil, Limits{})
 		if err != nil {
 			t.Errorf("%q: %v", in, err)
 			continue
@@ -187,7 +187,7 @@ func TestOpenChoosesLayout(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"", "注：x\n", "indicator,region\n"} {
-		if _, err := Open("f.csv", strings.NewReader(in), nil); err == nil {
+		if _, err := Open("f.csv", strings.NewReader(in), nil, Limits{}); err == nil {
 			t.Errorf("%q: opened", in)
 		}
 	}

@@ -127,3 +127,6 @@ func NewPipeline(v *Validator, sink observation.Sink) (*Pipeline, error) {
 	}
 	return &Pipeline{Validator: v, Deriver: d, Sink: sink}, nil
 }
+
+// Name is the batch's name, for errors about the whole batch.
+func (t *typed) Name() string { return t.name }

@@ -17,7 +17,8 @@ const MaxErrors = 1000
 
 // ReadAll validates every row of a source. It returns the observations when
 // the whole input is valid, and otherwise every error (up to MaxErrors) and
-// no observations: an input is accepted or rejected whole.
+// no observations: an input is accepted or rejected whole. An input without
+// a single row is an error.
 func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
 	var out []observation.Observation
 	var errs Errors
@@ -52,5 +53,18 @@ func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
 	if len(errs) > 0 {
 		return nil, errs
 	}
+	if len(out) == 0 {
+		name := ""
+		if n, ok := src.(interface{ Name() string }); ok {
+			name = n.Name()
+		}
+		return nil, Errors{NoRows(name)}
+	}
 	return out, nil
+}
+
+// NoRows is the error of an input without a single figure (a header only,
+// an empty template): refused by every path.
+func NoRows(file string) *Error {
+	return &Error{File: file, Column: "file", Message: "no data rows", Expected: "a header row and at least one row of figures"}
 }

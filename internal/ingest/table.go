@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -28,12 +29,14 @@ type csvTable struct {
 	r    *csv.Reader
 }
 
-// NewCSVTable reads CSV text that is already UTF-8 (see Decode).
-func NewCSVTable(file string, r io.Reader) Table {
-	cr := csv.NewReader(r)
+// NewCSVTable reads CSV text that is already UTF-8 (see Decode), within
+// the limits (lines, rows, cells per row, bytes per cell).
+func NewCSVTable(file string, r io.Reader, l Limits) Table {
+	l = l.WithDefaults()
+	cr := csv.NewReader(&lineGuard{r: r, file: file, limit: l.LineBytes})
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
-	return &csvTable{file: file, r: cr}
+	return &limitedTable{Table: &csvTable{file: file, r: cr}, file: file, l: l}
 }
 
 func (c *csvTable) Next() (int, []string, error) {
@@ -41,6 +44,10 @@ func (c *csvTable) Next() (int, []string, error) {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return 0, nil, io.EOF
+		}
+		var le *Error
+		if errors.As(err, &le) {
+			return 0, nil, le // a limit of lineGuard
 		}
 		return 0, nil, csvError(c.file, err)
 	}
@@ -68,15 +75,26 @@ type xlsxTable struct {
 	row  int
 }
 
-// Limits for a workbook: a zip bomb must not exhaust memory.
-const (
-	maxUnzipped    = 1 << 30
-	maxUnzippedXML = 64 << 20
-)
+// xlsxInMemory is how much of a worksheet the XLSX reader keeps in memory;
+// larger parts are read from a temporary file.
+const xlsxInMemory = 16 << 20
 
-// NewXLSXTable opens a workbook's first worksheet.
-func NewXLSXTable(file string, r io.Reader) (Table, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: maxUnzippedXML})
+// NewXLSXTable opens a workbook's first worksheet, within the limits: a
+// workbook whose parts would inflate past them is refused before it is
+// inflated.
+func NewXLSXTable(file string, r io.Reader, l Limits) (Table, error) {
+	l = l.WithDefaults()
+	data, err := readAllLimited(r, l.XLSXUnzipped)
+	if errors.Is(err, errTooLarge) {
+		return nil, limitError(file, 0, "file", "a workbook", l.XLSXUnzipped+1, l.XLSXUnzipped, "xlsx_unzipped_bytes")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := checkWorkbook(file, data, l); err != nil {
+		return nil, err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: l.XLSXUnzipped, UnzipXMLSizeLimit: min(xlsxInMemory, l.SheetXML)})
 	if err != nil {
 		return nil, &Error{File: file, Column: "file", Message: "not a readable XLSX workbook: " + err.Error(), Expected: "an .xlsx file saved by Excel, WPS or LibreOffice"}
 	}
@@ -90,7 +108,7 @@ func NewXLSXTable(file string, r io.Reader) (Table, error) {
 		f.Close()
 		return nil, &Error{File: file, Column: "file", Message: fmt.Sprintf("reading worksheet %q: %v", sheets[0], err)}
 	}
-	return &xlsxTable{file: file, f: f, rs: rs}, nil
+	return &limitedTable{Table: &xlsxTable{file: file, f: f, rs: rs}, file: file, l: l}, nil
 }
 
 func (x *xlsxTable) Next() (int, []string, error) {

@@ -58,6 +58,17 @@ type Validator struct {
 	Now func() time.Time
 	// Scope, when set, rejects rows outside it (uploads by a bureau).
 	Scope *Scope
+	// Limits bound what one input may cost (zero: DefaultLimits).
+	Limits Limits
+}
+
+// clippedErr is a parse error's message, with a long cell shown as an
+// excerpt instead of the message that would quote it whole.
+func clippedErr(cell string, err error, what string) string {
+	if len(cell) <= excerptRunes {
+		return err.Error()
+	}
+	return fmt.Sprintf("%q %s", clip(cell), what)
 }
 
 // unitNames are the spellings accepted in a unit column, per unit.
@@ -89,7 +100,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	indCell := strings.TrimSpace(r.Cells[ColIndicator])
 	ind, ok := v.Catalog.Resolve(indCell)
 	if !ok {
-		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", indCell), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
+		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", clip(indCell)), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
 	} else {
 		o.Indicator = ind.ID
 		if v.Scope != nil && v.Scope.Indicators != nil && !v.Scope.Indicators[ind.ID] {
@@ -99,7 +110,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	regCell := strings.TrimSpace(r.Cells[ColRegion])
 	reg, ok := v.Regions.Resolve(regCell)
 	if !ok {
-		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", regCell), "a GB/T 2260 code or a province/prefecture name")
+		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", clip(regCell)), "a GB/T 2260 code or a province/prefecture name")
 	} else {
 		o.Region = reg.Code
 		if v.Scope != nil && v.Scope.Regions != nil && !v.Scope.Regions[reg.Code] {
@@ -113,7 +124,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	perCell := strings.TrimSpace(r.Cells[ColPeriod])
 	p, err := period.Parse(perCell)
 	if err != nil {
-		bad(ColPeriod, perCell, err.Error(), "")
+		bad(ColPeriod, perCell, clippedErr(perCell, err, "is not a period"), "")
 	} else {
 		o.Period = p
 		if ind != nil && p.Kind != ind.Freq() {
@@ -126,7 +137,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	valCell := r.Cells[ColValue]
 	val, pct, err := ParseNumber(valCell)
 	if err != nil {
-		bad(ColValue, valCell, err.Error(), "a number such as 98.5, 98.5% or 1,482")
+		bad(ColValue, valCell, clippedErr(valCell, err, "is not a number"), "a number such as 98.5, 98.5% or 1,482")
 	} else if ind != nil {
 		if pct && ind.Unit != "percent" {
 			bad(ColValue, valCell, fmt.Sprintf("a percentage for %s, whose unit is %s", ind.ID, ind.Unit), "a plain number")
@@ -137,10 +148,22 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		}
 	}
 	if u := strings.TrimSpace(r.Cells[ColUnit]); u != "" && ind != nil && !unitMatches(ind.Unit, u) {
-		bad(ColUnit, u, fmt.Sprintf("unit %q does not match %s's unit %s", u, ind.ID, ind.Unit), unitHint(ind.Unit))
+		bad(ColUnit, u, fmt.Sprintf("unit %q does not match %s's unit %s", clip(u), ind.ID, ind.Unit), unitHint(ind.Unit))
 	}
 	o.Source = strings.TrimSpace(r.Cells[ColSource])
 	o.Note = strings.TrimSpace(r.Cells[ColNote])
+	lim := v.Limits.WithDefaults()
+	for _, c := range [...]struct{ col, text string }{{ColSource, o.Source}, {ColNote, o.Note}} {
+		col, text := c.col, c.text
+		if len(text) > lim.TextBytes {
+			e := limitError(r.File, r.Row, col, "a "+col, int64(len(text)), int64(lim.TextBytes), "source_note_bytes")
+			if h := r.Columns[col]; h != "" {
+				e.Column = h
+			}
+			e.Value = text
+			errs = append(errs, e)
+		}
+	}
 	return o, errs
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -27,7 +28,7 @@ func TestReadyAfterFirstEvaluation(t *testing.T) {
 	defer st.Close()
 	cat, _ := catalog.New()
 	reg := prometheus.NewRegistry()
-	e := &Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
+	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
 	s := New(e, reg, e.Logger)
 	get := func(path string) (int, string) {

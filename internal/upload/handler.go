@@ -11,7 +11,8 @@
 //
 //	200  accepted (or, with ?dry_run=true, valid): accepted, new, revised,
 //	     unchanged, pending, dry_run
-//	400  malformed request (bad multipart form, no "file" field, bad dry_run)
+//	400  malformed request (bad multipart form, no "file" field or more
+//	     than one file, bad dry_run)
 //	401  missing or unknown token (WWW-Authenticate: Bearer)
 //	403  rows outside the token's regions or indicators: nothing written,
 //	     every offending cell listed
@@ -252,12 +253,6 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		}
 		return out
 	}
-	if res.Rows == 0 {
-		out.Status = http.StatusUnprocessableEntity
-		out.Errors = ingest.Errors{{File: name, Column: "file", Message: "no data rows", Expected: "a header row and at least one row of figures"}}
-		out.Error = "1 error; nothing was written"
-		return out
-	}
 	if dryRun {
 		rec.Result = ResultDryRun
 		out.Status = http.StatusOK
@@ -356,7 +351,23 @@ func (h *Handler) read(r *http.Request, mt string, params map[string]string, lim
 		if err != nil {
 			return "", "", nil, tooLarge(err)
 		}
-		return name, ext, data, nil
+		// One file per upload: a second file part is refused, not ignored.
+		for {
+			next, err := mr.NextPart()
+			if errors.Is(err, io.EOF) {
+				return name, ext, data, nil
+			}
+			if err != nil {
+				return "", "", nil, tooLarge(err)
+			}
+			if next.FormName() == "file" || next.FileName() != "" {
+				return "", "", nil, &Response{Status: http.StatusBadRequest,
+					Error: fmt.Sprintf("more than one file in the upload (%q and %q): send one file per upload", name, cleanName(next.FileName()))}
+			}
+			if _, err := io.Copy(io.Discard, next); err != nil {
+				return "", "", nil, tooLarge(err)
+			}
+		}
 	}
 }
 
@@ -382,11 +393,7 @@ var errSink = errors.New("sink")
 // ingest runs the upload through the pipeline: read the file, validate,
 // scope to the token, derive, and (unless a dry run) hand it to the sink.
 func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data []byte, dryRun bool, now time.Time) (ingest.Outcome, error) {
-	parseName := name
-	if strings.ToLower(filepath.Ext(name)) != ext {
-		parseName = name + ext // the reader goes by the extension
-	}
-	src, err := ingest.Open(parseName, bytes.NewReader(data), h.v.Catalog)
+	src, err := ingest.OpenAs(name, ext, bytes.NewReader(data), h.v.Catalog, h.v.Limits)
 	if err != nil {
 		return ingest.Outcome{}, err
 	}

@@ -362,6 +362,30 @@ func TestUploadEndToEnd(t *testing.T) {
 	}
 }
 
+// One file per upload: a second file part is a 400, not ignored; a header
+// alone is refused.
+func TestUploadShape(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for _, name := range []string{"a.csv", "b.csv"} {
+		fw, _ := w.CreateFormFile("file", name)
+		fw.Write([]byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2017,94.2\n"))
+	}
+	w.Close()
+	resp, _ := e.post(t, "", w.FormDataContentType(), qingdaoToken, b.Bytes())
+	if resp.Status != 400 || !strings.Contains(resp.Error, "more than one file") {
+		t.Fatalf("two files: %+v", resp)
+	}
+	if got := e.stored(t, "370200"); len(got) != 0 {
+		t.Fatalf("stored %v from a refused upload", got)
+	}
+	resp, _ = e.post(t, "", "text/csv", qingdaoToken, []byte("indicator,region,period,value\n"))
+	if resp.Status != 422 || len(resp.Errors) != 1 || resp.Errors[0].Message != "no data rows" {
+		t.Fatalf("header only: %+v", resp)
+	}
+}
+
 // An upload goes through the whole pipeline: a reported non-pass rate gives
 // the pass rate (derived), stored beside it.
 func TestUploadDerives(t *testing.T) {
