@@ -9,8 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/influxdata/influxdb-client-go/v2/api/http"
-
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -89,7 +87,7 @@ func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, err
 		if ctx.Err() != nil {
 			return sum, errClosing
 		}
-		if permanent(err) || batch == nil {
+		if store.Permanent(err) || batch == nil {
 			refused, aerr := s.setAside(p, err)
 			if aerr == nil {
 				return sum, refused
@@ -208,18 +206,6 @@ func (s *Spool) answer(id uint64, out outcome) {
 		ch <- out
 		delete(s.waiters, id)
 	}
-}
-
-// permanent reports whether InfluxDB refused a write as invalid (400, 422),
-// which no retry will change. Everything else (down, 5xx, and also 401, 403
-// and 404, which an operator fixes in the configuration) is retried.
-func permanent(err error) bool {
-	var re *store.RetryableError
-	if errors.As(err, &re) {
-		return false
-	}
-	var he *http.Error
-	return errors.As(err, &he) && (he.StatusCode == 400 || he.StatusCode == 422)
 }
 
 // setAside writes a refused batch to failed/<id>.csv (canonical layout, for

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
 )
 
 // Retry is the backoff of retryable failures (RetryableError): waits start

@@ -106,6 +106,19 @@ func classify(err error) error {
 	return &RetryableError{err}
 }
 
+// Permanent reports whether InfluxDB refused a write as invalid (400, 422:
+// a bad point, a field-type conflict, a partial write), which no retry will
+// change. Everything else (down, 5xx, and also 401, 403 and 404, which an
+// operator fixes in the configuration) is worth retrying.
+func Permanent(err error) bool {
+	var re *RetryableError
+	if err == nil || errors.As(err, &re) {
+		return false
+	}
+	var he *http.Error
+	return errors.As(err, &he) && (he.StatusCode == 400 || he.StatusCode == 422)
+}
+
 // WriteLines writes line protocol (one point per element) in one request.
 func (s *Store) WriteLines(ctx context.Context, lines []string) error {
 	if len(lines) == 0 {
