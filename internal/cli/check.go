@@ -2,6 +2,8 @@ package cli
 
 import (
 	"fmt"
+
+	"github.com/qualitymon/qualitymon/internal/config"
 )
 
 type checkCmd struct {
@@ -42,6 +44,6 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 	}
 	cfg := chk.Config
 	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens, %d collectors\n",
-		cfg.Influx.URL, cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors))
+		config.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors))
 	return nil
 }

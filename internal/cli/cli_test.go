@@ -108,6 +108,17 @@ func TestCheckConfig(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "evaluation.schedule") {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	// Secrets never appear: a password in the InfluxDB URL, a token pasted where its hash belongs.
+	secret := write(t, "secret.yaml", "influx:\n  url: http://admin:hunter2pass@127.0.0.1:8086\n")
+	r = run(t, nil, "check", "config", "-c", secret)
+	if r.code != 0 || strings.Contains(r.stdout+r.stderr, "hunter2pass") || !strings.Contains(r.stdout, "http://admin:xxxxx@127.0.0.1:8086") {
+		t.Fatalf("check config shows the password: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	pasted := write(t, "pasted.yaml", "uploads:\n  tokens:\n    - {bureau: x, token_sha256: tok-IWZ8kq3Vd0, regions: [\"370200\"]}\n")
+	r = run(t, nil, "check", "config", "-c", pasted)
+	if r.code != 1 || strings.Contains(r.stdout+r.stderr, "tok-IWZ8kq3Vd0") || !strings.Contains(r.stderr, "not shown") {
+		t.Fatalf("check config echoes a pasted token: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	// What serve refuses, check config refuses: a token for a region that does not exist.
 	bad := write(t, "token-region.yaml", fmt.Sprintf("uploads:\n  tokens:\n    - {bureau: 某市统计局, token_sha256: %s, regions: [\"379900\"]}\n", upload.HashToken("x")))
 	r = run(t, nil, "check", "config", "-c", bad)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
@@ -17,6 +18,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/version"
+	"github.com/qualitymon/qualitymon/internal/web"
 )
 
 type serveCmd struct {
@@ -48,6 +50,11 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		Now:       env.Now,
 	}
 	srv := server.New(engine, reg, logger)
+	site, err := web.New(st, engine.Evaluator, cfg.Web, env.Now, logger)
+	if err != nil {
+		return err
+	}
+	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
 
 	// Every accepted batch goes through the durable spool; each batch that
 	// reaches InfluxDB triggers a re-evaluation.
@@ -76,7 +83,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", cfg.Influx.URL, "bucket", cfg.Influx.Bucket,
+	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", config.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
 		"targets", len(set.Targets("")), "spool_dir", cfg.SpoolDir)
 	return srv.Run(ctx, ln, cfg.Evaluation.Schedule)
 }

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -27,6 +28,20 @@ type Influx struct {
 	Token  Secret `yaml:"token"`
 	Org    string `yaml:"org"`
 	Bucket string `yaml:"bucket"`
+}
+
+// RedactURL hides the password of a URL's user information
+// ("http://user:xxxxx@host"), for every message, log line and check output;
+// text that is not a URL is shown only as "<redacted>" when it holds an @.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "<redacted>"
+		}
+		return s
+	}
+	return u.Redacted()
 }
 
 // Secret is a string never printed: it formats as "<redacted>".
@@ -105,6 +120,8 @@ type Config struct {
 	// Collectors are the scheduled collectors (package collectors); each
 	// one's options are decoded by its type's factory.
 	Collectors []Collector `yaml:"collectors"`
+	// Web configures the scorecard pages (internal/web).
+	Web Web `yaml:"web"`
 }
 
 // Defaults.
@@ -211,7 +228,7 @@ var Parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cr
 func (c *Config) validate(doc *yaml.Node) error {
 	var errs []error
 	if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
-		errs = append(errs, at(doc, "influx.url", fmt.Errorf("influx.url: %q must start with http:// or https://", c.Influx.URL)))
+		errs = append(errs, at(doc, "influx.url", fmt.Errorf("influx.url: %q must start with http:// or https://", RedactURL(c.Influx.URL))))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, at(doc, "listen", fmt.Errorf("listen: %q is not host:port", c.Listen)))
@@ -234,5 +251,6 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	errs = append(errs, c.Uploads.validate(doc)...)
 	errs = append(errs, validateCollectors(c.Collectors, doc)...)
+	errs = append(errs, c.Web.validate()...)
 	return errors.Join(errs...)
 }

@@ -97,7 +97,7 @@ func (u *Uploads) validate(doc *yaml.Node) []error {
 		}
 		h := strings.ToLower(strings.TrimSpace(t.TokenSHA256))
 		if b, err := hex.DecodeString(h); err != nil || len(b) != sha256.Size {
-			errs = append(errs, at(doc, p+".token_sha256", fmt.Errorf("%s.token_sha256: %q is not 64 hex digits (store the hash, not the token: printf %%s TOKEN | sha256sum, or qualitymon token hash)", p, t.TokenSHA256)))
+			errs = append(errs, at(doc, p+".token_sha256", fmt.Errorf("%s.token_sha256: the value (%d characters, not shown: it may be a token) is not 64 hex digits (store the hash, not the token: printf %%s TOKEN | sha256sum, or qualitymon token hash)", p, len(t.TokenSHA256))))
 		} else if j, dup := seen[h]; dup {
 			errs = append(errs, at(doc, p+".token_sha256", fmt.Errorf("%s.token_sha256: the same token as uploads.tokens[%d]", p, j)))
 		} else {

@@ -26,6 +26,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
+	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
@@ -77,10 +78,10 @@ func (s *Store) Bucket() string { return s.cfg.Bucket }
 func (s *Store) Ready(ctx context.Context) error {
 	ok, err := s.client.Ping(ctx)
 	if err != nil {
-		return fmt.Errorf("influxdb %s: %w", s.cfg.URL, err)
+		return fmt.Errorf("influxdb %s: %w", config.RedactURL(s.cfg.URL), err)
 	}
 	if !ok {
-		return fmt.Errorf("influxdb %s: not ready", s.cfg.URL)
+		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
 	}
 	return nil
 }

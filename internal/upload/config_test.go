@@ -49,7 +49,7 @@ func TestParseConfigErrors(t *testing.T) {
 	for _, tc := range []struct{ doc, want string }{
 		{"uploads:\n  max_byte: 10\n", `line 2: uploads: unknown field "max_byte"`},
 		{"uploads:\n  tokens:\n    - bureau: x\n      token: abc\n", `line 4: uploads.tokens[0]: unknown field "token"`},
-		{"uploads:\n  tokens:\n    - bureau: x\n      token_sha256: secret\n      regions: [\"370200\"]\n", `uploads.tokens[0].token_sha256: "secret" is not 64 hex digits`},
+		{"uploads:\n  tokens:\n    - bureau: x\n      token_sha256: secret\n      regions: [\"370200\"]\n", `uploads.tokens[0].token_sha256: the value (6 characters, not shown: it may be a token) is not 64 hex digits`},
 		{"uploads:\n  tokens:\n    - token_sha256: " + hash + "\n      regions: [\"370200\"]\n", "uploads.tokens[0].bureau: missing"},
 		{"uploads:\n  tokens:\n    - bureau: x\n      token_sha256: " + hash + "\n", "uploads.tokens[0].regions: missing"},
 		{"uploads:\n  tokens:\n    - {bureau: a, token_sha256: " + hash + ", regions: [\"370200\"]}\n    - {bureau: b, token_sha256: " + hash + ", regions: [\"370200\"]}\n", "uploads.tokens[1].token_sha256: the same token as uploads.tokens[0]"},
