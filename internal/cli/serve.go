@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
@@ -18,7 +17,6 @@ import (
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/version"
-	"github.com/qualitymon/qualitymon/internal/web"
 )
 
 type serveCmd struct {
@@ -50,11 +48,6 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		Now:       env.Now,
 	}
 	srv := server.New(engine, reg, logger)
-	site, err := web.New(st, engine.Evaluator, cfg.Web, env.Now, logger)
-	if err != nil {
-		return err
-	}
-	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
 
 	// Every accepted batch goes through the durable spool; each batch that
 	// reaches InfluxDB triggers a re-evaluation.
