@@ -9,11 +9,11 @@
 package config
 
 import (
-	"net/url"
 	"bytes"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strings"
 	"time"
