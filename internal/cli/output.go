@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 )
 
 // outputFlags are the output options of the listing commands (status,
@@ -53,14 +53,15 @@ func writeRows[T any](w io.Writer, f outputFlags, cols []column[T], rows []T) er
 // writeCSV writes UTF-8 CSV with a byte-order mark, which is how Excel (the
 // bureaus' tool) recognises UTF-8, and CRLF line ends (RFC 4180).
 func writeCSV(w io.Writer, header []string, rows [][]string) error {
-	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+	cw, err := ingest.NewCSVWriter(w, true)
+	if err != nil {
 		return err
 	}
-	cw := csv.NewWriter(w)
-	cw.UseCRLF = true
 	cw.Write(header)
-	cw.WriteAll(rows)
-	return cw.Error()
+	for _, r := range rows {
+		cw.Write(r)
+	}
+	return cw.Flush()
 }
 
 // writeTable aligns columns by display width: a Chinese character takes two

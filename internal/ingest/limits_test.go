@@ -142,3 +142,33 @@ func TestStrictShape(t *testing.T) {
 		}
 	}
 }
+
+// Cells a spreadsheet would run are written as text; numbers stay numbers.
+func TestSafeCell(t *testing.T) {
+	for in, want := range map[string]string{
+		"=cmd|' /C calc'!A0":  "'=cmd|' /C calc'!A0",
+		"+SUM(A1:A2)":         "'+SUM(A1:A2)",
+		"-2+3+cmd|' /C calc'": "'-2+3+cmd|' /C calc'",
+		"@SUM(1)":             "'@SUM(1)",
+		"\t=1":                "'\t=1",
+		"-1.5":                "-1.5",
+		"+3":                  "+3",
+		"98.5":                "98.5",
+		"山东省":                 "山东省",
+		"":                    "",
+	} {
+		if got := SafeCell(in); got != want {
+			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var b strings.Builder
+	w, _ := NewCSVWriter(&b, true)
+	w.Write([]string{"source", "value"})
+	w.Write([]string{"=HYPERLINK(\"http://x\")", "-1"})
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.String(); got != "\ufeffsource,value\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-1\r\n" {
+		t.Errorf("csv %q", got)
+	}
+}

@@ -1,10 +1,10 @@
 package sample
 
 import (
-	"encoding/csv"
 	"io"
 	"strconv"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
@@ -13,11 +13,13 @@ const Through = 2025
 
 // WriteCSV writes observations in the canonical import layout.
 func WriteCSV(w io.Writer, rows []observation.Observation) error {
-	cw := csv.NewWriter(w)
+	cw, err := ingest.NewCSVWriter(w, false)
+	if err != nil {
+		return err
+	}
 	cw.Write([]string{"indicator", "region", "period", "value", "source"})
 	for _, o := range rows {
 		cw.Write([]string{o.Indicator, o.Region, o.Period.String(), strconv.FormatFloat(o.Value, 'f', -1, 64), o.Source})
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }

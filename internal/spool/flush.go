@@ -2,13 +2,13 @@ package spool
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -223,13 +223,16 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 			return err
 		}
 		defer os.Remove(f.Name())
-		w := csv.NewWriter(f)
+		w, err := ingest.NewCSVWriter(f, false)
+		if err != nil {
+			f.Close()
+			return err
+		}
 		w.Write([]string{"indicator", "region", "period", "value", "source", "note"})
 		for _, r := range p.Rows {
 			w.Write([]string{r.Indicator, r.Region, r.Period, strconv.FormatFloat(r.Value, 'f', -1, 64), r.Source, r.Note})
 		}
-		w.Flush()
-		if err := w.Error(); err != nil {
+		if err := w.Flush(); err != nil {
 			f.Close()
 			return err
 		}
