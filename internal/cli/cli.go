@@ -49,6 +49,7 @@ type app struct {
 	Serve   serveCmd   `cmd:"" help:"Evaluate on a schedule and after imports; serve /metrics, /healthz, /readyz and the API."`
 	Import  importCmd  `cmd:"" help:"Validate files and write their observations to InfluxDB (a file is accepted or rejected whole)."`
 	Status  statusCmd  `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
+	Report  reportCmd  `cmd:"" help:"Write a plan's quality-status report (质量状况分析报告) as HTML or Markdown."`
 	Targets targetsCmd `cmd:"" help:"List the targets of every plan."`
 	Upload  uploadCmd  `cmd:"" help:"Upload a CSV or XLSX file to a qualitymon server as a statistics bureau."`
 	Token   tokenCmd   `cmd:"" help:"Make or hash upload tokens."`

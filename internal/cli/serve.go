@@ -18,6 +18,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/version"
+	"github.com/qualitymon/qualitymon/internal/web"
 )
 
 type serveCmd struct {
@@ -49,6 +50,11 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		Now:       env.Now,
 	}
 	srv := server.New(engine, reg, logger)
+	site, err := web.New(st, engine.Evaluator, cfg.Web, env.Now, logger)
+	if err != nil {
+		return err
+	}
+	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
 
 	// Every accepted batch goes through the durable spool; each batch that
 	// reaches InfluxDB triggers a re-evaluation.

@@ -120,6 +120,8 @@ type Config struct {
 	// Collectors are the scheduled collectors (package collectors); each
 	// one's options are decoded by its type's factory.
 	Collectors []Collector `yaml:"collectors"`
+	// Web configures the scorecard pages (internal/web).
+	Web Web `yaml:"web"`
 }
 
 // Defaults.
@@ -249,5 +251,6 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	errs = append(errs, c.Uploads.validate(doc)...)
 	errs = append(errs, validateCollectors(c.Collectors, doc)...)
+	errs = append(errs, c.Web.validate()...)
 	return errors.Join(errs...)
 }

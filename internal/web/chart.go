@@ -1,0 +1,368 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Chart is the geometry of one SVG chart, computed here and drawn by the
+// "chart" template: lines, dots, bars, rules and text, in the SVG's own
+// coordinates. Labels are text the template escapes.
+type Chart struct {
+	W, H   float64
+	Class  string
+	Title  string
+	Grid   []Seg
+	Lines  []Line
+	Dots   []Dot
+	Bars   []Bar
+	Rules  []Seg
+	Texts  []Text
+	Legend []LegendItem
+	// Empty says why nothing is drawn ("" when something is).
+	Empty string
+}
+
+// Seg is a straight line (grid, axis, target or deadline rule).
+type Seg struct {
+	X1, Y1, X2, Y2 float64
+	Class          string
+}
+
+// Line is a polyline through points.
+type Line struct {
+	D     string
+	Class string
+	Title string
+}
+
+// Dot is a marker with a tooltip.
+type Dot struct {
+	X, Y  float64
+	R     float64
+	Class string
+	Title string
+}
+
+// Bar is a rectangle with a tooltip.
+type Bar struct {
+	X, Y, W, H float64
+	Class      string
+	Title      string
+}
+
+// Text is a label; Anchor is start, middle or end.
+type Text struct {
+	X, Y   float64
+	Anchor string
+	Class  string
+	Label  string
+}
+
+// LegendItem names a class of marks below the plot.
+type LegendItem struct {
+	// X..X2 is the sample mark (CX its middle), TX where the label starts.
+	X, X2, CX, TX, Y float64
+	Kind             string // line, dash, dot, hollow, bar
+	Class            string
+	Label            string
+}
+
+// xy is a point in data units (x in fractional years).
+type xy struct {
+	X, Y  float64
+	Title string
+}
+
+// lineChart collects marks in data units and lays them out.
+type lineChart struct {
+	w, h    float64
+	axes    bool
+	title   string
+	class   string
+	xLabel  func(float64) string
+	yFormat func(float64) string
+	lines   []struct {
+		pts   []xy
+		class string
+		title string
+	}
+	dots []struct {
+		pts   []xy
+		class string
+	}
+	hrules []struct {
+		y            float64
+		label, class string
+	}
+	vrules []struct {
+		x            float64
+		label, class string
+	}
+	legend []LegendItem
+	extraY []float64
+}
+
+func newLineChart(w, h float64, title string) *lineChart {
+	return &lineChart{w: w, h: h, axes: true, title: title, class: "line-chart",
+		xLabel:  func(x float64) string { return strconv.Itoa(int(x)) },
+		yFormat: func(y float64) string { return strconv.FormatFloat(y, 'f', -1, 64) }}
+}
+
+func (c *lineChart) line(pts []xy, class, title string) {
+	if len(pts) == 0 {
+		return
+	}
+	c.lines = append(c.lines, struct {
+		pts   []xy
+		class string
+		title string
+	}{pts, class, title})
+}
+
+func (c *lineChart) points(pts []xy, class string) {
+	if len(pts) == 0 {
+		return
+	}
+	c.dots = append(c.dots, struct {
+		pts   []xy
+		class string
+	}{pts, class})
+}
+
+func (c *lineChart) hrule(y float64, label, class string) {
+	c.hrules = append(c.hrules, struct {
+		y            float64
+		label, class string
+	}{y, label, class})
+}
+
+func (c *lineChart) vrule(x float64, label, class string) {
+	c.vrules = append(c.vrules, struct {
+		x            float64
+		label, class string
+	}{x, label, class})
+}
+
+func (c *lineChart) key(kind, class, label string) {
+	c.legend = append(c.legend, LegendItem{Kind: kind, Class: class, Label: label})
+}
+
+// bounds are the data ranges covering every mark.
+func (c *lineChart) bounds() (x0, x1, y0, y1 float64, ok bool) {
+	x0, y0 = math.Inf(1), math.Inf(1)
+	x1, y1 = math.Inf(-1), math.Inf(-1)
+	add := func(x, y float64) {
+		x0, x1 = math.Min(x0, x), math.Max(x1, x)
+		y0, y1 = math.Min(y0, y), math.Max(y1, y)
+	}
+	for _, l := range c.lines {
+		for _, p := range l.pts {
+			add(p.X, p.Y)
+		}
+	}
+	for _, d := range c.dots {
+		for _, p := range d.pts {
+			add(p.X, p.Y)
+		}
+	}
+	if math.IsInf(x0, 1) {
+		return 0, 0, 0, 0, false
+	}
+	for _, r := range c.hrules {
+		y0, y1 = math.Min(y0, r.y), math.Max(y1, r.y)
+	}
+	for _, y := range c.extraY {
+		y0, y1 = math.Min(y0, y), math.Max(y1, y)
+	}
+	for _, r := range c.vrules {
+		x0, x1 = math.Min(x0, r.x), math.Max(x1, r.x)
+	}
+	if x1-x0 < 1 {
+		x0, x1 = x0-1, x1+1
+	}
+	if y1-y0 < 1e-9 {
+		pad := math.Max(math.Abs(y0)*0.05, 1)
+		y0, y1 = y0-pad, y1+pad
+	} else {
+		pad := (y1 - y0) * 0.08
+		y0, y1 = y0-pad, y1+pad
+	}
+	return x0, x1, y0, y1, true
+}
+
+// build lays the chart out.
+func (c *lineChart) build(empty string) *Chart {
+	out := &Chart{W: c.w, H: c.h, Title: c.title, Class: c.class}
+	x0, x1, y0, y1, ok := c.bounds()
+	if !ok {
+		out.Empty = empty
+		return out
+	}
+	left, right, top, bottom := 56.0, 16.0, 14.0, 30.0
+	if len(c.legend) > 0 {
+		bottom += 22
+	}
+	if !c.axes {
+		left, right, top, bottom = 2, 2, 3, 3
+	}
+	ticks := niceTicks(y0, y1, 5)
+	if c.axes && len(ticks) > 1 {
+		y0, y1 = math.Min(y0, ticks[0]), math.Max(y1, ticks[len(ticks)-1])
+	}
+	pw, ph := c.w-left-right, c.h-top-bottom
+	sx := func(x float64) float64 { return round1(left + (x-x0)/(x1-x0)*pw) }
+	sy := func(y float64) float64 { return round1(top + (y1-y)/(y1-y0)*ph) }
+	if c.axes {
+		for _, t := range ticks {
+			out.Grid = append(out.Grid, Seg{left, sy(t), left + pw, sy(t), "grid"})
+			out.Texts = append(out.Texts, Text{left - 6, sy(t) + 4, "end", "tick", c.yFormat(t)})
+		}
+		step := math.Max(1, math.Ceil((x1-x0)/10))
+		for x := math.Ceil(x0); x <= x1; x += step {
+			out.Grid = append(out.Grid, Seg{sx(x), top + ph, sx(x), top + ph + 4, "axis"})
+			out.Texts = append(out.Texts, Text{sx(x), top + ph + 17, "middle", "tick", c.xLabel(x)})
+		}
+		out.Grid = append(out.Grid, Seg{left, top + ph, left + pw, top + ph, "axis"})
+	}
+	for _, r := range c.hrules {
+		out.Rules = append(out.Rules, Seg{left, sy(r.y), left + pw, sy(r.y), r.class})
+		if r.label != "" && c.axes {
+			out.Texts = append(out.Texts, Text{left + pw - 2, sy(r.y) - 4, "end", r.class, r.label})
+		}
+	}
+	for _, r := range c.vrules {
+		out.Rules = append(out.Rules, Seg{sx(r.x), top, sx(r.x), top + ph, r.class})
+		if r.label != "" && c.axes {
+			out.Texts = append(out.Texts, Text{sx(r.x) - 3, top + 10, "end", r.class, r.label})
+		}
+	}
+	for _, l := range c.lines {
+		var d strings.Builder
+		for i, p := range l.pts {
+			if i == 0 {
+				d.WriteString("M")
+			} else {
+				d.WriteString(" L")
+			}
+			fmt.Fprintf(&d, "%g %g", sx(p.X), sy(p.Y))
+		}
+		out.Lines = append(out.Lines, Line{D: d.String(), Class: l.class, Title: l.title})
+	}
+	r := 4.0
+	if !c.axes {
+		r = 1.8
+	}
+	for _, ds := range c.dots {
+		for _, p := range ds.pts {
+			out.Dots = append(out.Dots, Dot{X: sx(p.X), Y: sy(p.Y), R: r, Class: ds.class, Title: p.Title})
+		}
+	}
+	x := left
+	for _, l := range c.legend {
+		l.X, l.X2, l.CX, l.TX, l.Y = x, x+18, x+9, x+24, c.h-10
+		out.Legend = append(out.Legend, l)
+		x += 30 + float64(textWidth(l.Label))*6.5
+	}
+	return out
+}
+
+// barChart lays out one horizontal bar per row (the value) with a tick at
+// each row's own target: one indicator across regions.
+type barRow struct {
+	Label  string
+	Value  *float64
+	Target *float64
+	Class  string
+	Title  string
+}
+
+func buildBarChart(title string, rows []barRow, format func(float64) string) *Chart {
+	const left, right, rowH, top = 150.0, 70.0, 26.0, 8.0
+	w := 760.0
+	out := &Chart{W: w, H: top*2 + rowH*float64(len(rows)) + 20, Title: title, Class: "bar-chart"}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rows {
+		for _, p := range []*float64{r.Value, r.Target} {
+			if p != nil {
+				lo, hi = math.Min(lo, *p), math.Max(hi, *p)
+			}
+		}
+	}
+	if math.IsInf(lo, 1) {
+		out.Empty = "暂无数据"
+		return out
+	}
+	// Bars start at zero unless every figure is far from it (pass rates
+	// near 100 read better from a cut axis, which the axis label says).
+	if lo > 0 && (hi-lo) < hi*0.3 {
+		lo = math.Floor(lo - (hi-lo)*0.5 - 1e-9)
+	} else {
+		lo = math.Min(0, lo)
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	pw := w - left - right
+	sx := func(v float64) float64 { return round1(left + (v-lo)/(hi-lo)*pw) }
+	for i, r := range rows {
+		y := top + float64(i)*rowH
+		out.Texts = append(out.Texts, Text{left - 8, y + rowH/2 + 4, "end", "bar-label", r.Label})
+		if r.Value != nil {
+			out.Bars = append(out.Bars, Bar{X: left, Y: y + 5, W: math.Max(1, sx(*r.Value)-left), H: rowH - 10, Class: r.Class, Title: r.Title})
+			out.Texts = append(out.Texts, Text{sx(*r.Value) + 4, y + rowH/2 + 4, "start", "bar-value", format(*r.Value)})
+		} else {
+			out.Texts = append(out.Texts, Text{left + 4, y + rowH/2 + 4, "start", "bar-value", "无数据"})
+		}
+		if r.Target != nil {
+			out.Rules = append(out.Rules, Seg{sx(*r.Target), y + 2, sx(*r.Target), y + rowH - 2, "target-tick"})
+		}
+	}
+	axisY := top + rowH*float64(len(rows)) + 4
+	out.Grid = append(out.Grid, Seg{left, axisY, left + pw, axisY, "axis"})
+	out.Texts = append(out.Texts, Text{left, axisY + 14, "middle", "tick", format(lo)}, Text{left + pw, axisY + 14, "middle", "tick", format(hi)})
+	lx := w - right + 4
+	out.Legend = []LegendItem{{X: lx, X2: lx + 14, CX: lx + 7, TX: lx + 18, Y: axisY + 14, Kind: "line", Class: "target-tick", Label: "目标"}}
+	return out
+}
+
+// niceTicks are about n round values covering [lo, hi].
+func niceTicks(lo, hi float64, n int) []float64 {
+	if hi <= lo {
+		return []float64{lo}
+	}
+	raw := (hi - lo) / float64(n)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := mag
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if m*mag >= raw {
+			step = m * mag
+			break
+		}
+	}
+	var out []float64
+	for v := math.Floor(lo/step) * step; v <= hi+step*1e-9; v += step {
+		out = append(out, math.Round(v/step)*step)
+	}
+	if len(out) > 0 && out[len(out)-1] < hi-1e-9 {
+		out = append(out, out[len(out)-1]+step)
+	}
+	return out
+}
+
+func round1(f float64) float64 { return math.Round(f*10) / 10 }
+
+// textWidth counts a CJK character as two Latin ones.
+func textWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		if r > 0x2E80 {
+			n += 2
+		} else {
+			n++
+		}
+	}
+	return n
+}

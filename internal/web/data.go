@@ -1,0 +1,214 @@
+package web
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/engine"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/plan"
+)
+
+// Row is one evaluation (target × region) as the pages show it.
+type Row struct {
+	*evaluate.Evaluation
+	T     *plan.Target
+	Href  string
+	Spark *Chart
+}
+
+// Counts are a plan's evaluations by status.
+type Counts struct {
+	By        map[evaluate.Status]int
+	Total     int // evaluations (target × region)
+	Untracked int // commitments listed but not judged
+	Stale     int // evaluations whose figures are overdue
+	Settled   int
+}
+
+// List is the statuses with their counts, in the scorecard's order.
+func (c Counts) List() []StatusCount {
+	out := make([]StatusCount, 0, len(evaluate.Statuses))
+	for _, s := range evaluate.Statuses {
+		out = append(out, StatusCount{s, c.By[s]})
+	}
+	return out
+}
+
+// StatusCount is one status and how many evaluations have it.
+type StatusCount struct {
+	Status evaluate.Status
+	N      int
+}
+
+// Achieved is the share achieved, as text.
+func (c Counts) Achieved() string { return pct(c.By[evaluate.Achieved], c.Total) }
+
+func count(evals []evaluate.Evaluation, untracked int) Counts {
+	c := Counts{By: map[evaluate.Status]int{}, Total: len(evals), Untracked: untracked}
+	for i := range evals {
+		c.By[evals[i].Status]++
+		if evals[i].Stale {
+			c.Stale++
+		}
+		if evals[i].Settled {
+			c.Settled++
+		}
+	}
+	return c
+}
+
+// evaluation is what one request evaluates.
+type evaluation struct {
+	evals []evaluate.Evaluation
+	data  *evaluate.Data
+	m     Moment
+}
+
+// load evaluates the plan (every plan when planKey is empty) as of the
+// request's moment.
+func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation, error) {
+	evals, data, err := engine.Load(ctx, s.Store, s.Evaluator, planKey, m.At, m.KnownAt)
+	if err != nil {
+		return nil, err
+	}
+	return &evaluation{evals: evals, data: data, m: m}, nil
+}
+
+// target finds the plan's target of an evaluation.
+func (s *Site) targetOf(ev *evaluate.Evaluation) *plan.Target {
+	p, ok := s.Evaluator.Set.Plan(ev.Plan)
+	if !ok {
+		return nil
+	}
+	for _, t := range p.Targets {
+		if t.ID == ev.Target {
+			return t
+		}
+	}
+	return nil
+}
+
+func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
+	var out []Row
+	for i := range e.evals {
+		ev := &e.evals[i]
+		if keep != nil && !keep(ev) {
+			continue
+		}
+		t := s.targetOf(ev)
+		if t == nil {
+			continue
+		}
+		r := Row{Evaluation: ev, T: t, Href: targetHref(e.m, ev)}
+		r.Spark = sparkline(ev, t, figuresOf(ev, t, e.data, e.m.At))
+		out = append(out, r)
+	}
+	return out
+}
+
+func targetHref(m Moment, ev *evaluate.Evaluation) string {
+	return m.Link("/plans/"+ev.Plan+"/targets/"+ev.Target, "region", ev.Region)
+}
+
+// figuresOf is the series a target is judged on, one point per year: the
+// reported figures (for an average, the yearly means; for additions, their
+// running sum from the plan's first year).
+func figuresOf(ev *evaluate.Evaluation, t *plan.Target, d *evaluate.Data, at time.Time) []xy {
+	var pts []xy
+	switch {
+	case len(t.AverageOf) > 0:
+		for _, c := range ev.Coverage {
+			if c.Value != nil && c.Used {
+				pts = append(pts, xy{float64(c.Year), *c.Value, strconv.Itoa(c.Year) + "年平均 " + withUnit(c.Value, ev.Unit)})
+			}
+		}
+	default:
+		for _, p := range d.Yearly(t.Indicator, ev.Region) {
+			if p.Year > at.Year() {
+				continue
+			}
+			v := p.Value
+			pts = append(pts, xy{float64(p.Year), v, strconv.Itoa(p.Year) + "年 " + withUnit(&v, ev.Unit)})
+		}
+	}
+	if t.Modality == plan.New {
+		var cum []xy
+		sum := 0.0
+		for _, p := range pts {
+			if int(p.X) < t.Plan.Start {
+				continue
+			}
+			sum += p.Y
+			s := sum
+			cum = append(cum, xy{p.X, s, strconv.Itoa(int(p.X)) + "年累计 " + withUnit(&s, ev.Unit)})
+		}
+		pts = cum
+	}
+	return pts
+}
+
+func sparkline(ev *evaluate.Evaluation, t *plan.Target, pts []xy) *Chart {
+	c := newLineChart(110, 26, "")
+	c.axes = false
+	c.class = "spark"
+	c.line(pts, "actual "+statusClass(ev.Status), "")
+	if len(pts) > 0 {
+		c.points(pts[len(pts)-1:], "actual "+statusClass(ev.Status))
+	}
+	if ev.TargetValue != nil && t.Modality != plan.Quota {
+		c.hrule(*ev.TargetValue, "", "target")
+	}
+	return c.build("")
+}
+
+// sortRows orders the scorecard by key: status (worst first), gap, deadline,
+// region or the plan's own order.
+func sortRows(rows []Row, key string, desc bool) {
+	sev := map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1, evaluate.AtRisk: 2, evaluate.NoData: 3, evaluate.OnTrack: 4, evaluate.Achieved: 5}
+	f := func(a, b Row) int { return 0 }
+	switch key {
+	case "status":
+		f = func(a, b Row) int { return cmp.Compare(sev[a.Status], sev[b.Status]) }
+	case "gap":
+		f = func(a, b Row) int { return cmpPtr(a.Gap, b.Gap) }
+	case "progress":
+		f = func(a, b Row) int { return cmpPtr(a.Progress, b.Progress) }
+	case "deadline":
+		f = func(a, b Row) int { return cmpPtr(intPtr(a.Deadline), intPtr(b.Deadline)) }
+	case "region":
+		f = func(a, b Row) int { return cmp.Compare(a.Region, b.Region) }
+	case "name":
+		f = func(a, b Row) int { return cmp.Compare(a.Wording, b.Wording) }
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		if desc {
+			return f(b, a)
+		}
+		return f(a, b)
+	})
+}
+
+// cmpPtr orders nil last.
+func cmpPtr(a, b *float64) int {
+	switch {
+	case a == nil && b == nil:
+		return 0
+	case a == nil:
+		return 1
+	case b == nil:
+		return -1
+	}
+	return cmp.Compare(*a, *b)
+}
+
+func intPtr(p *int) *float64 {
+	if p == nil {
+		return nil
+	}
+	f := float64(*p)
+	return &f
+}

@@ -1,0 +1,16 @@
+// Package web is qualitymon's own scorecard, 质量目标看板, served by
+// `qualitymon serve` beside /metrics: the plans overview (/), a plan's
+// scorecard (/plans/{plan}), a target's page with its chart, quote, agencies,
+// status history and figures (/plans/{plan}/targets/{target}), one indicator
+// across regions (/indicators/{indicator}), exports (/export/status.csv,
+// /export/status.xlsx) and the 质量状况分析报告 (/report/{plan}, also written
+// by `qualitymon report`).
+//
+// Every page is gathered once per request by engine.Load (as of ?at=, with
+// the figures known at ?known_at=) and rendered by html/template; charts are
+// SVG drawn on the server (chart.go), so the pages need no script, no font
+// file and nothing from another machine. Responses carry a strict
+// Content-Security-Policy (no inline script or style); the one script,
+// static/site.js, only submits filter forms on change. With web.auth users
+// configured, every page asks for HTTP basic authentication.
+package web

@@ -1,0 +1,222 @@
+package web
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/plan"
+)
+
+// exportHeader is the scorecard as a table: the columns of both exports.
+var exportHeader = []string{"规划", "规划名称", "目标", "指标(规划表述)", "地区代码", "地区", "状态", "状态代码",
+	"实际值", "单位", "时期", "比较", "目标值", "差距", "期限", "进度比", "预测值", "依据代码", "依据",
+	"已定论", "数据过期", "最近数据截至", "牵头单位", "条款"}
+
+// exportRows are the evaluations of the plan (every plan when empty) and its
+// untracked commitments, as cells.
+func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]string {
+	var out [][]string
+	yes := func(b bool) string {
+		if b {
+			return "是"
+		}
+		return ""
+	}
+	f := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return fmtFloat(*p)
+	}
+	for _, ev := range evals {
+		p, _ := s.Evaluator.Set.Plan(ev.Plan)
+		d := ""
+		if ev.Deadline != nil {
+			d = strconv.Itoa(*ev.Deadline)
+		}
+		out = append(out, []string{ev.Plan, p.NameZh, ev.Target, ev.Wording, ev.Region, ev.RegionName, ev.Status.Label("zh"), string(ev.Status),
+			f(ev.Actual), unitSymbol(ev.Unit), ev.Period, cmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
+			ev.Basis.Code, ev.Basis.Zh, yes(ev.Settled), yes(ev.Stale), ev.LastObservationDay, strings.Join(ev.LeadAgencies, "、"), ev.Clause})
+	}
+	for _, t := range s.Evaluator.Set.Targets(planKey) {
+		if t.IsTracked() {
+			continue
+		}
+		out = append(out, untrackedRow(s, t))
+	}
+	return out
+}
+
+func untrackedRow(s *Site, t *plan.Target) []string {
+	v := ""
+	if t.Value != nil {
+		v = fmtFloat(*t.Value)
+	}
+	unit := ""
+	if t.Ind != nil {
+		unit = unitSymbol(t.Ind.Unit)
+	}
+	return []string{t.Plan.Key, t.Plan.NameZh, t.ID, t.Name(), t.Region, s.regionName(t.Region), evaluate.UntrackedLabel("zh"), "untracked",
+		"", unit, "", cmpSymbol(t.Comparator), v, "", strconv.Itoa(t.Due()), "", "", "untracked", t.Reason,
+		"", "", "", strings.Join(t.LeadAgencies, "、"), t.Clause}
+}
+
+func (s *Site) exportData(r *http.Request) (rows [][]string, name string, err error) {
+	planKey := r.URL.Query().Get("plan")
+	if planKey != "" {
+		if _, ok := s.Evaluator.Set.Plan(planKey); !ok {
+			return nil, "", notFound("没有规划 %q(unknown plan)", planKey)
+		}
+	}
+	m, err := s.moment(r)
+	if err != nil {
+		return nil, "", err
+	}
+	e, err := s.load(r.Context(), planKey, m)
+	if err != nil {
+		return nil, "", err
+	}
+	name = "qualitymon-status"
+	if planKey != "" {
+		name += "-" + planKey
+	}
+	return s.exportRows(e.evals, planKey), name + "-" + m.At.Format("20060102"), nil
+}
+
+// exportCSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), CRLF.
+func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
+	rows, name, err := s.exportData(r)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := writeCSV(&b, exportHeader, rows); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+func writeCSV(b *bytes.Buffer, header []string, rows [][]string) error {
+	b.WriteString("\uFEFF")
+	cw := csv.NewWriter(b)
+	cw.UseCRLF = true
+	cw.Write(header)
+	cw.WriteAll(rows)
+	return cw.Error()
+}
+
+// exportXLSX writes one sheet, 目标状态, with numbers as numbers.
+func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
+	rows, name, err := s.exportData(r)
+	if err != nil {
+		return err
+	}
+	f := excelize.NewFile()
+	defer f.Close()
+	const sheet = "目标状态"
+	f.SetSheetName("Sheet1", sheet)
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	numeric := map[int]bool{8: true, 12: true, 13: true, 15: true, 16: true}
+	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	sw.SetColWidth(4, 4, 36)
+	sw.SetColWidth(19, 19, 60)
+	head := make([]any, len(exportHeader))
+	for i, h := range exportHeader {
+		head[i] = excelize.Cell{StyleID: bold, Value: h}
+	}
+	if err := sw.SetRow("A1", head, excelize.RowOpts{}); err != nil {
+		return err
+	}
+	for i, row := range rows {
+		cells := make([]any, len(row))
+		for j, c := range row {
+			cells[j] = c
+			if v, err := strconv.ParseFloat(c, 64); err == nil && numeric[j] {
+				cells[j] = v
+			} else if j == 14 && c != "" {
+				n, _ := strconv.Atoi(c)
+				cells[j] = n
+			}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, cells); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if _, err := f.WriteTo(&b); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// exportFigures is the figures and revisions of one target page, as CSV
+// (Open SDG's "download the chart's data").
+func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	p, ok := s.Evaluator.Set.Plan(q.Get("plan"))
+	if !ok {
+		return notFound("没有规划 %q(unknown plan)", q.Get("plan"))
+	}
+	var t *plan.Target
+	for _, x := range p.Targets {
+		if x.ID == q.Get("target") {
+			t = x
+		}
+	}
+	if t == nil {
+		return notFound("规划 %s 没有目标 %q", p.Key, q.Get("target"))
+	}
+	m, err := s.moment(r)
+	if err != nil {
+		return err
+	}
+	regions := t.AverageOf
+	if len(regions) == 0 {
+		regions = t.Units
+		if reg := q.Get("region"); reg != "" {
+			regions = []string{reg}
+		}
+	}
+	hist, err := s.Store.SeriesHistory(r.Context(), t.Indicator, regions)
+	if err != nil {
+		return err
+	}
+	hist = asKnown(hist, m)
+	var rows [][]string
+	for i, h := range hist {
+		cur := "是"
+		if i+1 < len(hist) && hist[i+1].Key() == h.Key() {
+			cur = ""
+		}
+		rows = append(rows, []string{h.Indicator, h.Region, s.regionName(h.Region), h.Period.String(), fmtFloat(h.Value), unitSymbol(t.Ind.Unit),
+			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, cur})
+	}
+	var b bytes.Buffer
+	if err := writeCSV(&b, []string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, p.Key, t.ID))
+	_, err = w.Write(b.Bytes())
+	return err
+}

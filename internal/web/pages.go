@@ -1,0 +1,478 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/plan"
+)
+
+// page is what every page template gets besides its own data.
+type page struct {
+	Title string
+	M     Moment
+	Plans []*plan.Plan
+	// Path is the page's path, for the date form and the language of links.
+	Path string
+	// Hidden are the page's other parameters, kept by the date form.
+	Hidden map[string]string
+}
+
+func (s *Site) page(r *http.Request, m Moment, title string) page {
+	hidden := map[string]string{}
+	for k, v := range r.URL.Query() {
+		if k != "at" && k != "known_at" && len(v) > 0 && v[0] != "" {
+			hidden[k] = v[0]
+		}
+	}
+	return page{Title: title, M: m, Plans: s.Evaluator.Set.Plans, Path: r.URL.Path, Hidden: hidden}
+}
+
+// PlanSummary is one plan on the overview.
+type PlanSummary struct {
+	Plan   *plan.Plan
+	Region string
+	Counts Counts
+	Href   string
+	Report string
+}
+
+func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.moment(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.load(r.Context(), "", m)
+	if err != nil {
+		return err
+	}
+	var sums []PlanSummary
+	all := Counts{By: map[evaluate.Status]int{}}
+	for _, p := range s.Evaluator.Set.Plans {
+		var evs []evaluate.Evaluation
+		for _, ev := range e.evals {
+			if ev.Plan == p.Key {
+				evs = append(evs, ev)
+			}
+		}
+		c := count(evs, len(p.Targets)-len(s.Evaluator.Set.Tracked(p.Key)))
+		for st, n := range c.By {
+			all.By[st] += n
+		}
+		all.Total += c.Total
+		all.Untracked += c.Untracked
+		all.Stale += c.Stale
+		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
+			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
+	}
+	return s.render(w, "overview.html", map[string]any{
+		"Page": s.page(r, m, "质量目标看板"), "Plans": sums, "All": all, "Statuses": evaluate.Statuses,
+	})
+}
+
+func (s *Site) regionName(code string) string {
+	if reg, ok := s.Evaluator.Set.Regions.Get(code); ok {
+		return reg.Name
+	}
+	return code
+}
+
+func (s *Site) planOf(r *http.Request) (*plan.Plan, error) {
+	p, ok := s.Evaluator.Set.Plan(r.PathValue("plan"))
+	if !ok {
+		return nil, notFound("没有规划 %q(unknown plan)", r.PathValue("plan"))
+	}
+	return p, nil
+}
+
+// Option is one choice of a filter.
+type Option struct {
+	Value, Label string
+	Selected     bool
+}
+
+// SortLink is a sortable column header.
+type SortLink struct {
+	Href  string
+	Arrow string
+}
+
+func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.planOf(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.moment(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.load(r.Context(), p.Key, m)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	fStatus, fAgency, fRegion := q.Get("status"), q.Get("agency"), q.Get("region")
+	sortKey, dir := q.Get("sort"), q.Get("dir")
+	all := s.rows(e, nil)
+	var statuses, agencies, regions []Option
+	seenA, seenR := map[string]bool{}, map[string]bool{}
+	for _, st := range evaluate.Statuses {
+		statuses = append(statuses, Option{string(st), st.Label("zh"), fStatus == string(st)})
+	}
+	for _, row := range all {
+		for _, a := range row.LeadAgencies {
+			if !seenA[a] {
+				seenA[a] = true
+				agencies = append(agencies, Option{a, a, fAgency == a})
+			}
+		}
+		if !seenR[row.Region] {
+			seenR[row.Region] = true
+			regions = append(regions, Option{row.Region, row.RegionName, fRegion == row.Region})
+		}
+	}
+	slices.SortFunc(agencies, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
+	slices.SortFunc(regions, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
+	var rows []Row
+	for _, row := range all {
+		if fStatus != "" && string(row.Status) != fStatus || fRegion != "" && row.Region != fRegion ||
+			fAgency != "" && !slices.Contains(row.LeadAgencies, fAgency) {
+			continue
+		}
+		rows = append(rows, row)
+	}
+	sortRows(rows, sortKey, dir == "desc")
+	sorts := map[string]SortLink{}
+	for _, k := range []string{"status", "gap", "progress", "deadline", "region", "name"} {
+		d, arrow := "asc", ""
+		if k == sortKey {
+			if dir != "desc" {
+				d, arrow = "desc", "▲"
+			} else {
+				arrow = "▼"
+			}
+		}
+		sorts[k] = SortLink{Href: m.Link(r.URL.Path, "status", fStatus, "agency", fAgency, "region", fRegion, "sort", k, "dir", d), Arrow: arrow}
+	}
+	var untracked []*plan.Target
+	for _, t := range p.Targets {
+		if !t.IsTracked() {
+			untracked = append(untracked, t)
+		}
+	}
+	return s.render(w, "plan.html", map[string]any{
+		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
+		"Counts": count(e.evals, len(untracked)), "Untracked": untracked,
+		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
+		"Filtered": fStatus != "" || fAgency != "" || fRegion != "",
+		"Clear":    m.Link(r.URL.Path),
+		"CSV":      m.Link("/export/status.csv", "plan", p.Key), "XLSX": m.Link("/export/status.xlsx", "plan", p.Key),
+		"Report": m.Link("/report/" + p.Key),
+	})
+}
+
+// Figure is one reported value of a target page's table.
+type Figure struct {
+	Region     string
+	Period     string
+	Value      string
+	Revision   int
+	ReportedAt time.Time
+	Source     string
+	// Current: the value in force (as known at the page's moment);
+	// otherwise superseded by a later revision.
+	Current bool
+}
+
+// HistoryEntry is one line of the status history.
+type HistoryEntry struct {
+	At      string
+	Status  evaluate.Status
+	Basis   string
+	Settled bool
+}
+
+func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.planOf(r)
+	if err != nil {
+		return err
+	}
+	var t *plan.Target
+	for _, x := range p.Targets {
+		if x.ID == r.PathValue("target") {
+			t = x
+		}
+	}
+	if t == nil {
+		return notFound("规划 %s 没有目标 %q(unknown target)", p.Key, r.PathValue("target"))
+	}
+	m, err := s.moment(r)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Plan": p, "T": t, "Indicator": t.Ind,
+		"Compare": m.Link("/indicators/" + t.Indicator), "PlanHref": m.Link("/plans/" + p.Key)}
+	if !t.IsTracked() {
+		data["Page"] = s.page(r, m, t.Name())
+		return s.render(w, "target.html", data)
+	}
+	region := r.URL.Query().Get("region")
+	if region == "" {
+		region = t.Units[0]
+	}
+	if !slices.Contains(t.Units, region) {
+		return notFound("目标 %s 没有地区 %q(region not part of the target: %v)", t.ID, region, t.Units)
+	}
+	e, err := s.load(r.Context(), p.Key, m)
+	if err != nil {
+		return err
+	}
+	var ev *evaluate.Evaluation
+	for i := range e.evals {
+		if e.evals[i].Target == t.ID && e.evals[i].Region == region {
+			ev = &e.evals[i]
+		}
+	}
+	if ev == nil {
+		return notFound("目标 %s 在 %s 没有评估", t.ID, region)
+	}
+	regions := []string{region}
+	if len(t.AverageOf) > 0 {
+		regions = t.AverageOf
+	}
+	hist, err := s.Store.SeriesHistory(r.Context(), t.Indicator, regions)
+	if err != nil {
+		return err
+	}
+	hist = asKnown(hist, m)
+	changes, err := s.Store.StatusHistory(r.Context(), p.Key, t.ID, region)
+	if err != nil {
+		return err
+	}
+	var recorded []HistoryEntry
+	for _, c := range changes {
+		if !m.KnownAt.IsZero() && c.At.After(m.KnownAt) {
+			continue
+		}
+		recorded = append(recorded, HistoryEntry{At: c.At.Local().Format("2006-01-02 15:04"), Status: evaluate.Status(c.Status), Basis: c.Basis, Settled: c.Settled})
+	}
+	var units []Option
+	for _, u := range t.Units {
+		units = append(units, Option{m.Link(r.URL.Path, "region", u), s.regionName(u), u == region})
+	}
+	data["Page"] = s.page(r, m, t.Name()+" · "+ev.RegionName)
+	data["Ev"] = ev
+	data["Units"] = units
+	data["Chart"] = targetChart(ev, t, figuresOf(ev, t, e.data, m.At), hist)
+	data["Figures"] = s.figureRows(hist, t.Ind)
+	data["Recorded"] = recorded
+	data["YearEnds"] = s.yearEnds(e, ev, t)
+	data["FiguresCSV"] = m.Link("/export/figures.csv", "plan", p.Key, "target", t.ID, "region", region)
+	data["Averaged"] = len(t.AverageOf)
+	return s.render(w, "target.html", data)
+}
+
+// asKnown keeps the figures reported by the page's vintage, for periods
+// begun by its evaluation date.
+func asKnown(rows []observation.Stored, m Moment) []observation.Stored {
+	out := rows[:0:0]
+	for _, r := range rows {
+		if !m.KnownAt.IsZero() && r.ReportedAt.After(m.KnownAt) || r.Period.Start().After(m.At) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []Figure {
+	var out []Figure
+	for i, h := range hist {
+		cur := i == len(hist)-1 || hist[i+1].Key() != h.Key()
+		v := h.Value
+		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: withUnit(&v, ind.Unit),
+			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Current: cur})
+	}
+	// Newest period first, each period's revisions oldest first.
+	slices.SortStableFunc(out, func(a, b Figure) int {
+		if c := cmp.Compare(b.Period, a.Period); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Region, b.Region)
+	})
+	return out
+}
+
+// yearEnds re-judges the target at the end of each plan year with the
+// figures of the page's vintage: how its status developed year by year.
+func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) []HistoryEntry {
+	var out []HistoryEntry
+	last := min(e.m.At.Year()-1, ev.SettlesAt.Year())
+	for y := t.Plan.Start; y <= last; y++ {
+		at := time.Date(y, 12, 31, 23, 59, 59, 0, time.UTC)
+		for _, x := range s.Evaluator.Evaluate(e.data, t.Plan.Key, at) {
+			if x.Target == t.ID && x.Region == ev.Region {
+				out = append(out, HistoryEntry{At: strconv.Itoa(y) + "年末", Status: x.Status, Basis: x.Basis.Zh, Settled: x.Settled})
+			}
+		}
+	}
+	return out
+}
+
+// targetChart draws the figures (revisions as hollow dots), the target, the
+// required trajectory from the baseline, the projection and the deadline.
+func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored) *Chart {
+	c := newLineChart(760, 320, ev.RegionName+" "+ev.Wording)
+	c.yFormat = func(y float64) string { return fmtFloat(y) }
+	due := float64(*ev.Deadline)
+	c.vrule(due, fmt.Sprintf("期限 %d", *ev.Deadline), "deadline")
+	if ev.TargetValue != nil && t.Modality != plan.Quota {
+		c.hrule(*ev.TargetValue, "目标 "+cmpSymbol(ev.Comparator)+withUnit(ev.TargetValue, ev.Unit), "target")
+		c.key("dash", "target", "目标")
+	}
+	if t.Modality == plan.Quota {
+		var q []xy
+		for _, y := range ev.Years {
+			if y.Target != nil {
+				q = append(q, xy{float64(y.Year), *y.Target, fmt.Sprintf("%d年定额 %s", y.Year, withUnit(y.Target, ev.Unit))})
+			}
+		}
+		c.points(q, "quota")
+		c.key("dot", "quota", "年度定额")
+	}
+	// Required trajectory: from the baseline to the target at the deadline.
+	if ev.TargetValue != nil && (t.Modality == plan.Reach || t.Modality == plan.New) {
+		var base *xy
+		switch {
+		case t.Modality == plan.New:
+			base = &xy{X: float64(t.Plan.Start - 1), Y: 0}
+		case t.Baseline != nil:
+			base = &xy{X: float64(t.Baseline.Year), Y: t.Baseline.Value}
+		case t.MultipleOf != nil && ev.Baseline != nil:
+			base = &xy{X: float64(t.MultipleOf.Year), Y: *ev.Baseline}
+		default:
+			for _, p := range pts {
+				if int(p.X) >= t.Plan.Start-1 {
+					base = &p
+					break
+				}
+			}
+		}
+		if base != nil && base.X < due {
+			c.line([]xy{{base.X, base.Y, "基线"}, {due, *ev.TargetValue, "目标"}}, "required", "按期达标所需路径")
+			c.key("dash", "required", "所需路径")
+		}
+	}
+	c.line(pts, "actual", "报送数据")
+	c.points(pts, "actual")
+	c.key("dot", "actual", "报送数据(当前值)")
+	if t.Modality != plan.New && len(t.AverageOf) == 0 {
+		var revs []xy
+		for i, h := range hist {
+			if i+1 < len(hist) && hist[i+1].Key() == h.Key() && h.Period.Kind == 1 {
+				v := h.Value
+				revs = append(revs, xy{float64(h.Period.Year), v, fmt.Sprintf("%s 修订前 %s(%s 报送)", h.Period, withUnit(&v, ev.Unit), dateStr(h.ReportedAt))})
+			}
+		}
+		if len(revs) > 0 {
+			c.points(revs, "revised")
+			c.key("hollow", "revised", "修订前数值")
+		}
+	}
+	if ev.Projected != nil && len(pts) > 0 {
+		var last xy
+		for _, p := range pts {
+			if p.X <= due {
+				last = p
+			}
+		}
+		if last.X < due {
+			c.line([]xy{last, {due, *ev.Projected, "预测"}}, "projection", fmt.Sprintf("按趋势预测 %d 年 %s", *ev.Deadline, withUnit(ev.Projected, ev.Unit)))
+			c.points([]xy{{due, *ev.Projected, fmt.Sprintf("预测 %d 年 %s", *ev.Deadline, withUnit(ev.Projected, ev.Unit))}}, "projection")
+			c.key("dash", "projection", "趋势预测")
+		}
+	}
+	return c.build("暂无报送数据")
+}
+
+// Comparison is one target of an indicator across its regions.
+type Comparison struct {
+	T       *plan.Target
+	Plan    *plan.Plan
+	Rows    []Row
+	Ranking bool
+}
+
+func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
+	ind, ok := s.Evaluator.Set.Catalog.Get(r.PathValue("indicator"))
+	if !ok {
+		return notFound("没有指标 %q(unknown indicator)", r.PathValue("indicator"))
+	}
+	m, err := s.moment(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.load(r.Context(), "", m)
+	if err != nil {
+		return err
+	}
+	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Indicator == ind.ID })
+	var groups []*Comparison
+	byKey := map[string]*Comparison{}
+	var bars []barRow
+	lines := newLineChart(760, 320, ind.NameZh+" 各地区走势")
+	lines.yFormat = func(y float64) string { return fmtFloat(y) }
+	seen := map[string]bool{}
+	for _, row := range rows {
+		key := row.Plan + "/" + row.Target
+		g := byKey[key]
+		if g == nil {
+			g = &Comparison{T: row.T, Plan: row.T.Plan, Ranking: len(row.T.Units) > 1}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.Rows = append(g.Rows, row)
+		label := row.RegionName
+		if len(row.T.AverageOf) > 0 {
+			label += "(平均)"
+		}
+		bars = append(bars, barRow{Label: label, Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
+			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, withUnit(row.Actual, row.Unit), cmpSymbol(row.Comparator), withUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
+		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
+			seen[row.Region] = true
+			pts := figuresOf(row.Evaluation, row.T, e.data, m.At)
+			cls := "s" + strconv.Itoa(len(seen)%10)
+			lines.line(pts, "series "+cls, row.RegionName)
+			if len(seen) <= 12 {
+				lines.key("line", "series "+cls, row.RegionName)
+			}
+		}
+	}
+	if len(lines.legend) > 6 {
+		lines.legend = nil // too many regions for one line of legend: the lines carry titles
+	}
+	better := ind.HigherIsBetter()
+	for _, g := range groups {
+		if g.Ranking {
+			slices.SortStableFunc(g.Rows, func(a, b Row) int {
+				c := cmpPtr(a.Actual, b.Actual)
+				if better && a.Actual != nil && b.Actual != nil {
+					c = -c
+				}
+				return c
+			})
+		}
+	}
+	return s.render(w, "indicator.html", map[string]any{
+		"Page": s.page(r, m, ind.NameZh), "Ind": ind, "Groups": groups, "Rows": rows,
+		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, fmtFloat), "Lines": lines.build("暂无报送数据"),
+		"Better": better,
+	})
+}
