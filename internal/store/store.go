@@ -74,7 +74,9 @@ func (s *Store) Close() { s.client.Close() }
 // Bucket is the configured bucket.
 func (s *Store) Bucket() string { return s.cfg.Bucket }
 
-// Ready checks that InfluxDB answers (/ping, which 1.8 and 2.x both serve).
+// Ready checks that InfluxDB answers (/ping, which 1.8 and 2.x both serve)
+// and that the bucket exists and answers queries: a server without the
+// bucket is not ready to store anything.
 func (s *Store) Ready(ctx context.Context) error {
 	ok, err := s.client.Ping(ctx)
 	if err != nil {
@@ -82,6 +84,18 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if !ok {
 		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
+	}
+	q := fmt.Sprintf("from(bucket: %q)\n  |> range(start: -1m)\n  |> limit(n: 1)\n", s.cfg.Bucket)
+	res, err := s.query.Query(ctx, q)
+	if err == nil {
+		for res.Next() {
+		}
+		err = res.Err()
+		res.Close()
+	}
+	if err != nil {
+		return classify(fmt.Errorf("influxdb %s: bucket %q does not answer queries (does it exist? InfluxDB 1.8: CREATE DATABASE; 2.x: influx bucket create): %w",
+			config.RedactURL(s.cfg.URL), s.cfg.Bucket, err))
 	}
 	return nil
 }

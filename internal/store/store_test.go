@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,21 @@ func TestUnreachableIsRetryable(t *testing.T) {
 	}
 	if st.Ready(context.Background()) == nil {
 		t.Fatal("Ready succeeded against a closed port")
+	}
+}
+
+// Ready means the bucket answers queries, not only that InfluxDB runs.
+func TestReadyNeedsTheBucket(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	good := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	defer good.Close()
+	if err := good.Ready(context.Background()); err != nil {
+		t.Fatalf("existing bucket: %v", err)
+	}
+	missing := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: "no_such_db/autogen"})
+	defer missing.Close()
+	err := missing.Ready(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `bucket "no_such_db/autogen" does not answer queries`) {
+		t.Fatalf("missing bucket: %v", err)
 	}
 }
