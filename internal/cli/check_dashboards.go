@@ -44,7 +44,7 @@ func (c *checkDashboardsCmd) Run(g *globals, env *Env) error {
 	}
 	live := &dashcheck.Live{
 		PrometheusURL: c.Prometheus,
-		Influx:        dashcheck.Influx{URL: cfg.Influx.URL, Token: string(cfg.Influx.Token), Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket},
+		Influx:        storeConfig(cfg),
 		Now:           env.Now,
 		Timeout:       c.Timeout,
 	}

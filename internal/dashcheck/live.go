@@ -8,20 +8,15 @@ import (
 	"strings"
 	"time"
 
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/api"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
-
-// Influx locates the InfluxDB the Flux queries run against; Bucket and Org
-// replace v.defaultBucket and v.organization.
-type Influx struct {
-	URL, Token, Org, Bucket string
-}
 
 // Live runs every query of a set against real servers.
 type Live struct {
 	PrometheusURL string
-	Influx        Influx
+	// Influx is the store the Flux queries run against; its Bucket and Org
+	// replace v.defaultBucket and v.organization.
+	Influx store.Config
 	// Now is the dashboards' "now" (time.Now when nil).
 	Now func() time.Time
 	// Timeout bounds each query (30 s when zero).
@@ -67,10 +62,11 @@ func (l *Live) Run(ctx context.Context, s *Set) []Result {
 	if l.Now != nil {
 		now = l.Now
 	}
-	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(l.timeout() / time.Second))
-	client := influxdb2.NewClientWithOptions(l.Influx.URL, l.Influx.Token, opts)
-	defer client.Close()
-	r := &runner{Live: l, set: s, prom: &promClient{base: strings.TrimRight(l.PrometheusURL, "/")}, flux: client.QueryAPI(l.Influx.Org), now: now().UTC()}
+	cfg := l.Influx
+	cfg.Timeout = l.timeout()
+	st := store.Open(cfg)
+	defer st.Close()
+	r := &runner{Live: l, set: s, prom: &promClient{base: strings.TrimRight(l.PrometheusURL, "/")}, flux: st, now: now().UTC()}
 	var out []Result
 	for _, d := range s.Dashboards {
 		out = append(out, r.dashboard(ctx, d)...)
@@ -89,7 +85,7 @@ type runner struct {
 	*Live
 	set  *Set
 	prom *promClient
-	flux api.QueryAPI
+	flux *store.Store
 	now  time.Time
 }
 
@@ -210,16 +206,15 @@ func (r *runner) query(ctx context.Context, ds *Datasource, text string, sc *Sco
 
 // fluxRows runs a Flux query and returns every row's _value (as text).
 func (r *runner) fluxRows(ctx context.Context, q string) ([]string, error) {
-	res, err := r.flux.Query(ctx, q)
+	rows, err := r.flux.Query(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	defer res.Close()
-	var out []string
-	for res.Next() {
-		out = append(out, fmt.Sprint(res.Record().Value()))
+	out := make([]string, len(rows))
+	for i, row := range rows {
+		out[i] = fmt.Sprint(row["_value"])
 	}
-	return out, res.Err()
+	return out, nil
 }
 
 func isNaN(s string) bool {

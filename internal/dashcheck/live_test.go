@@ -145,7 +145,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	}
 	live := &dashcheck.Live{
 		PrometheusURL: prom.URL,
-		Influx:        dashcheck.Influx{URL: influx.URL, Token: influx.Token, Org: influx.Org, Bucket: bucket},
+		Influx:        store.Config{URL: influx.URL, Token: influx.Token, Org: influx.Org, Bucket: bucket},
 	}
 	results := live.Run(ctx, dashSet)
 	perDashboard := map[string]int{}
