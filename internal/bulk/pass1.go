@@ -151,18 +151,25 @@ func (p *validator) indicator(cell []byte) int32 {
 }
 
 func (p *validator) indicatorMap(cell []byte) int32 {
-	if i, ok := p.inds[string(cell)]; ok {
-		return i
+	return cached(p.inds, cell, func(s string) int32 {
+		if ind, ok := p.v.Catalog.Resolve(s); ok {
+			return int32(p.t.indByID[ind.ID])
+		}
+		return -1
+	})
+}
+
+// cached looks a cell up in a bounded cache in front of resolve.
+func cached[V any](cache map[string]V, cell []byte, resolve func(string) V) V {
+	if v, ok := cache[string(cell)]; ok {
+		return v
 	}
 	s := string(cell)
-	i := int32(-1)
-	if ind, ok := p.v.Catalog.Resolve(s); ok {
-		i = int32(p.t.indByID[ind.ID])
+	v := resolve(s)
+	if len(cache) < cacheLimit {
+		cache[s] = v
 	}
-	if len(p.inds) < cacheLimit {
-		p.inds[s] = i
-	}
-	return i
+	return v
 }
 
 func (p *validator) region(cell []byte) int32 {
@@ -176,18 +183,12 @@ func (p *validator) region(cell []byte) int32 {
 			return i
 		}
 	}
-	if i, ok := p.regs[string(cell)]; ok {
-		return i
-	}
-	s := string(cell)
-	i := int32(-1)
-	if r, ok := p.v.Regions.Resolve(s); ok {
-		i = int32(p.t.regByCode[r.Code])
-	}
-	if len(p.regs) < cacheLimit {
-		p.regs[s] = i
-	}
-	return i
+	return cached(p.regs, cell, func(s string) int32 {
+		if r, ok := p.v.Regions.Resolve(s); ok {
+			return int32(p.t.regByCode[r.Code])
+		}
+		return -1
+	})
 }
 
 func (p *validator) period(cell []byte) perInfo {
@@ -200,20 +201,14 @@ func (p *validator) period(cell []byte) perInfo {
 }
 
 func (p *validator) periodMap(cell []byte) perInfo {
-	if pi, ok := p.pers[string(cell)]; ok {
-		return pi
-	}
-	s := string(cell)
-	var pi perInfo
-	if per, err := period.Parse(s); err == nil {
-		if day, ok := dayOf(per.Start()); ok {
-			pi = perInfo{ok: true, kind: per.Kind, ord: ordinal(per), day: day, future: p.v.Now != nil && per.Start().After(p.now)}
+	return cached(p.pers, cell, func(s string) perInfo {
+		if per, err := period.Parse(s); err == nil {
+			if day, ok := dayOf(per.Start()); ok {
+				return perInfo{ok: true, kind: per.Kind, ord: ordinal(per), day: day, future: p.v.Now != nil && per.Start().After(p.now)}
+			}
 		}
-	}
-	if len(p.pers) < cacheLimit {
-		p.pers[s] = pi
-	}
-	return pi
+		return perInfo{}
+	})
 }
 
 // plainNumber parses a value cell holding only ASCII digits, signs and a

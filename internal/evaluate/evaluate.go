@@ -268,3 +268,22 @@ func ParseMoment(s string) (time.Time, error) {
 	}
 	return d.Add(24*time.Hour - time.Second), nil
 }
+
+// Moments reads the evaluation moment (at) and the vintage (knownAt) a user
+// asked for, either possibly empty: at defaults to knownAt, else now; a zero
+// knownAt means every figure held. Errors name the parameter (at, known_at).
+func Moments(atS, knownS string, now time.Time) (at, knownAt time.Time, err error) {
+	at = now
+	if knownS != "" {
+		if knownAt, err = ParseMoment(knownS); err != nil {
+			return at, knownAt, fmt.Errorf("known_at: %w", err)
+		}
+		at = knownAt
+	}
+	if atS != "" {
+		if at, err = ParseMoment(atS); err != nil {
+			return at, knownAt, fmt.Errorf("at: %w", err)
+		}
+	}
+	return at, knownAt, nil
+}

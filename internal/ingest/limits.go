@@ -44,26 +44,16 @@ var DefaultLimits = Limits{
 // WithDefaults fills zero fields from DefaultLimits.
 func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits
-	if l.XLSXUnzipped > 0 {
-		d.XLSXUnzipped = l.XLSXUnzipped
+	return Limits{
+		XLSXUnzipped: orDefault(l.XLSXUnzipped, d.XLSXUnzipped), SheetXML: orDefault(l.SheetXML, d.SheetXML),
+		Rows: orDefault(l.Rows, d.Rows), Cells: orDefault(l.Cells, d.Cells), CellBytes: orDefault(l.CellBytes, d.CellBytes),
+		LineBytes: orDefault(l.LineBytes, d.LineBytes), TextBytes: orDefault(l.TextBytes, d.TextBytes),
 	}
-	if l.SheetXML > 0 {
-		d.SheetXML = l.SheetXML
-	}
-	if l.Rows > 0 {
-		d.Rows = l.Rows
-	}
-	if l.Cells > 0 {
-		d.Cells = l.Cells
-	}
-	if l.CellBytes > 0 {
-		d.CellBytes = l.CellBytes
-	}
-	if l.LineBytes > 0 {
-		d.LineBytes = l.LineBytes
-	}
-	if l.TextBytes > 0 {
-		d.TextBytes = l.TextBytes
+}
+
+func orDefault[T int | int64](v, d T) T {
+	if v > 0 {
+		return v
 	}
 	return d
 }

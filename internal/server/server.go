@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -95,7 +94,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	var knownAt time.Time
 	if q.Get("at") != "" || q.Get("known_at") != "" {
 		var err error
-		at, knownAt, err = moments(q.Get("at"), q.Get("known_at"), s.Engine.Now())
+		at, knownAt, err = evaluate.Moments(q.Get("at"), q.Get("known_at"), s.Engine.Now())
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
@@ -129,24 +128,6 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.Encode(out)
-}
-
-// moments reads the at and known_at parameters of a status request: at
-// defaults to known_at, else now.
-func moments(atS, knownS string, now time.Time) (at, knownAt time.Time, err error) {
-	at = now
-	if knownS != "" {
-		if knownAt, err = evaluate.ParseMoment(knownS); err != nil {
-			return at, knownAt, fmt.Errorf("known_at: %w", err)
-		}
-		at = knownAt
-	}
-	if atS != "" {
-		if at, err = evaluate.ParseMoment(atS); err != nil {
-			return at, knownAt, fmt.Errorf("at: %w", err)
-		}
-	}
-	return at, knownAt, nil
 }
 
 // Trigger asks for a re-evaluation soon (after an import); it never blocks.
