@@ -23,11 +23,7 @@ type importCmd struct {
 }
 
 func (c *importCmd) Run(g *globals, env *Env) error {
-	cfg, err := g.loadConfig(env)
-	if err != nil {
-		return err
-	}
-	set, err := g.loadTargets(cfg)
+	cfg, set, err := g.loadPlan(env, "")
 	if err != nil {
 		return err
 	}

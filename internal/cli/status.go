@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 	"strconv"
-	"time"
+	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -17,29 +17,13 @@ type statusCmd struct {
 }
 
 func (c *statusCmd) Run(g *globals, env *Env) error {
-	cfg, err := g.loadConfig(env)
+	cfg, set, err := g.loadPlan(env, c.Plan)
 	if err != nil {
 		return err
 	}
-	set, err := g.loadTargets(cfg)
+	at, knownAt, err := evaluate.Moments(c.At, c.KnownAt, env.Now())
 	if err != nil {
-		return err
-	}
-	if err := set.CheckPlan(c.Plan); err != nil {
-		return err
-	}
-	at := env.Now()
-	var knownAt time.Time
-	if c.KnownAt != "" {
-		if knownAt, err = evaluate.ParseMoment(c.KnownAt); err != nil {
-			return fmt.Errorf("--known-at: %w", err)
-		}
-		at = knownAt
-	}
-	if c.At != "" {
-		if at, err = evaluate.ParseMoment(c.At); err != nil {
-			return fmt.Errorf("--at: %w", err)
-		}
+		return fmt.Errorf("--%s", strings.Replace(err.Error(), "known_at", "known-at", 1))
 	}
 	st := openStore(cfg)
 	defer st.Close()
