@@ -34,5 +34,5 @@ if [ -n "${QUICKSTART_NO_SERVE:-}" ]; then
   exit 0
 fi
 LISTEN=${QUALITYMON_LISTEN:-127.0.0.1:9737}
-echo "==> serving: http://$LISTEN/metrics  http://$LISTEN/api/v1/status  http://$LISTEN/readyz  (Ctrl-C to stop)"
+echo "==> serving: http://$LISTEN/ (质量目标看板)  http://$LISTEN/metrics  http://$LISTEN/api/v1/status  http://$LISTEN/readyz  (Ctrl-C to stop)"
 $QM serve --listen "$LISTEN"

@@ -10,6 +10,10 @@ cd "$ROOT"
 need_apt=()
 command -v promtool >/dev/null || need_apt+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null || need_apt+=(prometheus-alertmanager)
+# The web pages' browser test: Debian's chromium, a CJK font for readable screenshots, Node.js for playwright-core.
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || need_apt+=(fonts-wqy-microhei)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "==> installing ${need_apt[*]} (Debian packages)"
@@ -18,6 +22,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   else
     echo "test.sh: ${need_apt[*]} missing and cannot apt-get install (not root); the tests that need them will skip, or fail under CI=true" >&2
   fi
+fi
+echo "==> installing playwright-core for the browser test (npm ci, internal/web/e2e; no browser download)"
+if command -v npm >/dev/null; then
+  (cd internal/web/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "==> installing InfluxDB 1.8.10 when absent"
 scripts/influxdb.sh install

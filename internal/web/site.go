@@ -75,6 +75,10 @@ func (s *Site) Register(mux *http.ServeMux) {
 	mux.Handle("GET /export/status.xlsx", h(s.exportXLSX))
 	mux.Handle("GET /export/figures.csv", h(s.exportFigures))
 	mux.Handle("GET /report/{plan}", h(s.report))
+	mux.Handle("GET /favicon.ico", s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		http.ServeFileFS(w, r, files, "static/favicon.svg")
+	})))
 	mux.Handle("GET /static/", s.guard(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
 }
 
