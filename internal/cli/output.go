@@ -159,16 +159,25 @@ var statusColumns = []column[evaluate.Evaluation]{
 		}
 		return ""
 	}},
-	{"依据", "BASIS", func(e *evaluate.Evaluation, _ string) string { return e.Basis.Code }},
+	{"依据", "BASIS", func(e *evaluate.Evaluation, l string) string { return e.Basis.Label(l) }},
+	{"条款", "CLAUSE", func(e *evaluate.Evaluation, _ string) string { return e.Clause }},
+	{"牵头单位", "LEAD", func(e *evaluate.Evaluation, _ string) string { return orDash(e.LeadAgency) }},
 	{"指标", "INDICATOR", func(e *evaluate.Evaluation, _ string) string { return e.RegionName + " " + e.Wording }},
 }
+
+// statusCSVColumns add what is too long for a terminal: the basis in words
+// and the plan's sentence.
+var statusCSVColumns = append(statusColumns[:len(statusColumns):len(statusColumns)],
+	column[evaluate.Evaluation]{"依据说明", "BASIS_TEXT", func(e *evaluate.Evaluation, l string) string { return e.Basis.Sentence(l) }},
+	column[evaluate.Evaluation]{"原文", "QUOTE", func(e *evaluate.Evaluation, _ string) string { return e.Quote }},
+)
 
 func writeStatus(env *Env, f outputFlags, evals []evaluate.Evaluation, at time.Time) error {
 	switch f.Format {
 	case "json":
 		return newJSONEncoder(env.Stdout).Encode(evals)
 	case "csv":
-		return writeRows(env.Stdout, f, statusColumns, evals)
+		return writeRows(env.Stdout, f, statusCSVColumns, evals)
 	}
 	if err := writeRows(env.Stdout, f, statusColumns, evals); err != nil {
 		return err

@@ -36,6 +36,33 @@ const (
 
 func basis(code, zh, en string) Basis { return Basis{Code: code, Zh: zh, En: en} }
 
+// basisLabels are short Chinese names of the basis codes, for tables.
+var basisLabels = map[string]string{
+	BasisDeadlineFigure: "截止年数据", BasisLastBeforeDeadline: "截止前最后数据", BasisMetEarly: "提前达标",
+	BasisPrePlan: "仅规划前数据", BasisOneFigure: "仅一个数据", BasisProjection: "趋势推算",
+	BasisHoldBreach: "某年低于保持水平", BasisHoldYears: "各年保持", BasisQuotaYears: "逐年定额",
+	BasisSumReached: "累计已达", BasisSumAtDeadline: "截止累计", BasisSumProjection: "累计推算",
+	BasisIncompleteCoverage: "地区报送不全", BasisNoFigure: "无数据", BasisNoPlanFigure: "无规划期数据",
+	BasisNoReference: "缺基准数据",
+}
+
+// Label names the basis for a table: a short Chinese name (zh), else the
+// code.
+func (b Basis) Label(lang string) string {
+	if l, ok := basisLabels[b.Code]; ok && lang == "zh" {
+		return l
+	}
+	return b.Code
+}
+
+// Sentence is the basis in words, in lang.
+func (b Basis) Sentence(lang string) string {
+	if lang == "zh" {
+		return b.Zh
+	}
+	return b.En
+}
+
 // years lists years as "2018、2019" (zh) and "2018, 2019" (en).
 func years(ys []int) (zh, en string) {
 	parts := make([]string, len(ys))
