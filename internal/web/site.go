@@ -181,20 +181,10 @@ func (s *Site) moment(r *http.Request) (Moment, error) {
 // ParseMoment reads an evaluation date and a vintage (dates or RFC 3339
 // timestamps, either may be empty): at defaults to knownAt, else now.
 func ParseMoment(at, knownAt string, now time.Time) (Moment, error) {
-	m := Moment{At: now, AtParam: at, KnownParam: knownAt}
+	m := Moment{AtParam: at, KnownParam: knownAt}
 	var err error
-	if knownAt != "" {
-		if m.KnownAt, err = evaluate.ParseMoment(knownAt); err != nil {
-			return m, fmt.Errorf("known_at: %w", err)
-		}
-		m.At = m.KnownAt
-	}
-	if at != "" {
-		if m.At, err = evaluate.ParseMoment(at); err != nil {
-			return m, fmt.Errorf("at: %w", err)
-		}
-	}
-	return m, nil
+	m.At, m.KnownAt, err = evaluate.Moments(at, knownAt, now)
+	return m, err
 }
 
 // Query is the at/known_at part of a link, so that following a link keeps
