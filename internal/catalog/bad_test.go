@@ -6,17 +6,13 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/qualitymon/qualitymon/internal/golden"
 )
 
 func TestBadCatalogues(t *testing.T) {
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) < 10 {
-		t.Fatalf("only %d cases", len(files))
-	}
-	for _, f := range files {
+	for f, want := range golden.Cases(t, 10, "testdata/*.bad.yaml") {
 		data, _ := os.ReadFile(f)
-		first, _, _ := strings.Cut(string(data), "\n")
-		want := strings.TrimPrefix(first, "# want: ")
 		name := "catalogue/" + filepath.Base(f)
 		_, err := Load(fstest.MapFS{name: &fstest.MapFile{Data: data}}, "catalogue")
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -1,10 +1,10 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qualitymon/qualitymon/internal/golden"
 )
 
 // badCases returns every testdata/{uploads,collectors}/*.bad.yaml with the
@@ -12,23 +12,7 @@ import (
 // files are run through check config and serve by internal/cli.
 func badCases(t *testing.T) map[string]string {
 	t.Helper()
-	uploads, _ := filepath.Glob("testdata/uploads/*.bad.yaml")
-	cols, _ := filepath.Glob("testdata/collectors/*.bad.yaml")
-	files := append(uploads, cols...)
-	out := map[string]string{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, _, _ := strings.Cut(string(data), "\n")
-		want, ok := strings.CutPrefix(first, "# error: ")
-		if !ok {
-			t.Fatalf("%s: first line must be # error: …", f)
-		}
-		out[f] = want
-	}
-	return out
+	return golden.Cases(t, 0, "testdata/uploads/*.bad.yaml", "testdata/collectors/*.bad.yaml")
 }
 
 // What the text alone tells, Load refuses with the case's message, naming the

@@ -1,14 +1,13 @@
 package plan_test
 
 import (
-	"bufio"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/golden"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/internal/testenv"
@@ -23,19 +22,10 @@ func shipped(t *testing.T) (*catalog.Catalog, *region.Table) {
 // Every testdata/*.bad.yaml names, in its first line, the error it must give.
 func TestBadPlans(t *testing.T) {
 	cat, regs := shipped(t)
-	files, _ := filepath.Glob("testdata/*.bad.yaml")
-	if len(files) < 30 {
-		t.Fatalf("only %d bad cases", len(files))
-	}
-	for _, f := range files {
+	for f, want := range golden.Cases(t, 30, "testdata/*.bad.yaml") {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
-		}
-		first, _ := bufio.NewReader(strings.NewReader(string(data))).ReadString('\n')
-		want, ok := strings.CutPrefix(strings.TrimSpace(first), "# want: ")
-		if !ok {
-			t.Fatalf("%s: first line must be '# want: <message>'", f)
 		}
 		_, err = plan.Parse(f, data, cat, regs)
 		if err == nil {
