@@ -40,7 +40,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
-	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now}
+	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now, Limits: cfg.Limits}
 	opts := bulk.Options{
 		Validator: v,
 		Deriver:   deriver,

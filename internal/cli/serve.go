@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -85,5 +87,10 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	defer stop()
 	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", config.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
 		"targets", len(set.Targets("")), "spool_dir", cfg.SpoolDir)
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := st.Ready(rctx); err != nil {
+		logger.Error("InfluxDB is not ready to store figures: /readyz answers 503 and accepted uploads wait in the spool until it is", "err", err)
+	}
+	cancel()
 	return srv.Run(ctx, ln, cfg.Evaluation.Schedule)
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
+
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
 )
@@ -122,6 +124,9 @@ type Config struct {
 	Collectors []Collector `yaml:"collectors"`
 	// Web configures the scorecard pages (internal/web).
 	Web Web `yaml:"web"`
+	// Limits bound what one input file may cost, for uploads, the file
+	// drop and import alike (zero fields: ingest.DefaultLimits).
+	Limits ingest.Limits `yaml:"limits"`
 }
 
 // Defaults.
@@ -252,5 +257,15 @@ func (c *Config) validate(doc *yaml.Node) error {
 	errs = append(errs, c.Uploads.validate(doc)...)
 	errs = append(errs, validateCollectors(c.Collectors, doc)...)
 	errs = append(errs, c.Web.validate()...)
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{{"xlsx_unzipped_bytes", c.Limits.XLSXUnzipped}, {"sheet_xml_bytes", c.Limits.SheetXML}, {"rows", int64(c.Limits.Rows)},
+		{"cells_per_row", int64(c.Limits.Cells)}, {"cell_bytes", int64(c.Limits.CellBytes)}, {"line_bytes", int64(c.Limits.LineBytes)},
+		{"source_note_bytes", int64(c.Limits.TextBytes)}} {
+		if l.v < 0 {
+			errs = append(errs, at(doc, "limits."+l.key, fmt.Errorf("limits.%s: %d must be positive (or 0 for the default)", l.key, l.v)))
+		}
+	}
 	return errors.Join(errs...)
 }

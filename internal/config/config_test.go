@@ -19,6 +19,8 @@ func TestBadConfigs(t *testing.T) {
 		"grace.bad.yaml":       `evaluation.grace: unknown frequency "weekly"`,
 		"duration.bad.yaml":    `invalid duration "soon"`,
 		"runbook-url.bad.yaml": `alerting.runbook_base_url: "wiki/runbooks#alerts" must be an http:// or https:// URL without # or ?`,
+		"limits.bad.yaml":      `line 2: limits.cell_bytes: -5 must be positive (or 0 for the default)`,
+		"limits-key.bad.yaml":  `field cells not found in type ingest.Limits`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {
