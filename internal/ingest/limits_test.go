@@ -13,7 +13,7 @@ import (
 
 // bomb is a workbook whose worksheet inflates to n bytes of blanks: a few
 // hundred KiB on the wire.
-func bomb(t *testing.T, n int) []byte {
+func bomb(t testing.TB, n int) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
