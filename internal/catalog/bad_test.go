@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/qualitymon/qualitymon/internal/golden"
 )
@@ -43,5 +44,25 @@ func TestResolve(t *testing.T) {
 	}
 	if _, ok := c.Resolve("不存在的指标"); ok {
 		t.Error("resolved an unknown name")
+	}
+}
+
+func TestPublicationLag(t *testing.T) {
+	c, err := Load(fstest.MapFS{"catalogue/c.yaml": &fstest.MapFile{Data: []byte(`indicators:
+  - {id: a, name_zh: 甲, name_en: A, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level}
+  - {id: b, name_zh: 乙, name_en: B, unit: percent, min: 0, max: 100, better: higher, frequency: monthly, kind: level}
+  - {id: c, name_zh: 丙, name_en: C, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level, publication_lag: 150d}
+  - {id: e, name_zh: 戊, name_en: E, unit: percent, min: 0, max: 100, better: higher, frequency: daily, kind: level, publication_lag: 36h}
+  - {id: f, name_zh: 己, name_en: F, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level, publication_lag: 0d}
+`)}}, "catalogue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const day = 24 * time.Hour
+	for id, want := range map[string]time.Duration{"a": 90 * day, "b": 20 * day, "c": 150 * day, "e": 36 * time.Hour, "f": 0} {
+		ind, _ := c.Get(id)
+		if got := ind.PublicationLag(); got != want {
+			t.Errorf("%s: lag %v, want %v", id, got, want)
+		}
 	}
 }

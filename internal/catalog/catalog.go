@@ -12,7 +12,9 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -47,8 +49,54 @@ type Indicator struct {
 	Decimals *int     `yaml:"decimals" json:"decimals,omitempty"`
 	Note     string   `yaml:"note" json:"note,omitempty"`
 	Derived  *Derived `yaml:"derived" json:"derived,omitempty"`
+	// Lag is publication_lag: how long after a period ends its figure is
+	// due ("90d", "20d", "36h"); empty: DefaultLag of the frequency. A
+	// period whose end plus lag has passed without a figure is overdue
+	// (internal/reporting).
+	Lag string `yaml:"publication_lag" json:"publication_lag,omitempty"`
 
-	File string `yaml:"-" json:"-"`
+	File string        `yaml:"-" json:"-"`
+	lag  time.Duration // parsed Lag
+}
+
+// DefaultLag is the publication lag of a frequency when the catalogue gives
+// none: a year's figures are due by the end of March (the statistical
+// bulletins, 统计公报, appear in February–March), a half-year's and a
+// quarter's within 60 and 30 days, a month's within 20 days (as the monthly
+// releases of the statistics bureaus), a day's within 2 days.
+var DefaultLag = map[string]time.Duration{
+	"yearly":      90 * 24 * time.Hour,
+	"half-yearly": 60 * 24 * time.Hour,
+	"quarterly":   30 * 24 * time.Hour,
+	"monthly":     20 * 24 * time.Hour,
+	"daily":       2 * 24 * time.Hour,
+}
+
+// MaxLag bounds publication_lag.
+const MaxLag = 730 * 24 * time.Hour
+
+// PublicationLag is how long after a period ends its figure is due.
+func (i *Indicator) PublicationLag() time.Duration {
+	if i.lag > 0 || i.Lag != "" {
+		return i.lag
+	}
+	return DefaultLag[i.Frequency]
+}
+
+// parseLag reads "90d", "36h" or any Go duration.
+func parseLag(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseFloat(d, 64)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (want e.g. 90d, 20d, 36h)", s)
+		}
+		return time.Duration(n * 24 * float64(time.Hour)), nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (want e.g. 90d, 20d, 36h)", s)
+	}
+	return v, nil
 }
 
 // Derived declares how an indicator is computed from others (internal/derive
@@ -220,6 +268,15 @@ func build(all []*Indicator) (*Catalog, []error) {
 		}
 		if ind.Decimals != nil && (*ind.Decimals < 0 || *ind.Decimals > 6) {
 			bad(ind, "decimals", "%d is outside 0..6", *ind.Decimals)
+		}
+		if ind.Lag != "" {
+			if d, err := parseLag(ind.Lag); err != nil {
+				bad(ind, "publication_lag", "%v", err)
+			} else if d < 0 || d > MaxLag {
+				bad(ind, "publication_lag", "%s is outside 0..730d", ind.Lag)
+			} else {
+				ind.lag = d
+			}
 		}
 		if ind.Kind != "level" && ind.Kind != "flow" {
 			bad(ind, "kind", "must be level or flow, not %q", ind.Kind)
