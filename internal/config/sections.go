@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -21,15 +23,20 @@ import (
 //	  max_bytes: 10485760                 # larger bodies get 413
 //	  archive_dir: var/uploads            # originals kept as <date>/<sha256>.<ext>
 //	  audit_log: var/uploads/audit.jsonl  # one JSON line per upload
+//	  review_dir: var/review              # uploads held for review, receipts, review audit log
 //	  tokens:
 //	    - bureau: 青岛市统计局
 //	      token_sha256: 5e884898…           # printf %s TOKEN | sha256sum
 //	      regions: ["370200"]               # codes or names
 //	      indicators: []                    # optional: only these indicators
+//	      role: reporter                    # reporter (default) | reviewer
+//	      review: required                  # required: uploads wait for a reviewer (待审核); none (default)
+//	      contact: 王科长 0532-0000000        # optional: shown to reviewers and operators
 type Uploads struct {
 	MaxBytes   int64         `yaml:"max_bytes"`
 	ArchiveDir string        `yaml:"archive_dir"`
 	AuditLog   string        `yaml:"audit_log"`
+	ReviewDir  string        `yaml:"review_dir"`
 	Tokens     []UploadToken `yaml:"tokens"`
 }
 
@@ -39,7 +46,33 @@ type UploadToken struct {
 	TokenSHA256 string   `yaml:"token_sha256"`
 	Regions     []string `yaml:"regions"`
 	Indicators  []string `yaml:"indicators"`
+	// Role is RoleReporter (default: reports figures) or RoleReviewer
+	// (approves or returns held uploads for its regions; may also upload,
+	// never held).
+	Role string `yaml:"role"`
+	// Review is ReviewRequired (uploads are held until a reviewer approves
+	// them) or ReviewNone (default).
+	Review string `yaml:"review"`
+	// Contact is who to ask at the bureau (name, telephone, e-mail).
+	Contact string `yaml:"contact"`
 }
+
+// Token roles and review modes.
+const (
+	RoleReporter   = "reporter"
+	RoleReviewer   = "reviewer"
+	ReviewRequired = "required"
+	ReviewNone     = "none"
+)
+
+// IsReviewer reports whether the token reviews uploads.
+func (t *UploadToken) IsReviewer() bool { return t.Role == RoleReviewer }
+
+// Held reports whether the token's uploads wait for review.
+func (t *UploadToken) Held() bool { return t.Review == ReviewRequired }
+
+// MaxContact bounds uploads.tokens[].contact.
+const MaxContact = 200
 
 // Collector is one entry of the collectors: section. Options are decoded
 // strictly by the type's factory (collectors.DecodeOptions), when
@@ -64,6 +97,7 @@ const (
 	DefaultUploadMaxBytes   = 10 << 20
 	DefaultUploadArchiveDir = "var/uploads"
 	DefaultUploadAuditLog   = "var/uploads/audit.jsonl"
+	DefaultReviewDir        = "var/review"
 	DefaultCollectorTimeout = 5 * time.Minute
 )
 
@@ -76,6 +110,17 @@ func (u *Uploads) defaults() {
 	}
 	if u.AuditLog == "" {
 		u.AuditLog = DefaultUploadAuditLog
+	}
+	if u.ReviewDir == "" {
+		u.ReviewDir = DefaultReviewDir
+	}
+	for i := range u.Tokens {
+		if u.Tokens[i].Role == "" {
+			u.Tokens[i].Role = RoleReporter
+		}
+		if u.Tokens[i].Review == "" {
+			u.Tokens[i].Review = ReviewNone
+		}
 	}
 }
 
@@ -105,6 +150,24 @@ func (u *Uploads) validate(doc *yaml.Node) []error {
 		}
 		if len(t.Regions) == 0 {
 			errs = append(errs, at(doc, p, fmt.Errorf("%s.regions: missing (the regions %s may report for)", p, t.Bureau)))
+		}
+		switch t.Role {
+		case "", RoleReporter, RoleReviewer:
+		default:
+			errs = append(errs, at(doc, p+".role", fmt.Errorf("%s.role: %q is not a role (want reporter or reviewer)", p, t.Role)))
+		}
+		switch t.Review {
+		case "", ReviewNone, ReviewRequired:
+			if t.Review == ReviewRequired && t.Role == RoleReviewer {
+				errs = append(errs, at(doc, p+".review", fmt.Errorf("%s.review: a reviewer's uploads are not held for review (remove review: required, or give the bureau a reporter token)", p)))
+			}
+		default:
+			errs = append(errs, at(doc, p+".review", fmt.Errorf("%s.review: %q is not a review mode (want required or none)", p, t.Review)))
+		}
+		if n := utf8.RuneCountInString(t.Contact); n > MaxContact {
+			errs = append(errs, at(doc, p+".contact", fmt.Errorf("%s.contact: %d characters, at most %d", p, n, MaxContact)))
+		} else if strings.ContainsFunc(t.Contact, unicode.IsControl) {
+			errs = append(errs, at(doc, p+".contact", fmt.Errorf("%s.contact: one line of text, without control characters", p)))
 		}
 	}
 	return errs
