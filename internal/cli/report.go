@@ -21,15 +21,8 @@ type reportCmd struct {
 }
 
 func (c *reportCmd) Run(g *globals, env *Env) error {
-	cfg, err := g.loadConfig(env)
+	cfg, set, err := g.loadPlan(env, c.Plan)
 	if err != nil {
-		return err
-	}
-	set, err := g.loadTargets(cfg)
-	if err != nil {
-		return err
-	}
-	if err := set.CheckPlan(c.Plan); err != nil {
 		return err
 	}
 	m, err := web.ParseMoment(c.At, c.KnownAt, env.Now())
