@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -11,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
@@ -106,13 +106,18 @@ func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
+// writeCSV writes UTF-8 CSV with a BOM for Excel, formula cells
+// neutralised (the one CSV writer, ingest.NewCSVWriter).
 func writeCSV(b *bytes.Buffer, header []string, rows [][]string) error {
-	b.WriteString("\uFEFF")
-	cw := csv.NewWriter(b)
-	cw.UseCRLF = true
+	cw, err := ingest.NewCSVWriter(b, true)
+	if err != nil {
+		return err
+	}
 	cw.Write(header)
-	cw.WriteAll(rows)
-	return cw.Error()
+	for _, r := range rows {
+		cw.Write(r)
+	}
+	return cw.Flush()
 }
 
 // exportXLSX writes one sheet, 目标状态, with numbers as numbers.
@@ -143,7 +148,7 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	for i, row := range rows {
 		cells := make([]any, len(row))
 		for j, c := range row {
-			cells[j] = c
+			cells[j] = c // a text cell of a workbook is never run as a formula
 			if v, err := strconv.ParseFloat(c, 64); err == nil && numeric[j] {
 				cells[j] = v
 			} else if j == 14 && c != "" {
