@@ -72,6 +72,11 @@ type Result struct {
 	// Pending is true when the batch is durably accepted but not yet in
 	// InfluxDB (which was unreachable); it will be written by replay.
 	Pending bool `json:"pending"`
+	// Held is true when the batch waits for a reviewer (the reporter's
+	// token has review: required): it is kept by internal/reporting, not
+	// stored, and used by no evaluation until approved. ReviewID names it.
+	Held     bool   `json:"held,omitempty"`
+	ReviewID string `json:"review_id,omitempty"`
 }
 
 // Sink accepts a validated batch: the durable spool in serve, the store

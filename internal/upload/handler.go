@@ -81,6 +81,11 @@ type Response struct {
 	Errors  []*ingest.Error `json:"errors,omitempty"`
 	// Status is the HTTP status (not in the JSON).
 	Status int `json:"-"`
+
+	// Held: accepted and waiting for a reviewer (review: required), not
+	// stored yet; ReviewID names the held upload.
+	Held     bool   `json:"held,omitempty"`
+	ReviewID string `json:"review_id,omitempty"`
 }
 
 // token is a configured token, resolved.
@@ -101,6 +106,10 @@ type Handler struct {
 	total  *prometheus.CounterVec
 	// Now is the clock of audit lines, archive dates and reported_at.
 	Now func() time.Time
+	// SinkFor, when set, chooses the sink of a token's uploads (given the
+	// token's SHA-256 in hex and the handler's sink): reporting.Sinks holds
+	// the uploads of a token with review: required for a reviewer.
+	SinkFor func(tokenSHA256 string, sink observation.Sink) observation.Sink
 }
 
 // NewHandler checks the tokens' regions and indicators against the
@@ -261,6 +270,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	}
 	rec.Result = ResultAccepted
 	out.Status, out.Summary, out.Pending = http.StatusOK, res.Summary, res.Pending
+	out.Held, out.ReviewID = res.Held, res.ReviewID
 	return out
 }
 
@@ -400,7 +410,13 @@ func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data
 	defer src.Close()
 	// Uploads either fail without writing anything, or have been accepted:
 	// the sink finishes even if the client goes away.
-	out, err := h.pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.scope, DryRun: dryRun,
+	pipe := h.pipe
+	if h.SinkFor != nil && !dryRun {
+		p := *h.pipe
+		p.Sink = h.SinkFor(hex.EncodeToString(tok.hash[:]), h.pipe.Sink)
+		pipe = &p
+	}
+	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.scope, DryRun: dryRun,
 		Meta: observation.Meta{Origin: "upload", Who: tok.bureau, File: name, ReportedAt: now}})
 	var errs ingest.Errors
 	var one *ingest.Error

@@ -1,0 +1,209 @@
+package reporting
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/region"
+)
+
+// Bureau is one upload token's holder, resolved: who, in which role, for
+// which regions and indicators.
+type Bureau struct {
+	Name string `json:"bureau"`
+	// Role is config.RoleReporter or config.RoleReviewer.
+	Role string `json:"role"`
+	// Review is true when the bureau's uploads wait for a reviewer.
+	Review  bool   `json:"review"`
+	Contact string `json:"contact,omitempty"`
+	// Scope holds the regions (codes) and, when limited, the indicators.
+	Scope *ingest.Scope `json:"-"`
+	// Regions lists the scope's region codes, sorted.
+	Regions []string `json:"regions"`
+	// Indicators lists the scope's indicators, sorted (nil: every one).
+	Indicators []string `json:"indicators,omitempty"`
+
+	hash [sha256.Size]byte
+}
+
+// IsReviewer reports whether the bureau reviews uploads.
+func (b *Bureau) IsReviewer() bool { return b.Role == config.RoleReviewer }
+
+// Covers reports whether every region lies in the bureau's regions.
+func (b *Bureau) Covers(regions []string) bool {
+	for _, r := range regions {
+		if !b.Scope.Regions[r] {
+			return false
+		}
+	}
+	return true
+}
+
+// Directory is every configured token, resolved against the tables: the
+// bureaus that report (completeness, the overdue metric) and review, and
+// the sign-in of the web workspace.
+type Directory struct {
+	tokens []*Bureau
+}
+
+// NewDirectory resolves the uploads: tokens (as config.Load decoded them)
+// against the catalogue and region table.
+func NewDirectory(tokens []config.UploadToken, cat *catalog.Catalog, regs *region.Table) (*Directory, error) {
+	d := &Directory{}
+	var errs []error
+	for i, t := range tokens {
+		b := &Bureau{Name: t.Bureau, Role: t.Role, Review: t.Held(), Contact: t.Contact,
+			Scope: &ingest.Scope{Who: t.Bureau, Regions: map[string]bool{}}}
+		if b.Role == "" {
+			b.Role = config.RoleReporter
+		}
+		h, err := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
+		if err != nil || len(h) != sha256.Size {
+			errs = append(errs, fmt.Errorf("uploads.tokens[%d].token_sha256: not a SHA-256 in hex", i))
+			continue
+		}
+		copy(b.hash[:], h)
+		var names []string
+		for _, r := range t.Regions {
+			reg, ok := regs.Resolve(r)
+			if !ok {
+				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
+				continue
+			}
+			if !b.Scope.Regions[reg.Code] {
+				b.Scope.Regions[reg.Code] = true
+				b.Regions = append(b.Regions, reg.Code)
+				names = append(names, reg.Code+" "+reg.Name)
+			}
+		}
+		b.Scope.RegionList = strings.Join(names, ", ")
+		sort.Strings(b.Regions)
+		if len(t.Indicators) > 0 {
+			b.Scope.Indicators = map[string]bool{}
+			for _, id := range t.Indicators {
+				ind, ok := cat.Resolve(id)
+				if !ok {
+					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
+					continue
+				}
+				if !b.Scope.Indicators[ind.ID] {
+					b.Scope.Indicators[ind.ID] = true
+					b.Indicators = append(b.Indicators, ind.ID)
+				}
+			}
+			sort.Strings(b.Indicators)
+		}
+		d.tokens = append(d.tokens, b)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Authenticate returns the bureau of a token (as typed: the secret, not its
+// hash). Every configured hash is compared in constant time.
+func (d *Directory) Authenticate(token string) (*Bureau, bool) {
+	return d.ByHash(sha256.Sum256([]byte(strings.TrimSpace(token))))
+}
+
+// ByHash returns the bureau of a token's SHA-256 (a session keeps the hash,
+// never the token). A token removed from the config is found no more.
+func (d *Directory) ByHash(sum [sha256.Size]byte) (*Bureau, bool) {
+	var found *Bureau
+	for _, b := range d.tokens {
+		if subtle.ConstantTimeCompare(sum[:], b.hash[:]) == 1 {
+			found = b
+		}
+	}
+	return found, found != nil
+}
+
+// ByHashHex is ByHash of a hash in hex (as token_sha256 holds it).
+func (d *Directory) ByHashHex(h string) (*Bureau, bool) {
+	b, err := hex.DecodeString(strings.ToLower(strings.TrimSpace(h)))
+	if err != nil || len(b) != sha256.Size {
+		return nil, false
+	}
+	var sum [sha256.Size]byte
+	copy(sum[:], b)
+	return d.ByHash(sum)
+}
+
+// Reporters returns one Bureau per reporting bureau name (role reporter),
+// in config order; several tokens of one bureau (a rotation) are merged:
+// the union of their regions, and of their indicators unless one token
+// allows every indicator.
+func (d *Directory) Reporters() []*Bureau { return d.merged(config.RoleReporter) }
+
+// Reviewers returns the reviewing bureaus, merged as Reporters.
+func (d *Directory) Reviewers() []*Bureau { return d.merged(config.RoleReviewer) }
+
+// Reporter returns the reporting bureau of the name, merged as Reporters.
+func (d *Directory) Reporter(name string) (*Bureau, bool) {
+	for _, b := range d.Reporters() {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+func (d *Directory) merged(role string) []*Bureau {
+	var out []*Bureau
+	idx := map[string]*Bureau{}
+	for _, t := range d.tokens {
+		if t.Role != role {
+			continue
+		}
+		m, ok := idx[t.Name]
+		if !ok {
+			m = &Bureau{Name: t.Name, Role: t.Role, Review: t.Review, Contact: t.Contact,
+				Scope: &ingest.Scope{Who: t.Name, Regions: map[string]bool{}}}
+			if t.Scope.Indicators != nil {
+				m.Scope.Indicators = map[string]bool{}
+			}
+			idx[t.Name] = m
+			out = append(out, m)
+		}
+		m.Review = m.Review || t.Review
+		if m.Contact == "" {
+			m.Contact = t.Contact
+		}
+		for r := range t.Scope.Regions {
+			m.Scope.Regions[r] = true
+		}
+		if t.Scope.Indicators == nil {
+			m.Scope.Indicators = nil
+		} else if m.Scope.Indicators != nil {
+			for i := range t.Scope.Indicators {
+				m.Scope.Indicators[i] = true
+			}
+		}
+	}
+	for _, m := range out {
+		m.Regions = sortedSet(m.Scope.Regions)
+		if m.Scope.Indicators != nil {
+			m.Indicators = sortedSet(m.Scope.Indicators)
+		}
+		m.Scope.RegionList = strings.Join(m.Regions, ", ")
+	}
+	return out
+}
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,329 @@
+package reporting
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/plan"
+)
+
+// Item is one figure the plans need: an indicator for a region and a
+// period, due at Due (the period's end plus the indicator's publication lag).
+type Item struct {
+	Indicator *catalog.Indicator
+	Region    string
+	Period    period.Period
+	Due       time.Time
+	// Targets are the targets that need the figure (for context).
+	Targets []*plan.Target
+}
+
+// Key is the item's observation key.
+func (it *Item) Key() observation.Key {
+	return observation.Key{Indicator: it.Indicator.ID, Region: it.Region, Period: it.Period}
+}
+
+// Expected lists every item the tracked targets of the plans (of planKey
+// only, when set) need, for the periods that have ended by now, sorted by
+// indicator, region and period. See the package comment for which regions
+// and years a target needs.
+func Expected(set *plan.Set, planKey string, now time.Time) []Item {
+	idx := map[observation.Key]int{}
+	var out []Item
+	add := func(t *plan.Target, ind *catalog.Indicator, reg string, p period.Period) {
+		if p.End().After(now) {
+			return
+		}
+		k := observation.Key{Indicator: ind.ID, Region: reg, Period: p}
+		if i, ok := idx[k]; ok {
+			if last := out[i].Targets; len(last) == 0 || last[len(last)-1] != t {
+				out[i].Targets = append(out[i].Targets, t)
+			}
+			return
+		}
+		idx[k] = len(out)
+		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: p.End().Add(ind.PublicationLag()), Targets: []*plan.Target{t}})
+	}
+	for _, t := range set.Tracked(planKey) {
+		if t.Ind == nil {
+			continue
+		}
+		regions := t.Units
+		if t.Average != nil && len(t.AverageOf) > 0 {
+			regions = t.AverageOf
+		}
+		years := map[int]bool{}
+		for y := t.Plan.Start - 1; y <= t.Due(); y++ {
+			years[y] = true
+		}
+		if t.MultipleOf != nil {
+			years[t.MultipleOf.Year] = true
+		}
+		for _, y := range sortedYears(years) {
+			for _, p := range periodsOf(t.Ind.Freq(), y) {
+				for _, r := range regions {
+					add(t, t.Ind, r, p)
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return itemLess(&out[i], &out[j]) })
+	return out
+}
+
+func itemLess(a, b *Item) bool {
+	if a.Indicator.ID != b.Indicator.ID {
+		return a.Indicator.ID < b.Indicator.ID
+	}
+	if a.Region != b.Region {
+		return a.Region < b.Region
+	}
+	return a.Period.Start().Before(b.Period.Start())
+}
+
+func sortedYears(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for y := range m {
+		out = append(out, y)
+	}
+	sort.Ints(out)
+	return out
+}
+
+// periodsOf lists the periods of kind k in year y.
+func periodsOf(k period.Kind, y int) []period.Period {
+	switch k {
+	case period.Half:
+		return []period.Period{{Kind: k, Year: y, N: 1}, {Kind: k, Year: y, N: 2}}
+	case period.Quarter:
+		return []period.Period{{Kind: k, Year: y, N: 1}, {Kind: k, Year: y, N: 2}, {Kind: k, Year: y, N: 3}, {Kind: k, Year: y, N: 4}}
+	case period.Month:
+		out := make([]period.Period, 12)
+		for m := range out {
+			out[m] = period.Period{Kind: k, Year: y, N: m + 1}
+		}
+		return out
+	case period.Day:
+		var out []period.Period
+		for d := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
+			out = append(out, period.OfDay(d))
+		}
+		return out
+	}
+	return []period.Period{period.OfYear(y)}
+}
+
+// InScope reports whether a reporter's scope covers an indicator for a
+// region: the region is the reporter's, and the indicator is, or (when the
+// scope names indicators) the scope names it or an indicator it is derived
+// from. A nil scope covers everything.
+func InScope(s *ingest.Scope, cat *catalog.Catalog, ind *catalog.Indicator, region string) bool {
+	if s == nil {
+		return true
+	}
+	if s.Regions != nil && !s.Regions[region] {
+		return false
+	}
+	if s.Indicators == nil || s.Indicators[ind.ID] {
+		return true
+	}
+	if d := ind.Derived; d != nil {
+		for _, src := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf} {
+			if src != "" && s.Indicators[src] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// States of a cell of the grid.
+const (
+	StateReported = "reported" // 已报送
+	StateHeld     = "held"     // 待审核
+	StateOpen     = "open"     // 未报送, not yet due
+	StateOverdue  = "overdue"  // 逾期
+)
+
+// StateLabel is a state's label in Chinese (lang "zh") or English.
+func StateLabel(state, lang string) string {
+	zh := map[string]string{StateReported: "已报送", StateHeld: "待审核", StateOpen: "未报送", StateOverdue: "逾期"}
+	en := map[string]string{StateReported: "reported", StateHeld: "awaiting review", StateOpen: "not yet reported", StateOverdue: "overdue"}
+	if lang == "zh" {
+		return zh[state]
+	}
+	return en[state]
+}
+
+// Figure is what the store and the receipts say of a reported item.
+type Figure struct {
+	Value    float64
+	Revision int
+	Source   string
+	// ReportedAt is when the current value was stored (live).
+	ReportedAt time.Time
+	// Submitted is when the figure was first submitted: the first report's
+	// upload time (before review), else its first reported_at.
+	Submitted time.Time
+	// Reporter is the bureau that sent the current value, when known.
+	Reporter string
+}
+
+// Cell is one item of the grid with its state.
+type Cell struct {
+	Item `json:"-"`
+	// Bureau is the bureau responsible (completeness; "" when none is).
+	Bureau string `json:"bureau"`
+	State  string `json:"state"`
+	// Value and the rest are set for a reported cell.
+	Value      *float64   `json:"value,omitempty"`
+	ReportedAt *time.Time `json:"reported_at,omitempty"`
+	Submitted  *time.Time `json:"submitted_at,omitempty"`
+	Reporter   string     `json:"reporter,omitempty"`
+	Source     string     `json:"source,omitempty"`
+	Revision   int        `json:"revision,omitempty"`
+	// OnTime is set for a reported cell: first submitted by its due date.
+	OnTime *bool `json:"on_time,omitempty"`
+	// HeldID is the review queue's upload holding the figure (state held).
+	HeldID string `json:"held_id,omitempty"`
+}
+
+// MarshalJSON writes the cell with its item flattened.
+func (c Cell) MarshalJSON() ([]byte, error) {
+	type plain Cell
+	var targets []string
+	for _, t := range c.Targets {
+		targets = append(targets, t.Key())
+	}
+	return json.Marshal(struct {
+		Indicator string    `json:"indicator"`
+		Region    string    `json:"region"`
+		Period    string    `json:"period"`
+		Due       time.Time `json:"due"`
+		Targets   []string  `json:"targets"`
+		plain
+	}{c.Indicator.ID, c.Region, c.Period.String(), c.Due, targets, plain(c)})
+}
+
+// Expected reports whether the cell counts towards the reporting rate: its
+// due date has passed, or it was reported (or submitted) anyway.
+func (c *Cell) Expected() bool { return c.State != StateOpen }
+
+// Classify gives every item its state at now from the figures found (by
+// key) and the uploads held for review (key → upload id).
+func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
+	out := make([]Cell, len(items))
+	for i, it := range items {
+		c := Cell{Item: it}
+		k := it.Key()
+		if f, ok := figs[k]; ok {
+			c.State = StateReported
+			v, at := f.Value, f.ReportedAt
+			c.Value, c.ReportedAt, c.Reporter, c.Source, c.Revision = &v, &at, f.Reporter, f.Source, f.Revision
+			sub := f.Submitted
+			if sub.IsZero() {
+				sub = f.ReportedAt
+			}
+			c.Submitted = &sub
+			onTime := !sub.After(it.Due)
+			c.OnTime = &onTime
+		} else if id, ok := held[k]; ok {
+			c.State, c.HeldID = StateHeld, id
+		} else if now.After(it.Due) {
+			c.State = StateOverdue
+		} else {
+			c.State = StateOpen
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// Summary counts a grid: Expected = Reported + Held + Overdue (what is due
+// or in anyway); Rate = Reported / Expected (the reporting rate, DHIS2's
+// "reporting rate"), Timeliness = OnTime / Reported (0 when nothing).
+type Summary struct {
+	Items      int     `json:"items"`
+	Expected   int     `json:"expected"`
+	Reported   int     `json:"received"`
+	Held       int     `json:"held"`
+	Open       int     `json:"open"`
+	Overdue    int     `json:"overdue"`
+	OnTime     int     `json:"on_time"`
+	Late       int     `json:"late"`
+	Rate       float64 `json:"reporting_rate"`
+	Timeliness float64 `json:"timeliness"`
+}
+
+// Summarize counts cells.
+func Summarize(cells []Cell) Summary {
+	var s Summary
+	for i := range cells {
+		c := &cells[i]
+		s.Items++
+		switch c.State {
+		case StateReported:
+			s.Reported++
+			if *c.OnTime {
+				s.OnTime++
+			} else {
+				s.Late++
+			}
+		case StateHeld:
+			s.Held++
+		case StateOpen:
+			s.Open++
+		case StateOverdue:
+			s.Overdue++
+		}
+	}
+	s.Expected = s.Reported + s.Held + s.Overdue
+	if s.Expected > 0 {
+		s.Rate = float64(s.Reported) / float64(s.Expected)
+	}
+	if s.Reported > 0 {
+		s.Timeliness = float64(s.OnTime) / float64(s.Reported)
+	}
+	return s
+}
+
+// TargetText describes what a target asks of a figure, for context
+// ("≥96 (shandong-2018 到2020年)"), in Chinese.
+func TargetText(t *plan.Target) string {
+	var b strings.Builder
+	cmp := map[string]string{">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}[t.Comparator]
+	switch {
+	case t.Value != nil:
+		fmt.Fprintf(&b, "%s%s", cmp, trimFloat(*t.Value))
+	case t.MultipleOf != nil:
+		fmt.Fprintf(&b, "%s%s×%d年", cmp, trimFloat(t.MultipleOf.Factor), t.MultipleOf.Year)
+	}
+	if t.Ind != nil {
+		if u := catalog.Units[t.Ind.Unit]; u != "" && b.Len() > 0 {
+			b.WriteString(u)
+		}
+	}
+	switch t.Modality {
+	case plan.Hold:
+		b.WriteString(" 每年保持")
+	case plan.Quota:
+		b.WriteString(" 每年")
+	case plan.New:
+		b.WriteString(" 累计新增")
+	}
+	fmt.Fprintf(&b, " (%s %s, 到%d年)", t.Plan.Key, t.ID, t.Due())
+	return strings.TrimSpace(b.String())
+}
+
+func trimFloat(f float64) string {
+	s := fmt.Sprintf("%.6f", f)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}

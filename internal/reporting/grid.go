@@ -1,0 +1,264 @@
+package reporting
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+// Grid computes what is due and what has been reported, from the plans and
+// the store (figures), the receipts (who) and the review queue (held).
+type Grid struct {
+	Set   *plan.Set
+	Store Reader
+	// Receipts and Queue may be nil.
+	Receipts *Receipts
+	Queue    *Queue
+}
+
+// Query narrows a grid: to a plan, a region, a reporter's scope (nil: all).
+type Query struct {
+	Plan   string
+	Region string
+	Scope  *ingest.Scope
+}
+
+// Report is one bureau's grid (报送情况).
+type Report struct {
+	Bureau  string    `json:"bureau,omitempty"`
+	Now     time.Time `json:"now"`
+	Summary Summary   `json:"summary"`
+	Cells   []Cell    `json:"cells"`
+}
+
+// Cells returns the classified items of the query at now.
+func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error) {
+	var items []Item
+	for _, it := range Expected(g.Set, q.Plan, now) {
+		if (q.Region == "" || it.Region == q.Region) && InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region) {
+			items = append(items, it)
+		}
+	}
+	figs, err := g.figures(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	var held map[observation.Key]string
+	if g.Queue != nil {
+		held = g.Queue.Held()
+	}
+	return Classify(items, figs, held, now), nil
+}
+
+// For returns a bureau's grid (its merged scope) of one plan or all.
+func (g *Grid) For(ctx context.Context, b *Bureau, planKey string, now time.Time) (*Report, error) {
+	cells, err := g.Cells(ctx, Query{Plan: planKey, Scope: b.Scope}, now)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cells {
+		cells[i].Bureau = b.Name
+	}
+	return &Report{Bureau: b.Name, Now: now, Summary: Summarize(cells), Cells: cells}, nil
+}
+
+// figures reads the current values of the items' keys (one query), the
+// first reports of revised ones and their receipts.
+func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]Figure, error) {
+	out := map[observation.Key]Figure{}
+	if len(items) == 0 || g.Store == nil {
+		return out, nil
+	}
+	inds, regs := map[string]bool{}, map[string]bool{}
+	want := make(map[observation.Key]bool, len(items))
+	from, to := items[0].Period.Start(), items[0].Period.Start()
+	for i := range items {
+		it := &items[i]
+		inds[it.Indicator.ID], regs[it.Region] = true, true
+		want[it.Key()] = true
+		from, to = minTime(from, it.Period.Start()), maxTime(to, it.Period.Start())
+	}
+	f := store.Filter{Indicators: limit(sortedSet(inds)), Regions: limit(sortedSet(regs)), From: from, To: to.Add(time.Second)}
+	cur, err := g.Store.Current(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	revised := false
+	for _, s := range cur {
+		if want[s.Key()] && s.Revision > 0 {
+			revised = true
+		}
+	}
+	var first map[observation.Key]time.Time
+	if revised {
+		if first, err = g.Store.FirstReports(ctx, f); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range cur {
+		k := s.Key()
+		if !want[k] {
+			continue
+		}
+		fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
+		if t, ok := first[k]; ok {
+			fig.Submitted = t
+		}
+		if g.Receipts != nil {
+			if rc, ok, err := g.Receipts.Lookup(k, s.ReportedAt); err == nil && ok {
+				fig.Reporter = rc.Bureau
+				if s.Revision == 0 && !rc.SubmittedAt.IsZero() {
+					fig.Submitted = rc.SubmittedAt
+				}
+			}
+			if s.Revision > 0 {
+				// The first report's receipt says when it was submitted.
+				if rc, ok, err := g.Receipts.Lookup(k, fig.Submitted); err == nil && ok && !rc.SubmittedAt.IsZero() {
+					fig.Submitted = rc.SubmittedAt
+				}
+			}
+		}
+		out[k] = fig
+	}
+	return out, nil
+}
+
+// CompletenessQuery narrows the completeness listing: a region (code), a
+// bureau (name; "-" for the items no bureau reports), a plan.
+type CompletenessQuery struct {
+	Region, Bureau, Plan string
+}
+
+// Unassigned is the bureau of the items no configured bureau reports.
+const Unassigned = "-"
+
+// Completeness is expected, received and overdue per bureau × indicator ×
+// region × period (GET /api/v1/completeness, qualitymon completeness).
+type Completeness struct {
+	Now     time.Time `json:"now"`
+	Summary Summary   `json:"summary"`
+	// Bureaus has one report per reporting bureau (and Unassigned when some
+	// items have no bureau), in config order.
+	Bureaus []*Report `json:"bureaus"`
+}
+
+// Completeness classifies every item once and lists it under each reporting
+// bureau whose scope covers it (Unassigned when none does).
+func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q CompletenessQuery, now time.Time) (*Completeness, error) {
+	cells, err := g.Cells(ctx, Query{Plan: q.Plan, Region: q.Region}, now)
+	if err != nil {
+		return nil, err
+	}
+	out := &Completeness{Now: now, Bureaus: []*Report{}}
+	var all []Cell
+	for _, b := range bureaus {
+		if q.Bureau != "" && q.Bureau != b.Name {
+			continue
+		}
+		r := &Report{Bureau: b.Name, Now: now, Cells: []Cell{}}
+		for i := range cells {
+			c := cells[i]
+			if InScope(b.Scope, g.Set.Catalog, c.Indicator, c.Region) {
+				c.Bureau = b.Name
+				r.Cells = append(r.Cells, c)
+			}
+		}
+		r.Summary = Summarize(r.Cells)
+		all = append(all, r.Cells...)
+		out.Bureaus = append(out.Bureaus, r)
+	}
+	if q.Bureau == "" || q.Bureau == Unassigned {
+		un := &Report{Bureau: Unassigned, Now: now, Cells: []Cell{}}
+		for _, c := range cells {
+			if !bureauCovers(bureaus, g, &c) {
+				c.Bureau = Unassigned
+				un.Cells = append(un.Cells, c)
+			}
+		}
+		if len(un.Cells) > 0 {
+			un.Summary = Summarize(un.Cells)
+			all = append(all, un.Cells...)
+			out.Bureaus = append(out.Bureaus, un)
+		}
+	}
+	out.Summary = Summarize(all)
+	return out, nil
+}
+
+func bureauCovers(bureaus []*Bureau, g *Grid, c *Cell) bool {
+	for _, b := range bureaus {
+		if InScope(b.Scope, g.Set.Catalog, c.Indicator, c.Region) {
+			return true
+		}
+	}
+	return false
+}
+
+// Overdue counts overdue periods per bureau × indicator × region, for
+// every pair that has items (0 when none is overdue); Unassigned left out.
+func (c *Completeness) Overdue() []OverdueCount {
+	idx := map[[3]string]int{}
+	var out []OverdueCount
+	for _, r := range c.Bureaus {
+		if r.Bureau == Unassigned {
+			continue
+		}
+		for _, cell := range r.Cells {
+			k := [3]string{r.Bureau, cell.Indicator.ID, cell.Region}
+			i, ok := idx[k]
+			if !ok {
+				i = len(out)
+				idx[k] = i
+				out = append(out, OverdueCount{Bureau: k[0], Indicator: k[1], Region: k[2]})
+			}
+			if cell.State == StateOverdue {
+				out[i].Overdue++
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		return strings.Join([]string{a.Bureau, a.Indicator, a.Region}, "\x00") < strings.Join([]string{b.Bureau, b.Indicator, b.Region}, "\x00")
+	})
+	return out
+}
+
+// OverdueCount is the value of qualitymon_report_overdue.
+type OverdueCount struct {
+	Bureau, Indicator, Region string
+	Overdue                   int
+}
+
+// Sinks chooses the sink of each upload token (upload.Handler.SinkFor):
+// the review queue for a token with review: required, else the real sink
+// with a receipt of who sent the batch.
+type Sinks struct {
+	Tokens   []config.UploadToken
+	Queue    *Queue
+	Receipts *Receipts
+}
+
+// For returns the sink of the token with the SHA-256 (hex) tokenHash.
+func (s *Sinks) For(tokenHash string, next observation.Sink) observation.Sink {
+	h := strings.ToLower(strings.TrimSpace(tokenHash))
+	for _, t := range s.Tokens {
+		if strings.ToLower(strings.TrimSpace(t.TokenSHA256)) != h {
+			continue
+		}
+		if t.Held() && s.Queue != nil {
+			return s.Queue
+		}
+		break
+	}
+	if s.Receipts != nil {
+		return s.Receipts.Sink(next)
+	}
+	return next
+}

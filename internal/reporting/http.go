@@ -1,0 +1,103 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// CompletenessPath is where CompletenessHandler is mounted.
+const CompletenessPath = "/api/v1/completeness"
+
+// CompletenessHandler serves GET /api/v1/completeness?region=&bureau=&plan=
+// as JSON (Completeness): region a code or name, bureau a bureau's name (or
+// "-" for what no bureau reports), plan a plan key. 400 for an unknown
+// region or plan, 503 when InfluxDB does not answer.
+func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		cq := CompletenessQuery{Bureau: q.Get("bureau"), Plan: q.Get("plan")}
+		if s := q.Get("region"); s != "" {
+			reg, ok := g.Set.Regions.Resolve(s)
+			if !ok {
+				http.Error(w, "unknown region "+s, http.StatusBadRequest)
+				return
+			}
+			cq.Region = reg.Code
+		}
+		if err := g.Set.CheckPlan(cq.Plan); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		c, err := g.Completeness(r.Context(), dir.Reporters(), cq, now())
+		if err != nil {
+			http.Error(w, "reading figures: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		enc.Encode(c)
+	})
+}
+
+// Collector exports qualitymon_report_overdue{bureau,indicator,region}: the
+// number of overdue periods of each reporting bureau's indicator × region
+// (0 when none), computed at most once per TTL (a scrape finds the last
+// result when InfluxDB does not answer).
+type Collector struct {
+	Grid *Grid
+	Dir  *Directory
+	Now  func() time.Time
+	// TTL between recomputations (default 1 minute).
+	TTL    time.Duration
+	Logger *slog.Logger
+
+	mu   sync.Mutex
+	at   time.Time
+	last []OverdueCount
+}
+
+var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
+	"Periods whose figure is overdue (the period ended and its publication lag passed without a figure), per reporting bureau, indicator and region.",
+	[]string{"bureau", "indicator", "region"}, nil)
+
+// Describe implements prometheus.Collector.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- overdueDesc }
+
+// Collect implements prometheus.Collector.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	for _, o := range c.counts() {
+		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(o.Overdue), o.Bureau, o.Indicator, o.Region)
+	}
+}
+
+func (c *Collector) counts() []OverdueCount {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ttl := c.TTL
+	if ttl == 0 {
+		ttl = time.Minute
+	}
+	now := c.Now()
+	if !c.at.IsZero() && now.Sub(c.at) < ttl {
+		return c.last
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	comp, err := c.Grid.Completeness(ctx, c.Dir.Reporters(), CompletenessQuery{}, now)
+	if err != nil {
+		if c.Logger != nil {
+			c.Logger.Warn("qualitymon_report_overdue: reading figures", "err", err)
+		}
+		return c.last
+	}
+	c.at, c.last = now, comp.Overdue()
+	return c.last
+}

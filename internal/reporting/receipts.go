@@ -1,0 +1,161 @@
+package reporting
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+)
+
+// Receipt records who sent a batch that went live: the bureau, when it was
+// submitted and when it was stored (its reported_at), and its keys. The
+// grid matches a stored figure to its receipt by key and reported_at.
+type Receipt struct {
+	ReportedAt  time.Time `json:"reported_at"`
+	SubmittedAt time.Time `json:"submitted_at"`
+	Bureau      string    `json:"bureau"`
+	Origin      string    `json:"origin,omitempty"`
+	File        string    `json:"file,omitempty"`
+	// Upload and ApprovedBy are set for a batch approved from the review queue.
+	Upload     string `json:"upload,omitempty"`
+	ApprovedBy string `json:"approved_by,omitempty"`
+	// Keys are "indicator|region|period".
+	Keys []string `json:"keys"`
+}
+
+func keyString(k observation.Key) string {
+	return k.Indicator + "|" + k.Region + "|" + k.Period.String()
+}
+
+type receiptKey struct {
+	key string
+	at  int64 // reported_at, Unix seconds (as InfluxDB keeps it)
+}
+
+// Receipts is the append-only receipts log (JSON lines, each fsynced).
+type Receipts struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	// index of what has been read so far, and how far.
+	index map[receiptKey]*Receipt
+	read  int64
+}
+
+// OpenReceipts opens (creating) the log at path.
+func OpenReceipts(path string) (*Receipts, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	return &Receipts{path: path, f: f, index: map[receiptKey]*Receipt{}}, nil
+}
+
+// Close closes the log.
+func (r *Receipts) Close() error { return r.f.Close() }
+
+// Record appends a receipt durably.
+func (r *Receipts) Record(rc *Receipt) error {
+	b, err := json.Marshal(rc)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := r.f.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("writing %s: %w", r.path, err)
+	}
+	if err := r.f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", r.path, err)
+	}
+	return nil
+}
+
+// Lookup returns the receipt of the figure of key stored at reportedAt.
+func (r *Receipts) Lookup(k observation.Key, reportedAt time.Time) (*Receipt, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.catchUp(); err != nil {
+		return nil, false, err
+	}
+	rc, ok := r.index[receiptKey{keyString(k), reportedAt.Unix()}]
+	return rc, ok, nil
+}
+
+// catchUp reads the lines appended since the last lookup.
+func (r *Receipts) catchUp() error {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(r.read, io.SeekStart); err != nil {
+		return err
+	}
+	br := bufio.NewReader(f)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			r.read += int64(len(line))
+			var rc Receipt
+			if json.Unmarshal(bytes.TrimSpace(line), &rc) == nil {
+				at := rc.ReportedAt.Unix()
+				for _, k := range rc.Keys {
+					r.index[receiptKey{k, at}] = &rc
+				}
+			}
+		}
+		if err != nil {
+			if err == io.EOF {
+				return nil // a partial last line is read again next time
+			}
+			return err
+		}
+	}
+}
+
+// Sink returns a sink that hands batches to next and, once next has
+// accepted one, records its receipt (Meta.Who is the bureau). A receipt
+// that cannot be written is logged by the caller's error only when next
+// failed: the batch is accepted either way, and the figure shows its
+// source instead of its bureau.
+func (r *Receipts) Sink(next observation.Sink) observation.Sink {
+	return sinkFunc(func(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
+		res, err := next.Accept(ctx, batch, meta)
+		if err != nil {
+			return res, err
+		}
+		r.Record(receiptOf(batch, meta, meta.ReportedAt))
+		return res, nil
+	})
+}
+
+func receiptOf(batch []observation.Observation, meta observation.Meta, submitted time.Time) *Receipt {
+	at := meta.ReportedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	rc := &Receipt{ReportedAt: at.Truncate(time.Second).UTC(), SubmittedAt: submitted.UTC(), Bureau: meta.Who, Origin: meta.Origin, File: meta.File,
+		Keys: make([]string, len(batch))}
+	for i := range batch {
+		rc.Keys[i] = keyString(batch[i].Key())
+	}
+	return rc
+}
+
+type sinkFunc func(context.Context, []observation.Observation, observation.Meta) (observation.Result, error)
+
+func (f sinkFunc) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
+	return f(ctx, batch, meta)
+}
