@@ -59,6 +59,8 @@ type app struct {
 	Ver     versionCmd `cmd:"" name:"version" help:"Print the version, revision, build date and Go version."`
 
 	Generate generateCmd `cmd:"" help:"Generate configuration from the plans: the Alertmanager routes."`
+
+	Completeness completenessCmd `cmd:"" help:"Which figures each reporting bureau owes: expected, received and overdue per indicator, region and period."`
 }
 
 // stdin is bound separately so commands that read it say so.

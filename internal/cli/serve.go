@@ -65,11 +65,21 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	defer sp.Close()
+	// The bureaus' workspace: uploads of tokens with review: required wait
+	// in the review queue (uploads.review_dir); each upload leaves a receipt
+	// of who sent it; GET /api/v1/completeness, qualitymon_report_overdue.
+	rep, err := openReporting(cfg, set, st, sp, reg, env.Now, logger)
+	if err != nil {
+		return err
+	}
+	defer rep.Close()
+	rep.Register(srv.Mux)
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {
 		return err
 	}
 	defer up.Close()
+	up.SinkFor = rep.Sinks.For
 	srv.Mux.Handle(upload.Path, up)
 
 	runner, err := qmcollectors.NewRunner(chk.Collectors, qmcollectors.Deps{Validator: chk.Validator}, sp, reg, logger, env.Now)
