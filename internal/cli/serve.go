@@ -58,9 +58,12 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
 
-	// Every accepted batch goes through the durable spool; each batch that
-	// reaches InfluxDB triggers a re-evaluation.
-	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnFlushed: srv.Trigger})
+	// Every accepted batch goes through the durable spool; the rows that
+	// reach InfluxDB update the evaluation (coalesced, only the targets
+	// whose indicators changed). The store keeps the current values it
+	// writes in memory, so that classifying an upload asks InfluxDB nothing.
+	st.EnableIndex(time.Minute)
+	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested})
 	if err != nil {
 		return err
 	}

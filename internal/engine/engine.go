@@ -33,6 +33,7 @@ type Engine struct {
 	mu   sync.RWMutex
 	last []evaluate.Evaluation
 	at   time.Time
+	data *evaluate.Data // what last was judged from
 	run  sync.Mutex
 	// took: reading, judging and publishing; history: writing the evaluation points.
 	took, history time.Duration
@@ -122,6 +123,66 @@ func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bo
 func (e *Engine) Run(ctx context.Context) error {
 	e.run.Lock()
 	defer e.run.Unlock()
+	return e.runLocked(ctx)
+}
+
+// Apply updates the evaluation after obs were written to InfluxDB, without
+// reading the store: obs are applied to the data of the last run, only the
+// targets reading their indicators are judged again (as of now), the
+// metrics are published and the history of those targets written. Without
+// a previous run it runs in full. Runs do not overlap.
+func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error {
+	e.run.Lock()
+	defer e.run.Unlock()
+	e.mu.RLock()
+	base, last := e.data, e.last
+	e.mu.RUnlock()
+	if base == nil {
+		return e.runLocked(ctx)
+	}
+	start := e.Now()
+	data := base.With(obs)
+	changed := map[string]bool{}
+	for i := range obs {
+		changed[obs[i].Indicator] = true
+	}
+	var targets []*plan.Target
+	for _, t := range e.Evaluator.Set.Tracked("") {
+		if changed[t.Indicator] || (t.Average != nil && changed[t.Average.Reported]) {
+			targets = append(targets, t)
+		}
+	}
+	fresh := e.Evaluator.EvaluateTargets(data, targets, start)
+	at := make(map[[3]string]int, len(fresh))
+	for i := range fresh {
+		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
+	}
+	evals := make([]evaluate.Evaluation, len(last))
+	for i := range last {
+		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
+			evals[i] = fresh[j]
+		} else {
+			evals[i] = last[i]
+		}
+	}
+	took := e.Now().Sub(start)
+	e.Exporter.Update(evals, data, start, took)
+	e.mu.Lock()
+	e.last, e.at, e.data = evals, start, data
+	e.took = e.Now().Sub(start)
+	e.mu.Unlock()
+	h := time.Now()
+	err := e.writeHistory(ctx, fresh, start)
+	e.mu.Lock()
+	e.history = time.Since(h)
+	e.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("writing evaluation history: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
 	evals, data, err := Load(ctx, e.Store, e.Evaluator, "", start, time.Time{})
 	took := e.Now().Sub(start)
@@ -131,7 +192,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.Exporter.Update(evals, data, start, took)
 	e.mu.Lock()
-	e.last, e.at = evals, start
+	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
 	h := time.Now()

@@ -1,6 +1,7 @@
 // Package server is the HTTP side of `qualitymon serve`: it runs the
-// evaluation engine on a cron schedule and on every trigger (after an
-// import), and serves /metrics, /healthz, /readyz and the JSON status API
+// evaluation engine on a cron schedule (in full) and after ingest (only the
+// targets whose indicators changed, coalesced: many uploads, one run, at most
+// one running), and serves /metrics, /healthz, /readyz and the JSON status API
 // (/api/v1/status, with ?at= and ?known_at= evaluated afresh).
 package server
 
@@ -20,6 +21,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Server is the running service.
@@ -30,6 +32,11 @@ type Server struct {
 	Mux      *http.ServeMux
 
 	trigger chan struct{}
+	// pmu guards what the next run is to do: a full evaluation, or the
+	// rows written since the last one (coalesced across uploads).
+	pmu     sync.Mutex
+	full    bool
+	pending []observation.Observation
 	cron    *cron.Cron
 	sched   cron.Schedule
 
@@ -130,12 +137,66 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	enc.Encode(out)
 }
 
-// Trigger asks for a re-evaluation soon (after an import); it never blocks.
+// Trigger asks for a full re-evaluation soon (reading everything from
+// InfluxDB); it never blocks.
 func (s *Server) Trigger() {
+	s.pmu.Lock()
+	s.full = true
+	s.pmu.Unlock()
+	s.signal()
+}
+
+// maxPending: with more rows than this waiting, the next run is a full one.
+const maxPending = 200000
+
+// Ingested asks for the evaluation to be updated with rows just written to
+// InfluxDB (the spool's OnStored); it never blocks. Rows arriving while a
+// run is going are coalesced into the next run: many uploads, one run, at
+// most one running; it re-judges only the targets whose indicators changed.
+func (s *Server) Ingested(obs []observation.Observation) {
+	s.pmu.Lock()
+	if !s.full {
+		if len(s.pending)+len(obs) > maxPending {
+			s.full, s.pending = true, nil
+		} else {
+			s.pending = append(s.pending, obs...)
+		}
+	}
+	s.pmu.Unlock()
+	s.signal()
+}
+
+func (s *Server) signal() {
 	select {
 	case s.trigger <- struct{}{}:
 	default:
 	}
+}
+
+// next takes what the next run is to do.
+func (s *Server) next() (full bool, obs []observation.Observation) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	full, obs = s.full, s.pending
+	s.full, s.pending = false, nil
+	return full, obs
+}
+
+// update runs what was asked for: an incremental update when only rows
+// were written, else a full evaluation.
+func (s *Server) update(ctx context.Context) {
+	full, obs := s.next()
+	if full || len(obs) == 0 {
+		s.evaluate(ctx)
+		return
+	}
+	if err := s.Engine.Apply(ctx, obs); err != nil {
+		s.runs.WithLabelValues("failure").Inc()
+		s.Logger.Error("evaluation after ingest failed", "err", err)
+		return
+	}
+	s.runs.WithLabelValues("success").Inc()
+	s.firstOnce.Do(func() { close(s.evaluated) })
 }
 
 // checkStore pings InfluxDB and records the answer in qualitymon_store_up.
@@ -189,13 +250,14 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) erro
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		s.next() // the first run reads everything
 		s.evaluate(ctx)
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-s.trigger:
-				s.evaluate(ctx)
+				s.update(ctx)
 			}
 		}
 	}()

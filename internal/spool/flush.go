@@ -13,6 +13,25 @@ import (
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
+// maxGroupRecords and maxGroupRows bound what the flusher writes at once.
+const (
+	maxGroupRecords = 1000
+	maxGroupRows    = store.BatchSize
+)
+
+// GroupStore writes many batches at once (*store.Store). A Store without
+// it gets one Upsert per batch.
+type GroupStore interface {
+	UpsertGroup(ctx context.Context, batches []store.Batch) ([]store.BatchResult, error)
+}
+
+// pending is a record read for flushing.
+type pendingRec struct {
+	p *payload
+	// next is the cursor after the record.
+	next cursor
+}
+
 // flusher writes pending records to the store in order until ctx ends.
 func (s *Spool) flusher(ctx context.Context) {
 	defer close(s.done)
@@ -26,8 +45,8 @@ func (s *Spool) flusher(ctx context.Context) {
 	cur := s.commit
 	s.mu.Unlock()
 	for {
-		p, next, err := s.next(&cur, files)
-		if err != nil {
+		group, err := s.nextGroup(&cur, files)
+		if err != nil && len(group) == 0 {
 			// A published record that cannot be read: the disk changed
 			// under us. Retry after a pause rather than skip data.
 			s.log.Error("spool cannot read a record", "dir", s.dir, "segment", cur.Seg, "offset", cur.Off, "err", err)
@@ -36,7 +55,7 @@ func (s *Spool) flusher(ctx context.Context) {
 			}
 			continue
 		}
-		if p == nil {
+		if len(group) == 0 {
 			select {
 			case <-s.wake:
 				continue
@@ -44,26 +63,126 @@ func (s *Spool) flusher(ctx context.Context) {
 				return
 			}
 		}
-		sum, err := s.write(ctx, p)
-		if ctx.Err() != nil {
+		outs, err := s.writeGroup(ctx, group)
+		if ctx.Err() != nil || err == errClosing {
 			return // not committed: replayed at the next Open
 		}
-		if err == errClosing {
-			return
+		last := group[len(group)-1]
+		next := last.next
+		next.LastID = last.p.ID
+		samples := 0
+		for _, r := range group {
+			samples += len(r.p.Rows)
 		}
-		next.LastID = p.ID
-		if cerr := s.done1(next, len(p.Rows)); cerr != nil {
-			s.log.Error("spool cannot record progress; the batch will be replayed", "dir", s.dir, "err", cerr)
+		if cerr := s.done1(next, len(group), samples); cerr != nil {
+			s.log.Error("spool cannot record progress; the batches will be replayed", "dir", s.dir, "err", cerr)
 		}
 		cur = next
-		s.answer(p.ID, outcome{sum: sum, err: err})
-		if err == nil && s.o.OnFlushed != nil {
-			s.o.OnFlushed()
+		var stored []observation.Observation
+		for i, r := range group {
+			s.answer(r.p.ID, outs[i])
+			if outs[i].err == nil && s.o.OnFlushed != nil {
+				s.o.OnFlushed()
+			}
+			if s.o.OnStored != nil {
+				stored = append(stored, storedRows(r.p, outs[i].err)...)
+			}
+		}
+		if len(stored) > 0 {
+			s.o.OnStored(stored)
 		}
 	}
 }
 
 var errClosing = errors.New("spool closing")
+
+// writeGroup writes a group of records and returns each one's outcome:
+// written, or refused by InfluxDB as invalid and set aside. It retries with
+// backoff while the store fails otherwise, until ctx ends (errClosing).
+func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, error) {
+	outs := make([]outcome, len(group))
+	gs, ok := s.st.(GroupStore)
+	if !ok {
+		for i, r := range group {
+			sum, err := s.write(ctx, r.p)
+			if err == errClosing {
+				return nil, err
+			}
+			outs[i] = outcome{sum: sum, err: err}
+		}
+		return outs, nil
+	}
+	// Records whose rows cannot be read back are set aside on their own.
+	var batches []store.Batch
+	var idx []int
+	for i, r := range group {
+		obs, err := r.p.observations()
+		if err != nil {
+			sum, werr := s.write(ctx, r.p)
+			if werr == errClosing {
+				return nil, werr
+			}
+			outs[i] = outcome{sum: sum, err: werr}
+			continue
+		}
+		batches = append(batches, store.Batch{Obs: obs, ReportedAt: r.p.ReportedAt})
+		idx = append(idx, i)
+	}
+	if len(batches) == 0 {
+		return outs, nil
+	}
+	backoff := s.o.MinBackoff
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
+		res, err := gs.UpsertGroup(actx, batches)
+		cancel()
+		if err == nil {
+			if attempt > 1 {
+				s.log.Info("spool write to InfluxDB succeeded after failures", "batches", len(batches), "attempts", attempt)
+			}
+			for j, r := range res {
+				i := idx[j]
+				outs[i] = outcome{sum: r.Summary}
+				if r.Err != nil {
+					refused, aerr := s.setAside(group[i].p, r.Err)
+					for aerr != nil {
+						// The batch is (partly) in InfluxDB; keep trying to
+						// set its refused rows aside rather than lose them.
+						s.log.Error("spool cannot set a refused batch aside, will retry", "batch", group[i].p.ID, "err", aerr)
+						if s.o.Sleep(ctx, s.o.MaxBackoff) != nil {
+							return nil, errClosing
+						}
+						refused, aerr = s.setAside(group[i].p, r.Err)
+					}
+					outs[i] = outcome{err: refused}
+				}
+			}
+			return outs, nil
+		}
+		if ctx.Err() != nil {
+			return nil, errClosing
+		}
+		if store.Permanent(err) {
+			// Not a refusal of rows the store could sort out: one by one.
+			for _, i := range idx {
+				sum, werr := s.write(ctx, group[i].p)
+				if werr == errClosing {
+					return nil, werr
+				}
+				outs[i] = outcome{sum: sum, err: werr}
+			}
+			return outs, nil
+		}
+		if attempt == 1 || backoff == s.o.MaxBackoff {
+			s.log.Warn("spool write to InfluxDB failed, will retry", "batches", len(batches), "first", group[0].p.ID, "attempt", attempt, "retry_in", backoff.String(), "err", err)
+		}
+		s.setBackingOff()
+		if s.o.Sleep(ctx, backoff) != nil {
+			return nil, errClosing
+		}
+		backoff = min(2*backoff, s.o.MaxBackoff)
+	}
+}
 
 // write writes one record, retrying with backoff until it is written, or
 // InfluxDB refuses it as invalid and it is set aside (the returned error),
@@ -105,19 +224,22 @@ func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, err
 	}
 }
 
-// next returns the record at cur and the cursor after it, moving cur to the
-// following segment (and committing that, removing the finished segment)
-// when cur is at the end of a segment that is no longer appended to. It
-// returns nil when there is nothing to flush.
-func (s *Spool) next(cur *cursor, files map[uint64]*os.File) (*payload, cursor, error) {
+// nextGroup returns the records from cur on (up to maxGroupRecords and
+// maxGroupRows, within one segment), moving cur to the following segment
+// (and committing that, removing the finished segment) when cur is at the
+// end of a segment that is no longer appended to, and over damaged ranges.
+// It returns nothing when there is nothing to flush; an error with no
+// records when the record at cur cannot be read.
+func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec, error) {
 	for {
 		s.mu.Lock()
 		var size int64 = -1
+		var holes []span
 		var following uint64
 		for i, sg := range s.segs {
 			if sg.num == cur.Seg {
-				size = sg.size
-				if i+1 < len(s.segs) {
+				size, holes = sg.size, sg.holes
+				if i+1 < len(s.segs) && sg.sealed && sg.size >= sg.final {
 					following = s.segs[i+1].num
 				}
 			}
@@ -126,31 +248,47 @@ func (s *Spool) next(cur *cursor, files map[uint64]*os.File) (*payload, cursor, 
 			following = s.segs[0].num
 		}
 		s.mu.Unlock()
-		if cur.Off < size {
-			f := files[cur.Seg]
+		var group []pendingRec
+		rows := 0
+		pos := *cur
+		for pos.Off < size && len(group) < maxGroupRecords && rows < maxGroupRows {
+			if h, ok := holeAt(holes, pos.Off); ok {
+				pos.Off = h.to // quarantined at Open: skipped
+				continue
+			}
+			f := files[pos.Seg]
 			if f == nil {
 				var err error
-				if f, err = os.Open(filepath.Join(s.dir, segName(cur.Seg))); err != nil {
-					return nil, *cur, err
+				if f, err = os.Open(filepath.Join(s.dir, segName(pos.Seg))); err != nil {
+					return group, err
 				}
-				files[cur.Seg] = f
+				files[pos.Seg] = f
 			}
-			p, n, err := readAt(f, cur.Off)
+			p, n, err := readAt(f, pos.Off)
 			if err != nil {
-				return nil, *cur, err
+				return group, err
 			}
-			nx := *cur
-			nx.Off += n
-			return p, nx, nil
+			pos.Off += n
+			group = append(group, pendingRec{p: p, next: pos})
+			rows += len(p.Rows)
+		}
+		if len(group) > 0 {
+			return group, nil
+		}
+		if pos.Off > cur.Off { // only holes were left
+			*cur = pos
+		}
+		if cur.Off < size {
+			continue
 		}
 		if following == 0 {
-			return nil, *cur, nil
+			return nil, nil
 		}
 		// Everything in cur.Seg is done and appends go to a later segment.
 		old := cur.Seg
 		*cur = cursor{Seg: following, LastID: cur.LastID}
-		if err := s.done1(*cur, 0); err != nil {
-			return nil, *cur, err
+		if err := s.done1(*cur, 0, 0); err != nil {
+			return nil, err
 		}
 		if f := files[old]; f != nil {
 			f.Close()
@@ -170,16 +308,47 @@ func (s *Spool) next(cur *cursor, files map[uint64]*os.File) (*payload, cursor, 
 	}
 }
 
-// done1 commits c durably and takes a record of samples off the pending
-// counts (samples 0: a segment move, no record).
-func (s *Spool) done1(c cursor, samples int) error {
-	err := writeCommit(s.dir, c)
+// storedRows are the rows of p in InfluxDB after its write ended with err.
+func storedRows(p *payload, err error) []observation.Observation {
+	var pe *store.PartialWriteError
+	if err != nil && !errors.As(err, &pe) {
+		return nil
+	}
+	obs, oerr := p.observations()
+	if oerr != nil || pe == nil {
+		return obs
+	}
+	refused := map[observation.Key]bool{}
+	for _, o := range pe.Refused {
+		refused[o.Key()] = true
+	}
+	kept := obs[:0]
+	for _, o := range obs {
+		if !refused[o.Key()] {
+			kept = append(kept, o)
+		}
+	}
+	return kept
+}
+
+// holeAt returns the damaged range starting at off.
+func holeAt(holes []span, off int64) (span, bool) {
+	for _, h := range holes {
+		if h.from == off {
+			return h, true
+		}
+	}
+	return span{}, false
+}
+
+// done1 commits c durably and takes records and samples off the pending
+// counts (0, 0: a segment move).
+func (s *Spool) done1(c cursor, records, samples int) error {
+	err := s.commitF.write(c)
 	s.mu.Lock()
 	s.commit = c
-	if samples > 0 {
-		s.pendingRecs--
-		s.pendingSamples -= samples
-	}
+	s.pendingRecs -= records
+	s.pendingSamples -= samples
 	s.backingOff = false
 	s.gauge.Set(float64(s.pendingSamples))
 	s.notify()
@@ -208,12 +377,22 @@ func (s *Spool) answer(id uint64, out outcome) {
 	}
 }
 
-// setAside writes a refused batch to failed/<id>.csv (canonical layout, for
-// re-import once fixed) with the reason in failed/<id>.err, and returns the
-// error Accept reports; aerr is set when the batch could not be set aside.
+// setAside writes the rows of a batch InfluxDB refused to failed/<id>.csv
+// (canonical layout, for re-import once fixed; with a *store.PartialWriteError
+// only the refused rows) with the reason and what was stored in
+// failed/<id>.err, and returns the error Accept reports (wrapping cause);
+// aerr is set when the batch could not be set aside.
 func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 	dir := filepath.Join(s.dir, failedDir)
 	base := fmt.Sprintf("%020d", p.ID)
+	rows := p.Rows
+	stored := ""
+	var pe *store.PartialWriteError
+	if errors.As(cause, &pe) {
+		rows = newPayload(p.ID, pe.Refused, observation.Meta{}).Rows
+		stored = fmt.Sprintf("stored: %d of %d rows (new %d, revised %d, unchanged %d)\nrefused: %d rows (in %s.csv)\n",
+			pe.Stored.Accepted, len(p.Rows), pe.Stored.New, pe.Stored.Revised, pe.Stored.Unchanged, len(pe.Refused), base)
+	}
 	err := func() error {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
@@ -229,7 +408,7 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 			return err
 		}
 		w.Write([]string{"indicator", "region", "period", "value", "source", "note"})
-		for _, r := range p.Rows {
+		for _, r := range rows {
 			w.Write([]string{r.Indicator, r.Region, r.Period, strconv.FormatFloat(r.Value, 'f', -1, 64), r.Source, r.Note})
 		}
 		if err := w.Flush(); err != nil {
@@ -246,7 +425,7 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 		if err := os.Rename(f.Name(), filepath.Join(dir, base+".csv")); err != nil {
 			return err
 		}
-		reason := fmt.Sprintf("origin: %s\nwho: %s\nfile: %s\nreported_at: %s\nerror: %v\n", p.Origin, p.Who, p.File, p.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), cause)
+		reason := fmt.Sprintf("origin: %s\nwho: %s\nfile: %s\nreported_at: %s\n%serror: %v\n", p.Origin, p.Who, p.File, p.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), stored, cause)
 		return writeFileSync(dir, base+".err", []byte(reason))
 	}()
 	path := filepath.Join(dir, base+".csv")
@@ -254,6 +433,9 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 		// The batch stays in the spool and is retried.
 		return nil, fmt.Errorf("setting aside a batch InfluxDB refused (%v) as %s: %w", cause, path, err)
 	}
-	s.log.Error("InfluxDB refused a batch as invalid; set aside for re-import", "batch", p.ID, "samples", len(p.Rows), "path", path, "err", cause)
+	if pe != nil {
+		pe.SetAside = path
+	}
+	s.log.Error("InfluxDB refused rows as invalid; set aside for re-import", "batch", p.ID, "samples", len(p.Rows), "refused", len(rows), "path", path, "err", cause)
 	return fmt.Errorf("InfluxDB refused the batch; set aside as %s: %w", path, cause), nil
 }

@@ -2,9 +2,12 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,10 +17,11 @@ import (
 )
 
 const (
-	segSuffix  = ".seg"
-	commitName = "commit"
-	lockName   = "lock"
-	failedDir  = "failed"
+	segSuffix     = ".seg"
+	commitName    = "commit"
+	lockName      = "lock"
+	failedDir     = "failed"
+	quarantineDir = "quarantine"
 )
 
 // cursor is a position in the spool: everything before it is done.
@@ -57,27 +61,120 @@ func listSegments(dir string) ([]uint64, error) {
 	return out, nil
 }
 
-// readCommit returns the commit cursor; a missing file is the zero cursor.
-func readCommit(dir string) (cursor, error) {
-	var c cursor
-	b, err := os.ReadFile(filepath.Join(dir, commitName))
-	if errors.Is(err, os.ErrNotExist) {
-		return c, nil
-	}
-	if err != nil {
-		return c, err
-	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return c, fmt.Errorf("%s: %w", filepath.Join(dir, commitName), err)
-	}
-	return c, nil
+// The commit file holds two slots of commitSlot bytes, written in turn and
+// in place (no new file, no new block: a full disk cannot stop it):
+//
+//	magic "QMC1" | length uint32 | CRC-32C uint32 | JSON {segment, offset, last_id, seq} | zero padding
+//
+// The valid slot with the higher seq is the commit; a write torn by a crash
+// spoils only the slot it was writing. A commit file holding a single JSON
+// object (older versions) is read as well and converted at Open.
+const commitSlot = 256
+
+var commitMagic = [4]byte{'Q', 'M', 'C', '1'}
+
+type commitRec struct {
+	cursor
+	Seq uint64 `json:"seq"`
 }
 
-// writeCommit replaces the commit file atomically and durably.
-func writeCommit(dir string, c cursor) error {
-	b, _ := json.Marshal(c)
-	return writeFileSync(dir, commitName, append(b, '\n'))
+// readCommit returns the commit cursor and its seq; a missing file is the
+// zero cursor.
+func readCommit(dir string) (cursor, error) {
+	c, _, _, err := readCommitFile(dir)
+	return c, err
 }
+
+// readCommitFile also says whether the file is in the slot format.
+func readCommitFile(dir string) (c cursor, seq uint64, slots bool, err error) {
+	path := filepath.Join(dir, commitName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, 0, false, nil
+	}
+	if err != nil {
+		return c, 0, false, err
+	}
+	if len(b) > 0 && b[0] == '{' {
+		if err := json.Unmarshal(b, &c); err != nil {
+			return c, 0, false, fmt.Errorf("%s: %w", path, err)
+		}
+		return c, 0, false, nil
+	}
+	found := false
+	for i := 0; i+commitSlot <= len(b); i += commitSlot {
+		sl := b[i : i+commitSlot]
+		if [4]byte(sl[:4]) != commitMagic {
+			continue
+		}
+		n := binary.BigEndian.Uint32(sl[4:])
+		if n == 0 || n > commitSlot-headerSize || crc32.Checksum(sl[headerSize:headerSize+n], crcTable) != binary.BigEndian.Uint32(sl[8:]) {
+			continue
+		}
+		var r commitRec
+		if json.Unmarshal(sl[headerSize:headerSize+n], &r) != nil {
+			continue
+		}
+		if !found || r.Seq > seq {
+			c, seq, found = r.cursor, r.Seq, true
+		}
+	}
+	if !found {
+		return c, 0, true, fmt.Errorf("%s: no intact commit slot (%d bytes); restore it or remove it to replay the whole spool again (harmless: replays are idempotent)", path, len(b))
+	}
+	return c, seq, true, nil
+}
+
+func encodeCommitSlot(c cursor, seq uint64) []byte {
+	body, _ := json.Marshal(commitRec{cursor: c, Seq: seq})
+	buf := make([]byte, commitSlot)
+	copy(buf, commitMagic[:])
+	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
+	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
+	copy(buf[headerSize:], body)
+	return buf
+}
+
+// commitFile writes commits in place.
+type commitFile struct {
+	f   *os.File
+	seq uint64
+}
+
+// openCommit opens the commit file for in-place writes, first converting a
+// missing or older file (atomically, through a temporary file).
+func openCommit(dir string) (*commitFile, cursor, error) {
+	c, seq, slots, err := readCommitFile(dir)
+	if err != nil {
+		return nil, c, err
+	}
+	if !slots {
+		s := encodeCommitSlot(c, seq)
+		if err := writeFileSync(dir, commitName, append(s, s...)); err != nil {
+			return nil, c, err
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, commitName), os.O_RDWR, 0)
+	if err != nil {
+		return nil, c, err
+	}
+	return &commitFile{f: f, seq: seq}, c, nil
+}
+
+// write makes c the commit durably, overwriting the older slot.
+func (cf *commitFile) write(c cursor) error {
+	seq := cf.seq + 1
+	if _, err := cf.f.WriteAt(encodeCommitSlot(c, seq), int64(seq%2)*commitSlot); err != nil {
+		return err
+	}
+	if err := cf.f.Sync(); err != nil {
+		return err
+	}
+	cf.seq = seq
+	return nil
+}
+
+func (cf *commitFile) close() error { return cf.f.Close() }
 
 // writeFileSync writes dir/name through a temporary file, fsyncs it, renames
 // it into place and fsyncs the directory.
@@ -117,36 +214,110 @@ func syncDir(dir string) error {
 	return nil
 }
 
+// span is a byte range [from, to) of a segment.
+type span struct{ from, to int64 }
+
 // scanResult is what a scan of one segment found.
 type scanResult struct {
 	end     int64 // offset after the last intact record
 	records int
 	samples int
 	lastID  uint64
-	torn    error // non-nil when bytes after end are not an intact record
+	// damaged lists the ranges of bad bytes followed by intact records:
+	// damage to acknowledged data, skipped by the flusher, never truncated.
+	damaged []span
+	// tail is the range of bad bytes after the last intact record (to the
+	// end of the file), and torn why it is bad; empty when the segment
+	// ends cleanly.
+	tail span
+	torn error
 }
 
-// scanSegment reads every record of f from off.
+// scanSegment reads every record of f from off. A record whose magic,
+// length or checksum is wrong does not end the scan: the bytes after it are
+// searched for the next intact record (magic, valid length, matching
+// checksum); when one is found the bad bytes are reported as damaged and
+// the scan goes on from there, otherwise they are the tail.
 func scanSegment(f *os.File, off int64) (scanResult, error) {
 	res := scanResult{end: off}
-	br := bufio.NewReaderSize(io.NewSectionReader(f, off, 1<<62), 1<<20)
-	for {
-		p, n, err := readRecord(br)
-		if errors.Is(err, io.EOF) {
-			return res, nil
-		}
-		if errors.Is(err, errTorn) {
-			res.torn = err
-			return res, nil
-		}
-		if err != nil {
-			return res, err
-		}
-		res.end += n
-		res.records++
-		res.samples += len(p.Rows)
-		res.lastID = max(res.lastID, p.ID)
+	fi, err := f.Stat()
+	if err != nil {
+		return res, err
 	}
+	size := fi.Size()
+	pos := off
+	for pos < size {
+		br := bufio.NewReaderSize(io.NewSectionReader(f, pos, size-pos), 1<<20)
+		for {
+			p, n, err := readRecord(br)
+			if errors.Is(err, io.EOF) {
+				return res, nil
+			}
+			if errors.Is(err, errTorn) {
+				next, ok, rerr := resync(f, pos+1, size)
+				if rerr != nil {
+					return res, rerr
+				}
+				if !ok {
+					res.tail, res.torn = span{pos, size}, err
+					return res, nil
+				}
+				res.damaged = append(res.damaged, span{pos, next})
+				pos = next
+				break
+			}
+			if err != nil {
+				return res, err
+			}
+			pos += n
+			res.end = pos
+			res.records++
+			res.samples += len(p.Rows)
+			res.lastID = max(res.lastID, p.ID)
+		}
+	}
+	return res, nil
+}
+
+// resync returns the offset of the first intact record of f at or after
+// from (before size).
+func resync(f *os.File, from, size int64) (int64, bool, error) {
+	if from >= size {
+		return 0, false, nil
+	}
+	buf := make([]byte, size-from)
+	if _, err := f.ReadAt(buf, from); err != nil && !errors.Is(err, io.EOF) {
+		return 0, false, err
+	}
+	for i := 0; ; {
+		j := bytes.Index(buf[i:], magic[:])
+		if j < 0 {
+			return 0, false, nil
+		}
+		i += j
+		if intactAt(buf[i:]) {
+			return from + int64(i), true, nil
+		}
+		i++
+	}
+}
+
+// intactAt reports whether b starts with a whole record whose checksum
+// matches and whose payload decodes.
+func intactAt(b []byte) bool {
+	if len(b) < headerSize || [4]byte(b[:4]) != magic {
+		return false
+	}
+	n := binary.BigEndian.Uint32(b[4:])
+	if n == 0 || n > maxPayload || int64(len(b)-headerSize) < int64(n) {
+		return false
+	}
+	body := b[headerSize : headerSize+int(n)]
+	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[8:]) {
+		return false
+	}
+	var p payload
+	return json.Unmarshal(body, &p) == nil
 }
 
 // readAt reads the record at off of f.

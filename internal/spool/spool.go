@@ -2,47 +2,83 @@
 // InfluxDB. It implements observation.Sink: Accept appends the batch to a segment
 // file and fsyncs it before returning, so an accepted batch survives a crash
 // of qualitymon or an outage of InfluxDB; one flusher goroutine then writes
-// the batches to InfluxDB through store.Upsert, strictly in the order they
+// the batches to InfluxDB through the store, strictly in the order they
 // were accepted, retrying with capped exponential backoff while InfluxDB is
 // unreachable.
+//
+// # Group commit
+//
+// Concurrent Accepts share fsyncs: each appends its record under a lock,
+// then one of them (the leader) fsyncs the segment for every record
+// appended so far while the others wait; none returns before its record is
+// on disk. The flusher likewise takes every pending record (up to
+// maxGroupRecords) at once: with a GroupStore (*store.Store) they become one
+// write request and one commit, each batch keeping its own summary.
 //
 // # On disk
 //
 // The spool directory holds:
 //
 //	00000000000000000001.seg   segments: records appended in order
-//	commit                     {"segment":N,"offset":M,"last_id":K}: every
-//	                           record before segment N offset M is in InfluxDB
+//	commit                     two checksummed slots written in place in
+//	                           turn, {"segment":N,"offset":M,"last_id":K,"seq":S}:
+//	                           every record before segment N offset M is in InfluxDB
 //	lock                       flock held by the process that owns the spool
 //	failed/<id>.csv, <id>.err  batches InfluxDB refused as invalid (400/422),
-//	                           in the canonical CSV layout for re-import
+//	                           in the canonical CSV layout for re-import: the
+//	                           rows it refused, with what it stored in .err
+//	quarantine/<seg>-<off>.bad damaged bytes of acknowledged records, byte for byte
+//	quarantine/<seg>-<off>.torn the torn final record a crash left (never acknowledged)
 //
 // A record is a 12-byte header (magic "QMS1", big-endian payload length,
 // CRC-32C of the payload) followed by a JSON payload: id, origin, who, file,
 // reported_at and the rows (indicator, region, canonical period, value,
-// source, note). A crash in the middle of an append leaves a record whose
-// length or checksum does not match; Open truncates it away. It was never
-// acknowledged, because Accept returns only after the fsync.
+// source, note).
+//
+// # Damage
+//
+// At Open every segment is scanned from the commit. A record whose magic,
+// length or checksum is wrong is followed by a search for the next intact
+// record (magic, valid length, matching checksum). When one is found, the
+// bad bytes were acknowledged data damaged on disk: they are never
+// truncated; they are copied byte for byte to quarantine/, logged and
+// counted in qualitymon_spool_quarantined_records, and the flusher skips
+// them while everything else replays. Only bad bytes after the last intact
+// record of the newest segment are a torn append (a crash before the fsync,
+// so never acknowledged): they too are copied to quarantine/ (.torn), then
+// truncated away.
+//
+// # Full disk
+//
+// An append that fails (ENOSPC) is undone and Accept returns an error
+// wrapping ErrNoSpace (uploads answer 503 with Retry-After); appends move
+// to a new segment so that the flusher can remove the old one once it is
+// in InfluxDB. The commit is rewritten in place and needs no free space, so
+// the flusher keeps going on a full disk and the spool recovers by itself
+// when space returns.
 //
 // # Exactly once
 //
-// After a batch is written the commit file is replaced (write, fsync,
-// rename, fsync directory). A crash between the write and the commit replays
-// that batch on the next start. The replay is harmless: Upsert skips keys
-// whose stored value is unchanged and otherwise overwrites the same series
-// and timestamp, and batches are replayed in their original order, so a
-// later report of a key is never overwritten by an earlier one. Segments
-// wholly before the commit are removed.
+// After a group is written the commit is rewritten. A crash between the
+// write and the commit replays that group on the next start. The replay is
+// harmless: the store skips keys whose stored value is unchanged and
+// otherwise overwrites the same series and timestamp, and batches are
+// replayed in their original order, so a later report of a key is never
+// overwritten by an earlier one. Segments wholly before the commit are
+// removed.
 package spool
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,6 +100,11 @@ type Options struct {
 	// OnFlushed runs in the flusher goroutine after each batch is written
 	// to InfluxDB. It must return quickly (e.g. signal a channel).
 	OnFlushed func()
+	// OnStored runs in the flusher goroutine after each group of batches
+	// is written, with the rows now in InfluxDB (in the order written), so
+	// that evaluations can be updated without reading them back. It must
+	// return quickly; the slice is the callee's to keep.
+	OnStored func([]observation.Observation)
 	// AcceptWait is how long Accept waits for its batch to reach InfluxDB
 	// before answering Pending (default 10 s; negative: do not wait).
 	AcceptWait time.Duration
@@ -120,20 +161,40 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// ErrNoSpace is wrapped by Accept's error while the spool's disk is full.
+var ErrNoSpace = errors.New("spool disk full")
+
+// rotateIdleBytes: once everything in the current segment is in InfluxDB
+// and it holds at least this much, the next append starts a new segment so
+// that the flushed one can be removed.
+const rotateIdleBytes = 1 << 20
+
 // Spool is an open spool directory. It is safe for concurrent use.
 type Spool struct {
-	dir   string
-	st    Store
-	o     Options
-	log   *slog.Logger
-	lock  *os.File
-	gauge prometheus.Gauge
+	dir       string
+	st        Store
+	o         Options
+	log       *slog.Logger
+	lock      *os.File
+	gauge     prometheus.Gauge
+	quarGauge prometheus.GaugeFunc
+	commitF   *commitFile // written by the flusher only
 
-	appendMu  sync.Mutex // serializes appends; guards the fields below
-	active    *os.File
-	activeNum uint64
-	nextID    uint64
-	broken    error // set when an append could not be undone
+	appendMu   sync.Mutex // serializes appends; guards the fields below
+	active     *segFile
+	activeNum  uint64
+	activeSize int64 // bytes written to the active segment, synced or not
+	nextID     uint64
+	broken     error // set when an append could not be undone or an fsync failed
+	writeSeq   uint64
+	unsynced   []unsyncedRec
+
+	fsyncMu sync.Mutex // held while fsyncing a segment; guards segFile.closed
+
+	syncMu    sync.Mutex // guards syncedSeq, syncing
+	syncCond  *sync.Cond
+	syncedSeq uint64
+	syncing   bool
 
 	mu             sync.Mutex // guards the fields below
 	segs           []segment  // ascending; sizes are durable ends
@@ -153,6 +214,26 @@ type Spool struct {
 type segment struct {
 	num  uint64
 	size int64
+	// sealed is set once appends moved to a later segment; final is then
+	// the segment's length (size reaches it once every record is fsynced
+	// and published).
+	sealed bool
+	final  int64
+	// holes are damaged ranges the flusher skips (quarantined at Open).
+	holes []span
+}
+
+// segFile is a segment open for appends.
+type segFile struct {
+	f      *os.File
+	closed bool // guarded by fsyncMu
+}
+
+// unsyncedRec is a record appended but not yet fsynced.
+type unsyncedRec struct {
+	seg     uint64
+	end     int64
+	samples int
 }
 
 // outcome is what the flusher reports to a waiting Accept.
@@ -177,19 +258,33 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 	s := &Spool{dir: dir, st: st, o: o, log: o.Logger, lock: lock,
 		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}),
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.syncCond = sync.NewCond(&s.syncMu)
 	s.gauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "qualitymon_spool_pending_samples",
 		Help: "Accepted samples not yet written to InfluxDB.",
 	})
-	if err := s.recover(); err != nil {
+	s.quarGauge = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "qualitymon_spool_quarantined_records",
+		Help: "Damaged ranges of acknowledged spool records kept in spool_dir/quarantine/*.bad for an operator (0 once they are dealt with and removed).",
+	}, func() float64 { return float64(s.Quarantined()) })
+	fail := func(err error) (*Spool, error) {
+		if s.active != nil {
+			s.active.f.Close()
+		}
+		if s.commitF != nil {
+			s.commitF.close()
+		}
 		unlockDir(lock)
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
+	if err := s.recover(); err != nil {
+		return fail(err)
+	}
 	if o.Registerer != nil {
-		if err := o.Registerer.Register(s.gauge); err != nil {
-			s.active.Close()
-			unlockDir(lock)
-			return nil, fmt.Errorf("spool: registering metrics: %w", err)
+		for _, c := range []prometheus.Collector{s.gauge, s.quarGauge} {
+			if err := o.Registerer.Register(c); err != nil {
+				return fail(fmt.Errorf("registering metrics: %w", err))
+			}
 		}
 	}
 	s.gauge.Set(float64(s.pendingSamples))
@@ -203,12 +298,14 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 }
 
 // recover reads the commit, removes flushed segments, counts what is
-// pending, truncates a torn tail and opens the segment for appends.
+// pending, quarantines damaged records, keeps a torn tail in quarantine and
+// truncates it, and opens the segment for appends.
 func (s *Spool) recover() error {
-	c, err := readCommit(s.dir)
+	cf, c, err := openCommit(s.dir)
 	if err != nil {
 		return err
 	}
+	s.commitF = cf
 	nums, err := listSegments(s.dir)
 	if err != nil {
 		return err
@@ -255,34 +352,62 @@ func (s *Spool) recover() error {
 			return fmt.Errorf("reading %s: %w", path, err)
 		}
 		last := i == len(nums)-1
+		seg := segment{num: n, size: res.end}
+		for _, d := range res.damaged {
+			if err := s.quarantine(f, n, d, ".bad", "damaged record followed by intact ones: acknowledged data, kept byte for byte; the records around it replay"); err != nil {
+				f.Close()
+				return err
+			}
+			seg.holes = append(seg.holes, d)
+		}
 		if res.torn != nil {
-			if !last {
-				f.Close()
-				return fmt.Errorf("%s: offset %d: %v (only the newest segment can end in a torn record; move the file aside to start)", path, res.end, res.torn)
+			if last {
+				// Bytes after the last intact record of the newest
+				// segment: an append torn by a crash before its fsync.
+				if err := s.quarantine(f, n, res.tail, ".torn", "torn final record left by a crash during append (it was never acknowledged); kept, then truncated"); err != nil {
+					f.Close()
+					return err
+				}
+				s.log.Warn("spool dropped a torn final record left by a crash during append (it was never acknowledged); its bytes are kept in quarantine",
+					"file", path, "offset", res.tail.from, "bytes", res.tail.to-res.tail.from, "reason", res.torn.Error())
+				if err := f.Truncate(res.tail.from); err != nil {
+					f.Close()
+					return err
+				}
+				if err := f.Sync(); err != nil {
+					f.Close()
+					return err
+				}
+			} else {
+				// A segment followed by another one was complete when
+				// appends moved on: its bad end is damage, not a tear.
+				if err := s.quarantine(f, n, res.tail, ".bad", "damaged end of a segment that later segments follow: acknowledged data, kept byte for byte"); err != nil {
+					f.Close()
+					return err
+				}
+				seg.holes = append(seg.holes, res.tail)
+				seg.size = res.tail.to
 			}
-			s.log.Warn("spool dropped a torn record left by a crash during append (it was never acknowledged)",
-				"file", path, "offset", res.end, "bytes", fi.Size()-res.end, "reason", res.torn.Error())
-			if err := f.Truncate(res.end); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Sync(); err != nil {
-				f.Close()
-				return err
-			}
+		}
+		if len(seg.holes) > 0 {
+			seg.size = max(seg.size, seg.holes[len(seg.holes)-1].to)
+		}
+		if !last {
+			seg.sealed, seg.final = true, seg.size
 		}
 		s.pendingRecs += res.records
 		s.pendingSamples += res.samples
 		if res.lastID >= s.nextID {
 			s.nextID = res.lastID + 1
 		}
-		s.segs = append(s.segs, segment{num: n, size: res.end})
+		s.segs = append(s.segs, seg)
 		f.Close()
 		if last {
-			if s.active, err = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0); err != nil {
+			af, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
 				return err
 			}
-			s.activeNum = n
+			s.active, s.activeNum, s.activeSize = &segFile{f: af}, n, seg.size
 		}
 	}
 	if s.active == nil {
@@ -293,30 +418,105 @@ func (s *Spool) recover() error {
 	return nil
 }
 
-// newSegment creates segment n and makes it the append target. The caller
-// holds appendMu (or is recover).
+// quarantine copies the bytes of d in segment n to quarantine/ (durably)
+// and logs it.
+func (s *Spool) quarantine(f *os.File, n uint64, d span, suffix, why string) error {
+	buf := make([]byte, d.to-d.from)
+	if _, err := f.ReadAt(buf, d.from); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	dir := filepath.Join(s.dir, quarantineDir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	name := fmt.Sprintf("%020d-%012d%s", n, d.from, suffix)
+	if err := writeFileSync(dir, name, buf); err != nil {
+		return fmt.Errorf("keeping damaged spool bytes in %s: %w", filepath.Join(dir, name), err)
+	}
+	if suffix == ".bad" {
+		s.log.Error("spool found a damaged record between intact ones: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
+			"segment", filepath.Join(s.dir, segName(n)), "offset", d.from, "bytes", d.to-d.from, "quarantine", filepath.Join(dir, name), "why", why)
+	}
+	return syncDir(s.dir)
+}
+
+// Quarantined is how many damaged ranges are kept in quarantine/.
+func (s *Spool) Quarantined() int {
+	ents, _ := os.ReadDir(filepath.Join(s.dir, quarantineDir))
+	n := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".bad") {
+			n++
+		}
+	}
+	return n
+}
+
+// newSegment creates segment n and makes it the append target, after
+// fsyncing the current one (its records are then durable, whoever
+// publishes them). The caller holds appendMu (or is recover).
 func (s *Spool) newSegment(n uint64) error {
+	if s.active != nil {
+		s.fsyncMu.Lock()
+		err := s.active.f.Sync()
+		if err == nil {
+			s.active.closed = true
+			s.active.f.Close()
+		}
+		s.fsyncMu.Unlock()
+		if err != nil {
+			s.broken = fmt.Errorf("fsync %s: %w", s.active.f.Name(), err)
+			return s.broken
+		}
+	}
 	path := filepath.Join(s.dir, segName(n))
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
 	if err != nil {
-		return err
+		return s.reopenOld(err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return err
+		os.Remove(path)
+		return s.reopenOld(err)
 	}
 	if err := syncDir(s.dir); err != nil {
 		f.Close()
-		return err
+		os.Remove(path)
+		return s.reopenOld(err)
 	}
-	if s.active != nil {
-		s.active.Close()
-	}
-	s.active, s.activeNum = f, n
 	s.mu.Lock()
+	if len(s.segs) > 0 && s.active != nil {
+		last := &s.segs[len(s.segs)-1]
+		last.sealed, last.final = true, s.activeSize
+	}
+	s.active, s.activeNum, s.activeSize = &segFile{f: f}, n, 0
 	s.segs = append(s.segs, segment{num: n})
 	s.mu.Unlock()
+	s.kick()
 	return nil
+}
+
+// reopenOld keeps appending to the current segment when a new one could
+// not be made.
+func (s *Spool) reopenOld(cause error) error {
+	if s.active == nil || !s.active.closed {
+		return cause
+	}
+	f, err := os.OpenFile(filepath.Join(s.dir, segName(s.activeNum)), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		s.broken = fmt.Errorf("%v; reopening %s: %w", cause, segName(s.activeNum), err)
+		return s.broken
+	}
+	s.active = &segFile{f: f}
+	return cause
+}
+
+// kick wakes the flusher.
+func (s *Spool) kick() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }
 
 // Accept implements observation.Sink. The batch is durable when Accept returns nil.
@@ -372,66 +572,143 @@ func (s *Spool) dropWaiter(id uint64) {
 	s.mu.Unlock()
 }
 
-// append writes and fsyncs one record, then publishes it to the flusher.
+// append writes one record and waits until it is fsynced (sharing the
+// fsync with concurrent appends), then publishes it to the flusher.
 // backlog reports that the flusher is backing off after a failure.
 func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (id uint64, ch chan outcome, backlog bool, err error) {
 	s.appendMu.Lock()
-	defer s.appendMu.Unlock()
 	if s.broken != nil {
+		s.appendMu.Unlock()
 		return 0, nil, false, fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
 	}
 	s.mu.Lock()
 	closed := s.closed
 	cur := s.segs[len(s.segs)-1]
-	flushedAll := s.commit.Seg == cur.num && s.commit.Off == cur.size
+	flushedAll := s.commit.Seg == cur.num && s.commit.Off == cur.size && cur.size == s.activeSize
 	s.mu.Unlock()
 	if closed {
+		s.appendMu.Unlock()
 		return 0, nil, false, errors.New("spool closed")
 	}
-	// A new segment when the current one is full, or when everything in it
-	// is in InfluxDB (so that the flushed one can be removed).
-	if cur.size >= s.o.SegmentBytes || (cur.size > 0 && flushedAll) {
+	// A new segment when the current one is full, or when everything in a
+	// sizeable one is in InfluxDB (so that the flushed one can be removed).
+	if s.activeSize >= s.o.SegmentBytes || (flushedAll && s.activeSize >= min(rotateIdleBytes, s.o.SegmentBytes)) {
 		if err := s.newSegment(s.activeNum + 1); err != nil {
-			return 0, nil, false, fmt.Errorf("spool: new segment: %w", err)
+			s.appendMu.Unlock()
+			return 0, nil, false, s.appendErr(fmt.Errorf("spool: new segment: %w", err))
 		}
-		cur = segment{num: s.activeNum}
 	}
 	id = s.nextID
 	buf, err := encodeRecord(newPayload(id, batch, meta))
 	if err != nil {
+		s.appendMu.Unlock()
 		return 0, nil, false, fmt.Errorf("spool: %w", err)
 	}
-	if _, err := s.active.Write(buf); err != nil {
-		s.undo(cur.size, err)
-		return 0, nil, false, fmt.Errorf("spool: appending to %s: %w", s.active.Name(), err)
-	}
-	if err := s.active.Sync(); err != nil {
-		// After a failed fsync the page cache state is unknown: stop.
-		s.broken = err
-		return 0, nil, false, fmt.Errorf("spool: fsync %s: %w", s.active.Name(), err)
+	if _, err := s.active.f.Write(buf); err != nil {
+		werr := fmt.Errorf("spool: appending to %s: %w", s.active.f.Name(), err)
+		if terr := s.active.f.Truncate(s.activeSize); terr != nil {
+			s.broken = fmt.Errorf("%v; truncating the partial record: %w", err, terr)
+		} else if errors.Is(err, syscall.ENOSPC) && s.activeSize > 0 {
+			// Move appends on so that the flusher can remove this
+			// segment once it is in InfluxDB and free its space.
+			s.newSegment(s.activeNum + 1)
+		}
+		s.appendMu.Unlock()
+		return 0, nil, false, s.appendErr(werr)
 	}
 	s.nextID++
+	s.activeSize += int64(len(buf))
+	s.writeSeq++
+	seq := s.writeSeq
+	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
 	ch = make(chan outcome, 1)
 	s.mu.Lock()
-	s.segs[len(s.segs)-1].size = cur.size + int64(len(buf))
-	s.pendingRecs++
-	s.pendingSamples += len(batch)
 	s.waiters[id] = ch
 	backlog = s.backingOff
-	s.gauge.Set(float64(s.pendingSamples))
 	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	s.appendMu.Unlock()
+	if err := s.waitSynced(seq); err != nil {
+		s.dropWaiter(id)
+		return 0, nil, false, err
 	}
 	return id, ch, backlog, nil
 }
 
-// undo truncates a partly written record away, or marks the spool broken.
-func (s *Spool) undo(size int64, cause error) {
-	if err := s.active.Truncate(size); err != nil {
-		s.broken = fmt.Errorf("%v; truncating the partial record: %w", cause, err)
+// appendErr marks a full disk with ErrNoSpace.
+func (s *Spool) appendErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		s.log.Warn("spool disk full: refusing new batches until space returns", "dir", s.dir, "err", err)
+		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
+	return err
+}
+
+// waitSynced returns when the append numbered seq is on disk. The first
+// waiter fsyncs for every record appended so far; the others wait for it.
+func (s *Spool) waitSynced(seq uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	for s.syncedSeq < seq {
+		if s.syncing {
+			s.syncCond.Wait()
+			continue
+		}
+		s.syncing = true
+		s.syncMu.Unlock()
+		target, err := s.syncAppended()
+		s.syncMu.Lock()
+		s.syncing = false
+		if err == nil && target > s.syncedSeq {
+			s.syncedSeq = target
+		}
+		s.syncCond.Broadcast()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncAppended fsyncs the active segment and publishes every record
+// appended before it to the flusher. Records of segments rotated away were
+// fsynced by the rotation.
+func (s *Spool) syncAppended() (uint64, error) {
+	s.appendMu.Lock()
+	if s.broken != nil {
+		s.appendMu.Unlock()
+		return 0, fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
+	}
+	sf, recs, target := s.active, s.unsynced, s.writeSeq
+	s.unsynced = nil
+	s.appendMu.Unlock()
+	s.fsyncMu.Lock()
+	var err error
+	if !sf.closed {
+		err = sf.f.Sync()
+	}
+	s.fsyncMu.Unlock()
+	if err != nil {
+		// After a failed fsync the page cache state is unknown: stop.
+		s.appendMu.Lock()
+		s.broken = fmt.Errorf("fsync %s: %w", sf.f.Name(), err)
+		s.appendMu.Unlock()
+		return 0, fmt.Errorf("spool: %w", s.broken)
+	}
+	s.mu.Lock()
+	for _, r := range recs {
+		for i := range s.segs {
+			if s.segs[i].num == r.seg {
+				s.segs[i].size = max(s.segs[i].size, r.end)
+				break
+			}
+		}
+		s.pendingRecs++
+		s.pendingSamples += r.samples
+	}
+	s.gauge.Set(float64(s.pendingSamples))
+	s.mu.Unlock()
+	s.kick()
+	return target, nil
 }
 
 // Pending returns how many accepted batches and samples are not yet in
@@ -481,8 +758,11 @@ func (s *Spool) Close() error {
 		delete(s.waiters, id)
 	}
 	s.mu.Unlock()
-	err := s.active.Close()
-	return errors.Join(err, unlockDir(s.lock))
+	s.fsyncMu.Lock()
+	s.active.closed = true
+	err := s.active.f.Close()
+	s.fsyncMu.Unlock()
+	return errors.Join(err, s.commitF.close(), unlockDir(s.lock))
 }
 
 // notify tells the state's watchers that something changed. Hold mu.

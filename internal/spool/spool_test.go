@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -287,6 +288,14 @@ func TestTornTailDropped(t *testing.T) {
 			s2 := open(t, dir, st, Options{})
 			waitIdle(t, s2)
 			sameBatches(t, st.written(), 1, 2, 3)
+			// The torn bytes are kept in quarantine (not counted as damage).
+			q, err := os.ReadFile(filepath.Join(dir, quarantineDir, fmt.Sprintf("%020d-%012d.torn", segs[len(segs)-1], good.Size())))
+			if err != nil || !bytes.Equal(q, rec[:cut]) {
+				t.Fatalf("quarantined torn tail %q, %v; want %q", q, err, rec[:cut])
+			}
+			if s2.Quarantined() != 0 {
+				t.Fatal("a torn tail counted as damage")
+			}
 			// The tail is gone, and the next append lands after the good records.
 			if fi, _ := os.Stat(path); fi != nil && fi.Size() != good.Size() {
 				t.Fatalf("segment is %d bytes, want %d", fi.Size(), good.Size())
@@ -300,25 +309,149 @@ func TestTornTailDropped(t *testing.T) {
 	}
 }
 
-func TestCorruptRecordBeforeTailRefusesToStart(t *testing.T) {
+// acceptDown accepts batches 1..n while the store is down, closes the
+// spool and returns the directory and each record's [start, end) in its
+// segment (one segment unless segBytes is small).
+func acceptDown(t *testing.T, n int, segBytes int64) (string, []span, []uint64) {
+	t.Helper()
 	dir := t.TempDir()
 	down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
-	s, _ := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1, SegmentBytes: 1})
-	for n := 1; n <= 3; n++ {
-		s.Accept(context.Background(), batchN(n), observation.Meta{})
+	s, err := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1, SegmentBytes: segBytes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= n; i++ {
+		if _, err := s.Accept(context.Background(), batchN(i), observation.Meta{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.Close()
 	segs, _ := listSegments(dir)
-	if len(segs) < 3 {
-		t.Fatalf("segments %v, want one per batch", segs)
+	var spans []span
+	var segOf []uint64
+	for _, sg := range segs {
+		f, _ := os.Open(filepath.Join(dir, segName(sg)))
+		fi, _ := f.Stat()
+		for off := int64(0); off < fi.Size(); {
+			_, n, err := readAt(f, off)
+			if err != nil {
+				t.Fatal(err)
+			}
+			spans = append(spans, span{off, off + n})
+			segOf = append(segOf, sg)
+			off += n
+		}
+		f.Close()
 	}
-	path := filepath.Join(dir, segName(segs[0]))
+	return dir, spans, segOf
+}
+
+// TestDamagedRecordQuarantinedOthersReplay flips bytes inside acknowledged
+// records of the newest segment (payload, length, magic): the damaged
+// record is kept byte for byte in quarantine, the segment is not truncated,
+// every other record replays in order, the gauge says 1, and appends go on.
+func TestDamagedRecordQuarantinedOthersReplay(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		at   func(sp span) int64
+	}{
+		{"payload", func(sp span) int64 { return sp.from + headerSize + 3 }},
+		{"length", func(sp span) int64 { return sp.from + 5 }},
+		{"magic", func(sp span) int64 { return sp.from }},
+		{"checksum", func(sp span) int64 { return sp.from + 9 }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, spans, _ := acceptDown(t, 10, 0)
+			path := filepath.Join(dir, segName(1))
+			b, _ := os.ReadFile(path)
+			bad := spans[3] // batch 4
+			b[c.at(bad)] ^= 0x5a
+			os.WriteFile(path, b, 0o640)
+
+			st := &fakeStore{}
+			reg := prometheus.NewRegistry()
+			s2 := open(t, dir, st, Options{Registerer: reg})
+			waitIdle(t, s2)
+			sameBatches(t, st.written(), 1, 2, 3, 5, 6, 7, 8, 9, 10)
+			if got := testutil.ToFloat64(s2.quarGauge); got != 1 {
+				t.Fatalf("qualitymon_spool_quarantined_records = %v", got)
+			}
+			q, err := os.ReadFile(filepath.Join(dir, quarantineDir, fmt.Sprintf("%020d-%012d.bad", 1, bad.from)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(q, b[bad.from:bad.to]) {
+				t.Fatalf("quarantined %d bytes, want the %d bytes of the damaged record", len(q), bad.to-bad.from)
+			}
+			if fi, _ := os.Stat(path); fi != nil && fi.Size() != int64(len(b)) {
+				t.Fatalf("segment truncated to %d bytes (was %d)", fi.Size(), len(b))
+			}
+			if _, err := s2.Accept(context.Background(), batchN(11), observation.Meta{}); err != nil {
+				t.Fatal(err)
+			}
+			waitIdle(t, s2)
+			sameBatches(t, st.written(), 1, 2, 3, 5, 6, 7, 8, 9, 10, 11)
+			// A restart replays nothing more and still reports the quarantine.
+			s2.Close()
+			st3 := &fakeStore{}
+			s3 := open(t, dir, st3, Options{})
+			waitIdle(t, s3)
+			if len(st3.written()) != 0 || s3.Quarantined() != 1 {
+				t.Fatalf("after restart: %d replayed, %d quarantined", len(st3.written()), s3.Quarantined())
+			}
+		})
+	}
+}
+
+// TestDamagedEndOfOlderSegment: the last record of a segment that later
+// segments follow is damage, not a tear: quarantined, not truncated, the
+// later segments replay.
+func TestDamagedEndOfOlderSegment(t *testing.T) {
+	dir, spans, segOf := acceptDown(t, 3, 1)
+	if segOf[0] == segOf[2] {
+		t.Fatalf("segments %v, want one per batch", segOf)
+	}
+	path := filepath.Join(dir, segName(segOf[0]))
 	b, _ := os.ReadFile(path)
-	b[len(b)-2] ^= 0xff
+	b[spans[0].to-2] ^= 0xff
 	os.WriteFile(path, b, 0o640)
-	_, err := Open(dir, &fakeStore{}, Options{})
-	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") {
-		t.Fatalf("err = %v", err)
+	st := &fakeStore{}
+	s := open(t, dir, st, Options{})
+	waitIdle(t, s)
+	sameBatches(t, st.written(), 2, 3)
+	if s.Quarantined() != 1 {
+		t.Fatalf("%d quarantined", s.Quarantined())
+	}
+	q, _ := os.ReadFile(filepath.Join(dir, quarantineDir, fmt.Sprintf("%020d-%012d.bad", segOf[0], 0)))
+	if !bytes.Equal(q, b) {
+		t.Fatal("quarantine does not hold the damaged record byte for byte")
+	}
+}
+
+// TestCommitSlots: a commit file of an older version (one JSON object) is
+// read and converted; a torn slot leaves the other one in force.
+func TestCommitSlots(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, commitName), []byte(`{"segment":3,"offset":0,"last_id":7}`+"\n"), 0o640)
+	cf, c, err := openCommit(dir)
+	if err != nil || c != (cursor{Seg: 3, LastID: 7}) {
+		t.Fatalf("legacy commit: %+v %v", c, err)
+	}
+	for i := 1; i <= 5; i++ {
+		if err := cf.write(cursor{Seg: 3, Off: int64(i * 100), LastID: uint64(7 + i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cf.close()
+	if c, _ := readCommit(dir); c.Off != 500 {
+		t.Fatalf("commit %+v", c)
+	}
+	// Tear the newest slot (seq 5 lives in slot 1).
+	b, _ := os.ReadFile(filepath.Join(dir, commitName))
+	b[commitSlot+20] ^= 0xff
+	os.WriteFile(filepath.Join(dir, commitName), b, 0o640)
+	if c, err := readCommit(dir); err != nil || c.Off != 400 {
+		t.Fatalf("after a torn slot: %+v %v", c, err)
 	}
 }
 

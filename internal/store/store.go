@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -54,6 +55,9 @@ type Store struct {
 	client influxdb2.Client
 	write  api.WriteAPIBlocking
 	query  api.QueryAPI
+
+	ixMu sync.Mutex
+	ix   *index // nil unless EnableIndex
 }
 
 // Open creates the client; it does not contact the server (see Ready).

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -17,51 +16,14 @@ const BatchSize = 20000
 // with the same value is unchanged and not written again. Writing the same
 // batch twice is therefore harmless (replays are idempotent).
 func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, reportedAt time.Time) (observation.Summary, error) {
-	var sum observation.Summary
 	if len(batch) == 0 {
-		return sum, nil
+		return observation.Summary{}, nil
 	}
-	existing, err := s.existing(ctx, batch)
+	res, err := s.UpsertGroup(ctx, []Batch{{Obs: batch, ReportedAt: reportedAt}})
 	if err != nil {
-		return sum, err
+		return observation.Summary{}, err
 	}
-	lines := make([]string, 0, min(len(batch), BatchSize)+8)
-	var b strings.Builder
-	flush := func() error {
-		err := s.WriteLines(ctx, lines)
-		lines = lines[:0]
-		return err
-	}
-	for i := range batch {
-		o := &batch[i]
-		sum.Accepted++
-		rev := 0
-		if old, ok := existing[o.Key()]; ok {
-			if old.Value == o.Value && old.Source == o.Source {
-				sum.Unchanged++
-				continue
-			}
-			sum.Revised++
-			rev = old.Revision + 1
-			b.Reset()
-			revisionLine(&b, &old)
-			lines = append(lines, b.String())
-			// A later row of the same batch for this key revises this one.
-			existing[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: reportedAt}
-		} else {
-			sum.New++
-			existing[o.Key()] = observation.Stored{Observation: *o, Revision: 0, ReportedAt: reportedAt}
-		}
-		b.Reset()
-		ObservationLine(&b, o, rev, reportedAt)
-		lines = append(lines, b.String())
-		if len(lines) >= BatchSize {
-			if err := flush(); err != nil {
-				return sum, err
-			}
-		}
-	}
-	return sum, flush()
+	return res[0].Summary, res[0].Err
 }
 
 // existing loads the current values of the batch's keys, one query over the

@@ -29,6 +29,11 @@ type auditRecord struct {
 	Errors       int                  `json:"errors,omitempty"`
 	Error        string               `json:"error,omitempty"`
 	Archive      string               `json:"archive,omitempty"`
+	// Refused lists the rows InfluxDB refused (result "refused"); Summary
+	// then counts exactly what was stored, and SetAside is where the
+	// refused rows were kept.
+	Refused  []RefusedRow `json:"refused,omitempty"`
+	SetAside string       `json:"set_aside,omitempty"`
 }
 
 // auditLog appends JSON lines and fsyncs each.

@@ -20,8 +20,13 @@
 //	413  body over max_bytes
 //	415  not text/csv, XLSX or multipart/form-data
 //	422  invalid rows: nothing written, every error listed with row,
-//	     column, value, message and what was expected
-//	503  the sink could not take the batch
+//	     column, value, message and what was expected; or InfluxDB refused
+//	     rows of an accepted upload (a partial write, e.g. a field-type
+//	     conflict): "refused" lists them, the summary says what was stored
+//	     (read back from InfluxDB), the refused rows are set aside for an
+//	     operator; sending them again cannot succeed
+//	503  the sink could not take the batch (the spool's disk is full, ...):
+//	     nothing was accepted, Retry-After says when to try again
 package upload
 
 import (
@@ -47,6 +52,8 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/spool"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // Path is where the handler is mounted.
@@ -67,7 +74,20 @@ const (
 	ResultUnauthorized = "unauthorized"
 	ResultForbidden    = "forbidden"
 	ResultError        = "error"
+	// ResultRefused: InfluxDB refused rows of the upload (partial write).
+	ResultRefused = "refused"
 )
+
+// RetryAfter is the Retry-After of a 503 (seconds).
+const RetryAfter = 30
+
+// RefusedRow is a row InfluxDB refused.
+type RefusedRow struct {
+	Indicator string  `json:"indicator"`
+	Region    string  `json:"region"`
+	Period    string  `json:"period"`
+	Value     float64 `json:"value"`
+}
 
 // Response is the JSON body of every answer.
 type Response struct {
@@ -79,6 +99,9 @@ type Response struct {
 	Pending bool            `json:"pending"`
 	Error   string          `json:"error,omitempty"`
 	Errors  []*ingest.Error `json:"errors,omitempty"`
+	// Refused lists the rows InfluxDB refused (422 after a partial write);
+	// the summary then counts what was stored.
+	Refused []RefusedRow `json:"refused,omitempty"`
 	// Status is the HTTP status (not in the JSON).
 	Status int `json:"-"`
 
@@ -134,10 +157,10 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 	h.audit = a
 	h.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "qualitymon_uploads_total",
-		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, error).",
+		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, refused, error).",
 	}, []string{"bureau", "result"})
 	for _, t := range h.tokens {
-		for _, r := range []string{ResultAccepted, ResultRejected, ResultForbidden} {
+		for _, r := range []string{ResultAccepted, ResultRejected, ResultForbidden, ResultRefused} {
 			h.total.WithLabelValues(t.bureau, r)
 		}
 	}
@@ -169,10 +192,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.Error == "" {
 		rec.Error = resp.Error
 	}
-	if rec.Result == ResultAccepted || rec.Result == ResultDryRun {
+	if rec.Result == ResultAccepted || rec.Result == ResultDryRun || rec.Result == ResultRefused {
 		rec.Summary = &resp.Summary
 		rec.Pending = resp.Pending
 	}
+	rec.Refused = resp.Refused
 	h.total.WithLabelValues(rec.Bureau, rec.Result).Inc()
 	if err := h.audit.write(rec); err != nil {
 		h.log.Error("upload audit failed", "bureau", rec.Bureau, "sha256", rec.SHA256, "err", err)
@@ -227,6 +251,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 
 	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now)
 	var scopeErr *ingest.ScopeError
+	var partial *store.PartialWriteError
 	switch {
 	case errors.As(err, &scopeErr):
 		rec.Result = ResultForbidden
@@ -236,10 +261,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.bureau, tok.scope.RegionList)
 		}
 		return out
+	case errors.As(err, &partial):
+		h.log.Error("InfluxDB refused rows of an upload", "bureau", tok.bureau, "file", name, "stored", partial.Stored.Accepted, "refused", len(partial.Refused), "set_aside", partial.SetAside, "err", partial.Err)
+		rec.Result, rec.Error, rec.SetAside = ResultRefused, partial.Error(), partial.SetAside
+		out.Status, out.Summary = http.StatusUnprocessableEntity, partial.Stored
+		for _, o := range partial.Refused {
+			out.Refused = append(out.Refused, RefusedRow{Indicator: o.Indicator, Region: o.Region, Period: o.Period.String(), Value: o.Value})
+		}
+		out.Error = fmt.Sprintf("InfluxDB refused %d of %d rows (%v); %d rows were stored (new %d, revised %d, unchanged %d). "+
+			"The refused rows are listed in \"refused\" and were set aside for an operator: sending them again will fail the same way until the conflict is resolved",
+			len(partial.Refused), len(partial.Refused)+partial.Stored.Accepted, partial.Err, partial.Stored.Accepted, partial.Stored.New, partial.Stored.Revised, partial.Stored.Unchanged)
+		return out
 	case errors.Is(err, errSink):
 		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		out.Status, out.Error = http.StatusServiceUnavailable, "could not store the upload; nothing was accepted, try again later"
+		if errors.Is(err, spool.ErrNoSpace) {
+			out.Error = "the server's disk is full: nothing was accepted, try again later"
+		}
 		return out
 	case err != nil:
 		var errs ingest.Errors
@@ -277,11 +317,19 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 // authenticate returns the token, or nil. Every configured hash is
 // compared, in constant time, whatever matched.
 func (h *Handler) authenticate(r *http.Request) *token {
+	if sum, ok := r.Context().Value(signedIn{}).([sha256.Size]byte); ok {
+		return h.byHash(sum) // a bureau signed in to the web workspace (Submit)
+	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	return h.byHash(sha256.Sum256([]byte(strings.TrimSpace(tok))))
+}
+
+// byHash returns the token with this SHA-256, or nil. Every configured hash
+// is compared, in constant time, whatever matched.
+func (h *Handler) byHash(sum [sha256.Size]byte) *token {
 	match := -1
 	for i := range h.tokens {
 		if subtle.ConstantTimeCompare(sum[:], h.tokens[i].hash[:]) == 1 {

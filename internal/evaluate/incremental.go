@@ -1,0 +1,73 @@
+package evaluate
+
+import (
+	"maps"
+	"sort"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/plan"
+)
+
+// With returns the data with obs applied as current values (later rows of
+// obs win), for re-judging after an ingest without reading the store
+// again. d itself is not changed: the series obs touches are copied.
+func (d *Data) With(obs []observation.Observation) *Data {
+	nd := &Data{yearly: maps.Clone(d.yearly), last: maps.Clone(d.last)}
+	copiedY, copiedL := map[string]bool{}, map[string]bool{}
+	touched := map[[2]string]bool{}
+	for i := range obs {
+		o := &obs[i]
+		if o.Period.Kind == period.Year {
+			if !copiedY[o.Indicator] {
+				m := maps.Clone(nd.yearly[o.Indicator])
+				if m == nil {
+					m = map[string]Series{}
+				}
+				nd.yearly[o.Indicator], copiedY[o.Indicator] = m, true
+			}
+			m := nd.yearly[o.Indicator]
+			k := [2]string{o.Indicator, o.Region}
+			if !touched[k] {
+				m[o.Region], touched[k] = append(Series(nil), m[o.Region]...), true
+			}
+			s := m[o.Region]
+			j := sort.Search(len(s), func(j int) bool { return s[j].Year >= o.Period.Year })
+			if j < len(s) && s[j].Year == o.Period.Year {
+				s[j].Value = o.Value
+			} else {
+				s = append(s, Point{})
+				copy(s[j+1:], s[j:])
+				s[j] = Point{o.Period.Year, o.Value}
+			}
+			m[o.Region] = s
+		}
+		if !copiedL[o.Indicator] {
+			l := maps.Clone(nd.last[o.Indicator])
+			if l == nil {
+				l = map[string]time.Time{}
+			}
+			nd.last[o.Indicator], copiedL[o.Indicator] = l, true
+		}
+		if end := o.Period.End(); end.After(nd.last[o.Indicator][o.Region]) {
+			nd.last[o.Indicator][o.Region] = end
+		}
+	}
+	return nd
+}
+
+// EvaluateTargets judges the given targets only (tracked ones; one
+// evaluation per region of a group), as Evaluate does.
+func (e *Evaluator) EvaluateTargets(d *Data, targets []*plan.Target, at time.Time) []Evaluation {
+	var out []Evaluation
+	for _, t := range targets {
+		if !t.IsTracked() {
+			continue
+		}
+		for _, reg := range t.Units {
+			out = append(out, e.one(d, t, reg, at))
+		}
+	}
+	return out
+}
