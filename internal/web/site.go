@@ -49,7 +49,7 @@ func New(st *store.Store, ev *evaluate.Evaluator, cfg config.Web, now func() tim
 		}
 		s.users[u.Name] = [32]byte(b)
 	}
-	t, err := template.New("").Funcs(funcs).ParseFS(files, "templates/*.html")
+	t, err := template.New("").Funcs(funcs).Funcs(bureauFuncs).ParseFS(files, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing the page templates: %w", err)
 	}
@@ -79,7 +79,9 @@ func (s *Site) Register(mux *http.ServeMux) {
 		w.Header().Set("Content-Type", "image/svg+xml")
 		http.ServeFileFS(w, r, files, "static/favicon.svg")
 	})))
-	mux.Handle("GET /static/", s.guard(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
+	// Static assets are public: the bureaus' workspace (its own sign-in)
+	// uses them too.
+	mux.Handle("GET /static/", s.secure(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {
@@ -89,22 +91,30 @@ func cacheFor(d time.Duration, h http.Handler) http.Handler {
 	})
 }
 
-// guard sets the security headers and, with users configured, asks for
-// basic authentication.
-func (s *Site) guard(h http.Handler) http.Handler {
+// secure sets the security headers of every response.
+func (s *Site) secure(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", CSP)
 		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set("X-Frame-Options", "DENY")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// guard sets the security headers and, with users configured, asks for
+// basic authentication.
+func (s *Site) guard(h http.Handler) http.Handler {
+	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(s.users) > 0 && !s.signedIn(r) {
+			hd := w.Header()
 			hd.Set("WWW-Authenticate", `Basic realm="qualitymon", charset="UTF-8"`)
 			http.Error(w, "需要登录 (sign in required)", http.StatusUnauthorized)
 			return
 		}
 		h.ServeHTTP(w, r)
-	})
+	}))
 }
 
 func (s *Site) signedIn(r *http.Request) bool {

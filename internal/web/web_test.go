@@ -236,11 +236,16 @@ func TestExports(t *testing.T) {
 func TestAuth(t *testing.T) {
 	sum := sha256.Sum256([]byte("s3cret"))
 	_, mux := newSite(t, config.Web{Auth: config.WebAuth{Users: []config.WebUser{{Name: "zhijianchu", PasswordSHA256: hex.EncodeToString(sum[:])}}}})
+	// The stylesheet and script are public: the bureaus' workspace, which
+	// signs in with its upload token, uses them too.
+	if rec := get(t, mux, "/static/site.css"); rec.Code != 200 {
+		t.Errorf("/static/site.css without basic auth = %d, want 200", rec.Code)
+	}
 	for _, c := range []struct {
 		user, pass string
 		want       int
 	}{{"", "", 401}, {"zhijianchu", "wrong", 401}, {"nobody", "s3cret", 401}, {"zhijianchu", "s3cret", 200}} {
-		for _, path := range []string{"/", "/export/status.csv", "/static/site.css"} {
+		for _, path := range []string{"/", "/export/status.csv"} {
 			req := httptest.NewRequest("GET", path, nil)
 			if c.user != "" {
 				req.SetBasicAuth(c.user, c.pass)

@@ -1,0 +1,69 @@
+package upload
+
+import (
+	"context"
+	"crypto/sha256"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+)
+
+type keepSink struct{ got []observation.Observation }
+
+func (k *keepSink) Accept(_ context.Context, b []observation.Observation, _ observation.Meta) (observation.Result, error) {
+	k.got = append(k.got, b...)
+	return observation.Result{Summary: observation.Summary{Accepted: len(b), New: len(b)}}, nil
+}
+
+// Submit (the web workspace's path) answers exactly as the API: dry run,
+// accepted, 422 with the bad cell, 403 outside the scope, 401 for a token no
+// longer configured; every step audited with the browser's address.
+func TestSubmitIsTheAPI(t *testing.T) {
+	sink := &keepSink{}
+	cfg := testConfig(t.TempDir(), 1<<20)
+	h, err := NewHandler(cfg, validator(t), sink, prometheus.NewRegistry(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Now = func() time.Time { return now }
+	defer h.Close()
+	qd := sha256.Sum256([]byte(qingdaoToken))
+	r := httptest.NewRequest("POST", "/bureau/check", nil)
+	r.RemoteAddr = "192.0.2.7:5555"
+	good := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n")
+
+	resp := h.Submit(r, qd, "报送.csv", "text/csv", good, true)
+	if resp.Status != 200 || !resp.DryRun || resp.Accepted != 1 || len(sink.got) != 0 {
+		t.Fatalf("dry run: %+v, sink %d", resp, len(sink.got))
+	}
+	resp = h.Submit(r, qd, "报送.csv", "", good, false)
+	if resp.Status != 200 || resp.DryRun || resp.New != 1 || len(sink.got) != 1 {
+		t.Fatalf("submit: %+v, sink %d", resp, len(sink.got))
+	}
+	resp = h.Submit(r, qd, "bad.csv", "text/csv", []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,985\n"), true)
+	if resp.Status != 422 || len(resp.Errors) != 1 || resp.Errors[0].Row != 2 || resp.Errors[0].Column == "" || resp.Errors[0].Value != "985" {
+		t.Fatalf("bad cell: %+v %+v", resp, resp.Errors)
+	}
+	resp = h.Submit(r, qd, "jinan.csv", "text/csv", []byte("指标,地区,时期,数值\n食品抽检合格率,济南市,2024,97.6\n"), false)
+	if resp.Status != 403 || len(resp.Errors) != 1 || !strings.Contains(resp.Errors[0].Message, "370100") {
+		t.Fatalf("scope: %+v %+v", resp, resp.Errors)
+	}
+	resp = h.Submit(r, sha256.Sum256([]byte("removed")), "x.csv", "text/csv", good, false)
+	if resp.Status != 401 {
+		t.Fatalf("unknown token: %+v", resp)
+	}
+	resp = h.Submit(r, qd, "notes.txt", "text/plain", good, false)
+	if resp.Status != 415 {
+		t.Fatalf("not csv/xlsx: %+v", resp)
+	}
+	b, _ := os.ReadFile(cfg.AuditLog)
+	if n := strings.Count(string(b), `"remote_addr":"192.0.2.7:5555"`); n != 6 {
+		t.Errorf("audit lines with the browser's address: %d, want 6:\n%s", n, b)
+	}
+}

@@ -1,0 +1,433 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/reporting"
+	"github.com/qualitymon/qualitymon/internal/upload"
+)
+
+// Workspace is the statistics bureaus' 报送工作台: /bureau (sign in with the
+// upload token, what is due, the template, check then submit) and /review
+// (a reviewer approves or returns held uploads). It shares the scorecard's
+// shell (layout, CSS, CSP) and registers on the same mux; it has its own
+// sign-in (the token), so web.auth's basic authentication does not apply.
+type Workspace struct {
+	site      *Site
+	dir       atomic.Pointer[reporting.Directory]
+	uploads   Uploader
+	reporting Reporting
+	review    Review
+	validator *ingest.Validator
+	sessions  *sessions
+	throttle  *throttle
+	now       func() time.Time
+	log       *slog.Logger
+}
+
+// Reporter is a signed-in token's bureau (reporting.Bureau) with its scope
+// in names, for the pages.
+type Reporter struct {
+	B          *reporting.Bureau
+	Bureau     string
+	Contact    string
+	Hash       [32]byte
+	Regions    []RegionName
+	Indicators []IndicatorName // empty: every indicator
+}
+
+// RegionName and IndicatorName are a code or id with its Chinese name.
+type RegionName struct{ Code, Name string }
+
+// IndicatorName is an indicator id with its Chinese name and unit.
+type IndicatorName struct{ ID, Name, Unit string }
+
+// Reviewer says whether the token reviews held uploads (role: reviewer).
+func (r *Reporter) Reviewer() bool { return r.B.IsReviewer() }
+
+// Held says whether the bureau's uploads wait for a reviewer.
+func (r *Reporter) Held() bool { return r.B.Review }
+
+// Uploader is the upload API (*upload.Handler): the workspace sends files
+// through it so that a file from the browser is checked, scoped, limited,
+// archived, audited and stored exactly as POST /api/v1/uploads would.
+type Uploader interface {
+	Submit(r *http.Request, tokenHash [32]byte, name, contentType string, data []byte, dryRun bool) *upload.Response
+	MaxBytes() int64
+}
+
+// WorkspaceDeps are what the workspace is built from.
+type WorkspaceDeps struct {
+	Tokens    []config.UploadToken
+	Uploads   Uploader
+	Reporting Reporting
+	Review    Review
+	Validator *ingest.Validator
+}
+
+// NewWorkspace builds the bureaus' workspace on the site's shell.
+func (s *Site) NewWorkspace(d WorkspaceDeps) (*Workspace, error) {
+	w := &Workspace{site: s, uploads: d.Uploads, reporting: d.Reporting, review: d.Review, validator: d.Validator,
+		sessions: newSessions(s.Now), throttle: newThrottle(s.Now), now: s.Now, log: s.Logger}
+	if err := w.SetTokens(d.Tokens); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// SetTokens replaces the token set; the sessions of a token no longer in it
+// end (at once, and every request checks again).
+func (w *Workspace) SetTokens(tokens []config.UploadToken) error {
+	d, err := reporting.NewDirectory(tokens, w.validator.Catalog, w.validator.Regions)
+	if err != nil {
+		return err
+	}
+	w.dir.Store(d)
+	w.sessions.prune(w.valid)
+	return nil
+}
+
+// reporter returns the bureau of the token with this hash, or nil.
+func (w *Workspace) reporter(hash [32]byte) *Reporter {
+	b, ok := w.dir.Load().ByHash(hash)
+	if !ok {
+		return nil
+	}
+	r := &Reporter{B: b, Bureau: b.Name, Contact: b.Contact, Hash: hash}
+	for _, code := range b.Regions {
+		r.Regions = append(r.Regions, RegionName{code, w.site.regionName(code)})
+	}
+	for _, id := range b.Indicators {
+		if ind, ok := w.validator.Catalog.Get(id); ok {
+			r.Indicators = append(r.Indicators, IndicatorName{ind.ID, ind.NameZh, ind.Unit})
+		}
+	}
+	return r
+}
+
+func (w *Workspace) valid(hash [32]byte) bool { return w.reporter(hash) != nil }
+
+// Register adds /bureau and /review to mux.
+func (w *Workspace) Register(mux *http.ServeMux) {
+	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
+		return w.site.secure(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			rw.Header().Set("Cache-Control", "no-store")
+			if err := f(rw, r); err != nil {
+				w.site.fail(rw, r, err)
+			}
+		}))
+	}
+	mux.Handle("GET /bureau", h(w.home))
+	mux.Handle("POST /bureau/signin", h(w.signin))
+	mux.Handle("POST /bureau/signout", h(w.form(w.signout)))
+	mux.Handle("POST /bureau/check", h(w.form(w.check)))
+	mux.Handle("POST /bureau/submit", h(w.form(w.submit)))
+	mux.Handle("GET /bureau/template.xlsx", h(w.signed(w.template)))
+	mux.Handle("GET /bureau/template.csv", h(w.signed(w.template)))
+	mux.Handle("GET /review", h(w.signed(w.reviewPage)))
+	mux.Handle("POST /review/{id}/approve", h(w.form(w.decide)))
+	mux.Handle("POST /review/{id}/return", h(w.form(w.decide)))
+}
+
+// current is the request's live session and its token, or nil.
+func (w *Workspace) current(r *http.Request) (*session, *Reporter) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, nil
+	}
+	ss := w.sessions.get(c.Value, w.valid)
+	if ss == nil {
+		return nil, nil
+	}
+	rep := w.reporter(ss.hash)
+	if rep == nil {
+		return nil, nil
+	}
+	return ss, rep
+}
+
+type ctxKey struct{}
+
+type signedInAs struct {
+	ss  *session
+	rep *Reporter
+}
+
+func from(r *http.Request) (*session, *Reporter) {
+	v := r.Context().Value(ctxKey{}).(signedInAs)
+	return v.ss, v.rep
+}
+
+// signed requires a session (else back to the sign-in form).
+func (w *Workspace) signed(f func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(rw http.ResponseWriter, r *http.Request) error {
+		ss, rep := w.current(r)
+		if ss == nil {
+			http.Redirect(rw, r, "/bureau", http.StatusSeeOther)
+			return nil
+		}
+		return f(rw, r.WithContext(context.WithValue(r.Context(), ctxKey{}, signedInAs{ss, rep})))
+	}
+}
+
+// errForged is a POST from another site or without the session's CSRF token.
+var errForged = &httpError{http.StatusForbidden, "请求被拒绝:表单来自其他网站或已过期(跨站请求伪造防护)。请回到报送工作台重新操作。"}
+
+// form is signed with a CSRF check: the same origin, and the session's
+// token in the form's csrf field. Multipart forms are read up to the upload
+// limit.
+func (w *Workspace) form(f func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return w.signed(func(rw http.ResponseWriter, r *http.Request) error {
+		if !sameOrigin(r) {
+			return errForged
+		}
+		ss, _ := from(r)
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt == "multipart/form-data" {
+			r.Body = http.MaxBytesReader(rw, r.Body, w.uploads.MaxBytes()+64<<10)
+			if err := r.ParseMultipartForm(8 << 20); err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("文件太大:最多 %s。", sizeText(w.uploads.MaxBytes()))}
+				}
+				return badRequest("表单无法读取:%v", err)
+			}
+		} else {
+			r.Body = http.MaxBytesReader(rw, r.Body, 64<<10)
+			if err := r.ParseForm(); err != nil {
+				return badRequest("表单无法读取:%v", err)
+			}
+		}
+		if !tokenEqual(r.PostFormValue("csrf"), ss.csrf) {
+			return errForged
+		}
+		return f(rw, r)
+	})
+}
+
+func sizeText(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%d KB", n>>10)
+}
+
+// bpage is what every workspace page gets.
+type bpage struct {
+	Title  string
+	Rep    *Reporter
+	CSRF   string
+	Notice string
+	Path   string
+}
+
+func (w *Workspace) bpage(r *http.Request, title string) bpage {
+	ss, rep := from(r)
+	p := bpage{Title: title, Rep: rep, CSRF: ss.csrf, Path: r.URL.Path}
+	w.sessions.update(ss, func(s *session) { p.Notice, s.notice = s.notice, "" })
+	return p
+}
+
+// home is the sign-in form, or the workspace of the signed-in bureau.
+func (w *Workspace) home(rw http.ResponseWriter, r *http.Request) error {
+	ss, rep := w.current(r)
+	if ss == nil {
+		return w.signinForm(rw, r, "", http.StatusOK)
+	}
+	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, signedInAs{ss, rep}))
+	now := w.now()
+	data := map[string]any{"Page": w.bpage(r, rep.Bureau+" · 报送工作台"), "Now": now, "MaxBytes": sizeText(w.uploads.MaxBytes())}
+	if w.reporting != nil {
+		g, err := w.reporting.Due(r.Context(), rep, now)
+		if err != nil {
+			return err
+		}
+		data["Grid"] = g
+	}
+	if w.review != nil {
+		ds, err := w.review.Decisions(r.Context(), rep)
+		if err != nil {
+			return err
+		}
+		data["Decisions"] = ds
+		if rep.Reviewer() {
+			ps, err := w.review.Pending(r.Context(), rep)
+			if err != nil {
+				return err
+			}
+			data["PendingReview"] = len(ps)
+		}
+	}
+	return w.site.render(rw, "bureau.html", data)
+}
+
+func (w *Workspace) signinForm(rw http.ResponseWriter, r *http.Request, msg string, code int) error {
+	tok := randomID()
+	setCookie(rw, r, signinCookie, tok, 30*time.Minute)
+	var b bytes.Buffer
+	if err := w.site.tmpl.ExecuteTemplate(&b, "bureau_signin.html", map[string]any{
+		"Page": bpage{Title: "报送工作台 · 登录", CSRF: tok, Path: r.URL.Path}, "Error": msg,
+	}); err != nil {
+		return fmt.Errorf("rendering bureau_signin.html: %w", err)
+	}
+	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+	rw.WriteHeader(code)
+	_, err := rw.Write(b.Bytes())
+	return err
+}
+
+// signin checks the token. A wrong one signs nobody in and costs the client
+// address time (throttle); the form is protected by a CSRF cookie and the
+// Origin check.
+func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return badRequest("表单无法读取:%v", err)
+	}
+	c, err := r.Cookie(signinCookie)
+	if !sameOrigin(r) || err != nil || !tokenEqual(r.PostFormValue("csrf"), c.Value) {
+		return errForged
+	}
+	addr := clientAddr(r)
+	if d := w.throttle.wait(addr); d > 0 {
+		w.log.Warn("bureau sign-in refused while locked out", "addr", addr, "wait", d.Round(time.Second))
+		rw.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds()+0.999)))
+		return w.signinForm(rw, r, fmt.Sprintf("尝试次数过多:请 %s后再试。", waitText(d)), http.StatusTooManyRequests)
+	}
+	token := strings.TrimSpace(r.PostFormValue("token"))
+	var rep *Reporter
+	if token != "" {
+		rep = w.reporter(sha256.Sum256([]byte(token)))
+	}
+	if rep == nil {
+		d := w.throttle.fail(addr)
+		w.log.Warn("bureau sign-in with an unknown token", "addr", addr, "lockout", d)
+		msg := "令牌不正确,未登录。请核对贵单位收到的报送令牌(区分大小写)后重试。"
+		if d > 0 {
+			rw.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds()+0.999)))
+			msg += fmt.Sprintf("因多次输错,请 %s后再试。", waitText(d))
+		}
+		return w.signinForm(rw, r, msg, http.StatusUnauthorized)
+	}
+	w.throttle.ok(addr)
+	ss := w.sessions.create(rep.Hash)
+	setCookie(rw, r, sessionCookie, ss.id, SessionMax)
+	setCookie(rw, r, signinCookie, "", -1)
+	w.log.Info("bureau signed in", "bureau", rep.Bureau, "addr", addr)
+	dest := "/bureau"
+	if r.PostFormValue("next") == "/review" && rep.Reviewer() {
+		dest = "/review"
+	}
+	http.Redirect(rw, r, dest, http.StatusSeeOther)
+	return nil
+}
+
+func waitText(d time.Duration) string {
+	s := int(d.Seconds() + 0.999)
+	if s < 60 {
+		return fmt.Sprintf(" %d 秒", s)
+	}
+	return fmt.Sprintf(" %d 分钟", (s+59)/60)
+}
+
+func (w *Workspace) signout(rw http.ResponseWriter, r *http.Request) error {
+	ss, rep := from(r)
+	w.sessions.drop(ss.id)
+	setCookie(rw, r, sessionCookie, "", -1)
+	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", clientAddr(r))
+	http.Redirect(rw, r, "/bureau?signed_out=1", http.StatusSeeOther)
+	return nil
+}
+
+// template serves the bureau's template to fill (XLSX or CSV).
+func (w *Workspace) template(rw http.ResponseWriter, r *http.Request) error {
+	_, rep := from(r)
+	if w.reporting == nil {
+		return notFound("模板暂不可用")
+	}
+	format := strings.TrimPrefix(filepath.Ext(r.URL.Path), ".")
+	var b bytes.Buffer
+	name, err := w.reporting.Template(r.Context(), rep, format, w.now(), &b)
+	if err != nil {
+		return err
+	}
+	ct := upload.TypeXLSX
+	if format == "csv" {
+		ct = "text/csv; charset=utf-8"
+	}
+	rw.Header().Set("Content-Type", ct)
+	rw.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	_, err = io.Copy(rw, &b)
+	return err
+}
+
+// reviewPage lists the uploads held for the reviewer's regions.
+func (w *Workspace) reviewPage(rw http.ResponseWriter, r *http.Request) error {
+	_, rep := from(r)
+	if !rep.Reviewer() {
+		return &httpError{http.StatusForbidden, "只有审核单位(role: reviewer)可以审核。贵单位的令牌用于报送数据:请回到报送工作台。"}
+	}
+	if w.review == nil {
+		return notFound("审核暂不可用")
+	}
+	ps, err := w.review.Pending(r.Context(), rep)
+	if err != nil {
+		return err
+	}
+	done, err := w.review.Decided(r.Context(), rep)
+	if err != nil {
+		return err
+	}
+	return w.site.render(rw, "review.html", map[string]any{"Page": w.bpage(r, "审核 · 报送工作台"), "Pending": ps, "Decided": done})
+}
+
+// decide approves or returns one held upload.
+func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
+	ss, rep := from(r)
+	if !rep.Reviewer() || w.review == nil {
+		return &httpError{http.StatusForbidden, "只有审核单位(role: reviewer)可以审核。"}
+	}
+	id := r.PathValue("id")
+	comment := strings.TrimSpace(r.PostFormValue("comment"))
+	act := Action{ID: id, Reviewer: rep, Comment: comment, Addr: clientAddr(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), At: w.now()}
+	var err error
+	var notice string
+	if strings.HasSuffix(r.URL.Path, "/approve") {
+		err = w.review.Approve(r.Context(), act)
+		notice = "已批准:数据已入库,参与评估。"
+	} else {
+		if comment == "" {
+			return badRequest("退回时请填写退回意见,报送单位会在报送工作台看到。")
+		}
+		err = w.review.Return(r.Context(), act)
+		notice = "已退回:报送单位会在报送工作台看到退回意见。"
+	}
+	if err != nil {
+		return err
+	}
+	w.sessions.update(ss, func(s *session) { s.notice = notice })
+	http.Redirect(rw, r, "/review", http.StatusSeeOther)
+	return nil
+}
+
+// sorted returns a sorted copy.
+func sorted(xs []string) []string {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,109 @@
+package web
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Reporting is what the workspace asks of internal/reporting: the due grid
+// and the template of a reporter's scope.
+type Reporting interface {
+	// Due is what the reporter's scope owes up to now: every indicator ×
+	// region some target needs, each period due, with its state.
+	Due(ctx context.Context, rep *Reporter, now time.Time) (*DueGrid, error)
+	// Template writes the template to fill (format "xlsx" or "csv") and
+	// returns its file name.
+	Template(ctx context.Context, rep *Reporter, format string, now time.Time, w io.Writer) (string, error)
+}
+
+// DueGrid is the 报送情况 of one reporter.
+type DueGrid struct {
+	Rows []DueRow
+	// Expected periods due, Received of them, OnTime of those, Overdue
+	// (not received after the publication lag).
+	Expected, Received, OnTime, Overdue, Missing, Pending int
+	// RatePct is the reporting rate (received / expected) and
+	// TimelinessPct the share of the received that came on time, in percent.
+	RatePct, TimelinessPct float64
+}
+
+// DueRow is one indicator × region.
+type DueRow struct {
+	Indicator, IndicatorName, Unit string
+	Region, RegionName             string
+	Cells                          []DueCell
+}
+
+// Due states.
+const (
+	DueReported = "reported" // 已报送
+	DueMissing  = "missing"  // 未报送 (not yet overdue)
+	DueOverdue  = "overdue"  // 逾期
+	DuePending  = "pending"  // 待审核
+)
+
+// DueCell is one period.
+type DueCell struct {
+	Period string
+	State  string
+	// DueBy is the last day to report on time (the period's end plus the
+	// indicator's publication lag).
+	DueBy time.Time
+	// Value, At and By describe the figure received (reported).
+	Value string
+	At    time.Time
+	By    string
+	Late  bool
+}
+
+// Review is the review queue (internal/reporting's Queue) as the workspace
+// uses it.
+type Review interface {
+	// Pending lists the uploads held for the reviewer's regions.
+	Pending(ctx context.Context, reviewer *Reporter) ([]Held, error)
+	// Decided lists the reviewer's recent decisions.
+	Decided(ctx context.Context, reviewer *Reporter) ([]Decision, error)
+	Approve(ctx context.Context, a Action) error
+	Return(ctx context.Context, a Action) error
+	// Decisions lists what happened to the bureau's held uploads (waiting,
+	// approved, returned with the reviewer's comment).
+	Decisions(ctx context.Context, bureau *Reporter) ([]Decision, error)
+}
+
+// Held is one upload waiting for review.
+type Held struct {
+	ID, Bureau, Contact, File string
+	At                        time.Time
+	Rows                      []DiffRow
+	New, Revised, Unchanged   int
+}
+
+// DiffRow is one figure of a held upload against the current value.
+type DiffRow struct {
+	Indicator, IndicatorName, Region, RegionName, Period, Unit string
+	Value                                                      string
+	// Current is the value held now ("" when none); Change is "new",
+	// "revised" or "unchanged".
+	Current, Change string
+}
+
+// Decision is what a reviewer did with a held upload (or that it waits).
+type Decision struct {
+	ID, Bureau, File, Reviewer, Comment string
+	// State is "pending", "approved" or "returned".
+	State    string
+	Uploaded time.Time
+	At       time.Time
+	Rows     int
+}
+
+// Action is a reviewer's decision, audited with who, when and from where.
+type Action struct {
+	ID           string
+	Reviewer     *Reporter
+	Comment      string
+	Addr         string
+	ForwardedFor string
+	At           time.Time
+}

@@ -1,0 +1,329 @@
+package web
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/testenv"
+	"github.com/qualitymon/qualitymon/internal/upload"
+)
+
+const qdToken = "qingdao-secret-token"
+
+// fakeUploads records what the workspace sends and answers like the API.
+type fakeUploads struct {
+	mu    sync.Mutex
+	calls []string
+	resp  *upload.Response
+}
+
+func (f *fakeUploads) Submit(r *http.Request, _ [32]byte, name, _ string, data []byte, dryRun bool) *upload.Response {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, name)
+	if f.resp != nil {
+		return f.resp
+	}
+	return &upload.Response{Status: 200, DryRun: dryRun, Summary: observation.Summary{Accepted: 1, New: 1}}
+}
+
+func (f *fakeUploads) MaxBytes() int64 { return 1 << 20 }
+
+type bureauEnv struct {
+	t     *testing.T
+	w     *Workspace
+	mux   *http.ServeMux
+	now   time.Time
+	up    *fakeUploads
+	token config.UploadToken
+}
+
+func newBureau(t *testing.T) *bureauEnv {
+	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), up: &fakeUploads{}}
+	set := testenv.Plans(t)
+	s, err := New(nil, &evaluate.Evaluator{Set: set}, config.Web{}, func() time.Time { return e.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.token = config.UploadToken{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qdToken), Regions: []string{"370200"}}
+	e.w, err = s.NewWorkspace(WorkspaceDeps{Tokens: []config.UploadToken{e.token}, Uploads: e.up,
+		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mux = http.NewServeMux()
+	e.w.Register(e.mux)
+	return e
+}
+
+func (e *bureauEnv) do(r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	e.mux.ServeHTTP(rec, r)
+	return rec
+}
+
+// signinForm returns the sign-in form's CSRF cookie.
+func (e *bureauEnv) signinForm(addr string) *http.Cookie {
+	r := httptest.NewRequest("GET", "/bureau", nil)
+	r.RemoteAddr = addr
+	rec := e.do(r)
+	if rec.Code != 200 || !strings.Contains(rec.Body.String(), "令牌") {
+		e.t.Fatalf("GET /bureau signed out: %d\n%s", rec.Code, rec.Body)
+	}
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == signinCookie {
+			if !strings.Contains(rec.Body.String(), `value="`+c.Value+`"`) {
+				e.t.Fatal("the sign-in form does not carry its CSRF token")
+			}
+			return c
+		}
+	}
+	e.t.Fatal("no sign-in cookie")
+	return nil
+}
+
+func (e *bureauEnv) signin(addr, token string) *httptest.ResponseRecorder {
+	c := e.signinForm(addr)
+	r := httptest.NewRequest("POST", "/bureau/signin", strings.NewReader(url.Values{"token": {token}, "csrf": {c.Value}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("Origin", "http://example.com")
+	r.RemoteAddr = addr
+	r.AddCookie(c)
+	return e.do(r)
+}
+
+func sessionOf(rec *httptest.ResponseRecorder) *http.Cookie {
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == sessionCookie && c.MaxAge >= 0 && c.Value != "" {
+			return c
+		}
+	}
+	return nil
+}
+
+func (e *bureauEnv) page(c *http.Cookie) (*httptest.ResponseRecorder, string) {
+	r := httptest.NewRequest("GET", "/bureau", nil)
+	r.AddCookie(c)
+	rec := e.do(r)
+	body := rec.Body.String()
+	csrf := ""
+	if i := strings.Index(body, `name="csrf" value="`); i >= 0 {
+		csrf = body[i+len(`name="csrf" value="`):]
+		csrf = csrf[:strings.Index(csrf, `"`)]
+	}
+	return rec, csrf
+}
+
+func TestBureauSignInAndOut(t *testing.T) {
+	e := newBureau(t)
+	rec := e.signin("192.0.2.1:1000", qdToken)
+	c := sessionOf(rec)
+	if rec.Code != http.StatusSeeOther || c == nil {
+		t.Fatalf("sign in: %d %v", rec.Code, rec.Header())
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Secure || c.MaxAge <= 0 {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, expiring (not Secure over plain HTTP)", c)
+	}
+	page, csrf := e.page(c)
+	for _, want := range []string{"青岛市统计局", "青岛市(370200)", "退出登录", "报送情况", "/bureau/template.xlsx"} {
+		if !strings.Contains(page.Body.String(), want) {
+			t.Errorf("workspace lacks %q", want)
+		}
+	}
+	if page.Header().Get("Content-Security-Policy") != CSP {
+		t.Error("workspace without the CSP")
+	}
+	// Sign out: the session ends.
+	r := httptest.NewRequest("POST", "/bureau/signout", strings.NewReader("csrf="+csrf))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.AddCookie(c)
+	if rec := e.do(r); rec.Code != http.StatusSeeOther {
+		t.Fatalf("sign out: %d %s", rec.Code, rec.Body)
+	}
+	if page, _ := e.page(c); strings.Contains(page.Body.String(), "退出登录") {
+		t.Error("still signed in after signing out")
+	}
+	// Under TLS (behind a proxy that says so) the cookie is Secure.
+	cf := e.signinForm("192.0.2.1:1000")
+	r = httptest.NewRequest("POST", "/bureau/signin", strings.NewReader(url.Values{"token": {qdToken}, "csrf": {cf.Value}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.Header.Set("X-Forwarded-Proto", "https")
+	r.AddCookie(cf)
+	if c := sessionOf(e.do(r)); c == nil || !c.Secure {
+		t.Errorf("session cookie under TLS: %+v, want Secure", c)
+	}
+}
+
+func TestBureauSessionEnds(t *testing.T) {
+	e := newBureau(t)
+	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
+	// Removing the token from the config ends its sessions.
+	if err := e.w.SetTokens(nil); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := e.page(c); strings.Contains(page.Body.String(), "退出登录") {
+		t.Error("a removed token's session is still signed in")
+	}
+	e.w.SetTokens([]config.UploadToken{e.token})
+	if page, _ := e.page(c); strings.Contains(page.Body.String(), "退出登录") {
+		t.Error("an ended session came back with the token")
+	}
+	// Idle sessions expire.
+	c = sessionOf(e.signin("192.0.2.1:1000", qdToken))
+	e.now = e.now.Add(SessionIdle + time.Minute)
+	if page, _ := e.page(c); strings.Contains(page.Body.String(), "退出登录") {
+		t.Error("an idle session did not expire")
+	}
+}
+
+// A wrong token signs nobody in; repeated failures from one address lock it
+// out for longer each time, even for the right token, and not other
+// addresses.
+func TestBureauWrongTokenSlowedDown(t *testing.T) {
+	e := newBureau(t)
+	const addr = "198.51.100.9:4000"
+	for i := 1; i <= SigninFree; i++ {
+		rec := e.signin(addr, "guess")
+		if rec.Code != http.StatusUnauthorized || sessionOf(rec) != nil || !strings.Contains(rec.Body.String(), "令牌不正确") {
+			t.Fatalf("wrong token %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+	rec := e.signin(addr, "guess")
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") != "2" {
+		t.Fatalf("third wrong token: %d Retry-After %q, want a 2 s lockout", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	rec = e.signin(addr, qdToken)
+	if rec.Code != http.StatusTooManyRequests || sessionOf(rec) != nil || !strings.Contains(rec.Body.String(), "后再试") {
+		t.Fatalf("right token during the lockout: %d, want 429 and no session", rec.Code)
+	}
+	if rec := e.signin("203.0.113.5:1", qdToken); sessionOf(rec) == nil {
+		t.Error("another address was locked out too")
+	}
+	e.now = e.now.Add(3 * time.Second)
+	if rec := e.signin(addr, "guess"); rec.Header().Get("Retry-After") != "4" {
+		t.Errorf("fourth wrong token: Retry-After %q, want 4 (doubling)", rec.Header().Get("Retry-After"))
+	}
+	e.now = e.now.Add(5 * time.Second)
+	if rec := e.signin(addr, qdToken); sessionOf(rec) == nil {
+		t.Errorf("right token after the lockout: %d", rec.Code)
+	}
+	if d := lockout(100); d != SigninMaxLock {
+		t.Errorf("lockout(100) = %v, want the cap %v", d, SigninMaxLock)
+	}
+}
+
+func multipartBody(t *testing.T, fields map[string]string, file string, data []byte) (*bytes.Buffer, string) {
+	var b bytes.Buffer
+	mw := multipart.NewWriter(&b)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if file != "" {
+		fw, _ := mw.CreateFormFile("file", file)
+		fw.Write(data)
+	}
+	mw.Close()
+	return &b, mw.FormDataContentType()
+}
+
+// Every form refuses a forged POST: without the session's CSRF token, with
+// a wrong one, or from another origin; the sign-in form too.
+func TestBureauCSRF(t *testing.T) {
+	e := newBureau(t)
+	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
+	_, csrf := e.page(c)
+	file := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n")
+	for name, tc := range map[string]struct{ csrf, origin string }{
+		"no token":     {"", ""},
+		"wrong token":  {"forged", ""},
+		"other origin": {csrf, "https://evil.example"},
+		"null origin":  {csrf, "null"},
+	} {
+		body, ct := multipartBody(t, map[string]string{"csrf": tc.csrf}, "a.csv", file)
+		r := httptest.NewRequest("POST", "/bureau/submit", body)
+		r.Header.Set("Content-Type", ct)
+		if tc.origin != "" {
+			r.Header.Set("Origin", tc.origin)
+		}
+		r.AddCookie(c)
+		if rec := e.do(r); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "跨站请求伪造") {
+			t.Errorf("%s: %d, want 403", name, rec.Code)
+		}
+	}
+	if len(e.up.calls) != 0 {
+		t.Fatalf("a forged POST reached the upload: %v", e.up.calls)
+	}
+	body, ct := multipartBody(t, map[string]string{"csrf": csrf}, "a.csv", file)
+	r := httptest.NewRequest("POST", "/bureau/submit", body)
+	r.Header.Set("Content-Type", ct)
+	r.Header.Set("Origin", "http://example.com")
+	r.AddCookie(c)
+	if rec := e.do(r); rec.Code != 200 || !strings.Contains(rec.Body.String(), "已提交并入库") || len(e.up.calls) != 1 {
+		t.Fatalf("genuine submit: %d calls %v\n%s", rec.Code, e.up.calls, rec.Body)
+	}
+	// Sign-in without the form's cookie (login CSRF).
+	r = httptest.NewRequest("POST", "/bureau/signin", strings.NewReader("token="+qdToken+"&csrf=x"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if rec := e.do(r); rec.Code != http.StatusForbidden || sessionOf(rec) != nil {
+		t.Errorf("forged sign-in: %d", rec.Code)
+	}
+}
+
+// 校验 shows every row, each bad cell marked with row, column, value and
+// what was expected (the API's errors), and keeps the file for 提交 only
+// when it is clean.
+func TestBureauCheckMarksBadCells(t *testing.T) {
+	e := newBureau(t)
+	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
+	_, csrf := e.page(c)
+	e.up.resp = &upload.Response{Status: 422, DryRun: true, Errors: []*ingest.Error{
+		{File: "a.csv", Row: 3, Column: "数值", Value: "985", Message: "985 is outside the valid range of food_sampling_pass_rate", Expected: "0–100"}}}
+	file := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2023,97.1\n食品抽检合格率,青岛市,2024,985\n")
+	body, ct := multipartBody(t, map[string]string{"csrf": csrf}, "a.csv", file)
+	r := httptest.NewRequest("POST", "/bureau/check", body)
+	r.Header.Set("Content-Type", ct)
+	r.AddCookie(c)
+	rec := e.do(r)
+	out := rec.Body.String()
+	for _, want := range []string{"1 处错误", "整个文件都没有保存", "第 3 行", "数值超出该指标的合理范围", `class="bad-cell"`, "97.1", "0–100"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("check page lacks %q", want)
+		}
+	}
+	if strings.Contains(out, `name="checked"`) {
+		t.Error("a file with errors can be submitted from its check page")
+	}
+	// A clean file: 提交 sends the same file again.
+	e.up.resp = nil
+	body, ct = multipartBody(t, map[string]string{"csrf": csrf}, "b.csv", file[:strings.LastIndex(string(file[:len(file)-1]), "\n")+1])
+	r = httptest.NewRequest("POST", "/bureau/check", body)
+	r.Header.Set("Content-Type", ct)
+	r.AddCookie(c)
+	out = e.do(r).Body.String()
+	i := strings.Index(out, `name="checked" value="`)
+	if i < 0 || !strings.Contains(out, "校验通过") {
+		t.Fatalf("clean check:\n%s", out)
+	}
+	id := out[i+len(`name="checked" value="`):]
+	id = id[:strings.Index(id, `"`)]
+	body, ct = multipartBody(t, map[string]string{"csrf": csrf, "checked": id}, "", nil)
+	r = httptest.NewRequest("POST", "/bureau/submit", body)
+	r.Header.Set("Content-Type", ct)
+	r.AddCookie(c)
+	if rec := e.do(r); !strings.Contains(rec.Body.String(), "已提交并入库") || e.up.calls[len(e.up.calls)-1] != "b.csv" {
+		t.Fatalf("submit of the checked file: %d %v", rec.Code, e.up.calls)
+	}
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"strings"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/upload"
+)
+
+// bureauFuncs are the workspace's template functions: Chinese words for
+// states and for the pipeline's (English) error messages, which are kept
+// beside the Chinese for whoever has to look further.
+var bureauFuncs = template.FuncMap{
+	"duestate": func(s string) string {
+		return map[string]string{DueReported: "已报送", DueMissing: "未报送", DueOverdue: "逾期", DuePending: "待审核"}[s]
+	},
+	"decision": func(s string) string {
+		return map[string]string{"pending": "待审核", "approved": "已批准,已入库", "returned": "已退回,未入库"}[s]
+	},
+	"change": func(s string) string {
+		return map[string]string{"new": "新增", "revised": "修订", "unchanged": "未变化"}[s]
+	},
+	"problem":  problem,
+	"expected": expectedText,
+	"failure":  failure,
+}
+
+// problems maps a fragment of the pipeline's message to what it means.
+var problems = []struct{ has, zh string }{
+	{"not allowed to report", "超出本单位报送范围"},
+	{"unknown indicator", "指标名称无法识别"},
+	{"unknown region", "地区名称或代码无法识别"},
+	{"is not a period", "时期格式不对"},
+	{"which is reported", "时期与该指标的统计频率不符"},
+	{"period is in the future", "该时期尚未开始"},
+	{"is not a number", "不是数字"},
+	{"a percentage for", "该指标不是百分比,请填写纯数字"},
+	{"outside the valid range", "数值超出该指标的合理范围"},
+	{"outside its valid range", "推算出的数值超出合理范围"},
+	{"does not match", "单位与该指标的单位不一致"},
+	{"duplicate key", "同一指标、地区、时期在文件中出现了两次"},
+	{"no data rows", "文件中没有数据行"},
+	{"no header row", "文件没有表头行"},
+	{"missing column", "缺少必需的列"},
+	{"given twice", "同一列出现了两次"},
+	{"a cell beyond", "这一行的单元格多于表头的列数"},
+	{"exceeds the limit", "超出大小限制"},
+	{"more rows than the limit", "行数超出限制"},
+	{"not a readable XLSX", "不是可读取的 Excel(.xlsx)文件"},
+	{"no worksheet", "Excel 文件中没有工作表"},
+	{"unsupported file type", "不支持的文件类型"},
+}
+
+// problem is an error in Chinese, with the pipeline's own words after it.
+func problem(e *ingest.Error) string {
+	for _, p := range problems {
+		if strings.Contains(e.Message, p.has) {
+			return p.zh + "(" + e.Message + ")"
+		}
+	}
+	return e.Message
+}
+
+// expectations maps the pipeline's "expected" texts to Chinese.
+var expectations = map[string]string{
+	"a number such as 98.5, 98.5% or 1,482":          "数字,如 98.5、98.5% 或 1,482",
+	"a plain number":                                 "纯数字(不带 %)",
+	"a period that has begun":                        "已经开始的时期",
+	"a GB/T 2260 code or a province/prefecture name": "行政区划代码(如 370200)或地区名称(如 青岛市)",
+	"an indicator of its 报送范围":                       "本单位报送范围内的指标",
+	"a header row and at least one row of figures":   "一行表头和至少一行数据",
+}
+
+func expectedText(e *ingest.Error) string {
+	if zh, ok := expectations[e.Expected]; ok {
+		return zh
+	}
+	if strings.HasPrefix(e.Expected, "a catalogue id") {
+		return "指标名称(如 食品抽检合格率)或指标代码(模板中已列出)"
+	}
+	return e.Expected
+}
+
+// failure says in Chinese why the API could not take the file.
+func failure(r *upload.Response) string {
+	switch r.Status {
+	case 401:
+		return "令牌已失效(可能已被管理员撤销),请重新登录。"
+	case 413:
+		return "文件太大。"
+	case 415:
+		return "只能上传 Excel(.xlsx)或 CSV(.csv)文件。"
+	case 503:
+		return "服务器暂时无法保存数据,没有任何数据入库,请稍后再试。"
+	}
+	return fmt.Sprintf("%s(HTTP %d)", r.Error, r.Status)
+}
