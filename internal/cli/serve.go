@@ -84,6 +84,14 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	defer up.Close()
 	up.SinkFor = rep.Sinks.For
 	srv.Mux.Handle(upload.Path, up)
+	// 报送工作台 (/bureau, /review): files from the browser go through the
+	// upload handler; the grid, template and review through the core.
+	core := site.NewCore(rep.Grid, rep.Queue)
+	ws, err := site.NewWorkspace(web.WorkspaceDeps{Tokens: cfg.Uploads.Tokens, Uploads: up, Reporting: core, Review: core, Validator: chk.Validator})
+	if err != nil {
+		return err
+	}
+	ws.Register(srv.Mux)
 
 	runner, err := qmcollectors.NewRunner(chk.Collectors, qmcollectors.Deps{Validator: chk.Validator}, sp, reg, logger, env.Now)
 	if err != nil {
