@@ -37,7 +37,12 @@ let current = "";
 page.on("console", (m) => { if (m.type() === "error") fail(`${current}: console error: ${m.text()}`); });
 page.on("pageerror", (e) => fail(`${current}: page error: ${e.message}`));
 page.on("request", (r) => { const u = r.url(); if (!u.startsWith("data:") && !u.startsWith("blob:") && !local(u)) fail(`${current}: request off the machine: ${u}`); });
-page.on("requestfailed", (r) => fail(`${current}: request failed: ${r.url()} ${r.failure()?.errorText}`));
+// A request the browser itself cancels because the test moved on to the next
+// page (net::ERR_ABORTED, e.g. the favicon) is not a failure of the page.
+page.on("requestfailed", (r) => {
+  if (r.failure()?.errorText === "net::ERR_ABORTED") return;
+  fail(`${current}: request failed: ${r.url()} ${r.failure()?.errorText}`);
+});
 page.on("response", (r) => { if (r.status() >= 400) fail(`${current}: ${r.status()} for ${r.url()}`); });
 
 async function visit(name, url) {
