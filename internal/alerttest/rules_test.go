@@ -181,8 +181,12 @@ func TestAlertConventions(t *testing.T) {
 			if r.KeepFiringFor == "" {
 				t.Errorf("%s: a target alert needs keep_firing_for so a lost scrape does not resolve it", r.Alert)
 			}
+		case "reporting": // to the bureau that owes the figures
+			if r.Labels["recipient"] != "reporting_bureau" || !strings.Contains(r.Expr, "qualitymon_report_overdue") {
+				t.Errorf("%s: a reporting alert carries recipient=reporting_bureau and the bureau of qualitymon_report_overdue", r.Alert)
+			}
 		default:
-			t.Errorf("%s: category %q, want target or ops", r.Alert, r.Labels["category"])
+			t.Errorf("%s: category %q, want target, ops or reporting", r.Alert, r.Labels["category"])
 		}
 		if r.For == "" {
 			t.Errorf("%s: no for:", r.Alert)

@@ -194,6 +194,10 @@ func Generate(set *plan.Set, r *Receivers) ([]byte, error) {
 		}
 		plans = append(plans, pr)
 	}
+	// ReportOverdue (no plan label) reaches every reporting bureau.
+	for _, b := range r.ReportingBureaus {
+		addReceiver(b.Receiver, b.Bureau+" (reporting bureau)")
+	}
 	for _, key := range sortedKeys(r.Plans) {
 		if _, ok := set.Plan(key); !ok {
 			errs = append(errs, fmt.Sprintf("plans.%s: no such plan", key))
@@ -225,6 +229,18 @@ func render(plans []planRoutes, receivers []receiver, r *Receivers) []byte {
           receiver: %s
           repeat_interval: 1h
 `, r.Default, r.Ops, r.Ops)
+	if len(r.ReportingBureaus) > 0 {
+		// The bureau label is uploads.tokens[].bureau: it should name the
+		// bureau as receivers.yml does; the region is the fallback.
+		b.WriteString("\n    # ReportOverdue: figures a bureau owes, to that bureau (by name, else by region)\n")
+		b.WriteString("    - matchers: ['alertname=\"ReportOverdue\"']\n      group_by: [bureau, alertname]\n      routes:\n")
+		for _, br := range r.ReportingBureaus {
+			fmt.Fprintf(&b, "        - matchers: ['bureau=%q']\n          receiver: %s\n", br.Bureau, br.Receiver)
+		}
+		for _, br := range r.ReportingBureaus {
+			fmt.Fprintf(&b, "        - matchers: ['region=~%q']\n          receiver: %s\n", strings.Join(br.Regions, "|"), br.Receiver)
+		}
+	}
 	for _, p := range plans {
 		fmt.Fprintf(&b, "\n    # %s %s (%s)\n", p.key, p.name, p.region)
 		fmt.Fprintf(&b, "    - matchers: ['plan=%q']\n", p.key)

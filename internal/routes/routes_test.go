@@ -113,3 +113,23 @@ func TestParseErrors(t *testing.T) {
 		})
 	}
 }
+
+// ReportOverdue carries no plan: it is routed to the bureau by name, else
+// by region, before any plan's routes.
+func TestReportOverdueRoute(t *testing.T) {
+	set, r := load(t)
+	out, err := Generate(set, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(out)
+	i := strings.Index(s, `- matchers: ['alertname="ReportOverdue"']`)
+	if i < 0 || i > strings.Index(s, `- matchers: ['plan=`) {
+		t.Fatal("no ReportOverdue route before the plans' routes")
+	}
+	for _, want := range []string{"- matchers: ['bureau=\"青岛市统计局\"']\n          receiver: qingdao-statistics", "- matchers: ['region=~\"370200\"']\n          receiver: qingdao-statistics"} {
+		if !strings.Contains(s[i:], want) {
+			t.Errorf("ReportOverdue route lacks %q", want)
+		}
+	}
+}
