@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/influxdata/influxdb-client-go/v2/domain"
+
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // Batch is one accepted batch of a group write.
@@ -137,7 +141,7 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 	if ix := s.index(); ix != nil {
 		ix.forget(all)
 	}
-	held, err := s.existing(ctx, all)
+	held, err := s.readBack(ctx, all)
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB refused rows (%v); reading back what it stored: %w", refused, err)
 	}
@@ -176,19 +180,19 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 }
 
 // EnableIndex keeps the current value of every key the store has written
-// or looked up in memory, loaded lazily per indicator and region, so that
-// Upsert and UpsertGroup classify new, revised and unchanged rows without
-// asking InfluxDB each time. An indicator and region loaded more than
-// maxAge ago is read again before use (default 1 minute): writes by other
-// processes (qualitymon import) are seen within that time. The index stays
-// in step with this store's own writes; a failed or refused write forgets
-// the keys it touched.
+// or looked up in memory, loaded lazily (one query per period start for the
+// keys of a write not yet held), so that Upsert and UpsertGroup classify
+// new, revised and unchanged rows without asking InfluxDB again. A key
+// loaded more than maxAge ago is read again before use (default 1 minute):
+// writes by other processes (qualitymon import) are seen within that time.
+// The index stays in step with this store's own writes; a failed or
+// refused write forgets the keys it touched.
 func (s *Store) EnableIndex(maxAge time.Duration) {
 	if maxAge <= 0 {
 		maxAge = time.Minute
 	}
 	s.ixMu.Lock()
-	s.ix = &index{maxAge: maxAge, pairs: map[pairKey]*pairEntry{}}
+	s.ix = &index{maxAge: maxAge, keys: map[observation.Key]ixEntry{}}
 	s.ixMu.Unlock()
 }
 
@@ -198,116 +202,179 @@ func (s *Store) index() *index {
 	return s.ix
 }
 
-type pairKey struct{ indicator, region string }
-
-type pairEntry struct {
+// ixEntry is what the store holds for a key (ok false: nothing).
+type ixEntry struct {
 	loaded time.Time
-	cur    map[observation.Key]observation.Stored
+	st     observation.Stored
+	ok     bool
 }
 
-// index holds the current values of indicator × region pairs.
+// index holds the current values of keys.
 type index struct {
 	mu        sync.Mutex
 	maxAge    time.Duration
-	pairs     map[pairKey]*pairEntry
+	keys      map[observation.Key]ixEntry
 	lastSweep time.Time
 }
 
-// lookup returns the current values of obs's keys, loading the pairs not
-// held (or held too long) with one query per 50 indicators × 50 regions.
+// lookup returns the current values of obs's keys, loading those not held
+// (or held too long).
 func (ix *index) lookup(ctx context.Context, s *Store, obs []observation.Observation) (map[observation.Key]observation.Stored, error) {
 	now := time.Now()
 	ix.mu.Lock()
 	if now.Sub(ix.lastSweep) > ix.maxAge {
-		for k, e := range ix.pairs {
+		for k, e := range ix.keys {
 			if now.Sub(e.loaded) > ix.maxAge {
-				delete(ix.pairs, k)
+				delete(ix.keys, k)
 			}
 		}
 		ix.lastSweep = now
 	}
-	missing := map[pairKey]bool{}
+	var missing []observation.Observation
+	seen := map[observation.Key]bool{}
 	for i := range obs {
-		k := pairKey{obs[i].Indicator, obs[i].Region}
-		if e := ix.pairs[k]; e == nil || now.Sub(e.loaded) > ix.maxAge {
-			missing[k] = true
+		k := obs[i].Key()
+		if e, ok := ix.keys[k]; (!ok || now.Sub(e.loaded) > ix.maxAge) && !seen[k] {
+			seen[k] = true
+			missing = append(missing, obs[i])
 		}
 	}
 	ix.mu.Unlock()
 	if len(missing) > 0 {
-		if err := ix.load(ctx, s, missing, now); err != nil {
+		held, err := s.readBack(ctx, missing)
+		if err != nil {
 			return nil, err
 		}
+		ix.mu.Lock()
+		for _, o := range missing {
+			k := o.Key()
+			st, ok := held[k]
+			ix.keys[k] = ixEntry{loaded: now, st: st, ok: ok}
+		}
+		ix.mu.Unlock()
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	out := make(map[observation.Key]observation.Stored, len(obs))
 	for i := range obs {
 		k := obs[i].Key()
-		if e := ix.pairs[pairKey{k.Indicator, k.Region}]; e != nil {
-			if st, ok := e.cur[k]; ok {
-				out[k] = st
-			}
+		if e := ix.keys[k]; e.ok {
+			out[k] = e.st
 		}
 	}
 	return out, nil
 }
 
-func (ix *index) load(ctx context.Context, s *Store, missing map[pairKey]bool, now time.Time) error {
-	byInd := map[string][]string{}
-	for k := range missing {
-		byInd[k.indicator] = append(byInd[k.indicator], k.region)
-	}
-	inds := make([]string, 0, len(byInd))
-	for ind := range byInd {
-		inds = append(inds, ind)
-	}
-	sort.Strings(inds)
-	for _, ind := range inds {
-		regs := byInd[ind]
-		sort.Strings(regs)
-		for i := 0; i < len(regs); i += FilterLimit {
-			chunk := regs[i:min(i+FilterLimit, len(regs))]
-			rows, err := s.Current(ctx, Filter{Indicators: []string{ind}, Regions: chunk})
-			if err != nil {
-				return err
-			}
-			fresh := make(map[pairKey]*pairEntry, len(chunk))
-			for _, r := range chunk {
-				fresh[pairKey{ind, r}] = &pairEntry{loaded: now, cur: map[observation.Key]observation.Stored{}}
-			}
-			for _, st := range rows {
-				if e := fresh[pairKey{st.Indicator, st.Region}]; e != nil {
-					e.cur[st.Key()] = st
-				}
-			}
-			ix.mu.Lock()
-			for k, e := range fresh {
-				ix.pairs[k] = e
-			}
-			ix.mu.Unlock()
-		}
-	}
-	return nil
-}
-
 // update records what a successful write made current.
 func (ix *index) update(obs []observation.Observation, final map[observation.Key]observation.Stored) {
+	now := time.Now()
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for i := range obs {
 		k := obs[i].Key()
-		if e := ix.pairs[pairKey{k.Indicator, k.Region}]; e != nil {
-			e.cur[k] = final[k]
+		e, ok := ix.keys[k]
+		if !ok {
+			e.loaded = now
 		}
+		e.st, e.ok = final[k], true
+		ix.keys[k] = e
 	}
 }
 
-// forget drops the pairs of obs (read again at next use).
+// forget drops the keys of obs (read again at next use).
 func (ix *index) forget(obs []observation.Observation) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	for i := range obs {
-		delete(ix.pairs, pairKey{obs[i].Indicator, obs[i].Region})
+		delete(ix.keys, obs[i].Key())
 	}
+}
+
+// readBack reads the current values of obs's keys one period start at a
+// time: a field-type conflict in one shard (the usual cause of a refusal)
+// makes InfluxDB 1.8's Flux drop the field from a query spanning shards of
+// both types.
+func (s *Store) readBack(ctx context.Context, obs []observation.Observation) (map[observation.Key]observation.Stored, error) {
+	byStart := map[time.Time][]observation.Observation{}
+	for _, o := range obs {
+		st := o.Period.Start()
+		byStart[st] = append(byStart[st], o)
+	}
+	if len(byStart) > 200 {
+		return s.existing(ctx, obs)
+	}
+	out := map[observation.Key]observation.Stored{}
+	for _, part := range byStart {
+		m, err := s.existing(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		maps.Copy(out, m)
+	}
+	return out, nil
+}
+
+// currentRaw returns the current value, revision, reported_at and source
+// of every observation matching f, read as plain CSV without pivoting
+// (store.ExistingFlux). Unlike Current it also reads points of a shard
+// where a field's type conflicts with another series' (InfluxDB 1.8 then
+// answers a pivoted value column with nulls).
+func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, error) {
+	header := true
+	raw, err := s.query.QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	if err != nil {
+		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
+	}
+	type key struct{ ind, reg, freq, t string }
+	at := map[key]int{}
+	var out []observation.Stored
+	var hasValue []bool // a point whose value InfluxDB did not answer is left out
+	err = ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
+		i, ok := at[k]
+		if !ok {
+			kind, err := period.ParseKind(k.freq)
+			if err != nil {
+				return fmt.Errorf("stored point with bad freq tag: %w", err)
+			}
+			t, err := time.Parse(time.RFC3339Nano, k.t)
+			if err != nil {
+				return fmt.Errorf("query result: bad _time %q", k.t)
+			}
+			i = len(out)
+			at[k] = i
+			out = append(out, observation.Stored{Observation: observation.Observation{Indicator: strings.Clone(k.ind), Region: strings.Clone(k.reg), Period: period.FromStart(kind, t)}})
+			hasValue = append(hasValue, false)
+		}
+		st := &out[i]
+		v := r.Get("_value")
+		switch r.Get("_field") {
+		case "value":
+			st.Value, _ = strconv.ParseFloat(v, 64)
+			hasValue[i] = v != ""
+		case "revision":
+			n, _ := strconv.ParseFloat(v, 64)
+			st.Revision = int(n)
+		case "reported_at":
+			n, _ := strconv.ParseFloat(v, 64)
+			st.ReportedAt = time.Unix(int64(n), 0).UTC()
+		case "source":
+			st.Source = strings.Clone(v)
+		}
+		return nil
+	})
+	if err != nil {
+		var re *RetryableError
+		if errors.As(err, &re) {
+			return nil, re.Err
+		}
+		return nil, err
+	}
+	kept := out[:0]
+	for i, st := range out {
+		if hasValue[i] {
+			kept = append(kept, st)
+		}
+	}
+	return kept, nil
 }

@@ -42,7 +42,7 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 		}
 	}
 	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-	cur, err := s.Current(ctx, f)
+	cur, err := s.currentRaw(ctx, f)
 	if err != nil {
 		return nil, err
 	}
