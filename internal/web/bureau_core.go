@@ -50,7 +50,7 @@ func (c *Core) Due(ctx context.Context, rep *Reporter, now time.Time) (*DueGrid,
 			d.At = *cell.ReportedAt
 			d.By = cell.Reporter
 			if d.By == "" {
-				d.By = cell.Source
+				d.Source = cell.Source
 			}
 			d.Late = cell.OnTime != nil && !*cell.OnTime
 		}

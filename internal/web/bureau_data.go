@@ -54,7 +54,10 @@ type DueCell struct {
 	Value string
 	At    time.Time
 	By    string
-	Late  bool
+	// Source is the figure's source when who sent it is not known (an
+	// import, a collector).
+	Source string
+	Late   bool
 }
 
 // Review is the review queue (internal/reporting's Queue) as the workspace

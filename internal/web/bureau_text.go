@@ -33,6 +33,7 @@ var problems = []struct{ has, zh string }{
 	{"unknown indicator", "指标名称无法识别"},
 	{"unknown region", "地区名称或代码无法识别"},
 	{"is not a period", "时期格式不对"},
+	{"invalid period", "时期格式不对"},
 	{"which is reported", "时期与该指标的统计频率不符"},
 	{"period is in the future", "该时期尚未开始"},
 	{"is not a number", "不是数字"},
@@ -76,6 +77,12 @@ var expectations = map[string]string{
 func expectedText(e *ingest.Error) string {
 	if zh, ok := expectations[e.Expected]; ok {
 		return zh
+	}
+	if e.Expected == "" && strings.Contains(e.Message, "period") {
+		return "年份如 2024,半年如 2024-H1,季度如 2024-Q3,月份如 2024-07(也可写 2024年、2024年第3季度)"
+	}
+	if lo, hi, ok := strings.Cut(e.Expected, ".."); ok && !strings.Contains(lo, " ") {
+		return lo + " 至 " + strings.Replace(hi, " percent", "(百分数)", 1)
 	}
 	if strings.HasPrefix(e.Expected, "a catalogue id") {
 		return "指标名称(如 食品抽检合格率)或指标代码(模板中已列出)"
