@@ -180,8 +180,8 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 }
 
 // EnableIndex keeps the current value of every key the store has written
-// or looked up in memory, loaded lazily (one query per period start for the
-// keys of a write not yet held), so that Upsert and UpsertGroup classify
+// or looked up in memory, loaded lazily (the keys of a write not yet held:
+// one query over their indicators, regions and period range), so that Upsert and UpsertGroup classify
 // new, revised and unchanged rows without asking InfluxDB again. A key
 // loaded more than maxAge ago is read again before use (default 1 minute):
 // writes by other processes (qualitymon import) are seen within that time.
@@ -241,7 +241,11 @@ func (ix *index) lookup(ctx context.Context, s *Store, obs []observation.Observa
 	}
 	ix.mu.Unlock()
 	if len(missing) > 0 {
-		held, err := s.readBack(ctx, missing)
+		held, incomplete, err := s.existingRaw(ctx, missing) // one query for the lot
+		if err == nil && incomplete {
+			// A field-type conflict hid values: one period at a time.
+			held, err = s.readBack(ctx, missing)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -320,10 +324,16 @@ func (s *Store) readBack(ctx context.Context, obs []observation.Observation) (ma
 // where a field's type conflicts with another series' (InfluxDB 1.8 then
 // answers a pivoted value column with nulls).
 func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, error) {
+	rows, _, err := s.currentRawFlag(ctx, f)
+	return rows, err
+}
+
+// currentRawFlag also says whether InfluxDB left out the value of a point.
+func (s *Store) currentRawFlag(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
 	header := true
 	raw, err := s.query.QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {
-		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
+		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
 	type key struct{ ind, reg, freq, t string }
 	at := map[key]int{}
@@ -366,9 +376,9 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 	if err != nil {
 		var re *RetryableError
 		if errors.As(err, &re) {
-			return nil, re.Err
+			return nil, false, re.Err
 		}
-		return nil, err
+		return nil, false, err
 	}
 	kept := out[:0]
 	for i, st := range out {
@@ -376,5 +386,5 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 			kept = append(kept, st)
 		}
 	}
-	return kept, nil
+	return kept, len(kept) < len(out), nil
 }

@@ -29,6 +29,13 @@ func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, rep
 // existing loads the current values of the batch's keys, one query over the
 // batch's indicators, regions and period range.
 func (s *Store) existing(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, error) {
+	m, _, err := s.existingRaw(ctx, batch)
+	return m, err
+}
+
+// existingRaw also says whether InfluxDB left out a value (a field-type
+// conflict across the shards queried).
+func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
 	inds, regs := map[string]bool{}, map[string]bool{}
 	from, to := batch[0].Period.Start(), batch[0].Period.Start()
 	for i := range batch {
@@ -42,9 +49,9 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 		}
 	}
 	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-	cur, err := s.currentRaw(ctx, f)
+	cur, incomplete, err := s.currentRawFlag(ctx, f)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	want := make(map[observation.Key]bool, len(batch))
 	for i := range batch {
@@ -56,7 +63,7 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 			out[st.Key()] = st
 		}
 	}
-	return out, nil
+	return out, incomplete, nil
 }
 
 // keys lists a set's members, or nothing (no filter) when there are more
