@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,4 +214,56 @@ func (d *Dedup) Check(file string, row int, o *observation.Observation) *Error {
 	}
 	d.seen[k] = row
 	return nil
+}
+
+// NewScope resolves a reporter's regions and indicators (codes, names or
+// aliases, as a config lists them) into its Scope; at names the config path
+// in errors ("uploads.tokens[0]"). No indicators means every indicator.
+// Uploads, the bureaus' workspace and review all scope a token here.
+func NewScope(who string, regions, indicators []string, cat *catalog.Catalog, regs *region.Table, at string) (*Scope, error) {
+	s := &Scope{Who: who, Regions: map[string]bool{}}
+	var errs []error
+	var names []string
+	for _, r := range regions {
+		reg, ok := regs.Resolve(r)
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s.regions: unknown region %q", at, r))
+			continue
+		}
+		if !s.Regions[reg.Code] {
+			s.Regions[reg.Code] = true
+			names = append(names, reg.Code+" "+reg.Name)
+		}
+	}
+	s.RegionList = strings.Join(names, ", ")
+	if len(indicators) > 0 {
+		s.Indicators = map[string]bool{}
+		for _, id := range indicators {
+			ind, ok := cat.Resolve(id)
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s.indicators: unknown indicator %q", at, id))
+				continue
+			}
+			s.Indicators[ind.ID] = true
+		}
+	}
+	return s, errors.Join(errs...)
+}
+
+// RegionCodes lists the scope's regions, sorted.
+func (s *Scope) RegionCodes() []string { return sortedKeys(s.Regions) }
+
+// IndicatorIDs lists the scope's indicators, sorted (nil: every one).
+func (s *Scope) IndicatorIDs() []string { return sortedKeys(s.Indicators) }
+
+func sortedKeys(m map[string]bool) []string {
+	if m == nil {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -60,8 +60,7 @@ func NewDirectory(tokens []config.UploadToken, cat *catalog.Catalog, regs *regio
 	d := &Directory{}
 	var errs []error
 	for i, t := range tokens {
-		b := &Bureau{Name: t.Bureau, Role: t.Role, Review: t.Held(), Contact: t.Contact,
-			Scope: &ingest.Scope{Who: t.Bureau, Regions: map[string]bool{}}}
+		b := &Bureau{Name: t.Bureau, Role: t.Role, Review: t.Held(), Contact: t.Contact}
 		if b.Role == "" {
 			b.Role = config.RoleReporter
 		}
@@ -71,36 +70,12 @@ func NewDirectory(tokens []config.UploadToken, cat *catalog.Catalog, regs *regio
 			continue
 		}
 		copy(b.hash[:], h)
-		var names []string
-		for _, r := range t.Regions {
-			reg, ok := regs.Resolve(r)
-			if !ok {
-				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
-				continue
-			}
-			if !b.Scope.Regions[reg.Code] {
-				b.Scope.Regions[reg.Code] = true
-				b.Regions = append(b.Regions, reg.Code)
-				names = append(names, reg.Code+" "+reg.Name)
-			}
+		b.Scope, err = ingest.NewScope(t.Bureau, t.Regions, t.Indicators, cat, regs, fmt.Sprintf("uploads.tokens[%d]", i))
+		if err != nil {
+			errs = append(errs, err)
+			continue
 		}
-		b.Scope.RegionList = strings.Join(names, ", ")
-		sort.Strings(b.Regions)
-		if len(t.Indicators) > 0 {
-			b.Scope.Indicators = map[string]bool{}
-			for _, id := range t.Indicators {
-				ind, ok := cat.Resolve(id)
-				if !ok {
-					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
-					continue
-				}
-				if !b.Scope.Indicators[ind.ID] {
-					b.Scope.Indicators[ind.ID] = true
-					b.Indicators = append(b.Indicators, ind.ID)
-				}
-			}
-			sort.Strings(b.Indicators)
-		}
+		b.Regions, b.Indicators = b.Scope.RegionCodes(), b.Scope.IndicatorIDs()
 		d.tokens = append(d.tokens, b)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -46,31 +46,14 @@ func (c Config) resolve(v *ingest.Validator) ([]token, error) {
 	var errs []error
 	var out []token
 	for i, t := range c.Tokens {
-		tok := token{bureau: t.Bureau, scope: &ingest.Scope{Who: t.Bureau, Regions: map[string]bool{}}}
+		tok := token{bureau: t.Bureau}
 		b, _ := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
 		copy(tok.hash[:], b)
-		var names []string
-		for _, r := range t.Regions {
-			reg, ok := v.Regions.Resolve(r)
-			if !ok {
-				errs = append(errs, fmt.Errorf("uploads.tokens[%d].regions: unknown region %q", i, r))
-				continue
-			}
-			tok.scope.Regions[reg.Code] = true
-			names = append(names, reg.Code+" "+reg.Name)
+		sc, err := ingest.NewScope(t.Bureau, t.Regions, t.Indicators, v.Catalog, v.Regions, fmt.Sprintf("uploads.tokens[%d]", i))
+		if err != nil {
+			errs = append(errs, err)
 		}
-		tok.scope.RegionList = strings.Join(names, ", ")
-		if len(t.Indicators) > 0 {
-			tok.scope.Indicators = map[string]bool{}
-			for _, id := range t.Indicators {
-				ind, ok := v.Catalog.Resolve(id)
-				if !ok {
-					errs = append(errs, fmt.Errorf("uploads.tokens[%d].indicators: unknown indicator %q", i, id))
-					continue
-				}
-				tok.scope.Indicators[ind.ID] = true
-			}
-		}
+		tok.scope = sc
 		out = append(out, tok)
 	}
 	return out, errors.Join(errs...)
