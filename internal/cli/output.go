@@ -45,23 +45,9 @@ func writeRows[T any](w io.Writer, f outputFlags, cols []column[T], rows []T) er
 		}
 	}
 	if f.Format == "csv" {
-		return writeCSV(w, header, cells)
+		return ingest.WriteCSV(w, true, header, cells)
 	}
 	return writeTable(w, header, cells)
-}
-
-// writeCSV writes UTF-8 CSV with a byte-order mark, which is how Excel (the
-// bureaus' tool) recognises UTF-8, and CRLF line ends (RFC 4180).
-func writeCSV(w io.Writer, header []string, rows [][]string) error {
-	cw, err := ingest.NewCSVWriter(w, true)
-	if err != nil {
-		return err
-	}
-	cw.Write(header)
-	for _, r := range rows {
-		cw.Write(r)
-	}
-	return cw.Flush()
 }
 
 // writeTable aligns columns by display width: a Chinese character takes two

@@ -165,21 +165,7 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 			evals[i] = last[i]
 		}
 	}
-	took := e.Now().Sub(start)
-	e.Exporter.Update(evals, data, start, took)
-	e.mu.Lock()
-	e.last, e.at, e.data = evals, start, data
-	e.took = e.Now().Sub(start)
-	e.mu.Unlock()
-	h := time.Now()
-	err := e.writeHistory(ctx, fresh, start)
-	e.mu.Lock()
-	e.history = time.Since(h)
-	e.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("writing evaluation history: %w", err)
-	}
-	return nil
+	return e.publish(ctx, evals, fresh, data, start)
 }
 
 func (e *Engine) runLocked(ctx context.Context) error {
@@ -190,13 +176,19 @@ func (e *Engine) runLocked(ctx context.Context) error {
 		e.Exporter.Failed(start, took)
 		return fmt.Errorf("evaluating: %w", err)
 	}
-	e.Exporter.Update(evals, data, start, took)
+	return e.publish(ctx, evals, evals, data, start)
+}
+
+// publish serves evals (every target) as the latest evaluation and writes
+// the history of judged (the targets this run judged afresh).
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, data *evaluate.Data, start time.Time) error {
+	e.Exporter.Update(evals, data, start, e.Now().Sub(start))
 	e.mu.Lock()
 	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
 	h := time.Now()
-	err = e.writeHistory(ctx, evals, start)
+	err := e.writeHistory(ctx, judged, start)
 	e.mu.Lock()
 	e.history = time.Since(h)
 	e.mu.Unlock()

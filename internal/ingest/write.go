@@ -55,3 +55,16 @@ func SafeCell(s string) string {
 	}
 	return "'" + s
 }
+
+// WriteCSV writes a header and rows through a CSVWriter.
+func WriteCSV(w io.Writer, excel bool, header []string, rows [][]string) error {
+	cw, err := NewCSVWriter(w, excel)
+	if err != nil {
+		return err
+	}
+	cw.Write(header)
+	for _, r := range rows {
+		cw.Write(r)
+	}
+	return cw.Flush()
+}

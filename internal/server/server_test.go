@@ -17,6 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // With InfluxDB unreachable: /readyz is 503, /healthz 200, the evaluation
@@ -47,3 +48,40 @@ func TestUnreachableStore(t *testing.T) {
 		}
 	}
 }
+
+// /readyz is 503 until the first evaluation has completed, then 200 while
+// InfluxDB answers; every run counts in qualitymon_evaluation_runs_total.
+func TestReadyAfterFirstEvaluation(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
+	defer st.Close()
+	cat, _ := catalog.New()
+	reg := prometheus.NewRegistry()
+	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+	s := New(e, reg, e.Logger)
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		s.Mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get("/readyz"); code != 503 || !strings.Contains(body, "first evaluation") {
+		t.Fatalf("/readyz before the first evaluation: %d %q", code, body)
+	}
+	if _, m := get("/metrics"); !strings.Contains(m, `qualitymon_evaluation_runs_total{result="success"} 0`+"\n") {
+		t.Errorf("/metrics lacks the runs counter at 0")
+	}
+	s.evaluate(context.Background())
+	if code, body := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz after the first evaluation: %d %q", code, body)
+	}
+	s.evaluate(context.Background())
+	_, m := get("/metrics")
+	for _, want := range []string{`qualitymon_evaluation_runs_total{result="success"} 2`, `qualitymon_evaluation_runs_total{result="failure"} 0`} {
+		if !strings.Contains(m, want+"\n") {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+func TestMain(m *testing.M) { testenv.Main(m) }

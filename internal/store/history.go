@@ -81,20 +81,10 @@ func fluxDuration(d time.Duration) string {
 // period and revision: the figures and revisions a target page lists and
 // charts (two queries however many periods).
 func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []string) ([]observation.Stored, error) {
-	f := Filter{Indicators: []string{indicator}, Regions: regions}
-	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
-  |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
-`
-	old, err := s.readStored(ctx, q)
+	all, err := s.everyValue(ctx, Filter{Indicators: []string{indicator}, Regions: regions})
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.Current(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	all := append(old, cur...)
 	slices.SortStableFunc(all, func(a, b observation.Stored) int {
 		if c := strings.Compare(a.Region, b.Region); c != 0 {
 			return c

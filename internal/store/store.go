@@ -224,6 +224,17 @@ func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, er
 // last element is the current value.
 func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.Stored, error) {
 	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
+	all, err := s.everyValue(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(all, func(a, b observation.Stored) int { return a.Revision - b.Revision })
+	return all, nil
+}
+
+// everyValue returns the superseded and the current values of the
+// observations matching f (two queries), unordered.
+func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
@@ -236,9 +247,7 @@ func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.S
 	if err != nil {
 		return nil, err
 	}
-	all := append(old, cur...)
-	slices.SortStableFunc(all, func(a, b observation.Stored) int { return a.Revision - b.Revision })
-	return all, nil
+	return append(old, cur...), nil
 }
 
 func (s *Store) readStored(ctx context.Context, q string) ([]observation.Stored, error) {

@@ -24,23 +24,7 @@ const Chromium = "/usr/bin/chromium"
 // PDF. Screenshots, the PDF and the page timings are kept in e2e/out
 // (git-ignored). Under CI=true a missing or unstartable browser fails.
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	node := testenv.Tool(t, "apt-get install nodejs npm", "node")
-	if _, err := os.Stat(Chromium); err != nil {
-		testenv.Missing(t, Chromium+" not found (apt-get install chromium; scripts/test.sh does)")
-	}
-	root := testenv.RepoRoot(t)
-	e2e := filepath.Join(root, "internal", "web", "e2e")
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
-		testenv.Missing(t, "playwright-core not installed (cd internal/web/e2e && npm ci; scripts/test.sh does)")
-	}
-	srv := testenv.SharedInflux(t)
-	bucket := srv.NewBucket(t)
-	dir := t.TempDir()
-	qm := testenv.BuildQualitymon(t, dir)
-	env := []string{"QUALITYMON_INFLUX_URL=" + srv.URL, "QUALITYMON_INFLUX_BUCKET=" + bucket, "QUALITYMON_INFLUX_ORG=" + srv.Org, "QUALITYMON_INFLUX_TOKEN=" + srv.Token}
+	node, root, e2e, dir, qm, env := browserSetup(t)
 	revision := filepath.Join(dir, "revision.csv")
 	os.WriteFile(revision, []byte("indicator,region,period,value,source\nfood_sampling_pass_rate,370000,2019,97.9,山东省市场监管局(修订)\n"), 0o644)
 	for _, f := range []string{filepath.Join(root, "sample", "observations.csv"), revision} {
@@ -84,4 +68,29 @@ func firstLine(s, prefix string) string {
 		}
 	}
 	return fmt.Sprintf("%.200s", s)
+}
+
+// browserSetup is what every browser test needs: node, Chromium and
+// playwright-core (failing under CI=true when missing), a qualitymon binary
+// and a fresh bucket of the real InfluxDB, given to qualitymon through env.
+func browserSetup(t *testing.T) (node, root, e2e, dir, qm string, env []string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	node = testenv.Tool(t, "apt-get install nodejs npm", "node")
+	if _, err := os.Stat(Chromium); err != nil {
+		testenv.Missing(t, Chromium+" not found (apt-get install chromium; scripts/test.sh does)")
+	}
+	root = testenv.RepoRoot(t)
+	e2e = filepath.Join(root, "internal", "web", "e2e")
+	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
+		testenv.Missing(t, "playwright-core not installed (cd internal/web/e2e && npm ci; scripts/test.sh does)")
+	}
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	dir = t.TempDir()
+	qm = testenv.BuildQualitymon(t, dir)
+	env = []string{"QUALITYMON_INFLUX_URL=" + srv.URL, "QUALITYMON_INFLUX_BUCKET=" + bucket, "QUALITYMON_INFLUX_ORG=" + srv.Org, "QUALITYMON_INFLUX_TOKEN=" + srv.Token}
+	return node, root, e2e, dir, qm, env
 }

@@ -22,23 +22,7 @@ import (
 // sign out, a forged POST refused, wrong tokens slowed down. Screenshots in
 // e2e/out (b*.png). Under CI=true a missing or unstartable browser fails.
 func TestBrowserBureau(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test in -short mode")
-	}
-	node := testenv.Tool(t, "apt-get install nodejs npm", "node")
-	if _, err := os.Stat(Chromium); err != nil {
-		testenv.Missing(t, Chromium+" not found (apt-get install chromium; scripts/test.sh does)")
-	}
-	root := testenv.RepoRoot(t)
-	e2e := filepath.Join(root, "internal", "web", "e2e")
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
-		testenv.Missing(t, "playwright-core not installed (cd internal/web/e2e && npm ci; scripts/test.sh does)")
-	}
-	srv := testenv.SharedInflux(t)
-	bucket := srv.NewBucket(t)
-	dir := t.TempDir()
-	qm := testenv.BuildQualitymon(t, dir)
-	env := []string{"QUALITYMON_INFLUX_URL=" + srv.URL, "QUALITYMON_INFLUX_BUCKET=" + bucket, "QUALITYMON_INFLUX_ORG=" + srv.Org, "QUALITYMON_INFLUX_TOKEN=" + srv.Token}
+	node, root, e2e, dir, qm, env := browserSetup(t)
 	cmd := exec.Command(qm, "import", filepath.Join(root, "sample", "observations.csv"))
 	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -97,27 +97,13 @@ func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var b bytes.Buffer
-	if err := writeCSV(&b, exportHeader, rows); err != nil {
+	if err := ingest.WriteCSV(&b, true, exportHeader, rows); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
 	_, err = w.Write(b.Bytes())
 	return err
-}
-
-// writeCSV writes UTF-8 CSV with a BOM for Excel, formula cells
-// neutralised (the one CSV writer, ingest.NewCSVWriter).
-func writeCSV(b *bytes.Buffer, header []string, rows [][]string) error {
-	cw, err := ingest.NewCSVWriter(b, true)
-	if err != nil {
-		return err
-	}
-	cw.Write(header)
-	for _, r := range rows {
-		cw.Write(r)
-	}
-	return cw.Flush()
 }
 
 // exportXLSX writes one sheet, 目标状态, with numbers as numbers.
@@ -217,7 +203,7 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, cur})
 	}
 	var b bytes.Buffer
-	if err := writeCSV(&b, []string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows); err != nil {
+	if err := ingest.WriteCSV(&b, true, []string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
