@@ -271,9 +271,10 @@ collectors:
 uploads:
   archive_dir: %s/uploads
   audit_log: %s/uploads/audit.jsonl
+  review_dir: %s/review
   tokens:
     - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
-`, addr, dir, dir, dir, dir, upload.HashToken("qingdao-secret")))
+`, addr, dir, dir, dir, dir, dir, upload.HashToken("qingdao-secret")))
 	// A GBK-encoded file in the 国家统计局 export layout, dropped before serve starts.
 	if err := os.MkdirAll(filepath.Join(dir, "drop"), 0o755); err != nil {
 		t.Fatal(err)
