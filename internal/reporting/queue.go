@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
@@ -99,7 +100,7 @@ type Queue struct {
 	next     observation.Sink
 	store    Reader
 	receipts *Receipts
-	audit    *auditLog
+	audit    *durable.Log // auditEntry lines
 	// Now is the clock of holds and decisions.
 	Now func() time.Time
 
@@ -114,25 +115,25 @@ func OpenQueue(dir string, next observation.Sink, st Reader, receipts *Receipts)
 	if err := os.MkdirAll(filepath.Join(dir, "uploads"), 0o750); err != nil {
 		return nil, err
 	}
-	a, err := openAudit(filepath.Join(dir, "audit.jsonl"))
+	a, err := durable.OpenLog(filepath.Join(dir, "audit.jsonl"))
 	if err != nil {
 		return nil, err
 	}
 	q := &Queue{dir: dir, next: next, store: st, receipts: receipts, audit: a, Now: time.Now, uploads: map[string]*Upload{}}
 	files, err := filepath.Glob(filepath.Join(dir, "uploads", "*.json"))
 	if err != nil {
-		a.close()
+		a.Close()
 		return nil, err
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			a.close()
+			a.Close()
 			return nil, err
 		}
 		var u Upload
 		if err := json.Unmarshal(data, &u); err != nil {
-			a.close()
+			a.Close()
 			return nil, fmt.Errorf("review queue %s: %w", f, err)
 		}
 		q.uploads[u.ID] = &u
@@ -141,7 +142,7 @@ func OpenQueue(dir string, next observation.Sink, st Reader, receipts *Receipts)
 }
 
 // Close closes the audit log.
-func (q *Queue) Close() error { return q.audit.close() }
+func (q *Queue) Close() error { return q.audit.Close() }
 
 // Accept holds a batch (observation.Sink): written durably, not stored.
 func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
@@ -163,7 +164,7 @@ func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, met
 		return observation.Result{}, fmt.Errorf("holding the upload for review: %w", err)
 	}
 	q.uploads[u.ID] = u
-	q.audit.write(&auditEntry{Time: now.UTC(), Action: "hold", Upload: u.ID, Bureau: u.Bureau, By: u.Bureau, File: u.File,
+	q.audit.Append(&auditEntry{Time: now.UTC(), Action: "hold", Upload: u.ID, Bureau: u.Bureau, By: u.Bureau, File: u.File,
 		Rows: len(u.Rows), Regions: u.Regions, Indicators: u.Indicators})
 	return observation.Result{Summary: observation.Summary{Accepted: len(batch)}, Held: true, ReviewID: u.ID}, nil
 }
@@ -340,7 +341,7 @@ func (q *Queue) decide(ctx context.Context, id string, reviewer *Bureau, comment
 	}
 	fail := func(err error) (*Upload, error) {
 		entry.Action, entry.Error = action+"_refused", err.Error()
-		q.audit.write(entry)
+		q.audit.Append(entry)
 		return nil, err
 	}
 	u, ok := q.uploads[id]
@@ -369,7 +370,7 @@ func (q *Queue) decide(ctx context.Context, id string, reviewer *Bureau, comment
 		res, err := q.next.Accept(ctx, obs, meta)
 		if err != nil {
 			entry.Action, entry.Error = "approve_failed", err.Error()
-			q.audit.write(entry)
+			q.audit.Append(entry)
 			return nil, fmt.Errorf("approving upload %s: %w", id, err)
 		}
 		d.Result = &res
@@ -385,11 +386,11 @@ func (q *Queue) decide(ctx context.Context, id string, reviewer *Bureau, comment
 	// twice stores nothing new (writes are idempotent).
 	if err := q.save(&d); err != nil {
 		entry.Error = "saving the decision: " + err.Error()
-		q.audit.write(entry)
+		q.audit.Append(entry)
 		return nil, fmt.Errorf("recording the decision on upload %s: %w", id, err)
 	}
 	q.uploads[id] = &d
-	if err := q.audit.write(entry); err != nil {
+	if err := q.audit.Append(entry); err != nil {
 		return nil, err
 	}
 	c := d
@@ -399,36 +400,11 @@ func (q *Queue) decide(ctx context.Context, id string, reviewer *Bureau, comment
 // save writes an upload durably: temporary file, fsync, rename, fsync of
 // the directory.
 func (q *Queue) save(u *Upload) error {
-	dir := filepath.Join(q.dir, "uploads")
 	data, err := json.MarshalIndent(u, "", "  ")
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, ".upload-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, u.ID+".json")); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(filepath.Join(q.dir, "uploads", u.ID+".json"), data, 0o640)
 }
 
 // newID is a sortable, unguessable upload id: 20240315T101500-8c1f2e9a.
@@ -454,34 +430,3 @@ type auditEntry struct {
 	Result     *observation.Result `json:"result,omitempty"`
 	Error      string              `json:"error,omitempty"`
 }
-
-type auditLog struct {
-	mu sync.Mutex
-	f  *os.File
-}
-
-func openAudit(path string) (*auditLog, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, err
-	}
-	return &auditLog{f: f}, nil
-}
-
-func (a *auditLog) write(e *auditEntry) error {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, err := a.f.Write(append(b, '\n')); err != nil {
-		return err
-	}
-	return a.f.Sync()
-}
-
-func (a *auditLog) close() error { return a.f.Close() }

@@ -5,13 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
@@ -40,11 +39,12 @@ type receiptKey struct {
 	at  int64 // reported_at, Unix seconds (as InfluxDB keeps it)
 }
 
-// Receipts is the append-only receipts log (JSON lines, each fsynced).
+// Receipts is the append-only receipts log (JSON lines; concurrent
+// receipts share fsyncs).
 type Receipts struct {
 	path string
-	mu   sync.Mutex
-	f    *os.File
+	log  *durable.Log
+	mu   sync.Mutex // guards index and read
 	// index of what has been read so far, and how far.
 	index map[receiptKey]*Receipt
 	read  int64
@@ -52,35 +52,18 @@ type Receipts struct {
 
 // OpenReceipts opens (creating) the log at path.
 func OpenReceipts(path string) (*Receipts, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	l, err := durable.OpenLog(path)
 	if err != nil {
 		return nil, err
 	}
-	return &Receipts{path: path, f: f, index: map[receiptKey]*Receipt{}}, nil
+	return &Receipts{path: path, log: l, index: map[receiptKey]*Receipt{}}, nil
 }
 
 // Close closes the log.
-func (r *Receipts) Close() error { return r.f.Close() }
+func (r *Receipts) Close() error { return r.log.Close() }
 
 // Record appends a receipt durably.
-func (r *Receipts) Record(rc *Receipt) error {
-	b, err := json.Marshal(rc)
-	if err != nil {
-		return err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := r.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("writing %s: %w", r.path, err)
-	}
-	if err := r.f.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", r.path, err)
-	}
-	return nil
-}
+func (r *Receipts) Record(rc *Receipt) error { return r.log.Append(rc) }
 
 // Lookup returns the receipt of the figure of key stored at reportedAt.
 func (r *Receipts) Lookup(k observation.Key, reportedAt time.Time) (*Receipt, bool, error) {

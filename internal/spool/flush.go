@@ -1,13 +1,17 @@
 package spool
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
@@ -251,6 +255,10 @@ func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec,
 		var group []pendingRec
 		rows := 0
 		pos := *cur
+		// One buffered reader for the records that follow each other
+		// (a new one only after a hole).
+		var br *bufio.Reader
+		brOff := int64(-1)
 		for pos.Off < size && len(group) < maxGroupRecords && rows < maxGroupRows {
 			if h, ok := holeAt(holes, pos.Off); ok {
 				pos.Off = h.to // quarantined at Open: skipped
@@ -264,10 +272,15 @@ func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec,
 				}
 				files[pos.Seg] = f
 			}
-			p, n, err := readAt(f, pos.Off)
+			if br == nil || brOff != pos.Off {
+				br = bufio.NewReaderSize(io.NewSectionReader(f, pos.Off, size-pos.Off), 64<<10)
+				brOff = pos.Off
+			}
+			p, n, err := readRecord(br)
 			if err != nil {
 				return group, err
 			}
+			brOff += n
 			pos.Off += n
 			group = append(group, pendingRec{p: p, next: pos})
 			rows += len(p.Rows)
@@ -397,14 +410,9 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return err
 		}
-		f, err := os.CreateTemp(dir, ".tmp-*")
+		var csv bytes.Buffer
+		w, err := ingest.NewCSVWriter(&csv, false)
 		if err != nil {
-			return err
-		}
-		defer os.Remove(f.Name())
-		w, err := ingest.NewCSVWriter(f, false)
-		if err != nil {
-			f.Close()
 			return err
 		}
 		w.Write([]string{"indicator", "region", "period", "value", "source", "note"})
@@ -412,21 +420,13 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 			w.Write([]string{r.Indicator, r.Region, r.Period, strconv.FormatFloat(r.Value, 'f', -1, 64), r.Source, r.Note})
 		}
 		if err := w.Flush(); err != nil {
-			f.Close()
 			return err
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		if err := os.Rename(f.Name(), filepath.Join(dir, base+".csv")); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, base+".csv"), csv.Bytes(), 0o640); err != nil {
 			return err
 		}
 		reason := fmt.Sprintf("origin: %s\nwho: %s\nfile: %s\nreported_at: %s\n%serror: %v\n", p.Origin, p.Who, p.File, p.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), stored, cause)
-		return writeFileSync(dir, base+".err", []byte(reason))
+		return durable.WriteFile(filepath.Join(dir, base+".err"), []byte(reason), 0o640)
 	}()
 	path := filepath.Join(dir, base+".csv")
 	if err != nil {

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/qualitymon/qualitymon/internal/durable"
 )
 
 const (
@@ -150,7 +152,7 @@ func openCommit(dir string) (*commitFile, cursor, error) {
 	}
 	if !slots {
 		s := encodeCommitSlot(c, seq)
-		if err := writeFileSync(dir, commitName, append(s, s...)); err != nil {
+		if err := durable.WriteFile(filepath.Join(dir, commitName), append(s, s...), 0o640); err != nil {
 			return nil, c, err
 		}
 	}
@@ -175,44 +177,6 @@ func (cf *commitFile) write(c cursor) error {
 }
 
 func (cf *commitFile) close() error { return cf.f.Close() }
-
-// writeFileSync writes dir/name through a temporary file, fsyncs it, renames
-// it into place and fsyncs the directory.
-func writeFileSync(dir, name string, data []byte) error {
-	tmp := filepath.Join(dir, "."+name+".tmp")
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a directory's entries (created, renamed, removed files) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
-}
 
 // span is a byte range [from, to) of a segment.
 type span struct{ from, to int64 }

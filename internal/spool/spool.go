@@ -83,6 +83,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
@@ -186,15 +187,11 @@ type Spool struct {
 	activeSize int64 // bytes written to the active segment, synced or not
 	nextID     uint64
 	broken     error // set when an append could not be undone or an fsync failed
-	writeSeq   uint64
 	unsynced   []unsyncedRec
 
 	fsyncMu sync.Mutex // held while fsyncing a segment; guards segFile.closed
 
-	syncMu    sync.Mutex // guards syncedSeq, syncing
-	syncCond  *sync.Cond
-	syncedSeq uint64
-	syncing   bool
+	synced durable.Group // the group commit of appends (syncAppended)
 
 	mu             sync.Mutex // guards the fields below
 	segs           []segment  // ascending; sizes are durable ends
@@ -258,7 +255,6 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 	s := &Spool{dir: dir, st: st, o: o, log: o.Logger, lock: lock,
 		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}),
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
-	s.syncCond = sync.NewCond(&s.syncMu)
 	s.gauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "qualitymon_spool_pending_samples",
 		Help: "Accepted samples not yet written to InfluxDB.",
@@ -318,7 +314,7 @@ func (s *Spool) recover() error {
 		nums, removed = nums[1:], true
 	}
 	if removed {
-		if err := syncDir(s.dir); err != nil {
+		if err := durable.SyncDir(s.dir); err != nil {
 			return err
 		}
 	}
@@ -430,14 +426,14 @@ func (s *Spool) quarantine(f *os.File, n uint64, d span, suffix, why string) err
 		return err
 	}
 	name := fmt.Sprintf("%020d-%012d%s", n, d.from, suffix)
-	if err := writeFileSync(dir, name, buf); err != nil {
+	if err := durable.WriteFile(filepath.Join(dir, name), buf, 0o640); err != nil {
 		return fmt.Errorf("keeping damaged spool bytes in %s: %w", filepath.Join(dir, name), err)
 	}
 	if suffix == ".bad" {
 		s.log.Error("spool found a damaged record between intact ones: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
 			"segment", filepath.Join(s.dir, segName(n)), "offset", d.from, "bytes", d.to-d.from, "quarantine", filepath.Join(dir, name), "why", why)
 	}
-	return syncDir(s.dir)
+	return durable.SyncDir(s.dir)
 }
 
 // Quarantined is how many damaged ranges are kept in quarantine/.
@@ -479,7 +475,7 @@ func (s *Spool) newSegment(n uint64) error {
 		os.Remove(path)
 		return s.reopenOld(err)
 	}
-	if err := syncDir(s.dir); err != nil {
+	if err := durable.SyncDir(s.dir); err != nil {
 		f.Close()
 		os.Remove(path)
 		return s.reopenOld(err)
@@ -618,8 +614,6 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	}
 	s.nextID++
 	s.activeSize += int64(len(buf))
-	s.writeSeq++
-	seq := s.writeSeq
 	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
 	ch = make(chan outcome, 1)
 	s.mu.Lock()
@@ -627,7 +621,8 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	backlog = s.backingOff
 	s.mu.Unlock()
 	s.appendMu.Unlock()
-	if err := s.waitSynced(seq); err != nil {
+	// One fsync for this record and every other appended before it began.
+	if err := s.synced.Do(s.syncAppended); err != nil {
 		s.dropWaiter(id)
 		return 0, nil, false, err
 	}
@@ -643,42 +638,16 @@ func (s *Spool) appendErr(err error) error {
 	return err
 }
 
-// waitSynced returns when the append numbered seq is on disk. The first
-// waiter fsyncs for every record appended so far; the others wait for it.
-func (s *Spool) waitSynced(seq uint64) error {
-	s.syncMu.Lock()
-	defer s.syncMu.Unlock()
-	for s.syncedSeq < seq {
-		if s.syncing {
-			s.syncCond.Wait()
-			continue
-		}
-		s.syncing = true
-		s.syncMu.Unlock()
-		target, err := s.syncAppended()
-		s.syncMu.Lock()
-		s.syncing = false
-		if err == nil && target > s.syncedSeq {
-			s.syncedSeq = target
-		}
-		s.syncCond.Broadcast()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // syncAppended fsyncs the active segment and publishes every record
 // appended before it to the flusher. Records of segments rotated away were
 // fsynced by the rotation.
-func (s *Spool) syncAppended() (uint64, error) {
+func (s *Spool) syncAppended() error {
 	s.appendMu.Lock()
 	if s.broken != nil {
 		s.appendMu.Unlock()
-		return 0, fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
+		return fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
 	}
-	sf, recs, target := s.active, s.unsynced, s.writeSeq
+	sf, recs := s.active, s.unsynced
 	s.unsynced = nil
 	s.appendMu.Unlock()
 	s.fsyncMu.Lock()
@@ -692,7 +661,7 @@ func (s *Spool) syncAppended() (uint64, error) {
 		s.appendMu.Lock()
 		s.broken = fmt.Errorf("fsync %s: %w", sf.f.Name(), err)
 		s.appendMu.Unlock()
-		return 0, fmt.Errorf("spool: %w", s.broken)
+		return fmt.Errorf("spool: %w", s.broken)
 	}
 	s.mu.Lock()
 	for _, r := range recs {
@@ -708,7 +677,7 @@ func (s *Spool) syncAppended() (uint64, error) {
 	s.gauge.Set(float64(s.pendingSamples))
 	s.mu.Unlock()
 	s.kick()
-	return target, nil
+	return nil
 }
 
 // Pending returns how many accepted batches and samples are not yet in

@@ -1,13 +1,12 @@
 package upload
 
 import (
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
@@ -36,75 +35,48 @@ type auditRecord struct {
 	SetAside string       `json:"set_aside,omitempty"`
 }
 
-// auditLog appends JSON lines and fsyncs each.
-type auditLog struct {
-	mu sync.Mutex
-	f  *os.File
+// archiver keeps the originals as dir/<date>/<sha256>.<ext>, one file per
+// content and day (what an operator looks for, and the tests). Each file is
+// written and fsynced before it gets its name (durable.Dir.Create), outside
+// any lock, so concurrent uploads fsync in parallel; the names added to a
+// day's directory share the directory's fsync (group commit).
+type archiver struct {
+	dir string
+	mu  sync.Mutex
+	day string       // the day whose directory d is
+	d   *durable.Dir // the directory of day, made durable in dir
 }
 
-func openAudit(path string) (*auditLog, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, err
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return nil, err
-	}
-	return &auditLog{f: f}, nil
-}
-
-func (a *auditLog) write(r *auditRecord) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
+// dayDir returns the group fsync of dir/day, creating the directory (and
+// making its entry durable) the first time.
+func (a *archiver) dayDir(day string) (*durable.Dir, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if _, err := a.f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("writing audit log %s: %w", a.f.Name(), err)
+	if a.day == day {
+		return a.d, nil
 	}
-	if err := a.f.Sync(); err != nil {
-		return fmt.Errorf("fsync audit log %s: %w", a.f.Name(), err)
+	path := filepath.Join(a.dir, day)
+	if err := os.MkdirAll(path, 0o750); err != nil {
+		return nil, err
 	}
-	return nil
+	if err := durable.SyncDir(a.dir); err != nil {
+		return nil, err
+	}
+	a.day, a.d = day, durable.NewDir(path)
+	return a.d, nil
 }
 
-func (a *auditLog) close() error { return a.f.Close() }
-
-// archive keeps the original file as dir/<date>/<sha256>.<ext> (durably)
-// and returns its path. The same content uploaded twice on a day is kept once.
-func archive(dir string, at time.Time, sum, ext string, data []byte) (string, error) {
-	day := filepath.Join(dir, at.Format("2006-01-02"))
-	path := filepath.Join(day, sum+ext)
+// archive keeps the original file durably and returns its path. The same
+// content uploaded twice on a day is kept once.
+func (a *archiver) archive(at time.Time, sum, ext string, data []byte) (string, error) {
+	day := at.Format("2006-01-02")
+	path := filepath.Join(a.dir, day, sum+ext)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	if err := os.MkdirAll(day, 0o750); err != nil {
-		return "", err
-	}
-	f, err := os.CreateTemp(day, ".upload-*")
+	d, err := a.dayDir(day)
 	if err != nil {
 		return "", err
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return "", err
-	}
-	d, err := os.Open(day)
-	if err != nil {
-		return "", err
-	}
-	defer d.Close()
-	return path, d.Sync()
+	return path, d.Create(sum+ext, data, 0o640)
 }

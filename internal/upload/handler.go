@@ -50,6 +50,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/spool"
@@ -125,8 +126,10 @@ type Handler struct {
 	v      *ingest.Validator
 	pipe   *ingest.Pipeline
 	log    *slog.Logger
-	audit  *auditLog
-	total  *prometheus.CounterVec
+	// audit is the audit log: concurrent uploads share its fsyncs.
+	audit   *durable.Log
+	archive *archiver
+	total   *prometheus.CounterVec
 	// Now is the clock of audit lines, archive dates and reported_at.
 	Now func() time.Time
 	// SinkFor, when set, chooses the sink of a token's uploads (given the
@@ -150,11 +153,11 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 	if h.tokens, err = cfg.resolve(v); err != nil {
 		return nil, err
 	}
-	a, err := openAudit(cfg.AuditLog)
+	a, err := durable.OpenLog(cfg.AuditLog)
 	if err != nil {
 		return nil, fmt.Errorf("uploads.audit_log: %w", err)
 	}
-	h.audit = a
+	h.audit, h.archive = a, &archiver{dir: cfg.ArchiveDir}
 	h.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "qualitymon_uploads_total",
 		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, refused, error).",
@@ -166,7 +169,7 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 	}
 	if reg != nil {
 		if err := reg.Register(h.total); err != nil {
-			a.close()
+			a.Close()
 			return nil, fmt.Errorf("uploads: registering metrics: %w", err)
 		}
 	}
@@ -174,7 +177,7 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 }
 
 // Close closes the audit log.
-func (h *Handler) Close() error { return h.audit.close() }
+func (h *Handler) Close() error { return h.audit.Close() }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -198,7 +201,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Refused = resp.Refused
 	h.total.WithLabelValues(rec.Bureau, rec.Result).Inc()
-	if err := h.audit.write(rec); err != nil {
+	if err := h.audit.Append(rec); err != nil {
 		h.log.Error("upload audit failed", "bureau", rec.Bureau, "sha256", rec.SHA256, "err", err)
 	}
 	writeJSON(w, resp)
@@ -242,7 +245,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	sum := sha256.Sum256(data)
 	rec.File, rec.Size, rec.SHA256 = name, int64(len(data)), hex.EncodeToString(sum[:])
 	out := &Response{File: name, SHA256: rec.SHA256, Size: rec.Size, DryRun: dryRun}
-	if rec.Archive, err = archive(h.cfg.ArchiveDir, now, rec.SHA256, ext, data); err != nil {
+	if rec.Archive, err = h.archive.archive(now, rec.SHA256, ext, data); err != nil {
 		h.log.Error("upload archive failed", "bureau", tok.bureau, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()
 		out.Status, out.Error = http.StatusInternalServerError, "could not archive the upload; nothing was written"

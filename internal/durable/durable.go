@@ -1,0 +1,222 @@
+// Package durable writes files that survive a crash: a whole file
+// replaced atomically (WriteFile), a directory's entries made durable
+// (SyncDir, or Dir for many concurrent callers), and an append-only log of
+// JSON lines whose concurrent appends share fsyncs (Log). Group is the
+// group commit they share: one fsync for every caller that wrote before it
+// began.
+package durable
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+)
+
+// WriteFile replaces path with data atomically and durably: a temporary
+// file in the same directory, written and fsynced, renamed into place, and
+// the directory fsynced. A crash leaves the old file or the new one, never
+// a mix.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := writeTemp(path, data, perm); err != nil {
+		return err
+	}
+	return SyncDir(dir)
+}
+
+// writeTemp is WriteFile without the fsync of the directory.
+func writeTemp(path string, data []byte, perm os.FileMode) error {
+	// A name of its own (concurrent writers of one path each have theirs),
+	// created with perm (and the umask), no chmod needed.
+	var f *os.File
+	var tmp string
+	var err error
+	for range 100 {
+		tmp = filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+strconv.FormatUint(rand.Uint64(), 36))
+		if f, err = os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm); !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(fmt.Errorf("fsync %s: %w", tmp, err))
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// SyncDir makes a directory's entries (files created, renamed, removed in
+// it) durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Group is a group commit: Do runs the operation (an fsync) once for every
+// caller that called Do before the run began, so that concurrent callers
+// share it. It returns once a run that began after the call has ended. An
+// error is sticky: after a failed fsync what is on disk is unknown, so
+// every later Do fails with it.
+type Group struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	asked   uint64 // calls so far
+	done    uint64 // calls covered by runs that ended
+	running bool
+	err     error
+}
+
+// Do returns once fn has run from start to end after this call began (by
+// this caller or by another one), with the error of that run or an earlier
+// failure.
+func (g *Group) Do(fn func() error) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cond == nil {
+		g.cond = sync.NewCond(&g.mu)
+	}
+	g.asked++
+	seq := g.asked
+	for g.done < seq && g.err == nil {
+		if g.running {
+			g.cond.Wait()
+			continue
+		}
+		g.running = true
+		target := g.asked
+		g.mu.Unlock()
+		err := fn()
+		g.mu.Lock()
+		g.running = false
+		g.done = target
+		if err != nil && g.err == nil {
+			g.err = err
+		}
+		g.cond.Broadcast()
+	}
+	return g.err
+}
+
+// Dir fsyncs one directory for many concurrent callers (Group).
+type Dir struct {
+	path string
+	g    Group
+}
+
+// NewDir returns the group fsync of the directory at path.
+func NewDir(path string) *Dir { return &Dir{path: path} }
+
+// Sync returns once the directory's entries as they were when Sync was
+// called are durable.
+func (d *Dir) Sync() error { return d.g.Do(func() error { return SyncDir(d.path) }) }
+
+// WriteFile is the package's WriteFile into this directory (name is a
+// file name in it), the directory's fsync shared with concurrent callers.
+func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode) error {
+	if err := writeTemp(filepath.Join(d.path, name), data, perm); err != nil {
+		return err
+	}
+	return d.Sync()
+}
+
+// Create writes a new file name in this directory durably, unless one
+// exists (content-addressed files: the same name, the same content): the
+// file is fsynced before it has a name, so that a name always holds a
+// whole file, and the directory's fsync is shared with concurrent callers.
+func (d *Dir) Create(name string, data []byte, perm os.FileMode) error {
+	if _, err := create(filepath.Join(d.path, name), data, perm); err != nil {
+		return err
+	}
+	return d.Sync()
+}
+
+// Log is an append-only file of JSON lines (an audit log, receipts).
+// Append returns once its line is on disk; concurrent appends share one
+// fsync (Group).
+type Log struct {
+	path string
+	mu   sync.Mutex // serializes writes; guards size
+	f    *os.File
+	size int64
+	g    Group
+}
+
+// OpenLog opens (creating it and its directory) the log at path.
+func OpenLog(path string) (*Log, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, err
+	}
+	size, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &Log{path: path, f: f, size: size}, nil
+}
+
+// Path is where the log is.
+func (l *Log) Path() string { return l.path }
+
+// Append writes v as one JSON line and returns once it is durable. A line
+// that could not be written whole is cut off again, so that the next one
+// starts on a line of its own.
+func (l *Log) Append(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	l.mu.Lock()
+	n, err := l.f.Write(b)
+	if err != nil {
+		if n > 0 {
+			l.f.Truncate(l.size)
+		}
+		l.mu.Unlock()
+		return fmt.Errorf("writing %s: %w", l.path, err)
+	}
+	l.size += int64(n)
+	l.mu.Unlock()
+	if err := l.g.Do(l.f.Sync); err != nil {
+		return fmt.Errorf("fsync %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// Close closes the log.
+func (l *Log) Close() error { return l.f.Close() }
