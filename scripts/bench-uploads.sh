@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Uploads under load (issue 9 item 1): 50 concurrent clients posting 5-row
-# CSVs to a real `qualitymon serve` over a real InfluxDB 1.8.10, and the same
-# rows as raw line protocol straight to InfluxDB, side by side in one run:
-# requests/s of both and the ratio, p50/p99, exactly-once count. Then the
-# upload-to-/metrics latency at 30,000 targets.
+# Uploads under load (issue 9 item 1), all in one run: 50 concurrent clients
+# posting 5-row CSVs to a real `qualitymon serve` over a real InfluxDB
+# 1.8.10, and the same rows as raw line protocol straight to InfluxDB, side
+# by side: requests/s of both and the ratio, p50/p99, exactly-once count.
+# Then the upload-to-/metrics latency at 30,000 targets (ROUNDS rounds,
+# default 10: median and worst). The figures mean something only on an
+# otherwise idle machine: the load average is printed before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/influxdb.sh install >/dev/null
-go test -count=1 -run '^$' -bench '^BenchmarkUploads$' -benchtime 1x ./internal/upload/
-go test -count=1 -run '^$' -bench '^BenchmarkIngestToMetrics$' -benchtime 1x ./internal/server/
+rounds=${ROUNDS:-10}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+echo "load before: $(uptime)"
+go test -count=1 -run '^$' -bench '^BenchmarkUploads$' -benchtime 1x ./internal/upload/ | tee -a "$out"
+go test -count=1 -run '^$' -bench '^BenchmarkIngestToMetrics$' -benchtime "${rounds}x" ./internal/server/ | tee -a "$out"
+echo "load after: $(uptime)"
+echo
+echo "summary:"
+grep -E '^bench: (qualitymon|raw|ratio|exactly)|^ingest-to-metrics: .*rounds' "$out" | sed 's/^/  /'

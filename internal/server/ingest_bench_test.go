@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,8 +29,9 @@ import (
 // it): 30,000 targets over 300,000 observations in a real InfluxDB, served
 // as `qualitymon serve` wires it (spool → store with its index → OnStored →
 // Server.Ingested → Engine.Apply). Each round accepts one new figure into
-// the spool and times until GET /metrics shows the target's new actual
-// (goal ≤ 1 s). Prints figures; asserts no times.
+// the spool and times until GET /metrics (read every pollEvery) shows the
+// target's new actual (goal ≤ 1 s); the last line gives the median and the
+// worst round. Prints figures; asserts no times.
 func BenchmarkIngestToMetrics(b *testing.B) {
 	srv := testenv.StartInflux(b)
 	set, codes := scaleSet(b)
@@ -83,6 +85,7 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 	}
 	round := 0
 	var worst time.Duration
+	var all []time.Duration
 	for b.Loop() {
 		round++
 		code := codes[round%len(codes)]
@@ -94,6 +97,10 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 		}
 		accepted := time.Since(t0)
 		for {
+			// One look every pollEvery: a client fetching tens of
+			// megabytes in a tight loop would take the CPU the server
+			// needs (2 cores) and measure itself.
+			time.Sleep(pollEvery)
 			resp, err := http.Get(base + "/metrics")
 			if err != nil {
 				b.Fatal(err)
@@ -109,8 +116,15 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 		}
 		took := time.Since(t0)
 		worst = max(worst, took)
+		all = append(all, took)
 		fmt.Printf("ingest-to-metrics: %d targets: upload accepted (written) in %s, new actual on /metrics %s after the upload began (goal 1s)\n",
 			len(set.Targets("")), accepted.Round(time.Millisecond), took.Round(time.Millisecond))
 	}
+	slices.Sort(all)
+	fmt.Printf("ingest-to-metrics: %d targets, %d rounds: median %s, worst %s (goal ≤ 1s; polled every %s)\n",
+		len(set.Targets("")), len(all), all[len(all)/2].Round(time.Millisecond), worst.Round(time.Millisecond), pollEvery)
 	b.ReportMetric(worst.Seconds(), "worst_s")
 }
+
+// pollEvery is how often BenchmarkIngestToMetrics reads /metrics.
+const pollEvery = 10 * time.Millisecond

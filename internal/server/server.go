@@ -182,12 +182,18 @@ func (s *Server) next() (full bool, obs []observation.Observation) {
 	return full, obs
 }
 
-// update runs what was asked for: an incremental update when only rows
-// were written, else a full evaluation.
+// update runs what was asked for: a full evaluation when one was asked
+// for, else an incremental update with the rows written, else nothing (a
+// wake-up whose rows the previous run already took: rows that arrive
+// between the wake-up and next() are taken early and leave a second
+// wake-up behind, which must not read everything again).
 func (s *Server) update(ctx context.Context) {
 	full, obs := s.next()
-	if full || len(obs) == 0 {
+	if full {
 		s.evaluate(ctx)
+		return
+	}
+	if len(obs) == 0 {
 		return
 	}
 	if err := s.Engine.Apply(ctx, obs); err != nil {

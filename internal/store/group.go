@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -180,13 +181,17 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 }
 
 // EnableIndex keeps the current value of every key the store has written
-// or looked up in memory, loaded lazily (the keys of a write not yet held:
-// one query over their indicators, regions and period range), so that Upsert and UpsertGroup classify
-// new, revised and unchanged rows without asking InfluxDB again. A key
-// loaded more than maxAge ago is read again before use (default 1 minute):
-// writes by other processes (qualitymon import) are seen within that time.
-// The index stays in step with this store's own writes; a failed or
-// refused write forgets the keys it touched.
+// or looked up in memory, so that Upsert and UpsertGroup classify new,
+// revised and unchanged rows without asking InfluxDB again. Keys not held
+// are loaded lazily with one query over their indicators and regions from
+// their earliest period start on (periods cannot start in the future, so
+// extending the range forward costs little), and the index remembers that
+// it knows everything in that box: a later key inside it that the index
+// does not hold is new, with no query. Keys and boxes loaded more than
+// maxAge ago are read again before use (default 1 minute): writes by other
+// processes (qualitymon import) are seen within that time. The index stays
+// in step with this store's own writes; a failed or refused write forgets
+// the keys it touched and every box.
 func (s *Store) EnableIndex(maxAge time.Duration) {
 	if maxAge <= 0 {
 		maxAge = time.Minute
@@ -204,9 +209,10 @@ func (s *Store) index() *index {
 
 // ixEntry is what the store holds for a key (ok false: nothing).
 type ixEntry struct {
-	loaded time.Time
-	st     observation.Stored
-	ok     bool
+	loaded  time.Time // read from InfluxDB
+	written time.Time // last written by this store
+	st      observation.Stored
+	ok      bool
 }
 
 // index holds the current values of keys.
@@ -214,15 +220,42 @@ type index struct {
 	mu        sync.Mutex
 	maxAge    time.Duration
 	keys      map[observation.Key]ixEntry
+	boxes     []box // loaded whole: a key inside one and not in keys is not stored
 	lastSweep time.Time
 }
 
-// lookup returns the current values of obs's keys, loading those not held
-// (or held too long).
+// box is a range of keys whose every stored value was loaded at once.
+type box struct {
+	loaded     time.Time
+	indicators map[string]bool // nil: every indicator
+	regions    map[string]bool // nil: every region
+	from       time.Time       // period starts from here on
+}
+
+func (b *box) holds(o *observation.Observation) bool {
+	return (b.indicators == nil || b.indicators[o.Indicator]) && (b.regions == nil || b.regions[o.Region]) && !o.Period.Start().Before(b.from)
+}
+
+// known reports whether the index knows what is stored for o (held, or
+// inside a box); call with mu held.
+func (ix *index) known(o *observation.Observation, now time.Time) bool {
+	if e, ok := ix.keys[o.Key()]; ok && now.Sub(e.loaded) <= ix.maxAge {
+		return true
+	}
+	for i := range ix.boxes {
+		if ix.boxes[i].holds(o) {
+			return true
+		}
+	}
+	return false
+}
+
+// lookup returns the current values of obs's keys, loading those not known
+// (or known too long).
 func (ix *index) lookup(ctx context.Context, s *Store, obs []observation.Observation) (map[observation.Key]observation.Stored, error) {
 	now := time.Now()
 	ix.mu.Lock()
-	if now.Sub(ix.lastSweep) > ix.maxAge {
+	if now.Sub(ix.lastSweep) > ix.maxAge/4 {
 		for k, e := range ix.keys {
 			if now.Sub(e.loaded) > ix.maxAge {
 				delete(ix.keys, k)
@@ -230,32 +263,21 @@ func (ix *index) lookup(ctx context.Context, s *Store, obs []observation.Observa
 		}
 		ix.lastSweep = now
 	}
+	ix.boxes = slices.DeleteFunc(ix.boxes, func(b box) bool { return now.Sub(b.loaded) > ix.maxAge })
 	var missing []observation.Observation
 	seen := map[observation.Key]bool{}
 	for i := range obs {
 		k := obs[i].Key()
-		if e, ok := ix.keys[k]; (!ok || now.Sub(e.loaded) > ix.maxAge) && !seen[k] {
+		if !seen[k] && !ix.known(&obs[i], now) {
 			seen[k] = true
 			missing = append(missing, obs[i])
 		}
 	}
 	ix.mu.Unlock()
 	if len(missing) > 0 {
-		held, incomplete, err := s.existingRaw(ctx, missing) // one query for the lot
-		if err == nil && incomplete {
-			// A field-type conflict hid values: one period at a time.
-			held, err = s.readBack(ctx, missing)
-		}
-		if err != nil {
+		if err := ix.load(ctx, s, missing, now); err != nil {
 			return nil, err
 		}
-		ix.mu.Lock()
-		for _, o := range missing {
-			k := o.Key()
-			st, ok := held[k]
-			ix.keys[k] = ixEntry{loaded: now, st: st, ok: ok}
-		}
-		ix.mu.Unlock()
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -269,6 +291,86 @@ func (ix *index) lookup(ctx context.Context, s *Store, obs []observation.Observa
 	return out, nil
 }
 
+// load reads the keys of missing into the index: one query over their
+// indicators and regions from their earliest period start on, remembered
+// as a box; when a field-type conflict hides values in that range, the
+// keys alone (one period at a time if need be), and no box.
+func (ix *index) load(ctx context.Context, s *Store, missing []observation.Observation, now time.Time) error {
+	inds, regs := map[string]bool{}, map[string]bool{}
+	from := missing[0].Period.Start()
+	for i := range missing {
+		inds[missing[i].Indicator] = true
+		regs[missing[i].Region] = true
+		if st := missing[i].Period.Start(); st.Before(from) {
+			from = st
+		}
+	}
+	b := box{loaded: now, indicators: inds, regions: regs, from: from}
+	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from}
+	if f.Indicators == nil {
+		b.indicators = nil
+	}
+	if f.Regions == nil {
+		b.regions = nil
+	}
+	rows, incomplete, err := s.currentRawFlag(ctx, f)
+	if err != nil {
+		return err
+	}
+	if incomplete {
+		held, incomplete, err := s.existingRaw(ctx, missing) // the keys' own range
+		if err == nil && incomplete {
+			held, err = s.readBack(ctx, missing) // one period at a time
+		}
+		if err != nil {
+			return err
+		}
+		ix.mu.Lock()
+		defer ix.mu.Unlock()
+		for _, o := range missing {
+			st, ok := held[o.Key()]
+			ix.set(o.Key(), ixEntry{loaded: now, st: st, ok: ok}, now)
+		}
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, st := range rows {
+		ix.set(st.Key(), ixEntry{loaded: now, st: st, ok: true}, now)
+	}
+	held := make(map[observation.Key]bool, len(rows))
+	for _, st := range rows {
+		held[st.Key()] = true
+	}
+	for _, o := range missing {
+		if !held[o.Key()] {
+			ix.set(o.Key(), ixEntry{loaded: now, ok: false}, now)
+		}
+	}
+	ix.boxes = append(ix.boxes, b)
+	return nil
+}
+
+// set records what a query begun at qt read for k, unless this store has
+// written k since (its entry is then newer than the query, and as fresh);
+// call with mu held. A key inside a box is thus never held for a shorter
+// time than the box.
+func (ix *index) set(k observation.Key, e ixEntry, qt time.Time) {
+	if old, ok := ix.keys[k]; ok && old.written.After(qt) {
+		old.loaded = maxTime(old.loaded, qt)
+		ix.keys[k] = old
+		return
+	}
+	ix.keys[k] = e
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // update records what a successful write made current.
 func (ix *index) update(obs []observation.Observation, final map[observation.Key]observation.Stored) {
 	now := time.Now()
@@ -280,15 +382,16 @@ func (ix *index) update(obs []observation.Observation, final map[observation.Key
 		if !ok {
 			e.loaded = now
 		}
-		e.st, e.ok = final[k], true
+		e.st, e.ok, e.written = final[k], true, now
 		ix.keys[k] = e
 	}
 }
 
-// forget drops the keys of obs (read again at next use).
+// forget drops the keys of obs and every box (read again at next use).
 func (ix *index) forget(obs []observation.Observation) {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	ix.boxes = nil
 	for i := range obs {
 		delete(ix.keys, obs[i].Key())
 	}
