@@ -70,8 +70,12 @@ func Parse(s string) (Period, error) {
 	return p, nil
 }
 
+// chinese rewrites the Chinese and slashed spellings to the canonical
+// separators (built once: a Replacer is costly to build, cheap to use).
+var chinese = strings.NewReplacer("年第", "-Q", "季度", "", "上半年", "-H1", "下半年", "-H2", "年", "-", "月", "-", "日", "", "/", "-")
+
 func parse(s string) (Period, bool) {
-	s = strings.NewReplacer("年第", "-Q", "季度", "", "上半年", "-H1", "下半年", "-H2", "年", "-", "月", "-", "日", "", "/", "-").Replace(s)
+	s = chinese.Replace(s)
 	s = strings.TrimSuffix(s, "-")
 	if len(s) == 8 && !strings.Contains(s, "-") {
 		s = s[:4] + "-" + s[4:6] + "-" + s[6:]
