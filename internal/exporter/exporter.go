@@ -23,10 +23,11 @@ import (
 
 // Exporter serves the latest evaluation.
 type Exporter struct {
-	mu    sync.RWMutex
-	plain []byte
-	gzip  []byte // nil while being compressed
-	gen   int
+	mu     sync.RWMutex
+	plain  []byte
+	gzip   []byte // nil while being compressed
+	gen    int
+	zipper *time.Timer // compresses the latest page once updates pause
 
 	cat   *catalog.Catalog
 	grace map[period.Kind]time.Duration
@@ -71,22 +72,37 @@ func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, star
 	e.mu.Lock()
 	e.plain, e.gzip = plain, nil
 	e.gen++
-	gen := e.gen
-	e.mu.Unlock()
 	// Compressing tens of megabytes takes a while: scrapes get the plain
-	// text until the gzipped copy of this generation is ready.
-	go func() {
-		zipped := gz(plain)
-		e.mu.Lock()
-		if e.gen == gen {
-			e.gzip = zipped
-		}
-		e.mu.Unlock()
-	}()
+	// text until the gzipped copy of this generation is ready. It is made
+	// once updates pause (gzipQuiet), so a burst of ingests (one update
+	// each) compresses once, not once per update.
+	if e.zipper == nil {
+		e.zipper = time.AfterFunc(gzipQuiet, e.compress)
+	} else {
+		e.zipper.Reset(gzipQuiet)
+	}
+	e.mu.Unlock()
 	e.lastRun.Set(float64(start.Unix()))
 	e.lastSuccess.Set(float64(start.Unix()))
 	e.duration.Set(took.Seconds())
 	e.count.Set(float64(len(evals)))
+}
+
+// gzipQuiet is how long updates must pause before the page is compressed.
+const gzipQuiet = 200 * time.Millisecond
+
+// compress gzips the current page, unless a newer one came meanwhile (its
+// own timer then compresses that one).
+func (e *Exporter) compress() {
+	e.mu.RLock()
+	plain, gen := e.plain, e.gen
+	e.mu.RUnlock()
+	zipped := gz(plain)
+	e.mu.Lock()
+	if e.gen == gen {
+		e.gzip = zipped
+	}
+	e.mu.Unlock()
 }
 
 // Encode renders the target and indicator metrics in the text format.
