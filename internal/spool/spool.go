@@ -534,28 +534,34 @@ func (s *Spool) Accept(ctx context.Context, batch []observation.Observation, met
 	if err != nil {
 		return observation.Result{}, err
 	}
+	// A pending answer still says how many rows were accepted (durably):
+	// new/revised/unchanged follow once InfluxDB has them.
+	pending := observation.Result{Summary: observation.Summary{Accepted: len(batch)}, Pending: true}
 	if backlog || s.o.AcceptWait < 0 {
 		s.dropWaiter(id)
-		return observation.Result{Pending: true}, nil
+		return pending, nil
 	}
 	t := time.NewTimer(s.o.AcceptWait)
 	defer t.Stop()
 	select {
 	case out := <-ch:
-		return result(out)
+		return result(out, pending)
 	case <-t.C:
 	case <-ctx.Done():
 	}
 	s.dropWaiter(id)
 	select { // the flusher may have answered meanwhile
 	case out := <-ch:
-		return result(out)
+		return result(out, pending)
 	default:
-		return observation.Result{Pending: true}, nil
+		return pending, nil
 	}
 }
 
-func result(out outcome) (observation.Result, error) {
+func result(out outcome, pending observation.Result) (observation.Result, error) {
+	if out.pending {
+		return pending, nil
+	}
 	if out.err != nil {
 		return observation.Result{}, out.err
 	}
