@@ -434,7 +434,7 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 // currentRawFlag also says whether InfluxDB left out the value of a point.
 func (s *Store) currentRawFlag(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
 	header := true
-	raw, err := s.query.QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	raw, err := s.queryAPI().QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {
 		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}

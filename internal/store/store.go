@@ -54,7 +54,6 @@ type Store struct {
 	cfg    Config
 	client influxdb2.Client
 	write  api.WriteAPIBlocking
-	query  api.QueryAPI
 
 	ixMu sync.Mutex
 	ix   *index // nil unless EnableIndex
@@ -69,8 +68,14 @@ func Open(cfg Config) *Store {
 		SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second)).
 		SetPrecision(time.Second)
 	c := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
-	return &Store{cfg: cfg, client: c, write: c.WriteAPIBlocking(cfg.Org, cfg.Bucket), query: c.QueryAPI(cfg.Org)}
+	return &Store{cfg: cfg, client: c, write: c.WriteAPIBlocking(cfg.Org, cfg.Bucket)}
 }
+
+// queryAPI is a query client for one query. The library's query client
+// builds its URL lazily without a lock, so one shared client raced when the
+// engine ran its queries concurrently (go test -race); a new one per query
+// costs a URL parse.
+func (s *Store) queryAPI() api.QueryAPI { return s.client.QueryAPI(s.cfg.Org) }
 
 // Close releases the client.
 func (s *Store) Close() { s.client.Close() }
@@ -90,7 +95,7 @@ func (s *Store) Ready(ctx context.Context) error {
 		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
 	}
 	q := fmt.Sprintf("from(bucket: %q)\n  |> range(start: -1m)\n  |> limit(n: 1)\n", s.cfg.Bucket)
-	res, err := s.query.Query(ctx, q)
+	res, err := s.queryAPI().Query(ctx, q)
 	if err == nil {
 		for res.Next() {
 		}
@@ -251,7 +256,7 @@ func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored,
 }
 
 func (s *Store) readStored(ctx context.Context, q string) ([]observation.Stored, error) {
-	res, err := s.query.Query(ctx, q)
+	res, err := s.queryAPI().Query(ctx, q)
 	if err != nil {
 		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
@@ -307,7 +312,7 @@ func toFloat(x any) float64 {
 
 // Query runs a Flux query and returns its rows as maps (for checks and tools).
 func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error) {
-	res, err := s.query.Query(ctx, flux)
+	res, err := s.queryAPI().Query(ctx, flux)
 	if err != nil {
 		return nil, classify(err)
 	}
@@ -330,7 +335,7 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
   |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `
 	header := true
-	raw, err := s.query.QueryRaw(ctx, q, &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	raw, err := s.queryAPI().QueryRaw(ctx, q, &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {
 		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
