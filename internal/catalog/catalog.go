@@ -99,7 +99,7 @@ func parseLag(s string) (time.Duration, error) {
 	return v, nil
 }
 
-// Derived declares how an indicator is computed from others (internal/derive
+// Derived declares how an indicator is computed from others (ingest.Deriver
 // computes it); the catalogue only validates its shape. Exactly one of
 // complement, numerator with denominator, or average_of is given.
 type Derived struct {
