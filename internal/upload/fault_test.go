@@ -16,7 +16,6 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/spool"
-	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -33,27 +32,9 @@ func TestPartialWriteRefused(t *testing.T) {
 	// Another series of the observation measurement with an integer value
 	// in the 2019 shard: InfluxDB refuses float values there, and only there.
 	srv.Write(t, bucket, "s", "observation,freq=year,indicator=conflict_probe,region=370200 value=1i 1546300800")
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket, Timeout: 30 * time.Second})
-	t.Cleanup(st.Close)
-	st.EnableIndex(time.Minute)
 	spoolDir := t.TempDir()
-	sp, err := spool.Open(spoolDir, st, spool.Options{AcceptWait: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sp.Close() })
-	cfg := testConfig(t.TempDir(), DefaultMaxBytes)
-	h, err := NewHandler(cfg, validator(t), sp, prometheus.NewRegistry(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Now = func() time.Time { return now }
-	t.Cleanup(func() { h.Close() })
-	mux := http.NewServeMux()
-	mux.Handle(Path, h)
-	ts := httptest.NewServer(mux)
-	t.Cleanup(ts.Close)
-	e := &env{srv: ts, h: h, cfg: cfg, influx: srv, bucket: bucket}
+	e := newEnvOn(t, srv, bucket, spoolDir, DefaultMaxBytes, true)
+	sp := e.spool
 
 	csv := "indicator,region,period,value\n" +
 		"food_sampling_pass_rate,370200,2019,97.1\n" +
@@ -78,7 +59,7 @@ func TestPartialWriteRefused(t *testing.T) {
 		if !strings.Contains(resp.Error, "refused 1 of 3 rows") || !strings.Contains(resp.Error, "field type conflict") {
 			t.Fatalf("attempt %d: error %q", attempt, resp.Error)
 		}
-		lines := auditLines(t, cfg.AuditLog)
+		lines := auditLines(t, e.cfg.AuditLog)
 		last := lines[len(lines)-1]
 		if last.Result != ResultRefused || last.Status != 422 || last.Summary == nil || *last.Summary != resp.Summary ||
 			len(last.Refused) != 1 || last.Refused[0] != resp.Refused[0] || last.SetAside == "" {

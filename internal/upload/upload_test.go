@@ -64,6 +64,7 @@ type env struct {
 	cfg    Config
 	influx *testenv.Influx
 	bucket string
+	spool  *spool.Spool
 }
 
 // newEnv serves the handler over the spool over a fresh bucket of the real
@@ -71,10 +72,19 @@ type env struct {
 func newEnv(t *testing.T, maxBytes int64) *env {
 	t.Helper()
 	srv := testenv.SharedInflux(t)
-	bucket := srv.NewBucket(t)
+	return newEnvOn(t, srv, srv.NewBucket(t), t.TempDir(), maxBytes, false)
+}
+
+// newEnvOn serves the handler over a spool in spoolDir over bucket; index
+// turns on the store's index of current values, as serve does.
+func newEnvOn(t *testing.T, srv *testenv.Influx, bucket, spoolDir string, maxBytes int64, index bool) *env {
+	t.Helper()
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket, Timeout: 30 * time.Second})
 	t.Cleanup(st.Close)
-	sp, err := spool.Open(t.TempDir(), st, spool.Options{AcceptWait: time.Minute})
+	if index {
+		st.EnableIndex(time.Minute)
+	}
+	sp, err := spool.Open(spoolDir, st, spool.Options{AcceptWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +100,7 @@ func newEnv(t *testing.T, maxBytes int64) *env {
 	mux.Handle(Path, h)
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	return &env{srv: ts, h: h, cfg: cfg, influx: srv, bucket: bucket}
+	return &env{srv: ts, h: h, cfg: cfg, influx: srv, bucket: bucket, spool: sp}
 }
 
 // post sends body with a content type and token, and decodes the answer.
