@@ -168,14 +168,9 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("没有规划 %q(unknown plan)", q.Get("plan"))
 	}
-	var t *plan.Target
-	for _, x := range p.Targets {
-		if x.ID == q.Get("target") {
-			t = x
-		}
-	}
-	if t == nil {
-		return notFound("规划 %s 没有目标 %q", p.Key, q.Get("target"))
+	t, err := targetOf(p, q.Get("target"))
+	if err != nil {
+		return err
 	}
 	m, err := s.moment(r)
 	if err != nil {

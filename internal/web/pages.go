@@ -204,14 +204,9 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var t *plan.Target
-	for _, x := range p.Targets {
-		if x.ID == r.PathValue("target") {
-			t = x
-		}
-	}
-	if t == nil {
-		return notFound("规划 %s 没有目标 %q(unknown target)", p.Key, r.PathValue("target"))
+	t, err := targetOf(p, r.PathValue("target"))
+	if err != nil {
+		return err
 	}
 	m, err := s.moment(r)
 	if err != nil {
@@ -475,4 +470,14 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, fmtFloat), "Lines": lines.build("暂无报送数据"),
 		"Better": better,
 	})
+}
+
+// targetOf finds a plan's target by id (404 when it has none).
+func targetOf(p *plan.Plan, id string) (*plan.Target, error) {
+	for _, t := range p.Targets {
+		if t.ID == id {
+			return t, nil
+		}
+	}
+	return nil, notFound("规划 %s 没有目标 %q(unknown target)", p.Key, id)
 }
