@@ -106,26 +106,8 @@ func BenchmarkScale(b *testing.B) {
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
 	defer st.Close()
 	ctx := context.Background()
-	batch := make([]observation.Observation, 0, 50000)
 	loadStart := time.Now()
-	n := 0
-	for i := 0; i < scaleIndicators; i++ {
-		for _, c := range codes {
-			for y := 0; y < scaleYears; y++ {
-				batch = append(batch, observation.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
-				n++
-			}
-			if len(batch) >= 50000 {
-				if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
-					b.Fatal(err)
-				}
-				batch = batch[:0]
-			}
-		}
-	}
-	if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
-		b.Fatal(err)
-	}
+	n := loadScale(b, ctx, st, codes)
 	load := time.Since(loadStart)
 	runtime.GC()
 	for b.Loop() {
@@ -172,23 +154,7 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
 	defer st.Close()
 	ctx := context.Background()
-	batch := make([]observation.Observation, 0, 50000)
-	for i := 0; i < scaleIndicators; i++ {
-		for _, c := range codes {
-			for y := 0; y < scaleYears; y++ {
-				batch = append(batch, observation.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
-			}
-			if len(batch) >= 50000 {
-				if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
-					b.Fatal(err)
-				}
-				batch = batch[:0]
-			}
-		}
-	}
-	if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
-		b.Fatal(err)
-	}
+	loadScale(b, ctx, st, codes)
 	st.EnableIndex(time.Minute)
 	reg := prometheus.NewRegistry()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -262,3 +228,28 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 
 // pollEvery is how often BenchmarkIngestToMetrics reads /metrics.
 const pollEvery = 10 * time.Millisecond
+
+// loadScale stores the scale benchmarks' yearly figures for every region
+// and indicator, and returns how many.
+func loadScale(b *testing.B, ctx context.Context, st *store.Store, codes []string) int {
+	batch := make([]observation.Observation, 0, 50000)
+	n := 0
+	for i := 0; i < scaleIndicators; i++ {
+		for _, c := range codes {
+			for y := 0; y < scaleYears; y++ {
+				batch = append(batch, observation.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
+				n++
+			}
+			if len(batch) >= 50000 {
+				if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
+					b.Fatal(err)
+				}
+				batch = batch[:0]
+			}
+		}
+	}
+	if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
