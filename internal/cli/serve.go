@@ -56,6 +56,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
+	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
 	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
 
 	// Every accepted batch goes through the durable spool; the rows that

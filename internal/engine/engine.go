@@ -213,6 +213,14 @@ func (e *Engine) Last() ([]evaluate.Evaluation, time.Time) {
 	return e.last, e.at
 }
 
+// Snapshot returns the latest evaluation with the figures it judged and
+// when it ran (nil before the first run). Neither may be changed.
+func (e *Engine) Snapshot() ([]evaluate.Evaluation, *evaluate.Data, time.Time) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.last, e.data, e.at
+}
+
 func (e *Engine) writeHistory(ctx context.Context, evals []evaluate.Evaluation, at time.Time) error {
 	lines := make([]string, 0, min(len(evals), store.BatchSize))
 	var b strings.Builder

@@ -69,8 +69,24 @@ type evaluation struct {
 }
 
 // load evaluates the plan (every plan when planKey is empty) as of the
-// request's moment.
+// request's moment: the engine's latest evaluation when the request asks for
+// no particular moment and serve has one, else afresh from the store.
 func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation, error) {
+	if s.Latest != nil && m.AtParam == "" && m.KnownParam == "" {
+		if evals, data, at := s.Latest(); evals != nil {
+			if planKey != "" {
+				var mine []evaluate.Evaluation
+				for _, ev := range evals {
+					if ev.Plan == planKey {
+						mine = append(mine, ev)
+					}
+				}
+				evals = mine
+			}
+			m.At = at
+			return &evaluation{evals: evals, data: data, m: m}, nil
+		}
+	}
 	evals, data, err := engine.Load(ctx, s.Store, s.Evaluator, planKey, m.At, m.KnownAt)
 	if err != nil {
 		return nil, err

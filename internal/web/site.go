@@ -34,6 +34,10 @@ type Site struct {
 	Evaluator *evaluate.Evaluator
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// Latest, when set (serve), gives the engine's latest evaluation: pages
+	// without at or known_at show it instead of reading and judging every
+	// figure again for each request.
+	Latest func() ([]evaluate.Evaluation, *evaluate.Data, time.Time)
 
 	users map[string][32]byte // name -> SHA-256 of the password
 	tmpl  *template.Template
