@@ -100,12 +100,8 @@ func (s *Site) targetOf(ev *evaluate.Evaluation) *plan.Target {
 	if !ok {
 		return nil
 	}
-	for _, t := range p.Targets {
-		if t.ID == ev.Target {
-			return t
-		}
-	}
-	return nil
+	t, _ := findTarget(p, ev.Target)
+	return t
 }
 
 func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {

@@ -168,7 +168,7 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("没有规划 %q(unknown plan)", q.Get("plan"))
 	}
-	t, err := targetOf(p, q.Get("target"))
+	t, err := findTarget(p, q.Get("target"))
 	if err != nil {
 		return err
 	}

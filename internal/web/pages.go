@@ -204,7 +204,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t, err := targetOf(p, r.PathValue("target"))
+	t, err := findTarget(p, r.PathValue("target"))
 	if err != nil {
 		return err
 	}
@@ -472,8 +472,8 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
-// targetOf finds a plan's target by id (404 when it has none).
-func targetOf(p *plan.Plan, id string) (*plan.Target, error) {
+// findTarget finds a plan's target by id (404 when it has none).
+func findTarget(p *plan.Plan, id string) (*plan.Target, error) {
 	for _, t := range p.Targets {
 		if t.ID == id {
 			return t, nil
