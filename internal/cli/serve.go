@@ -57,7 +57,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
-	site.Register(srv.Mux) // the scorecard pages: /, /plans/…, /export/…, /report/…
+	site.Register(srv.Mux)        // the scorecard pages: /, /plans/…, /export/…, /report/…
 
 	// Every accepted batch goes through the durable spool; the rows that
 	// reach InfluxDB update the evaluation (coalesced, only the targets
