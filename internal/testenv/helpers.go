@@ -1,0 +1,88 @@
+package testenv
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/region"
+)
+
+// Get fetches u with a 10-second timeout and returns the status and the
+// body; a request that fails gives status 0 and the error as the body, so
+// that polling loops can print it.
+func Get(u string) (int, string) {
+	cl := &http.Client{Timeout: 10 * time.Second}
+	resp, err := cl.Get(u)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// PostLineProtocol writes line protocol to an InfluxDB /write (or
+// /api/v2/write) URL with c and fails the test unless InfluxDB answers 204.
+func PostLineProtocol(tb testing.TB, c *http.Client, url string, body io.Reader) {
+	tb.Helper()
+	resp, err := c.Post(url, "text/plain; charset=utf-8", body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		tb.Fatalf("line protocol write: %s %s", resp.Status, strings.TrimSpace(string(msg)))
+	}
+}
+
+// ReadYAML decodes the YAML file at path into v, failing the test on error.
+func ReadYAML(tb testing.TB, path string, v any) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+}
+
+// Obs is an observation for a test; per is any period qualitymon parses
+// ("2020", "2020-Q3") and a bad one panics.
+func Obs(ind, reg, per string, v float64, src string) observation.Observation {
+	p, err := period.Parse(per)
+	if err != nil {
+		panic(err)
+	}
+	return observation.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
+}
+
+// Regions is a region table of the shipped regions with the given codes
+// (targets/regions.yaml), for tests that want a small, real table.
+func Regions(tb testing.TB, codes ...string) *region.Table {
+	tb.Helper()
+	_, all := Targets(tb)
+	var rs []*region.Region
+	for _, c := range codes {
+		r, ok := all.Get(c)
+		if !ok {
+			tb.Fatalf("no region %s in targets/regions.yaml", c)
+		}
+		cp := *r
+		rs = append(rs, &cp)
+	}
+	t, err := region.New(rs...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return t
+}
