@@ -411,7 +411,7 @@ func (s *serve) uploadURL() string { return "http://" + s.addr + upload.Path }
 func (s *serve) waitReadyz(t *testing.T, code int) {
 	t.Helper()
 	testenv.WaitFor(t, s.proc, bound, fmt.Sprintf("/readyz answering %d", code), func() (bool, string) {
-		got, body := httpGet("http://" + s.addr + "/readyz")
+		got, body := testenv.Get("http://" + s.addr + "/readyz")
 		return got == code, fmt.Sprintf("%d %s", got, strings.TrimSpace(body))
 	})
 }
@@ -420,7 +420,7 @@ func (s *serve) waitReadyz(t *testing.T, code int) {
 func (s *serve) waitDrained(t *testing.T) {
 	t.Helper()
 	testenv.WaitFor(t, s.proc, bound, "qualitymon_spool_pending_samples 0", func() (bool, string) {
-		code, body := httpGet("http://" + s.addr + "/metrics")
+		code, body := testenv.Get("http://" + s.addr + "/metrics")
 		if code != http.StatusOK {
 			return false, fmt.Sprintf("/metrics: %d %s", code, body)
 		}
@@ -431,17 +431,6 @@ func (s *serve) waitDrained(t *testing.T) {
 		}
 		return false, "no qualitymon_spool_pending_samples in /metrics"
 	})
-}
-
-func httpGet(u string) (int, string) {
-	cl := &http.Client{Timeout: 10 * time.Second}
-	resp, err := cl.Get(u)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
 }
 
 // storedState is what InfluxDB holds of aqi_daily: "region/time" → value,
@@ -543,6 +532,21 @@ func checkAnswer(t *testing.T, s *sent) {
 	}
 }
 
+// startStack starts what both kill tests run: a private InfluxDB, the proxy
+// in front of it, the bureaus, a ready `qualitymon serve` talking to InfluxDB
+// through the proxy, and the bureaus posting uploads of days from base on.
+func startStack(t *testing.T, base time.Time) (*testenv.Influx, *influxProxy, []bureau, *serve, *posters) {
+	t.Helper()
+	t0 := time.Now()
+	influx := testenv.StartInflux(t)
+	proxy := newInfluxProxy(t, influx.URL)
+	bs := newBureaus(t)
+	qm := newServe(t, influx, proxy.URL, bs)
+	qm.start(t)
+	t.Logf("InfluxDB and qualitymon ready after %v", time.Since(t0).Round(time.Millisecond))
+	return influx, proxy, bs, qm, startPosters(t, qm.uploadURL(), bs, base)
+}
+
 // TestInfluxKilledMidUpload (issue 9 item 9): six bureaus post uploads
 // concurrently to a real `qualitymon serve`; InfluxDB is killed with
 // SIGKILL right after it stored a write whose answer qualitymon never gets,
@@ -554,14 +558,7 @@ func checkAnswer(t *testing.T, s *sent) {
 // (revision 0, nothing in observation_revision), and nothing else.
 func TestInfluxKilledMidUpload(t *testing.T) {
 	t0 := time.Now()
-	influx := testenv.StartInflux(t)
-	proxy := newInfluxProxy(t, influx.URL)
-	bs := newBureaus(t)
-	qm := newServe(t, influx, proxy.URL, bs)
-	qm.start(t)
-	t.Logf("InfluxDB and qualitymon ready after %v", time.Since(t0).Round(time.Millisecond))
-
-	ps := startPosters(t, qm.uploadURL(), bs, time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC))
+	influx, proxy, bs, qm, ps := startStack(t, time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC))
 	ok := func(s *sent) bool { return s.acked() && !s.ans.Pending }
 	ps.waitCount(t, qm.proc, "uploads stored before the kill", 3*nBureaus, ok)
 
@@ -622,14 +619,7 @@ func TestInfluxKilledMidUpload(t *testing.T) {
 // InfluxDB holds exactly every row sent, each once.
 func TestQualitymonKilledMidFlush(t *testing.T) {
 	t0 := time.Now()
-	influx := testenv.StartInflux(t)
-	proxy := newInfluxProxy(t, influx.URL)
-	bs := newBureaus(t)
-	qm := newServe(t, influx, proxy.URL, bs)
-	qm.start(t)
-	t.Logf("InfluxDB and qualitymon ready after %v", time.Since(t0).Round(time.Millisecond))
-
-	ps := startPosters(t, qm.uploadURL(), bs, time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC))
+	influx, proxy, bs, qm, ps := startStack(t, time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC))
 	ps.waitCount(t, qm.proc, "uploads stored", 3*nBureaus, func(s *sent) bool { return s.acked() && !s.ans.Pending })
 
 	// The flusher's next write is stored by InfluxDB; its answer is held.
