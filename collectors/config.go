@@ -3,6 +3,7 @@ package collectors
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -54,10 +55,5 @@ func Build(cfgs []Config, registry map[string]Factory, deps Deps) ([]Configured,
 
 // Types lists the registry's type names, sorted.
 func Types(registry map[string]Factory) []string {
-	out := make([]string, 0, len(registry))
-	for k := range registry {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(registry))
 }

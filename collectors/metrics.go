@@ -16,31 +16,25 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	label := []string{"collector"}
+	gauge := func(name, help string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, label)
+	}
+	counter := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, label)
+	}
 	m := &metrics{
-		lastRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "qualitymon_collector_last_run_timestamp_seconds",
-			Help: "When the collector's last run started (Unix seconds).",
-		}, label),
-		lastSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "qualitymon_collector_last_success_timestamp_seconds",
-			Help: "When the collector's last run without any error ended (Unix seconds).",
-		}, label),
-		duration: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "qualitymon_collector_last_duration_seconds",
-			Help: "How long the collector's last run took, including handing its batches to the spool.",
-		}, label),
-		nextRun: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "qualitymon_collector_next_run_timestamp_seconds",
-			Help: "When the collector is next scheduled to run (Unix seconds).",
-		}, label),
-		samples: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qualitymon_collector_samples_total",
-			Help: "Observations the collector delivered that the sink accepted (derived ones included).",
-		}, label),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "qualitymon_collector_errors_total",
-			Help: "Failed runs, rejected batches and batches the sink refused.",
-		}, label),
+		lastRun: gauge("qualitymon_collector_last_run_timestamp_seconds",
+			"When the collector's last run started (Unix seconds)."),
+		lastSuccess: gauge("qualitymon_collector_last_success_timestamp_seconds",
+			"When the collector's last run without any error ended (Unix seconds)."),
+		duration: gauge("qualitymon_collector_last_duration_seconds",
+			"How long the collector's last run took, including handing its batches to the spool."),
+		nextRun: gauge("qualitymon_collector_next_run_timestamp_seconds",
+			"When the collector is next scheduled to run (Unix seconds)."),
+		samples: counter("qualitymon_collector_samples_total",
+			"Observations the collector delivered that the sink accepted (derived ones included)."),
+		errors: counter("qualitymon_collector_errors_total",
+			"Failed runs, rejected batches and batches the sink refused."),
 	}
 	if reg == nil {
 		return m, nil

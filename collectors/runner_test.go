@@ -15,13 +15,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"gopkg.in/yaml.v3"
 
-	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
-	"github.com/qualitymon/qualitymon/internal/region"
-	"github.com/qualitymon/qualitymon/targets"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // The collectors: section of testdata/good.yml loads, is built from the
@@ -60,14 +58,7 @@ func TestGoodConfig(t *testing.T) {
 var testNow = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 
 func testValidator(t *testing.T) *ingest.Validator {
-	cat, err := catalog.Load(targets.FS, "catalogue")
-	if err != nil {
-		t.Fatal(err)
-	}
-	regs, err := region.Load(targets.FS, "regions.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat, regs := testenv.Targets(t)
 	return &ingest.Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return testNow }}
 }
 
