@@ -1,12 +1,14 @@
 package reporting
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
@@ -165,20 +167,20 @@ func (d *Directory) merged(role string) []*Bureau {
 		}
 	}
 	for _, m := range out {
-		m.Regions = sortedSet(m.Scope.Regions)
+		m.Regions = sortedKeys(m.Scope.Regions)
 		if m.Scope.Indicators != nil {
-			m.Indicators = sortedSet(m.Scope.Indicators)
+			m.Indicators = sortedKeys(m.Scope.Indicators)
 		}
 		m.Scope.RegionList = strings.Join(m.Regions, ", ")
 	}
 	return out
 }
 
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// sortedKeys lists a set's members in order; empty, never nil (JSON "[]").
+func sortedKeys[K cmp.Ordered](m map[K]bool) []K {
+	out := slices.Sorted(maps.Keys(m))
+	if out == nil {
+		out = []K{}
 	}
-	sort.Strings(out)
 	return out
 }

@@ -66,7 +66,7 @@ func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 		if t.MultipleOf != nil {
 			years[t.MultipleOf.Year] = true
 		}
-		for _, y := range sortedYears(years) {
+		for _, y := range sortedKeys(years) {
 			for _, p := range periodsOf(t.Ind.Freq(), y) {
 				for _, r := range regions {
 					add(t, t.Ind, r, p)
@@ -86,15 +86,6 @@ func itemLess(a, b *Item) bool {
 		return a.Region < b.Region
 	}
 	return a.Period.Start().Before(b.Period.Start())
-}
-
-func sortedYears(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for y := range m {
-		out = append(out, y)
-	}
-	sort.Ints(out)
-	return out
 }
 
 // periodsOf lists the periods of kind k in year y.

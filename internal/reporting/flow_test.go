@@ -23,7 +23,6 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
-	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
@@ -281,7 +280,7 @@ func TestGridReportedBy(t *testing.T) {
 		t.Fatalf("%d %v", code, resp)
 	}
 	// An import (no receipt): shown by its source, late.
-	if _, err := e.st.Upsert(ctx, []observation.Observation{obs("food_sampling_pass_rate", "370200", "2023", 98.7, "统计公报")}, e.now); err != nil {
+	if _, err := e.st.Upsert(ctx, []observation.Observation{testenv.Obs("food_sampling_pass_rate", "370200", "2023", 98.7, "统计公报")}, e.now); err != nil {
 		t.Fatal(err)
 	}
 	c := e.cell(t, qingdao, "food_sampling_pass_rate", "2022")
@@ -386,14 +385,6 @@ func fillValue(e *env, id string) string {
 		return "10"
 	}
 	return strconv.FormatFloat(v, 'f', -1, 64)
-}
-
-func obs(ind, reg, per string, v float64, src string) observation.Observation {
-	p, err := period.Parse(per)
-	if err != nil {
-		panic(err)
-	}
-	return observation.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
 }
 
 // The completeness API: every reporting bureau with its cells and counts,

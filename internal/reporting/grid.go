@@ -85,7 +85,7 @@ func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]F
 		want[it.Key()] = true
 		from, to = minTime(from, it.Period.Start()), maxTime(to, it.Period.Start())
 	}
-	f := store.Filter{Indicators: limit(sortedSet(inds)), Regions: limit(sortedSet(regs)), From: from, To: to.Add(time.Second)}
+	f := store.Filter{Indicators: limit(sortedKeys(inds)), Regions: limit(sortedKeys(regs)), From: from, To: to.Add(time.Second)}
 	cur, err := g.Store.Current(ctx, f)
 	if err != nil {
 		return nil, err

@@ -157,7 +157,7 @@ func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, met
 		u.Rows[i] = Row{Indicator: o.Indicator, Region: o.Region, Period: o.Period.String(), Value: o.Value, Source: o.Source, Note: o.Note}
 		regs[o.Region], inds[o.Indicator] = true, true
 	}
-	u.Regions, u.Indicators = sortedSet(regs), sortedSet(inds)
+	u.Regions, u.Indicators = sortedKeys(regs), sortedKeys(inds)
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if err := q.save(u); err != nil {

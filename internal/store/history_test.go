@@ -9,6 +9,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // StatusHistory lists the first status and each change (status, basis or
@@ -74,9 +75,9 @@ func TestSeriesHistory(t *testing.T) {
 		at  time.Time
 		obs []observation.Observation
 	}{
-		{t1, []observation.Observation{o("food_sampling_pass_rate", "370000", "2019", 96.0, "公报"), o("food_sampling_pass_rate", "370000", "2020", 97.0, "公报"),
-			o("food_sampling_pass_rate", "370200", "2020", 98.0, ""), o("food_sampling_pass_rate", "460000", "2020", 99.0, "")}},
-		{t2, []observation.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "修订")}},
+		{t1, []observation.Observation{testenv.Obs("food_sampling_pass_rate", "370000", "2019", 96.0, "公报"), testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97.0, "公报"),
+			testenv.Obs("food_sampling_pass_rate", "370200", "2020", 98.0, ""), testenv.Obs("food_sampling_pass_rate", "460000", "2020", 99.0, "")}},
+		{t2, []observation.Observation{testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97.5, "修订")}},
 	} {
 		if _, err := st.Upsert(ctx, w.obs, w.at); err != nil {
 			t.Fatal(err)

@@ -22,14 +22,6 @@ func open(t *testing.T) *store.Store {
 	return st
 }
 
-func o(ind, reg, per string, v float64, src string) observation.Observation {
-	p, err := period.Parse(per)
-	if err != nil {
-		panic(err)
-	}
-	return observation.Observation{Indicator: ind, Region: reg, Period: p, Value: v, Source: src}
-}
-
 func TestRevisionsKeepHistory(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
@@ -38,9 +30,9 @@ func TestRevisionsKeepHistory(t *testing.T) {
 	}
 	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	sum, err := st.Upsert(ctx, []observation.Observation{
-		o("food_sampling_pass_rate", "370000", "2020", 97.0, "统计公报"),
-		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
-		o("aqi_daily", "460100", "2020-07-15", 43, ""),
+		testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97.0, "统计公报"),
+		testenv.Obs("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
+		testenv.Obs("aqi_daily", "460100", "2020-07-15", 43, ""),
 	}, t1)
 	if err != nil {
 		t.Fatal(err)
@@ -51,8 +43,8 @@ func TestRevisionsKeepHistory(t *testing.T) {
 	// Same figures again: unchanged. A changed figure without a source: revised.
 	t2 := t1.Add(24 * time.Hour)
 	sum, err = st.Upsert(ctx, []observation.Observation{
-		o("food_sampling_pass_rate", "370000", "2020", 97.5, ""),
-		o("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
+		testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97.5, ""),
+		testenv.Obs("food_sampling_pass_rate", "370200", "2020", 98.0, ""),
 	}, t2)
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +53,7 @@ func TestRevisionsKeepHistory(t *testing.T) {
 		t.Fatalf("second write: %+v", sum)
 	}
 	// The revision, sent again, is unchanged (a replay writes nothing new).
-	sum, err = st.Upsert(ctx, []observation.Observation{o("food_sampling_pass_rate", "370000", "2020", 97.5, "")}, t2)
+	sum, err = st.Upsert(ctx, []observation.Observation{testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97.5, "")}, t2)
 	if err != nil || sum != (observation.Summary{Accepted: 1, Unchanged: 1}) {
 		t.Fatalf("replay: %+v %v", sum, err)
 	}
@@ -94,8 +86,8 @@ func TestRevisionWithinOneBatch(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	sum, err := st.Upsert(ctx, []observation.Observation{
-		o("food_sampling_pass_rate", "370000", "2019", 96, ""),
-		o("food_sampling_pass_rate", "370000", "2019", 96.4, ""),
+		testenv.Obs("food_sampling_pass_rate", "370000", "2019", 96, ""),
+		testenv.Obs("food_sampling_pass_rate", "370000", "2019", 96.4, ""),
 	}, at)
 	if err != nil || sum != (observation.Summary{Accepted: 2, New: 1, Revised: 1}) {
 		t.Fatalf("%+v %v", sum, err)
