@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -78,23 +77,6 @@ func abs(f float64) float64 {
 	return f
 }
 
-func squash(s string) string { return strings.ReplaceAll(Normalize(s), " ", "") }
-
-func shareQuote(d *Draft, quote string) bool {
-	q, dq := squash(quote), squash(d.Quote)
-	if strings.Contains(dq, q) || strings.Contains(q, dq) {
-		return true
-	}
-	// a common run of 8 characters
-	r := []rune(dq)
-	for i := 0; i+8 <= len(r); i++ {
-		if strings.Contains(q, string(r[i:i+8])) {
-			return true
-		}
-	}
-	return false
-}
-
 func scorePlan(p *plan.Plan, drafts []*Draft) score {
 	var ts []*plan.Target
 	for _, t := range p.Targets {
@@ -110,12 +92,12 @@ func scorePlan(p *plan.Plan, drafts []*Draft) score {
 	}
 	passes := []func(t *plan.Target, d *Draft) bool{
 		func(t *plan.Target, d *Draft) bool {
-			return d.Indicator != nil && *d.Indicator == t.Indicator && matchesValue(d, t) && shareQuote(d, t.Quote)
+			return d.Indicator != nil && *d.Indicator == t.Indicator && matchesValue(d, t) && quoteOverlap(d.Quote, t.Quote)
 		},
 		func(t *plan.Target, d *Draft) bool {
 			return d.Indicator != nil && *d.Indicator == t.Indicator && matchesValue(d, t)
 		},
-		func(t *plan.Target, d *Draft) bool { return matchesValue(d, t) && shareQuote(d, t.Quote) },
+		func(t *plan.Target, d *Draft) bool { return matchesValue(d, t) && quoteOverlap(d.Quote, t.Quote) },
 	}
 	for _, ok := range passes {
 		for i, t := range ts {

@@ -1,9 +1,12 @@
 package planextract
 
 import (
+	_ "embed"
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 )
@@ -196,26 +199,18 @@ func (r *resolver) exact(phrase string) bool {
 }
 
 // glossary turns the words of an unknown indicator phrase into a suggested
-// id (longest word first); words it does not know are dropped.
-var glossary = map[string]string{
-	"农产品": "agri_product", "农畜产品": "agri_livestock_product", "食品": "food", "药品": "drug", "医疗器械": "medical_device",
-	"化妆品": "cosmetics", "制造业": "manufacturing", "工业": "industrial", "消费品": "consumer_goods", "产品": "product",
-	"质量": "quality", "安全": "safety", "抽检": "sampling", "抽查": "spot_check", "监督": "supervision", "监测": "monitoring",
-	"例行": "routine", "评价性": "evaluation", "合格率": "pass_rate", "符合率": "conformity_rate", "满意度": "satisfaction",
-	"竞争力": "competitiveness", "指数": "index", "比例": "share", "比重": "share", "占比": "share", "覆盖率": "coverage",
-	"处置率": "handling_rate", "优良率": "good_rate", "标准": "standards", "国际": "international", "国家": "national",
-	"行业": "industry", "地方": "local", "团体": "group", "企业": "enterprises", "品牌": "brands", "名牌": "famous_brands",
-	"商标": "trademarks", "注册": "registered", "地理标志": "geographical_indication", "专利": "patents", "发明": "invention",
-	"高价值": "high_value", "知识产权": "ip", "检验检测": "inspection_testing", "计量": "metrology", "认证": "certification",
-	"工程": "project", "建筑": "building", "公路": "road", "农村": "rural", "交工验收": "handover_acceptance", "竣工验收": "completion_acceptance",
-	"服务业": "services", "服务": "service", "生产性": "producer", "生活性": "consumer", "公共服务": "public_service",
-	"空气": "air", "水质": "water_quality", "森林": "forest", "绿色": "green", "数字经济": "digital_economy", "增加值": "value_added",
-	"地区生产总值": "gdp", "GDP": "gdp", "研发投入": "rd", "强度": "intensity", "劳动生产率": "labour_productivity",
-	"能耗": "energy_consumption", "战略性新兴产业": "strategic_emerging_industries", "产业": "industry", "总产值": "output",
-	"高标准农田": "high_standard_farmland", "奖": "award", "中国质量奖": "china_quality_award", "示范区": "demo_zones",
-	"集群": "clusters", "每万人口": "per_10k_people", "拥有量": "holdings", "增长": "growth", "下降": "decrease",
-	"一次性": "first_time", "验收": "acceptance", "中等路率": "fair_road_rate", "问题": "problem",
-}
+// id (longest word first); words it does not know are dropped. The words are
+// data, in glossary.yaml.
+var glossary = func() map[string]string {
+	var g map[string]string
+	if err := yaml.Unmarshal(glossaryYAML, &g); err != nil {
+		panic("planextract: glossary.yaml: " + err.Error())
+	}
+	return g
+}()
+
+//go:embed glossary.yaml
+var glossaryYAML []byte
 
 var glossaryWords = func() []string {
 	var w []string
