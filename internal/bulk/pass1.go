@@ -92,11 +92,25 @@ type validator struct {
 	deriveObs []observation.Observation
 
 	// The previous row's cells: files come grouped by indicator and period.
-	lastInd, lastPer, lastSrc []byte
-	lastIndV                  int32
-	lastPerV                  perInfo
-	lastSrcV                  uint32
-	codes                     map[uint32]int32 // six-digit region code → number
+	lastInd lastCell[int32]
+	lastPer lastCell[perInfo]
+	lastSrc lastCell[uint32]
+	codes   map[uint32]int32 // six-digit region code → number
+}
+
+// lastCell remembers one column's previous cell and what it resolved to.
+type lastCell[V any] struct {
+	cell []byte
+	v    V
+}
+
+// get resolves cell, calling resolve only when cell differs from the
+// previous one.
+func (c *lastCell[V]) get(cell []byte, resolve func([]byte) V) V {
+	if c.cell == nil || !bytes.Equal(cell, c.cell) {
+		c.cell, c.v = append(c.cell[:0], cell...), resolve(cell)
+	}
+	return c.v
 }
 
 // dupRef is a duplicate-key error whose first row is looked up after pass 1.
@@ -142,15 +156,6 @@ func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d 
 func (p *validator) full() bool { return len(p.errs) >= ingest.MaxErrors }
 
 func (p *validator) indicator(cell []byte) int32 {
-	if p.lastInd != nil && bytes.Equal(cell, p.lastInd) {
-		return p.lastIndV
-	}
-	i := p.indicatorMap(cell)
-	p.lastInd, p.lastIndV = append(p.lastInd[:0], cell...), i
-	return i
-}
-
-func (p *validator) indicatorMap(cell []byte) int32 {
 	return cached(p.inds, cell, func(s string) int32 {
 		if ind, ok := p.v.Catalog.Resolve(s); ok {
 			return int32(p.t.indByID[ind.ID])
@@ -192,15 +197,6 @@ func (p *validator) region(cell []byte) int32 {
 }
 
 func (p *validator) period(cell []byte) perInfo {
-	if p.lastPer != nil && bytes.Equal(cell, p.lastPer) {
-		return p.lastPerV
-	}
-	pi := p.periodMap(cell)
-	p.lastPer, p.lastPerV = append(p.lastPer[:0], cell...), pi
-	return pi
-}
-
-func (p *validator) periodMap(cell []byte) perInfo {
 	return cached(p.pers, cell, func(s string) perInfo {
 		if per, err := period.Parse(s); err == nil {
 			if day, ok := dayOf(per.Start()); ok {
@@ -288,7 +284,7 @@ func cell(fields [][]byte, i int) []byte {
 // go to ingest.Validator.Row.
 func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
 	indCell := trimSpace(cell(fields, c.ind))
-	ii := p.indicator(indCell)
+	ii := p.lastInd.get(indCell, p.indicator)
 	if ii < 0 || !p.indOK[ii] {
 		p.slowRow(row, fields, c)
 		return
@@ -298,7 +294,7 @@ func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
 		p.slowRow(row, fields, c)
 		return
 	}
-	pi := p.period(trimSpace(cell(fields, c.per)))
+	pi := p.lastPer.get(trimSpace(cell(fields, c.per)), p.period)
 	if !pi.ok || pi.future || pi.kind != p.t.indKind[ii] {
 		p.slowRow(row, fields, c)
 		return
@@ -313,17 +309,8 @@ func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
 		p.slowRow(row, fields, c)
 		return
 	}
-	src := p.sourceID(trimSpace(cell(fields, c.src)))
+	src := p.lastSrc.get(trimSpace(cell(fields, c.src)), p.t.sourceBytes)
 	p.accept(row, record{ind: uint16(ii), reg: uint16(ri), src: src, day: pi.day, row: uint32(row), value: val}, pi.ord, nil)
-}
-
-func (p *validator) sourceID(cell []byte) uint32 {
-	if p.lastSrc != nil && bytes.Equal(cell, p.lastSrc) {
-		return p.lastSrcV
-	}
-	id := p.t.sourceBytes(cell)
-	p.lastSrc, p.lastSrcV = append(p.lastSrc[:0], cell...), id
-	return id
 }
 
 // slowRow validates a row with ingest.Validator.Row, the authority.
