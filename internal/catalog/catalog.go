@@ -5,20 +5,17 @@
 package catalog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // Units lists the units an indicator may have, with the symbol shown to people.
@@ -190,27 +187,23 @@ var frequencies = map[string]bool{"yearly": true, "half-yearly": true, "quarterl
 // Load reads every *.yaml file in dir of fsys. All problems are returned
 // together, each naming the file, the indicator and the field.
 func Load(fsys fs.FS, dir string) (*Catalog, error) {
-	paths, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
+	files, err := yamlfile.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
-	if len(paths) == 0 {
+	if len(files) == 0 {
 		return nil, fmt.Errorf("%s: no catalogue files (*.yaml)", dir)
 	}
 	var all []*Indicator
 	var errs []error
-	for _, p := range paths {
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return nil, err
-		}
+	for _, fl := range files {
 		var f file
-		if err := decodeStrict(data, &f); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", p, err))
+		if err := yamlfile.Decode(fl.Data, &f); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", fl.Path, err))
 			continue
 		}
 		for _, ind := range f.Indicators {
-			ind.File = p
+			ind.File = fl.Path
 			all = append(all, ind)
 		}
 	}
@@ -361,12 +354,3 @@ func (c *Catalog) Resolve(s string) (*Indicator, bool) {
 
 // All returns the indicators sorted by id.
 func (c *Catalog) All() []*Indicator { return c.list }
-
-func decodeStrict(data []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	return nil
-}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 
 	"github.com/robfig/cron/v3"
 	"gopkg.in/yaml.v3"
@@ -171,9 +172,7 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 	c := &Config{}
 	var doc yaml.Node // where each key is, for messages
 	if len(bytes.TrimSpace(data)) > 0 {
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		dec.KnownFields(true)
-		if err := dec.Decode(c); err != nil {
+		if err := yamlfile.Decode(data, c); err != nil {
 			if yaml.Unmarshal(data, &doc) != nil {
 				return nil, err // a syntax error: yaml names the line
 			}

@@ -1,7 +1,6 @@
 package plan
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,10 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 var (
@@ -41,21 +39,18 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
+	files, err := yamlfile.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
 	set := &Set{Catalog: cat, Regions: regions}
 	var errs []error
-	for _, p := range paths {
+	for _, f := range files {
+		p := f.Path
 		if path.Base(p) == "regions.yaml" {
 			continue
 		}
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return nil, err
-		}
-		pl, err := Parse(p, data, cat, regions)
+		pl, err := Parse(p, f.Data, cat, regions)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -83,9 +78,7 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 // Parse decodes and validates one plan file.
 func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table) (*Plan, error) {
 	var f planFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := yamlfile.Decode(data, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	pl := &f.Plan

@@ -3,7 +3,6 @@
 package region
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // Level of an administrative division.
@@ -57,9 +56,7 @@ func Load(fsys fs.FS, name string) (*Table, error) {
 	var f struct {
 		Regions []*Region `yaml:"regions"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	if err := yamlfile.Decode(data, &f); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	t, errs := build(f.Regions)

@@ -14,9 +14,8 @@ import (
 	"sort"
 	"strings"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // Receivers is the receivers map (dashboards/alertmanager/receivers.yml).
@@ -51,9 +50,7 @@ var receiverName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // Parse reads a receivers map strictly (unknown keys are errors).
 func Parse(data []byte) (*Receivers, error) {
 	var r Receivers
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&r); err != nil {
+	if err := yamlfile.Decode(data, &r); err != nil {
 		return nil, err
 	}
 	var errs []string
