@@ -110,33 +110,43 @@ func (r Retry) Do(ctx context.Context, op func() error, onRetry func(err error, 
 // A point is identified by series and time, so a repeated batch changes
 // nothing.
 func (c *HTTP) Write(ctx context.Context, body []byte, points int) error {
+	what := fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket)
 	return c.retry.Do(ctx, func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.writeURL, bytes.NewReader(body))
+		resp, err := c.post(ctx, c.writeURL, body, what, "Content-Type", "text/plain; charset=utf-8")
 		if err != nil {
 			return err
-		}
-		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-		c.auth(req)
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			return &RetryableError{Err: fmt.Errorf("writing %d points to %s: %w", points, c.cfg.Bucket, err)}
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode/100 == 2 {
 			io.Copy(io.Discard, resp.Body)
 			return nil
 		}
-		return statusError(resp, fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket))
+		return statusError(resp, what)
 	}, c.onRetry)
 }
 
-func (c *HTTP) auth(req *http.Request) {
+// post sends one authorised POST with the given header pairs (name,
+// value, ...); a failure to reach InfluxDB is retryable unless ctx ended.
+// what names the operation in errors.
+func (c *HTTP) post(ctx context.Context, url string, body []byte, what string, header ...string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if c.cfg.Token != "" {
 		req.Header.Set("Authorization", "Token "+c.cfg.Token)
 	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, &RetryableError{Err: fmt.Errorf("%s: %w", what, err)}
+	}
+	return resp, nil
 }
 
 // statusError reads an error answer; 5xx and 429 are retryable.
@@ -172,24 +182,15 @@ func (c *HTTP) Query(ctx context.Context, flux string, read func(io.Reader) erro
 	if err != nil {
 		return err
 	}
+	what := "querying " + c.cfg.Bucket
 	return c.retry.Do(ctx, func() error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.queryURL, bytes.NewReader(body))
+		resp, err := c.post(ctx, c.queryURL, body, what, "Content-Type", "application/json", "Accept", "text/csv")
 		if err != nil {
 			return err
 		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "text/csv")
-		c.auth(req)
-		resp, err := c.http.Do(req)
-		if err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			return &RetryableError{Err: fmt.Errorf("querying %s: %w", c.cfg.Bucket, err)}
-		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return statusError(resp, "querying "+c.cfg.Bucket)
+			return statusError(resp, what)
 		}
 		return read(resp.Body)
 	}, c.onRetry)
