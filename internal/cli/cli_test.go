@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -237,16 +235,6 @@ func TestImportAndStatus(t *testing.T) {
 	}
 }
 
-func get(url string) (int, string) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 // waitFor polls cond up to a bound; it is not a timing assertion.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -291,14 +279,14 @@ uploads:
 		done <- result{code, out.String(), errb.String()}
 	}()
 	base := "http://" + addr
-	waitFor(t, "readyz", func() bool { c, _ := get(base + "/readyz"); return c == 200 })
-	if c, _ := get(base + "/healthz"); c != 200 {
+	waitFor(t, "readyz", func() bool { c, _ := testenv.Get(base + "/readyz"); return c == 200 })
+	if c, _ := testenv.Get(base + "/healthz"); c != 200 {
 		t.Fatalf("healthz %d", c)
 	}
 	const series = `qualitymon_target_status{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",status="missed",target="food-sampling-pass-rate"}`
 	var metrics string
 	waitFor(t, "first evaluation", func() bool {
-		_, metrics = get(base + "/metrics")
+		_, metrics = testenv.Get(base + "/metrics")
 		return strings.Contains(metrics, "qualitymon_target_info{")
 	})
 	for _, want := range []string{
@@ -328,17 +316,17 @@ uploads:
 	if r := run(t, env, "import", fix); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	waitFor(t, "missed status on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, series+" 1") })
+	waitFor(t, "missed status on /metrics", func() bool { _, m := testenv.Get(base + "/metrics"); return strings.Contains(m, series+" 1") })
 	// The file drop collector ran on its schedule: the file is done and its figure judged.
 	const gs = `qualitymon_target_actual{indicator="food_sampling_pass_rate",plan="gansu-2018",region="620000",target="food-sampling-pass-rate"} 94.6`
-	waitFor(t, "dropped file's figure on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, gs+"\n") })
+	waitFor(t, "dropped file's figure on /metrics", func() bool { _, m := testenv.Get(base + "/metrics"); return strings.Contains(m, gs+"\n") })
 	// The runner moves the file and counts the samples once the spool accepted them.
 	waitFor(t, "dropped file moved to done/", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "drop", "done", "gansu.csv"))
 		return err == nil
 	})
 	waitFor(t, "collector sample count", func() bool {
-		_, m := get(base + "/metrics")
+		_, m := testenv.Get(base + "/metrics")
 		return strings.Contains(m, `qualitymon_collector_samples_total{collector="drop"} 2`+"\n")
 	})
 	// A city bureau uploads through the server: accepted, spooled, stored, re-evaluated.
@@ -348,7 +336,7 @@ uploads:
 		t.Fatalf("upload: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	const qd = `qualitymon_target_actual{indicator="food_sampling_pass_rate",plan="qingdao-2023",region="370200",target="food-sampling-pass-rate"} 97`
-	waitFor(t, "uploaded figure on /metrics", func() bool { _, m := get(base + "/metrics"); return strings.Contains(m, qd+"\n") })
+	waitFor(t, "uploaded figure on /metrics", func() bool { _, m := testenv.Get(base + "/metrics"); return strings.Contains(m, qd+"\n") })
 	// The same bureau may not report for its province.
 	out := write(t, "shandong.csv", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2020,99\n")
 	r = run(t, env, "upload", "--server", base, "--token", "qingdao-secret", out)
@@ -356,7 +344,7 @@ uploads:
 		t.Fatalf("out-of-scope upload: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	// The JSON API reproduces the scorecard as known before the fix (?known_at=).
-	code, body := get(base + "/api/v1/status?plan=shandong-2018&known_at=" + beforeFix)
+	code, body := testenv.Get(base + "/api/v1/status?plan=shandong-2018&known_at=" + beforeFix)
 	if code != 200 || !strings.Contains(body, `"known_at":`) {
 		t.Fatalf("/api/v1/status?known_at: %d %.300s", code, body)
 	}
@@ -369,10 +357,10 @@ uploads:
 			t.Errorf("known_at before the fix shows the fixed figure: %v", e)
 		}
 	}
-	if code, body := get(base + "/api/v1/status?known_at=last-week"); code != 400 || !strings.Contains(body, "known_at") {
+	if code, body := testenv.Get(base + "/api/v1/status?known_at=last-week"); code != 400 || !strings.Contains(body, "known_at") {
 		t.Errorf("bad known_at: %d %s", code, body)
 	}
-	code, body = get(base + "/api/v1/status?plan=qingdao-2023")
+	code, body = testenv.Get(base + "/api/v1/status?plan=qingdao-2023")
 	if code != 200 || !strings.Contains(body, `"plan":"qingdao-2023"`) || strings.Contains(body, `"plan":"shandong-2018"`) {
 		t.Fatalf("/api/v1/status: %d %.300s", code, body)
 	}

@@ -111,12 +111,12 @@ func TestDashboardsReturnData(t *testing.T) {
 	qm := testenv.StartProcess(t, state, "qualitymon", nil, testenv.BuildQualitymon(t, t.TempDir()), "serve", "--config", cfgPath)
 	var metrics string
 	testenv.WaitFor(t, qm, 60*time.Second, "qualitymon /metrics with targets", func() (bool, string) {
-		code, body := httpGet("http://" + qmAddr + "/metrics")
+		code, body := testenv.Get("http://" + qmAddr + "/metrics")
 		metrics = body
 		return code == 200 && strings.Contains(body, "qualitymon_target_info{"), fmt.Sprint(code)
 	})
 	testenv.WaitFor(t, qm, 30*time.Second, "qualitymon /readyz", func() (bool, string) {
-		code, body := httpGet("http://" + qmAddr + "/readyz")
+		code, body := testenv.Get("http://" + qmAddr + "/readyz")
 		return code == 200, body
 	})
 
@@ -242,7 +242,7 @@ func waitMetrics(t *testing.T, p *testenv.Process, u, series string) string {
 	t.Helper()
 	var page string
 	testenv.WaitFor(t, p, 30*time.Second, series+" on /metrics", func() (bool, string) {
-		code, body := httpGet(u)
+		code, body := testenv.Get(u)
 		page = body
 		return code == 200 && strings.Contains(body, series), fmt.Sprint(code)
 	})

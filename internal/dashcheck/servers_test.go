@@ -3,10 +3,8 @@
 package dashcheck_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -24,18 +22,6 @@ func prometheusBinary(t *testing.T) string {
 	t.Helper()
 	return testenv.Tool(t, "apt-get install prometheus, or set QUALITYMON_PROMETHEUS",
 		os.Getenv("QUALITYMON_PROMETHEUS"), "prometheus", "/usr/bin/prometheus")
-}
-
-func httpGet(u string) (int, string) {
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(u)
-	if err != nil {
-		return 0, err.Error()
-	}
-	defer resp.Body.Close()
-	var b bytes.Buffer
-	b.ReadFrom(resp.Body)
-	return resp.StatusCode, b.String()
 }
 
 // prometheus is a running Prometheus with its data in a temporary directory.
@@ -66,7 +52,7 @@ func startPrometheus(t *testing.T, bin, target string, ruleFiles []string) *prom
 		"--web.listen-address="+addr, "--log.level=warn")
 	srv := &prometheus{Process: p, URL: "http://" + addr}
 	testenv.WaitFor(t, p, 60*time.Second, "prometheus /-/ready", func() (bool, string) {
-		code, body := httpGet(srv.URL + "/-/ready")
+		code, body := testenv.Get(srv.URL + "/-/ready")
 		return code == 200, fmt.Sprint(code, " ", body)
 	})
 	return srv
@@ -75,7 +61,7 @@ func startPrometheus(t *testing.T, bin, target string, ruleFiles []string) *prom
 // value runs an instant query and returns the first sample's value (-1
 // when there is none).
 func (p *prometheus) value(q string) (float64, string) {
-	code, body := httpGet(p.URL + "/api/v1/query?query=" + url.QueryEscape(q))
+	code, body := testenv.Get(p.URL + "/api/v1/query?query=" + url.QueryEscape(q))
 	if code != 200 {
 		return -1, body
 	}
