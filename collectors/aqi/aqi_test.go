@@ -2,7 +2,6 @@ package aqi
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,61 +9,35 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
-	"github.com/qualitymon/qualitymon/internal/golden"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
-
-func newCollector(t *testing.T, opts string) *Collector {
+func newCollector(t *testing.T, opts string) collectors.Collector {
 	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte(opts), &n); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New("aqi", n.Content[0], collectortest.Deps(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.(*Collector)
+	return collectortest.New(t, New, "aqi", opts)
 }
 
 // Each testdata/<case>/ holds the city files, config.yml ($DIR is the case
 // directory) and expected.out or expected.err. The clock is 2026-11-22.
 func TestCases(t *testing.T) {
-	cfgs, _ := filepath.Glob("testdata/*/config.yml")
-	if len(cfgs) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, cfg := range cfgs {
-		dir := filepath.Dir(cfg)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			data, _ := os.ReadFile(cfg)
-			c := newCollector(t, strings.ReplaceAll(string(data), "$DIR", dir))
-			b, err := c.Collect(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, errs := collectortest.Dump(b)
-			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
-			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
-			// An accepted file is not read again until it changes.
-			for _, x := range b {
-				x.Ack(x.Err)
-			}
-			again, _ := c.Collect(context.Background())
-			if b[0].Err == nil && len(again) != 0 {
-				t.Fatalf("unchanged file read again")
-			}
-			if b[0].Err != nil && len(again) != 1 {
-				t.Fatalf("rejected file not read again")
-			}
-		})
-	}
+	collectortest.Cases(t, func(t *testing.T, dir, config string) {
+		c := newCollector(t, strings.ReplaceAll(config, "$DIR", dir))
+		b := collectortest.Check(t, c, dir)
+		// An accepted file is not read again until it changes.
+		for _, x := range b {
+			x.Ack(x.Err)
+		}
+		again, _ := c.Collect(context.Background())
+		if b[0].Err == nil && len(again) != 0 {
+			t.Fatalf("unchanged file read again")
+		}
+		if b[0].Err != nil && len(again) != 1 {
+			t.Fatalf("rejected file not read again")
+		}
+	})
 }
 
 func TestYears(t *testing.T) {
@@ -104,19 +77,12 @@ func TestParseLiteral(t *testing.T) {
 }
 
 func TestOptionErrors(t *testing.T) {
-	for in, want := range map[string]string{
+	collectortest.OptionErrors(t, New, map[string]string{
 		"source: x\n": "options.files: required",
 		"files: [{path: a.csv, region: 火星}]\n":      `options.files[0].region: unknown region "火星"`,
 		"files: [{region: 海口}]\n":                   "options.files[0].path: required",
 		"files: [{path: a, region: 海口, city: x}]\n": "field city not found",
-	} {
-		var n yaml.Node
-		yaml.Unmarshal([]byte(in), &n)
-		_, err := New("a", n.Content[0], collectortest.Deps(t))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: err %v, want %q", in, err, want)
-		}
-	}
+	})
 }
 
 func TestMissingFile(t *testing.T) {
@@ -133,15 +99,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		recs, _ := Parse("f.csv", strings.NewReader(in))
 		got, err := Observations(v, "f.csv", "460100", "s", recs, collectortest.Now)
-		if err != nil && got != nil {
-			t.Fatal("rejected input returned observations")
-		}
-		for _, o := range got {
-			ind, _ := v.Catalog.Get(o.Indicator)
-			if !ind.InRange(o.Value) {
-				t.Fatalf("accepted %+v", o)
-			}
-		}
+		collectortest.Valid(t, v, got, err)
 	})
 }
 

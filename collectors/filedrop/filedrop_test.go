@@ -2,111 +2,82 @@ package filedrop
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
-	"github.com/qualitymon/qualitymon/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
 
 // Each testdata/<case>/ holds input files, config.yml (the options; dir is
 // set by the test), and expected.out (accepted batches as line protocol)
 // and/or expected.err (errors of rejected files).
 func TestCases(t *testing.T) {
-	cases, err := filepath.Glob("testdata/*/config.yml")
-	if err != nil || len(cases) == 0 {
-		t.Fatal("no cases", err)
-	}
-	for _, cfg := range cases {
-		dir := filepath.Dir(cfg)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			drop := t.TempDir()
-			var inputs []string
-			entries, _ := os.ReadDir(dir)
-			for _, e := range entries {
-				switch e.Name() {
-				case "config.yml", "expected.out", "expected.err":
-					continue
-				}
-				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(drop, e.Name()), data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				old := collectortest.Now.Add(-time.Hour)
-				os.Chtimes(filepath.Join(drop, e.Name()), old, old)
-				inputs = append(inputs, e.Name())
+	collectortest.Cases(t, func(t *testing.T, dir, config string) {
+		drop := t.TempDir()
+		var inputs []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			switch e.Name() {
+			case "config.yml", "expected.out", "expected.err":
+				continue
 			}
-			c := newDrop(t, cfg, drop)
-			batches, err := c.Collect(context.Background())
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, errs := collectortest.Dump(batches)
-			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
-			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
+			if err := os.WriteFile(filepath.Join(drop, e.Name()), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			old := collectortest.Now.Add(-time.Hour)
+			os.Chtimes(filepath.Join(drop, e.Name()), old, old)
+			inputs = append(inputs, e.Name())
+		}
+		c := newDrop(t, config, drop)
+		batches := collectortest.Check(t, c, dir)
 
-			// Ack as the runner does and check where every file went.
-			accepted := map[string]bool{}
-			for _, b := range batches {
-				if err := b.Ack(b.Err); err != nil {
+		// Ack as the runner does and check where every file went.
+		accepted := map[string]bool{}
+		for _, b := range batches {
+			if err := b.Ack(b.Err); err != nil {
+				t.Fatal(err)
+			}
+			accepted[b.Name] = b.Err == nil
+		}
+		for _, in := range inputs {
+			ok, read := accepted[in]
+			switch {
+			case !read:
+				mustExist(t, filepath.Join(drop, in))
+			case ok:
+				mustExist(t, filepath.Join(drop, "done", in))
+				mustNotExist(t, filepath.Join(drop, in))
+			default:
+				mustExist(t, filepath.Join(drop, "failed", in))
+				rep, err := os.ReadFile(filepath.Join(drop, "failed", in+".errors.txt"))
+				if err != nil {
 					t.Fatal(err)
 				}
-				accepted[b.Name] = b.Err == nil
-			}
-			for _, in := range inputs {
-				ok, read := accepted[in]
-				switch {
-				case !read:
-					mustExist(t, filepath.Join(drop, in))
-				case ok:
-					mustExist(t, filepath.Join(drop, "done", in))
-					mustNotExist(t, filepath.Join(drop, in))
-				default:
-					mustExist(t, filepath.Join(drop, "failed", in))
-					rep, err := os.ReadFile(filepath.Join(drop, "failed", in+".errors.txt"))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !strings.Contains(string(rep), "nothing from it was stored") || !strings.Contains(string(rep), in+":") {
-						t.Errorf("report of %s:\n%s", in, rep)
-					}
+				if !strings.Contains(string(rep), "nothing from it was stored") || !strings.Contains(string(rep), in+":") {
+					t.Errorf("report of %s:\n%s", in, rep)
 				}
 			}
-			// A second run finds nothing new.
-			again, err := c.Collect(context.Background())
-			if err != nil || len(again) != 0 {
-				t.Fatalf("second run: %d batches, %v", len(again), err)
-			}
-		})
-	}
+		}
+		// A second run finds nothing new.
+		again, err := c.Collect(context.Background())
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second run: %d batches, %v", len(again), err)
+		}
+	})
 }
 
-func newDrop(t *testing.T, cfg, dir string) *Drop {
+// newDrop builds a drop over dir with the other options given as YAML text.
+func newDrop(t *testing.T, opts, dir string) collectors.Collector {
 	t.Helper()
-	data, err := os.ReadFile(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte("dir: "+dir+"\n"+string(data)), &n); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New("drop", n.Content[0], collectortest.Deps(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.(*Drop)
+	return collectortest.New(t, New, "drop", "dir: "+dir+"\n"+opts)
 }
 
 func mustExist(t *testing.T, p string) {
@@ -130,9 +101,7 @@ func TestMinAge(t *testing.T) {
 	os.WriteFile(p, []byte("indicator,region,period,value\nfood_sampling_pass_rate,370000,2023,98\n"), 0o644)
 	fresh := collectortest.Now.Add(-5 * time.Second)
 	os.Chtimes(p, fresh, fresh)
-	cfg := filepath.Join(t.TempDir(), "c.yml")
-	os.WriteFile(cfg, []byte("min_age: 10s\n"), 0o644)
-	c := newDrop(t, cfg, drop)
+	c := newDrop(t, "min_age: 10s\n", drop)
 	if b, err := c.Collect(context.Background()); err != nil || len(b) != 0 {
 		t.Fatalf("fresh file read: %d batches, %v", len(b), err)
 	}
@@ -149,9 +118,7 @@ func TestAckKeepsRefusedAndAvoidsOverwrite(t *testing.T) {
 		os.Chtimes(p, old, old)
 	}
 	write()
-	cfg := filepath.Join(t.TempDir(), "c.yml")
-	os.WriteFile(cfg, []byte("min_age: 1s\n"), 0o644)
-	c := newDrop(t, cfg, drop)
+	c := newDrop(t, "min_age: 1s\n", drop)
 	b, _ := c.Collect(context.Background())
 	if len(b) != 1 || b[0].Err != nil {
 		t.Fatalf("%+v", b)
@@ -172,27 +139,18 @@ func TestAckKeepsRefusedAndAvoidsOverwrite(t *testing.T) {
 }
 
 func TestOptionErrors(t *testing.T) {
-	for in, want := range map[string]string{
+	collectortest.OptionErrors(t, New, map[string]string{
 		"min_age: 1s\n":           "options.dir: required",
 		"dir: x\ndirr: y\n":       "line 2: field dirr not found",
 		"dir: x\nmin_age: soon\n": `invalid duration "soon"`,
-	} {
-		var n yaml.Node
-		yaml.Unmarshal([]byte(in), &n)
-		_, err := New("d", n.Content[0], collectortest.Deps(t))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: err %v, want %q", in, err, want)
-		}
-	}
+	})
 	if _, err := New("d", nil, collectortest.Deps(t)); err == nil {
 		t.Error("no options accepted")
 	}
 }
 
 func TestMissingDirectory(t *testing.T) {
-	cfg := filepath.Join(t.TempDir(), "c.yml")
-	os.WriteFile(cfg, nil, 0o644)
-	c := newDrop(t, cfg, filepath.Join(t.TempDir(), "nope"))
+	c := newDrop(t, "", filepath.Join(t.TempDir(), "nope"))
 	if _, err := c.Collect(context.Background()); err == nil || !strings.Contains(err.Error(), "reading drop directory") {
 		t.Fatalf("err = %v", err)
 	}

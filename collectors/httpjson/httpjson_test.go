@@ -2,7 +2,6 @@ package httpjson
 
 import (
 	"context"
-	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -11,55 +10,27 @@ import (
 	"sync"
 	"testing"
 
-	"gopkg.in/yaml.v3"
-
+	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
-	"github.com/qualitymon/qualitymon/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite expected.out and expected.err")
-
-func feed(t *testing.T, url, opts string, env ...string) *Feed {
+func feed(t *testing.T, url, opts string, env ...string) collectors.Collector {
 	t.Helper()
-	var n yaml.Node
-	if err := yaml.Unmarshal([]byte("url: "+url+"\n"+opts), &n); err != nil {
-		t.Fatal(err)
-	}
-	c, err := New("feed", n.Content[0], collectortest.Deps(t, env...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c.(*Feed)
+	return collectortest.New(t, New, "feed", "url: "+url+"\n"+opts, env...)
 }
 
 // Each testdata/<case>/ holds response.json, config.yml (options without
 // url) and expected.out or expected.err.
 func TestCases(t *testing.T) {
-	dirs, _ := filepath.Glob("testdata/*/config.yml")
-	if len(dirs) == 0 {
-		t.Fatal("no cases")
-	}
-	for _, cfg := range dirs {
-		dir := filepath.Dir(cfg)
-		t.Run(filepath.Base(dir), func(t *testing.T) {
-			body, err := os.ReadFile(filepath.Join(dir, "response.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
-			defer srv.Close()
-			opts, _ := os.ReadFile(cfg)
-			b, err := feed(t, srv.URL+"/feed", string(opts)).Collect(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			out, errs := collectortest.Dump(b)
-			out = strings.ReplaceAll(out, srv.URL, "http://feed.test")
-			errs = strings.ReplaceAll(errs, srv.URL, "http://feed.test")
-			golden.Check(t, filepath.Join(dir, "expected.out"), out, *update)
-			golden.Check(t, filepath.Join(dir, "expected.err"), errs, *update)
-		})
-	}
+	collectortest.Cases(t, func(t *testing.T, dir, opts string) {
+		body, err := os.ReadFile(filepath.Join(dir, "response.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+		defer srv.Close()
+		collectortest.Check(t, feed(t, srv.URL+"/feed", opts), dir, srv.URL, "http://feed.test")
+	})
 }
 
 const okBody = `{"data": {"rows": [{"ind": "food_sampling_pass_rate", "area": "370200", "year": 2023, "v": 98.9}]}}`
@@ -138,7 +109,7 @@ func asStatus(err error, se **StatusError) bool {
 }
 
 func TestOptionErrors(t *testing.T) {
-	for in, want := range map[string]string{
+	collectortest.OptionErrors(t, New, map[string]string{
 		"fields: {period: p, value: v, region: r}\n":                                               "options.url: required",
 		"url: ftp://x\nindicator: a\nregion: b\nfields: {period: p, value: v}\n":                   `options.url: "ftp://x" is not an http`,
 		"url: http://x\nregion: b\nfields: {period: p, value: v}\n":                                "give either fields.indicator or a constant indicator",
@@ -146,14 +117,7 @@ func TestOptionErrors(t *testing.T) {
 		"url: http://x\nindicator: a\nregion: b\nfields: {value: v}\n":                             "options.fields.period: required",
 		"url: http://x\nindicator: a\nregion: b\nfields: {period: p, value: v}\ntoken_env: NOPE\n": "environment variable NOPE is empty or not set",
 		"url: http://x\nindicator: a\nregion: b\nfields: {period: p, valu: v}\n":                   "field valu not found",
-	} {
-		var n yaml.Node
-		yaml.Unmarshal([]byte(in), &n)
-		_, err := New("f", n.Content[0], collectortest.Deps(t))
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("%q: err %v, want %q", in, err, want)
-		}
-	}
+	})
 }
 
 func FuzzMap(f *testing.F) {
@@ -168,14 +132,6 @@ func FuzzMap(f *testing.F) {
 			return
 		}
 		got, err := v.ReadAll(&sliceSource{raws: raws})
-		if err != nil && got != nil {
-			t.Fatal("rejected input returned observations")
-		}
-		for _, x := range got {
-			ind, _ := v.Catalog.Get(x.Indicator)
-			if !ind.InRange(x.Value) {
-				t.Fatalf("accepted %+v", x)
-			}
-		}
+		collectortest.Valid(t, v, got, err)
 	})
 }
