@@ -10,7 +10,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func f(v float64) *float64 { return &v }
@@ -28,15 +28,7 @@ func fixture(t *testing.T, targetsYAML string) *plan.Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	regs, err := region.New(
-		&region.Region{Code: "620000", Name: "甘肃省", Short: "甘肃", Level: region.Province},
-		&region.Region{Code: "620100", Name: "兰州市", Short: "兰州", Level: region.Prefecture},
-		&region.Region{Code: "620200", Name: "嘉峪关市", Short: "嘉峪关", Level: region.Prefecture},
-		&region.Region{Code: "620300", Name: "金昌市", Short: "金昌", Level: region.Prefecture},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
+	regs := testenv.Regions(t, "620000", "620100", "620200", "620300")
 	doc := "plan: {key: test-2018, name_zh: 测试, issuer: 测试, published: \"2018\", region: \"620000\", start: 2018, horizon: 2020, source: x.txt}\ntargets:\n" + targetsYAML
 	pl, err := plan.Parse("test-2018.yaml", []byte(doc), cat, regs)
 	if err != nil {

@@ -313,11 +313,7 @@ func TestRules(t *testing.T) {
 			target: `- {id: a, indicator: brands_new, region: "620000", comparator: ">=", modality: quota, quotas: {2018: 2000, 2019: 2000, 2020: 2000}, clause: x, quote: x}`,
 			data:   map[string]map[int]float64{"620000:brands_new": {2018: 2100, 2019: 1800, 2020: 2200}},
 			at:     "2021-03-01", status: Missed, basis: BasisQuotaYears, actual: f(2200), gap: f(-200),
-			check: func(t *testing.T, ev Evaluation) {
-				if len(ev.Years) != 3 || ev.Years[1].State != YearNotMet {
-					t.Errorf("years = %+v", ev.Years)
-				}
-			},
+			check: wantYear(1, YearNotMet),
 		},
 		{
 			// Every closed year met, 2020 still open: on track.
@@ -325,11 +321,7 @@ func TestRules(t *testing.T) {
 			target: `- {id: a, indicator: brands_new, region: "620000", comparator: ">=", modality: quota, quotas: {2018: 2000, 2019: 2000, 2020: 2000}, clause: x, quote: x}`,
 			data:   map[string]map[int]float64{"620000:brands_new": {2018: 2100, 2019: 2050}},
 			at:     "2020-05-01", status: OnTrack, basis: BasisQuotaYears, actual: f(2050),
-			check: func(t *testing.T, ev Evaluation) {
-				if len(ev.Years) != 3 || ev.Years[2].State != YearPending {
-					t.Errorf("years = %+v", ev.Years)
-				}
-			},
+			check: wantYear(2, YearPending),
 		},
 		{
 			// The last plan year (2020) never reported: within its grace (March 2021) still
@@ -516,5 +508,16 @@ func TestBasisNamesTheTarget(t *testing.T) {
 		at: "2021-03-01", status: Missed, basis: BasisDeadlineFigure})
 	if !strings.Contains(ev.Basis.Zh, "≥ 96%") || !strings.Contains(ev.Basis.En, "95.5%") {
 		t.Errorf("basis %q / %q", ev.Basis.Zh, ev.Basis.En)
+	}
+}
+
+// wantYear checks that a quota target lists the plan's three years and
+// that year i (0 = 2018) is in state want.
+func wantYear(i int, want string) func(*testing.T, Evaluation) {
+	return func(t *testing.T, ev Evaluation) {
+		t.Helper()
+		if len(ev.Years) != 3 || ev.Years[i].State != want {
+			t.Errorf("years = %+v", ev.Years)
+		}
 	}
 }
