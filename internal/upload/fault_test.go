@@ -73,16 +73,7 @@ func TestPartialWriteRefused(t *testing.T) {
 			t.Fatalf("set aside in %s", last.SetAside)
 		}
 	}
-	got := e.stored(t, "370200")
-	want := map[string]float64{"food_sampling_pass_rate/2020": 97.4, "drug_sampling_pass_rate/2020": 99, "conflict_probe/2019": 1}
-	if len(got) != len(want) {
-		t.Fatalf("InfluxDB holds %v, want %v", got, want)
-	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Fatalf("InfluxDB holds %v, want %v", got, want)
-		}
-	}
+	e.checkStored(t, "370200", map[string]float64{"food_sampling_pass_rate/2020": 97.4, "drug_sampling_pass_rate/2020": 99, "conflict_probe/2019": 1})
 	if b, _ := sp.Pending(); b != 0 {
 		t.Fatalf("%d batches still pending: a partial write must not be retried", b)
 	}

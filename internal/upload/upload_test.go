@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -143,6 +144,30 @@ func (e *env) stored(t *testing.T, regionCode string) map[string]float64 {
 	return out
 }
 
+// checkStored checks that InfluxDB holds exactly want for the region.
+func (e *env) checkStored(t *testing.T, regionCode string, want map[string]float64) {
+	t.Helper()
+	if got := e.stored(t, regionCode); !maps.Equal(got, want) {
+		t.Errorf("InfluxDB holds %v, want %v", got, want)
+	}
+}
+
+// postRejected posts a CSV body as Qingdao's bureau, wants it rejected with
+// status and nErrs errors and nothing of Qingdao (370200) written, and
+// returns the errors.
+func (e *env) postRejected(t *testing.T, body string, status, nErrs int) []*ingest.Error {
+	t.Helper()
+	before := e.stored(t, "370200")
+	resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(body))
+	if resp.Status != status || len(resp.Errors) != nErrs {
+		t.Fatalf("%+v", resp)
+	}
+	if after := e.stored(t, "370200"); len(after) != len(before) {
+		t.Fatalf("rows written from a rejected upload: %v", after)
+	}
+	return resp.Errors
+}
+
 const goodCSV = "指标,地区,时期,数值,单位\n" +
 	"食品安全抽检合格率,青岛市,2023,98.6,%\n" +
 	"food_sampling_pass_rate,370200,2024,98.9%,\n" +
@@ -161,16 +186,7 @@ func TestUploadEndToEnd(t *testing.T) {
 		if resp.File != "青岛 2024.csv" {
 			t.Errorf("file = %q", resp.File)
 		}
-		got := e.stored(t, "370200")
-		want := map[string]float64{"food_sampling_pass_rate/2023": 98.6, "food_sampling_pass_rate/2024": 98.9, "drug_sampling_pass_rate/2024": 99.1}
-		if len(got) != len(want) {
-			t.Fatalf("stored %v, want %v", got, want)
-		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("%s = %v, want %v", k, got[k], v)
-			}
-		}
+		e.checkStored(t, "370200", map[string]float64{"food_sampling_pass_rate/2023": 98.6, "food_sampling_pass_rate/2024": 98.9, "drug_sampling_pass_rate/2024": 99.1})
 		// The audit line and the archived original.
 		sum := sha256.Sum256([]byte(goodCSV))
 		hexSum := hex.EncodeToString(sum[:])
@@ -209,17 +225,9 @@ func TestUploadEndToEnd(t *testing.T) {
 			"food_sampling_pass_rate,370200,2021,97.5\n" +
 			"food_sampling_pass_rate,370200,2022,985\n" +
 			"drug_sampling_pass_rate,370200,2022,98\n"
-		before := e.stored(t, "370200")
-		resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(bad))
-		if resp.Status != 422 || len(resp.Errors) != 1 {
-			t.Fatalf("%+v", resp)
-		}
-		got := resp.Errors[0]
+		got := e.postRejected(t, bad, 422, 1)[0]
 		if got.Row != 3 || got.Column != "value" || got.Value != "985" || !strings.Contains(got.Message, "outside the valid range") || got.Expected == "" {
 			t.Fatalf("error %+v", got)
-		}
-		if after := e.stored(t, "370200"); len(after) != len(before) {
-			t.Fatalf("rows written from a rejected upload: %v", after)
 		}
 	})
 
@@ -229,19 +237,12 @@ func TestUploadEndToEnd(t *testing.T) {
 			"food_sampling_pass_rate,370200,2020,97\n" +
 			"food_sampling_pass_rate,山东省,2020,97\n" +
 			"food_sampling_pass_rate,济南,2020,96\n"
-		before := e.stored(t, "370200")
-		resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(in))
-		if resp.Status != 403 || len(resp.Errors) != 2 {
-			t.Fatalf("%+v", resp)
-		}
-		if e0 := resp.Errors[0]; e0.Row != 3 || e0.Column != "地区" || e0.Value != "山东省" || !strings.Contains(e0.Message, "370000") {
+		errs := e.postRejected(t, in, 403, 2)
+		if e0 := errs[0]; e0.Row != 3 || e0.Column != "地区" || e0.Value != "山东省" || !strings.Contains(e0.Message, "370000") {
 			t.Fatalf("error %+v", e0)
 		}
-		if e1 := resp.Errors[1]; e1.Row != 4 || e1.Value != "济南" {
+		if e1 := errs[1]; e1.Row != 4 || e1.Value != "济南" {
 			t.Fatalf("error %+v", e1)
-		}
-		if after := e.stored(t, "370200"); len(after) != len(before) {
-			t.Fatal("rows written from a forbidden upload")
 		}
 		if len(e.stored(t, "370000")) != 0 {
 			t.Fatal("province rows written")
