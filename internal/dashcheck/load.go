@@ -257,34 +257,31 @@ func Load(fsys fs.FS) (*Set, []Problem) {
 		}
 		return out
 	}
-	for _, f := range files(DatasourcesDir, ".yml", ".yaml") {
-		var doc struct {
-			APIVersion  int           `yaml:"apiVersion"`
-			Datasources []*Datasource `yaml:"datasources"`
-		}
-		if err := readYAML(fsys, f, &doc); err != nil {
-			probs = append(probs, Problem{File: f, Msg: err.Error()})
-			continue
-		}
-		s.apiVersions[f] = doc.APIVersion
-		for _, d := range doc.Datasources {
-			d.File = f
-			s.Datasources = append(s.Datasources, d)
-		}
-	}
-	for _, f := range files(ProvidersDir, ".yml", ".yaml") {
-		var doc struct {
-			APIVersion int         `yaml:"apiVersion"`
-			Providers  []*Provider `yaml:"providers"`
-		}
-		if err := readYAML(fsys, f, &doc); err != nil {
-			probs = append(probs, Problem{File: f, Msg: err.Error()})
-			continue
-		}
-		s.apiVersions[f] = doc.APIVersion
-		for _, p := range doc.Providers {
-			p.File = f
-			s.Providers = append(s.Providers, p)
+	// Grafana takes datasources: from the datasources directory and
+	// providers: from the dashboards directory, each file with its apiVersion.
+	for _, dir := range []string{DatasourcesDir, ProvidersDir} {
+		for _, f := range files(dir, ".yml", ".yaml") {
+			var doc struct {
+				APIVersion  int           `yaml:"apiVersion"`
+				Datasources []*Datasource `yaml:"datasources"`
+				Providers   []*Provider   `yaml:"providers"`
+			}
+			if err := readYAML(fsys, f, &doc); err != nil {
+				probs = append(probs, Problem{File: f, Msg: err.Error()})
+				continue
+			}
+			s.apiVersions[f] = doc.APIVersion
+			if dir == DatasourcesDir {
+				for _, d := range doc.Datasources {
+					d.File = f
+					s.Datasources = append(s.Datasources, d)
+				}
+				continue
+			}
+			for _, p := range doc.Providers {
+				p.File = f
+				s.Providers = append(s.Providers, p)
+			}
 		}
 	}
 	for _, f := range files(DashboardsDir, ".json") {
