@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
@@ -41,6 +41,18 @@ func envInt(name string, def int) int {
 	return def
 }
 
+// benchCSV generates the benchmarks' canonical CSV of QUALITYMON_BENCH_ROWS
+// rows (default 1,000,000) in a temporary directory: its path and rows.
+func benchCSV(b *testing.B, v *ingest.Validator) (string, int) {
+	path := filepath.Join(b.TempDir(), "observations.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	return path, generate(b, f, v, genSpec{rows: envInt("QUALITYMON_BENCH_ROWS", 1_000_000), years: 28})
+}
+
 // prebuilt renders the lines the import of path writes into an empty
 // bucket, in write batches: the raw POST's input.
 func prebuilt(b *testing.B, im *Importer, path string, at time.Time) ([][]byte, int) {
@@ -49,25 +61,19 @@ func prebuilt(b *testing.B, im *Importer, path string, at time.Time) ([][]byte, 
 		b.Fatal(err)
 	}
 	defer f.Close()
-	spill, err := os.CreateTemp(b.TempDir(), "spill")
+	p, spill, err := validateSpill(b, im, f, path, -1)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer spill.Close()
-	p, err := im.validate(f, path, -1, spill, newProgress(nil, ""))
-	if err != nil || len(p.errs) > 0 {
-		b.Fatal(err, p.errs)
+	if len(p.errs) > 0 {
+		b.Fatal(p.errs)
 	}
-	spill.Seek(0, io.SeekStart)
-	data, _ := io.ReadAll(spill)
 	r := newRenderer(im.t, at.Unix())
 	var out [][]byte
 	var cur []byte
 	n, rows := 0, 0
-	var rec record
-	for off := 0; off < len(data); off += recordSize {
-		rec.get(data[off:])
-		cur = r.line(cur, &rec, 0)
+	for rec := range records(spill) {
+		cur = r.line(cur, rec, 0)
 		rows++
 		if n++; n == im.opts.BatchSize {
 			out, cur, n = append(out, cur), nil, 0
@@ -86,15 +92,7 @@ func rawPost(b *testing.B, srv *testenv.Influx, bucket string, batches [][]byte)
 	url := srv.URL + "/api/v2/write?org=" + srv.Org + "&bucket=" + bucket + "&precision=s"
 	t0 := time.Now()
 	for _, body := range batches {
-		resp, err := c.Post(url, "text/plain; charset=utf-8", bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent {
-			b.Fatalf("raw write: %s %s", resp.Status, msg)
-		}
+		testenv.PostLineProtocol(b, c, url, bytes.NewReader(body))
 	}
 	return time.Since(t0)
 }
@@ -145,16 +143,9 @@ func settle(srv *testenv.Influx) {
 // BenchmarkImport1M compares the import of a 1,000,000-row canonical CSV
 // with a raw HTTP POST of the same line protocol; see the package doc.
 func BenchmarkImport1M(b *testing.B) {
-	rows := envInt("QUALITYMON_BENCH_ROWS", 1_000_000)
 	rounds := envInt("QUALITYMON_BENCH_ROUNDS", 3)
 	v := validatorT(b)
-	path := filepath.Join(b.TempDir(), "observations.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := generate(b, f, v, genSpec{rows: rows, years: 28})
-	f.Close()
+	path, n := benchCSV(b, v)
 	fi, _ := os.Stat(path)
 	srv := testenv.StartInflux(b)
 	at := time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)
@@ -241,15 +232,8 @@ func BenchmarkImport1M(b *testing.B) {
 // BenchmarkValidate measures pass 1 alone on a generated file
 // (QUALITYMON_BENCH_ROWS rows, default 1,000,000).
 func BenchmarkValidate(b *testing.B) {
-	rows := envInt("QUALITYMON_BENCH_ROWS", 1_000_000)
 	v := validatorT(b)
-	path := filepath.Join(b.TempDir(), "observations.csv")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	n := generate(b, f, v, genSpec{rows: rows, years: 28})
-	f.Close()
+	path, n := benchCSV(b, v)
 	im, err := New(Options{Validator: v, DryRun: true})
 	if err != nil {
 		b.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
 	"strconv"
@@ -47,6 +48,25 @@ func (r *record) get(b []byte) {
 	r.day = binary.LittleEndian.Uint32(b[8:])
 	r.row = binary.LittleEndian.Uint32(b[12:])
 	r.value = math.Float64frombits(binary.LittleEndian.Uint64(b[16:]))
+}
+
+// records yields the records of a spill file from its current offset, up
+// to the end or the first read error.
+func records(spill io.Reader) iter.Seq[*record] {
+	return func(yield func(*record) bool) {
+		br := bufio.NewReaderSize(spill, 1<<20)
+		var b [recordSize]byte
+		var r record
+		for {
+			if _, err := io.ReadFull(br, b[:]); err != nil {
+				return
+			}
+			r.get(b[:])
+			if !yield(&r) {
+				return
+			}
+		}
+	}
 }
 
 // cacheLimit bounds each lookup cache; past it lookups still work, uncached.
@@ -377,8 +397,7 @@ func (p *validator) accept(row int, r record, ord int32, o *observation.Observat
 		if o != nil {
 			ob = *o
 		} else {
-			ob = observation.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
-				Period: period.FromStart(p.t.indKind[r.ind], time.Unix(startOf(r.day), 0))}
+			ob = p.t.observation(&r)
 		}
 		e := &ingest.Error{File: p.file, Row: row, Column: ingest.ColPeriod, Value: ob.Period.String()}
 		p.errs = append(p.errs, e)
@@ -386,8 +405,7 @@ func (p *validator) accept(row int, r record, ord int32, o *observation.Observat
 		return
 	}
 	if p.deriveIn[r.ind] {
-		p.deriveObs = append(p.deriveObs, observation.Observation{Indicator: p.t.inds[r.ind].ID, Region: p.t.regs[r.reg].Code,
-			Period: period.FromStart(p.t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value})
+		p.deriveObs = append(p.deriveObs, p.t.observation(&r))
 	}
 	r.put(p.buf[:])
 	p.out.Write(p.buf[:])
@@ -463,14 +481,7 @@ func (p *validator) finish(spill *os.File) error {
 	if _, err := spill.Seek(0, io.SeekStart); err != nil {
 		return err
 	}
-	br := bufio.NewReaderSize(spill, 1<<20)
-	var b [recordSize]byte
-	var r record
-	for {
-		if _, err := io.ReadFull(br, b[:]); err != nil {
-			break
-		}
-		r.get(b[:])
+	for r := range records(spill) {
 		k := key(r.ind, r.reg, r.day)
 		if f, ok := first[k]; ok && f == 0 {
 			first[k] = r.row

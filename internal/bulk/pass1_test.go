@@ -9,13 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
-	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // pass1 runs the importer's validation over data and renders its outcome:
@@ -35,41 +33,44 @@ func pass1Named(t testing.TB, im *Importer, name string, data []byte) (out strin
 	defer f.Close()
 	f.Write(data)
 	f.Seek(0, io.SeekStart)
-	spill, err := os.CreateTemp(t.TempDir(), "spill")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spill.Close()
 	fastPath := false
 	dec, _, err := ingest.Decode(bytes.NewReader(data))
 	if err == nil {
 		probe := newValidator(im.opts.Validator, im.t, name, io.Discard, nil)
 		fastPath = probe.fastCSV(dec, nil) == nil
 	}
-	p, err := im.validate(f, name, int64(len(data)), spill, newProgress(nil, ""))
+	p, spill, err := validateSpill(t, im, f, name, int64(len(data)))
 	if err != nil {
 		return "error: " + err.Error(), fastPath
 	}
 	if len(p.errs) > 0 {
 		return errorsText(p.errs), fastPath
 	}
-	spill.Seek(0, io.SeekStart)
 	var b strings.Builder
-	var buf [recordSize]byte
-	var r record
-	for {
-		if _, err := io.ReadFull(spill, buf[:]); err != nil {
-			break
-		}
-		r.get(buf[:])
-		o := observation.Observation{Indicator: im.t.inds[r.ind].ID, Region: im.t.regs[r.reg].Code,
-			Period: period.FromStart(im.t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value, Source: im.t.sources[r.src]}
+	for r := range records(spill) {
+		o := im.t.observation(r)
 		writeObs(&b, &o)
 	}
 	if p.rows == 0 {
 		b.WriteString("(no rows)\n")
 	}
 	return b.String(), fastPath
+}
+
+// validateSpill runs the importer's pass 1 over f, the file name of size
+// bytes, and returns the validator with its spill file, rewound.
+func validateSpill(t testing.TB, im *Importer, f *os.File, name string, size int64) (*validator, io.Reader, error) {
+	t.Helper()
+	spill, err := os.CreateTemp(t.TempDir(), "spill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { spill.Close() })
+	p, err := im.validate(f, name, size, spill, newProgress(nil, ""))
+	if err == nil {
+		_, err = spill.Seek(0, io.SeekStart)
+	}
+	return p, spill, err
 }
 
 func writeObs(b *strings.Builder, o *observation.Observation) {

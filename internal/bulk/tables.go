@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
 )
@@ -76,6 +77,12 @@ func dayOf(start time.Time) (uint32, bool) {
 }
 
 func startOf(day uint32) int64 { return epoch + int64(day)*86400 }
+
+// observation is the observation a record holds.
+func (t *tables) observation(r *record) observation.Observation {
+	return observation.Observation{Indicator: t.inds[r.ind].ID, Region: t.regs[r.reg].Code,
+		Period: period.FromStart(t.indKind[r.ind], time.Unix(startOf(r.day), 0)), Value: r.value, Source: t.sources[r.src]}
+}
 
 // ordinal numbers the periods of one kind consecutively (bit positions in a
 // series' bitmap of keys seen).
