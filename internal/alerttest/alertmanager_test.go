@@ -201,7 +201,7 @@ func (r amRoute) receivers(into map[string]bool) {
 func TestReceivers(t *testing.T) {
 	root := testenv.RepoRoot(t)
 	var c amConfig
-	readYAML(t, filepath.Join(root, alertmanagerFile), &c)
+	testenv.ReadYAML(t, filepath.Join(root, alertmanagerFile), &c)
 	used := map[string]bool{}
 	c.Route.receivers(used)
 	if len(c.Receivers) < 3 {

@@ -3,8 +3,6 @@ package alerttest
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -184,20 +182,18 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
+// httpGet is the body at u (at most 16 KiB) for a diagnostic, JSON
+// indented, or why there is none.
 func httpGet(u string) string {
-	resp, err := http.Get(u)
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<10))
+	_, b := testenv.Get(u)
+	b = b[:min(len(b), 16<<10)]
 	var v any
-	if json.Unmarshal(b, &v) == nil {
+	if json.Unmarshal([]byte(b), &v) == nil {
 		if pretty, err := json.MarshalIndent(v, "", " "); err == nil && len(pretty) < 16<<10 {
 			return string(pretty)
 		}
 	}
-	return string(b)
+	return b
 }
 
 // wantLabels checks labels; an empty value means the label is absent.

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/testenv"
-	"gopkg.in/yaml.v3"
 )
 
 // ruleFile is the part of a Prometheus rule file the checks here read.
@@ -44,21 +43,10 @@ type unitTestFile struct {
 	} `yaml:"tests"`
 }
 
-func readYAML(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
 func alerts(t *testing.T, path string) []rule {
 	t.Helper()
 	var f ruleFile
-	readYAML(t, path, &f)
+	testenv.ReadYAML(t, path, &f)
 	var out []rule
 	for _, g := range f.Groups {
 		for _, r := range g.Rules {
@@ -117,7 +105,7 @@ func TestEveryAlertTested(t *testing.T) {
 	}
 	for _, f := range ruleTestFiles(t, root) {
 		var u unitTestFile
-		readYAML(t, f, &u)
+		testenv.ReadYAML(t, f, &u)
 		refersToRules := false
 		for _, rf := range u.RuleFiles {
 			if p := filepath.Join(filepath.Dir(f), rf); p == rulesPath {

@@ -14,7 +14,6 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
-	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/dashcheck"
@@ -285,7 +284,7 @@ func TestQualitymonMatchesInfluxAndPrometheus(t *testing.T) {
 			} `yaml:"alertmanagers"`
 		} `yaml:"alerting"`
 	}
-	readYAML(t, promCfgPath, &pc)
+	testenv.ReadYAML(t, promCfgPath, &pc)
 	found := false
 	for _, sc := range pc.ScrapeConfigs {
 		if sc.JobName != "qualitymon" {
@@ -404,15 +403,4 @@ func volumeAt(s types.ServiceConfig, target string) *types.ServiceVolumeConfig {
 		}
 	}
 	return nil
-}
-
-func readYAML(t *testing.T, path string, v any) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, v); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
 }
