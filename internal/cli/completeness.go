@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,10 +53,7 @@ func (c *completenessCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	if c.Format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetEscapeHTML(false)
-		enc.SetIndent("", "  ")
-		return enc.Encode(comp)
+		return newJSONEncoder(env.Stdout).Encode(comp)
 	}
 	var rows []reporting.Cell
 	for _, b := range comp.Bureaus {

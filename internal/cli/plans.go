@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -53,8 +52,7 @@ func (c *plansExtractCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	if c.Format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
+		enc := newJSONEncoder(env.Stdout)
 		drafts := res.Drafts
 		if drafts == nil {
 			drafts = []*planextract.Draft{}
@@ -89,8 +87,7 @@ func (c *plansDiffCmd) Run(g *globals, env *Env) error {
 	}
 	diffs := planextract.Diff(res.Drafts, p)
 	if c.Format == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
+		enc := newJSONEncoder(env.Stdout)
 		if diffs == nil {
 			diffs = []planextract.Difference{}
 		}
