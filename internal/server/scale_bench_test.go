@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,11 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/engine"
-	"github.com/qualitymon/qualitymon/internal/evaluate"
-	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -77,6 +72,17 @@ func scaleSet(tb testing.TB) (*plan.Set, []string) {
 	return &plan.Set{Plans: []*plan.Plan{pl}, Catalog: cat, Regions: rt}, codes
 }
 
+// scaleStore starts a private InfluxDB for a scale benchmark and returns the
+// store over it (closed when b ends), the 30,000 targets' plan set and their
+// region codes.
+func scaleStore(b *testing.B) (*store.Store, *plan.Set, []string) {
+	srv := testenv.StartInflux(b)
+	set, codes := scaleSet(b)
+	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
+	b.Cleanup(st.Close)
+	return st, set, codes
+}
+
 // peakRSS reads the process's peak resident set (VmHWM) in bytes.
 func peakRSS() uint64 {
 	data, _ := os.ReadFile("/proc/self/status")
@@ -101,19 +107,14 @@ func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 //
 //	go test -run '^$' -bench Scale -benchtime 1x ./internal/server/
 func BenchmarkScale(b *testing.B) {
-	srv := testenv.StartInflux(b)
-	set, codes := scaleSet(b)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
-	defer st.Close()
+	st, set, codes := scaleStore(b)
 	ctx := context.Background()
 	loadStart := time.Now()
 	n := loadScale(b, ctx, st, codes)
 	load := time.Since(loadStart)
 	runtime.GC()
 	for b.Loop() {
-		reg := prometheus.NewRegistry()
-		e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
+		e, reg := newEngine(st, set)
 		resetPeakRSS()
 		t0 := time.Now()
 		if err := e.Run(ctx); err != nil {
@@ -149,17 +150,12 @@ func BenchmarkScale(b *testing.B) {
 // target's new actual (goal ≤ 1 s); the last line gives the median and the
 // worst round. Prints figures; asserts no times.
 func BenchmarkIngestToMetrics(b *testing.B) {
-	srv := testenv.StartInflux(b)
-	set, codes := scaleSet(b)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.Bucket, Org: srv.Org})
-	defer st.Close()
+	st, set, codes := scaleStore(b)
 	ctx := context.Background()
 	loadScale(b, ctx, st, codes)
 	st.EnableIndex(time.Minute)
-	reg := prometheus.NewRegistry()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil), Logger: logger, Now: time.Now}
-	s := New(e, reg, logger)
+	e, reg := newEngine(st, set)
+	s := New(e, reg, e.Logger)
 	sp, err := spool.Open(b.TempDir(), st, spool.Options{OnStored: s.Ingested, AcceptWait: time.Minute})
 	if err != nil {
 		b.Fatal(err)

@@ -20,16 +20,27 @@ import (
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
+// newEngine is an engine over st judging set, with a registry of its own
+// for its metrics and a logger that discards.
+func newEngine(st *store.Store, set *plan.Set) (*engine.Engine, *prometheus.Registry) {
+	reg := prometheus.NewRegistry()
+	return &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}, reg
+}
+
+// newServer is a server over st whose engine judges no targets.
+func newServer(st *store.Store) *Server {
+	cat, _ := catalog.New()
+	e, reg := newEngine(st, &plan.Set{Catalog: cat})
+	return New(e, reg, e.Logger)
+}
+
 // With InfluxDB unreachable: /readyz is 503, /healthz 200, the evaluation
 // fails and says so in its metrics, and qualitymon_store_up is 0.
 func TestUnreachableStore(t *testing.T) {
 	st := store.Open(store.Config{URL: "http://127.0.0.1:1", Bucket: "qualitymon/autogen", Org: "-", Timeout: 2 * time.Second})
 	defer st.Close()
-	cat, _ := catalog.New()
-	reg := prometheus.NewRegistry()
-	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
-	s := New(e, reg, e.Logger)
+	s := newServer(st)
 	s.evaluate(context.Background())
 	for path, want := range map[string]int{"/readyz": 503, "/healthz": 200, "/metrics": 200} {
 		rec := httptest.NewRecorder()
@@ -55,11 +66,7 @@ func TestReadyAfterFirstEvaluation(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
 	defer st.Close()
-	cat, _ := catalog.New()
-	reg := prometheus.NewRegistry()
-	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: &plan.Set{Catalog: cat}}, Exporter: exporter.New(reg, cat, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}
-	s := New(e, reg, e.Logger)
+	s := newServer(st)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
 		s.Mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
