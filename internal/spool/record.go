@@ -88,11 +88,35 @@ func encodeRecord(p *payload) ([]byte, error) {
 		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", len(p.Rows), len(body), maxPayload)
 	}
 	buf := make([]byte, headerSize+len(body))
-	copy(buf, magic[:])
+	putFrame(buf, magic, body)
+	return buf, nil
+}
+
+// putFrame writes a header (m, the length and checksum of body) and body
+// to buf, which holds at least headerSize+len(body) bytes. Records and
+// commit slots are both framed so.
+func putFrame(buf []byte, m [4]byte, body []byte) {
+	copy(buf, m[:])
 	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
 	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
 	copy(buf[headerSize:], body)
-	return buf, nil
+}
+
+// frameBody returns the body of the frame b starts with, if its magic is m,
+// its length 1..max and within b, and its checksum matches.
+func frameBody(b []byte, m [4]byte, max int) ([]byte, bool) {
+	if len(b) < headerSize || [4]byte(b[:4]) != m {
+		return nil, false
+	}
+	n := binary.BigEndian.Uint32(b[4:])
+	if n == 0 || int64(n) > int64(max) || int64(len(b)-headerSize) < int64(n) {
+		return nil, false
+	}
+	body := b[headerSize : headerSize+int(n)]
+	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[8:]) {
+		return nil, false
+	}
+	return body, true
 }
 
 // readRecord reads one record. It returns io.EOF at a clean end, errTorn

@@ -3,11 +3,9 @@ package spool
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -105,16 +103,12 @@ func readCommitFile(dir string) (c cursor, seq uint64, slots bool, err error) {
 	}
 	found := false
 	for i := 0; i+commitSlot <= len(b); i += commitSlot {
-		sl := b[i : i+commitSlot]
-		if [4]byte(sl[:4]) != commitMagic {
-			continue
-		}
-		n := binary.BigEndian.Uint32(sl[4:])
-		if n == 0 || n > commitSlot-headerSize || crc32.Checksum(sl[headerSize:headerSize+n], crcTable) != binary.BigEndian.Uint32(sl[8:]) {
+		body, ok := frameBody(b[i:i+commitSlot], commitMagic, commitSlot-headerSize)
+		if !ok {
 			continue
 		}
 		var r commitRec
-		if json.Unmarshal(sl[headerSize:headerSize+n], &r) != nil {
+		if json.Unmarshal(body, &r) != nil {
 			continue
 		}
 		if !found || r.Seq > seq {
@@ -130,10 +124,7 @@ func readCommitFile(dir string) (c cursor, seq uint64, slots bool, err error) {
 func encodeCommitSlot(c cursor, seq uint64) []byte {
 	body, _ := json.Marshal(commitRec{cursor: c, Seq: seq})
 	buf := make([]byte, commitSlot)
-	copy(buf, commitMagic[:])
-	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
-	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
-	copy(buf[headerSize:], body)
+	putFrame(buf, commitMagic, body)
 	return buf
 }
 
@@ -269,15 +260,8 @@ func resync(f *os.File, from, size int64) (int64, bool, error) {
 // intactAt reports whether b starts with a whole record whose checksum
 // matches and whose payload decodes.
 func intactAt(b []byte) bool {
-	if len(b) < headerSize || [4]byte(b[:4]) != magic {
-		return false
-	}
-	n := binary.BigEndian.Uint32(b[4:])
-	if n == 0 || n > maxPayload || int64(len(b)-headerSize) < int64(n) {
-		return false
-	}
-	body := b[headerSize : headerSize+int(n)]
-	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[8:]) {
+	body, ok := frameBody(b, magic, maxPayload)
+	if !ok {
 		return false
 	}
 	var p payload
