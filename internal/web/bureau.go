@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -370,10 +369,7 @@ func (w *Workspace) template(rw http.ResponseWriter, r *http.Request) error {
 	if format == "csv" {
 		ct = "text/csv; charset=utf-8"
 	}
-	rw.Header().Set("Content-Type", ct)
-	rw.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
-	_, err = io.Copy(rw, &b)
-	return err
+	return attach(rw, ct, name, b.Bytes())
 }
 
 // reviewPage lists the uploads held for the reviewer's regions.

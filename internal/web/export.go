@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
 // exportHeader is the scorecard as a table: the columns of both exports.
@@ -71,15 +73,11 @@ func untrackedRow(s *Site, t *plan.Target) []string {
 func (s *Site) exportData(r *http.Request) (rows [][]string, name string, err error) {
 	planKey := r.URL.Query().Get("plan")
 	if planKey != "" {
-		if _, ok := s.Evaluator.Set.Plan(planKey); !ok {
-			return nil, "", notFound("没有规划 %q(unknown plan)", planKey)
+		if _, err := s.planOf(planKey); err != nil {
+			return nil, "", err
 		}
 	}
-	m, err := s.moment(r)
-	if err != nil {
-		return nil, "", err
-	}
-	e, err := s.load(r.Context(), planKey, m)
+	m, e, err := s.evaluated(r, planKey)
 	if err != nil {
 		return nil, "", err
 	}
@@ -96,13 +94,24 @@ func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return attachCSV(w, name+".csv", exportHeader, rows)
+}
+
+// attachCSV answers a table as a CSV download: UTF-8 with a byte-order
+// mark, CRLF.
+func attachCSV(w http.ResponseWriter, filename string, header []string, rows [][]string) error {
 	var b bytes.Buffer
-	if err := ingest.WriteCSV(&b, true, exportHeader, rows); err != nil {
+	if err := ingest.WriteCSV(&b, true, header, rows); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-	_, err = w.Write(b.Bytes())
+	return attach(w, "text/csv; charset=utf-8", filename, b.Bytes())
+}
+
+// attach answers body as a download of the type, saved as filename.
+func attach(w http.ResponseWriter, contentType, filename string, body []byte) error {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	_, err := w.Write(body)
 	return err
 }
 
@@ -154,25 +163,14 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	if _, err := f.WriteTo(&b); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.xlsx"`, name))
-	_, err = w.Write(b.Bytes())
-	return err
+	return attach(w, upload.TypeXLSX, name+".xlsx", b.Bytes())
 }
 
 // exportFigures is the figures and revisions of one target page, as CSV
 // (Open SDG's "download the chart's data").
 func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	p, ok := s.Evaluator.Set.Plan(q.Get("plan"))
-	if !ok {
-		return notFound("没有规划 %q(unknown plan)", q.Get("plan"))
-	}
-	t, err := findTarget(p, q.Get("target"))
-	if err != nil {
-		return err
-	}
-	m, err := s.moment(r)
+	t, m, err := s.targetAt(r, q.Get("plan"), q.Get("target"))
 	if err != nil {
 		return err
 	}
@@ -197,12 +195,6 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, []string{h.Indicator, h.Region, s.regionName(h.Region), h.Period.String(), fmtFloat(h.Value), unitSymbol(t.Ind.Unit),
 			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, cur})
 	}
-	var b bytes.Buffer
-	if err := ingest.WriteCSV(&b, true, []string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, p.Key, t.ID))
-	_, err = w.Write(b.Bytes())
-	return err
+	return attachCSV(w, fmt.Sprintf("%s-%s.csv", t.Plan.Key, t.ID),
+		[]string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows)
 }

@@ -45,11 +45,7 @@ type PlanSummary struct {
 }
 
 func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
-	m, err := s.moment(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.load(r.Context(), "", m)
+	m, e, err := s.evaluated(r, "")
 	if err != nil {
 		return err
 	}
@@ -84,12 +80,39 @@ func (s *Site) regionName(code string) string {
 	return code
 }
 
-func (s *Site) planOf(r *http.Request) (*plan.Plan, error) {
-	p, ok := s.Evaluator.Set.Plan(r.PathValue("plan"))
+// planOf finds the plan with the key (404 when there is none).
+func (s *Site) planOf(key string) (*plan.Plan, error) {
+	p, ok := s.Evaluator.Set.Plan(key)
 	if !ok {
-		return nil, notFound("没有规划 %q(unknown plan)", r.PathValue("plan"))
+		return nil, notFound("没有规划 %q(unknown plan)", key)
 	}
 	return p, nil
+}
+
+// evaluated reads the request's moment and evaluates the plan (every plan
+// when planKey is empty) as of it.
+func (s *Site) evaluated(r *http.Request, planKey string) (Moment, *evaluation, error) {
+	m, err := s.moment(r)
+	if err != nil {
+		return m, nil, err
+	}
+	e, err := s.load(r.Context(), planKey, m)
+	return m, e, err
+}
+
+// targetAt finds the target of the plan with the key (404 when either is
+// unknown), then reads the request's moment.
+func (s *Site) targetAt(r *http.Request, planKey, id string) (*plan.Target, Moment, error) {
+	p, err := s.planOf(planKey)
+	if err != nil {
+		return nil, Moment{}, err
+	}
+	t, err := findTarget(p, id)
+	if err != nil {
+		return nil, Moment{}, err
+	}
+	m, err := s.moment(r)
+	return t, m, err
 }
 
 // Option is one choice of a filter.
@@ -105,15 +128,11 @@ type SortLink struct {
 }
 
 func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.planOf(r)
+	p, err := s.planOf(r.PathValue("plan"))
 	if err != nil {
 		return err
 	}
-	m, err := s.moment(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.load(r.Context(), p.Key, m)
+	m, e, err := s.evaluated(r, p.Key)
 	if err != nil {
 		return err
 	}
@@ -200,18 +219,11 @@ type HistoryEntry struct {
 }
 
 func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.planOf(r)
+	t, m, err := s.targetAt(r, r.PathValue("plan"), r.PathValue("target"))
 	if err != nil {
 		return err
 	}
-	t, err := findTarget(p, r.PathValue("target"))
-	if err != nil {
-		return err
-	}
-	m, err := s.moment(r)
-	if err != nil {
-		return err
-	}
+	p := t.Plan
 	data := map[string]any{"Plan": p, "T": t, "Indicator": t.Ind,
 		"Compare": m.Link("/indicators/" + t.Indicator), "PlanHref": m.Link("/plans/" + p.Key)}
 	if !t.IsTracked() {
@@ -410,11 +422,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("没有指标 %q(unknown indicator)", r.PathValue("indicator"))
 	}
-	m, err := s.moment(r)
-	if err != nil {
-		return err
-	}
-	e, err := s.load(r.Context(), "", m)
+	m, e, err := s.evaluated(r, "")
 	if err != nil {
 		return err
 	}

@@ -65,9 +65,9 @@ var severity = map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1,
 
 // BuildReport gathers the report of planKey as of m.
 func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Report, error) {
-	p, ok := s.Evaluator.Set.Plan(planKey)
-	if !ok {
-		return nil, notFound("没有规划 %q(unknown plan)", planKey)
+	p, err := s.planOf(planKey)
+	if err != nil {
+		return nil, err
 	}
 	e, err := s.load(ctx, "", m)
 	if err != nil {
