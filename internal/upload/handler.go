@@ -67,6 +67,19 @@ const (
 	TypeMultipart = "multipart/form-data"
 )
 
+// extOf is the file kind of each upload content type.
+var extOf = map[string]string{TypeCSV: ".csv", TypeXLSX: ".xlsx"}
+
+// FileExt is the kind of an uploaded file, ".csv" or ".xlsx": by its name's
+// extension, else by its content type; "" when neither says.
+func FileExt(name, contentType string) string {
+	if ext := strings.ToLower(filepath.Ext(name)); ext == ".csv" || ext == ".xlsx" {
+		return ext
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return extOf[mt]
+}
+
 // Results counted in qualitymon_uploads_total.
 const (
 	ResultAccepted     = "accepted"
@@ -356,7 +369,7 @@ func (h *Handler) read(r *http.Request, mt string, params map[string]string, lim
 		return &Response{Status: http.StatusBadRequest, Error: "reading the request body: " + err.Error()}
 	}
 	if mt != TypeMultipart {
-		ext = map[string]string{TypeCSV: ".csv", TypeXLSX: ".xlsx"}[mt]
+		ext = extOf[mt]
 		name = dispositionName(r.Header.Get("Content-Disposition"))
 		if name == "" {
 			name = cleanName(r.URL.Query().Get("filename"))
@@ -392,18 +405,9 @@ func (h *Handler) read(r *http.Request, mt string, params map[string]string, lim
 			continue
 		}
 		name = cleanName(part.FileName())
-		ext = strings.ToLower(filepath.Ext(name))
-		if ext != ".csv" && ext != ".xlsx" {
-			pt, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
-			switch pt {
-			case TypeCSV:
-				ext = ".csv"
-			case TypeXLSX:
-				ext = ".xlsx"
-			default:
-				return "", "", nil, &Response{Status: http.StatusUnsupportedMediaType,
-					Error: fmt.Sprintf("file %q is neither .csv nor .xlsx (content type %q)", name, part.Header.Get("Content-Type"))}
-			}
+		if ext = FileExt(name, part.Header.Get("Content-Type")); ext == "" {
+			return "", "", nil, &Response{Status: http.StatusUnsupportedMediaType,
+				Error: fmt.Sprintf("file %q is neither .csv nor .xlsx (content type %q)", name, part.Header.Get("Content-Type"))}
 		}
 		if name == "" {
 			name = "upload" + ext

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -160,10 +159,7 @@ func chosenFile(r *http.Request) (*checkedFile, error) {
 // rows reads the file again, as the pipeline read it, to show every row
 // with its errors marked on the cells.
 func (w *Workspace) rows(f *checkedFile, errs []*ingest.Error) ([]string, []CheckedRow, []*ingest.Error) {
-	ext := strings.ToLower(filepath.Ext(f.name))
-	if ext != ".csv" && ext != ".xlsx" {
-		ext = map[string]string{upload.TypeCSV: ".csv", upload.TypeXLSX: ".xlsx"}[strings.Split(f.contentType, ";")[0]]
-	}
+	ext := upload.FileExt(f.name, f.contentType)
 	byRow := map[int][]*ingest.Error{}
 	var fileErrs []*ingest.Error
 	for _, e := range errs {
