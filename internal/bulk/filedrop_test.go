@@ -1,8 +1,6 @@
 package bulk
 
 import (
-	"bytes"
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,9 +17,10 @@ import (
 func TestFileDropFormats(t *testing.T) {
 	inputs, _ := filepath.Glob("../../collectors/filedrop/testdata/*/*")
 	v := validatorT(t)
-	im, err := New(Options{Validator: v, DryRun: true, Parse: func(file string, r io.Reader) (ingest.Source, error) {
+	open := func(file string, r io.Reader) (ingest.Source, error) {
 		return ingest.Open(file, r, v.Catalog, v.Limits)
-	}})
+	}
+	im, err := New(Options{Validator: v, DryRun: true, Parse: open})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +38,7 @@ func TestFileDropFormats(t *testing.T) {
 			}
 			name := "in" + ext
 			got, _ := pass1Named(t, im, name, data)
-			if want := viaFiledrop(v, name, data); got != want {
+			if want := render(readAll(v, open, name, data)); got != want {
 				t.Errorf("bulk:\n%s\nfiledrop:\n%s", got, want)
 			}
 		})
@@ -47,18 +46,4 @@ func TestFileDropFormats(t *testing.T) {
 	if n == 0 {
 		t.Skip("no file drop test inputs")
 	}
-}
-
-func viaFiledrop(v *ingest.Validator, name string, data []byte) string {
-	src, err := ingest.Open(name, bytes.NewReader(data), v.Catalog, v.Limits)
-	if err != nil {
-		var e *ingest.Error
-		if errors.As(err, &e) {
-			return errorsText(ingest.Errors{e})
-		}
-		return "error: " + err.Error()
-	}
-	defer src.Close()
-	out, err := v.ReadAll(src)
-	return render(out, err)
 }

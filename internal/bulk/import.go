@@ -190,7 +190,7 @@ func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File
 	p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
 	parse := im.opts.Parse
 	if parse == nil {
-		parse = func(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }
+		parse = parseCSV
 	}
 	src, err := parse(path, cr)
 	if err != nil {
@@ -209,6 +209,9 @@ func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File
 	}
 	return p, p.finish(spill)
 }
+
+// parseCSV reads any file as canonical CSV: the default Options.Parse.
+func parseCSV(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }
 
 // batch is one write request.
 type batch struct {

@@ -46,27 +46,25 @@ func stored(t *testing.T, st *store.Store) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := make([]string, len(rows))
-	for i, r := range rows {
-		out[i] = fmt.Sprintf("%s|%s|%s|%v", r.Indicator, r.Region, r.Period, r.Value)
-	}
-	sort.Strings(out)
-	return out
+	return keyValues(rows, func(r *observation.Stored) *observation.Observation { return &r.Observation })
 }
 
 // expected renders what a valid file holds, in the same form.
 func expected(t *testing.T, v *ingest.Validator, data []byte) []string {
 	t.Helper()
-	src, err := ingest.NewCSV("x", bytes.NewReader(data))
+	all, err := readAll(v, parseCSV, "x", data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := v.ReadAll(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := make([]string, len(all))
-	for i, o := range all {
+	return keyValues(all, func(o *observation.Observation) *observation.Observation { return o })
+}
+
+// keyValues renders each row's observation (obs) as
+// "indicator|region|period|value", sorted.
+func keyValues[R any](rows []R, obs func(*R) *observation.Observation) []string {
+	out := make([]string, len(rows))
+	for i := range rows {
+		o := obs(&rows[i])
 		out[i] = fmt.Sprintf("%s|%s|%s|%v", o.Indicator, o.Region, o.Period, o.Value)
 	}
 	sort.Strings(out)

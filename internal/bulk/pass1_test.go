@@ -87,15 +87,25 @@ func errorsText(es ingest.Errors) string {
 
 // generic is the reference: ingest.NewCSV and Validator.ReadAll.
 func generic(v *ingest.Validator, data []byte) string {
-	src, err := ingest.NewCSV("in.csv", bytes.NewReader(data))
+	return render(readAll(v, parseCSV, "in.csv", data))
+}
+
+// readAll reads data, named name, as the importer's reference does: open
+// (an Options.Parse) then Validator.ReadAll. An *ingest.Error from open
+// comes back as ingest.Errors, as ReadAll's errors do.
+func readAll(v *ingest.Validator, open func(string, io.Reader) (ingest.Source, error), name string, data []byte) ([]observation.Observation, error) {
+	src, err := open(name, bytes.NewReader(data))
 	if err != nil {
 		var e *ingest.Error
 		if errors.As(err, &e) {
-			return errorsText(ingest.Errors{e})
+			return nil, ingest.Errors{e}
 		}
-		return "error: " + err.Error()
+		return nil, err
 	}
-	return render(v.ReadAll(src))
+	if c, ok := src.(io.Closer); ok {
+		defer c.Close()
+	}
+	return v.ReadAll(src)
 }
 
 // render shows ReadAll's outcome as pass1 does.
