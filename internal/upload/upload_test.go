@@ -152,20 +152,20 @@ func (e *env) checkStored(t *testing.T, regionCode string, want map[string]float
 	}
 }
 
-// postRejected posts a CSV body as Qingdao's bureau, wants it rejected with
-// status and nErrs errors and nothing of Qingdao (370200) written, and
-// returns the errors.
-func (e *env) postRejected(t *testing.T, body string, status, nErrs int) []*ingest.Error {
+// wantErr is an error an upload's answer must name; an empty column or
+// message, or expected false, is not checked.
+type wantErr struct {
+	row                    int
+	column, value, message string // message: a part of it
+	expected               bool   // an Expected is given
+}
+
+func (w wantErr) check(t *testing.T, got *ingest.Error) {
 	t.Helper()
-	before := e.stored(t, "370200")
-	resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(body))
-	if resp.Status != status || len(resp.Errors) != nErrs {
-		t.Fatalf("%+v", resp)
+	if got.Row != w.row || w.column != "" && got.Column != w.column || got.Value != w.value ||
+		!strings.Contains(got.Message, w.message) || w.expected && got.Expected == "" {
+		t.Fatalf("error %+v", got)
 	}
-	if after := e.stored(t, "370200"); len(after) != len(before) {
-		t.Fatalf("rows written from a rejected upload: %v", after)
-	}
-	return resp.Errors
 }
 
 const goodCSV = "指标,地区,时期,数值,单位\n" +
@@ -219,35 +219,44 @@ func TestUploadEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("one bad cell: 422 naming it, nothing written", func(t *testing.T) {
-		requests++
-		bad := "indicator,region,period,value\n" +
-			"food_sampling_pass_rate,370200,2021,97.5\n" +
-			"food_sampling_pass_rate,370200,2022,985\n" +
-			"drug_sampling_pass_rate,370200,2022,98\n"
-		got := e.postRejected(t, bad, 422, 1)[0]
-		if got.Row != 3 || got.Column != "value" || got.Value != "985" || !strings.Contains(got.Message, "outside the valid range") || got.Expected == "" {
-			t.Fatalf("error %+v", got)
-		}
-	})
-
-	t.Run("out of scope region: 403 naming every cell, nothing written", func(t *testing.T) {
-		requests++
-		in := "指标,地区,时期,数值\n" +
-			"food_sampling_pass_rate,370200,2020,97\n" +
-			"food_sampling_pass_rate,山东省,2020,97\n" +
-			"food_sampling_pass_rate,济南,2020,96\n"
-		errs := e.postRejected(t, in, 403, 2)
-		if e0 := errs[0]; e0.Row != 3 || e0.Column != "地区" || e0.Value != "山东省" || !strings.Contains(e0.Message, "370000") {
-			t.Fatalf("error %+v", e0)
-		}
-		if e1 := errs[1]; e1.Row != 4 || e1.Value != "济南" {
-			t.Fatalf("error %+v", e1)
-		}
-		if len(e.stored(t, "370000")) != 0 {
-			t.Fatal("province rows written")
-		}
-	})
+	// Rejected uploads: the answer names the bad cells and nothing is
+	// written.
+	for _, tc := range []struct {
+		name, csv string
+		status    int
+		errs      []wantErr
+	}{
+		{"one bad cell: 422 naming it, nothing written",
+			"indicator,region,period,value\n" +
+				"food_sampling_pass_rate,370200,2021,97.5\n" +
+				"food_sampling_pass_rate,370200,2022,985\n" +
+				"drug_sampling_pass_rate,370200,2022,98\n",
+			422, []wantErr{{row: 3, column: "value", value: "985", message: "outside the valid range", expected: true}}},
+		{"out of scope region: 403 naming every cell, nothing written",
+			"指标,地区,时期,数值\n" +
+				"food_sampling_pass_rate,370200,2020,97\n" +
+				"food_sampling_pass_rate,山东省,2020,97\n" +
+				"food_sampling_pass_rate,济南,2020,96\n",
+			403, []wantErr{{row: 3, column: "地区", value: "山东省", message: "370000"}, {row: 4, value: "济南"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			requests++
+			before := e.stored(t, "370200")
+			resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(tc.csv))
+			if resp.Status != tc.status || len(resp.Errors) != len(tc.errs) {
+				t.Fatalf("%+v", resp)
+			}
+			for i, got := range resp.Errors {
+				tc.errs[i].check(t, got)
+			}
+			if after := e.stored(t, "370200"); len(after) != len(before) {
+				t.Fatalf("rows written from a rejected upload: %v", after)
+			}
+			if len(e.stored(t, "370000")) != 0 {
+				t.Fatal("province rows written")
+			}
+		})
+	}
 
 	t.Run("indicator scope", func(t *testing.T) {
 		requests += 2
