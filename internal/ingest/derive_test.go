@@ -20,20 +20,10 @@ func countInd(id string) *catalog.Indicator {
 	return &catalog.Indicator{ID: id, NameZh: id, NameEn: id, Unit: "count", Min: fp(0), Max: fp(1e9), Better: "higher", Frequency: "yearly", Kind: "flow"}
 }
 
+// deriveRegions is 甘肃 with three of its prefectures, 山东 and 青岛.
 func deriveRegions(t *testing.T) *region.Table {
 	t.Helper()
-	regs, err := region.New(
-		&region.Region{Code: "620000", Name: "甘肃省", Short: "甘肃", Level: region.Province},
-		&region.Region{Code: "620100", Name: "兰州市", Short: "兰州", Level: region.Prefecture},
-		&region.Region{Code: "620200", Name: "嘉峪关市", Short: "嘉峪关", Level: region.Prefecture},
-		&region.Region{Code: "620300", Name: "金昌市", Short: "金昌", Level: region.Prefecture},
-		&region.Region{Code: "370000", Name: "山东省", Short: "山东", Level: region.Province},
-		&region.Region{Code: "370200", Name: "青岛市", Short: "青岛", Level: region.Prefecture},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return regs
+	return testenv.Regions(t, "620000", "620100", "620200", "620300", "370000", "370200")
 }
 
 func deriver(t *testing.T, inds ...*catalog.Indicator) *Deriver {

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
-	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func fp(v float64) *float64 { return &v }
@@ -24,14 +24,7 @@ func validator(t testing.TB) *Validator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	regs, err := region.New(
-		&region.Region{Code: "370000", Name: "山东省", Short: "山东", Level: region.Province},
-		&region.Region{Code: "370200", Name: "青岛市", Short: "青岛", Level: region.Prefecture},
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Validator{Catalog: cat, Regions: regs, Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
+	return &Validator{Catalog: cat, Regions: testenv.Regions(t, "370000", "370200"), Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
 }
 
 func TestParseNumber(t *testing.T) {
