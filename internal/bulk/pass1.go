@@ -158,11 +158,11 @@ func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d 
 		p.now = v.Now()
 	}
 	for i, ind := range t.inds {
-		p.indOK[i] = v.Scope == nil || v.Scope.Indicators == nil || v.Scope.Indicators[ind.ID]
+		p.indOK[i] = v.Scope.AllowsIndicator(ind.ID)
 	}
 	p.codes = map[uint32]int32{}
 	for i, r := range t.regs {
-		p.regOK[i] = v.Scope == nil || v.Scope.Regions == nil || v.Scope.Regions[r.Code]
+		p.regOK[i] = v.Scope.AllowsRegion(r.Code)
 		if n, err := strconv.ParseUint(r.Code, 10, 32); err == nil && len(r.Code) == 6 && strconv.FormatUint(n, 10) == r.Code {
 			if got, ok := v.Regions.Resolve(r.Code); ok && got == r {
 				p.codes[uint32(n)] = int32(i)

@@ -43,6 +43,18 @@ type Scope struct {
 	RegionList string
 }
 
+// AllowsIndicator reports whether the scope lets its reporter report the
+// indicator id; a nil scope, or one without indicators, allows every one.
+func (s *Scope) AllowsIndicator(id string) bool {
+	return s == nil || s.Indicators == nil || s.Indicators[id]
+}
+
+// AllowsRegion reports whether the scope lets its reporter report for the
+// region code; a nil scope, or one without regions, allows every one.
+func (s *Scope) AllowsRegion(code string) bool {
+	return s == nil || s.Regions == nil || s.Regions[code]
+}
+
 // outside names a reporter's scope error.
 func (s *Scope) outside(what string) string {
 	who := s.Who
@@ -105,7 +117,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", clip(indCell)), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
 	} else {
 		o.Indicator = ind.ID
-		if v.Scope != nil && v.Scope.Indicators != nil && !v.Scope.Indicators[ind.ID] {
+		if !v.Scope.AllowsIndicator(ind.ID) {
 			outOfScope(ColIndicator, indCell, v.Scope.outside("indicator "+ind.ID), "an indicator of its 报送范围")
 		}
 	}
@@ -115,7 +127,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", clip(regCell)), "a GB/T 2260 code or a province/prefecture name")
 	} else {
 		o.Region = reg.Code
-		if v.Scope != nil && v.Scope.Regions != nil && !v.Scope.Regions[reg.Code] {
+		if !v.Scope.AllowsRegion(reg.Code) {
 			expected := "a region of its 报送范围"
 			if v.Scope.RegionList != "" {
 				expected = v.Scope.RegionList
