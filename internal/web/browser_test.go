@@ -25,40 +25,19 @@ const Chromium = "/usr/bin/chromium"
 // PDF. Screenshots, the PDF and the page timings are kept in e2e/out
 // (git-ignored). Under CI=true a missing or unstartable browser fails.
 func TestBrowser(t *testing.T) {
-	node, root, e2e, dir, qm, env := browserSetup(t)
-	revision := filepath.Join(dir, "revision.csv")
+	b := browserSetup(t)
+	revision := filepath.Join(b.dir, "revision.csv")
 	os.WriteFile(revision, []byte("indicator,region,period,value,source\nfood_sampling_pass_rate,370000,2019,97.9,山东省市场监管局(修订)\n"), 0o644)
-	for _, f := range []string{filepath.Join(root, "sample", "observations.csv"), revision} {
-		cmd := exec.Command(qm, "import", f)
-		cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("qualitymon import %s: %v\n%s", f, err, out)
-		}
+	for _, f := range []string{filepath.Join(b.root, "sample", "observations.csv"), revision} {
+		b.qualitymon(t, "import", f)
 	}
-	addr := testenv.FreeAddr(t)
-	p := testenv.StartProcess(t, dir, "qualitymon-serve", env, qm, "serve", "--listen", addr)
-	testenv.WaitHTTP(t, p, "http://"+addr+"/readyz", 60*time.Second)
+	base, p := b.serve(t)
 
-	out := filepath.Join(e2e, "out")
-	os.RemoveAll(out)
-	cmd := exec.Command(node, "pages.mjs")
-	cmd.Dir = e2e
-	cmd.Env = append(os.Environ(), "BASE_URL=http://"+addr, "OUT_DIR="+out, "CHROMIUM="+Chromium)
-	b, err := cmd.CombinedOutput()
-	t.Logf("node pages.mjs:\n%s", b)
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee) && ee.ExitCode() == 3:
-		testenv.Missing(t, "Chromium could not start: "+firstLine(string(b), "BROWSER-START-FAILED"))
-	case err != nil:
-		t.Fatalf("browser test failed (%v); qualitymon's log:\n%s", err, p.Tail(30))
-	}
-	shots, _ := filepath.Glob(filepath.Join(out, "*.png"))
+	os.RemoveAll(b.out)
+	b.run(t, "pages.mjs", base, p)
+	shots, _ := filepath.Glob(filepath.Join(b.out, "*.png"))
 	if len(shots) < 10 {
-		t.Errorf("%d screenshots in %s, want every page", len(shots), out)
-	}
-	if !strings.Contains(string(b), "PASS: 0 failure(s)") {
-		t.Error("the browser test did not report success")
+		t.Errorf("%d screenshots in %s, want every page", len(shots), b.out)
 	}
 }
 
@@ -71,29 +50,81 @@ func firstLine(s, prefix string) string {
 	return fmt.Sprintf("%.200s", s)
 }
 
-// browserSetup is what every browser test needs: node, Chromium and
-// playwright-core (failing under CI=true when missing), a qualitymon binary
-// and a fresh bucket of the real InfluxDB, given to qualitymon through env.
-func browserSetup(t *testing.T) (node, root, e2e, dir, qm string, env []string) {
+// browser is what every browser test needs: node, Chromium and
+// playwright-core, the e2e directory and its out directory for screenshots,
+// a qualitymon binary in a directory of its own, and env, which gives
+// qualitymon a fresh bucket of the real InfluxDB.
+type browser struct {
+	node, root, e2e, out, dir, qm string
+	env                           []string
+}
+
+// browserSetup finds node, Chromium and playwright-core (failing under
+// CI=true when missing), builds qualitymon and makes a fresh bucket.
+func browserSetup(t *testing.T) *browser {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test in -short mode")
 	}
-	node = testenv.Tool(t, "apt-get install nodejs npm", "node")
+	b := &browser{node: testenv.Tool(t, "apt-get install nodejs npm", "node")}
 	if _, err := os.Stat(Chromium); err != nil {
 		testenv.Missing(t, Chromium+" not found (apt-get install chromium; scripts/test.sh does)")
 	}
-	root = testenv.RepoRoot(t)
-	e2e = filepath.Join(root, "internal", "web", "e2e")
-	if _, err := os.Stat(filepath.Join(e2e, "node_modules", "playwright-core")); err != nil {
+	b.root = testenv.RepoRoot(t)
+	b.e2e = filepath.Join(b.root, "internal", "web", "e2e")
+	b.out = filepath.Join(b.e2e, "out")
+	if _, err := os.Stat(filepath.Join(b.e2e, "node_modules", "playwright-core")); err != nil {
 		testenv.Missing(t, "playwright-core not installed (cd internal/web/e2e && npm ci; scripts/test.sh does)")
 	}
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	dir = t.TempDir()
-	qm = testenv.BuildQualitymon(t, dir)
-	env = []string{"QUALITYMON_INFLUX_URL=" + srv.URL, "QUALITYMON_INFLUX_BUCKET=" + bucket, "QUALITYMON_INFLUX_ORG=" + srv.Org, "QUALITYMON_INFLUX_TOKEN=" + srv.Token}
-	return node, root, e2e, dir, qm, env
+	b.dir = t.TempDir()
+	b.qm = testenv.BuildQualitymon(t, b.dir)
+	b.env = []string{"QUALITYMON_INFLUX_URL=" + srv.URL, "QUALITYMON_INFLUX_BUCKET=" + bucket, "QUALITYMON_INFLUX_ORG=" + srv.Org, "QUALITYMON_INFLUX_TOKEN=" + srv.Token}
+	return b
+}
+
+// qualitymon runs qualitymon with args, failing the test when it fails.
+func (b *browser) qualitymon(t *testing.T, args ...string) {
+	t.Helper()
+	cmd := exec.Command(b.qm, args...)
+	cmd.Dir, cmd.Env = b.dir, append(os.Environ(), b.env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("qualitymon %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// serve starts qualitymon serve with args on a free address and waits until
+// it is ready; it returns the base URL and the process.
+func (b *browser) serve(t *testing.T, args ...string) (string, *testenv.Process) {
+	t.Helper()
+	addr := testenv.FreeAddr(t)
+	p := testenv.StartProcess(t, b.dir, "qualitymon-serve", b.env, b.qm, append(append([]string{"serve"}, args...), "--listen", addr)...)
+	testenv.WaitHTTP(t, p, "http://"+addr+"/readyz", 60*time.Second)
+	return "http://" + addr, p
+}
+
+// run runs the e2e script against base (served by p) in Chromium, with env
+// added to its environment, and logs its output. Exit code 3 means Chromium
+// could not start (testenv.Missing); any other failure fails the test with
+// the server's log, and the script must report no failure.
+func (b *browser) run(t *testing.T, script, base string, p *testenv.Process, env ...string) {
+	t.Helper()
+	cmd := exec.Command(b.node, script)
+	cmd.Dir = b.e2e
+	cmd.Env = append(append(os.Environ(), "BASE_URL="+base, "OUT_DIR="+b.out, "CHROMIUM="+Chromium), env...)
+	out, err := cmd.CombinedOutput()
+	t.Logf("node %s:\n%s", script, out)
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee) && ee.ExitCode() == 3:
+		testenv.Missing(t, "Chromium could not start: "+firstLine(string(out), "BROWSER-START-FAILED"))
+	case err != nil:
+		t.Fatalf("browser test failed (%v); qualitymon's log:\n%s", err, p.Tail(40))
+	}
+	if !strings.Contains(string(out), "PASS: 0 failure(s)") {
+		t.Error("the browser test did not report success")
+	}
 }
 
 // TestBrowserBureau runs e2e/bureau.mjs in headless Chromium against
@@ -104,12 +135,9 @@ func browserSetup(t *testing.T) (node, root, e2e, dir, qm string, env []string) 
 // sign out, a forged POST refused, wrong tokens slowed down. Screenshots in
 // e2e/out (b*.png). Under CI=true a missing or unstartable browser fails.
 func TestBrowserBureau(t *testing.T) {
-	node, root, e2e, dir, qm, env := browserSetup(t)
-	cmd := exec.Command(qm, "import", filepath.Join(root, "sample", "observations.csv"))
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("qualitymon import: %v\n%s", err, out)
-	}
+	b := browserSetup(t)
+	dir := b.dir
+	b.qualitymon(t, "import", filepath.Join(b.root, "sample", "observations.csv"))
 	tokens := map[string]string{"QD_TOKEN": "qd-" + fmt.Sprint(time.Now().UnixNano()), "YT_TOKEN": "yt-token-e2e", "REVIEW_TOKEN": "sd-review-e2e"}
 	cfg := fmt.Sprintf(`spool_dir: %[1]s/spool
 uploads:
@@ -134,34 +162,18 @@ uploads:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	addr := testenv.FreeAddr(t)
-	p := testenv.StartProcess(t, dir, "qualitymon-serve", env, qm, "serve", "-c", cfgPath, "--listen", addr)
-	testenv.WaitHTTP(t, p, "http://"+addr+"/readyz", 60*time.Second)
+	base, p := b.serve(t, "-c", cfgPath)
 
-	out := filepath.Join(e2e, "out")
-	os.MkdirAll(out, 0o755)
-	olds, _ := filepath.Glob(filepath.Join(out, "b*.png"))
+	os.MkdirAll(b.out, 0o755)
+	olds, _ := filepath.Glob(filepath.Join(b.out, "b*.png"))
 	for _, f := range olds {
 		os.Remove(f)
 	}
-	run := exec.Command(node, "bureau.mjs")
-	run.Dir = e2e
-	run.Env = append(os.Environ(), "BASE_URL=http://"+addr, "OUT_DIR="+out, "CHROMIUM="+Chromium)
+	var env []string
 	for k, v := range tokens {
-		run.Env = append(run.Env, k+"="+v)
+		env = append(env, k+"="+v)
 	}
-	b, err := run.CombinedOutput()
-	t.Logf("node bureau.mjs:\n%s", b)
-	var ee *exec.ExitError
-	switch {
-	case errors.As(err, &ee) && ee.ExitCode() == 3:
-		testenv.Missing(t, "Chromium could not start: "+firstLine(string(b), "BROWSER-START-FAILED"))
-	case err != nil:
-		t.Fatalf("browser test failed (%v); qualitymon's log:\n%s", err, p.Tail(40))
-	}
-	if !strings.Contains(string(b), "PASS: 0 failure(s)") {
-		t.Error("the browser test did not report success")
-	}
+	b.run(t, "bureau.mjs", base, p, env...)
 	audit, _ := os.ReadFile(filepath.Join(dir, "review", "audit.jsonl"))
 	for _, want := range []string{`"action":"hold"`, `"action":"approve"`, `"action":"return"`, `"by":"山东省统计局"`, `"remote_addr":"127.0.0.1`} {
 		if !strings.Contains(string(audit), want) {

@@ -44,22 +44,35 @@ const shot = (name) => page.screenshot({ path: path.join(out, name + ".png"), fu
 const body = () => page.locator("body").innerText();
 const file = (name, text) => { const p = path.join(out, name); fs.writeFileSync(p, text); return p; };
 
+// press clicks and waits for the page it leads to.
+async function press(locator) {
+  await locator.click();
+  await page.waitForLoadState("load");
+}
+// enterToken sends the sign-in form with the token.
+async function enterToken(token) {
+  await page.getByLabel("令牌").fill(token);
+  await press(page.getByRole("button", { name: "登录" }));
+}
 async function signin(token, name) {
   current = "sign in " + name;
   await page.goto(base + "/bureau");
-  await page.getByLabel("令牌").fill(token);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForLoadState("load");
+  await enterToken(token);
 }
 async function signout() {
   current = "sign out";
-  await page.getByRole("button", { name: "退出登录" }).click();
-  await page.waitForLoadState("load");
+  await press(page.getByRole("button", { name: "退出登录" }));
 }
 async function upload(p, button) {
   await page.setInputFiles("#file", p);
-  await page.getByRole("button", { name: button }).first().click();
-  await page.waitForLoadState("load");
+  await press(page.getByRole("button", { name: button }).first());
+}
+// send goes to the workspace, uploads the file name with the text through
+// the button and returns the text of the answer.
+async function send(name, text, button) {
+  await page.goto(base + "/bureau");
+  await upload(file(name, text), button);
+  return body();
 }
 
 // A tiny RFC 4180 reader, for the CSV template.
@@ -126,8 +139,7 @@ check(text.includes("校验通过"), "filled template: 校验 passes" + (text.in
 check(await page.locator("table.checked tbody tr").count() === data.length, "check shows every row of the file");
 await shot("b03-template-checked");
 if (await page.getByRole("button", { name: /提交这/ }).count()) {
-  await page.getByRole("button", { name: /提交这/ }).click();
-  await page.waitForLoadState("load");
+  await press(page.getByRole("button", { name: /提交这/ }));
   text = await body();
   check(text.includes("已提交并入库") && /新增 \d+ 条/.test(text), "filled template submitted: new/revised/unchanged");
   await shot("b04-template-submitted");
@@ -135,10 +147,7 @@ if (await page.getByRole("button", { name: /提交这/ }).count()) {
 
 // 4. A dry run with cell errors: every bad cell marked, nothing stored.
 current = "check with errors";
-await page.goto(base + "/bureau");
-const bad = file("qingdao-errors.csv", "指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n食品抽检合格率,青岛市,2023,985\n食品抽检合格率,青岛,2022年13月,97\n不存在的指标,青岛市,2024,1\n");
-await upload(bad, "校验");
-text = await body();
+text = await send("qingdao-errors.csv", "指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n食品抽检合格率,青岛市,2023,985\n食品抽检合格率,青岛,2022年13月,97\n不存在的指标,青岛市,2024,1\n", "校验");
 const badCells = await page.locator("td.bad-cell").count();
 check(text.includes("3 处错误") && text.includes("整个文件都没有保存"), "check: 3 errors, nothing stored");
 check(badCells === 3, `check: ${badCells} bad cells marked`);
@@ -148,18 +157,13 @@ await shot("b05-check-errors");
 
 // 5. Direct submit of a correct file: stored, new/revised/unchanged.
 current = "submit";
-await page.goto(base + "/bureau");
-const good = file("qingdao-2024.csv", "指标,地区,时期,数值,来源\n食品抽检合格率,青岛市,2024,97.6,青岛市统计局\n");
-await upload(good, "直接提交");
-text = await body();
+text = await send("qingdao-2024.csv", "指标,地区,时期,数值,来源\n食品抽检合格率,青岛市,2024,97.6,青岛市统计局\n", "直接提交");
 check(text.includes("已提交并入库") && text.includes("新增") && text.includes("修订") && text.includes("未变化"), "submit: stored with new/revised/unchanged");
 await shot("b06-submitted");
 
 // 6. Outside the scope: refused with 范围 and the region.
 current = "scope";
-await page.goto(base + "/bureau");
-await upload(file("jinan.csv", "指标,地区,时期,数值\n食品抽检合格率,济南市,2024,97.6\n"), "校验");
-text = await body();
+text = await send("jinan.csv", "指标,地区,时期,数值\n食品抽检合格率,济南市,2024,97.6\n", "校验");
 check(text.includes("范围") && text.includes("370100"), "scope: refused with 范围 and the region");
 check(await page.locator("td.bad-cell").count() === 1, "scope: the region cell is marked");
 await shot("b07-scope");
@@ -201,13 +205,11 @@ check(await page.locator("section.held").count() === 2, "review: two held upload
 text = await body();
 check(text.includes("烟台市统计局") && text.includes("27.77") && /修订|新增/.test(text), "review: rows with their difference from the current values");
 await shot("b09-review");
-await page.locator("section.held").filter({ hasText: "27.77" }).getByRole("button", { name: /批准/ }).click();
-await page.waitForLoadState("load");
+await press(page.locator("section.held").filter({ hasText: "27.77" }).getByRole("button", { name: /批准/ }));
 check((await body()).includes("已批准"), "review: approved");
 const ret = page.locator("section.held").filter({ hasText: "99" });
 await ret.locator("input[name=comment]").last().fill("2019年装配式建筑比例99%明显偏高,请核对后重报");
-await ret.getByRole("button", { name: "退回" }).click();
-await page.waitForLoadState("load");
+await press(ret.getByRole("button", { name: "退回" }));
 check((await body()).includes("已退回") && await page.locator("section.held").count() === 0, "review: returned with a comment; nothing left to review");
 await shot("b10-review-done");
 await signout();
@@ -233,15 +235,11 @@ await signout();
 current = "wrong tokens";
 for (let i = 1; i <= 3; i++) {
   await page.goto(base + "/bureau");
-  await page.getByLabel("令牌").fill("not-a-token-" + i);
-  await page.getByRole("button", { name: "登录" }).click();
-  await page.waitForLoadState("load");
+  await enterToken("not-a-token-" + i);
 }
 text = await body();
 check(text.includes("令牌不正确") && text.includes("后再试"), "third wrong token: wait before trying again");
-await page.getByLabel("令牌").fill(QD);
-await page.getByRole("button", { name: "登录" }).click();
-await page.waitForLoadState("load");
+await enterToken(QD);
 text = await body();
 check(text.includes("尝试次数过多") && !text.includes("退出登录"), "even the right token is refused during the lockout");
 await shot("b13-slowed-down");
