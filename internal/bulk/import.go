@@ -163,7 +163,7 @@ func (c *countingReader) Read(b []byte) (int, error) {
 func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File, prog *progress) (*validator, error) {
 	cr := &countingReader{r: f}
 	prog.phase("validating", func() (int64, int64) { return cr.n.Load(), size })
-	if !strings.EqualFold(filepath.Ext(path), ".xlsx") {
+	if Format(path) == ".csv" {
 		dec, _, err := ingest.Decode(cr)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
@@ -208,6 +208,15 @@ func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File
 		return nil, err
 	}
 	return p, p.finish(spill)
+}
+
+// Format is how import reads the file path: ".xlsx" for a name ending in
+// .xlsx (any case), ".csv" for any other name.
+func Format(path string) string {
+	if strings.ToLower(filepath.Ext(path)) == ".xlsx" {
+		return ".xlsx"
+	}
+	return ".csv"
 }
 
 // parseCSV reads any file as canonical CSV: the default Options.Parse.

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/term"
@@ -97,11 +95,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 // any other name as canonical CSV.
 func parser(v *ingest.Validator) func(string, io.Reader) (ingest.Source, error) {
 	return func(file string, r io.Reader) (ingest.Source, error) {
-		format := strings.ToLower(filepath.Ext(file))
-		if format != ".xlsx" {
-			format = ".csv" // any other name is read as CSV
-		}
-		return ingest.OpenAs(file, format, r, v.Catalog, v.Limits)
+		return ingest.OpenAs(file, bulk.Format(file), r, v.Catalog, v.Limits)
 	}
 }
 
