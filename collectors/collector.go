@@ -9,7 +9,6 @@
 package collectors
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"regexp"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // Batch is one unit the source delivers (a file, a feed response), validated
@@ -76,9 +76,7 @@ func DecodeOptions(n *yaml.Node, v any) error {
 	if err != nil {
 		return err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
+	if err := yamlfile.Decode(data, v); err != nil {
 		// Line numbers refer to the re-encoded node; shift them back to the
 		// configuration file.
 		msg := lineRE.ReplaceAllStringFunc(err.Error(), func(m string) string {

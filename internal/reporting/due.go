@@ -116,13 +116,10 @@ func periodsOf(k period.Kind, y int) []period.Period {
 // scope names indicators) the scope names it or an indicator it is derived
 // from. A nil scope covers everything.
 func InScope(s *ingest.Scope, cat *catalog.Catalog, ind *catalog.Indicator, region string) bool {
-	if s == nil {
-		return true
-	}
-	if s.Regions != nil && !s.Regions[region] {
+	if !s.AllowsRegion(region) {
 		return false
 	}
-	if s.Indicators == nil || s.Indicators[ind.ID] {
+	if s.AllowsIndicator(ind.ID) {
 		return true
 	}
 	if d := ind.Derived; d != nil {
