@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -135,8 +136,7 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 	if len(batches) == 0 {
 		return outs, nil
 	}
-	backoff := s.o.MinBackoff
-	for attempt := 1; ; attempt++ {
+	err := s.retry().Do(ctx, func(attempt int) error {
 		actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
 		res, err := gs.UpsertGroup(actx, batches)
 		cancel()
@@ -154,48 +154,63 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 						// set its refused rows aside rather than lose them.
 						s.log.Error("spool cannot set a refused batch aside, will retry", "batch", group[i].p.ID, "err", aerr)
 						if s.o.Sleep(ctx, s.o.MaxBackoff) != nil {
-							return nil, errClosing
+							return errClosing
 						}
 						refused, aerr = s.setAside(group[i].p, r.Err)
 					}
 					outs[i] = outcome{err: refused}
 				}
 			}
-			return outs, nil
+			return nil
 		}
 		if ctx.Err() != nil {
-			return nil, errClosing
+			return errClosing
 		}
 		if store.Permanent(err) {
 			// Not a refusal of rows the store could sort out: one by one.
 			for _, i := range idx {
 				sum, werr := s.write(ctx, group[i].p)
 				if werr == errClosing {
-					return nil, werr
+					return werr
 				}
 				outs[i] = outcome{sum: sum, err: werr}
 			}
-			return outs, nil
+			return nil
 		}
-		if attempt == 1 || backoff == s.o.MaxBackoff {
-			s.log.Warn("spool write to InfluxDB failed, will retry", "batches", len(batches), "first", group[0].p.ID, "attempt", attempt, "retry_in", backoff.String(), "err", err)
-		}
-		s.setBackingOff()
-		if s.o.Sleep(ctx, backoff) != nil {
-			return nil, errClosing
-		}
-		backoff = min(2*backoff, s.o.MaxBackoff)
+		return err
+	}, func(attempt int, err error, wait time.Duration) {
+		s.retrying(attempt, err, wait, "batches", len(batches), "first", group[0].p.ID)
+	})
+	if err != nil {
+		return nil, errClosing
 	}
+	return outs, nil
+}
+
+// retry is the flusher's policy: back off from MinBackoff to MaxBackoff
+// and never give up, except when the spool closes.
+func (s *Spool) retry() store.Retry {
+	return store.Retry{Initial: s.o.MinBackoff, Max: s.o.MaxBackoff, GiveUp: -1, Sleep: s.o.Sleep,
+		Retryable: func(err error) bool { return !errors.Is(err, errClosing) }}
+}
+
+// retrying logs a failed write (its first failure, then each at the
+// longest backoff) and marks the spool as backing off.
+func (s *Spool) retrying(attempt int, err error, wait time.Duration, what ...any) {
+	if attempt == 1 || wait == s.o.MaxBackoff {
+		s.log.Warn("spool write to InfluxDB failed, will retry", append(what, "attempt", attempt, "retry_in", wait.String(), "err", err)...)
+	}
+	s.setBackingOff()
 }
 
 // write writes one record, retrying with backoff until it is written, or
 // InfluxDB refuses it as invalid and it is set aside (the returned error),
 // or ctx ends (errClosing).
 func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, error) {
-	backoff := s.o.MinBackoff
-	for attempt := 1; ; attempt++ {
+	var sum observation.Summary
+	var refused error
+	err := s.retry().Do(ctx, func(attempt int) error {
 		batch, err := p.observations()
-		var sum observation.Summary
 		if err == nil {
 			actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
 			sum, err = s.st.Upsert(actx, batch, p.ReportedAt)
@@ -204,28 +219,28 @@ func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, err
 				if attempt > 1 {
 					s.log.Info("spool write to InfluxDB succeeded after failures", "batch", p.ID, "attempts", attempt)
 				}
-				return sum, nil
+				return nil
 			}
 		}
 		if ctx.Err() != nil {
-			return sum, errClosing
+			return errClosing
 		}
 		if store.Permanent(err) || batch == nil {
-			refused, aerr := s.setAside(p, err)
+			r, aerr := s.setAside(p, err)
 			if aerr == nil {
-				return sum, refused
+				refused = r
+				return nil
 			}
 			err = aerr
 		}
-		if attempt == 1 || backoff == s.o.MaxBackoff {
-			s.log.Warn("spool write to InfluxDB failed, will retry", "batch", p.ID, "samples", len(p.Rows), "attempt", attempt, "retry_in", backoff.String(), "err", err)
-		}
-		s.setBackingOff()
-		if s.o.Sleep(ctx, backoff) != nil {
-			return sum, errClosing
-		}
-		backoff = min(2*backoff, s.o.MaxBackoff)
+		return err
+	}, func(attempt int, err error, wait time.Duration) {
+		s.retrying(attempt, err, wait, "batch", p.ID, "samples", len(p.Rows))
+	})
+	if err != nil {
+		return sum, errClosing
 	}
+	return sum, refused
 }
 
 // nextGroup returns the records from cur on (up to maxGroupRecords and

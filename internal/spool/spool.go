@@ -85,6 +85,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // Store is what the spool writes to; *store.Store implements it.
@@ -144,21 +145,10 @@ func (o *Options) defaults() {
 		o.SegmentBytes = 16 << 20
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = store.Sleep
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -13,26 +12,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Retry is the backoff of retryable failures (RetryableError): waits start
-// at Initial and double up to Max; the operation fails once it has kept
-// failing for GiveUp. Zero fields take the defaults (200 ms, 5 s, 2 minutes).
-type Retry struct {
-	Initial, Max, GiveUp time.Duration
-}
-
-func (r Retry) withDefaults() Retry {
-	if r.Initial <= 0 {
-		r.Initial = 200 * time.Millisecond
-	}
-	if r.Max <= 0 {
-		r.Max = 5 * time.Second
-	}
-	if r.GiveUp <= 0 {
-		r.GiveUp = 2 * time.Minute
-	}
-	return r
-}
 
 // HTTP talks to the v2 HTTP API (/api/v2/write, /api/v2/query), which
 // InfluxDB 2.x and 1.8 both serve, with plain net/http: the body of a write
@@ -75,34 +54,10 @@ func NewHTTP(cfg Config, conns int, retry Retry, onRetry func(error, time.Durati
 // Close releases idle connections.
 func (c *HTTP) Close() { c.http.CloseIdleConnections() }
 
-// Do runs op, and again while it fails with a RetryableError, waiting with
-// capped exponential backoff, until it succeeds, fails for good, has kept
-// failing for GiveUp, or ctx ends. onRetry, when set, hears of each retry.
-// It is the one retry policy of qualitymon's writers and queries.
-func (r Retry) Do(ctx context.Context, op func() error, onRetry func(err error, wait time.Duration)) error {
-	r = r.withDefaults()
-	wait := r.Initial
-	var failingSince time.Time
-	for {
-		err := op()
-		var re *RetryableError
-		if err == nil || !errors.As(err, &re) {
-			return err
-		}
-		if failingSince.IsZero() {
-			failingSince = time.Now()
-		} else if time.Since(failingSince) > r.GiveUp {
-			return fmt.Errorf("giving up after %s: %w", r.GiveUp, err)
-		}
-		if onRetry != nil {
-			onRetry(err, wait)
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(ctx.Err(), err)
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, r.Max)
+// retried tells onRetry, when set, of a retry.
+func (c *HTTP) retried(_ int, err error, wait time.Duration) {
+	if c.onRetry != nil {
+		c.onRetry(err, wait)
 	}
 }
 
@@ -111,7 +66,7 @@ func (r Retry) Do(ctx context.Context, op func() error, onRetry func(err error, 
 // nothing.
 func (c *HTTP) Write(ctx context.Context, body []byte, points int) error {
 	what := fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket)
-	return c.retry.Do(ctx, func() error {
+	return c.retry.Do(ctx, func(int) error {
 		resp, err := c.post(ctx, c.writeURL, body, what, "Content-Type", "text/plain; charset=utf-8")
 		if err != nil {
 			return err
@@ -122,7 +77,7 @@ func (c *HTTP) Write(ctx context.Context, body []byte, points int) error {
 			return nil
 		}
 		return statusError(resp, what)
-	}, c.onRetry)
+	}, c.retried)
 }
 
 // post sends one authorised POST with the given header pairs (name,
@@ -183,7 +138,7 @@ func (c *HTTP) Query(ctx context.Context, flux string, read func(io.Reader) erro
 		return err
 	}
 	what := "querying " + c.cfg.Bucket
-	return c.retry.Do(ctx, func() error {
+	return c.retry.Do(ctx, func(int) error {
 		resp, err := c.post(ctx, c.queryURL, body, what, "Content-Type", "application/json", "Accept", "text/csv")
 		if err != nil {
 			return err
@@ -193,5 +148,5 @@ func (c *HTTP) Query(ctx context.Context, flux string, read func(io.Reader) erro
 			return statusError(resp, what)
 		}
 		return read(resp.Body)
-	}, c.onRetry)
+	}, c.retried)
 }
