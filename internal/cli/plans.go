@@ -23,31 +23,32 @@ type plansExtractCmd struct {
 	Format  string `help:"yaml (a plan file to review) or json (the drafts with flags)." default:"yaml" enum:"yaml,json"`
 }
 
-// readPlanText reads and extracts a plan text with the built-in catalogue.
-func readPlanText(g *globals, file, regionArg string, horizon, start int) (*plan.Set, *planextract.Result, planextract.Options, error) {
-	set, err := g.loadTargets(nil)
-	if err != nil {
-		return nil, nil, planextract.Options{}, err
-	}
+// readPlanText reads and extracts a plan text with the catalogue and
+// regions of set.
+func readPlanText(set *plan.Set, file, regionArg string, horizon, start int) (*planextract.Result, planextract.Options, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, nil, planextract.Options{}, err
+		return nil, planextract.Options{}, err
 	}
 	opt := planextract.Options{Catalog: set.Catalog, Regions: set.Regions, Horizon: horizon, Start: start}
 	if regionArg != "" {
 		r, ok := set.Regions.Resolve(regionArg)
 		if !ok {
-			return nil, nil, opt, fmt.Errorf("--region: unknown region %q (a GB/T 2260 code or name)", regionArg)
+			return nil, opt, fmt.Errorf("--region: unknown region %q (a GB/T 2260 code or name)", regionArg)
 		}
 		opt.Region = r.Code
 	}
 	text, _ := planextract.Decode(data)
 	res := planextract.Extract(text, opt)
-	return set, res, opt, nil
+	return res, opt, nil
 }
 
 func (c *plansExtractCmd) Run(g *globals, env *Env) error {
-	_, res, opt, err := readPlanText(g, c.File, c.Region, c.Horizon, c.Start)
+	set, err := g.loadTargets(nil)
+	if err != nil {
+		return err
+	}
+	res, opt, err := readPlanText(set, c.File, c.Region, c.Horizon, c.Start)
 	if err != nil {
 		return err
 	}
@@ -81,7 +82,7 @@ func (c *plansDiffCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
-	_, res, _, err := readPlanText(g, c.File, p.Region, p.Horizon, p.Start)
+	res, _, err := readPlanText(set, c.File, p.Region, p.Horizon, p.Start)
 	if err != nil {
 		return err
 	}
