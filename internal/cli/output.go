@@ -9,8 +9,10 @@ import (
 
 	"github.com/mattn/go-runewidth"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
 // outputFlags are the output options of the listing commands (status,
@@ -94,13 +96,15 @@ func statusSummary(counts map[evaluate.Status]int, total int, asOf, lang string)
 	return fmt.Sprintf("%d evaluations as of %s: %s.", total, asOf, strings.Join(parts, ", "))
 }
 
+// unitsEn is how a catalogue unit reads after a number in English
+// (catalog.Units has the Chinese symbols).
+var unitsEn = map[string]string{"percent": "%", "count": "", "10k_mu": "×10k mu", "score": "points", "days": "days", "ug_m3": "µg/m³", "index": ""}
+
 // unitLabel is how a catalogue unit id reads after a number.
 func unitLabel(unit, lang string) string {
-	zh := map[string]string{"percent": "%", "count": "个", "10k_mu": "万亩", "score": "分", "days": "天", "ug_m3": "µg/m³", "index": ""}
-	en := map[string]string{"percent": "%", "count": "", "10k_mu": "×10k mu", "score": "points", "days": "days", "ug_m3": "µg/m³", "index": ""}
-	m := en
+	m := unitsEn
 	if lang == "zh" {
-		m = zh
+		m = catalog.Units
 	}
 	if l, ok := m[unit]; ok {
 		return l
@@ -212,8 +216,7 @@ var targetColumns = []column[targetJSON]{
 
 // modalityLabel names how a target is judged.
 func modalityLabel(m, lang string) string {
-	zh := map[string]string{"reach": "到期达到", "hold": "每年保持", "quota": "年度定额", "new": "累计新增"}
-	if l, ok := zh[m]; ok && lang == "zh" {
+	if l, ok := plan.ModalityZh[m]; ok && lang == "zh" {
 		return l
 	}
 	return m

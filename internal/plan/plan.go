@@ -19,6 +19,9 @@ const (
 	New   = "new"   // the sum of the indicator's yearly flow since the start meets it
 )
 
+// ModalityZh names each modality in Chinese, as the CLI and the web show it.
+var ModalityZh = map[string]string{Reach: "到期达到", Hold: "每年保持", Quota: "年度定额", New: "累计新增"}
+
 // Plan is one published plan.
 type Plan struct {
 	Key       string `yaml:"key" json:"key"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
 // funcs are the template helpers: formatting only, no rule.
@@ -88,15 +89,8 @@ func pct(part, whole int) string {
 }
 
 func modalityLabel(m string) string {
-	switch m {
-	case "reach":
-		return "到期达到"
-	case "hold":
-		return "每年保持"
-	case "quota":
-		return "年度定额"
-	case "new":
-		return "累计新增"
+	if l, ok := plan.ModalityZh[m]; ok {
+		return l
 	}
 	return m
 }
