@@ -131,14 +131,7 @@ type Evaluator struct {
 // Evaluate judges every tracked target (of one plan when planKey is set) as
 // of at. Region groups give one evaluation per region.
 func (e *Evaluator) Evaluate(d *Data, planKey string, at time.Time) []Evaluation {
-	targets := e.Set.Tracked(planKey)
-	out := make([]Evaluation, 0, len(targets))
-	for _, t := range targets {
-		for _, reg := range t.Units {
-			out = append(out, e.one(d, t, reg, at))
-		}
-	}
-	return out
+	return e.EvaluateTargets(d, e.Set.Tracked(planKey), at)
 }
 
 func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evaluation {

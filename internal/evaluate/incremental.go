@@ -58,9 +58,10 @@ func (d *Data) With(obs []observation.Observation) *Data {
 }
 
 // EvaluateTargets judges the given targets only (tracked ones; one
-// evaluation per region of a group), as Evaluate does.
+// evaluation per region of a group); Evaluate calls it with every tracked
+// target.
 func (e *Evaluator) EvaluateTargets(d *Data, targets []*plan.Target, at time.Time) []Evaluation {
-	var out []Evaluation
+	out := make([]Evaluation, 0, len(targets))
 	for _, t := range targets {
 		if !t.IsTracked() {
 			continue
