@@ -173,10 +173,7 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 	}
 	f = newFamily(&b, "qualitymon_indicator_stale_after_seconds", "Age of the latest period's end after which the indicator's data is stale (interval plus grace).")
 	for _, ind := range cat.All() {
-		g, ok := grace[ind.Freq()]
-		if !ok {
-			g = evaluate.DefaultGrace[ind.Freq()]
-		}
+		g := evaluate.Options{Grace: grace}.GraceFor(ind.Freq())
 		f.sample((ind.Freq().Interval() + g).Seconds(), "indicator", ind.ID)
 	}
 	if data != nil {
