@@ -102,17 +102,18 @@ func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]F
 			return nil, err
 		}
 	}
-	for _, s := range cur {
-		k := s.Key()
-		if !want[k] {
-			continue
-		}
-		fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
-		if t, ok := first[k]; ok {
-			fig.Submitted = t
-		}
-		if g.Receipts != nil {
-			if rc, ok, err := g.Receipts.Lookup(k, s.ReportedAt); err == nil && ok {
+	// One catch-up with the receipts log for all the figures.
+	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
+		for _, s := range cur {
+			k := s.Key()
+			if !want[k] {
+				continue
+			}
+			fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
+			if t, ok := first[k]; ok {
+				fig.Submitted = t
+			}
+			if rc, ok := receipt(k, s.ReportedAt); ok {
 				fig.Reporter = rc.Bureau
 				if s.Revision == 0 && !rc.SubmittedAt.IsZero() {
 					fig.Submitted = rc.SubmittedAt
@@ -120,13 +121,13 @@ func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]F
 			}
 			if s.Revision > 0 {
 				// The first report's receipt says when it was submitted.
-				if rc, ok, err := g.Receipts.Lookup(k, fig.Submitted); err == nil && ok && !rc.SubmittedAt.IsZero() {
+				if rc, ok := receipt(k, fig.Submitted); ok && !rc.SubmittedAt.IsZero() {
 					fig.Submitted = rc.SubmittedAt
 				}
 			}
+			out[k] = fig
 		}
-		out[k] = fig
-	}
+	})
 	return out, nil
 }
 

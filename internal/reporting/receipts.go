@@ -65,18 +65,29 @@ func (r *Receipts) Close() error { return r.log.Close() }
 // Record appends a receipt durably.
 func (r *Receipts) Record(rc *Receipt) error { return r.log.Append(rc) }
 
-// Lookup returns the receipt of the figure of key stored at reportedAt.
-func (r *Receipts) Lookup(k observation.Key, reportedAt time.Time) (*Receipt, bool, error) {
+// Lookups reads the lines appended to the log since the last time (once)
+// and calls fn with a lookup of the receipt of the figure of a key stored
+// at reportedAt, valid during fn. The lookup finds nothing when the log
+// cannot be read or r is nil.
+func (r *Receipts) Lookups(fn func(lookup func(k observation.Key, reportedAt time.Time) (*Receipt, bool))) {
+	none := func(observation.Key, time.Time) (*Receipt, bool) { return nil, false }
+	if r == nil {
+		fn(none)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := r.catchUp(); err != nil {
-		return nil, false, err
+		fn(none)
+		return
 	}
-	rc, ok := r.index[receiptKey{keyString(k), reportedAt.Unix()}]
-	return rc, ok, nil
+	fn(func(k observation.Key, reportedAt time.Time) (*Receipt, bool) {
+		rc, ok := r.index[receiptKey{keyString(k), reportedAt.Unix()}]
+		return rc, ok
+	})
 }
 
-// catchUp reads the lines appended since the last lookup.
+// catchUp reads the lines appended since the last catch-up.
 func (r *Receipts) catchUp() error {
 	f, err := os.Open(r.path)
 	if err != nil {
