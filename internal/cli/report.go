@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 
 	"github.com/qualitymon/qualitymon/internal/config"
@@ -27,7 +26,7 @@ func (c *reportCmd) Run(g *globals, env *Env) error {
 	}
 	m, err := web.ParseMoment(c.At, c.KnownAt, env.Now())
 	if err != nil {
-		return fmt.Errorf("--%w", err)
+		return momentFlagError(err)
 	}
 	st := openStore(cfg)
 	defer st.Close()

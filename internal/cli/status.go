@@ -23,7 +23,7 @@ func (c *statusCmd) Run(g *globals, env *Env) error {
 	}
 	at, knownAt, err := evaluate.Moments(c.At, c.KnownAt, env.Now())
 	if err != nil {
-		return fmt.Errorf("--%s", strings.Replace(err.Error(), "known_at", "known-at", 1))
+		return momentFlagError(err)
 	}
 	st := openStore(cfg)
 	defer st.Close()
@@ -47,4 +47,10 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// momentFlagError names the --at or --known-at flag a bad moment came from
+// (evaluate.Moments names the API's parameters, at and known_at).
+func momentFlagError(err error) error {
+	return fmt.Errorf("--%s", strings.Replace(err.Error(), "known_at", "known-at", 1))
 }

@@ -181,8 +181,14 @@ func TestStatusKnownAt(t *testing.T) {
 			t.Errorf("%v: %v %v, want %s %v", c.args, e["status"], e["actual"], c.status, c.actual)
 		}
 	}
-	if r := run(t, env, "status", "--known-at", "yesterday"); r.code != 1 || !strings.Contains(r.stderr, "--known-at") {
-		t.Errorf("bad --known-at: %d %s", r.code, r.stderr)
+	for _, cmd := range []string{"status", "report"} {
+		args := []string{cmd, "--known-at", "yesterday"}
+		if cmd == "report" {
+			args = append(args, "--plan", "shandong-2018")
+		}
+		if r := run(t, env, args...); r.code != 1 || !strings.Contains(r.stderr, "--known-at") {
+			t.Errorf("%s: bad --known-at: %d %s", cmd, r.code, r.stderr)
+		}
 	}
 }
 
