@@ -39,7 +39,7 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := yamlfile.ReadDir(fsys, dir)
+	files, err := yamlfile.ReadDir(fsys, dir, "regions.yaml")
 	if err != nil {
 		return nil, err
 	}
@@ -47,9 +47,6 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 	var errs []error
 	for _, f := range files {
 		p := f.Path
-		if path.Base(p) == "regions.yaml" {
-			continue
-		}
 		pl, err := Parse(p, f.Data, cat, regions)
 		if err != nil {
 			errs = append(errs, err)

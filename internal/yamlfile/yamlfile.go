@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"io/fs"
 	"path"
+	"slices"
 
 	"gopkg.in/yaml.v3"
 )
@@ -25,14 +26,18 @@ type File struct {
 	Data []byte
 }
 
-// ReadDir reads every *.yaml file directly in dir of fsys, in name order.
-func ReadDir(fsys fs.FS, dir string) ([]File, error) {
+// ReadDir reads every *.yaml file directly in dir of fsys, in name order,
+// except those named in skip.
+func ReadDir(fsys fs.FS, dir string, skip ...string) ([]File, error) {
 	paths, err := fs.Glob(fsys, path.Join(dir, "*.yaml"))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]File, 0, len(paths))
 	for _, p := range paths {
+		if slices.Contains(skip, path.Base(p)) {
+			continue
+		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
 			return nil, err

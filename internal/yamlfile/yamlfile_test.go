@@ -35,4 +35,8 @@ func TestReadDirReadsYAMLInOrder(t *testing.T) {
 	if err != nil || len(files) != 2 || files[0].Path != "d/a.yaml" || string(files[1].Data) != "b" {
 		t.Fatalf("%v %+v", err, files)
 	}
+	files, err = ReadDir(fsys, "d", "a.yaml")
+	if err != nil || len(files) != 1 || files[0].Path != "d/b.yaml" {
+		t.Fatalf("skipping a.yaml: %v %+v", err, files)
+	}
 }
