@@ -10,8 +10,9 @@ package routes
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -88,14 +89,7 @@ func Parse(data []byte) (*Receivers, error) {
 	return &r, nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // planRoutes is what the tree needs of one plan.
 type planRoutes struct {

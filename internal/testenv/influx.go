@@ -451,15 +451,7 @@ func quoteIdent(s string) string {
 func (s *Influx) Write(tb testing.TB, bucket, precision, lines string) {
 	tb.Helper()
 	u := s.URL + "/api/v2/write?" + url.Values{"bucket": {bucket}, "org": {s.Org}, "precision": {precision}}.Encode()
-	resp, err := http.Post(u, "text/plain; charset=utf-8", strings.NewReader(lines))
-	if err != nil {
-		tb.Fatalf("testenv: write: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		body, _ := io.ReadAll(resp.Body)
-		tb.Fatalf("testenv: write: %s: %s", resp.Status, body)
-	}
+	PostLineProtocol(tb, http.DefaultClient, u, strings.NewReader(lines))
 }
 
 // Flux runs a Flux query through /api/v2/query and returns the CSV InfluxDB
