@@ -85,12 +85,14 @@ func (s *Spool) flusher(ctx context.Context) {
 		cur = next
 		var stored []observation.Observation
 		for i, r := range group {
-			s.answer(r.p.ID, outs[i])
-			if outs[i].err == nil && s.o.OnFlushed != nil {
+			out := outs[i]
+			out.obs = nil // the rows are the flusher's
+			s.answer(r.p.ID, out)
+			if out.err == nil && s.o.OnFlushed != nil {
 				s.o.OnFlushed()
 			}
 			if s.o.OnStored != nil {
-				stored = append(stored, storedRows(r.p, outs[i].err)...)
+				stored = appendStored(stored, r.p, outs[i].obs, out.err)
 			}
 		}
 		if len(stored) > 0 {
@@ -109,11 +111,11 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 	gs, ok := s.st.(GroupStore)
 	if !ok {
 		for i, r := range group {
-			sum, err := s.write(ctx, r.p)
-			if err == errClosing {
+			out, err := s.write(ctx, r.p)
+			if err != nil {
 				return nil, err
 			}
-			outs[i] = outcome{sum: sum, err: err}
+			outs[i] = out
 		}
 		return outs, nil
 	}
@@ -123,11 +125,11 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 	for i, r := range group {
 		obs, err := r.p.observations()
 		if err != nil {
-			sum, werr := s.write(ctx, r.p)
-			if werr == errClosing {
+			out, werr := s.write(ctx, r.p)
+			if werr != nil {
 				return nil, werr
 			}
-			outs[i] = outcome{sum: sum, err: werr}
+			outs[i] = out
 			continue
 		}
 		batches = append(batches, store.Batch{Obs: obs, ReportedAt: r.p.ReportedAt})
@@ -146,7 +148,7 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 			}
 			for j, r := range res {
 				i := idx[j]
-				outs[i] = outcome{sum: r.Summary}
+				outs[i] = outcome{sum: r.Summary, obs: batches[j].Obs}
 				if r.Err != nil {
 					refused, aerr := s.setAside(group[i].p, r.Err)
 					for aerr != nil {
@@ -158,7 +160,7 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 						}
 						refused, aerr = s.setAside(group[i].p, r.Err)
 					}
-					outs[i] = outcome{err: refused}
+					outs[i] = outcome{err: refused, obs: batches[j].Obs}
 				}
 			}
 			return nil
@@ -169,11 +171,11 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 		if store.Permanent(err) {
 			// Not a refusal of rows the store could sort out: one by one.
 			for _, i := range idx {
-				sum, werr := s.write(ctx, group[i].p)
-				if werr == errClosing {
+				out, werr := s.write(ctx, group[i].p)
+				if werr != nil {
 					return werr
 				}
-				outs[i] = outcome{sum: sum, err: werr}
+				outs[i] = out
 			}
 			return nil
 		}
@@ -204,13 +206,15 @@ func (s *Spool) retrying(attempt int, err error, wait time.Duration, what ...any
 }
 
 // write writes one record, retrying with backoff until it is written, or
-// InfluxDB refuses it as invalid and it is set aside (the returned error),
-// or ctx ends (errClosing).
-func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, error) {
+// InfluxDB refuses it as invalid (or its rows cannot be read back) and it
+// is set aside (the outcome's error); the error is errClosing when ctx
+// ends first.
+func (s *Spool) write(ctx context.Context, p *payload) (outcome, error) {
 	var sum observation.Summary
 	var refused error
+	batch, cerr := p.observations()
 	err := s.retry().Do(ctx, func(attempt int) error {
-		batch, err := p.observations()
+		err := cerr
 		if err == nil {
 			actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
 			sum, err = s.st.Upsert(actx, batch, p.ReportedAt)
@@ -225,7 +229,7 @@ func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, err
 		if ctx.Err() != nil {
 			return errClosing
 		}
-		if store.Permanent(err) || batch == nil {
+		if store.Permanent(err) || cerr != nil {
 			r, aerr := s.setAside(p, err)
 			if aerr == nil {
 				refused = r
@@ -238,9 +242,9 @@ func (s *Spool) write(ctx context.Context, p *payload) (observation.Summary, err
 		s.retrying(attempt, err, wait, "batch", p.ID, "samples", len(p.Rows))
 	})
 	if err != nil {
-		return sum, errClosing
+		return outcome{}, errClosing
 	}
-	return sum, refused
+	return outcome{sum: sum, err: refused, obs: batch}, nil
 }
 
 // nextGroup returns the records from cur on (up to maxGroupRecords and
@@ -336,27 +340,33 @@ func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec,
 	}
 }
 
-// storedRows are the rows of p in InfluxDB after its write ended with err.
-func storedRows(p *payload, err error) []observation.Observation {
+// appendStored appends to dst the rows of p in InfluxDB after its write
+// ended with err; obs are p's rows as converted for the write (nil: not
+// kept, converted again).
+func appendStored(dst []observation.Observation, p *payload, obs []observation.Observation, err error) []observation.Observation {
 	var pe *store.PartialWriteError
 	if err != nil && !errors.As(err, &pe) {
-		return nil
+		return dst
 	}
-	obs, oerr := p.observations()
-	if oerr != nil || pe == nil {
-		return obs
+	if obs == nil {
+		var oerr error
+		if obs, oerr = p.observations(); oerr != nil {
+			return dst
+		}
+	}
+	if pe == nil {
+		return append(dst, obs...)
 	}
 	refused := map[observation.Key]bool{}
 	for _, o := range pe.Refused {
 		refused[o.Key()] = true
 	}
-	kept := obs[:0]
 	for _, o := range obs {
 		if !refused[o.Key()] {
-			kept = append(kept, o)
+			dst = append(dst, o)
 		}
 	}
-	return kept
+	return dst
 }
 
 // holeAt returns the damaged range starting at off.

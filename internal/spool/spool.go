@@ -228,6 +228,9 @@ type outcome struct {
 	sum     observation.Summary
 	err     error
 	pending bool
+	// obs are the record's rows as converted for the write (the flusher's
+	// own; nil when not kept).
+	obs []observation.Observation
 }
 
 // Open opens (creating) the spool in dir, replays whatever is not yet in
