@@ -224,12 +224,16 @@ func (e *Engine) Snapshot() ([]evaluate.Evaluation, *evaluate.Data, time.Time) {
 func (e *Engine) writeHistory(ctx context.Context, evals []evaluate.Evaluation, at time.Time) error {
 	lines := make([]string, 0, min(len(evals), store.BatchSize))
 	var b strings.Builder
+	fields := map[string]float64{}
 	for i := range evals {
 		ev := &evals[i]
-		fields := map[string]float64{}
-		for k, p := range map[string]*float64{"target_value": ev.TargetValue, "actual": ev.Actual, "gap": ev.Gap, "progress": ev.Progress, "projected": ev.Projected} {
-			if p != nil {
-				fields[k] = *p
+		clear(fields)
+		for _, f := range [...]struct {
+			name string
+			v    *float64
+		}{{"target_value", ev.TargetValue}, {"actual", ev.Actual}, {"gap", ev.Gap}, {"progress", ev.Progress}, {"projected", ev.Projected}} {
+			if f.v != nil {
+				fields[f.name] = *f.v
 			}
 		}
 		b.Reset()
