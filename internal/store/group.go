@@ -89,7 +89,7 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 	final := existing
 	class := make([][]int8, len(batches)) // per row: 0 new, 1 revised, 2 unchanged
 	var lines []string
-	var b strings.Builder
+	var buf []byte // each line is rendered here, then copied
 	for bi, bt := range batches {
 		class[bi] = make([]int8, len(bt.Obs))
 		sum := &out[bi].Summary
@@ -106,16 +106,14 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 				sum.Revised++
 				class[bi][i] = 1
 				rev = old.Revision + 1
-				b.Reset()
-				revisionLine(&b, &old)
-				lines = append(lines, b.String())
+				buf = AppendSuperseded(buf[:0], old.Period.Kind, old.Indicator, old.Region, int64(old.Revision), old.Value, old.ReportedAt.Unix(), old.Source, old.Period.Start().Unix())
+				lines = append(lines, string(buf))
 			} else {
 				sum.New++
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
-			b.Reset()
-			ObservationLine(&b, o, rev, bt.ReportedAt)
-			lines = append(lines, b.String())
+			buf = AppendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+			lines = append(lines, string(buf))
 		}
 	}
 	var refused error

@@ -117,8 +117,3 @@ func AppendSuperseded(b []byte, k period.Kind, indicator, region string, revisio
 func ObservationLine(b *strings.Builder, o *observation.Observation, revision int, reportedAt time.Time) {
 	b.Write(AppendObservation(nil, o, int64(revision), reportedAt.Unix()))
 }
-
-// revisionLine renders a superseded value.
-func revisionLine(b *strings.Builder, old *observation.Stored) {
-	b.Write(AppendSuperseded(nil, old.Period.Kind, old.Indicator, old.Region, int64(old.Revision), old.Value, old.ReportedAt.Unix(), old.Source, old.Period.Start().Unix()))
-}
