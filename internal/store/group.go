@@ -311,7 +311,7 @@ func (ix *index) load(ctx context.Context, s *Store, missing []observation.Obser
 	if f.Regions == nil {
 		b.regions = nil
 	}
-	rows, incomplete, err := s.currentRawFlag(ctx, f)
+	rows, incomplete, err := s.currentRaw(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -423,14 +423,9 @@ func (s *Store) readBack(ctx context.Context, obs []observation.Observation) (ma
 // of every observation matching f, read as plain CSV without pivoting
 // (store.ExistingFlux). Unlike Current it also reads points of a shard
 // where a field's type conflicts with another series' (InfluxDB 1.8 then
-// answers a pivoted value column with nulls).
-func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	rows, _, err := s.currentRawFlag(ctx, f)
-	return rows, err
-}
-
-// currentRawFlag also says whether InfluxDB left out the value of a point.
-func (s *Store) currentRawFlag(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
+// answers a pivoted value column with nulls). The flag says whether
+// InfluxDB left out the value of a point (such points are not returned).
+func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
 	header := true
 	raw, err := s.queryAPI().QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {

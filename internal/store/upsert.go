@@ -49,7 +49,7 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 		}
 	}
 	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-	cur, incomplete, err := s.currentRawFlag(ctx, f)
+	cur, incomplete, err := s.currentRaw(ctx, f)
 	if err != nil {
 		return nil, false, err
 	}
