@@ -80,8 +80,9 @@ func (i *Indicator) PublicationLag() time.Duration {
 	return DefaultLag[i.Frequency]
 }
 
-// parseLag reads "90d", "36h" or any Go duration.
-func parseLag(s string) (time.Duration, error) {
+// ParseDuration reads "90d", "36h" or any Go duration: the durations of the
+// catalogue (publication lag) and of qualitymon.yaml.
+func ParseDuration(s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.ParseFloat(d, 64)
 		if err != nil {
@@ -263,7 +264,7 @@ func build(all []*Indicator) (*Catalog, []error) {
 			bad(ind, "decimals", "%d is outside 0..6", *ind.Decimals)
 		}
 		if ind.Lag != "" {
-			if d, err := parseLag(ind.Lag); err != nil {
+			if d, err := ParseDuration(ind.Lag); err != nil {
 				bad(ind, "publication_lag", "%v", err)
 			} else if d < 0 || d > MaxLag {
 				bad(ind, "publication_lag", "%s is outside 0..730d", ind.Lag)

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/yamlfile"
 
@@ -75,15 +76,7 @@ type Duration time.Duration
 // UnmarshalYAML accepts Go durations and a days suffix.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	s := strings.TrimSpace(n.Value)
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		var v float64
-		if _, err := fmt.Sscanf(days, "%g", &v); err != nil || v < 0 {
-			return durationError(n, fmt.Sprintf("invalid duration %q", s))
-		}
-		*d = Duration(time.Duration(v * 24 * float64(time.Hour)))
-		return nil
-	}
-	v, err := time.ParseDuration(s)
+	v, err := catalog.ParseDuration(s)
 	if err != nil || v < 0 {
 		return durationError(n, fmt.Sprintf("invalid duration %q (want e.g. 90d, 36h)", s))
 	}
