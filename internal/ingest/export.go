@@ -62,7 +62,8 @@ type exportReader struct {
 	started   bool
 	indicator string // as resolved (catalogue id) or as written
 	unit      string
-	periods   []string // header cells by column; "" for none
+	periods   []string            // header cells by column; "" for none
+	columns   []map[string]string // Raw.Columns by column, shared by its figures
 	pending   []*Raw
 	done      bool
 }
@@ -121,6 +122,7 @@ func (e *exportReader) header() error {
 			return e.errorf(n, "header", first, "地区,2024年,2023年,…", "header does not start with 地区")
 		}
 		e.periods = make([]string, len(cells))
+		e.columns = make([]map[string]string, len(cells))
 		var errs Errors
 		for i := 1; i < len(cells); i++ {
 			h := strings.TrimSpace(cells[i])
@@ -132,6 +134,10 @@ func (e *exportReader) header() error {
 				continue
 			}
 			e.periods[i] = h
+			e.columns[i] = map[string]string{
+				ColIndicator: "指标", ColRegion: "地区",
+				ColPeriod: h, ColValue: h, ColUnit: "指标",
+			}
 		}
 		if len(errs) > 0 {
 			return errs[0]
@@ -185,10 +191,7 @@ func (e *exportReader) Next() (*Raw, error) {
 					ColIndicator: e.indicator, ColRegion: region,
 					ColPeriod: p, ColValue: val, ColUnit: e.unit,
 				},
-				Columns: map[string]string{
-					ColIndicator: "指标", ColRegion: "地区",
-					ColPeriod: p, ColValue: p, ColUnit: "指标",
-				},
+				Columns: e.columns[i],
 			})
 		}
 	}

@@ -29,7 +29,8 @@ type Raw struct {
 	File  string
 	Row   int
 	Cells map[string]string
-	// Columns maps a canonical column to the header the file used, for errors.
+	// Columns maps a canonical column to the header the file used, for
+	// errors (readers may share it between the rows of a file: read only).
 	Columns map[string]string
 }
 
