@@ -265,11 +265,7 @@ func (w *Workspace) home(rw http.ResponseWriter, r *http.Request) error {
 		}
 		data["Decisions"] = ds
 		if rep.Reviewer() {
-			ps, err := w.review.Pending(r.Context(), rep)
-			if err != nil {
-				return err
-			}
-			data["PendingReview"] = len(ps)
+			data["PendingReview"] = w.review.PendingCount(rep)
 		}
 	}
 	return w.site.render(rw, "bureau.html", data)

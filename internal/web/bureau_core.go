@@ -111,6 +111,15 @@ func (c *Core) Pending(ctx context.Context, rev *Reporter) ([]Held, error) {
 	return out, nil
 }
 
+// PendingCount is how many uploads are held for the reviewer's regions
+// (the number Pending lists, without their differences).
+func (c *Core) PendingCount(rev *Reporter) int {
+	if c.Queue == nil {
+		return 0
+	}
+	return len(c.Queue.List(rev.B.Scope.Regions))
+}
+
 // Decided is not kept per reviewer by the queue: the audit log has it.
 func (c *Core) Decided(context.Context, *Reporter) ([]Decision, error) { return nil, nil }
 

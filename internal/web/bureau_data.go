@@ -65,6 +65,8 @@ type DueCell struct {
 type Review interface {
 	// Pending lists the uploads held for the reviewer's regions.
 	Pending(ctx context.Context, reviewer *Reporter) ([]Held, error)
+	// PendingCount is the number of uploads Pending lists.
+	PendingCount(reviewer *Reporter) int
 	// Decided lists the reviewer's recent decisions.
 	Decided(ctx context.Context, reviewer *Reporter) ([]Decision, error)
 	Approve(ctx context.Context, a Action) error
