@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -42,7 +41,7 @@ func OpenAs(file, format string, r io.Reader, cat *catalog.Catalog, lim Limits) 
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", file, err)
 		}
-		t = NewCSVTable(file, bufio.NewReaderSize(dec, 16<<10), lim)
+		t = NewCSVTable(file, dec, lim) // Decode buffers
 	case ".xlsx":
 		var err error
 		if t, err = NewXLSXTable(file, r, lim); err != nil {
