@@ -119,7 +119,12 @@ func (w *Workspace) reporter(hash [32]byte) *Reporter {
 	return r
 }
 
-func (w *Workspace) valid(hash [32]byte) bool { return w.reporter(hash) != nil }
+// valid says whether the token with this hash is still configured (what
+// reporter needs to return a bureau).
+func (w *Workspace) valid(hash [32]byte) bool {
+	_, ok := w.dir.Load().ByHash(hash)
+	return ok
+}
 
 // Register adds /bureau and /review to mux.
 func (w *Workspace) Register(mux *http.ServeMux) {
