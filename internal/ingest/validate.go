@@ -3,6 +3,7 @@ package ingest
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -269,14 +270,15 @@ func (s *Scope) RegionCodes() []string { return sortedKeys(s.Regions) }
 // IndicatorIDs lists the scope's indicators, sorted (nil: every one).
 func (s *Scope) IndicatorIDs() []string { return sortedKeys(s.Indicators) }
 
+// sortedKeys lists m's keys, sorted: nil for a nil map (IndicatorIDs:
+// every indicator), empty but not nil for an empty one.
 func sortedKeys(m map[string]bool) []string {
 	if m == nil {
 		return nil
 	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+	out := slices.Sorted(maps.Keys(m))
+	if out == nil {
+		out = []string{}
 	}
-	slices.Sort(out)
 	return out
 }
