@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"context"
 	"crypto/sha256"
 	"net/http/httptest"
 	"os"
@@ -10,22 +9,20 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/qualitymon/qualitymon/internal/observation"
 )
-
-type keepSink struct{ got []observation.Observation }
-
-func (k *keepSink) Accept(_ context.Context, b []observation.Observation, _ observation.Meta) (observation.Result, error) {
-	k.got = append(k.got, b...)
-	return observation.Result{Summary: observation.Summary{Accepted: len(b), New: len(b)}}, nil
-}
 
 // Submit (the web workspace's path) answers exactly as the API: dry run,
 // accepted, 422 with the bad cell, 403 outside the scope, 401 for a token no
 // longer configured; every step audited with the browser's address.
 func TestSubmitIsTheAPI(t *testing.T) {
-	sink := &keepSink{}
+	sink := &memSink{}
+	rows := func() int { // accepted so far
+		n := 0
+		for _, b := range sink.batches {
+			n += len(b)
+		}
+		return n
+	}
 	cfg := testConfig(t.TempDir(), 1<<20)
 	h, err := NewHandler(cfg, validator(t), sink, prometheus.NewRegistry(), nil)
 	if err != nil {
@@ -39,12 +36,12 @@ func TestSubmitIsTheAPI(t *testing.T) {
 	good := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n")
 
 	resp := h.Submit(r, qd, "报送.csv", "text/csv", good, true)
-	if resp.Status != 200 || !resp.DryRun || resp.Accepted != 1 || len(sink.got) != 0 {
-		t.Fatalf("dry run: %+v, sink %d", resp, len(sink.got))
+	if resp.Status != 200 || !resp.DryRun || resp.Accepted != 1 || rows() != 0 {
+		t.Fatalf("dry run: %+v, sink %d", resp, rows())
 	}
 	resp = h.Submit(r, qd, "报送.csv", "", good, false)
-	if resp.Status != 200 || resp.DryRun || resp.New != 1 || len(sink.got) != 1 {
-		t.Fatalf("submit: %+v, sink %d", resp, len(sink.got))
+	if resp.Status != 200 || resp.DryRun || resp.New != 1 || rows() != 1 {
+		t.Fatalf("submit: %+v, sink %d", resp, rows())
 	}
 	resp = h.Submit(r, qd, "bad.csv", "text/csv", []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,985\n"), true)
 	if resp.Status != 422 || len(resp.Errors) != 1 || resp.Errors[0].Row != 2 || resp.Errors[0].Column == "" || resp.Errors[0].Value != "985" {
