@@ -94,16 +94,8 @@ func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation,
 	return &evaluation{evals: evals, data: data, m: m}, nil
 }
 
-// target finds the plan's target of an evaluation.
-func (s *Site) targetOf(ev *evaluate.Evaluation) *plan.Target {
-	p, ok := s.Evaluator.Set.Plan(ev.Plan)
-	if !ok {
-		return nil
-	}
-	t, _ := findTarget(p, ev.Target)
-	return t
-}
-
+// rows are the evaluations kept (all when keep is nil) with their targets,
+// without their sparklines (see sparks).
 func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
 	var out []Row
 	for i := range e.evals {
@@ -111,15 +103,21 @@ func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
 		if keep != nil && !keep(ev) {
 			continue
 		}
-		t := s.targetOf(ev)
+		t := s.targets[ev.Plan+"/"+ev.Target]
 		if t == nil {
 			continue
 		}
-		r := Row{Evaluation: ev, T: t, Href: targetHref(e.m, ev)}
-		r.Spark = sparkline(ev, t, figuresOf(ev, t, e.data, e.m.At))
-		out = append(out, r)
+		out = append(out, Row{Evaluation: ev, T: t, Href: targetHref(e.m, ev)})
 	}
 	return out
+}
+
+// sparks draws the sparklines of the rows a page shows.
+func (e *evaluation) sparks(rows []Row) {
+	for i := range rows {
+		r := &rows[i]
+		r.Spark = sparkline(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, e.m.At))
+	}
 }
 
 func targetHref(m Moment, ev *evaluate.Evaluation) string {

@@ -168,6 +168,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row)
 	}
 	sortRows(rows, sortKey, dir == "desc")
+	e.sparks(rows)
 	sorts := map[string]SortLink{}
 	for _, k := range []string{"status", "gap", "progress", "deadline", "region", "name"} {
 		d, arrow := "asc", ""
@@ -427,6 +428,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Indicator == ind.ID })
+	e.sparks(rows)
 	var groups []*Comparison
 	byKey := map[string]*Comparison{}
 	var bars []barRow

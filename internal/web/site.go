@@ -17,6 +17,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -41,11 +42,20 @@ type Site struct {
 
 	users map[string][32]byte // name -> SHA-256 of the password
 	tmpl  *template.Template
+
+	// targets are the Evaluator's targets by Target.Key (its Set is never
+	// replaced).
+	targets map[string]*plan.Target
 }
 
 // New builds the site; cfg.Auth.Users, when any, must sign in.
 func New(st *store.Store, ev *evaluate.Evaluator, cfg config.Web, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, users: map[string][32]byte{}}
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, users: map[string][32]byte{}, targets: map[string]*plan.Target{}}
+	for _, t := range ev.Set.Targets("") {
+		if _, dup := s.targets[t.Key()]; !dup {
+			s.targets[t.Key()] = t
+		}
+	}
 	for _, u := range cfg.Auth.Users {
 		b, err := hex.DecodeString(u.PasswordSHA256)
 		if err != nil || len(b) != 32 {
