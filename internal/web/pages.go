@@ -325,8 +325,8 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) 
 	last := min(e.m.At.Year()-1, ev.SettlesAt.Year())
 	for y := t.Plan.Start; y <= last; y++ {
 		at := time.Date(y, 12, 31, 23, 59, 59, 0, time.UTC)
-		for _, x := range s.Evaluator.Evaluate(e.data, t.Plan.Key, at) {
-			if x.Target == t.ID && x.Region == ev.Region {
+		for _, x := range s.Evaluator.EvaluateTargets(e.data, []*plan.Target{t}, at) {
+			if x.Region == ev.Region {
 				out = append(out, HistoryEntry{At: strconv.Itoa(y) + "年末", Status: x.Status, Basis: x.Basis.Zh, Settled: x.Settled})
 			}
 		}
