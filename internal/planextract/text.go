@@ -2,27 +2,24 @@ package planextract
 
 import (
 	"bytes"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/width"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
 )
 
-// Decode returns the text of a plan file: UTF-8 (with or without BOM) as is,
-// anything else decoded as GB18030 (a superset of GBK). The second result
-// names the encoding found.
+// Decode returns the text of a plan file as ingest.Decode reads it: UTF-8
+// (with or without BOM) as is, anything not UTF-8 in its first 64 KiB
+// decoded as GB18030 (a superset of GBK). The second result names the
+// encoding found.
 func Decode(data []byte) (string, string) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	if utf8.Valid(data) {
-		return string(data), "utf-8"
-	}
-	out, err := simplifiedchinese.GB18030.NewDecoder().Bytes(data)
-	if err != nil {
-		return strings.ToValidUTF8(string(data), "\uFFFD"), "invalid"
-	}
-	return string(out), "gb18030"
+	r, enc, _ := ingest.Decode(bytes.NewReader(data)) // a bytes.Reader does not fail
+	text, _ := io.ReadAll(r)                          // nor does the GB18030 decoder: it replaces what it cannot read
+	return string(text), enc
 }
 
 // Normalize folds a line the way the extractor reads it: full-width
