@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -182,7 +183,7 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 	rep.Page = s.page(r, m, rep.Plan.NameZh+" 质量状况分析报告")
 	if r.URL.Query().Get("format") == "md" {
 		var b bytes.Buffer
-		if err := mdReport.Execute(&b, rep); err != nil {
+		if err := s.WriteReport(&b, rep, "md"); err != nil {
 			return err
 		}
 		w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
@@ -192,12 +193,11 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, "report.html", rep)
 }
 
-var mdFuncs = texttemplate.FuncMap{
-	"label": func(s evaluate.Status) string { return s.Label("zh") },
-	"num":   num, "val": withUnit, "cmp": cmpSymbol, "join": func(s []string) string { return strings.Join(s, "、") },
-	"date": dateStr, "datetime": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04") },
-	"pct": pct, "untracked": func() string { return evaluate.UntrackedLabel("zh") },
-	"cell": func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) },
-}
+// mdFuncs are the page templates' functions and cell (a Markdown table cell).
+var mdFuncs = func() texttemplate.FuncMap {
+	f := texttemplate.FuncMap(maps.Clone(funcs))
+	f["cell"] = func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
+	return f
+}()
 
 var mdReport = texttemplate.Must(texttemplate.New("report.md").Funcs(mdFuncs).ParseFS(files, "templates/report.md"))
