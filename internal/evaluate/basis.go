@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
 // Basis says how a status was reached: a stable code for machines and a
@@ -81,8 +83,6 @@ func fmtNum(v float64, decimals int) string {
 	return s
 }
 
-var cmpZh = map[string]string{">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}
-
 // describe helps the judge phrase its sentences.
 type describe struct {
 	decimals int
@@ -92,7 +92,7 @@ type describe struct {
 }
 
 func (d describe) n(v float64) string { return fmtNum(v, d.decimals) + d.unit }
-func (d describe) target() string     { return cmpZh[d.cmp] + " " + d.n(d.value) }
+func (d describe) target() string     { return plan.ComparatorZh[d.cmp] + " " + d.n(d.value) }
 
 func (d describe) metZh(met bool) string {
 	if met {

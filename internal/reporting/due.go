@@ -286,7 +286,7 @@ func Summarize(cells []Cell) Summary {
 // ("≥96 (shandong-2018 到2020年)"), in Chinese.
 func TargetText(t *plan.Target) string {
 	var b strings.Builder
-	cmp := map[string]string{">=": "≥", ">": ">", "<=": "≤", "<": "<", "==": "="}[t.Comparator]
+	cmp := plan.ComparatorZh[t.Comparator]
 	switch {
 	case t.Value != nil:
 		fmt.Fprintf(&b, "%s%s", cmp, trimFloat(*t.Value))
