@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -279,16 +278,9 @@ func (w *Workspace) home(rw http.ResponseWriter, r *http.Request) error {
 func (w *Workspace) signinForm(rw http.ResponseWriter, r *http.Request, msg string, code int) error {
 	tok := randomID()
 	setCookie(rw, r, signinCookie, tok, 30*time.Minute)
-	var b bytes.Buffer
-	if err := w.site.tmpl.ExecuteTemplate(&b, "bureau_signin.html", map[string]any{
+	return w.site.renderStatus(rw, code, "bureau_signin.html", map[string]any{
 		"Page": bpage{Title: "报送工作台 · 登录", CSRF: tok, Path: r.URL.Path}, "Error": msg,
-	}); err != nil {
-		return fmt.Errorf("rendering bureau_signin.html: %w", err)
-	}
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	rw.WriteHeader(code)
-	_, err := rw.Write(b.Bytes())
-	return err
+	})
 }
 
 // signin checks the token. A wrong one signs nobody in and costs the client
@@ -386,11 +378,7 @@ func (w *Workspace) reviewPage(rw http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	done, err := w.review.Decided(r.Context(), rep)
-	if err != nil {
-		return err
-	}
-	return w.site.render(rw, "review.html", map[string]any{"Page": w.bpage(r, "审核 · 报送工作台"), "Pending": ps, "Decided": done})
+	return w.site.render(rw, "review.html", map[string]any{"Page": w.bpage(r, "审核 · 报送工作台"), "Pending": ps})
 }
 
 // decide approves or returns one held upload.
@@ -420,11 +408,4 @@ func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
 	w.sessions.update(ss, func(s *session) { s.notice = notice })
 	http.Redirect(rw, r, "/review", http.StatusSeeOther)
 	return nil
-}
-
-// sorted returns a sorted copy.
-func sorted(xs []string) []string {
-	out := slices.Clone(xs)
-	slices.Sort(out)
-	return out
 }

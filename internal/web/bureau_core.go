@@ -120,9 +120,6 @@ func (c *Core) PendingCount(rev *Reporter) int {
 	return len(c.Queue.List(rev.B.Scope.Regions))
 }
 
-// Decided is not kept per reviewer by the queue: the audit log has it.
-func (c *Core) Decided(context.Context, *Reporter) ([]Decision, error) { return nil, nil }
-
 // Approve and Return decide a held upload, audited by the queue.
 func (c *Core) Approve(ctx context.Context, a Action) error {
 	_, err := c.Queue.Approve(ctx, a.ID, a.Reviewer.B, a.Comment, a.Addr)

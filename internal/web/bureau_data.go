@@ -67,8 +67,6 @@ type Review interface {
 	Pending(ctx context.Context, reviewer *Reporter) ([]Held, error)
 	// PendingCount is the number of uploads Pending lists.
 	PendingCount(reviewer *Reporter) int
-	// Decided lists the reviewer's recent decisions.
-	Decided(ctx context.Context, reviewer *Reporter) ([]Decision, error)
 	Approve(ctx context.Context, a Action) error
 	Return(ctx context.Context, a Action) error
 	// Decisions lists what happened to the bureau's held uploads (waiting,

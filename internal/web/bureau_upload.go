@@ -117,14 +117,7 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 		code = resp.Status
 	}
 	p := w.bpage(r, title+" · "+f.name)
-	var b bytes.Buffer
-	if err := w.site.tmpl.ExecuteTemplate(&b, "bureau_checked.html", map[string]any{"Page": p, "C": c}); err != nil {
-		return fmt.Errorf("rendering bureau_checked.html: %w", err)
-	}
-	rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-	rw.WriteHeader(code)
-	_, err := rw.Write(b.Bytes())
-	return err
+	return w.site.renderStatus(rw, code, "bureau_checked.html", map[string]any{"Page": p, "C": c})
 }
 
 func scopeText(rep *Reporter) string {

@@ -175,11 +175,17 @@ func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 // render executes a page template into a buffer first, so that a template
 // error never leaves half a page.
 func (s *Site) render(w http.ResponseWriter, name string, data any) error {
+	return s.renderStatus(w, http.StatusOK, name, data)
+}
+
+// renderStatus is render answering with the status code.
+func (s *Site) renderStatus(w http.ResponseWriter, code int, name string, data any) error {
 	var b bytes.Buffer
 	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
 	_, err := w.Write(b.Bytes())
 	return err
 }
