@@ -30,23 +30,27 @@
 //	quarantine/<seg>-<off>.bad damaged bytes of acknowledged records, byte for byte
 //	quarantine/<seg>-<off>.torn the torn final record a crash left (never acknowledged)
 //
-// A record is a 12-byte header (magic "QMS1", big-endian payload length,
-// CRC-32C of the payload) followed by a JSON payload: id, origin, who, file,
-// reported_at and the rows (indicator, region, canonical period, value,
-// source, note).
+// A record is a 16-byte header (magic "QMS2", big-endian payload length,
+// CRC-32C of the payload, CRC-32C of those 12 bytes) followed by a JSON
+// payload: id, origin, who, file, reported_at and the rows (indicator,
+// region, canonical period, value, source, note). Records of older spools
+// ("QMS1": no header checksum) are still read.
 //
 // # Damage
 //
 // At Open every segment is scanned from the commit. A record whose magic,
 // length or checksum is wrong is followed by a search for the next intact
 // record (magic, valid length, matching checksum). When one is found, the
-// bad bytes were acknowledged data damaged on disk: they are never
-// truncated; they are copied byte for byte to quarantine/, logged and
+// bad bytes were acknowledged data damaged on disk. So is a record of full
+// length whose checksum fails even when it is the last one: its header
+// (checked by its own checksum) says N bytes and N bytes are there, which
+// an append cut short by a crash cannot leave. Damaged bytes are never
+// truncated: they are copied byte for byte to quarantine/, logged and
 // counted in qualitymon_spool_quarantined_records, and the flusher skips
-// them while everything else replays. Only bad bytes after the last intact
-// record of the newest segment are a torn append (a crash before the fsync,
-// so never acknowledged): they too are copied to quarantine/ (.torn), then
-// truncated away.
+// them while everything else replays. Only a record that the end of the
+// newest segment cuts short is a torn append (a crash before the fsync, so
+// never acknowledged): its bytes too are copied to quarantine/ (.torn),
+// then truncated away.
 //
 // # Full disk
 //
@@ -343,7 +347,7 @@ func (s *Spool) recover() error {
 		last := i == len(nums)-1
 		seg := segment{num: n, size: res.end}
 		for _, d := range res.damaged {
-			if err := s.quarantine(f, n, d, ".bad", "damaged record followed by intact ones: acknowledged data, kept byte for byte; the records around it replay"); err != nil {
+			if err := s.quarantine(f, n, d, ".bad", "a whole record whose checksum fails, or bad bytes followed by intact records: acknowledged data, kept byte for byte; the records around it replay"); err != nil {
 				f.Close()
 				return err
 			}
@@ -351,8 +355,8 @@ func (s *Spool) recover() error {
 		}
 		if res.torn != nil {
 			if last {
-				// Bytes after the last intact record of the newest
-				// segment: an append torn by a crash before its fsync.
+				// A record the end of the newest segment cuts short:
+				// an append torn by a crash before its fsync.
 				if err := s.quarantine(f, n, res.tail, ".torn", "torn final record left by a crash during append (it was never acknowledged); kept, then truncated"); err != nil {
 					f.Close()
 					return err
@@ -423,7 +427,7 @@ func (s *Spool) quarantine(f *os.File, n uint64, d span, suffix, why string) err
 		return fmt.Errorf("keeping damaged spool bytes in %s: %w", filepath.Join(dir, name), err)
 	}
 	if suffix == ".bad" {
-		s.log.Error("spool found a damaged record between intact ones: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
+		s.log.Error("spool found a damaged record: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
 			"segment", filepath.Join(s.dir, segName(n)), "offset", d.from, "bytes", d.to-d.from, "quarantine", filepath.Join(dir, name), "why", why)
 	}
 	return durable.SyncDir(s.dir)
