@@ -69,6 +69,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	defer sp.Close()
+	srv.ReadyChecks = append(srv.ReadyChecks, sp.Writable) // /readyz: 503 while uploads are refused for a full disk
 	// The bureaus' workspace: uploads of tokens with review: required wait
 	// in the review queue (uploads.review_dir); each upload leaves a receipt
 	// of who sent it; GET /api/v1/completeness, qualitymon_report_overdue.

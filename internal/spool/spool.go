@@ -182,6 +182,12 @@ type Spool struct {
 	nextID     uint64
 	broken     error // set when an append could not be undone or an fsync failed
 	unsynced   []unsyncedRec
+	// full is set while appends are refused for a full disk (the last
+	// append failed with ENOSPC), with the size of the refused record;
+	// cleared by an append that succeeds, or by Writable once that much
+	// can be written again.
+	full     bool
+	fullNeed int
 
 	fsyncMu sync.Mutex // held while fsyncing a segment; guards segFile.closed
 
@@ -594,7 +600,7 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	if s.activeSize >= s.o.SegmentBytes || (flushedAll && s.activeSize >= min(rotateIdleBytes, s.o.SegmentBytes)) {
 		if err := s.newSegment(s.activeNum + 1); err != nil {
 			s.appendMu.Unlock()
-			return 0, nil, false, s.appendErr(fmt.Errorf("spool: new segment: %w", err))
+			return 0, nil, false, s.appendErr(fmt.Errorf("spool: new segment: %w", err), 0)
 		}
 	}
 	id = s.nextID
@@ -613,8 +619,9 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 			s.newSegment(s.activeNum + 1)
 		}
 		s.appendMu.Unlock()
-		return 0, nil, false, s.appendErr(werr)
+		return 0, nil, false, s.appendErr(werr, len(buf))
 	}
+	s.full = false
 	s.nextID++
 	s.activeSize += int64(len(buf))
 	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
@@ -632,13 +639,55 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	return id, ch, backlog, nil
 }
 
-// appendErr marks a full disk with ErrNoSpace.
-func (s *Spool) appendErr(err error) error {
+// appendErr marks a full disk with ErrNoSpace and remembers it (for
+// Writable) with need, the size of the record refused. Hold appendMu.
+func (s *Spool) appendErr(err error, need int) error {
 	if errors.Is(err, syscall.ENOSPC) {
 		s.log.Warn("spool disk full: refusing new batches until space returns", "dir", s.dir, "err", err)
+		s.full, s.fullNeed = true, need
 		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	return err
+}
+
+// probeName is the scratch file Writable writes to see whether space has
+// returned.
+const probeName = "space.probe"
+
+// Writable returns nil while the spool accepts batches; otherwise why not:
+// an error wrapping ErrNoSpace while its disk is full (the last append
+// failed with ENOSPC), or the write failure that made it unusable. On a
+// full disk it checks whether space has returned by writing as many bytes
+// as the refused record (at least 4 KiB) to a scratch file and removing
+// it: once that succeeds, the spool is writable again. /readyz asks it.
+func (s *Spool) Writable() error {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.broken != nil {
+		return fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
+	}
+	if !s.full {
+		return nil
+	}
+	path := filepath.Join(s.dir, probeName)
+	err := writeProbe(path, max(s.fullNeed, 4096))
+	os.Remove(path)
+	if err != nil {
+		return fmt.Errorf("%w: refusing new batches in %s until space returns (%d bytes could not be written: %v)", ErrNoSpace, s.dir, max(s.fullNeed, 4096), err)
+	}
+	s.full = false
+	s.log.Info("spool disk has space again: accepting batches", "dir", s.dir)
+	return nil
+}
+
+// writeProbe writes n bytes to a new file at path.
+func writeProbe(path string, n int) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(make([]byte, n))
+	return errors.Join(err, f.Close())
 }
 
 // syncAppended fsyncs the active segment and publishes every record
