@@ -64,7 +64,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	// whose indicators changed). The store keeps the current values it
 	// writes in memory, so that classifying an upload asks InfluxDB nothing.
 	st.EnableIndex(time.Minute)
-	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested})
+	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested, BackupSocket: true})
 	if err != nil {
 		return err
 	}

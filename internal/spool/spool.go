@@ -70,6 +70,24 @@
 // replayed in their original order, so a later report of a key is never
 // overwritten by an earlier one. Segments wholly before the commit are
 // removed.
+//
+// # Backup
+//
+// A backup of qualitymon is InfluxDB's backup and a copy of the spool that
+// together hold every acknowledged batch. The flusher removes a segment
+// only after committing past it, and commits only what is in InfluxDB; so
+// while the flusher is held at a group boundary (everything before the
+// commit is in InfluxDB, nothing after it is, nothing is removed) a copy of
+// the commit and of every segment's fsynced records, followed by InfluxDB's
+// backup, meet exactly at the commit: nothing is in neither, and nothing is
+// in both (a restore replays the copy's records after the commit into an
+// InfluxDB that lacks exactly them, in order, so no older report is
+// replayed over a newer one). Appends go on meanwhile; Accept answers
+// Pending at once while the flusher is held. While serve runs, Backup asks
+// it for the hold through BackupSocket, a Unix socket in the spool
+// directory that only the spool's owner can connect to; the hold lasts as
+// long as the connection. When no process holds the spool, Backup takes its
+// lock instead. Restore puts a copy in place for serve to replay.
 package spool
 
 import (
@@ -78,6 +96,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,6 +146,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now stamps batches whose Meta.ReportedAt is zero (default time.Now).
 	Now func() time.Time
+	// BackupSocket, when set, serves holds of the flusher for Backup on
+	// spool_dir/backup.sock (serve sets it).
+	BackupSocket bool
 }
 
 func (o *Options) defaults() {
@@ -202,6 +224,11 @@ type Spool struct {
 	backingOff     bool
 	closed         bool
 	changed        chan struct{} // closed and replaced when state changes
+	holds          int           // backups holding the flusher
+	parked         bool          // the flusher stands still for them
+	holdConns      map[net.Conn]bool
+
+	backupLn net.Listener // BackupSocket, when served
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -256,7 +283,7 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
 	s := &Spool{dir: dir, st: st, o: o, log: o.Logger, lock: lock,
-		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}),
+		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}), holdConns: map[net.Conn]bool{},
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.gauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "qualitymon_spool_pending_samples",
@@ -293,6 +320,12 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.flusher(ctx)
+	if o.BackupSocket {
+		if err := s.listenBackup(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("spool %s: %w", dir, err)
+		}
+	}
 	return s, nil
 }
 
@@ -628,7 +661,7 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	ch = make(chan outcome, 1)
 	s.mu.Lock()
 	s.waiters[id] = ch
-	backlog = s.backingOff
+	backlog = s.backingOff || s.holds > 0
 	s.mu.Unlock()
 	s.appendMu.Unlock()
 	// One fsync for this record and every other appended before it began.
@@ -768,6 +801,13 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.backupLn != nil {
+		s.backupLn.Close()
+	}
+	for c := range s.holdConns {
+		c.Close()
+	}
+	s.notify()
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done
