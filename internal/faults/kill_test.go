@@ -81,7 +81,7 @@ type sent struct {
 	status      int                // 0: no answer (connection error)
 	ans         answer
 	err         error
-	phase       int32 // the test's phase when the answer came
+	phase       int32     // the test's phase when the answer came
 	start, end  time.Time // when it was sent and answered
 }
 
