@@ -121,7 +121,7 @@ func (c *backupCmd) Run(g *globals, env *Env) error {
 }
 
 type restoreCmd struct {
-	Dir string `arg:"" help:"A directory written by qualitymon backup." type:"existingdir"`
+	Dir string `arg:"" help:"A directory written by qualitymon backup." type:"path"`
 	influxCmd
 }
 
