@@ -61,6 +61,9 @@ type app struct {
 	Generate generateCmd `cmd:"" help:"Generate configuration from the plans: the Alertmanager routes."`
 
 	Completeness completenessCmd `cmd:"" help:"Which figures each reporting bureau owes: expected, received and overdue per indicator, region and period."`
+
+	Backup  backupCmd  `cmd:"" help:"Back up InfluxDB and the spool consistently, while serve runs: every acknowledged row in one of them (docs/operations.md)."`
+	Restore restoreCmd `cmd:"" help:"Restore a backup: InfluxDB, then the spool into an empty spool_dir; serve replays the rest."`
 }
 
 // stdin is bound separately so commands that read it say so.

@@ -64,11 +64,12 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	// whose indicators changed). The store keeps the current values it
 	// writes in memory, so that classifying an upload asks InfluxDB nothing.
 	st.EnableIndex(time.Minute)
-	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested})
+	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested, BackupSocket: true})
 	if err != nil {
 		return err
 	}
 	defer sp.Close()
+	srv.ReadyChecks = append(srv.ReadyChecks, sp.Writable) // /readyz: 503 while uploads are refused for a full disk
 	// The bureaus' workspace: uploads of tokens with review: required wait
 	// in the review queue (uploads.review_dir); each upload leaves a receipt
 	// of who sent it; GET /api/v1/completeness, qualitymon_report_overdue.

@@ -81,7 +81,8 @@ type sent struct {
 	status      int                // 0: no answer (connection error)
 	ans         answer
 	err         error
-	phase       int32 // the test's phase when the answer came
+	phase       int32     // the test's phase when the answer came
+	start, end  time.Time // when it was sent and answered
 }
 
 // answer is the JSON body of POST /api/v1/uploads.
@@ -166,7 +167,9 @@ func startPosters(t *testing.T, u string, bs []bureau, base time.Time) *posters 
 				default:
 				}
 				s := makeUpload(bs, b, seq, base)
+				s.start = time.Now()
 				s.status, s.ans, s.err = post(cl, u, bs[b].token, s.body)
+				s.end = time.Now()
 				s.phase = p.phase.Load()
 				p.mu.Lock()
 				p.all = append(p.all, s)

@@ -30,6 +30,10 @@ type Server struct {
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
 	Mux      *http.ServeMux
+	// ReadyChecks are what else /readyz requires, each returning why it
+	// does not hold (serve adds the spool's Writable: not ready while
+	// uploads are refused for a full spool disk).
+	ReadyChecks []func() error
 
 	trigger chan struct{}
 	// pmu guards what the next run is to do: a full evaluation, or the
@@ -73,15 +77,22 @@ func New(eng *engine.Engine, reg *prometheus.Registry, logger *slog.Logger) *Ser
 	return s
 }
 
-// ready answers 200 once the first evaluation has completed and while
-// InfluxDB answers; 503 before and otherwise, so that a load balancer or a
-// rolling update sends no traffic to a replica with nothing to serve yet.
+// ready answers 200 once the first evaluation has completed, while every
+// ReadyCheck holds and InfluxDB answers; 503 with the reason before and
+// otherwise, so that a load balancer or a rolling update sends no traffic
+// to a replica with nothing to serve yet or that refuses uploads.
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.evaluated:
 	default:
 		http.Error(w, "not ready: the first evaluation has not completed", http.StatusServiceUnavailable)
 		return
+	}
+	for _, check := range s.ReadyChecks {
+		if err := check(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()

@@ -4,34 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
-
-// mountTmpfs mounts a tmpfs of size bytes at a new directory (root only;
-// skips otherwise) and unmounts it at the end of the test.
-func mountTmpfs(t *testing.T, size int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "tmpfs")
-	if err := os.Mkdir(dir, 0o750); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		t.Skipf("cannot mount a tmpfs (%v): the full-disk test needs root", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
 
 // bigBatch is batch n with 200 rows (about 15 KB on disk).
 func bigBatch(n int) []observation.Observation {
@@ -50,7 +29,7 @@ func bigBatch(n int) []observation.Observation {
 // again by itself, without a restart. Every acknowledged batch is written
 // exactly once, in order; no refused one is.
 func TestFullDiskRecovers(t *testing.T) {
-	dir := mountTmpfs(t, 2<<20)
+	dir := testenv.Tmpfs(t, 2<<20)
 	var up = make(chan struct{})
 	st := &fakeStore{fail: func(int, []observation.Observation) error {
 		select {
@@ -78,9 +57,13 @@ func TestFullDiskRecovers(t *testing.T) {
 		t.Fatal("the disk never filled")
 	}
 	t.Logf("disk full after %d batches", len(acked))
-	// Still full: refused again, and the spool is not broken.
+	// Still full: refused again, and the spool is not broken; Writable
+	// (/readyz) says so.
 	if _, err := s.Accept(ctx, bigBatch(n), observation.Meta{}); !errors.Is(err, ErrNoSpace) {
 		t.Fatalf("second attempt on a full disk: %v", err)
+	}
+	if err := s.Writable(); !errors.Is(err, ErrNoSpace) {
+		t.Fatalf("Writable on a full disk: %v, want ErrNoSpace", err)
 	}
 	close(up) // InfluxDB is back
 	waitIdle(t, s)
@@ -97,6 +80,9 @@ func TestFullDiskRecovers(t *testing.T) {
 			t.Fatalf("after the backlog drained: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.Writable(); err != nil {
+		t.Fatalf("Writable once an append succeeded again: %v", err)
 	}
 	for m := n + 1; m < n+40; m++ { // and keeps succeeding: more than the disk holds at once
 		if _, err := s.Accept(ctx, bigBatch(m), observation.Meta{}); err != nil {

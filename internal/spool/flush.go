@@ -50,6 +50,9 @@ func (s *Spool) flusher(ctx context.Context) {
 	cur := s.commit
 	s.mu.Unlock()
 	for {
+		if !s.waitUnheld(ctx) {
+			return
+		}
 		group, err := s.nextGroup(&cur, files)
 		if err != nil && len(group) == 0 {
 			// A published record that cannot be read: the disk changed

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -14,22 +15,32 @@ import (
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
-// A record on disk is a 12-byte header followed by a JSON payload:
+// A record on disk is a 16-byte header followed by a JSON payload:
 //
-//	magic   [4]byte  "QMS1"
+//	magic   [4]byte  "QMS2"
 //	length  uint32   big-endian length of the payload, 1..maxPayload
 //	crc     uint32   big-endian CRC-32C (Castagnoli) of the payload
+//	hcrc    uint32   big-endian CRC-32C of the 12 bytes before it
 //	payload [length]byte
 //
-// The magic catches a zero-filled tail (a file extended but never written),
-// the length and checksum a record cut short by a crash.
+// Spools written before the header checksum hold version 1 records ("QMS1",
+// the same without hcrc: a 12-byte header); they are still read, and a
+// segment may hold both.
+//
+// The magic catches a zero-filled tail (a file extended but never written).
+// The header checksum makes the length trustworthy, so that a record the
+// end of the file cuts short (a torn append, never acknowledged) is told
+// from a whole record whose bytes were damaged (acknowledged data): see
+// splitTail.
 const (
-	headerSize = 12
-	maxPayload = 1 << 30
+	frameHeader = 12 // magic, length, CRC-32C: commit slots and version 1 records
+	headerSize  = 16 // version 2 records: frameHeader and its own CRC-32C
+	maxPayload  = 1 << 30
 )
 
 var (
-	magic    = [4]byte{'Q', 'M', 'S', '1'}
+	magic    = [4]byte{'Q', 'M', 'S', '2'}
+	magicV1  = [4]byte{'Q', 'M', 'S', '1'}
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
 )
 
@@ -88,42 +99,187 @@ func encodeRecord(p *payload) ([]byte, error) {
 		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", len(p.Rows), len(body), maxPayload)
 	}
 	buf := make([]byte, headerSize+len(body))
-	putFrame(buf, magic, body)
+	copy(buf, magic[:])
+	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
+	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
+	binary.BigEndian.PutUint32(buf[frameHeader:], crc32.Checksum(buf[:frameHeader], crcTable))
+	copy(buf[headerSize:], body)
 	return buf, nil
 }
 
-// putFrame writes a header (m, the length and checksum of body) and body
-// to buf, which holds at least headerSize+len(body) bytes. Records and
-// commit slots are both framed so.
+// putFrame writes a commit frame: a header (m, the length and checksum of
+// body) and body, to buf, which holds at least frameHeader+len(body) bytes.
 func putFrame(buf []byte, m [4]byte, body []byte) {
 	copy(buf, m[:])
 	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
 	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
-	copy(buf[headerSize:], body)
+	copy(buf[frameHeader:], body)
 }
 
-// frameBody returns the body of the frame b starts with, if its magic is m,
-// its length 1..max and within b, and its checksum matches.
+// frameBody returns the body of the commit frame b starts with, if its
+// magic is m, its length 1..max and within b, and its checksum matches.
 func frameBody(b []byte, m [4]byte, max int) ([]byte, bool) {
-	if len(b) < headerSize || [4]byte(b[:4]) != m {
+	if len(b) < frameHeader || [4]byte(b[:4]) != m {
 		return nil, false
 	}
 	n := binary.BigEndian.Uint32(b[4:])
-	if n == 0 || int64(n) > int64(max) || int64(len(b)-headerSize) < int64(n) {
+	if n == 0 || int64(n) > int64(max) || int64(len(b)-frameHeader) < int64(n) {
 		return nil, false
 	}
-	body := b[headerSize : headerSize+int(n)]
+	body := b[frameHeader : frameHeader+int(n)]
 	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(b[8:]) {
 		return nil, false
 	}
 	return body, true
 }
 
+// header is a record header as read.
+type header struct {
+	size   int    // bytes of header: headerSize, or frameHeader for version 1
+	length uint32 // of the payload
+	crc    uint32 // of the payload
+}
+
+// headerLen is the header size the magic b starts with announces (0: not a
+// record's magic).
+func headerLen(b []byte) int {
+	if len(b) < 4 {
+		return 0
+	}
+	switch [4]byte(b[:4]) {
+	case magic:
+		return headerSize
+	case magicV1:
+		return frameHeader
+	}
+	return 0
+}
+
+// parseHeader checks the header b starts with (b holds at least
+// headerLen(b) bytes): its magic, its checksum (version 2) and a length in
+// 1..maxPayload.
+func parseHeader(b []byte) (header, error) {
+	hs := headerLen(b)
+	if hs == 0 {
+		return header{}, fmt.Errorf("%w: bad magic %q", errTorn, b[:min(4, len(b))])
+	}
+	if hs == headerSize && crc32.Checksum(b[:frameHeader], crcTable) != binary.BigEndian.Uint32(b[frameHeader:]) {
+		return header{}, fmt.Errorf("%w: header checksum mismatch", errTorn)
+	}
+	h := header{size: hs, length: binary.BigEndian.Uint32(b[4:]), crc: binary.BigEndian.Uint32(b[8:])}
+	if h.length == 0 || h.length > maxPayload {
+		return header{}, fmt.Errorf("%w: bad length %d", errTorn, h.length)
+	}
+	return h, nil
+}
+
+// recordAt returns the payload of the intact record b starts with (header
+// valid, whole, checksum matching, payload decoding) and its size.
+func recordAt(b []byte) (*payload, int, bool) {
+	hs := headerLen(b)
+	if hs == 0 || len(b) < hs {
+		return nil, 0, false
+	}
+	h, err := parseHeader(b)
+	if err != nil || int64(len(b)-hs) < int64(h.length) {
+		return nil, 0, false
+	}
+	body := b[hs : hs+int(h.length)]
+	if crc32.Checksum(body, crcTable) != h.crc {
+		return nil, 0, false
+	}
+	var p payload
+	if json.Unmarshal(body, &p) != nil {
+		return nil, 0, false
+	}
+	return &p, hs + int(h.length), true
+}
+
+// splitTail sorts the bad bytes b that follow the last intact record of a
+// segment (no intact record starts anywhere in them). Whole records come
+// first: each is damage, acknowledged data whose bytes changed on disk, and
+// wholes lists their lengths. What follows them, from offset torn on (torn
+// == len(b) when nothing does), is a torn append: a record that the end of
+// the file cuts short, never acknowledged.
+//
+// A crash during an append leaves a prefix of the bytes written, perhaps
+// followed by zeros (a file extended but never written); it cannot change
+// a byte it wrote. So a record is whole when its header is intact (for
+// version 2 its checksum matches, so the length is the one written) and the
+// file holds the length it announces, whatever its payload checksum says.
+// A damaged header with data after it is damage too: it is whole up to the
+// length with which its payload checksum matches (the one it announces, or
+// the rest of the file) or, failing that, to the end of the file (one
+// damaged range, kept whole). Version 1 headers have no checksum: their
+// length is believed unless the rest of the file, taken as the payload,
+// matches the payload checksum.
+func splitTail(b []byte) (wholes []int, torn int, why string) {
+	for torn < len(b) {
+		n, whyNot := wholeAt(b[torn:])
+		if n == 0 {
+			return wholes, torn, whyNot
+		}
+		wholes = append(wholes, n)
+		torn += n
+	}
+	return wholes, torn, ""
+}
+
+// wholeAt returns the length of the whole record b starts with (see
+// splitTail), or 0 and why it is not one.
+func wholeAt(b []byte) (int, string) {
+	if hs := headerLen(b); hs != 0 && len(b) >= hs {
+		if h, err := parseHeader(b); err == nil {
+			if int64(len(b)-hs) >= int64(h.length) {
+				return hs + int(h.length), ""
+			}
+			if hs == frameHeader {
+				if n := matchingLength(b); n > 0 {
+					return n, "" // a version 1 length damaged
+				}
+			}
+			return 0, fmt.Sprintf("a record of %d bytes cut short by the end of the file after %d", hs+int(h.length), len(b))
+		}
+	}
+	if len(bytes.TrimRight(b, "\x00")) <= headerSize {
+		return 0, fmt.Sprintf("%d bytes, no more than a header's worth before zeros, at the end of the file", len(b))
+	}
+	if n := matchingLength(b); n > 0 {
+		return n, ""
+	}
+	return len(b), ""
+}
+
+// matchingLength returns the size of the record b starts with when a
+// header size and a length (the one announced, or the rest of b) give a
+// payload that matches the checksum, or that decodes at the announced
+// length; 0 when none does.
+func matchingLength(b []byte) int {
+	if len(b) < frameHeader {
+		return 0
+	}
+	announced := int64(binary.BigEndian.Uint32(b[4:]))
+	crc := binary.BigEndian.Uint32(b[8:])
+	for _, hs := range []int{headerSize, frameHeader} {
+		for _, n := range []int64{announced, int64(len(b) - hs)} {
+			if n <= 0 || n > int64(len(b)-hs) {
+				continue
+			}
+			body := b[hs : hs+int(n)]
+			var p payload
+			if (crc32.Checksum(body, crcTable) == crc || n == announced) && json.Unmarshal(body, &p) == nil {
+				return hs + int(n)
+			}
+		}
+	}
+	return 0
+}
+
 // readRecord reads one record. It returns io.EOF at a clean end, errTorn
 // (wrapped) for a partial or corrupt record, and the record's size on disk.
 func readRecord(r *bufio.Reader) (*payload, int64, error) {
-	var h [headerSize]byte
-	n, err := io.ReadFull(r, h[:])
+	var hb [headerSize]byte
+	n, err := io.ReadFull(r, hb[:4])
 	if err != nil {
 		if n == 0 && errors.Is(err, io.EOF) {
 			return nil, 0, io.EOF
@@ -133,26 +289,33 @@ func readRecord(r *bufio.Reader) (*payload, int64, error) {
 		}
 		return nil, 0, err
 	}
-	if [4]byte(h[:4]) != magic {
-		return nil, 0, fmt.Errorf("%w: bad magic %q", errTorn, h[:4])
+	hs := headerLen(hb[:])
+	if hs == 0 {
+		return nil, 0, fmt.Errorf("%w: bad magic %q", errTorn, hb[:4])
 	}
-	size := binary.BigEndian.Uint32(h[4:])
-	if size == 0 || size > maxPayload {
-		return nil, 0, fmt.Errorf("%w: bad length %d", errTorn, size)
+	if _, err := io.ReadFull(r, hb[4:hs]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, 0, fmt.Errorf("%w: header cut short", errTorn)
+		}
+		return nil, 0, err
 	}
-	body := make([]byte, size)
+	h, err := parseHeader(hb[:hs])
+	if err != nil {
+		return nil, 0, err
+	}
+	body := make([]byte, h.length)
 	if _, err := io.ReadFull(r, body); err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, 0, fmt.Errorf("%w: payload cut short", errTorn)
 		}
 		return nil, 0, err
 	}
-	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(h[8:]) {
+	if crc32.Checksum(body, crcTable) != h.crc {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
 	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, 0, fmt.Errorf("%w: %v", errTorn, err)
 	}
-	return &p, int64(headerSize) + int64(size), nil
+	return &p, int64(hs) + int64(h.length), nil
 }

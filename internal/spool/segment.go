@@ -103,7 +103,7 @@ func readCommitFile(dir string) (c cursor, seq uint64, slots bool, err error) {
 	}
 	found := false
 	for i := 0; i+commitSlot <= len(b); i += commitSlot {
-		body, ok := frameBody(b[i:i+commitSlot], commitMagic, commitSlot-headerSize)
+		body, ok := frameBody(b[i:i+commitSlot], commitMagic, commitSlot-frameHeader)
 		if !ok {
 			continue
 		}
@@ -178,12 +178,14 @@ type scanResult struct {
 	records int
 	samples int
 	lastID  uint64
-	// damaged lists the ranges of bad bytes followed by intact records:
-	// damage to acknowledged data, skipped by the flusher, never truncated.
+	// damaged lists the ranges of bad bytes that are acknowledged data
+	// damaged on disk: bad bytes followed by intact records, and each
+	// whole record (see splitTail) after the last intact one. The
+	// flusher skips them; they are never truncated.
 	damaged []span
-	// tail is the range of bad bytes after the last intact record (to the
-	// end of the file), and torn why it is bad; empty when the segment
-	// ends cleanly.
+	// tail is the range of bad bytes after those (to the end of the
+	// file), and torn why it is bad; empty when the segment ends
+	// cleanly.
 	tail span
 	torn error
 }
@@ -192,7 +194,9 @@ type scanResult struct {
 // length or checksum is wrong does not end the scan: the bytes after it are
 // searched for the next intact record (magic, valid length, matching
 // checksum); when one is found the bad bytes are reported as damaged and
-// the scan goes on from there, otherwise they are the tail.
+// the scan goes on from there. Bad bytes with no intact record after them
+// are sorted by splitTail: its whole records are damaged, the rest is the
+// tail.
 func scanSegment(f *os.File, off int64) (scanResult, error) {
 	res := scanResult{end: off}
 	fi, err := f.Stat()
@@ -213,13 +217,12 @@ func scanSegment(f *os.File, off int64) (scanResult, error) {
 				if rerr != nil {
 					return res, rerr
 				}
-				if !ok {
-					res.tail, res.torn = span{pos, size}, err
-					return res, nil
+				if ok {
+					res.damaged = append(res.damaged, span{pos, next})
+					pos = next
+					break
 				}
-				res.damaged = append(res.damaged, span{pos, next})
-				pos = next
-				break
+				return res, sortTail(f, pos, size, err, &res)
 			}
 			if err != nil {
 				return res, err
@@ -234,6 +237,32 @@ func scanSegment(f *os.File, off int64) (scanResult, error) {
 	return res, nil
 }
 
+// sortTail reads the bad bytes [from, size) of f, which no intact record
+// follows, and reports them in res: whole records as damaged, the rest as
+// the tail, torn for the reason first (the record at from) and splitTail
+// gives.
+func sortTail(f *os.File, from, size int64, first error, res *scanResult) error {
+	b := make([]byte, size-from)
+	if _, err := f.ReadAt(b, from); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	wholes, _, why := splitTail(b)
+	pos := from
+	for _, n := range wholes {
+		res.damaged = append(res.damaged, span{pos, pos + int64(n)})
+		pos += int64(n)
+	}
+	if pos < size {
+		res.tail = span{pos, size}
+		if pos == from {
+			res.torn = fmt.Errorf("%w (%s)", first, why)
+		} else {
+			res.torn = fmt.Errorf("%w: %s", errTorn, why)
+		}
+	}
+	return nil
+}
+
 // resync returns the offset of the first intact record of f at or after
 // from (before size).
 func resync(f *os.File, from, size int64) (int64, bool, error) {
@@ -245,27 +274,16 @@ func resync(f *os.File, from, size int64) (int64, bool, error) {
 		return 0, false, err
 	}
 	for i := 0; ; {
-		j := bytes.Index(buf[i:], magic[:])
+		j := bytes.Index(buf[i:], magic[:3]) // "QMS": either version
 		if j < 0 {
 			return 0, false, nil
 		}
 		i += j
-		if intactAt(buf[i:]) {
+		if _, _, ok := recordAt(buf[i:]); ok {
 			return from + int64(i), true, nil
 		}
 		i++
 	}
-}
-
-// intactAt reports whether b starts with a whole record whose checksum
-// matches and whose payload decodes.
-func intactAt(b []byte) bool {
-	body, ok := frameBody(b, magic, maxPayload)
-	if !ok {
-		return false
-	}
-	var p payload
-	return json.Unmarshal(body, &p) == nil
 }
 
 // readAt reads the record at off of f.

@@ -30,23 +30,27 @@
 //	quarantine/<seg>-<off>.bad damaged bytes of acknowledged records, byte for byte
 //	quarantine/<seg>-<off>.torn the torn final record a crash left (never acknowledged)
 //
-// A record is a 12-byte header (magic "QMS1", big-endian payload length,
-// CRC-32C of the payload) followed by a JSON payload: id, origin, who, file,
-// reported_at and the rows (indicator, region, canonical period, value,
-// source, note).
+// A record is a 16-byte header (magic "QMS2", big-endian payload length,
+// CRC-32C of the payload, CRC-32C of those 12 bytes) followed by a JSON
+// payload: id, origin, who, file, reported_at and the rows (indicator,
+// region, canonical period, value, source, note). Records of older spools
+// ("QMS1": no header checksum) are still read.
 //
 // # Damage
 //
 // At Open every segment is scanned from the commit. A record whose magic,
 // length or checksum is wrong is followed by a search for the next intact
 // record (magic, valid length, matching checksum). When one is found, the
-// bad bytes were acknowledged data damaged on disk: they are never
-// truncated; they are copied byte for byte to quarantine/, logged and
+// bad bytes were acknowledged data damaged on disk. So is a record of full
+// length whose checksum fails even when it is the last one: its header
+// (checked by its own checksum) says N bytes and N bytes are there, which
+// an append cut short by a crash cannot leave. Damaged bytes are never
+// truncated: they are copied byte for byte to quarantine/, logged and
 // counted in qualitymon_spool_quarantined_records, and the flusher skips
-// them while everything else replays. Only bad bytes after the last intact
-// record of the newest segment are a torn append (a crash before the fsync,
-// so never acknowledged): they too are copied to quarantine/ (.torn), then
-// truncated away.
+// them while everything else replays. Only a record that the end of the
+// newest segment cuts short is a torn append (a crash before the fsync, so
+// never acknowledged): its bytes too are copied to quarantine/ (.torn),
+// then truncated away.
 //
 // # Full disk
 //
@@ -66,6 +70,24 @@
 // replayed in their original order, so a later report of a key is never
 // overwritten by an earlier one. Segments wholly before the commit are
 // removed.
+//
+// # Backup
+//
+// A backup of qualitymon is InfluxDB's backup and a copy of the spool that
+// together hold every acknowledged batch. The flusher removes a segment
+// only after committing past it, and commits only what is in InfluxDB; so
+// while the flusher is held at a group boundary (everything before the
+// commit is in InfluxDB, nothing after it is, nothing is removed) a copy of
+// the commit and of every segment's fsynced records, followed by InfluxDB's
+// backup, meet exactly at the commit: nothing is in neither, and nothing is
+// in both (a restore replays the copy's records after the commit into an
+// InfluxDB that lacks exactly them, in order, so no older report is
+// replayed over a newer one). Appends go on meanwhile; Accept answers
+// Pending at once while the flusher is held. While serve runs, Backup asks
+// it for the hold through BackupSocket, a Unix socket in the spool
+// directory that only the spool's owner can connect to; the hold lasts as
+// long as the connection. When no process holds the spool, Backup takes its
+// lock instead. Restore puts a copy in place for serve to replay.
 package spool
 
 import (
@@ -74,6 +96,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,6 +146,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now stamps batches whose Meta.ReportedAt is zero (default time.Now).
 	Now func() time.Time
+	// BackupSocket, when set, serves holds of the flusher for Backup on
+	// spool_dir/backup.sock (serve sets it).
+	BackupSocket bool
 }
 
 func (o *Options) defaults() {
@@ -178,6 +204,12 @@ type Spool struct {
 	nextID     uint64
 	broken     error // set when an append could not be undone or an fsync failed
 	unsynced   []unsyncedRec
+	// full is set while appends are refused for a full disk (the last
+	// append failed with ENOSPC), with the size of the refused record;
+	// cleared by an append that succeeds, or by Writable once that much
+	// can be written again.
+	full     bool
+	fullNeed int
 
 	fsyncMu sync.Mutex // held while fsyncing a segment; guards segFile.closed
 
@@ -192,6 +224,11 @@ type Spool struct {
 	backingOff     bool
 	closed         bool
 	changed        chan struct{} // closed and replaced when state changes
+	holds          int           // backups holding the flusher
+	parked         bool          // the flusher stands still for them
+	holdConns      map[net.Conn]bool
+
+	backupLn net.Listener // BackupSocket, when served
 
 	wake   chan struct{}
 	cancel context.CancelFunc
@@ -246,7 +283,7 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 		return nil, fmt.Errorf("spool %s: %w", dir, err)
 	}
 	s := &Spool{dir: dir, st: st, o: o, log: o.Logger, lock: lock,
-		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}),
+		waiters: map[uint64]chan outcome{}, changed: make(chan struct{}), holdConns: map[net.Conn]bool{},
 		wake: make(chan struct{}, 1), done: make(chan struct{})}
 	s.gauge = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "qualitymon_spool_pending_samples",
@@ -283,6 +320,12 @@ func Open(dir string, st Store, o Options) (*Spool, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	go s.flusher(ctx)
+	if o.BackupSocket {
+		if err := s.listenBackup(); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("spool %s: %w", dir, err)
+		}
+	}
 	return s, nil
 }
 
@@ -343,7 +386,7 @@ func (s *Spool) recover() error {
 		last := i == len(nums)-1
 		seg := segment{num: n, size: res.end}
 		for _, d := range res.damaged {
-			if err := s.quarantine(f, n, d, ".bad", "damaged record followed by intact ones: acknowledged data, kept byte for byte; the records around it replay"); err != nil {
+			if err := s.quarantine(f, n, d, ".bad", "a whole record whose checksum fails, or bad bytes followed by intact records: acknowledged data, kept byte for byte; the records around it replay"); err != nil {
 				f.Close()
 				return err
 			}
@@ -351,8 +394,8 @@ func (s *Spool) recover() error {
 		}
 		if res.torn != nil {
 			if last {
-				// Bytes after the last intact record of the newest
-				// segment: an append torn by a crash before its fsync.
+				// A record the end of the newest segment cuts short:
+				// an append torn by a crash before its fsync.
 				if err := s.quarantine(f, n, res.tail, ".torn", "torn final record left by a crash during append (it was never acknowledged); kept, then truncated"); err != nil {
 					f.Close()
 					return err
@@ -423,7 +466,7 @@ func (s *Spool) quarantine(f *os.File, n uint64, d span, suffix, why string) err
 		return fmt.Errorf("keeping damaged spool bytes in %s: %w", filepath.Join(dir, name), err)
 	}
 	if suffix == ".bad" {
-		s.log.Error("spool found a damaged record between intact ones: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
+		s.log.Error("spool found a damaged record: acknowledged data damaged on disk; its bytes are kept in quarantine, everything else replays",
 			"segment", filepath.Join(s.dir, segName(n)), "offset", d.from, "bytes", d.to-d.from, "quarantine", filepath.Join(dir, name), "why", why)
 	}
 	return durable.SyncDir(s.dir)
@@ -590,7 +633,7 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	if s.activeSize >= s.o.SegmentBytes || (flushedAll && s.activeSize >= min(rotateIdleBytes, s.o.SegmentBytes)) {
 		if err := s.newSegment(s.activeNum + 1); err != nil {
 			s.appendMu.Unlock()
-			return 0, nil, false, s.appendErr(fmt.Errorf("spool: new segment: %w", err))
+			return 0, nil, false, s.appendErr(fmt.Errorf("spool: new segment: %w", err), 0)
 		}
 	}
 	id = s.nextID
@@ -609,15 +652,16 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 			s.newSegment(s.activeNum + 1)
 		}
 		s.appendMu.Unlock()
-		return 0, nil, false, s.appendErr(werr)
+		return 0, nil, false, s.appendErr(werr, len(buf))
 	}
+	s.full = false
 	s.nextID++
 	s.activeSize += int64(len(buf))
 	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
 	ch = make(chan outcome, 1)
 	s.mu.Lock()
 	s.waiters[id] = ch
-	backlog = s.backingOff
+	backlog = s.backingOff || s.holds > 0
 	s.mu.Unlock()
 	s.appendMu.Unlock()
 	// One fsync for this record and every other appended before it began.
@@ -628,13 +672,55 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	return id, ch, backlog, nil
 }
 
-// appendErr marks a full disk with ErrNoSpace.
-func (s *Spool) appendErr(err error) error {
+// appendErr marks a full disk with ErrNoSpace and remembers it (for
+// Writable) with need, the size of the record refused. Hold appendMu.
+func (s *Spool) appendErr(err error, need int) error {
 	if errors.Is(err, syscall.ENOSPC) {
 		s.log.Warn("spool disk full: refusing new batches until space returns", "dir", s.dir, "err", err)
+		s.full, s.fullNeed = true, need
 		return fmt.Errorf("%w: %w", ErrNoSpace, err)
 	}
 	return err
+}
+
+// probeName is the scratch file Writable writes to see whether space has
+// returned.
+const probeName = "space.probe"
+
+// Writable returns nil while the spool accepts batches; otherwise why not:
+// an error wrapping ErrNoSpace while its disk is full (the last append
+// failed with ENOSPC), or the write failure that made it unusable. On a
+// full disk it checks whether space has returned by writing as many bytes
+// as the refused record (at least 4 KiB) to a scratch file and removing
+// it: once that succeeds, the spool is writable again. /readyz asks it.
+func (s *Spool) Writable() error {
+	s.appendMu.Lock()
+	defer s.appendMu.Unlock()
+	if s.broken != nil {
+		return fmt.Errorf("spool unusable after an earlier write failure: %w", s.broken)
+	}
+	if !s.full {
+		return nil
+	}
+	path := filepath.Join(s.dir, probeName)
+	err := writeProbe(path, max(s.fullNeed, 4096))
+	os.Remove(path)
+	if err != nil {
+		return fmt.Errorf("%w: refusing new batches in %s until space returns (%d bytes could not be written: %v)", ErrNoSpace, s.dir, max(s.fullNeed, 4096), err)
+	}
+	s.full = false
+	s.log.Info("spool disk has space again: accepting batches", "dir", s.dir)
+	return nil
+}
+
+// writeProbe writes n bytes to a new file at path.
+func writeProbe(path string, n int) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(make([]byte, n))
+	return errors.Join(err, f.Close())
 }
 
 // syncAppended fsyncs the active segment and publishes every record
@@ -715,6 +801,13 @@ func (s *Spool) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.backupLn != nil {
+		s.backupLn.Close()
+	}
+	for c := range s.holdConns {
+		c.Close()
+	}
+	s.notify()
 	s.mu.Unlock()
 	s.cancel()
 	<-s.done

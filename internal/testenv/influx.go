@@ -47,6 +47,7 @@ type Influx struct {
 	Org      string // "-" (ignored by InfluxDB 1.8)
 	Token    string // "" (auth is off)
 	Database string // "qualitymon"
+	RPCAddr  string // 127.0.0.1:PORT, the backup/restore service (influxd backup -host)
 
 	Dir     string // holds influxdb.conf, meta/, data/, wal/ and influxd.log
 	LogPath string // influxd's stdout and stderr
@@ -233,6 +234,7 @@ func startInflux(bin, dir string) (*Influx, error) {
 			return s, err
 		}
 		s.URL = "http://127.0.0.1:" + strconv.Itoa(httpPort)
+		s.RPCAddr = "127.0.0.1:" + strconv.Itoa(rpcPort)
 		if err = s.launch(); err == nil {
 			break
 		}
