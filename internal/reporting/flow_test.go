@@ -188,7 +188,7 @@ func TestReviewFlow(t *testing.T) {
 		t.Fatalf("a reporter approved: %v", err)
 	}
 	u, err := e.queue.Approve(ctx, id, e.reviewer, "核对无误", "10.0.0.8:4444")
-	if err != nil || u.State != reporting.UploadApproved || u.Result == nil || u.Result.New != 1 {
+	if err != nil || u.State != reporting.UploadStored || u.Result == nil || u.Result.New != 1 || u.StoredAt == nil {
 		t.Fatalf("approve: %+v %v", u, err)
 	}
 	if _, err := e.queue.Approve(ctx, id, e.reviewer, "", ""); !errors.Is(err, reporting.ErrDecided) {
@@ -215,7 +215,7 @@ func TestReviewFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	mine := e.queue.ForBureau("青岛市统计局")
-	if len(mine) != 2 || mine[0].ID != id2 || mine[0].State != reporting.UploadReturned || mine[0].Comment != "2022年数据与年鉴不符,请核实" || mine[1].State != reporting.UploadApproved {
+	if len(mine) != 2 || mine[0].ID != id2 || mine[0].State != reporting.UploadReturned || mine[0].Comment != "2022年数据与年鉴不符,请核实" || mine[1].State != reporting.UploadStored {
 		t.Fatalf("bureau's uploads: %+v", mine)
 	}
 	if c := e.cell(t, qingdao, "food_sampling_pass_rate", "2022"); c.State != reporting.StateOverdue {
@@ -244,7 +244,7 @@ func TestReviewFlow(t *testing.T) {
 			t.Errorf("approve audit line: %s", line)
 		}
 	}
-	want := "hold approve_refused approve_refused approve approve_refused hold return_refused return"
+	want := "hold approve_refused approve_refused approve store approve_refused hold return_refused return"
 	if strings.Join(actions, " ") != want {
 		t.Errorf("audit actions:\n %s\nwant\n %s", strings.Join(actions, " "), want)
 	}

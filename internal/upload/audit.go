@@ -10,7 +10,9 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
-// auditRecord is one line of the audit log.
+// auditRecord is one line of the audit log: the accepting line of an
+// upload before its rows go to the sink (auditFirst), and the line of
+// every upload's outcome.
 type auditRecord struct {
 	Time         time.Time            `json:"time"`
 	Bureau       string               `json:"bureau,omitempty"`
@@ -23,6 +25,8 @@ type auditRecord struct {
 	DryRun       bool                 `json:"dry_run,omitempty"`
 	Status       int                  `json:"status"`
 	Result       string               `json:"result"`
+	// Rows is the number of rows handed to the sink (result accepting).
+	Rows int `json:"rows,omitempty"`
 	Summary      *observation.Summary `json:"summary,omitempty"`
 	Pending      bool                 `json:"pending,omitempty"`
 	Errors       int                  `json:"errors,omitempty"`
