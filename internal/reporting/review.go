@@ -116,7 +116,8 @@ func (q *Queue) Approve(ctx context.Context, id string, reviewer *Bureau, commen
 		return nil, err
 	}
 	q.step(StepApproved)
-	_, err := q.Complete(ctx)
+	// Decided: the hand-over finishes even if the reviewer goes away.
+	_, err := q.Complete(context.WithoutCancel(ctx))
 	u, _ := q.Get(id)
 	if err != nil && u.State != UploadStored {
 		return u, fmt.Errorf("%w: %w", ErrNotStoredYet, err)
