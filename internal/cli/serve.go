@@ -73,7 +73,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	// The bureaus' workspace: uploads of tokens with review: required wait
 	// in the review queue (uploads.review_dir); each upload leaves a receipt
 	// of who sent it; GET /api/v1/completeness, qualitymon_report_overdue.
-	rep, err := openReporting(cfg, set, st, sp, reg, env.Now, logger)
+	rep, err := openReporting(cfg, set, st, sp, reg, env.Now, env.Getenv, logger)
 	if err != nil {
 		return err
 	}

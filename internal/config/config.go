@@ -121,6 +121,9 @@ type Config struct {
 	// Limits bound what one input file may cost, for uploads, the file
 	// drop and import alike (zero fields: ingest.DefaultLimits).
 	Limits ingest.Limits `yaml:"limits"`
+
+	// Review decides whether reviewers' own uploads are held (review.go).
+	Review Review `yaml:"review"`
 }
 
 // Defaults.
@@ -215,6 +218,7 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 	if c.Alerting.SettledNotifyWindow == 0 {
 		c.Alerting.SettledNotifyWindow = DefaultSettledNotifyWindow
 	}
+	c.Review.applyTo(&c.Uploads)
 	c.Uploads.defaults()
 	return c, c.validate(&doc)
 }

@@ -175,6 +175,9 @@ func typeAt(path []seg) reflect.Type {
 			return nil
 		}
 	}
+	for t.Kind() == reflect.Pointer { // an optional value (*bool)
+		t = t.Elem()
+	}
 	return t
 }
 

@@ -30,7 +30,7 @@ import (
 //	      regions: ["370200"]               # codes or names
 //	      indicators: []                    # optional: only these indicators
 //	      role: reporter                    # reporter (default) | reviewer
-//	      review: required                  # required: uploads wait for a reviewer (待审核); none (default)
+//	      review: required                  # required: uploads wait for a reviewer (待审核); none (default; reviewers: review.hold_reviewers_own)
 //	      contact: 王科长 0532-0000000        # optional: shown to reviewers and operators
 type Uploads struct {
 	MaxBytes   int64         `yaml:"max_bytes"`
@@ -47,11 +47,12 @@ type UploadToken struct {
 	Regions     []string `yaml:"regions"`
 	Indicators  []string `yaml:"indicators"`
 	// Role is RoleReporter (default: reports figures) or RoleReviewer
-	// (approves or returns held uploads for its regions; may also upload,
-	// never held).
+	// (approves or returns held uploads for its regions; may also upload:
+	// held for another reviewer unless review.hold_reviewers_own is false).
 	Role string `yaml:"role"`
 	// Review is ReviewRequired (uploads are held until a reviewer approves
-	// them) or ReviewNone (default).
+	// them) or ReviewNone (default; for a reviewer's token, the default
+	// follows review.hold_reviewers_own).
 	Review string `yaml:"review"`
 	// Contact is who to ask at the bureau (name, telephone, e-mail).
 	Contact string `yaml:"contact"`
@@ -158,9 +159,6 @@ func (u *Uploads) validate(doc *yaml.Node) []error {
 		}
 		switch t.Review {
 		case "", ReviewNone, ReviewRequired:
-			if t.Review == ReviewRequired && t.Role == RoleReviewer {
-				errs = append(errs, at(doc, p+".review", fmt.Errorf("%s.review: a reviewer's uploads are not held for review (remove review: required, or give the bureau a reporter token)", p)))
-			}
 		default:
 			errs = append(errs, at(doc, p+".review", fmt.Errorf("%s.review: %q is not a review mode (want required or none)", p, t.Review)))
 		}

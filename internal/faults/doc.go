@@ -7,7 +7,12 @@
 //   - TestInfluxKilledMidUpload: InfluxDB dies while uploads are being
 //     posted and written, and comes back;
 //   - TestQualitymonKilledMidFlush: qualitymon dies while its flusher is
-//     writing to InfluxDB, and is started again on the same spool.
+//     writing to InfluxDB, and is started again on the same spool;
+//   - TestReviewKilledAtEachStep: qualitymon dies at each step of a
+//     reviewer's 批准 (stopped there by QUALITYMON_FAULT_HALT_REVIEW, or
+//     while InfluxDB holds its answer) and is started again;
+//   - TestReviewFullDisk: the review_dir and the upload audit log on full
+//     tmpfs file systems (root; otherwise skipped, or failed under CI).
 //
 // Each asserts exactly what InfluxDB stores afterwards: every acknowledged
 // row once, with its value, nothing that was not sent, and no replay

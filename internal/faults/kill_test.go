@@ -748,10 +748,11 @@ type auditLine struct {
 	Pending bool   `json:"pending"`
 }
 
-// checkAudit checks the audit log against the uploads sent: one line for
-// each acknowledged upload (its bureau, the SHA-256 of its body, 200,
-// accepted, pending as answered), at most one for an upload cut off by a
-// kill, none for anything else, and every line whole.
+// checkAudit checks the audit log against the uploads sent: for each
+// acknowledged upload its accepting line (written before its rows went to
+// the spool) and one line of its outcome (its bureau, the SHA-256 of its
+// body, 200, accepted, pending as answered), at most one of each for an
+// upload cut off by a kill, none for anything else, and every line whole.
 func checkAudit(t *testing.T, path string, bs []bureau, uploads []*sent) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -759,7 +760,7 @@ func checkAudit(t *testing.T, path string, bs []bureau, uploads []*sent) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	byHash := map[string][]auditLine{}
+	byHash, accepting := map[string][]auditLine{}, map[string]int{}
 	n := 0
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -767,6 +768,10 @@ func checkAudit(t *testing.T, path string, bs []bureau, uploads []*sent) {
 		var l auditLine
 		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 			t.Errorf("audit log line %d: %v: %q", n, err, sc.Text())
+			continue
+		}
+		if l.Result == upload.ResultAccepting {
+			accepting[l.SHA256]++
 			continue
 		}
 		byHash[l.SHA256] = append(byHash[l.SHA256], l)
@@ -777,8 +782,15 @@ func checkAudit(t *testing.T, path string, bs []bureau, uploads []*sent) {
 	for _, s := range uploads {
 		sum := sha256.Sum256(s.body)
 		h := hex.EncodeToString(sum[:])
-		ls := byHash[h]
+		ls, acc := byHash[h], accepting[h]
 		delete(byHash, h)
+		delete(accepting, h)
+		switch {
+		case s.acked() && acc != 1:
+			t.Errorf("%s: %d accepting audit lines, want one", s, acc)
+		case !s.acked() && acc > 1:
+			t.Errorf("%s: %d accepting audit lines, want at most one", s, acc)
+		}
 		switch {
 		case s.acked() && (len(ls) != 1 || ls[0] != auditLine{Bureau: bs[s.bureau].name, SHA256: h, Status: http.StatusOK, Result: "accepted", Pending: s.ans.Pending}):
 			t.Errorf("%s: audit lines %+v, want one: accepted, 200, pending %v", s, ls, s.ans.Pending)
@@ -788,6 +800,9 @@ func checkAudit(t *testing.T, path string, bs []bureau, uploads []*sent) {
 	}
 	for h, ls := range byHash {
 		t.Errorf("audit lines for an upload never sent (%s): %+v", h, ls)
+	}
+	for h, n := range accepting {
+		t.Errorf("%d accepting audit lines for an upload never sent (%s)", n, h)
 	}
 	t.Logf("audit log: %d lines for %d uploads", n, len(uploads))
 }

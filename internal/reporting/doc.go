@@ -39,13 +39,20 @@
 // date (the submission time of an upload held for review, not its approval;
 // the first report of a key, not a later revision).
 //
-// Review. A token with review: required hands its uploads to the Queue
-// (an observation.Sink), which keeps each accepted batch as a JSON file
-// under review_dir/uploads, fsynced, and answers held: nothing is stored
-// and no evaluation sees it. A reviewer (role: reviewer) whose regions
-// cover the upload approves it — the batch then goes to the real sink (the
-// spool in serve) with the approval time as its reported_at, so --known-at
-// reproduces what was live when — or returns it with a comment the bureau
-// sees (ForBureau). Every step is a JSON line in review_dir/audit.jsonl:
-// who, when, what, from which address.
+// Review. A token with review: required — and, by default
+// (review.hold_reviewers_own), a reviewer's token — hands its uploads to
+// the Queue (an observation.Sink), which keeps each accepted batch as a
+// JSON file under review_dir/uploads, fsynced, and answers held: nothing
+// is stored and no evaluation sees it. A reviewer (role: reviewer) whose
+// regions cover the upload, and who is not its bureau, approves it — the
+// batch then goes to the real sink (the spool in serve) with the approval
+// time as its reported_at, so --known-at reproduces what was live when —
+// or returns it with a comment the bureau sees (ForBureau). Review is a
+// state machine, held → approved → stored or held → returned (review.go):
+// every step is a JSON line in review_dir/audit.jsonl (who, when, what,
+// from which address), fsynced before the step is made; the decision is
+// durable before any row goes to the sink; a step that cannot be written
+// is not made (ErrUnavailable); after a crash OpenQueue marks the audited
+// steps that were not made and Complete stores what was approved, never
+// what is held or returned.
 package reporting

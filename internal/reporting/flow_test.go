@@ -58,15 +58,43 @@ type env struct {
 
 func newEnv(t *testing.T, review string) *env {
 	t.Helper()
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
-	e := &env{set: testenv.Plans(t), st: st, now: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC), reviewDir: t.TempDir()}
-	e.tokens = []config.UploadToken{
+	return newEnvWith(t, t.TempDir(), testTokens(review))
+}
+
+// testTokens are the tokens of newEnv.
+func testTokens(review string) []config.UploadToken {
+	return []config.UploadToken{
 		{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qingdaoToken), Regions: []string{"370200"}, Role: config.RoleReporter, Review: review},
 		{Bureau: "山东省统计局", TokenSHA256: upload.HashToken(reviewerToken), Regions: []string{"370000", "370200"}, Role: config.RoleReviewer, Review: config.ReviewNone},
 		{Bureau: "济南市统计局", TokenSHA256: upload.HashToken(jinanToken), Regions: []string{"370100"}, Role: config.RoleReviewer, Review: config.ReviewNone},
 	}
+}
+
+// auditActions is the actions of review_dir/audit.jsonl, in order.
+func auditActions(t *testing.T, reviewDir string) string {
+	t.Helper()
+	audit, err := os.ReadFile(filepath.Join(reviewDir, "audit.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, line := range strings.Split(strings.TrimSpace(string(audit)), "\n") {
+		var a struct{ Action string }
+		if err := json.Unmarshal([]byte(line), &a); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		actions = append(actions, a.Action)
+	}
+	return strings.Join(actions, " ")
+}
+
+// newEnvWith is newEnv with these tokens and review_dir.
+func newEnvWith(t *testing.T, reviewDir string, tokens []config.UploadToken) *env {
+	t.Helper()
+	srv := testenv.SharedInflux(t)
+	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	t.Cleanup(st.Close)
+	e := &env{set: testenv.Plans(t), st: st, now: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC), reviewDir: reviewDir, tokens: tokens}
 	var err error
 	if e.dir, err = reporting.NewDirectory(e.tokens, e.set.Catalog, e.set.Regions); err != nil {
 		t.Fatal(err)
@@ -83,7 +111,7 @@ func newEnv(t *testing.T, review string) *env {
 	t.Cleanup(func() { e.queue.Close() })
 	e.grid = &reporting.Grid{Set: e.set, Store: st, Receipts: e.receipts, Queue: e.queue}
 	v := &ingest.Validator{Catalog: e.set.Catalog, Regions: e.set.Regions, Now: func() time.Time { return e.now }}
-	cfg := upload.Config{MaxBytes: 1 << 20, ArchiveDir: filepath.Join(e.reviewDir, "archive"), AuditLog: filepath.Join(e.reviewDir, "upload-audit.jsonl"), Tokens: e.tokens}
+	cfg := upload.Config{MaxBytes: 1 << 20, ArchiveDir: filepath.Join(t.TempDir(), "archive"), AuditLog: filepath.Join(t.TempDir(), "upload-audit.jsonl"), Tokens: e.tokens}
 	if e.up, err = upload.NewHandler(cfg, v, sink, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +216,7 @@ func TestReviewFlow(t *testing.T) {
 		t.Fatalf("a reporter approved: %v", err)
 	}
 	u, err := e.queue.Approve(ctx, id, e.reviewer, "核对无误", "10.0.0.8:4444")
-	if err != nil || u.State != reporting.UploadApproved || u.Result == nil || u.Result.New != 1 {
+	if err != nil || u.State != reporting.UploadStored || u.Result == nil || u.Result.New != 1 || u.StoredAt == nil {
 		t.Fatalf("approve: %+v %v", u, err)
 	}
 	if _, err := e.queue.Approve(ctx, id, e.reviewer, "", ""); !errors.Is(err, reporting.ErrDecided) {
@@ -215,7 +243,7 @@ func TestReviewFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	mine := e.queue.ForBureau("青岛市统计局")
-	if len(mine) != 2 || mine[0].ID != id2 || mine[0].State != reporting.UploadReturned || mine[0].Comment != "2022年数据与年鉴不符,请核实" || mine[1].State != reporting.UploadApproved {
+	if len(mine) != 2 || mine[0].ID != id2 || mine[0].State != reporting.UploadReturned || mine[0].Comment != "2022年数据与年鉴不符,请核实" || mine[1].State != reporting.UploadStored {
 		t.Fatalf("bureau's uploads: %+v", mine)
 	}
 	if c := e.cell(t, qingdao, "food_sampling_pass_rate", "2022"); c.State != reporting.StateOverdue {
@@ -244,7 +272,7 @@ func TestReviewFlow(t *testing.T) {
 			t.Errorf("approve audit line: %s", line)
 		}
 	}
-	want := "hold approve_refused approve_refused approve approve_refused hold return_refused return"
+	want := "hold approve_refused approve_refused approve store approve_refused hold return_refused return"
 	if strings.Join(actions, " ") != want {
 		t.Errorf("audit actions:\n %s\nwant\n %s", strings.Join(actions, " "), want)
 	}

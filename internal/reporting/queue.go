@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,16 +19,18 @@ import (
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
-// States of a held upload.
+// States of an upload held for review: held → approved → stored, or
+// held → returned (review.go).
 const (
 	UploadHeld     = "held"     // 待审核
-	UploadApproved = "approved" // 已批准: handed to the store
+	UploadApproved = "approved" // 已批准: decided, durably; its rows are being handed to the spool
+	UploadStored   = "stored"   // 已批准,已入库: the spool has its rows
 	UploadReturned = "returned" // 已退回: the bureau must correct and upload again
 )
 
 // UploadStateLabel is an upload state in Chinese.
 func UploadStateLabel(state string) string {
-	return map[string]string{UploadHeld: "待审核", UploadApproved: "已批准", UploadReturned: "已退回"}[state]
+	return map[string]string{UploadHeld: "待审核", UploadApproved: "已批准,待入库", UploadStored: "已批准,已入库", UploadReturned: "已退回"}[state]
 }
 
 // Errors of the review steps.
@@ -39,6 +40,15 @@ var (
 	ErrNotReviewer     = errors.New("only a reviewer (role: reviewer) may approve or return uploads")
 	ErrOutOfScope      = errors.New("the upload has figures for regions outside the reviewer's")
 	ErrCommentRequired = errors.New("returning an upload needs a comment saying what to correct")
+	// ErrOwnUpload: a reviewer's own upload is approved by another reviewer.
+	ErrOwnUpload = errors.New("a reviewer may not approve an upload of its own bureau: another reviewer must")
+	// ErrUnavailable wraps the failure to write a step durably (its audit
+	// line or the upload's file, e.g. a full disk): the step was not made,
+	// nothing was stored; try again later.
+	ErrUnavailable = errors.New("the review step could not be recorded durably")
+	// ErrNotStoredYet wraps the failure to hand an approved upload to the
+	// sink: the approval stands, and Complete hands it over again.
+	ErrNotStoredYet = errors.New("approved, but not yet handed to the store")
 )
 
 // Row is one figure of a held upload.
@@ -68,8 +78,9 @@ type Upload struct {
 	Comment   string     `json:"comment,omitempty"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
 	Remote    string     `json:"remote,omitempty"`
-	// Result is what the sink did with an approved upload.
-	Result *observation.Result `json:"result,omitempty"`
+	// Result is what the sink did with an approved upload, StoredAt when.
+	Result   *observation.Result `json:"result,omitempty"`
+	StoredAt *time.Time          `json:"stored_at,omitempty"`
 }
 
 // Observations returns the rows as observations.
@@ -91,10 +102,11 @@ type Reader interface {
 	FirstReports(ctx context.Context, f store.Filter) (map[observation.Key]time.Time, error)
 }
 
-// Queue holds the uploads of bureaus with review: required until a
+// Queue holds the uploads of bureaus whose uploads need review until a
 // reviewer approves or returns them. It is an observation.Sink. Uploads are
 // JSON files under dir/uploads (written to a temporary file, fsynced,
-// renamed, the directory fsynced); every step is a line of dir/audit.jsonl.
+// renamed, the directory fsynced); every step is a line of dir/audit.jsonl,
+// written durably before the step is made (review.go).
 type Queue struct {
 	dir      string
 	next     observation.Sink
@@ -103,14 +115,24 @@ type Queue struct {
 	audit    *durable.Log // auditEntry lines
 	// Now is the clock of holds and decisions.
 	Now func() time.Time
+	// Step, when set, is called at the points between the writes of a
+	// step (the Step* constants), for the fault tests that stop the
+	// process there.
+	Step func(point string)
 
 	mu      sync.Mutex
 	uploads map[string]*Upload
+	// handMu serializes the hand-over of approved uploads to next, in the
+	// order of their decisions.
+	handMu sync.Mutex
 }
 
 // OpenQueue opens (creating) the queue in dir. Approved uploads go to next
 // (the spool in serve) and get a receipt in receipts (may be nil); Diff
-// reads current values from st (may be nil: no diff).
+// reads current values from st (may be nil: no diff). A step that was
+// audited but not made (the process stopped in between) is marked as not
+// made in the audit log. Approved uploads not yet stored wait for
+// Complete.
 func OpenQueue(dir string, next observation.Sink, st Reader, receipts *Receipts) (*Queue, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "uploads"), 0o750); err != nil {
 		return nil, err
@@ -136,7 +158,14 @@ func OpenQueue(dir string, next observation.Sink, st Reader, receipts *Receipts)
 			a.Close()
 			return nil, fmt.Errorf("review queue %s: %w", f, err)
 		}
+		if u.State == UploadApproved && u.Result != nil {
+			u.State = UploadStored // written before approved and stored were two steps
+		}
 		q.uploads[u.ID] = &u
+	}
+	if err := q.reconcile(); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("review queue %s: %w", dir, err)
 	}
 	return q, nil
 }
@@ -144,7 +173,8 @@ func OpenQueue(dir string, next observation.Sink, st Reader, receipts *Receipts)
 // Close closes the audit log.
 func (q *Queue) Close() error { return q.audit.Close() }
 
-// Accept holds a batch (observation.Sink): written durably, not stored.
+// Accept holds a batch (observation.Sink): audited and written durably,
+// not stored. When either cannot be written the batch is refused.
 func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
 	now := meta.ReportedAt
 	if now.IsZero() {
@@ -160,12 +190,11 @@ func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, met
 	u.Regions, u.Indicators = sortedKeys(regs), sortedKeys(inds)
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if err := q.save(u); err != nil {
+	entry := &auditEntry{Time: now.UTC(), Action: ActionHold, By: u.Bureau}
+	entry.describe(u)
+	if err := q.transition(entry, u); err != nil {
 		return observation.Result{}, fmt.Errorf("holding the upload for review: %w", err)
 	}
-	q.uploads[u.ID] = u
-	q.audit.Append(&auditEntry{Time: now.UTC(), Action: "hold", Upload: u.ID, Bureau: u.Bureau, By: u.Bureau, File: u.File,
-		Rows: len(u.Rows), Regions: u.Regions, Indicators: u.Indicators})
 	return observation.Result{Summary: observation.Summary{Accepted: len(batch)}, Held: true, ReviewID: u.ID}, nil
 }
 
@@ -314,89 +343,6 @@ func maxTime(a, b time.Time) time.Time {
 	return a
 }
 
-// Approve hands a held upload to the sink (stored as of now, so that an
-// evaluation as known at an earlier moment does not see it) and records the
-// decision. The reviewer must have role reviewer and every region of the
-// upload. When the sink fails the upload stays held and the error is
-// returned.
-func (q *Queue) Approve(ctx context.Context, id string, reviewer *Bureau, comment, remote string) (*Upload, error) {
-	return q.decide(ctx, id, reviewer, comment, remote, UploadApproved)
-}
-
-// Return sends a held upload back to its bureau with a comment (required)
-// saying what to correct; nothing is stored.
-func (q *Queue) Return(ctx context.Context, id string, reviewer *Bureau, comment, remote string) (*Upload, error) {
-	return q.decide(ctx, id, reviewer, comment, remote, UploadReturned)
-}
-
-func (q *Queue) decide(ctx context.Context, id string, reviewer *Bureau, comment, remote, state string) (*Upload, error) {
-	comment = strings.TrimSpace(comment)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.Now().UTC()
-	action := map[string]string{UploadApproved: "approve", UploadReturned: "return"}[state]
-	entry := &auditEntry{Time: now, Action: action, Upload: id, Remote: remote, Comment: comment}
-	if reviewer != nil {
-		entry.By = reviewer.Name
-	}
-	fail := func(err error) (*Upload, error) {
-		entry.Action, entry.Error = action+"_refused", err.Error()
-		q.audit.Append(entry)
-		return nil, err
-	}
-	u, ok := q.uploads[id]
-	if !ok {
-		return fail(ErrNotFound)
-	}
-	entry.Bureau, entry.File, entry.Rows, entry.Regions, entry.Indicators = u.Bureau, u.File, len(u.Rows), u.Regions, u.Indicators
-	switch {
-	case reviewer == nil || !reviewer.IsReviewer():
-		return fail(ErrNotReviewer)
-	case !reviewer.Covers(u.Regions):
-		return fail(ErrOutOfScope)
-	case u.State != UploadHeld:
-		return fail(ErrDecided)
-	case state == UploadReturned && comment == "":
-		return fail(ErrCommentRequired)
-	}
-	d := *u
-	d.State, d.Reviewer, d.Comment, d.DecidedAt, d.Remote = state, reviewer.Name, comment, &now, remote
-	if state == UploadApproved {
-		obs, err := u.Observations()
-		if err != nil {
-			return fail(err)
-		}
-		meta := observation.Meta{Origin: u.Origin, Who: u.Bureau, File: u.File, ReportedAt: now}
-		res, err := q.next.Accept(ctx, obs, meta)
-		if err != nil {
-			entry.Action, entry.Error = "approve_failed", err.Error()
-			q.audit.Append(entry)
-			return nil, fmt.Errorf("approving upload %s: %w", id, err)
-		}
-		d.Result = &res
-		entry.Result = &res
-		if q.receipts != nil {
-			rc := receiptOf(obs, meta, u.SubmittedAt)
-			rc.Upload, rc.ApprovedBy = u.ID, reviewer.Name
-			q.receipts.Record(rc)
-		}
-	}
-	// The batch is in the sink: the decision must not be lost, but if it
-	// cannot be written the upload would be offered again and approving it
-	// twice stores nothing new (writes are idempotent).
-	if err := q.save(&d); err != nil {
-		entry.Error = "saving the decision: " + err.Error()
-		q.audit.Append(entry)
-		return nil, fmt.Errorf("recording the decision on upload %s: %w", id, err)
-	}
-	q.uploads[id] = &d
-	if err := q.audit.Append(entry); err != nil {
-		return nil, err
-	}
-	c := d
-	return &c, nil
-}
-
 // save writes an upload durably: temporary file, fsync, rename, fsync of
 // the directory.
 func (q *Queue) save(u *Upload) error {
@@ -412,21 +358,4 @@ func newID(t time.Time) string {
 	b := make([]byte, 4)
 	rand.Read(b)
 	return t.UTC().Format("20060102T150405") + "-" + hex.EncodeToString(b)
-}
-
-// auditEntry is one line of the review audit log.
-type auditEntry struct {
-	Time       time.Time           `json:"time"`
-	Action     string              `json:"action"` // hold, approve, return, approve_failed, approve_refused, return_refused
-	Upload     string              `json:"upload"`
-	Bureau     string              `json:"bureau,omitempty"`
-	By         string              `json:"by,omitempty"`
-	Remote     string              `json:"remote_addr,omitempty"`
-	File       string              `json:"file,omitempty"`
-	Rows       int                 `json:"rows,omitempty"`
-	Regions    []string            `json:"regions,omitempty"`
-	Indicators []string            `json:"indicators,omitempty"`
-	Comment    string              `json:"comment,omitempty"`
-	Result     *observation.Result `json:"result,omitempty"`
-	Error      string              `json:"error,omitempty"`
 }

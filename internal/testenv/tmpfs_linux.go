@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -8,9 +9,10 @@ import (
 	"testing"
 )
 
-// Tmpfs mounts a tmpfs of size bytes at a new directory and unmounts it when
-// the test ends: a disk that fills up, for full-disk tests. It needs root
-// (CI and scripts/test.sh run as root); without it the test is [Missing].
+// Tmpfs mounts a tmpfs of size bytes at a new directory and unmounts
+// it when the test ends: a real file system that a test can fill (full-disk
+// tests). Mounting needs root; without it the test is skipped, or fails
+// when Required.
 func Tmpfs(tb testing.TB, size int) string {
 	tb.Helper()
 	dir := filepath.Join(tb.TempDir(), "tmpfs")
@@ -18,7 +20,7 @@ func Tmpfs(tb testing.TB, size int) string {
 		tb.Fatal(err)
 	}
 	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d", size)); err != nil {
-		Missing(tb, fmt.Sprintf("testenv: cannot mount a tmpfs (%v): full-disk tests need root", err))
+		Missing(tb, fmt.Sprintf("cannot mount a tmpfs (%v): the full-disk test needs root", err))
 	}
 	tb.Cleanup(func() {
 		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
@@ -26,4 +28,27 @@ func Tmpfs(tb testing.TB, size int) string {
 		}
 	})
 	return dir
+}
+
+// FillDisk writes the file path until its file system is full (ENOSPC)
+// and returns; removing the file frees the space again.
+func FillDisk(tb testing.TB, path string) {
+	tb.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				tb.Fatalf("filling %s: %v", path, err)
+			}
+			// Fill the last partial block too.
+			for _, err := f.Write(buf[:1]); err == nil; _, err = f.Write(buf[:1]) {
+			}
+			return
+		}
+	}
 }

@@ -10,24 +10,28 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
-// auditRecord is one line of the audit log.
+// auditRecord is one line of the audit log: the accepting line of an
+// upload before its rows go to the sink (auditFirst), and the line of
+// every upload's outcome.
 type auditRecord struct {
-	Time         time.Time            `json:"time"`
-	Bureau       string               `json:"bureau,omitempty"`
-	RemoteAddr   string               `json:"remote_addr"`
-	ForwardedFor string               `json:"forwarded_for,omitempty"`
-	File         string               `json:"file,omitempty"`
-	SHA256       string               `json:"sha256,omitempty"`
-	Size         int64                `json:"size"`
-	ContentType  string               `json:"content_type,omitempty"`
-	DryRun       bool                 `json:"dry_run,omitempty"`
-	Status       int                  `json:"status"`
-	Result       string               `json:"result"`
-	Summary      *observation.Summary `json:"summary,omitempty"`
-	Pending      bool                 `json:"pending,omitempty"`
-	Errors       int                  `json:"errors,omitempty"`
-	Error        string               `json:"error,omitempty"`
-	Archive      string               `json:"archive,omitempty"`
+	Time         time.Time `json:"time"`
+	Bureau       string    `json:"bureau,omitempty"`
+	RemoteAddr   string    `json:"remote_addr"`
+	ForwardedFor string    `json:"forwarded_for,omitempty"`
+	File         string    `json:"file,omitempty"`
+	SHA256       string    `json:"sha256,omitempty"`
+	Size         int64     `json:"size"`
+	ContentType  string    `json:"content_type,omitempty"`
+	DryRun       bool      `json:"dry_run,omitempty"`
+	Status       int       `json:"status"`
+	Result       string    `json:"result"`
+	// Rows is the number of rows handed to the sink (result accepting).
+	Rows    int                  `json:"rows,omitempty"`
+	Summary *observation.Summary `json:"summary,omitempty"`
+	Pending bool                 `json:"pending,omitempty"`
+	Errors  int                  `json:"errors,omitempty"`
+	Error   string               `json:"error,omitempty"`
+	Archive string               `json:"archive,omitempty"`
 	// Refused lists the rows InfluxDB refused (result "refused"); Summary
 	// then counts exactly what was stored, and SetAside is where the
 	// refused rows were kept.

@@ -25,8 +25,16 @@
 //	     conflict): "refused" lists them, the summary says what was stored
 //	     (read back from InfluxDB), the refused rows are set aside for an
 //	     operator; sending them again cannot succeed
-//	503  the sink could not take the batch (the spool's disk is full, ...):
-//	     nothing was accepted, Retry-After says when to try again
+//	503  the sink could not take the batch (the spool's disk is full, ...),
+//	     or the upload's audit line could not be written durably (the
+//	     audit log's disk is full, ...): nothing was accepted, Retry-After
+//	     says when to try again
+//
+// Audit or refuse: an upload that passed every check gets an audit line
+// "accepting" (who, from where, which file, its SHA-256, how many rows),
+// fsynced, before any row goes to the sink; when it cannot be written the
+// upload is refused with 503 and nothing is stored. Every upload then gets
+// the line of its outcome (accepted, rejected, refused, error, ...).
 package upload
 
 import (
@@ -90,6 +98,10 @@ const (
 	ResultError        = "error"
 	// ResultRefused: InfluxDB refused rows of the upload (partial write).
 	ResultRefused = "refused"
+	// ResultAccepting is the audit line written (durably) before an
+	// upload's rows go to the sink; the line with its outcome follows. Not
+	// a result of qualitymon_uploads_total.
+	ResultAccepting = "accepting"
 )
 
 // RetryAfter is the Retry-After of a 503 (seconds).
@@ -215,6 +227,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Refused = resp.Refused
 	h.total.WithLabelValues(rec.Bureau, rec.Result).Inc()
 	if err := h.audit.Append(rec); err != nil {
+		// The upload's accepting line, if it reached the sink, is on disk.
 		h.log.Error("upload audit failed", "bureau", rec.Bureau, "sha256", rec.SHA256, "err", err)
 	}
 	writeJSON(w, resp)
@@ -265,7 +278,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		return out
 	}
 
-	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now)
+	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now, rec)
 	var scopeErr *ingest.ScopeError
 	var partial *store.PartialWriteError
 	switch {
@@ -287,6 +300,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		out.Error = fmt.Sprintf("InfluxDB refused %d of %d rows (%v); %d rows were stored (new %d, revised %d, unchanged %d). "+
 			"The refused rows are listed in \"refused\" and were set aside for an operator: sending them again will fail the same way until the conflict is resolved",
 			len(partial.Refused), len(partial.Refused)+partial.Stored.Accepted, partial.Err, partial.Stored.Accepted, partial.Stored.New, partial.Stored.Revised, partial.Stored.Unchanged)
+		return out
+	case errors.Is(err, errAudit):
+		h.log.Error("upload refused: its audit line cannot be written", "bureau", tok.bureau, "file", name, "err", err)
+		rec.Result, rec.Error = ResultError, err.Error()
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
+		out.Status, out.Error = http.StatusServiceUnavailable, "the upload could not be audited (the audit log cannot be written): nothing was accepted, try again later"
 		return out
 	case errors.Is(err, errSink):
 		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
@@ -455,9 +474,36 @@ func (l *limitedBody) Read(p []byte) (int, error) {
 // errSink marks the sink's failure to take an accepted upload (503).
 var errSink = errors.New("sink")
 
+// errAudit marks an upload refused because its audit line could not be
+// written durably (503): nothing reached the sink.
+var errAudit = errors.New("audit log")
+
+// auditFirst is the sink of an upload that passed every check: its
+// "accepting" line (the upload's audit record so far: who, from where,
+// which file, how many rows) is written to the audit log and fsynced
+// before next sees a row, so that no row is stored without an audit line.
+// The outcome (accepted, refused, error) follows in a second line once the
+// sink has answered; an accepting line without one means the process
+// stopped in between, and the rows may or may not be stored.
+type auditFirst struct {
+	h    *Handler
+	rec  *auditRecord
+	next observation.Sink
+}
+
+func (a *auditFirst) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
+	intent := *a.rec
+	intent.Result, intent.Rows = ResultAccepting, len(batch)
+	if err := a.h.audit.Append(&intent); err != nil {
+		return observation.Result{}, fmt.Errorf("%w: %w", errAudit, err)
+	}
+	return a.next.Accept(ctx, batch, meta)
+}
+
 // ingest runs the upload through the pipeline: read the file, validate,
-// scope to the token, derive, and (unless a dry run) hand it to the sink.
-func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data []byte, dryRun bool, now time.Time) (ingest.Outcome, error) {
+// scope to the token, derive, and (unless a dry run) audit it (auditFirst)
+// and hand it to the sink.
+func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord) (ingest.Outcome, error) {
 	src, err := ingest.OpenAs(name, ext, bytes.NewReader(data), h.v.Catalog, h.v.Limits)
 	if err != nil {
 		return ingest.Outcome{}, err
@@ -466,9 +512,12 @@ func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data
 	// Uploads either fail without writing anything, or have been accepted:
 	// the sink finishes even if the client goes away.
 	pipe := h.pipe
-	if h.SinkFor != nil && !dryRun {
+	if !dryRun {
 		p := *h.pipe
-		p.Sink = h.SinkFor(hex.EncodeToString(tok.hash[:]), h.pipe.Sink)
+		if h.SinkFor != nil {
+			p.Sink = h.SinkFor(hex.EncodeToString(tok.hash[:]), h.pipe.Sink)
+		}
+		p.Sink = &auditFirst{h: h, rec: rec, next: p.Sink}
 		pipe = &p
 	}
 	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.scope, DryRun: dryRun,

@@ -197,7 +197,11 @@ func TestUploadEndToEnd(t *testing.T) {
 		if err != nil || string(archived) != goodCSV {
 			t.Fatalf("archive: %v, %q", err, archived)
 		}
-		last := auditLines(t, e.cfg.AuditLog)[0]
+		lines := auditLines(t, e.cfg.AuditLog)
+		if len(lines) != 2 || lines[0].Result != ResultAccepting || lines[0].Rows != 3 || lines[0].SHA256 != hexSum || lines[0].Bureau != bureau {
+			t.Fatalf("audit lines %+v, want the accepting line (3 rows) before the outcome", lines)
+		}
+		last := lines[1]
 		if last.Bureau != bureau || last.SHA256 != hexSum || last.Size != int64(len(goodCSV)) || last.Result != ResultAccepted ||
 			last.Status != 200 || last.File != "青岛 2024.csv" || last.Summary == nil || last.Summary.New != 3 || !last.Time.Equal(now) || last.RemoteAddr == "" {
 			t.Fatalf("audit line %+v", last)
@@ -371,8 +375,14 @@ func TestUploadEndToEnd(t *testing.T) {
 		}
 	})
 
-	if n := len(auditLines(t, e.cfg.AuditLog)); n != requests {
-		t.Errorf("%d audit lines for %d uploads", n, requests)
+	outcomes := 0
+	for _, l := range auditLines(t, e.cfg.AuditLog) {
+		if l.Result != ResultAccepting {
+			outcomes++
+		}
+	}
+	if outcomes != requests {
+		t.Errorf("%d audit lines of outcomes for %d uploads", outcomes, requests)
 	}
 	if v := testutil.ToFloat64(e.h.total.WithLabelValues(bureau, ResultForbidden)); v != 1 {
 		t.Errorf("forbidden uploads counted %v", v)

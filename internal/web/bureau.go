@@ -393,14 +393,21 @@ func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
 	var err error
 	var notice string
 	if strings.HasSuffix(r.URL.Path, "/approve") {
-		err = w.review.Approve(r.Context(), act)
+		var stored bool
+		stored, err = w.review.Approve(r.Context(), act)
 		notice = "已批准:数据已入库,参与评估。"
+		if !stored {
+			notice = "已批准(决定已保存),但数据暂未能写入:服务器会自动重试入库。"
+		}
 	} else {
 		if comment == "" {
 			return badRequest("退回时请填写退回意见,报送单位会在报送工作台看到。")
 		}
 		err = w.review.Return(r.Context(), act)
 		notice = "已退回:报送单位会在报送工作台看到退回意见。"
+	}
+	if errors.Is(err, errReviewUnavailable) {
+		rw.Header().Set("Retry-After", fmt.Sprint(upload.RetryAfter))
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -86,7 +87,7 @@ func (c *Core) Pending(ctx context.Context, rev *Reporter) ([]Held, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := Held{ID: u.ID, Bureau: u.Bureau, File: u.File, At: u.SubmittedAt}
+		h := Held{ID: u.ID, Bureau: u.Bureau, File: u.File, At: u.SubmittedAt, Own: u.Bureau == rev.Bureau}
 		for _, d := range diff {
 			row := DiffRow{Indicator: d.Indicator, IndicatorName: d.Indicator, Region: d.Region, RegionName: c.site.regionName(d.Region),
 				Period: d.Period, Value: strconv.FormatFloat(d.Value, 'f', -1, 64), Change: d.Change}
@@ -120,17 +121,36 @@ func (c *Core) PendingCount(rev *Reporter) int {
 	return len(c.Queue.List(rev.B.Scope.Regions))
 }
 
-// Approve and Return decide a held upload, audited by the queue.
-func (c *Core) Approve(ctx context.Context, a Action) error {
-	_, err := c.Queue.Approve(ctx, a.ID, a.Reviewer.B, a.Comment, a.Addr)
-	return reviewError(err)
+// Approve decides a held upload, audited by the queue; stored says
+// whether its rows are in the spool yet (else the queue hands them over
+// again, the approval stands).
+func (c *Core) Approve(ctx context.Context, a Action) (stored bool, err error) {
+	_, err = c.Queue.Approve(ctx, a.ID, a.Reviewer.B, a.Comment, a.Addr)
+	if errors.Is(err, reporting.ErrNotStoredYet) {
+		c.site.Logger.Error("approved upload not yet handed to the spool", "upload", a.ID, "err", err)
+		return false, nil
+	}
+	c.logUnavailable(a, err)
+	return err == nil, reviewError(err)
+}
+
+// logUnavailable logs why a decision could not be recorded (the page says
+// only that it was not).
+func (c *Core) logUnavailable(a Action, err error) {
+	if errors.Is(err, reporting.ErrUnavailable) {
+		c.site.Logger.Error("review decision not recorded", "upload", a.ID, "reviewer", a.Reviewer.Bureau, "err", err)
+	}
 }
 
 // Return sends a held upload back with the reviewer's comment.
 func (c *Core) Return(ctx context.Context, a Action) error {
 	_, err := c.Queue.Return(ctx, a.ID, a.Reviewer.B, a.Comment, a.Addr)
+	c.logUnavailable(a, err)
 	return reviewError(err)
 }
+
+// errReviewUnavailable is a decision that could not be recorded (503).
+var errReviewUnavailable = &httpError{http.StatusServiceUnavailable, "审核决定未能保存(服务器磁盘已满或无法写入),因此没有生效,数据未入库。请稍后重试。"}
 
 func reviewError(err error) error {
 	switch {
@@ -142,8 +162,12 @@ func reviewError(err error) error {
 		return &httpError{409, "这份提交已被批准或退回,无需再次处理。"}
 	case errors.Is(err, reporting.ErrNotReviewer), errors.Is(err, reporting.ErrOutOfScope):
 		return &httpError{403, "这份提交包含本单位审核范围以外的地区,无权审核。"}
+	case errors.Is(err, reporting.ErrOwnUpload):
+		return &httpError{403, "这是本单位自己的提交,须由其他审核单位批准。"}
 	case errors.Is(err, reporting.ErrCommentRequired):
 		return badRequest("退回时请填写退回意见,报送单位会在报送工作台看到。")
+	case errors.Is(err, reporting.ErrUnavailable):
+		return errReviewUnavailable
 	}
 	return err
 }
@@ -157,8 +181,13 @@ func (c *Core) Decisions(_ context.Context, rep *Reporter) ([]Decision, error) {
 	for _, u := range c.Queue.ForBureau(rep.Bureau) {
 		d := Decision{ID: u.ID, Bureau: u.Bureau, File: u.File, Reviewer: u.Reviewer, Comment: u.Comment, State: u.State,
 			Uploaded: u.SubmittedAt, Rows: len(u.Rows)}
-		if d.State == reporting.UploadHeld {
+		switch d.State {
+		case reporting.UploadHeld:
 			d.State = "pending"
+		case reporting.UploadStored:
+			d.State = "approved"
+		case reporting.UploadApproved:
+			d.State = "storing"
 		}
 		if u.DecidedAt != nil {
 			d.At = *u.DecidedAt

@@ -67,7 +67,9 @@ type Review interface {
 	Pending(ctx context.Context, reviewer *Reporter) ([]Held, error)
 	// PendingCount is the number of uploads Pending lists.
 	PendingCount(reviewer *Reporter) int
-	Approve(ctx context.Context, a Action) error
+	// Approve decides a held upload; stored says whether its rows went to
+	// the spool yet (the approval stands either way).
+	Approve(ctx context.Context, a Action) (stored bool, err error)
 	Return(ctx context.Context, a Action) error
 	// Decisions lists what happened to the bureau's held uploads (waiting,
 	// approved, returned with the reviewer's comment).
@@ -80,6 +82,9 @@ type Held struct {
 	At                        time.Time
 	Rows                      []DiffRow
 	New, Revised, Unchanged   int
+	// Own: an upload of the reviewer's own bureau, which another reviewer
+	// approves (review.hold_reviewers_own).
+	Own bool
 }
 
 // DiffRow is one figure of a held upload against the current value.
@@ -94,7 +99,8 @@ type DiffRow struct {
 // Decision is what a reviewer did with a held upload (or that it waits).
 type Decision struct {
 	ID, Bureau, File, Reviewer, Comment string
-	// State is "pending", "approved" or "returned".
+	// State is "pending", "storing" (approved, rows not yet in the
+	// spool), "approved" (and stored) or "returned".
 	State    string
 	Uploaded time.Time
 	At       time.Time

@@ -17,7 +17,7 @@ var bureauFuncs = template.FuncMap{
 		return map[string]string{DueReported: "已报送", DueMissing: "未报送", DueOverdue: "逾期", DuePending: "待审核"}[s]
 	},
 	"decision": func(s string) string {
-		return map[string]string{"pending": "待审核", "approved": "已批准,已入库", "returned": "已退回,未入库"}[s]
+		return map[string]string{"pending": "待审核", "storing": "已批准,入库中", "approved": "已批准,已入库", "returned": "已退回,未入库"}[s]
 	},
 	"change": func(s string) string {
 		return map[string]string{"new": "新增", "revised": "修订", "unchanged": "未变化"}[s]
