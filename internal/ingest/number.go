@@ -8,14 +8,14 @@ import (
 )
 
 // NumberForms says which figures ParseNumber accepts, for errors.
-const NumberForms = "a number written as 98.5, -3.2, 98.5% or 12,345.6 (commas only between groups of three digits before the decimal point; no exponent)"
+const NumberForms = "a number such as 98.5, -3.2, 98.5% or 12,345.6 (no other commas, no exponent)"
 
 // Errors of ParseNumber: what is wrong with the cell (the caller names the
 // cell and says what is expected: NumberForms).
 var (
 	errEmpty  = errors.New("empty value")
 	errNotNum = errors.New("not a number")
-	errComma  = errors.New("misplaced comma: a thousands separator stands only between groups of three digits before the decimal point (1,482 or 12,345.6); use . for decimals")
+	errComma  = errors.New("misplaced comma (thousands separators go between groups of three digits before the point; use . for decimals)")
 	errHuge   = errors.New("number too large")
 )
 

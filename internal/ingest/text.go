@@ -27,7 +27,7 @@ func TextProblem(s string, multiline bool) string {
 		case r == utf8.RuneError && n == 1:
 			return fmt.Sprintf("bytes that are not UTF-8 text at byte %d", i+1)
 		case r == utf8.RuneError:
-			return fmt.Sprintf("replacement character U+FFFD at byte %d (the text was garbled before it reached qualitymon, or is not in the file's encoding)", i+1)
+			return fmt.Sprintf("replacement character U+FFFD at byte %d (text garbled before it arrived)", i+1)
 		case r >= 0x80 && r <= 0x9f:
 			return fmt.Sprintf("control character U+%04X at byte %d", r, i+1)
 		case (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
