@@ -63,6 +63,9 @@ func Decode(r io.Reader) (io.Reader, string, error) {
 
 var bom = []byte("\xef\xbb\xbf")
 
+// EncodingExpected is what a file refused for its encoding should be.
+const EncodingExpected = "the whole file saved in one encoding: UTF-8 (Excel: CSV UTF-8) or GBK/GB18030"
+
 // maxDecodeLine bounds a line while the encoding is decided; the readers
 // refuse far shorter lines anyway (limits.line_bytes).
 const maxDecodeLine = 16 << 20
@@ -114,7 +117,7 @@ func detect(r io.Reader) (string, error) {
 		}
 		return "", err
 	}
-	const expected = "the whole file saved in one encoding: UTF-8 (Excel: CSV UTF-8) or GBK/GB18030"
+	const expected = EncodingExpected
 	switch {
 	case firstBad == 0 && withBOM:
 		return "utf-8-bom", nil

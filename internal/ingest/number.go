@@ -8,7 +8,7 @@ import (
 )
 
 // NumberForms says which figures ParseNumber accepts, for errors.
-const NumberForms = "a number such as 98.5, -3.2, 98.5% or 12,345.6 (no other commas, no exponent)"
+const NumberForms = "a number such as 98.5, 98.5% or 1,482"
 
 // Errors of ParseNumber: what is wrong with the cell (the caller names the
 // cell and says what is expected: NumberForms).

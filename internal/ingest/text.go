@@ -55,10 +55,15 @@ func controlName(r rune) string {
 	return fmt.Sprintf("U+%04X", r)
 }
 
-// textExpected is what a refused cell should hold instead.
+// What a cell refused by TextProblem should hold instead.
+const (
+	TextExpected      = "plain text on one line, without control characters"
+	MultilineExpected = "plain text (tabs and line breaks allowed; no other control characters)"
+)
+
 func textExpected(multiline bool) string {
 	if multiline {
-		return "plain text (tabs and line breaks allowed; no other control characters)"
+		return MultilineExpected
 	}
-	return "plain text on one line, without control characters"
+	return TextExpected
 }

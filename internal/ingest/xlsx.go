@@ -49,8 +49,13 @@ type xlsxTable struct {
 // larger parts are read from a temporary file.
 const xlsxInMemory = 16 << 20
 
-// xlsxExpected is what a workbook that cannot be read should be.
-const xlsxExpected = "an .xlsx file saved by Excel, WPS or LibreOffice"
+// xlsxExpected is what a workbook that cannot be read should be;
+// XLSXTextExpected what one with broken markup or entities should be.
+const (
+	xlsxExpected     = "an .xlsx file saved by Excel, WPS or LibreOffice"
+	XLSXTextExpected = xlsxExpected + " (text without undefined entities or broken markup)"
+	FormulaExpected  = "the workbook saved by Excel or WPS (which store each formula's value), or the figure typed in"
+)
 
 // NewXLSXTable opens a workbook's first worksheet, within the limits: a
 // workbook whose parts would inflate past them is refused before it is
@@ -128,7 +133,7 @@ func (x *xlsxTable) Next() (int, []string, error) {
 	for _, a := range attrs {
 		if a.formula && !a.value {
 			return 0, nil, &Error{File: x.file, Row: x.row, Column: "cell " + a.ref, Message: "a formula without a calculated value",
-				Expected: "the workbook saved by Excel or WPS (which store each formula's value), or the figure typed in"}
+				Expected: FormulaExpected}
 		}
 		if i := a.col - 1; i >= 0 && i < len(cells) && cells[i] != "" {
 			cells[i] = x.held(a, cells[i])
@@ -440,7 +445,7 @@ func checkSharedStrings(file string, zr *zip.Reader) error {
 		}
 		if err != nil {
 			return &Error{File: file, Column: part, Message: fmt.Sprintf("shared string no. %d: %v", n, err),
-				Expected: xlsxExpected + " (text without undefined entities or broken markup)"}
+				Expected: XLSXTextExpected}
 		}
 		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
 			n++
@@ -496,7 +501,7 @@ func (s *sheetScan) close() {
 // xmlError names the cell being read when the worksheet's XML failed.
 func (s *sheetScan) xmlError(err error) *Error {
 	e := &Error{File: s.file, Row: s.lastRow, Column: "file", Message: fmt.Sprintf("worksheet %s: %v", s.part, err),
-		Expected: xlsxExpected + " (text without undefined entities or broken markup)"}
+		Expected: XLSXTextExpected}
 	if s.lastCell != "" {
 		e.Column = "cell " + s.lastCell
 	}
