@@ -29,7 +29,7 @@ var Grades = []string{"优", "良", "轻度污染", "中度污染", "重度污�
 func Parse(file string, r io.Reader) ([]Record, error) {
 	dec, _, err := ingest.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, ingest.InFile(file, err)
 	}
 	cr := csv.NewReader(dec)
 	cr.FieldsPerRecord = -1

@@ -7,8 +7,10 @@
 //  1. Validate. The file is streamed once. Canonical CSV goes through a fast
 //     path (scan.go) that splits lines without allocating, resolves indicator,
 //     region, period and unit cells through small caches in front of the
-//     catalogue and the region table, and parses plain numbers directly. Any
-//     row the fast path is not sure of is handed to [ingest.Validator.Row],
+//     catalogue and the region table, and parses numbers with
+//     [ingest.ParseNumber], the one number parser. Any row the fast path is
+//     not sure of (a percent sign, a number out of range, a cell holding
+//     what [ingest.TextProblem] refuses) is handed to [ingest.Validator.Row],
 //     which stays the authority on what is valid and on every error message.
 //     Input the fast path does not handle (a quoted field spanning lines,
 //     bare quotes, a header it cannot map, …) makes it give up and the file

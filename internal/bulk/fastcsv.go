@@ -120,6 +120,6 @@ func header(line []byte, n int) (*cols, error) {
 	}
 	c.ind, c.reg, c.per, c.val = get(ingest.ColIndicator), get(ingest.ColRegion), get(ingest.ColPeriod), get(ingest.ColValue)
 	c.width = n
-	c.unit, c.src = get(ingest.ColUnit), get(ingest.ColSource)
+	c.unit, c.src, c.note = get(ingest.ColUnit), get(ingest.ColSource), get(ingest.ColNote)
 	return c, nil
 }

@@ -158,17 +158,37 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
+// Seek lets ingest.Decode read the file twice (once to decide its encoding);
+// the count follows the offset.
+func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
+	s, ok := c.r.(io.Seeker)
+	if !ok {
+		return 0, errors.New("not seekable")
+	}
+	n, err := s.Seek(offset, whence)
+	if err == nil {
+		c.n.Store(n)
+	}
+	return n, err
+}
+
 // validate is pass 1: the fast CSV path when it applies, else (or when it
 // gives up) the generic parser from the start of the file.
 func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File, prog *progress) (*validator, error) {
 	cr := &countingReader{r: f}
 	prog.phase("validating", func() (int64, int64) { return cr.n.Load(), size })
 	if Format(path) == ".csv" {
+		p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
 		dec, _, err := ingest.Decode(cr)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			err = ingest.InFile(path, err)
+			var e *ingest.Error
+			if errors.As(err, &e) {
+				p.errs = append(p.errs, e) // a file in no one encoding: refused
+				return p, nil
+			}
+			return nil, err
 		}
-		p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
 		err = p.fastCSV(dec, func() { prog.tick(p.rows) })
 		if err == nil {
 			return p, p.finish(spill)

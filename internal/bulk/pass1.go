@@ -227,67 +227,30 @@ func (p *validator) period(cell []byte) perInfo {
 	})
 }
 
-// plainNumber parses a value cell holding only ASCII digits, signs and a
-// point, which ParseNumber would pass to strconv.ParseFloat unchanged.
-func plainNumber(cell []byte) (float64, bool) {
-	t := trimSpace(cell)
-	if len(t) == 0 {
-		return 0, false
+// number parses a value cell with ingest.ParseNumber, the one number
+// parser, without copying the cell.
+func number(cell []byte) (float64, bool, error) {
+	if len(cell) == 0 {
+		return ingest.ParseNumber("")
 	}
-	if f, ok := simpleDecimal(t); ok {
-		return f, true
-	}
-	for _, c := range t {
-		if (c < '0' || c > '9') && c != '.' && c != '-' && c != '+' {
-			return 0, false
-		}
-	}
-	f, err := strconv.ParseFloat(unsafe.String(&t[0], len(t)), 64)
-	return f, err == nil
+	return ingest.ParseNumber(unsafe.String(&cell[0], len(cell)))
 }
 
-var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
-
-// simpleDecimal reads [-]digits[.digits] with at most 15 digits, where the
-// mantissa and the power of ten are exact in a float64 and one correctly
-// rounded division gives what strconv.ParseFloat gives.
-func simpleDecimal(t []byte) (float64, bool) {
-	neg := false
-	if t[0] == '-' {
-		neg, t = true, t[1:]
-	}
-	if len(t) == 0 || len(t) > 16 {
-		return 0, false
-	}
-	var mant uint64
-	digits, frac, dot := 0, 0, false
-	for _, c := range t {
-		switch {
-		case c >= '0' && c <= '9':
-			mant = mant*10 + uint64(c-'0')
-			digits++
-			if dot {
-				frac++
-			}
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return 0, false
+// cleanText reports whether a cell holds text every cell may hold
+// (ingest.TextProblem), with a shortcut for printable ASCII.
+func cleanText(cell []byte, multiline bool) bool {
+	for _, c := range cell {
+		if c < 0x20 || c >= 0x7f {
+			return ingest.TextProblem(unsafe.String(&cell[0], len(cell)), multiline) == ""
 		}
 	}
-	if digits == 0 || digits > 15 {
-		return 0, false
-	}
-	f := float64(mant) / pow10[frac]
-	if neg {
-		f = -f
-	}
-	return f, true
+	return true
 }
 
 // cols are the canonical columns a fast row reads, by position in the file.
 type cols struct {
 	ind, reg, per, val, unit, src int // -1: absent
+	note                          int
 	width                         int // cells of the header
 	names                         map[string]string
 	index                         map[string]int
@@ -320,9 +283,9 @@ func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
 		return
 	}
 	ind := p.t.inds[ii]
-	val, ok := plainNumber(cell(fields, c.val))
-	if !ok || !ind.InRange(val) {
-		p.slowRow(row, fields, c)
+	val, pct, err := number(cell(fields, c.val))
+	if err != nil || pct || !ind.InRange(val) || !p.cleanRow(fields, c) {
+		p.slowRow(row, fields, c) // the validator's verdict and message
 		return
 	}
 	if u := trimSpace(cell(fields, c.unit)); len(u) > 0 && !p.unitOK[ind.Unit][string(u)] {
@@ -331,6 +294,18 @@ func (p *validator) fastRow(row int, fields [][]byte, c *cols) {
 	}
 	src := p.lastSrc.get(trimSpace(cell(fields, c.src)), p.t.sourceBytes)
 	p.accept(row, record{ind: uint16(ii), reg: uint16(ri), src: src, day: pi.day, row: uint32(row), value: val}, pi.ord, nil)
+}
+
+// cleanRow reports whether every cell the validator reads holds text it
+// accepts (the cells resolved through the caches included: they are
+// trimmed before lookup, the validator checks them whole).
+func (p *validator) cleanRow(fields [][]byte, c *cols) bool {
+	for _, i := range [...]int{c.ind, c.reg, c.per, c.val, c.unit, c.src} {
+		if !cleanText(cell(fields, i), false) {
+			return false
+		}
+	}
+	return cleanText(cell(fields, c.note), true)
 }
 
 // slowRow validates a row with ingest.Validator.Row, the authority.

@@ -166,6 +166,9 @@ var pass1Cases = []struct {
 	{"empty", "", false},
 	{"header only", "indicator,region,period,value\n", true},
 	{"no final newline", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,96", true},
+	{"ambiguous separators", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,\"1.234,5\"\nfood_sampling_pass_rate,370000,2018,\"0.9,999\"\nfood_sampling_pass_rate,370000,2017,\"1,2345\"\nfood_sampling_pass_rate,370000,2016,\"0,999\"\n", true},
+	{"percent and full width", "indicator,region,period,value\nfood_sampling_pass_rate,370000,2019,98.5%\nfood_sampling_pass_rate,370000,2018,９８．５％\nprovincial_brand_products_new,370000,2018,\"１，４８２\"\nprovincial_brand_products_new,370000,2019,5%\n", true},
+	{"control characters", "indicator,region,period,value,source,note\nfood_sampling_pass_rate,370000,2019,96,a\x00b,\nfood_sampling_pass_rate,370000,2018,96,\"a\tb\",\"x\ty\"\nfood_sampling_pass_rate,370000,2017,\"96\t\",,\nfood_sampling_pass_rate,370000\x7f,2016,96,,\nfood_sampling_pass_rate,370000,2015,96,\u202eabc,\nfood_sampling_pass_rate,370000,2014,96,\ufffd,\n", true},
 }
 
 func TestPass1MatchesGeneric(t *testing.T) {

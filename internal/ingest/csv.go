@@ -1,16 +1,10 @@
 package ingest
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
-
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/transform"
 )
 
 // headerNames maps the header spellings of the canonical layout (English and
@@ -26,38 +20,6 @@ var headerNames = map[string]string{
 }
 
 var required = []string{ColIndicator, ColRegion, ColPeriod, ColValue}
-
-// Decode returns a reader of UTF-8 text: a UTF-8 byte-order mark is dropped,
-// and input that is not valid UTF-8 in its first 64 KiB is decoded as
-// GB18030 (a superset of GBK and GB2312). The name says which was used.
-func Decode(r io.Reader) (io.Reader, string, error) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	head, err := br.Peek(64 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, "", err
-	}
-	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
-		br.Discard(3)
-		return br, "utf-8-bom", nil
-	}
-	if validUTF8Prefix(head) {
-		return br, "utf-8", nil
-	}
-	return transform.NewReader(br, simplifiedchinese.GB18030.NewDecoder()), "gb18030", nil
-}
-
-// validUTF8Prefix allows a multi-byte sequence cut at the end of the window.
-func validUTF8Prefix(b []byte) bool {
-	if utf8.Valid(b) {
-		return true
-	}
-	for cut := 1; cut <= 3 && cut < len(b); cut++ {
-		if utf8.Valid(b[:len(b)-cut]) {
-			return true
-		}
-	}
-	return false
-}
 
 // Canonical reads the canonical long layout from a table: a header row
 // naming at least indicator, region, period and value (English or Chinese),
@@ -76,7 +38,7 @@ type Canonical struct {
 func NewCSV(file string, r io.Reader) (*Canonical, error) {
 	dec, _, err := Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, InFile(file, err)
 	}
 	return NewCanonical(file, NewCSVTable(file, dec, DefaultLimits))
 }

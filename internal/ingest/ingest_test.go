@@ -27,21 +27,6 @@ func validator(t testing.TB) *Validator {
 	return &Validator{Catalog: cat, Regions: testenv.Regions(t, "370000", "370200"), Now: func() time.Time { return time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC) }}
 }
 
-func TestParseNumber(t *testing.T) {
-	ok := map[string]float64{"98.5": 98.5, "98.5%": 98.5, " 96 ": 96, "１２３": 123, "９８．５％": 98.5, "1,482": 1482, "1,482.5": 1482.5, "12,345,678": 12345678, "-1.5": -1.5, "0": 0}
-	for in, want := range ok {
-		got, _, err := ParseNumber(in)
-		if err != nil || got != want {
-			t.Errorf("ParseNumber(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "abc", "98,5", "1,48", "12,34,567", "98.5.1", "1e3x", "—", "N/A", "98.5%%", "NaN", "Inf"} {
-		if v, _, err := ParseNumber(in); err == nil {
-			t.Errorf("ParseNumber(%q) = %v, want error", in, v)
-		}
-	}
-}
-
 func TestCSVValidAndChineseHeaders(t *testing.T) {
 	v := validator(t)
 	for name, in := range map[string]string{
@@ -159,18 +144,6 @@ func TestScope(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "s.csv:2:region: this reporter is not allowed to report for region 370000 山东省") {
 		t.Fatalf("err = %v", err)
 	}
-}
-
-func FuzzParseNumber(f *testing.F) {
-	for _, s := range []string{"98.5", "98.5%", "１２３", "1,482", "-0", "1,,2"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		v, _, err := ParseNumber(s)
-		if err == nil && (v != v || v > 1e308 || v < -1e308) {
-			t.Fatalf("%q parsed to non-finite %v", s, v)
-		}
-	})
 }
 
 func FuzzCSV(f *testing.F) {

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 	"strings"
@@ -23,7 +22,7 @@ var Formats = []string{".csv", ".xlsx"}
 // name's extension (.csv or .xlsx); the layout from the first non-blank row:
 // a metadata line (数据库：…, 指标：…) starts the 国家统计局 export layout,
 // anything else is the canonical long layout. CSV text may be UTF-8 with or
-// without BOM, or GBK/GB18030. cat resolves the indicator of an export; nil
+// without BOM, or GBK/GB18030, decided for the whole file (Decode). cat resolves the indicator of an export; nil
 // leaves that to the validator. lim bounds what the file may cost (zero:
 // DefaultLimits). Uploads, the file drop and import all read files here.
 func Open(file string, r io.Reader, cat *catalog.Catalog, lim Limits) (File, error) {
@@ -39,7 +38,7 @@ func OpenAs(file, format string, r io.Reader, cat *catalog.Catalog, lim Limits) 
 	case ".csv":
 		dec, _, err := Decode(r)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
+			return nil, InFile(file, err)
 		}
 		t = NewCSVTable(file, dec, lim) // Decode buffers
 	case ".xlsx":

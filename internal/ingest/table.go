@@ -1,14 +1,11 @@
 package ingest
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // Table yields the cells of one row of a file at a time, with its 1-based
@@ -64,71 +61,6 @@ func csvError(file string, err error) error {
 		return &Error{File: file, Row: pe.Line, Column: fmt.Sprintf("column %d", pe.Column), Message: pe.Err.Error()}
 	}
 	return fmt.Errorf("%s: %w", file, err)
-}
-
-// xlsxTable streams the first worksheet of a workbook. Cells come formatted
-// as Excel shows them (98.50%, 1,482).
-type xlsxTable struct {
-	file string
-	f    *excelize.File
-	rs   *excelize.Rows
-	row  int
-}
-
-// xlsxInMemory is how much of a worksheet the XLSX reader keeps in memory;
-// larger parts are read from a temporary file.
-const xlsxInMemory = 16 << 20
-
-// NewXLSXTable opens a workbook's first worksheet, within the limits: a
-// workbook whose parts would inflate past them is refused before it is
-// inflated.
-func NewXLSXTable(file string, r io.Reader, l Limits) (Table, error) {
-	l = l.WithDefaults()
-	data, err := readAllLimited(r, l.XLSXUnzipped)
-	if errors.Is(err, errTooLarge) {
-		return nil, limitError(file, 0, "file", "a workbook", l.XLSXUnzipped+1, l.XLSXUnzipped, "xlsx_unzipped_bytes")
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	if err := checkWorkbook(file, data, l); err != nil {
-		return nil, err
-	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{UnzipSizeLimit: l.XLSXUnzipped, UnzipXMLSizeLimit: min(xlsxInMemory, l.SheetXML)})
-	if err != nil {
-		return nil, &Error{File: file, Column: "file", Message: "not a readable XLSX workbook: " + err.Error(), Expected: "an .xlsx file saved by Excel, WPS or LibreOffice"}
-	}
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 {
-		f.Close()
-		return nil, &Error{File: file, Column: "file", Message: "workbook has no worksheet"}
-	}
-	rs, err := f.Rows(sheets[0])
-	if err != nil {
-		f.Close()
-		return nil, &Error{File: file, Column: "file", Message: fmt.Sprintf("reading worksheet %q: %v", sheets[0], err)}
-	}
-	return &limitedTable{Table: &xlsxTable{file: file, f: f, rs: rs}, file: file, l: l}, nil
-}
-
-func (x *xlsxTable) Next() (int, []string, error) {
-	if !x.rs.Next() {
-		if err := x.rs.Error(); err != nil {
-			return 0, nil, &Error{File: x.file, Row: x.row + 1, Column: "file", Message: err.Error()}
-		}
-		return 0, nil, io.EOF
-	}
-	x.row++
-	cells, err := x.rs.Columns()
-	if err != nil {
-		return 0, nil, &Error{File: x.file, Row: x.row, Column: "file", Message: err.Error()}
-	}
-	return x.row, cells, nil
-}
-
-func (x *xlsxTable) Close() error {
-	x.rs.Close()
-	return x.f.Close()
 }
 
 // tableRow is one row of a table, kept.

@@ -113,11 +113,23 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		errs[len(errs)-1].OutOfScope = true
 	}
 	var o observation.Observation
+	// Text no cell may hold: the cell is named, and not read further.
+	unfit := map[string]bool{}
+	for _, col := range textColumns {
+		cell := r.Cells[col]
+		if p := TextProblem(cell, col == ColNote); p != "" {
+			unfit[col] = true
+			bad(col, cell, p, textExpected(col == ColNote))
+		}
+	}
 	indCell := strings.TrimSpace(r.Cells[ColIndicator])
 	ind, ok := v.Catalog.Resolve(indCell)
-	if !ok {
+	switch {
+	case unfit[ColIndicator]:
+		ind = nil
+	case !ok:
 		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", clip(indCell)), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
-	} else {
+	default:
 		o.Indicator = ind.ID
 		if !v.Scope.AllowsIndicator(ind.ID) {
 			outOfScope(ColIndicator, indCell, v.Scope.outside("indicator "+ind.ID), "an indicator of its 报送范围")
@@ -125,9 +137,11 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	}
 	regCell := strings.TrimSpace(r.Cells[ColRegion])
 	reg, ok := v.Regions.Resolve(regCell)
-	if !ok {
+	switch {
+	case unfit[ColRegion]:
+	case !ok:
 		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", clip(regCell)), "a GB/T 2260 code or a province/prefecture name")
-	} else {
+	default:
 		o.Region = reg.Code
 		if !v.Scope.AllowsRegion(reg.Code) {
 			expected := "a region of its 报送范围"
@@ -139,9 +153,11 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	}
 	perCell := strings.TrimSpace(r.Cells[ColPeriod])
 	p, err := period.Parse(perCell)
-	if err != nil {
+	switch {
+	case unfit[ColPeriod]:
+	case err != nil:
 		bad(ColPeriod, perCell, clippedErr(perCell, err, "is not a period"), "")
-	} else {
+	default:
 		o.Period = p
 		if ind != nil && p.Kind != ind.Freq() {
 			bad(ColPeriod, perCell, fmt.Sprintf("a %s period for %s, which is reported %s", p.Kind, ind.ID, ind.Frequency), periodExample(ind.Freq()))
@@ -152,9 +168,11 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	}
 	valCell := r.Cells[ColValue]
 	val, pct, err := ParseNumber(valCell)
-	if err != nil {
-		bad(ColValue, valCell, clippedErr(valCell, err, "is not a number"), "a number such as 98.5, 98.5% or 1,482")
-	} else if ind != nil {
+	switch {
+	case unfit[ColValue]:
+	case err != nil:
+		bad(ColValue, valCell, clippedErr(valCell, err, "is not a number"), NumberForms)
+	case ind != nil:
 		if pct && ind.Unit != "percent" {
 			bad(ColValue, valCell, fmt.Sprintf("a percentage for %s, whose unit is %s", ind.ID, ind.Unit), "a plain number")
 		} else if !ind.InRange(val) {
@@ -163,7 +181,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 			o.Value = val
 		}
 	}
-	if u := strings.TrimSpace(r.Cells[ColUnit]); u != "" && ind != nil && !unitMatches(ind.Unit, u) {
+	if u := strings.TrimSpace(r.Cells[ColUnit]); u != "" && ind != nil && !unfit[ColUnit] && !unitMatches(ind.Unit, u) {
 		bad(ColUnit, u, fmt.Sprintf("unit %q does not match %s's unit %s", clip(u), ind.ID, ind.Unit), unitHint(ind.Unit))
 	}
 	o.Source = strings.TrimSpace(r.Cells[ColSource])
@@ -182,6 +200,10 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 	}
 	return o, errs
 }
+
+// textColumns are the cells whose text is checked (TextProblem), in the
+// order their errors are listed.
+var textColumns = [...]string{ColIndicator, ColRegion, ColPeriod, ColValue, ColUnit, ColSource, ColNote}
 
 func unitMatches(unit, given string) bool {
 	g := strings.ToLower(strings.TrimSpace(given))

@@ -13,12 +13,16 @@ import (
 )
 
 // Decode returns the text of a plan file as ingest.Decode reads it: UTF-8
-// (with or without BOM) as is, anything not UTF-8 in its first 64 KiB
-// decoded as GB18030 (a superset of GBK). The second result names the
-// encoding found.
+// (with or without BOM) or GB18030 (a superset of GBK), decided for the
+// whole file. The second result names the encoding found; a file in no one
+// encoding is read as UTF-8 with what is not UTF-8 replaced by U+FFFD, and
+// named "mixed", for a person to look at.
 func Decode(data []byte) (string, string) {
-	r, enc, _ := ingest.Decode(bytes.NewReader(data)) // a bytes.Reader does not fail
-	text, _ := io.ReadAll(r)                          // nor does the GB18030 decoder: it replaces what it cannot read
+	r, enc, err := ingest.Decode(bytes.NewReader(data))
+	if err != nil {
+		return strings.ToValidUTF8(string(data), "\uFFFD"), "mixed"
+	}
+	text, _ := io.ReadAll(r) // a bytes.Reader does not fail, nor does the decoder of a text found valid
 	return string(text), enc
 }
 

@@ -52,6 +52,19 @@ var problems = []struct{ has, zh string }{
 	{"not a readable XLSX", "不是可读取的 Excel(.xlsx)文件"},
 	{"no worksheet", "Excel 文件中没有工作表"},
 	{"unsupported file type", "不支持的文件类型"},
+	{"misplaced comma", "逗号位置不对:千位分隔符只能出现在小数点前、每三位数字之间(如 1,482、12,345.6),小数点请用“.”"},
+	{"not a number", "不是数字"},
+	{"empty value", "数值为空"},
+	{"number too large", "数字过大"},
+	{"control character", "单元格中有控制字符(如换行、制表符或不可见字符)"},
+	{"bidirectional control", "单元格中有改变文字方向的不可见字符"},
+	{"replacement character", "单元格中有乱码(替换字符 U+FFFD)"},
+	{"not UTF-8 text", "这一行不是 UTF-8 文本"},
+	{"mixed text encodings", "文件混用了多种文字编码(UTF-8 与 GBK)"},
+	{"neither UTF-8 nor GBK", "这一行既不是 UTF-8 也不是 GBK 文本,无法识别"},
+	{"shared string", "Excel 文件中的文字内容损坏(无法识别的实体或标记)"},
+	{"XML syntax error", "Excel 文件中的单元格内容损坏(无法识别的实体或标记)"},
+	{"formula without a calculated value", "公式单元格没有计算结果"},
 }
 
 // problem is an error in Chinese, with the pipeline's own words after it.
@@ -72,6 +85,11 @@ var expectations = map[string]string{
 	"a GB/T 2260 code or a province/prefecture name": "行政区划代码(如 370200)或地区名称(如 青岛市)",
 	"an indicator of its 报送范围":                       "本单位报送范围内的指标",
 	"a header row and at least one row of figures":   "一行表头和至少一行数据",
+	ingest.TextExpected:                              "一行纯文本,不含控制字符",
+	ingest.MultilineExpected:                         "纯文本(可含制表符和换行,不含其他控制字符)",
+	ingest.EncodingExpected:                          "整个文件使用同一种编码保存:UTF-8(Excel 中选“CSV UTF-8”)或 GBK",
+	ingest.XLSXTextExpected:                          "用 Excel、WPS 或 LibreOffice 重新保存的 .xlsx 文件",
+	ingest.FormulaExpected:                           "用 Excel 或 WPS 保存(会保存公式的计算结果),或直接填写数字",
 }
 
 func expectedText(e *ingest.Error) string {

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"unicode"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/testenv"
+)
+
+// TestBureauWordsForRefusedFigures: the errors of ambiguous numbers,
+// control characters and mixed encodings, as the pipeline gives them, read
+// in Chinese in the workspace (problem and expected).
+func TestBureauWordsForRefusedFigures(t *testing.T) {
+	cat, regs := testenv.Targets(t)
+	v := &ingest.Validator{Catalog: cat, Regions: regs}
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("food_sampling_pass_rate,370200,2019,96,青岛\n"))
+	head := "indicator,region,period,value,source\n"
+	for name, in := range map[string][]byte{
+		"comma":   []byte(head + "food_sampling_pass_rate,370000,2019,\"1.234,5\",\n"),
+		"nul":     []byte(head + "food_sampling_pass_rate,370000,2019,96,\"a\x00\"\n"),
+		"mixed":   append([]byte(head+"food_sampling_pass_rate,370000,2019,96,山东\n"), gbk...),
+		"neither": []byte(head + "food_sampling_pass_rate,370000,2019,96,\xff\n"),
+	} {
+		var err error
+		src, err := ingest.Open("f.csv", bytes.NewReader(in), cat, ingest.Limits{})
+		if err == nil {
+			_, err = v.ReadAll(src)
+		}
+		var es ingest.Errors
+		var e *ingest.Error
+		switch {
+		case errors.As(err, &es):
+			e = es[0]
+		case errors.As(err, &e):
+		default:
+			t.Fatalf("%s: %v", name, err)
+		}
+		p, x := problem(e), expectedText(e)
+		if !han(p[:strings.Index(p, "(")]) || !han(x) {
+			t.Errorf("%s: %q / %q not in Chinese", name, p, x)
+		}
+	}
+}
+
+func han(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
