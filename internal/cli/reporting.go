@@ -2,12 +2,12 @@ package cli
 
 import (
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -58,7 +58,7 @@ func openReporting(cfg *config.Config, set *plan.Set, st *store.Store, sink obse
 }
 
 // Register mounts GET /api/v1/completeness.
-func (r *reportingParts) Register(mux *http.ServeMux) {
+func (r *reportingParts) Register(mux access.Router) {
 	mux.Handle("GET "+reporting.CompletenessPath, reporting.CompletenessHandler(r.Grid, r.Dir, r.now))
 }
 
