@@ -150,8 +150,17 @@ func (g *globals) logger(env *Env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
+// loadConfig loads the config and sets the clock to its timezone, so that
+// "today", "this year", when a period has begun and when a figure is due
+// are decided on that calendar by every command (period.Begun).
 func (g *globals) loadConfig(env *Env) (*config.Config, error) {
-	return config.LoadFile(g.Config, env.Getenv)
+	cfg, err := config.LoadFile(g.Config, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	now, loc := env.Now, cfg.Location
+	env.Now = func() time.Time { return now().In(loc) }
+	return cfg, nil
 }
 
 // checkedConfig is qualitymon.yaml as serve runs it.
