@@ -206,3 +206,32 @@ func TestPasswordHash(t *testing.T) {
 		t.Fatalf("password hash without input: %d %s", r.code, r.stderr)
 	}
 }
+
+// The config's timezone decides when a period has begun, for import as for
+// every command: at 2026-12-06T17:00Z (01:00 on 7 December in Beijing) the
+// daily AQI of 2026-12-07 is stored with the default timezone
+// (Asia/Shanghai) and refused as in the future with timezone: UTC.
+func TestImportTimezone(t *testing.T) {
+	env, st := influxEnv(t)
+	data := write(t, "aqi.csv", "indicator,region,period,value\naqi_daily,370200,2026-12-07,42\n")
+	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC)
+	importAt := func(cfgText string) result {
+		var out, errb bytes.Buffer
+		code := Main([]string{"import", "-c", write(t, "qualitymon.yaml", cfgText), data},
+			Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Now: func() time.Time { return at }})
+		return result{code, out.String(), errb.String()}
+	}
+	r := importAt("timezone: UTC\n")
+	if r.code == 0 || !strings.Contains(r.stdout+r.stderr, "period is in the future") {
+		t.Fatalf("timezone UTC: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := count(t, st); n != 0 {
+		t.Fatalf("%d rows stored after the refusal", n)
+	}
+	if r := importAt("listen: 127.0.0.1:9737 # timezone: Asia/Shanghai by default\n"); r.code != 0 {
+		t.Fatalf("default timezone: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := count(t, st); n != 1 {
+		t.Fatalf("%d rows stored, want 1", n)
+	}
+}
