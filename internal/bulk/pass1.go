@@ -220,7 +220,7 @@ func (p *validator) period(cell []byte) perInfo {
 	return cached(p.pers, cell, func(s string) perInfo {
 		if per, err := period.Parse(s); err == nil {
 			if day, ok := dayOf(per.Start()); ok {
-				return perInfo{ok: true, kind: per.Kind, ord: ordinal(per), day: day, future: p.v.Now != nil && per.Start().After(p.now)}
+				return perInfo{ok: true, kind: per.Kind, ord: ordinal(per), day: day, future: p.v.Now != nil && !per.Begun(p.now)}
 			}
 		}
 		return perInfo{}

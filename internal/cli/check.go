@@ -43,7 +43,8 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 		return exitError{1}
 	}
 	cfg := chk.Config
-	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens, %d collectors\n",
-		config.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors))
+	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens, %d collectors, timezone %s, %d web users\n",
+		config.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors),
+		cfg.Timezone, len(cfg.Web.Auth.Users))
 	return nil
 }

@@ -46,17 +46,18 @@ type globals struct {
 
 type app struct {
 	globals
-	Serve   serveCmd   `cmd:"" help:"Evaluate on a schedule and after imports; serve /metrics, /healthz, /readyz and the API."`
-	Import  importCmd  `cmd:"" help:"Validate files and write their observations to InfluxDB (a file is accepted or rejected whole)."`
-	Status  statusCmd  `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
-	Report  reportCmd  `cmd:"" help:"Write a plan's quality-status report (质量状况分析报告) as HTML or Markdown."`
-	Targets targetsCmd `cmd:"" help:"List the targets of every plan."`
-	Upload  uploadCmd  `cmd:"" help:"Upload a CSV or XLSX file to a qualitymon server as a statistics bureau."`
-	Token   tokenCmd   `cmd:"" help:"Make or hash upload tokens."`
-	Check   checkCmd   `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
-	Sample  sampleCmd  `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
-	Plans   plansCmd   `cmd:"" help:"Draft a plan file from a plan's text (extract), or compare a text with a plan file (diff)."`
-	Ver     versionCmd `cmd:"" name:"version" help:"Print the version, revision, build date and Go version."`
+	Serve    serveCmd    `cmd:"" help:"Evaluate on a schedule and after imports; serve /metrics, /healthz, /readyz and the API."`
+	Import   importCmd   `cmd:"" help:"Validate files and write their observations to InfluxDB (a file is accepted or rejected whole)."`
+	Status   statusCmd   `cmd:"" help:"Evaluate every target from what InfluxDB holds and print the scorecard."`
+	Report   reportCmd   `cmd:"" help:"Write a plan's quality-status report (质量状况分析报告) as HTML or Markdown."`
+	Targets  targetsCmd  `cmd:"" help:"List the targets of every plan."`
+	Upload   uploadCmd   `cmd:"" help:"Upload a CSV or XLSX file to a qualitymon server as a statistics bureau."`
+	Token    tokenCmd    `cmd:"" help:"Make or hash upload tokens."`
+	Password passwordCmd `cmd:"" help:"Hash a web user's password (web.auth.users[].password_bcrypt)."`
+	Check    checkCmd    `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
+	Sample   sampleCmd   `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`
+	Plans    plansCmd    `cmd:"" help:"Draft a plan file from a plan's text (extract), or compare a text with a plan file (diff)."`
+	Ver      versionCmd  `cmd:"" name:"version" help:"Print the version, revision, build date and Go version."`
 
 	Generate generateCmd `cmd:"" help:"Generate configuration from the plans: the Alertmanager routes."`
 
@@ -152,8 +153,17 @@ func (g *globals) logger(env *Env) *slog.Logger {
 	return slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: lvl}))
 }
 
+// loadConfig loads the config and sets the clock to its timezone, so that
+// "today", "this year", when a period has begun and when a figure is due
+// are decided on that calendar by every command (period.Begun).
 func (g *globals) loadConfig(env *Env) (*config.Config, error) {
-	return config.LoadFile(g.Config, env.Getenv)
+	cfg, err := config.LoadFile(g.Config, env.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	now, loc := env.Now, cfg.Location
+	env.Now = func() time.Time { return now().In(loc) }
+	return cfg, nil
 }
 
 // checkedConfig is qualitymon.yaml as serve runs it.

@@ -3,12 +3,12 @@ package cli
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -126,7 +126,7 @@ func (r *reportingParts) completeLoop(logger *slog.Logger) {
 }
 
 // Register mounts GET /api/v1/completeness.
-func (r *reportingParts) Register(mux *http.ServeMux) {
+func (r *reportingParts) Register(mux access.Router) {
 	mux.Handle("GET "+reporting.CompletenessPath, reporting.CompletenessHandler(r.Grid, r.Dir, r.now))
 }
 

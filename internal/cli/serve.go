@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/signal"
 	"syscall"
@@ -12,12 +13,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/server"
 	"github.com/qualitymon/qualitymon/internal/spool"
+	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/version"
 	"github.com/qualitymon/qualitymon/internal/web"
@@ -32,17 +35,71 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
-	cfg, set := chk.Config, chk.Set
+	cfg := chk.Config
 	logger := g.logger(env)
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
 	}
+	sv, err := buildServe(chk, env, logger)
+	if err != nil {
+		return err
+	}
+	defer sv.Close()
+	sv.runner.Start()
+	defer func() { <-sv.runner.Stop().Done() }()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", config.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
+		"targets", len(chk.Set.Targets("")), "spool_dir", cfg.SpoolDir, "timezone", cfg.Timezone, "web_users", len(cfg.Web.Auth.Users))
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	if err := sv.store.Ready(rctx); err != nil {
+		logger.Error("InfluxDB is not ready to store figures: /readyz answers 503 and accepted uploads wait in the spool until it is", "err", err)
+	}
+	cancel()
+	return sv.srv.Run(ctx, ln, cfg.Evaluation.Schedule)
+}
+
+// served is what serve runs: the server with every route registered (and
+// its access guard), and what must be closed after it.
+type served struct {
+	srv     *server.Server
+	store   *store.Store
+	runner  *qmcollectors.Runner
+	closers []func()
+}
+
+// Close closes what buildServe opened, the last first.
+func (s *served) Close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+// buildServe builds serve's parts and registers every route on the
+// server's Mux, each with its access class (internal/access): the probes
+// and static assets public, the bureaus' workspace and the upload API
+// checking the bureau's token themselves, everything else behind web.auth.
+// The collectors' runner is built, not started.
+func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, err error) {
+	cfg, set := chk.Config, chk.Set
+	sv = &served{}
+	defer func() {
+		if err != nil {
+			sv.Close()
+		}
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), version.NewCollector())
 	reg.MustRegister(alertingMetrics(cfg.Alerting)...)
 	reg.MustRegister(planInfo(set))
 	st := openStore(cfg)
-	defer st.Close()
+	sv.store = st
+	sv.closers = append(sv.closers, st.Close)
 	gr := grace(cfg)
 	engine := &engine.Engine{
 		Store:     st,
@@ -52,9 +109,17 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		Now:       env.Now,
 	}
 	srv := server.New(engine, reg, logger)
+	sv.srv = srv
+	// web.auth: every route not public and without its own token check asks
+	// for a web user (/metrics too, unless web.auth.metrics_public).
+	guard, err := access.New(cfg.Web, env.Now, logger)
+	if err != nil {
+		return sv, err
+	}
+	srv.Protect(guard)
 	site, err := web.New(st, engine.Evaluator, cfg.Web, env.Now, logger)
 	if err != nil {
-		return err
+		return sv, err
 	}
 	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
 	site.Register(srv.Mux)        // the scorecard pages: /, /plans/…, /export/…, /report/…
@@ -66,54 +131,39 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	st.EnableIndex(time.Minute)
 	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested, BackupSocket: true})
 	if err != nil {
-		return err
+		return sv, err
 	}
-	defer sp.Close()
+	sv.closers = append(sv.closers, func() { sp.Close() })
 	srv.ReadyChecks = append(srv.ReadyChecks, sp.Writable) // /readyz: 503 while uploads are refused for a full disk
 	// The bureaus' workspace: uploads of tokens with review: required wait
 	// in the review queue (uploads.review_dir); each upload leaves a receipt
 	// of who sent it; GET /api/v1/completeness, qualitymon_report_overdue.
 	rep, err := openReporting(cfg, set, st, sp, reg, env.Now, env.Getenv, logger)
 	if err != nil {
-		return err
+		return sv, err
 	}
-	defer rep.Close()
+	sv.closers = append(sv.closers, rep.Close)
 	rep.Register(srv.Mux)
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {
-		return err
+		return sv, err
 	}
-	defer up.Close()
+	sv.closers = append(sv.closers, func() { up.Close() })
 	up.SinkFor = rep.Sinks.For
-	srv.Mux.Handle(upload.Path, up)
+	up.Now = env.Now                                   // audit lines and archive dates on the config's calendar
+	srv.Mux.As(access.OwnAuth).Handle(upload.Path, up) // the bureau's token (Authorization: Bearer)
 	// 报送工作台 (/bureau, /review): files from the browser go through the
 	// upload handler; the grid, template and review through the core.
 	core := site.NewCore(rep.Grid, rep.Queue)
 	ws, err := site.NewWorkspace(web.WorkspaceDeps{Tokens: cfg.Uploads.Tokens, Uploads: up, Reporting: core, Review: core, Validator: chk.Validator})
 	if err != nil {
-		return err
+		return sv, err
 	}
 	ws.Register(srv.Mux)
 
-	runner, err := qmcollectors.NewRunner(chk.Collectors, qmcollectors.Deps{Validator: chk.Validator}, sp, reg, logger, env.Now)
+	sv.runner, err = qmcollectors.NewRunner(chk.Collectors, qmcollectors.Deps{Validator: chk.Validator}, sp, reg, logger, env.Now)
 	if err != nil {
-		return err
+		return sv, err
 	}
-	runner.Start()
-	defer func() { <-runner.Stop().Done() }()
-
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", config.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
-		"targets", len(set.Targets("")), "spool_dir", cfg.SpoolDir)
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	if err := st.Ready(rctx); err != nil {
-		logger.Error("InfluxDB is not ready to store figures: /readyz answers 503 and accepted uploads wait in the spool until it is", "err", err)
-	}
-	cancel()
-	return srv.Run(ctx, ln, cfg.Evaluation.Schedule)
+	return sv, nil
 }

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone database, for machines without /usr/share/zoneinfo
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -124,6 +125,12 @@ type Config struct {
 
 	// Review decides whether reviewers' own uploads are held (review.go).
 	Review Review `yaml:"review"`
+	// Timezone is the IANA time zone whose calendar decides when a period
+	// has begun, when a figure is due and what "today" and "this year" are
+	// (default DefaultTimezone).
+	Timezone string `yaml:"timezone"`
+	// Location is Timezone, loaded.
+	Location *time.Location `yaml:"-"`
 }
 
 // Defaults.
@@ -132,6 +139,7 @@ const (
 	DefaultSchedule = "@every 5m"
 	DefaultBucket   = "qualitymon/autogen"
 	DefaultSpoolDir = "var/spool"
+	DefaultTimezone = "Asia/Shanghai"
 
 	DefaultRunbookBaseURL      = "https://github.com/qualitymon/qualitymon/blob/main/dashboards/alerts/README.md"
 	DefaultGrafanaURL          = "http://127.0.0.1:3000"
@@ -219,6 +227,9 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 		c.Alerting.SettledNotifyWindow = DefaultSettledNotifyWindow
 	}
 	c.Review.applyTo(&c.Uploads)
+	if c.Timezone == "" {
+		c.Timezone = DefaultTimezone
+	}
 	c.Uploads.defaults()
 	return c, c.validate(&doc)
 }
@@ -252,7 +263,12 @@ func (c *Config) validate(doc *yaml.Node) error {
 	}
 	errs = append(errs, c.Uploads.validate(doc)...)
 	errs = append(errs, validateCollectors(c.Collectors, doc)...)
-	errs = append(errs, c.Web.validate()...)
+	errs = append(errs, c.Web.validate(doc)...)
+	if loc, err := LoadZone(c.Timezone); err != nil {
+		errs = append(errs, at(doc, "timezone", fmt.Errorf("timezone: %w", err)))
+	} else {
+		c.Location = loc
+	}
 	for _, l := range []struct {
 		key string
 		v   int64
@@ -264,4 +280,17 @@ func (c *Config) validate(doc *yaml.Node) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// LoadZone loads an IANA time zone name such as Asia/Shanghai or UTC ("Local"
+// is refused: it would change with the machine).
+func LoadZone(name string) (*time.Location, error) {
+	if name == "Local" || strings.TrimSpace(name) == "" {
+		return nil, fmt.Errorf("%q: name an IANA time zone such as %s or UTC", name, DefaultTimezone)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a known IANA time zone (want e.g. %s or UTC)", name, DefaultTimezone)
+	}
+	return loc, nil
 }

@@ -21,6 +21,7 @@ func TestBadConfigs(t *testing.T) {
 		"runbook-url.bad.yaml": `alerting.runbook_base_url: "wiki/runbooks#alerts" must be an http:// or https:// URL without # or ?`,
 		"limits.bad.yaml":      `line 2: limits.cell_bytes: -5 must be positive (or 0 for the default)`,
 		"limits-key.bad.yaml":  `field cells not found in type ingest.Limits`,
+		"timezone.bad.yaml":    `line 1: timezone: "Beijing" is not a known IANA time zone (want e.g. Asia/Shanghai or UTC)`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {
@@ -66,6 +67,20 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Listen != DefaultListen || c.Evaluation.Schedule != DefaultSchedule || c.Influx.Bucket != DefaultBucket || c.Influx.Org != "-" {
 		t.Fatalf("defaults: %+v", c)
+	}
+	if c.Timezone != "Asia/Shanghai" || c.Location == nil || c.Location.String() != "Asia/Shanghai" {
+		t.Fatalf("timezone default: %q %v", c.Timezone, c.Location)
+	}
+	at := time.Date(2026, 12, 7, 1, 0, 0, 0, time.UTC).In(c.Location)
+	if at.Hour() != 9 || at.Day() != 7 {
+		t.Fatalf("01:00Z in %v is %v, want 09:00 (the zone database is embedded)", c.Location, at)
+	}
+	c, err = Load([]byte("timezone: UTC\n"), nil)
+	if err != nil || c.Location != time.UTC {
+		t.Fatalf("timezone: UTC: %v %v", c.Location, err)
+	}
+	if _, err := Load([]byte("timezone: Local\n"), nil); err == nil || !strings.Contains(err.Error(), "name an IANA time zone") {
+		t.Fatalf("timezone: Local: %v", err)
 	}
 }
 

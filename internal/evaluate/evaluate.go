@@ -251,11 +251,14 @@ func Round(f float64) float64 { return roundTo(f, 6) }
 // ParseMoment reads an evaluation or vintage moment: an RFC 3339 timestamp
 // (2021-03-31T12:00:00+08:00), or a date (2021-03-31), which means the end
 // of that day (UTC), so that everything reported on it counts.
-func ParseMoment(s string) (time.Time, error) {
+func ParseMoment(s string) (time.Time, error) { return parseMomentIn(s, time.UTC) }
+
+// parseMomentIn is ParseMoment with a date's day on the calendar of loc.
+func parseMomentIn(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	d, err := time.Parse("2006-01-02", s)
+	d, err := time.ParseInLocation("2006-01-02", s, loc)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("%q is neither a date (2021-03-31) nor an RFC 3339 timestamp (2021-03-31T12:00:00+08:00)", s)
 	}
@@ -265,16 +268,17 @@ func ParseMoment(s string) (time.Time, error) {
 // Moments reads the evaluation moment (at) and the vintage (knownAt) a user
 // asked for, either possibly empty: at defaults to knownAt, else now; a zero
 // knownAt means every figure held. Errors name the parameter (at, known_at).
+// A date is a day on the calendar of now's location (the config's timezone).
 func Moments(atS, knownS string, now time.Time) (at, knownAt time.Time, err error) {
 	at = now
 	if knownS != "" {
-		if knownAt, err = ParseMoment(knownS); err != nil {
+		if knownAt, err = parseMomentIn(knownS, now.Location()); err != nil {
 			return at, knownAt, fmt.Errorf("known_at: %w", err)
 		}
 		at = knownAt
 	}
 	if atS != "" {
-		if at, err = ParseMoment(atS); err != nil {
+		if at, err = parseMomentIn(atS, now.Location()); err != nil {
 			return at, knownAt, fmt.Errorf("at: %w", err)
 		}
 	}

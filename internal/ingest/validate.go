@@ -70,7 +70,8 @@ func (s *Scope) outside(what string) string {
 type Validator struct {
 	Catalog *catalog.Catalog
 	Regions *region.Table
-	// Now bounds periods: a period that starts after Now is in the future.
+	// Now bounds periods: a period that has not begun at Now, on the
+	// calendar of Now's location (the config's timezone), is in the future.
 	Now func() time.Time
 	// Scope, when set, rejects rows outside it (uploads by a bureau).
 	Scope *Scope
@@ -162,7 +163,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		if ind != nil && p.Kind != ind.Freq() {
 			bad(ColPeriod, perCell, fmt.Sprintf("a %s period for %s, which is reported %s", p.Kind, ind.ID, ind.Frequency), periodExample(ind.Freq()))
 		}
-		if v.Now != nil && p.Start().After(v.Now()) {
+		if v.Now != nil && !p.Begun(v.Now()) {
 			bad(ColPeriod, perCell, "period is in the future", "a period that has begun")
 		}
 	}

@@ -177,6 +177,38 @@ func (p Period) End() time.Time {
 	return s.AddDate(1, 0, 0)
 }
 
+// StartIn is the first instant of the period on the calendar of loc (nil:
+// UTC): the day of 2026-12-07 begins at 2026-12-07T00:00+08:00 in
+// Asia/Shanghai. Start, in UTC, is what the period is stored as; StartIn and
+// EndIn decide when a period has begun and ended for the people who report it.
+func (p Period) StartIn(loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	s := p.Start()
+	return time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, loc)
+}
+
+// EndIn is the first instant after the period on the calendar of loc (nil:
+// UTC).
+func (p Period) EndIn(loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	e := p.End()
+	return time.Date(e.Year(), e.Month(), e.Day(), 0, 0, 0, 0, loc)
+}
+
+// Begun reports whether the period has begun at now, on the calendar of
+// now's location: qualitymon's clock runs in the config's timezone
+// (Asia/Shanghai unless set), so that a bureau in Beijing may report
+// today's daily figure from midnight Beijing time, not from 08:00.
+func (p Period) Begun(now time.Time) bool { return !p.StartIn(now.Location()).After(now) }
+
+// Ended reports whether the period has ended at now, on the calendar of
+// now's location (as Begun).
+func (p Period) Ended(now time.Time) bool { return !p.EndIn(now.Location()).After(now) }
+
 // FromStart rebuilds a period of kind k from its start instant (as stored).
 func FromStart(k Kind, t time.Time) Period {
 	t = t.UTC()

@@ -87,3 +87,26 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestBegunOnTheZonesCalendar(t *testing.T) {
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Period{Kind: Day, Year: 2026, N: 12, D: 7}
+	at := time.Date(2026, 12, 6, 17, 0, 0, 0, time.UTC) // 01:00 on 7 December in Beijing
+	if !d.Begun(at.In(shanghai)) || d.Begun(at) {
+		t.Errorf("2026-12-07 at 2026-12-06T17:00Z: begun in Shanghai %v, in UTC %v; want true, false", d.Begun(at.In(shanghai)), d.Begun(at))
+	}
+	if got := d.StartIn(shanghai); !got.Equal(time.Date(2026, 12, 6, 16, 0, 0, 0, time.UTC)) {
+		t.Errorf("StartIn = %v", got)
+	}
+	y := OfYear(2026)
+	end := time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC) // 2027-01-01 00:00 in Beijing
+	if y.Ended(end.Add(-time.Second).In(shanghai)) || !y.Ended(end.In(shanghai)) || y.Ended(end) {
+		t.Error("2026 does not end at midnight Beijing time in Shanghai, or ends then in UTC")
+	}
+	if !y.Start().Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Error("Start (what a period is stored as) changed")
+	}
+}

@@ -15,7 +15,8 @@ import (
 )
 
 // Item is one figure the plans need: an indicator for a region and a
-// period, due at Due (the period's end plus the indicator's publication lag).
+// period, due at Due (the period's end on the calendar of the config's
+// timezone, plus the indicator's publication lag).
 type Item struct {
 	Indicator *catalog.Indicator
 	Region    string
@@ -33,12 +34,13 @@ func (it *Item) Key() observation.Key {
 // Expected lists every item the tracked targets of the plans (of planKey
 // only, when set) need, for the periods that have ended by now, sorted by
 // indicator, region and period. See the package comment for which regions
-// and years a target needs.
+// and years a target needs. Periods end, and figures fall due, on the
+// calendar of now's location (serve's clock runs in the config's timezone).
 func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 	idx := map[observation.Key]int{}
 	var out []Item
 	add := func(t *plan.Target, ind *catalog.Indicator, reg string, p period.Period) {
-		if p.End().After(now) {
+		if !p.Ended(now) {
 			return
 		}
 		k := observation.Key{Indicator: ind.ID, Region: reg, Period: p}
@@ -49,7 +51,7 @@ func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 			return
 		}
 		idx[k] = len(out)
-		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: p.End().Add(ind.PublicationLag()), Targets: []*plan.Target{t}})
+		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: p.EndIn(now.Location()).Add(ind.PublicationLag()), Targets: []*plan.Target{t}})
 	}
 	for _, t := range set.Tracked(planKey) {
 		if t.Ind == nil {

@@ -2,7 +2,9 @@
 // evaluation engine on a cron schedule (in full) and after ingest (only the
 // targets whose indicators changed, coalesced: many uploads, one run, at most
 // one running), and serves /metrics, /healthz, /readyz and the JSON status API
-// (/api/v1/status, with ?at= and ?known_at= evaluated afresh).
+// (/api/v1/status, with ?at= and ?known_at= evaluated afresh). Every route is
+// registered on its Mux with an access class, and Handler puts the access
+// guard (internal/access) in front of all of them.
 package server
 
 import (
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -29,7 +32,9 @@ type Server struct {
 	Engine   *engine.Engine
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
-	Mux      *http.ServeMux
+	Mux      *Mux
+	// Guard, when set, controls access to every route (Handler).
+	Guard *access.Guard
 	// ReadyChecks are what else /readyz requires, each returning why it
 	// does not hold (serve adds the spool's Writable: not ready while
 	// uploads are refused for a full spool disk).
@@ -56,7 +61,7 @@ type Server struct {
 // New builds the server and registers its metrics with reg; routes can be
 // added to Mux before Run.
 func New(eng *engine.Engine, reg *prometheus.Registry, logger *slog.Logger) *Server {
-	s := &Server{Engine: eng, Gatherer: reg, Logger: logger, Mux: http.NewServeMux(), trigger: make(chan struct{}, 1),
+	s := &Server{Engine: eng, Gatherer: reg, Logger: logger, Mux: NewMux(), trigger: make(chan struct{}, 1),
 		storeUp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_store_up",
 			Help: "1 when InfluxDB answered the last readiness check (each evaluation and each /readyz)."}),
 		nextRun: prometheus.NewGauge(prometheus.GaugeOpts{Name: "qualitymon_evaluation_next_run_timestamp_seconds",
@@ -70,11 +75,32 @@ func New(eng *engine.Engine, reg *prometheus.Registry, logger *slog.Logger) *Ser
 	}
 	reg.MustRegister(s.storeUp, s.nextRun, s.runs)
 	g := prometheus.Gatherer(reg)
-	s.Mux.Handle("GET /metrics", eng.Exporter.Handler(g))
-	s.Mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	s.Mux.HandleFunc("GET /readyz", s.ready)
+	s.Mux.Handle(MetricsPattern, eng.Exporter.Handler(g))
+	probes := s.Mux.As(access.Public)
+	probes.Handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) }))
+	probes.Handle("GET /readyz", http.HandlerFunc(s.ready))
 	s.Mux.HandleFunc("GET /api/v1/status", s.status)
 	return s
+}
+
+// MetricsPattern is the route of /metrics.
+const MetricsPattern = "GET /metrics"
+
+// Protect puts g in front of every route; /metrics is public when g says
+// so (web.auth.metrics_public).
+func (s *Server) Protect(g *access.Guard) {
+	s.Guard = g
+	if g.MetricsPublic {
+		s.Mux.SetClass(MetricsPattern, access.Public)
+	}
+}
+
+// Handler is what the listener serves: the routes behind the guard.
+func (s *Server) Handler() http.Handler {
+	if s.Guard == nil {
+		return s.Mux
+	}
+	return s.Guard.Wrap(s.Mux.Class, s.Mux)
 }
 
 // ready answers 200 once the first evaluation has completed, while every
@@ -260,7 +286,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener, schedule string) erro
 	s.cron.Schedule(sched, cron.FuncJob(s.Trigger))
 	s.cron.Start()
 
-	srv := &http.Server{Handler: s.Mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
@@ -24,7 +26,8 @@ import (
 // upload token, what is due, the template, check then submit) and /review
 // (a reviewer approves or returns held uploads). It shares the scorecard's
 // shell (layout, CSS, CSP) and registers on the same mux; it has its own
-// sign-in (the token), so web.auth's basic authentication does not apply.
+// sign-in (the token), so web.auth's basic authentication does not apply
+// (its routes are access.OwnAuth).
 type Workspace struct {
 	site      *Site
 	dir       atomic.Pointer[reporting.Directory]
@@ -33,7 +36,7 @@ type Workspace struct {
 	review    Review
 	validator *ingest.Validator
 	sessions  *sessions
-	throttle  *throttle
+	throttle  *access.Throttle
 	now       func() time.Time
 	log       *slog.Logger
 }
@@ -81,7 +84,7 @@ type WorkspaceDeps struct {
 // NewWorkspace builds the bureaus' workspace on the site's shell.
 func (s *Site) NewWorkspace(d WorkspaceDeps) (*Workspace, error) {
 	w := &Workspace{site: s, uploads: d.Uploads, reporting: d.Reporting, review: d.Review, validator: d.Validator,
-		sessions: newSessions(s.Now), throttle: newThrottle(s.Now), now: s.Now, log: s.Logger}
+		sessions: newSessions(s.Now), throttle: access.NewThrottle(s.Now), now: s.Now, log: s.Logger}
 	if err := w.SetTokens(d.Tokens); err != nil {
 		return nil, err
 	}
@@ -125,8 +128,11 @@ func (w *Workspace) valid(hash [32]byte) bool {
 	return ok
 }
 
-// Register adds /bureau and /review to mux.
-func (w *Workspace) Register(mux *http.ServeMux) {
+// Register adds /bureau and /review to mux, as routes that check the
+// bureau's token themselves (access.OwnAuth): a route without a session
+// sends the browser to the sign-in form.
+func (w *Workspace) Register(r access.Router) {
+	mux := access.As(r, access.OwnAuth)
 	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
 		return w.site.secure(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			rw.Header().Set("Cache-Control", "no-store")
@@ -283,9 +289,9 @@ func (w *Workspace) signinForm(rw http.ResponseWriter, r *http.Request, msg stri
 	})
 }
 
-// signin checks the token. A wrong one signs nobody in and costs the client
-// address time (throttle); the form is protected by a CSRF cookie and the
-// Origin check.
+// signin checks the token. A wrong one signs nobody in and costs time
+// (access.Throttle: per token tried and client address, and per client
+// address); the form is protected by a CSRF cookie and the Origin check.
 func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -295,28 +301,30 @@ func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 	if !sameOrigin(r) || err != nil || !tokenEqual(r.PostFormValue("csrf"), c.Value) {
 		return errForged
 	}
-	addr := clientAddr(r)
-	if d := w.throttle.wait(addr); d > 0 {
-		w.log.Warn("bureau sign-in refused while locked out", "addr", addr, "wait", d.Round(time.Second))
-		rw.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds()+0.999)))
-		return w.signinForm(rw, r, fmt.Sprintf("尝试次数过多:请 %s后再试。", waitText(d)), http.StatusTooManyRequests)
-	}
+	addr := w.site.proxies.Client(r)
 	token := strings.TrimSpace(r.PostFormValue("token"))
+	hash := sha256.Sum256([]byte(token))
+	account := hex.EncodeToString(hash[:])
+	if d := w.throttle.Wait(account, addr); d > 0 {
+		w.log.Warn("bureau sign-in refused while locked out", "addr", addr, "wait", d.Round(time.Second))
+		rw.Header().Set("Retry-After", access.RetryAfter(d))
+		return w.signinForm(rw, r, fmt.Sprintf("尝试次数过多:请 %s后再试。", access.WaitText(d)), http.StatusTooManyRequests)
+	}
 	var rep *Reporter
 	if token != "" {
-		rep = w.reporter(sha256.Sum256([]byte(token)))
+		rep = w.reporter(hash)
 	}
 	if rep == nil {
-		d := w.throttle.fail(addr)
+		d := w.throttle.Fail(account, addr)
 		w.log.Warn("bureau sign-in with an unknown token", "addr", addr, "lockout", d)
 		msg := "令牌不正确,未登录。请核对贵单位收到的报送令牌(区分大小写)后重试。"
 		if d > 0 {
-			rw.Header().Set("Retry-After", fmt.Sprint(int(d.Seconds()+0.999)))
-			msg += fmt.Sprintf("因多次输错,请 %s后再试。", waitText(d))
+			rw.Header().Set("Retry-After", access.RetryAfter(d))
+			msg += fmt.Sprintf("因多次输错,请 %s后再试。", access.WaitText(d))
 		}
 		return w.signinForm(rw, r, msg, http.StatusUnauthorized)
 	}
-	w.throttle.ok(addr)
+	w.throttle.OK(account, addr)
 	ss := w.sessions.create(rep.Hash)
 	setCookie(rw, r, sessionCookie, ss.id, SessionMax)
 	setCookie(rw, r, signinCookie, "", -1)
@@ -329,19 +337,11 @@ func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func waitText(d time.Duration) string {
-	s := int(d.Seconds() + 0.999)
-	if s < 60 {
-		return fmt.Sprintf(" %d 秒", s)
-	}
-	return fmt.Sprintf(" %d 分钟", (s+59)/60)
-}
-
 func (w *Workspace) signout(rw http.ResponseWriter, r *http.Request) error {
 	ss, rep := from(r)
 	w.sessions.drop(ss.id)
 	setCookie(rw, r, sessionCookie, "", -1)
-	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", clientAddr(r))
+	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", w.site.proxies.Client(r))
 	http.Redirect(rw, r, "/bureau?signed_out=1", http.StatusSeeOther)
 	return nil
 }
@@ -389,7 +389,7 @@ func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	act := Action{ID: id, Reviewer: rep, Comment: comment, Addr: clientAddr(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), At: w.now()}
+	act := Action{ID: id, Reviewer: rep, Comment: comment, Addr: w.site.proxies.Client(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), At: w.now()}
 	var err error
 	var notice string
 	if strings.HasSuffix(r.URL.Path, "/approve") {

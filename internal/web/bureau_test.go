@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -49,12 +51,14 @@ type bureauEnv struct {
 	now   time.Time
 	up    *fakeUploads
 	token config.UploadToken
+	// xff, when set, is the X-Forwarded-For of sign-ins.
+	xff string
 }
 
-func newBureau(t *testing.T) *bureauEnv {
+func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
 	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), up: &fakeUploads{}}
 	set := testenv.Plans(t)
-	s, err := New(nil, &evaluate.Evaluator{Set: set}, config.Web{}, func() time.Time { return e.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(nil, &evaluate.Evaluator{Set: set}, cfg, func() time.Time { return e.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +105,9 @@ func (e *bureauEnv) signin(addr, token string) *httptest.ResponseRecorder {
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	r.Header.Set("Origin", "http://example.com")
 	r.RemoteAddr = addr
+	if e.xff != "" {
+		r.Header.Set("X-Forwarded-For", e.xff)
+	}
 	r.AddCookie(c)
 	return e.do(r)
 }
@@ -128,7 +135,7 @@ func (e *bureauEnv) page(c *http.Cookie) (*httptest.ResponseRecorder, string) {
 }
 
 func TestBureauSignInAndOut(t *testing.T) {
-	e := newBureau(t)
+	e := newBureau(t, config.Web{})
 	rec := e.signin("192.0.2.1:1000", qdToken)
 	c := sessionOf(rec)
 	if rec.Code != http.StatusSeeOther || c == nil {
@@ -168,7 +175,7 @@ func TestBureauSignInAndOut(t *testing.T) {
 }
 
 func TestBureauSessionEnds(t *testing.T) {
-	e := newBureau(t)
+	e := newBureau(t, config.Web{})
 	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
 	// Removing the token from the config ends its sessions.
 	if err := e.w.SetTokens(nil); err != nil {
@@ -189,13 +196,14 @@ func TestBureauSessionEnds(t *testing.T) {
 	}
 }
 
-// A wrong token signs nobody in; repeated failures from one address lock it
-// out for longer each time, even for the right token, and not other
-// addresses.
+// A wrong token signs nobody in. The same wrong token tried again from one
+// address is locked out for longer each time, but the right token from that
+// address is not; many different wrong tokens from one address lock the
+// address out, even for the right token, and not other addresses.
 func TestBureauWrongTokenSlowedDown(t *testing.T) {
-	e := newBureau(t)
+	e := newBureau(t, config.Web{})
 	const addr = "198.51.100.9:4000"
-	for i := 1; i <= SigninFree; i++ {
+	for i := 1; i <= access.PairFree; i++ {
 		rec := e.signin(addr, "guess")
 		if rec.Code != http.StatusUnauthorized || sessionOf(rec) != nil || !strings.Contains(rec.Body.String(), "令牌不正确") {
 			t.Fatalf("wrong token %d: %d %s", i, rec.Code, rec.Body)
@@ -205,23 +213,66 @@ func TestBureauWrongTokenSlowedDown(t *testing.T) {
 	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") != "2" {
 		t.Fatalf("third wrong token: %d Retry-After %q, want a 2 s lockout", rec.Code, rec.Header().Get("Retry-After"))
 	}
+	if rec := e.signin(addr, "guess"); rec.Code != http.StatusTooManyRequests || !strings.Contains(rec.Body.String(), "后再试") {
+		t.Fatalf("the same wrong token during its lockout: %d, want 429", rec.Code)
+	}
+	if rec := e.signin(addr, qdToken); sessionOf(rec) == nil {
+		t.Fatalf("the right token was locked out with the wrong one: %d", rec.Code)
+	}
+	// 3 failures so far; AddrFree in all cost nothing more, the next one
+	// locks the address.
+	for i := 4; i <= access.AddrFree; i++ {
+		if rec := e.signin(addr, fmt.Sprintf("guess-%d", i)); rec.Code != http.StatusUnauthorized || rec.Header().Get("Retry-After") != "" {
+			t.Fatalf("wrong token %d: %d Retry-After %q", i, rec.Code, rec.Header().Get("Retry-After"))
+		}
+	}
+	if rec := e.signin(addr, "guess-last"); rec.Header().Get("Retry-After") != "2" {
+		t.Fatalf("wrong token %d: Retry-After %q, want the address locked 2 s", access.AddrFree+1, rec.Header().Get("Retry-After"))
+	}
 	rec = e.signin(addr, qdToken)
-	if rec.Code != http.StatusTooManyRequests || sessionOf(rec) != nil || !strings.Contains(rec.Body.String(), "后再试") {
-		t.Fatalf("right token during the lockout: %d, want 429 and no session", rec.Code)
+	if rec.Code != http.StatusTooManyRequests || sessionOf(rec) != nil {
+		t.Fatalf("right token from the locked address: %d, want 429 and no session", rec.Code)
 	}
 	if rec := e.signin("203.0.113.5:1", qdToken); sessionOf(rec) == nil {
 		t.Error("another address was locked out too")
 	}
 	e.now = e.now.Add(3 * time.Second)
-	if rec := e.signin(addr, "guess"); rec.Header().Get("Retry-After") != "4" {
-		t.Errorf("fourth wrong token: Retry-After %q, want 4 (doubling)", rec.Header().Get("Retry-After"))
+	if rec := e.signin(addr, "guess-again"); rec.Header().Get("Retry-After") != "4" {
+		t.Errorf("next wrong token: Retry-After %q, want 4 (doubling)", rec.Header().Get("Retry-After"))
 	}
 	e.now = e.now.Add(5 * time.Second)
 	if rec := e.signin(addr, qdToken); sessionOf(rec) == nil {
 		t.Errorf("right token after the lockout: %d", rec.Code)
 	}
-	if d := lockout(100); d != SigninMaxLock {
-		t.Errorf("lockout(100) = %v, want the cap %v", d, SigninMaxLock)
+}
+
+// Behind a trusted proxy the lockout follows the forwarded client address:
+// an attacker's guesses lock out the attacker, not the bureaus behind the
+// same proxy; from an untrusted address X-Forwarded-For is ignored, so
+// changing it buys no more guesses.
+func TestBureauLockoutBehindProxy(t *testing.T) {
+	e := newBureau(t, config.Web{TrustedProxies: []string{"10.0.0.0/8"}})
+	const proxy = "10.0.0.1:40000"
+	signinVia := func(remote, xff, token string) *httptest.ResponseRecorder {
+		e.xff = xff
+		defer func() { e.xff = "" }()
+		return e.signin(remote, token)
+	}
+	for i := 0; i <= access.AddrFree; i++ {
+		signinVia(proxy, "198.51.100.66", fmt.Sprintf("guess-%d", i))
+	}
+	if rec := signinVia(proxy, "198.51.100.66", qdToken); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("the attacker behind the proxy: %d, want 429", rec.Code)
+	}
+	if rec := signinVia(proxy, "192.0.2.10, 198.51.100.7", qdToken); sessionOf(rec) == nil {
+		t.Fatalf("a bureau behind the same proxy was locked out: %d", rec.Code)
+	}
+	// Untrusted: the connecting address counts, whatever it forwards.
+	for i := 0; i <= access.AddrFree; i++ {
+		signinVia("192.0.2.99:5000", fmt.Sprintf("203.0.113.%d", i), fmt.Sprintf("guess-%d", i))
+	}
+	if rec := signinVia("192.0.2.99:5000", "203.0.113.200", qdToken); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("a spoofed X-Forwarded-For from an untrusted address bought more guesses: %d", rec.Code)
 	}
 }
 
@@ -242,7 +293,7 @@ func multipartBody(t *testing.T, fields map[string]string, file string, data []b
 // Every form refuses a forged POST: without the session's CSRF token, with
 // a wrong one, or from another origin; the sign-in form too.
 func TestBureauCSRF(t *testing.T) {
-	e := newBureau(t)
+	e := newBureau(t, config.Web{})
 	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
 	_, csrf := e.page(c)
 	file := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2024,97.6\n")
@@ -286,7 +337,7 @@ func TestBureauCSRF(t *testing.T) {
 // what was expected (the API's errors), and keeps the file for 提交 only
 // when it is clean.
 func TestBureauCheckMarksBadCells(t *testing.T) {
-	e := newBureau(t)
+	e := newBureau(t, config.Web{})
 	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
 	_, csrf := e.page(c)
 	e.up.resp = &upload.Response{Status: 422, DryRun: true, Errors: []*ingest.Error{

@@ -324,7 +324,7 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) 
 	var out []HistoryEntry
 	last := min(e.m.At.Year()-1, ev.SettlesAt.Year())
 	for y := t.Plan.Start; y <= last; y++ {
-		at := time.Date(y, 12, 31, 23, 59, 59, 0, time.UTC)
+		at := time.Date(y, 12, 31, 23, 59, 59, 0, e.m.At.Location()) // the year's end in the config's timezone
 		for _, x := range s.Evaluator.EvaluateTargets(e.data, []*plan.Target{t}, at) {
 			if x.Region == ev.Region {
 				out = append(out, HistoryEntry{At: strconv.Itoa(y) + "年末", Status: x.Status, Basis: x.Basis.Zh, Settled: x.Settled})

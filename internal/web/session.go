@@ -5,8 +5,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -208,104 +206,4 @@ func sameOrigin(r *http.Request) bool {
 
 func tokenEqual(a, b string) bool {
 	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// throttle slows down guessing tokens: per client address, the first
-// SigninFree failures cost nothing, then every failure locks the address out
-// for twice as long as the one before (2 s, 4 s, 8 s … up to SigninMaxLock).
-// A sign-in during a lockout is refused without looking at the token.
-type throttle struct {
-	mu  sync.Mutex
-	m   map[string]*attempts
-	now func() time.Time
-}
-
-type attempts struct {
-	failures int
-	until    time.Time
-	last     time.Time
-}
-
-// Sign-in throttle.
-const (
-	SigninFree    = 2
-	SigninMaxLock = 15 * time.Minute
-	signinForget  = 24 * time.Hour
-	throttleLimit = 100000 // addresses remembered
-)
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{m: map[string]*attempts{}, now: now}
-}
-
-// clientAddr is the host of the client's address (not X-Forwarded-For,
-// which the client can set).
-func clientAddr(r *http.Request) string {
-	h, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return h
-}
-
-// wait is how long addr must still wait before it may try again.
-func (t *throttle) wait(addr string) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.m[addr]
-	if a == nil {
-		return 0
-	}
-	if d := a.until.Sub(t.now()); d > 0 {
-		return d
-	}
-	return 0
-}
-
-// lockout is the lockout after n failures.
-func lockout(n int) time.Duration {
-	if n <= SigninFree {
-		return 0
-	}
-	exp := n - SigninFree // 1, 2, 3 …
-	if exp > 20 {
-		return SigninMaxLock
-	}
-	d := time.Duration(math.Pow(2, float64(exp))) * time.Second
-	return min(d, SigninMaxLock)
-}
-
-// fail records a failed sign-in and returns the lockout it earned.
-func (t *throttle) fail(addr string) time.Duration {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	a := t.m[addr]
-	if a == nil || now.Sub(a.last) > signinForget {
-		if len(t.m) >= throttleLimit {
-			t.forgetLocked(now)
-		}
-		a = &attempts{}
-		t.m[addr] = a
-	}
-	a.failures++
-	a.last = now
-	d := lockout(a.failures)
-	a.until = now.Add(d)
-	return d
-}
-
-// ok forgets addr's failures after a successful sign-in.
-func (t *throttle) ok(addr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.m, addr)
-}
-
-func (t *throttle) forgetLocked(now time.Time) {
-	for k, a := range t.m {
-		if now.Sub(a.last) > signinForget || now.After(a.until) {
-			delete(t.m, k)
-		}
-	}
 }

@@ -2,10 +2,7 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
@@ -15,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -40,28 +38,24 @@ type Site struct {
 	// figure again for each request.
 	Latest func() ([]evaluate.Evaluation, *evaluate.Data, time.Time)
 
-	users map[string][32]byte // name -> SHA-256 of the password
-	tmpl  *template.Template
+	// proxies are web.trusted_proxies: who may tell the client's address.
+	proxies access.Proxies
+	tmpl    *template.Template
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
 	// replaced).
 	targets map[string]*plan.Target
 }
 
-// New builds the site; cfg.Auth.Users, when any, must sign in.
+// New builds the site. Who may see it is decided in front of it (serve's
+// access guard, internal/access); cfg gives the trusted proxies, for the
+// client address the workspace's sign-in throttle and audit use.
 func New(st *store.Store, ev *evaluate.Evaluator, cfg config.Web, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, users: map[string][32]byte{}, targets: map[string]*plan.Target{}}
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, proxies: cfg.Proxies(), targets: map[string]*plan.Target{}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
 		}
-	}
-	for _, u := range cfg.Auth.Users {
-		b, err := hex.DecodeString(u.PasswordSHA256)
-		if err != nil || len(b) != 32 {
-			return nil, fmt.Errorf("web.auth user %q: password_sha256 is not a SHA-256", u.Name)
-		}
-		s.users[u.Name] = [32]byte(b)
 	}
 	t, err := template.New("").Funcs(funcs).Funcs(bureauFuncs).ParseFS(files, "templates/*.html")
 	if err != nil {
@@ -71,11 +65,12 @@ func New(st *store.Store, ev *evaluate.Evaluator, cfg config.Web, now func() tim
 	return s, nil
 }
 
-// Register adds the pages to mux.
-func (s *Site) Register(mux *http.ServeMux) {
+// Register adds the pages to mux: protected routes (web.auth), but for the
+// static assets, which are public.
+func (s *Site) Register(mux access.Router) {
 	static, _ := fs.Sub(files, "static")
 	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		return s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if err := f(w, r); err != nil {
 				s.fail(w, r, err)
 			}
@@ -89,13 +84,14 @@ func (s *Site) Register(mux *http.ServeMux) {
 	mux.Handle("GET /export/status.xlsx", h(s.exportXLSX))
 	mux.Handle("GET /export/figures.csv", h(s.exportFigures))
 	mux.Handle("GET /report/{plan}", h(s.report))
-	mux.Handle("GET /favicon.ico", s.guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// Static assets are public: the bureaus' workspace (its own sign-in)
+	// uses them too.
+	public := access.As(mux, access.Public)
+	public.Handle("GET /favicon.ico", s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "image/svg+xml")
 		http.ServeFileFS(w, r, files, "static/favicon.svg")
 	})))
-	// Static assets are public: the bureaus' workspace (its own sign-in)
-	// uses them too.
-	mux.Handle("GET /static/", s.secure(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
+	public.Handle("GET /static/", s.secure(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
 }
 
 func cacheFor(d time.Duration, h http.Handler) http.Handler {
@@ -115,31 +111,6 @@ func (s *Site) secure(h http.Handler) http.Handler {
 		hd.Set("X-Frame-Options", "DENY")
 		h.ServeHTTP(w, r)
 	})
-}
-
-// guard sets the security headers and, with users configured, asks for
-// basic authentication.
-func (s *Site) guard(h http.Handler) http.Handler {
-	return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if len(s.users) > 0 && !s.signedIn(r) {
-			hd := w.Header()
-			hd.Set("WWW-Authenticate", `Basic realm="qualitymon", charset="UTF-8"`)
-			http.Error(w, "需要登录 (sign in required)", http.StatusUnauthorized)
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
-}
-
-func (s *Site) signedIn(r *http.Request) bool {
-	name, pass, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	want, known := s.users[name]
-	got := sha256.Sum256([]byte(pass))
-	// Compare even for an unknown name, so timing does not tell names apart.
-	return subtle.ConstantTimeCompare(got[:], want[:]) == 1 && known
 }
 
 // httpError is an error with the status a person should see.

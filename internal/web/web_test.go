@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"io"
 	"log/slog"
 	"net/http"
@@ -230,35 +228,6 @@ func TestExports(t *testing.T) {
 	fig := get(t, mux, "/export/figures.csv?plan=shandong-2018&target=food-sampling-pass-rate&region=370000").Body.String()
 	if !strings.Contains(fig, "370000,山东省,2019,97.9,%,1,") || !strings.Contains(fig, ",2019,") {
 		t.Errorf("figures CSV lacks the revision:\n%s", fig)
-	}
-}
-
-func TestAuth(t *testing.T) {
-	sum := sha256.Sum256([]byte("s3cret"))
-	_, mux := newSite(t, config.Web{Auth: config.WebAuth{Users: []config.WebUser{{Name: "zhijianchu", PasswordSHA256: hex.EncodeToString(sum[:])}}}})
-	// The stylesheet and script are public: the bureaus' workspace, which
-	// signs in with its upload token, uses them too.
-	if rec := get(t, mux, "/static/site.css"); rec.Code != 200 {
-		t.Errorf("/static/site.css without basic auth = %d, want 200", rec.Code)
-	}
-	for _, c := range []struct {
-		user, pass string
-		want       int
-	}{{"", "", 401}, {"zhijianchu", "wrong", 401}, {"nobody", "s3cret", 401}, {"zhijianchu", "s3cret", 200}} {
-		for _, path := range []string{"/", "/export/status.csv"} {
-			req := httptest.NewRequest("GET", path, nil)
-			if c.user != "" {
-				req.SetBasicAuth(c.user, c.pass)
-			}
-			rec := httptest.NewRecorder()
-			mux.ServeHTTP(rec, req)
-			if rec.Code != c.want {
-				t.Errorf("%s as %q/%q = %d, want %d", path, c.user, c.pass, rec.Code, c.want)
-			}
-			if c.want == 401 && !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Basic ") {
-				t.Errorf("%s: 401 without a basic challenge", path)
-			}
-		}
 	}
 }
 
