@@ -94,7 +94,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
 	}
-	q := fmt.Sprintf("from(bucket: %q)\n  |> range(start: -1m)\n  |> limit(n: 1)\n", s.cfg.Bucket)
+	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> limit(n: 1)\n"
 	res, err := s.queryAPI().Query(ctx, q)
 	if err == nil {
 		for res.Next() {
@@ -168,34 +168,27 @@ func (f Filter) flux(bucket, measurement string) string {
 	var b strings.Builder
 	from, to := "0", "2200-01-01T00:00:00Z"
 	if !f.From.IsZero() {
-		from = f.From.UTC().Format(time.RFC3339)
+		from = FluxTime(f.From)
 	}
 	if !f.To.IsZero() {
-		to = f.To.UTC().Format(time.RFC3339)
+		to = FluxTime(f.To)
 	}
-	fmt.Fprintf(&b, "from(bucket: %q)\n  |> range(start: %s, stop: %s)\n", bucket, from, to)
-	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %q)\n", measurement)
+	b.WriteString("from(bucket: " + FluxString(bucket) + ")\n  |> range(start: " + from + ", stop: " + to + ")\n")
+	b.WriteString("  |> filter(fn: (r) => r._measurement == " + FluxString(measurement) + ")\n")
 	if f.Freq != 0 {
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => r.freq == %q)\n", f.Freq.String())
+		b.WriteString("  |> filter(fn: (r) => r.freq == " + FluxString(f.Freq.String()) + ")\n")
 	}
-	in := func(tag string, vals []string) {
-		if len(vals) == 0 {
-			return
+	for _, c := range []struct {
+		column, op, join string
+		vals             []string
+	}{
+		{"indicator", "==", "or", f.Indicators},
+		{"region", "==", "or", f.Regions},
+		{"indicator", "!=", "and", f.ExcludeIndicators},
+	} {
+		if len(c.vals) > 0 {
+			b.WriteString("  |> filter(fn: (r) => " + fluxAnyOf(c.column, c.op, c.join, c.vals) + ")\n")
 		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprintf("r.%s == %q", tag, v)
-		}
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " or "))
-	}
-	in("indicator", f.Indicators)
-	in("region", f.Regions)
-	if len(f.ExcludeIndicators) > 0 {
-		parts := make([]string, len(f.ExcludeIndicators))
-		for i, v := range f.ExcludeIndicators {
-			parts[i] = fmt.Sprintf("r.indicator != %q", v)
-		}
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " and "))
 	}
 	return b.String()
 }
@@ -387,12 +380,12 @@ func parseValues(raw string) ([]observation.Stored, error) {
 func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observation.Stored, error) {
 	var all []observation.Stored
 	for _, m := range []string{MeasObservation, MeasRevision} {
-		q := f.flux(s.cfg.Bucket, m) + fmt.Sprintf(`  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
+		q := f.flux(s.cfg.Bucket, m) + `  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> filter(fn: (r) => r.reported_at <= %d)
+  |> filter(fn: (r) => r.reported_at <= ` + FluxInt(t.Unix()) + `)
   |> group()
   |> keep(columns: ["_time", "indicator", "region", "freq", "value", "reported_at", "revision"])
-`, t.Unix())
+`
 		rows, err := s.readStored(ctx, q)
 		if err != nil {
 			return nil, err
