@@ -93,7 +93,7 @@ func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []s
 		if c := a.Period.Start().Compare(b.Period.Start()); c != 0 {
 			return c
 		}
-		return a.Revision - b.Revision
+		return byReport(a, b)
 	})
 	return all, nil
 }
