@@ -97,12 +97,35 @@ const maxReconcileRounds = 20
 // reconcile makes the current value of each of obs's keys the latest of
 // its reports (see the comment at the top of this file).
 func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) error {
+	want := make(map[observation.Key]bool, len(obs))
+	for i := range obs {
+		want[obs[i].Key()] = true
+	}
+	return s.reconcileIn(ctx, keyFilter(obs), func(k observation.Key) bool { return want[k] })
+}
+
+// Reconcile makes the current value of every observation matching f the
+// latest of its reports: what a writer that wrote outside Upsert (the fast
+// importer) runs after its writes. Memory grows with the keys matching f:
+// call it for parts of a large range (e.g. one indicator at a time).
+func (s *Store) Reconcile(ctx context.Context, f Filter) error {
+	return s.reconcileIn(ctx, f, func(observation.Key) bool { return true })
+}
+
+func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation.Key) bool) error {
 	for range maxReconcileRounds {
-		cur, err := s.existing(ctx, obs)
+		latest, err := s.latestReports(ctx, f, want)
 		if err != nil {
 			return fmt.Errorf("reconciling: %w", err)
 		}
-		latest, err := s.latestReports(ctx, obs)
+		if len(latest) == 0 {
+			return nil
+		}
+		obs := make([]observation.Observation, 0, len(latest))
+		for _, r := range latest {
+			obs = append(obs, r.Observation)
+		}
+		cur, err := s.existing(ctx, obs)
 		if err != nil {
 			return fmt.Errorf("reconciling: %w", err)
 		}
@@ -117,27 +140,26 @@ func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) er
 		if len(lines) == 0 {
 			return nil
 		}
-		if err := s.WriteLines(ctx, lines); err != nil {
-			return fmt.Errorf("reconciling: %w", err)
+		for i := 0; i < len(lines); i += BatchSize {
+			if err := s.WriteLines(ctx, lines[i:min(i+BatchSize, len(lines))]); err != nil {
+				return fmt.Errorf("reconciling: %w", err)
+			}
 		}
 	}
-	return fmt.Errorf("reconciling: the current values of %d keys still change after %d rounds (other writers)", len(obs), maxReconcileRounds)
+	return fmt.Errorf("reconciling: current values still change after %d rounds (other writers)", maxReconcileRounds)
 }
 
-// latestReports reads the reports of obs's keys and keeps the latest of each.
-func (s *Store) latestReports(ctx context.Context, obs []observation.Observation) (map[observation.Key]observation.Stored, error) {
-	all, err := s.reports(ctx, keyFilter(obs))
+// latestReports reads the reports matching f of the keys wanted and keeps
+// the latest of each.
+func (s *Store) latestReports(ctx context.Context, f Filter, want func(observation.Key) bool) (map[observation.Key]observation.Stored, error) {
+	all, err := s.reports(ctx, f)
 	if err != nil {
 		return nil, err
-	}
-	want := make(map[observation.Key]bool, len(obs))
-	for i := range obs {
-		want[obs[i].Key()] = true
 	}
 	out := map[observation.Key]observation.Stored{}
 	for _, r := range all {
 		k := r.Key()
-		if !want[k] {
+		if !want(k) {
 			continue
 		}
 		if o, ok := out[k]; !ok || Later(&r, &o) {
