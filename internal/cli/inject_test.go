@@ -161,7 +161,8 @@ uploads:
 
 	// The legitimate request selects one region's figures: the control
 	// that shows the bucket holds the others.
-	code, body := ask(t, cl, base, serveRoutes()[6], "", "")
+	figuresRoute := table[slices.IndexFunc(table, func(r route) bool { return r.pattern == "GET /export/figures.csv" })]
+	code, body := ask(t, cl, base, figuresRoute, "", "")
 	if code != 200 || !strings.Contains(body, ",370200,") || strings.Contains(body, ",370000,") {
 		t.Fatalf("figures.csv of 370200: %d %.300s", code, body)
 	}

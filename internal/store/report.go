@@ -69,10 +69,10 @@ func (s *Store) writeReports(ctx context.Context, lines []string) error {
 	return nil
 }
 
-// Later reports whether report a comes after report b: higher revision,
+// later reports whether report a comes after report b: higher revision,
 // then later reported_at, then (a tie of two writers in one second) the
 // larger value, then the larger source.
-func Later(a, b *observation.Stored) bool {
+func later(a, b *observation.Stored) bool {
 	if a.Revision != b.Revision {
 		return a.Revision > b.Revision
 	}
@@ -132,7 +132,7 @@ func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation
 		var lines []string
 		for k, r := range latest {
 			c, ok := cur[k]
-			if ok && (sameReport(&c, &r) || Later(&c, &r)) {
+			if ok && (sameReport(&c, &r) || later(&c, &r)) {
 				continue
 			}
 			lines = append(lines, string(AppendObservation(nil, &r.Observation, int64(r.Revision), r.ReportedAt.Unix())))
@@ -162,7 +162,7 @@ func (s *Store) latestReports(ctx context.Context, f Filter, want func(observati
 		if !want(k) {
 			continue
 		}
-		if o, ok := out[k]; !ok || Later(&r, &o) {
+		if o, ok := out[k]; !ok || later(&r, &o) {
 			out[k] = r
 		}
 	}

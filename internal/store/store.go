@@ -229,7 +229,7 @@ func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, er
 }
 
 // History returns every value an observation key has had, oldest first (in
-// the order of Later); the last element is the current value.
+// the order of later); the last element is the current value.
 func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.Stored, error) {
 	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
 	all, err := s.everyValue(ctx, f)
@@ -429,12 +429,12 @@ func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observati
 	return latestVintage(all), nil
 }
 
-// byReport orders reports of one key as Later does, earliest first.
+// byReport orders reports of one key as later does, earliest first.
 func byReport(a, b observation.Stored) int {
 	switch {
-	case Later(&a, &b):
+	case later(&a, &b):
 		return 1
-	case Later(&b, &a):
+	case later(&b, &a):
 		return -1
 	}
 	return 0
