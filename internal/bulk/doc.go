@@ -35,7 +35,13 @@
 //     [store.ReadFluxCSV]. Failures the store calls retryable (connection
 //     refused or reset, 5xx, 429) are retried with [store.Retry]; a point is
 //     identified by series and time, so writing a batch again never
-//     duplicates anything.
+//     duplicates anything. Each batch is preceded by one of the reports of
+//     its new and revised rows (observation_report, precision ns: see
+//     internal/store/report.go), so that a serve replica writing the same
+//     keys meanwhile loses nothing; after the last batch
+//     [store.Store.Reconcile] makes the latest report current for the
+//     file's keys, one indicator at a time (two queries each, holding that
+//     indicator's keys in the file's range).
 //
 // # Memory
 //

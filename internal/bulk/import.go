@@ -59,6 +59,7 @@ type Importer struct {
 	opts   Options
 	t      *tables
 	client *store.HTTP
+	store  *store.Store // for reconcile
 	// afterBatch, when set (tests), runs after each successful write.
 	afterBatch func()
 }
@@ -78,11 +79,14 @@ func New(opts Options) (*Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{opts: opts, t: t, client: store.NewHTTP(opts.Influx, opts.Connections, opts.Retry, opts.OnRetry)}, nil
+	return &Importer{opts: opts, t: t, client: store.NewHTTP(opts.Influx, opts.Connections, opts.Retry, opts.OnRetry), store: store.Open(opts.Influx)}, nil
 }
 
 // Close releases idle connections.
-func (im *Importer) Close() { im.client.Close() }
+func (im *Importer) Close() {
+	im.client.Close()
+	im.store.Close()
+}
 
 // Result says what an import did.
 type Result struct {
@@ -139,11 +143,31 @@ func (im *Importer) ImportFile(ctx context.Context, path string, reportedAt time
 	}
 	t2 := time.Now()
 	res, err := im.write(ctx, spill, p.rows, existing, reportedAt.Unix(), prog)
+	if err == nil && res.New+res.Revised > 0 {
+		err = im.reconcile(ctx, p)
+	}
 	res.Validate, res.Query, res.Write = validated, t2.Sub(t1), time.Since(t2)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
+}
+
+// reconcile makes the latest report current for the file's keys, one
+// indicator at a time (store.Reconcile): a serve replica or another import
+// may have written some of them between the lookup of stored values and
+// the write.
+func (im *Importer) reconcile(ctx context.Context, p *validator) error {
+	f := existingFilter(im.t, p)
+	for i, used := range p.indUsed {
+		if used {
+			f.Indicators = []string{im.t.inds[i].ID}
+			if err := im.store.Reconcile(ctx, f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // countingReader counts the bytes read from the file, for progress.
@@ -242,10 +266,11 @@ func Format(path string) string {
 // parseCSV reads any file as canonical CSV: the default Options.Parse.
 func parseCSV(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }
 
-// batch is one write request.
+// batch is one write request of current values and revisions, preceded by
+// one of the reports of its rows (store.AppendReport, precision ns).
 type batch struct {
-	body   []byte
-	points int
+	body, reports   []byte
+	points, nreport int
 }
 
 // write is pass 2: classify each record against the stored values, render
@@ -270,7 +295,11 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existi
 			defer wg.Done()
 			for b := range work {
 				if ctx.Err() == nil {
-					if err := im.client.Write(ctx, b.body, b.points); err != nil {
+					err := im.client.WriteReports(ctx, b.reports, b.nreport)
+					if err == nil {
+						err = im.client.Write(ctx, b.body, b.points)
+					}
+					if err != nil {
 						cancel(err)
 					} else {
 						written.Add(int64(b.points))
@@ -295,18 +324,18 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existi
 
 	r := newRenderer(im.t, reportedAt)
 	chunk := make([]byte, recordSize*4096)
-	var cur []byte
-	points := 0
+	var cur, reps []byte
+	points, nreport := 0, 0
 	send := func() bool {
 		if points == 0 {
 			return true
 		}
 		select {
-		case work <- batch{body: cur, points: points}:
+		case work <- batch{body: cur, points: points, reports: reps, nreport: nreport}:
 		case <-ctx.Done():
 			return false
 		}
-		points = 0
+		points, nreport, reps = 0, 0, nil
 		select {
 		case cur = <-pool:
 		case <-ctx.Done():
@@ -341,6 +370,8 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existi
 			} else {
 				res.New++
 			}
+			reps = r.reportLine(reps, &rec, rev)
+			nreport++
 			cur = r.line(cur, &rec, rev)
 			points++
 			if points >= im.opts.BatchSize && !send() {

@@ -62,3 +62,11 @@ func (r *renderer) revisionLine(b []byte, rec *record, old *current) []byte {
 		old.revision, old.value, old.reportedAt, r.t.sources[old.src], startOf(rec.day))
 	return append(b, '\n')
 }
+
+// reportLine appends the observation_report point of a record written at
+// revision rev (times in nanoseconds: a batch of its own).
+func (r *renderer) reportLine(b []byte, rec *record, rev int64) []byte {
+	o := r.t.observation(rec)
+	b = store.AppendReport(b, &o, rev, r.reportedAt)
+	return append(b, '\n')
+}

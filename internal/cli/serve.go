@@ -126,9 +126,9 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 
 	// Every accepted batch goes through the durable spool; the rows that
 	// reach InfluxDB update the evaluation (coalesced, only the targets
-	// whose indicators changed). The store keeps the current values it
-	// writes in memory, so that classifying an upload asks InfluxDB nothing.
-	st.EnableIndex(time.Minute)
+	// whose indicators changed). Each write is classified against the
+	// current values read from InfluxDB, never a cache: other replicas and
+	// qualitymon import may write the same keys.
 	sp, err := spool.Open(cfg.SpoolDir, st, spool.Options{Logger: logger, Registerer: reg, OnStored: srv.Ingested, BackupSocket: true})
 	if err != nil {
 		return sv, err

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/qualitymon/qualitymon/internal/param"
 )
 
 // CompletenessPath is where CompletenessHandler is mounted.
@@ -21,17 +24,9 @@ const CompletenessPath = "/api/v1/completeness"
 func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		cq := CompletenessQuery{Bureau: q.Get("bureau"), Plan: q.Get("plan")}
-		if s := q.Get("region"); s != "" {
-			reg, ok := g.Set.Regions.Resolve(s)
-			if !ok {
-				http.Error(w, "unknown region "+s, http.StatusBadRequest)
-				return
-			}
-			cq.Region = reg.Code
-		}
-		if err := g.Set.CheckPlan(cq.Plan); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		cq, err := completenessQuery(g, dir, q.Get("region"), q.Get("bureau"), q.Get("plan"))
+		if err != nil {
+			http.Error(w, err.Error(), param.Status)
 			return
 		}
 		c, err := g.Completeness(r.Context(), dir.Reporters(), cq, now())
@@ -45,6 +40,30 @@ func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Han
 		enc.SetIndent("", "  ")
 		enc.Encode(c)
 	})
+}
+
+// completenessQuery checks the parameters of CompletenessHandler: the
+// region against the region table (a code or a name), the bureau against
+// the directory's bureaus (or Unassigned), the plan against the loaded plans.
+func completenessQuery(g *Grid, dir *Directory, region, bureau, plan string) (CompletenessQuery, error) {
+	var cq CompletenessQuery
+	if region != "" {
+		reg, ok := g.Set.Regions.Resolve(region)
+		if !ok || strings.TrimSpace(region) != region {
+			return cq, param.Invalid("region", region, "GB/T 2260 地区代码或地区名称")
+		}
+		cq.Region = reg.Code
+	}
+	names := []string{Unassigned}
+	for _, b := range dir.Reporters() {
+		names = append(names, b.Name)
+	}
+	var err error
+	if cq.Bureau, err = param.OneOf("bureau", bureau, names); err != nil {
+		return cq, err
+	}
+	cq.Plan, err = param.OneOf("plan", plan, g.Set.Keys())
+	return cq, err
 }
 
 // Collector exports qualitymon_report_overdue{bureau,indicator,region}: the

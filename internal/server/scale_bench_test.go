@@ -153,7 +153,6 @@ func BenchmarkIngestToMetrics(b *testing.B) {
 	st, set, codes := scaleStore(b)
 	ctx := context.Background()
 	loadScale(b, ctx, st, codes)
-	st.EnableIndex(time.Minute)
 	e, reg := newEngine(st, set)
 	s := New(e, reg, e.Logger)
 	sp, err := spool.Open(b.TempDir(), st, spool.Options{OnStored: s.Ingested, AcceptWait: time.Minute})

@@ -23,8 +23,8 @@ import (
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
-	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/param"
 )
 
 // Server is the running service.
@@ -131,31 +131,30 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 
 // status serves the latest evaluation as JSON; with ?at= (the evaluation
 // date) or ?known_at= (only figures and revisions reported by then), a
-// fresh evaluation for that moment.
+// fresh evaluation for that moment; ?plan= keeps one plan's. A plan that
+// is not loaded or a moment that is not a date is a 400 (param).
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	evals, at := s.Engine.Last()
 	q := r.URL.Query()
+	plan, err := param.OneOf("plan", q.Get("plan"), s.Engine.Evaluator.Set.Keys())
+	if err != nil {
+		http.Error(w, err.Error(), param.Status)
+		return
+	}
 	var knownAt time.Time
 	if q.Get("at") != "" || q.Get("known_at") != "" {
-		var err error
-		at, knownAt, err = evaluate.Moments(q.Get("at"), q.Get("known_at"), s.Engine.Now())
+		at, knownAt, err = param.Moments(q.Get("at"), q.Get("known_at"), s.Engine.Now())
 		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+			http.Error(w, err.Error(), param.Status)
 			return
 		}
-		if p := q.Get("plan"); p != "" {
-			if err := s.Engine.Evaluator.Set.CheckPlan(p); err != nil {
-				http.Error(w, err.Error(), http.StatusNotFound)
-				return
-			}
-		}
-		evals, _, err = engine.Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, q.Get("plan"), at, knownAt)
+		evals, _, err = engine.Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, plan, at, knownAt)
 		if err != nil {
 			http.Error(w, "evaluating: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 	}
-	if plan := q.Get("plan"); plan != "" {
+	if plan != "" {
 		kept := evals[:0:0]
 		for _, ev := range evals {
 			if ev.Plan == plan {

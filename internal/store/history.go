@@ -29,15 +29,16 @@ const StatusHistoryWindow = time.Hour
 // one point per change (and the first), each with the status, basis and
 // settled flag from then on. Empty when nothing was evaluated.
 func (s *Store) StatusHistory(ctx context.Context, plan, target, region string) ([]StatusPoint, error) {
-	q := fmt.Sprintf(`from(bucket: %q)
+	q := `from(bucket: ` + FluxString(s.cfg.Bucket) + `)
   |> range(start: 0, stop: 2200-01-01T00:00:00Z)
-  |> filter(fn: (r) => r._measurement == %q and r.plan == %q and r.target == %q and r.region == %q)
+  |> filter(fn: (r) => r._measurement == ` + FluxString(MeasEvaluation) + ` and r.plan == ` + FluxString(plan) +
+		` and r.target == ` + FluxString(target) + ` and r.region == ` + FluxString(region) + `)
   |> filter(fn: (r) => r._field == "status" or r._field == "basis" or r._field == "settled")
-  |> aggregateWindow(every: %s, fn: last, createEmpty: false, timeSrc: "_start")
+  |> aggregateWindow(every: ` + fluxDuration(StatusHistoryWindow) + `, fn: last, createEmpty: false, timeSrc: "_start")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> sort(columns: ["_time"])
-`, s.cfg.Bucket, MeasEvaluation, plan, target, region, fluxDuration(StatusHistoryWindow))
+`
 	rows, err := s.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("querying the status history of %s/%s in %s: %w", plan, target, region, err)
@@ -92,7 +93,7 @@ func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []s
 		if c := a.Period.Start().Compare(b.Period.Start()); c != 0 {
 			return c
 		}
-		return a.Revision - b.Revision
+		return byReport(a, b)
 	})
 	return all, nil
 }

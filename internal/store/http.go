@@ -22,6 +22,7 @@ type HTTP struct {
 	http     *http.Client
 	retry    Retry
 	writeURL string
+	nanoURL  string // writes with precision ns (observation_report)
 	queryURL string
 	onRetry  func(err error, wait time.Duration)
 }
@@ -46,6 +47,7 @@ func NewHTTP(cfg Config, conns int, retry Retry, onRetry func(error, time.Durati
 		http:     &http.Client{Transport: tr, Timeout: cfg.Timeout},
 		retry:    retry.withDefaults(),
 		writeURL: base + "/api/v2/write?" + url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {"s"}}.Encode(),
+		nanoURL:  base + "/api/v2/write?" + url.Values{"org": {cfg.Org}, "bucket": {cfg.Bucket}, "precision": {"ns"}}.Encode(),
 		queryURL: base + "/api/v2/query?" + url.Values{"org": {cfg.Org}}.Encode(),
 		onRetry:  onRetry,
 	}
@@ -65,9 +67,19 @@ func (c *HTTP) retried(_ int, err error, wait time.Duration) {
 // A point is identified by series and time, so a repeated batch changes
 // nothing.
 func (c *HTTP) Write(ctx context.Context, body []byte, points int) error {
+	return c.write(ctx, c.writeURL, body, points)
+}
+
+// WriteReports is Write for observation_report lines (AppendReport), whose
+// times are in nanoseconds.
+func (c *HTTP) WriteReports(ctx context.Context, body []byte, points int) error {
+	return c.write(ctx, c.nanoURL, body, points)
+}
+
+func (c *HTTP) write(ctx context.Context, url string, body []byte, points int) error {
 	what := fmt.Sprintf("writing %d points to %s", points, c.cfg.Bucket)
 	return c.retry.Do(ctx, func(int) error {
-		resp, err := c.post(ctx, c.writeURL, body, what, "Content-Type", "text/plain; charset=utf-8")
+		resp, err := c.post(ctx, url, body, what, "Content-Type", "text/plain; charset=utf-8")
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,9 @@
 //	                       fields: value (float), revision (int), source (string), reported_at (int, unix s)
 //	observation_revision   tags: indicator, region, freq, revision   time: period start
 //	                       fields: value, source, reported_at — the values a revision superseded
+//	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
+//	                       fields: value, revision, source, reported_at — every report, written
+//	                       before the current value (several writers: see report.go)
 //	evaluation             tags: plan, target, indicator, region   time: evaluation time
 //	                       fields: status (string), status_code (int), actual, target_value, gap,
 //	                       progress, projected (float), stale, settled (bool), basis, period (string)
@@ -55,8 +58,9 @@ type Store struct {
 	client influxdb2.Client
 	write  api.WriteAPIBlocking
 
-	ixMu sync.Mutex
-	ix   *index // nil unless EnableIndex
+	// nsClient writes observation_report (precision ns), made at first use.
+	nsOnce   sync.Once
+	nsClient influxdb2.Client
 }
 
 // Open creates the client; it does not contact the server (see Ready).
@@ -77,8 +81,14 @@ func Open(cfg Config) *Store {
 // costs a URL parse.
 func (s *Store) queryAPI() api.QueryAPI { return s.client.QueryAPI(s.cfg.Org) }
 
-// Close releases the client.
-func (s *Store) Close() { s.client.Close() }
+// Close releases the clients.
+func (s *Store) Close() {
+	s.client.Close()
+	s.nsOnce.Do(func() {}) // no client made after Close
+	if s.nsClient != nil {
+		s.nsClient.Close()
+	}
+}
 
 // Bucket is the configured bucket.
 func (s *Store) Bucket() string { return s.cfg.Bucket }
@@ -94,7 +104,7 @@ func (s *Store) Ready(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
 	}
-	q := fmt.Sprintf("from(bucket: %q)\n  |> range(start: -1m)\n  |> limit(n: 1)\n", s.cfg.Bucket)
+	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> limit(n: 1)\n"
 	res, err := s.queryAPI().Query(ctx, q)
 	if err == nil {
 		for res.Next() {
@@ -168,34 +178,27 @@ func (f Filter) flux(bucket, measurement string) string {
 	var b strings.Builder
 	from, to := "0", "2200-01-01T00:00:00Z"
 	if !f.From.IsZero() {
-		from = f.From.UTC().Format(time.RFC3339)
+		from = FluxTime(f.From)
 	}
 	if !f.To.IsZero() {
-		to = f.To.UTC().Format(time.RFC3339)
+		to = FluxTime(f.To)
 	}
-	fmt.Fprintf(&b, "from(bucket: %q)\n  |> range(start: %s, stop: %s)\n", bucket, from, to)
-	fmt.Fprintf(&b, "  |> filter(fn: (r) => r._measurement == %q)\n", measurement)
+	b.WriteString("from(bucket: " + FluxString(bucket) + ")\n  |> range(start: " + from + ", stop: " + to + ")\n")
+	b.WriteString("  |> filter(fn: (r) => r._measurement == " + FluxString(measurement) + ")\n")
 	if f.Freq != 0 {
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => r.freq == %q)\n", f.Freq.String())
+		b.WriteString("  |> filter(fn: (r) => r.freq == " + FluxString(f.Freq.String()) + ")\n")
 	}
-	in := func(tag string, vals []string) {
-		if len(vals) == 0 {
-			return
+	for _, c := range []struct {
+		column, op, join string
+		vals             []string
+	}{
+		{"indicator", "==", "or", f.Indicators},
+		{"region", "==", "or", f.Regions},
+		{"indicator", "!=", "and", f.ExcludeIndicators},
+	} {
+		if len(c.vals) > 0 {
+			b.WriteString("  |> filter(fn: (r) => " + fluxAnyOf(c.column, c.op, c.join, c.vals) + ")\n")
 		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprintf("r.%s == %q", tag, v)
-		}
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " or "))
-	}
-	in("indicator", f.Indicators)
-	in("region", f.Regions)
-	if len(f.ExcludeIndicators) > 0 {
-		parts := make([]string, len(f.ExcludeIndicators))
-		for i, v := range f.ExcludeIndicators {
-			parts[i] = fmt.Sprintf("r.indicator != %q", v)
-		}
-		fmt.Fprintf(&b, "  |> filter(fn: (r) => %s)\n", strings.Join(parts, " and "))
 	}
 	return b.String()
 }
@@ -225,20 +228,23 @@ func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, er
 	return s.readStored(ctx, q)
 }
 
-// History returns every value an observation key has had, oldest first; the
-// last element is the current value.
+// History returns every value an observation key has had, oldest first (in
+// the order of later); the last element is the current value.
 func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.Stored, error) {
 	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
 	all, err := s.everyValue(ctx, f)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortStableFunc(all, func(a, b observation.Stored) int { return a.Revision - b.Revision })
+	slices.SortStableFunc(all, byReport)
 	return all, nil
 }
 
-// everyValue returns the superseded and the current values of the
-// observations matching f (two queries), unordered.
+// everyValue returns every value the observations matching f have had,
+// unordered, each report once: the reports (observation_report), the
+// superseded values (observation_revision) and the current values (three
+// queries). Values stored before observation_report existed are only in the
+// latter two; a report two writers made at once only in the first.
 func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
@@ -252,7 +258,28 @@ func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored,
 	if err != nil {
 		return nil, err
 	}
-	return append(old, cur...), nil
+	reps, err := s.reports(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	type id struct {
+		k          observation.Key
+		rev        int
+		at         int64
+		value, src string
+	}
+	seen := map[id]bool{}
+	var out []observation.Stored
+	for _, part := range [][]observation.Stored{reps, old, cur} {
+		for _, r := range part {
+			i := id{r.Key(), r.Revision, r.ReportedAt.Unix(), strconv.FormatFloat(r.Value, 'g', -1, 64), r.Source}
+			if !seen[i] {
+				seen[i] = true
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) readStored(ctx context.Context, q string) ([]observation.Stored, error) {
@@ -387,12 +414,12 @@ func parseValues(raw string) ([]observation.Stored, error) {
 func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observation.Stored, error) {
 	var all []observation.Stored
 	for _, m := range []string{MeasObservation, MeasRevision} {
-		q := f.flux(s.cfg.Bucket, m) + fmt.Sprintf(`  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
+		q := f.flux(s.cfg.Bucket, m) + `  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> filter(fn: (r) => r.reported_at <= %d)
+  |> filter(fn: (r) => r.reported_at <= ` + FluxInt(t.Unix()) + `)
   |> group()
   |> keep(columns: ["_time", "indicator", "region", "freq", "value", "reported_at", "revision"])
-`, t.Unix())
+`
 		rows, err := s.readStored(ctx, q)
 		if err != nil {
 			return nil, err
@@ -400,6 +427,17 @@ func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observati
 		all = append(all, rows...)
 	}
 	return latestVintage(all), nil
+}
+
+// byReport orders reports of one key as later does, earliest first.
+func byReport(a, b observation.Stored) int {
+	switch {
+	case later(&a, &b):
+		return 1
+	case later(&b, &a):
+		return -1
+	}
+	return 0
 }
 
 // latestVintage keeps, per observation key, the latest report (by reported_at,

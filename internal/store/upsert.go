@@ -27,29 +27,20 @@ func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, rep
 }
 
 // existing loads the current values of the batch's keys, one query over the
-// batch's indicators, regions and period range.
+// batch's indicators, regions and period range (one period start at a time
+// when a field-type conflict across shards hid values from that query).
 func (s *Store) existing(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, error) {
-	m, _, err := s.existingRaw(ctx, batch)
+	m, incomplete, err := s.existingRaw(ctx, batch)
+	if err == nil && incomplete {
+		return s.readBackEach(ctx, batch)
+	}
 	return m, err
 }
 
 // existingRaw also says whether InfluxDB left out a value (a field-type
 // conflict across the shards queried).
 func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
-	inds, regs := map[string]bool{}, map[string]bool{}
-	from, to := batch[0].Period.Start(), batch[0].Period.Start()
-	for i := range batch {
-		o := &batch[i]
-		inds[o.Indicator] = true
-		regs[o.Region] = true
-		if st := o.Period.Start(); st.Before(from) {
-			from = st
-		} else if st.After(to) {
-			to = st
-		}
-	}
-	f := Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-	cur, incomplete, err := s.currentRaw(ctx, f)
+	cur, incomplete, err := s.currentRaw(ctx, keyFilter(batch))
 	if err != nil {
 		return nil, false, err
 	}
@@ -64,6 +55,24 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 		}
 	}
 	return out, incomplete, nil
+}
+
+// keyFilter selects the batch's indicators, regions and period range (up
+// to the second after its last period start).
+func keyFilter(batch []observation.Observation) Filter {
+	inds, regs := map[string]bool{}, map[string]bool{}
+	from, to := batch[0].Period.Start(), batch[0].Period.Start()
+	for i := range batch {
+		o := &batch[i]
+		inds[o.Indicator] = true
+		regs[o.Region] = true
+		if st := o.Period.Start(); st.Before(from) {
+			from = st
+		} else if st.After(to) {
+			to = st
+		}
+	}
+	return Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
 }
 
 // keys lists a set's members, or nothing (no filter) when there are more

@@ -33,7 +33,7 @@ func TestPartialWriteRefused(t *testing.T) {
 	// in the 2019 shard: InfluxDB refuses float values there, and only there.
 	srv.Write(t, bucket, "s", "observation,freq=year,indicator=conflict_probe,region=370200 value=1i 1546300800")
 	spoolDir := t.TempDir()
-	e := newEnvOn(t, srv, bucket, spoolDir, DefaultMaxBytes, true)
+	e := newEnvOn(t, srv, bucket, spoolDir, DefaultMaxBytes)
 	sp := e.spool
 
 	csv := "indicator,region,period,value\n" +

@@ -73,18 +73,14 @@ type env struct {
 func newEnv(t *testing.T, maxBytes int64) *env {
 	t.Helper()
 	srv := testenv.SharedInflux(t)
-	return newEnvOn(t, srv, srv.NewBucket(t), t.TempDir(), maxBytes, false)
+	return newEnvOn(t, srv, srv.NewBucket(t), t.TempDir(), maxBytes)
 }
 
-// newEnvOn serves the handler over a spool in spoolDir over bucket; index
-// turns on the store's index of current values, as serve does.
-func newEnvOn(t *testing.T, srv *testenv.Influx, bucket, spoolDir string, maxBytes int64, index bool) *env {
+// newEnvOn serves the handler over a spool in spoolDir over bucket.
+func newEnvOn(t *testing.T, srv *testenv.Influx, bucket, spoolDir string, maxBytes int64) *env {
 	t.Helper()
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket, Timeout: 30 * time.Second})
 	t.Cleanup(st.Close)
-	if index {
-		st.EnableIndex(time.Minute)
-	}
 	sp, err := spool.Open(spoolDir, st, spool.Options{AcceptWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -71,11 +73,9 @@ func untrackedRow(s *Site, t *plan.Target) []string {
 }
 
 func (s *Site) exportData(r *http.Request) (rows [][]string, name string, err error) {
-	planKey := r.URL.Query().Get("plan")
-	if planKey != "" {
-		if _, err := s.planOf(planKey); err != nil {
-			return nil, "", err
-		}
+	planKey, err := param.OneOf("plan", r.URL.Query().Get("plan"), s.Evaluator.Set.Keys())
+	if err != nil {
+		return nil, "", err
 	}
 	m, e, err := s.evaluated(r, planKey)
 	if err != nil {
@@ -170,14 +170,29 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 // (Open SDG's "download the chart's data").
 func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	t, m, err := s.targetAt(r, q.Get("plan"), q.Get("target"))
+	p, ok := s.Evaluator.Set.Plan(q.Get("plan"))
+	if !ok {
+		return param.Invalid("plan", q.Get("plan"), "规划标识:"+param.List(s.Evaluator.Set.Keys()))
+	}
+	var ids []string
+	for _, t := range p.Targets {
+		ids = append(ids, t.ID)
+	}
+	if !slices.Contains(ids, q.Get("target")) {
+		return param.Invalid("target", q.Get("target"), "规划 "+p.Key+" 的目标标识:"+param.List(ids))
+	}
+	t, m, err := s.targetAt(r, p.Key, q.Get("target"))
+	if err != nil {
+		return err
+	}
+	reg, err := unitOf(t, q.Get("region"))
 	if err != nil {
 		return err
 	}
 	regions := t.AverageOf
 	if len(regions) == 0 {
 		regions = t.Units
-		if reg := q.Get("region"); reg != "" {
+		if reg != "" {
 			regions = []string{reg}
 		}
 	}

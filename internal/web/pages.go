@@ -11,6 +11,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
@@ -159,6 +160,20 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	}
 	slices.SortFunc(agencies, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
 	slices.SortFunc(regions, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
+	for _, c := range []struct {
+		name, value string
+		opts        []Option
+	}{{"status", fStatus, statuses}, {"agency", fAgency, agencies}, {"region", fRegion, regions}} {
+		if _, err := param.OneOf(c.name, c.value, optionValues(c.opts)); err != nil {
+			return err
+		}
+	}
+	if _, err := param.OneOf("sort", sortKey, sortKeys); err != nil {
+		return err
+	}
+	if _, err := param.OneOf("dir", dir, []string{"asc", "desc"}); err != nil {
+		return err
+	}
 	var rows []Row
 	for _, row := range all {
 		if fStatus != "" && string(row.Status) != fStatus || fRegion != "" && row.Region != fRegion ||
@@ -170,7 +185,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	sortRows(rows, sortKey, dir == "desc")
 	e.sparks(rows)
 	sorts := map[string]SortLink{}
-	for _, k := range []string{"status", "gap", "progress", "deadline", "region", "name"} {
+	for _, k := range sortKeys {
 		d, arrow := "asc", ""
 		if k == sortKey {
 			if dir != "desc" {
@@ -196,6 +211,17 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		"CSV":      m.Link("/export/status.csv", "plan", p.Key), "XLSX": m.Link("/export/status.xlsx", "plan", p.Key),
 		"Report": m.Link("/report/" + p.Key),
 	})
+}
+
+// sortKeys are the columns the plan page sorts by (?sort=).
+var sortKeys = []string{"status", "gap", "progress", "deadline", "region", "name"}
+
+func optionValues(opts []Option) []string {
+	out := make([]string, len(opts))
+	for i, o := range opts {
+		out[i] = o.Value
+	}
+	return out
 }
 
 // Figure is one reported value of a target page's table.
@@ -231,12 +257,12 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		data["Page"] = s.page(r, m, t.Name())
 		return s.render(w, "target.html", data)
 	}
-	region := r.URL.Query().Get("region")
+	region, err := unitOf(t, r.URL.Query().Get("region"))
+	if err != nil {
+		return err
+	}
 	if region == "" {
 		region = t.Units[0]
-	}
-	if !slices.Contains(t.Units, region) {
-		return notFound("目标 %s 没有地区 %q(region not part of the target: %v)", t.ID, region, t.Units)
 	}
 	e, err := s.load(r.Context(), p.Key, m)
 	if err != nil {
@@ -480,6 +506,12 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, fmtFloat), "Lines": lines.build("暂无报送数据"),
 		"Better": better,
 	})
+}
+
+// unitOf checks ?region= of a target's page or export: empty, or a region
+// (code) the target is set for.
+func unitOf(t *plan.Target, region string) (string, error) {
+	return param.OneOf("region", region, t.Units)
 }
 
 // findTarget finds a plan's target by id (404 when it has none).

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 )
 
@@ -172,6 +173,10 @@ func (s *Site) WriteReport(w io.Writer, rep *Report, format string) error {
 }
 
 func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
+	format, err := param.OneOf("format", r.URL.Query().Get("format"), []string{"html", "md"})
+	if err != nil {
+		return err
+	}
 	m, err := s.moment(r)
 	if err != nil {
 		return err
@@ -181,7 +186,7 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rep.Page = s.page(r, m, rep.Plan.NameZh+" 质量状况分析报告")
-	if r.URL.Query().Get("format") == "md" {
+	if format == "md" {
 		var b bytes.Buffer
 		if err := s.WriteReport(&b, rep, "md"); err != nil {
 			return err

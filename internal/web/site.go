@@ -15,6 +15,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -133,8 +134,11 @@ func badRequest(format string, a ...any) error {
 func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusServiceUnavailable
 	var he *httpError
+	var pe *param.Error
 	if errors.As(err, &he) {
 		code = he.code
+	} else if errors.As(err, &pe) {
+		code = param.Status
 	} else {
 		s.Logger.Error("web page failed", "path", r.URL.Path, "err", err)
 	}
@@ -169,14 +173,14 @@ type Moment struct {
 	AtParam, KnownParam string
 }
 
-// moment reads ?at= and ?known_at=.
+// moment reads ?at= and ?known_at= (a *param.Error when either is not a
+// date or timestamp).
 func (s *Site) moment(r *http.Request) (Moment, error) {
 	q := r.URL.Query()
-	m, err := ParseMoment(q.Get("at"), q.Get("known_at"), s.Now())
-	if err != nil {
-		return m, badRequest("%v", err)
+	if _, _, err := param.Moments(q.Get("at"), q.Get("known_at"), s.Now()); err != nil {
+		return Moment{}, err
 	}
-	return m, nil
+	return ParseMoment(q.Get("at"), q.Get("known_at"), s.Now())
 }
 
 // ParseMoment reads an evaluation date and a vintage (dates or RFC 3339

@@ -121,17 +121,21 @@ func TestPages(t *testing.T) {
 	_ = s
 }
 
+// An unknown path value is a 404; an unknown value of a query parameter a
+// 400 (参数无效, internal/param).
 func TestErrors(t *testing.T) {
 	_, mux := newSite(t, config.Web{})
 	for path, want := range map[string]int{
 		"/plans/nowhere":                       404,
 		"/plans/shandong-2018/targets/nothing": 404,
-		"/plans/shandong-2018/targets/food-sampling-pass-rate?region=460000": 404,
+		"/plans/shandong-2018/targets/food-sampling-pass-rate?region=460000": 400,
 		"/indicators/nothing":                    404,
 		"/report/nowhere":                        404,
 		"/plans/shandong-2018?at=yesterday":      400,
 		"/export/status.csv?known_at=2021-13-01": 400,
-		"/export/status.csv?plan=nowhere":        404,
+		"/export/status.csv?plan=nowhere":        400,
+		"/report/shandong-2018?format=pdf":       400,
+		"/plans/shandong-2018?sort=value":        400,
 	} {
 		if rec := get(t, mux, path); rec.Code != want {
 			t.Errorf("%s = %d, want %d", path, rec.Code, want)

@@ -1,0 +1,141 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
+)
+
+// twoStores are two stores on one bucket, as two processes have.
+func twoStores(t *testing.T) (*store.Store, *store.Store) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	a := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	b := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	return a, b
+}
+
+// 97.1 through A, 95.0 through B, 97.1 through A again: the third is a
+// revision and 97.1 is current; all three values are in the history. (With
+// the one-minute index of current values A answered "unchanged" and 95.0
+// stayed current.)
+func TestTwoWritersInTurn(t *testing.T) {
+	a, b := twoStores(t)
+	ctx := context.Background()
+	o := func(v float64) []observation.Observation {
+		return []observation.Observation{testenv.Obs("food_sampling_pass_rate", "370200", "2024", v, "")}
+	}
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i, c := range []struct {
+		st   *store.Store
+		v    float64
+		want observation.Summary
+	}{
+		{a, 97.1, observation.Summary{Accepted: 1, New: 1}},
+		{b, 95.0, observation.Summary{Accepted: 1, Revised: 1}},
+		{a, 97.1, observation.Summary{Accepted: 1, Revised: 1}},
+		{b, 97.1, observation.Summary{Accepted: 1, Unchanged: 1}},
+	} {
+		sum, err := c.st.Upsert(ctx, o(c.v), at) // one second: only the order tells them apart
+		if err != nil || sum != c.want {
+			t.Fatalf("write %d (%v): %+v %v, want %+v", i+1, c.v, sum, err, c.want)
+		}
+	}
+	hist, err := b.History(ctx, o(0)[0].Key())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []float64
+	for _, h := range hist {
+		vals = append(vals, h.Value)
+	}
+	if !slices.Equal(vals, []float64{97.1, 95.0, 97.1}) || hist[2].Revision != 2 {
+		t.Fatalf("history %v (%+v), want 97.1 95 97.1 with the last at revision 2", vals, hist)
+	}
+	cur, err := a.Current(ctx, store.Filter{Indicators: []string{"food_sampling_pass_rate"}})
+	if err != nil || len(cur) != 1 || cur[0].Value != 97.1 || cur[0].Revision != 2 {
+		t.Fatalf("current %+v %v", cur, err)
+	}
+}
+
+// Writers on two stores write different values of the same keys at once.
+// Afterwards every value written is in the history of its key, and the
+// current value is the history's last (the latest report by revision,
+// reported_at, value).
+func TestTwoWritersAtOnce(t *testing.T) {
+	a, b := twoStores(t)
+	ctx := context.Background()
+	const writers, rounds, keys = 6, 5, 3
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*rounds)
+	sums := make(chan observation.Summary, writers*rounds)
+	for w := range writers {
+		st := []*store.Store{a, b}[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := range rounds {
+				var batch []observation.Observation
+				for k := range keys {
+					batch = append(batch, testenv.Obs("aqi_daily", "460100", fmt.Sprintf("2024-01-%02d", k+1), float64(1000*w+10*r+k), ""))
+				}
+				sum, err := st.Upsert(ctx, batch, time.Now())
+				if err != nil {
+					errs <- err
+					return
+				}
+				sums <- sum
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(sums)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var total observation.Summary
+	for s := range sums {
+		total.Add(s)
+	}
+	if total.Accepted != writers*rounds*keys || total.Unchanged != 0 || total.New < keys {
+		t.Errorf("answers %+v: want every row new or revised, each key new at least once", total)
+	}
+	cur, err := a.Current(ctx, store.Filter{Indicators: []string{"aqi_daily"}})
+	if err != nil || len(cur) != keys {
+		t.Fatalf("current: %d %v", len(cur), err)
+	}
+	for _, c := range cur {
+		hist, err := b.History(ctx, c.Key())
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[float64]bool{}
+		for _, h := range hist {
+			seen[h.Value] = true
+		}
+		k := c.Period.Start().Day() - 1
+		for w := range writers {
+			for r := range rounds {
+				if v := float64(1000*w + 10*r + k); !seen[v] {
+					t.Errorf("%s: value %v written by writer %d is not in the history", c.Period, v, w)
+				}
+			}
+		}
+		if len(hist) != writers*rounds {
+			t.Errorf("%s: %d values in the history, want %d", c.Period, len(hist), writers*rounds)
+		}
+		if last := hist[len(hist)-1]; last.Value != c.Value || last.Revision != c.Revision {
+			t.Errorf("%s: current %v (revision %d), but the latest report is %v (revision %d)", c.Period, c.Value, c.Revision, last.Value, last.Revision)
+		}
+	}
+}
