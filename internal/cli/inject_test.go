@@ -4,17 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"go/ast"
-	goparser "go/parser"
-	"go/token"
 	"io"
-	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -237,13 +231,13 @@ func ask(t *testing.T, cl *http.Client, base string, rt route, name, v string) (
 	return resp.StatusCode, string(b)
 }
 
-// checkRouteTable compares the table with every route registered in the
-// source (calls of Handle and HandleFunc whose first argument is a pattern
-// built from string constants), so that a new route fails this test until
-// its parameters are listed here.
+// checkRouteTable compares the table with every route a serve built from
+// the same kind of config registers on its Mux (server.Mux.Routes), so
+// that a new route fails this test until its parameters are listed here.
 func checkRouteTable(t *testing.T, table []route) {
 	t.Helper()
-	registered := registeredPatterns(t)
+	sv, _ := builtServe(t, authConfig(t, ""))
+	registered := slices.Collect(maps.Keys(sv.srv.Mux.Routes()))
 	var listed []string
 	for _, r := range table {
 		listed = append(listed, r.pattern)
@@ -259,101 +253,4 @@ func checkRouteTable(t *testing.T, table []route) {
 	if len(registered) < 20 {
 		t.Fatalf("found only %d registered routes: %v", len(registered), registered)
 	}
-}
-
-// registeredPatterns parses the non-test Go files of the repository and
-// evaluates the pattern argument of every X.Handle(…)/X.HandleFunc(…).
-func registeredPatterns(t *testing.T) []string {
-	t.Helper()
-	root := testenv.RepoRoot(t)
-	fset := token.NewFileSet()
-	consts := map[string]string{} // "pkg.Name" → value
-	type call struct {
-		pkg string
-		arg ast.Expr
-		at  token.Pos
-	}
-	var calls []call
-	for _, top := range []string{"cmd", "internal", "collectors"} {
-		err := filepath.WalkDir(filepath.Join(root, top), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			f, err := goparser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			pkg := f.Name.Name
-			for _, decl := range f.Decls {
-				if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.CONST {
-					for _, spec := range g.Specs {
-						vs := spec.(*ast.ValueSpec)
-						for i, n := range vs.Names {
-							if i < len(vs.Values) {
-								if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
-									v, _ := strconv.Unquote(lit.Value)
-									consts[pkg+"."+n.Name] = v
-								}
-							}
-						}
-					}
-				}
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				c, ok := n.(*ast.CallExpr)
-				if !ok || len(c.Args) != 2 {
-					return true
-				}
-				if sel, ok := c.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "Handle" || sel.Sel.Name == "HandleFunc") {
-					calls = append(calls, call{pkg, c.Args[0], c.Pos()})
-				}
-				return true
-			})
-			return nil
-		})
-		if err != nil && !os.IsNotExist(err) {
-			t.Fatal(err)
-		}
-	}
-	var eval func(pkg string, e ast.Expr) (string, bool)
-	eval = func(pkg string, e ast.Expr) (string, bool) {
-		switch e := e.(type) {
-		case *ast.BasicLit:
-			if e.Kind == token.STRING {
-				v, err := strconv.Unquote(e.Value)
-				return v, err == nil
-			}
-		case *ast.BinaryExpr:
-			a, ok1 := eval(pkg, e.X)
-			b, ok2 := eval(pkg, e.Y)
-			return a + b, ok1 && ok2 && e.Op == token.ADD
-		case *ast.Ident:
-			v, ok := consts[pkg+"."+e.Name]
-			return v, ok
-		case *ast.SelectorExpr:
-			if x, ok := e.X.(*ast.Ident); ok {
-				v, ok := consts[x.Name+"."+e.Sel.Name]
-				return v, ok
-			}
-		}
-		return "", false
-	}
-	var out []string
-	for _, c := range calls {
-		v, ok := eval(c.pkg, c.arg)
-		if !ok {
-			t.Errorf("%s: cannot read the route pattern of this Handle call: build it from string constants", fset.Position(c.at))
-			continue
-		}
-		if !slices.Contains(out, v) {
-			out = append(out, v)
-		}
-	}
-	return out
 }
