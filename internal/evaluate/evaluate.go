@@ -150,7 +150,7 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 	ev.DeadlineFromHorizon = t.Deadline == 0
 	freq := t.Ind.Freq()
 	grace := e.Opts.GraceFor(freq)
-	ev.SettlesAt = period.OfYear(due).End().Add(grace)
+	ev.SettlesAt = period.OfYear(due).EndIn(at.Location()).Add(grace) // the deadline year ends on the calendar of the clock (timezone)
 	ev.Settled = at.After(ev.SettlesAt)
 
 	var s, trend Series

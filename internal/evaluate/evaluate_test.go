@@ -85,3 +85,38 @@ func TestStatusCodes(t *testing.T) {
 		t.Fatal("unknown status has a code")
 	}
 }
+
+// A target settles when its deadline year has ended, and its grace passed, on
+// the calendar of the evaluation moment's location: qualitymon's clock runs
+// in the config's timezone (Asia/Shanghai by default), so a 2020 target with
+// half a year's grace settles at 2021-06-30T00:00+08:00, eight hours before
+// the same moment in UTC.
+func TestSettlesOnTheClocksCalendar(t *testing.T) {
+	set := fixture(t, "- {id: r, indicator: pass_rate, region: \"620000\", comparator: \">=\", value: 95, deadline: 2020, modality: reach, clause: x, quote: x}")
+	shanghai, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Evaluator{Set: set}
+	data := NewData(rows(map[string]map[int]float64{"620000:pass_rate": {2019: 90}}))
+	one := func(at time.Time) Evaluation {
+		t.Helper()
+		got := e.Evaluate(data, "", at)
+		if len(got) != 1 {
+			t.Fatalf("got %d evaluations", len(got))
+		}
+		return got[0]
+	}
+	settles := one(time.Date(2021, 1, 1, 0, 0, 0, 0, shanghai)).SettlesAt
+	if settles.Location() != shanghai || settles.Hour() != 0 {
+		t.Fatalf("settles at %s, want local midnight in Asia/Shanghai", settles)
+	}
+	// One hour after that midnight in Beijing (17:00 UTC the day before).
+	at := settles.Add(time.Hour)
+	if ev := one(at); !ev.Settled {
+		t.Errorf("at %s (Asia/Shanghai): not settled", at)
+	}
+	if ev := one(at.UTC()); ev.Settled {
+		t.Errorf("at %s (UTC calendar): settled, but the UTC year end and grace have not passed", at.UTC())
+	}
+}
