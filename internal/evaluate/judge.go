@@ -60,7 +60,9 @@ func (j *judge) setActual(p Point) {
 }
 
 // closed reports whether year y has ended and its grace passed.
-func (j *judge) closed(y int) bool { return j.at.After(period.OfYear(y).EndIn(j.at.Location()).Add(j.grace)) }
+func (j *judge) closed(y int) bool {
+	return j.at.After(period.OfYear(y).EndIn(j.at.Location()).Add(j.grace))
+}
 
 // clamp keeps a projection within the indicator's valid range.
 func (j *judge) clamp(v float64) float64 {
