@@ -68,7 +68,7 @@ func NewRunner(cols []Configured, deps Deps, s observation.Sink, reg prometheus.
 	for _, c := range cols {
 		sched, err := config.Parser.Parse(c.Schedule) // checked by config.Load
 		if err != nil {
-			return nil, fmt.Errorf("collector %q: schedule: %q: %v", c.Name, c.Schedule, err)
+			return nil, fmt.Errorf("collector %q: schedule: %q: %w", c.Name, c.Schedule, err)
 		}
 		if c.Timeout <= 0 {
 			c.Timeout = config.Duration(DefaultTimeout)
@@ -177,7 +177,7 @@ func (r *Runner) deliver(ctx context.Context, name string, b *Batch) error {
 	}
 	if err != nil {
 		r.metrics.errors.WithLabelValues(name).Inc()
-		r.log.Error("collector batch rejected", "collector", name, "batch", b.Name, "error", err)
+		r.log.Error("collector batch rejected", "collector", name, "batch", b.Name, "err", err)
 	}
 	if b.Ack != nil {
 		if aerr := b.Ack(err); aerr != nil {

@@ -246,7 +246,7 @@ func (c *Config) validate(doc *yaml.Node) error {
 		errs = append(errs, at(doc, "listen", fmt.Errorf("listen: %q is not host:port", c.Listen)))
 	}
 	if _, err := Parser.Parse(c.Evaluation.Schedule); err != nil {
-		errs = append(errs, at(doc, "evaluation.schedule", fmt.Errorf("evaluation.schedule: %q: %v", c.Evaluation.Schedule, err)))
+		errs = append(errs, at(doc, "evaluation.schedule", fmt.Errorf("evaluation.schedule: %q: %w", c.Evaluation.Schedule, err)))
 	}
 	for k := range c.Evaluation.Grace {
 		switch k {

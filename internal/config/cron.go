@@ -16,5 +16,5 @@ type cronLogger struct{ l *slog.Logger }
 func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
 
 func (c cronLogger) Error(err error, msg string, kv ...any) {
-	c.l.Error("cron: "+msg, append(kv, "error", err)...)
+	c.l.Error("cron: "+msg, append(kv, "err", err)...)
 }

@@ -194,7 +194,7 @@ func validateCollectors(cs []Collector, doc *yaml.Node) []error {
 		if c.Schedule == "" {
 			bad = append(bad, errors.New(`schedule: required (5 cron fields such as "0 6 * * *", or @daily, @every 10m)`))
 		} else if _, err := Parser.Parse(c.Schedule); err != nil {
-			bad = append(bad, fmt.Errorf("schedule: %q: %v", c.Schedule, err))
+			bad = append(bad, fmt.Errorf("schedule: %q: %w", c.Schedule, err))
 		}
 		if c.Timeout == 0 {
 			c.Timeout = Duration(DefaultCollectorTimeout)

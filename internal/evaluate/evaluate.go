@@ -1,3 +1,7 @@
+// Package evaluate judges every target of every plan against the observations
+// held: the latest actual, the gap, the projection to the deadline and a
+// status in the style of the UN SDG Progress Chart (README, "How targets are
+// judged"), with the basis of each verdict.
 package evaluate
 
 import (

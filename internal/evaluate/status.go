@@ -1,6 +1,3 @@
-// Package evaluate judges every target of every plan against the observations
-// held: the latest actual, the gap, the projection to the deadline and a
-// status in the style of the UN SDG Progress Chart (see DESIGN.md).
 package evaluate
 
 // Status of a target at a moment.
