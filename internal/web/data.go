@@ -178,11 +178,10 @@ func sparkline(ev *evaluate.Evaluation, t *plan.Target, pts []xy) *Chart {
 // sortRows orders the scorecard by key: status (worst first), gap, deadline,
 // region or the plan's own order.
 func sortRows(rows []Row, key string, desc bool) {
-	sev := map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1, evaluate.AtRisk: 2, evaluate.NoData: 3, evaluate.OnTrack: 4, evaluate.Achieved: 5}
 	f := func(a, b Row) int { return 0 }
 	switch key {
 	case "status":
-		f = func(a, b Row) int { return cmp.Compare(sev[a.Status], sev[b.Status]) }
+		f = func(a, b Row) int { return cmp.Compare(a.Status.Severity(), b.Status.Severity()) }
 	case "gap":
 		f = func(a, b Row) int { return cmpPtr(a.Gap, b.Gap) }
 	case "progress":

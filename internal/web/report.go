@@ -62,9 +62,6 @@ func (c Completeness) MissingText() string {
 	return strings.Join(s, "、")
 }
 
-// severity orders the targets behind: missed first.
-var severity = map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1, evaluate.AtRisk: 2, evaluate.NoData: 3}
-
 // BuildReport gathers the report of planKey as of m.
 func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Report, error) {
 	p, err := s.planOf(planKey)
@@ -88,11 +85,11 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	}
 	rep.Counts = count(mine, len(rep.Untracked))
 	for _, r := range rows {
-		if _, behind := severity[r.Status]; behind {
+		if r.Status.Behind() {
 			rep.Behind = append(rep.Behind, r)
 		}
 	}
-	slices.SortStableFunc(rep.Behind, func(a, b Row) int { return severity[a.Status] - severity[b.Status] })
+	slices.SortStableFunc(rep.Behind, func(a, b Row) int { return a.Status.Severity() - b.Status.Severity() })
 	for _, r := range rep.Behind {
 		if len(rep.Charts) == 6 {
 			break
