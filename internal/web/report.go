@@ -17,6 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // Report is the 质量状况分析报告 of one plan at one moment.
@@ -156,13 +157,13 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 func (s *Site) WriteReport(w io.Writer, rep *Report, format string) error {
 	switch format {
 	case "html":
-		css, err := files.ReadFile("static/site.css")
+		css, err := shell.CSS()
 		if err != nil {
 			return err
 		}
-		rep.Standalone, rep.CSS = true, template.CSS(css)
+		rep.Standalone, rep.CSS = true, css
 		rep.Page = page{Title: rep.Plan.NameZh + " 质量状况分析报告", M: rep.M, Plans: s.Evaluator.Set.Plans}
-		return s.tmpl.ExecuteTemplate(w, "report.html", rep)
+		return s.tmpl.Execute(w, "report.html", rep)
 	case "md":
 		return mdReport.Execute(w, rep)
 	}
@@ -197,7 +198,8 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 
 // mdFuncs are the page templates' functions and cell (a Markdown table cell).
 var mdFuncs = func() texttemplate.FuncMap {
-	f := texttemplate.FuncMap(maps.Clone(funcs))
+	f := texttemplate.FuncMap(maps.Clone(shell.Funcs))
+	maps.Copy(f, funcs)
 	f["cell"] = func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
 	return f
 }()
