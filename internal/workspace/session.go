@@ -106,18 +106,6 @@ func (s *sessions) drop(id string) {
 	}
 }
 
-// endToken ends every session of a token.
-func (s *sessions) endToken(hash [32]byte) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for id := range s.byHash[hash] {
-		s.dropLocked(s.byID[id])
-		n++
-	}
-	return n
-}
-
 // prune ends the sessions of tokens no longer valid.
 func (s *sessions) prune(valid func([32]byte) bool) {
 	s.mu.Lock()
