@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/web"
 )
@@ -30,7 +29,7 @@ func (c *reportCmd) Run(g *globals, env *Env) error {
 	}
 	st := openStore(cfg)
 	defer st.Close()
-	site, err := web.New(st, &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: grace(cfg)}}, config.Web{}, env.Now, g.logger(env))
+	site, err := web.New(st, &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: grace(cfg)}}, env.Now, g.logger(env))
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ import (
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/version"
 	"github.com/qualitymon/qualitymon/internal/web"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
+	"github.com/qualitymon/qualitymon/internal/workspace"
 )
 
 type serveCmd struct {
@@ -117,12 +119,13 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	srv.Protect(guard)
-	site, err := web.New(st, engine.Evaluator, cfg.Web, env.Now, logger)
+	site, err := web.New(st, engine.Evaluator, env.Now, logger)
 	if err != nil {
 		return sv, err
 	}
 	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
 	site.Register(srv.Mux)        // the scorecard pages: /, /plans/…, /export/…, /report/…
+	shell.Register(srv.Mux)       // their stylesheet, script and icon (public), the workspace's too
 
 	// Every accepted batch goes through the durable spool; the rows that
 	// reach InfluxDB update the evaluation (coalesced, only the targets
@@ -153,9 +156,9 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	up.Now = env.Now                                   // audit lines and archive dates on the config's calendar
 	srv.Mux.As(access.OwnAuth).Handle(upload.Path, up) // the bureau's token (Authorization: Bearer)
 	// 报送工作台 (/bureau, /review): files from the browser go through the
-	// upload handler; the grid, template and review through the core.
-	core := site.NewCore(rep.Grid, rep.Queue)
-	ws, err := site.NewWorkspace(web.WorkspaceDeps{Tokens: cfg.Uploads.Tokens, Uploads: up, Reporting: core, Review: core, Validator: chk.Validator})
+	// upload handler; the grid, template and review through reporting.
+	ws, err := workspace.New(workspace.Deps{Tokens: cfg.Uploads.Tokens, Uploads: up, Grid: rep.Grid, Queue: rep.Queue,
+		Validator: chk.Validator, Web: cfg.Web, Now: env.Now, Logger: logger})
 	if err != nil {
 		return sv, err
 	}

@@ -21,3 +21,20 @@ func TestStatusLabels(t *testing.T) {
 		t.Errorf("UntrackedLabel(zh) = %q", UntrackedLabel("zh"))
 	}
 }
+
+// TestSeverity: one order of the statuses from the worst, and the report's
+// "behind" are the four worst.
+func TestSeverity(t *testing.T) {
+	want := []Status{Missed, OffTrack, AtRisk, NoData, OnTrack, Achieved}
+	for i, s := range want {
+		if s.Severity() != i {
+			t.Errorf("%s.Severity() = %d, want %d", s, s.Severity(), i)
+		}
+		if s.Behind() != (i <= 3) {
+			t.Errorf("%s.Behind() = %v", s, s.Behind())
+		}
+	}
+	if Status("bogus").Severity() <= Achieved.Severity() || Status("bogus").Behind() {
+		t.Error("an unknown status ranks among the known ones")
+	}
+}

@@ -26,6 +26,27 @@ func (s Status) Code() int {
 	return -1
 }
 
+// bySeverity lists the statuses from the worst to the best: how the
+// scorecard sorts by status and the report lists the targets behind.
+var bySeverity = []Status{Missed, OffTrack, AtRisk, NoData, OnTrack, Achieved}
+
+// Severity ranks the status from the worst (0, missed) to the best
+// (achieved): missed, off track, at risk, no data, on track, achieved. An
+// unknown status ranks after every known one.
+func (s Status) Severity() int {
+	for i, x := range bySeverity {
+		if x == s {
+			return i
+		}
+	}
+	return len(bySeverity)
+}
+
+// Behind says whether the status is one of a target behind its plan, the
+// report's list of what needs attention: missed, off track, at risk or no
+// data.
+func (s Status) Behind() bool { return s.Severity() <= NoData.Severity() }
+
 // Thresholds of the progress ratio (projected progress / required progress).
 const (
 	OnTrackRatio  = 0.95

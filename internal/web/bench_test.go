@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/qualitymon/qualitymon/internal/config"
 )
 
 // BenchmarkPages serves every kind of page for the five plans (and the
@@ -15,7 +13,7 @@ import (
 //
 //	go test -run '^$' -bench Pages -benchtime 20x ./internal/web/
 func BenchmarkPages(b *testing.B) {
-	s, mux := newSite(b, config.Web{})
+	s, mux := newSite(b)
 	paths := []string{"/", "/indicators/food_sampling_pass_rate", "/indicators/prefab_building_share", "/export/status.csv", "/export/status.xlsx"}
 	for _, p := range s.Evaluator.Set.Plans {
 		paths = append(paths, "/plans/"+p.Key, "/report/"+p.Key)

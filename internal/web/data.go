@@ -10,6 +10,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // Row is one evaluation (target × region) as the pages show it.
@@ -45,7 +46,7 @@ type StatusCount struct {
 }
 
 // Achieved is the share achieved, as text.
-func (c Counts) Achieved() string { return pct(c.By[evaluate.Achieved], c.Total) }
+func (c Counts) Achieved() string { return shell.Pct(c.By[evaluate.Achieved], c.Total) }
 
 func count(evals []evaluate.Evaluation, untracked int) Counts {
 	c := Counts{By: map[evaluate.Status]int{}, Total: len(evals), Untracked: untracked}
@@ -133,7 +134,7 @@ func figuresOf(ev *evaluate.Evaluation, t *plan.Target, d *evaluate.Data, at tim
 	case len(t.AverageOf) > 0:
 		for _, c := range ev.Coverage {
 			if c.Value != nil && c.Used {
-				pts = append(pts, xy{float64(c.Year), *c.Value, strconv.Itoa(c.Year) + "年平均 " + withUnit(c.Value, ev.Unit)})
+				pts = append(pts, xy{float64(c.Year), *c.Value, strconv.Itoa(c.Year) + "年平均 " + shell.WithUnit(c.Value, ev.Unit)})
 			}
 		}
 	default:
@@ -142,7 +143,7 @@ func figuresOf(ev *evaluate.Evaluation, t *plan.Target, d *evaluate.Data, at tim
 				continue
 			}
 			v := p.Value
-			pts = append(pts, xy{float64(p.Year), v, strconv.Itoa(p.Year) + "年 " + withUnit(&v, ev.Unit)})
+			pts = append(pts, xy{float64(p.Year), v, strconv.Itoa(p.Year) + "年 " + shell.WithUnit(&v, ev.Unit)})
 		}
 	}
 	if t.Modality == plan.New {
@@ -154,7 +155,7 @@ func figuresOf(ev *evaluate.Evaluation, t *plan.Target, d *evaluate.Data, at tim
 			}
 			sum += p.Y
 			s := sum
-			cum = append(cum, xy{p.X, s, strconv.Itoa(int(p.X)) + "年累计 " + withUnit(&s, ev.Unit)})
+			cum = append(cum, xy{p.X, s, strconv.Itoa(int(p.X)) + "年累计 " + shell.WithUnit(&s, ev.Unit)})
 		}
 		pts = cum
 	}
@@ -178,11 +179,10 @@ func sparkline(ev *evaluate.Evaluation, t *plan.Target, pts []xy) *Chart {
 // sortRows orders the scorecard by key: status (worst first), gap, deadline,
 // region or the plan's own order.
 func sortRows(rows []Row, key string, desc bool) {
-	sev := map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1, evaluate.AtRisk: 2, evaluate.NoData: 3, evaluate.OnTrack: 4, evaluate.Achieved: 5}
 	f := func(a, b Row) int { return 0 }
 	switch key {
 	case "status":
-		f = func(a, b Row) int { return cmp.Compare(sev[a.Status], sev[b.Status]) }
+		f = func(a, b Row) int { return cmp.Compare(a.Status.Severity(), b.Status.Severity()) }
 	case "gap":
 		f = func(a, b Row) int { return cmpPtr(a.Gap, b.Gap) }
 	case "progress":

@@ -11,6 +11,11 @@
 // SVG drawn on the server (chart.go), so the pages need no script, no font
 // file and nothing from another machine. Responses carry a strict
 // Content-Security-Policy (no inline script or style); the one script,
-// static/site.js, only submits filter forms on change. With web.auth users
-// configured, every page asks for HTTP basic authentication.
+// shell/static/site.js, only submits filter forms on change. With web.auth
+// users configured, every page asks for HTTP basic authentication.
+//
+// The page chrome (stylesheet, script, icon, CSP, error page, rendering,
+// Chinese formatting) is internal/web/shell, shared with the bureaus'
+// workspace (internal/workspace). The browser tests (browser_test.go, e2e/)
+// drive both applications in qualitymon serve.
 package web

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // exportHeader is the scorecard as a table: the columns of both exports.
@@ -37,7 +37,7 @@ func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]strin
 		if p == nil {
 			return ""
 		}
-		return fmtFloat(*p)
+		return shell.Float(*p)
 	}
 	for _, ev := range evals {
 		p, _ := s.Evaluator.Set.Plan(ev.Plan)
@@ -46,7 +46,7 @@ func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]strin
 			d = strconv.Itoa(*ev.Deadline)
 		}
 		out = append(out, []string{ev.Plan, p.NameZh, ev.Target, ev.Wording, ev.Region, ev.RegionName, ev.Status.Label("zh"), string(ev.Status),
-			f(ev.Actual), unitSymbol(ev.Unit), ev.Period, cmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
+			f(ev.Actual), shell.UnitSymbol(ev.Unit), ev.Period, shell.CmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
 			ev.Basis.Code, ev.Basis.Zh, yes(ev.Settled), yes(ev.Stale), ev.LastObservationDay, strings.Join(ev.LeadAgencies, "、"), ev.Clause})
 	}
 	for _, t := range s.Evaluator.Set.Targets(planKey) {
@@ -61,14 +61,14 @@ func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]strin
 func untrackedRow(s *Site, t *plan.Target) []string {
 	v := ""
 	if t.Value != nil {
-		v = fmtFloat(*t.Value)
+		v = shell.Float(*t.Value)
 	}
 	unit := ""
 	if t.Ind != nil {
-		unit = unitSymbol(t.Ind.Unit)
+		unit = shell.UnitSymbol(t.Ind.Unit)
 	}
 	return []string{t.Plan.Key, t.Plan.NameZh, t.ID, t.Name(), t.Region, s.regionName(t.Region), evaluate.UntrackedLabel("zh"), "untracked",
-		"", unit, "", cmpSymbol(t.Comparator), v, "", strconv.Itoa(t.Due()), "", "", "untracked", t.Reason,
+		"", unit, "", shell.CmpSymbol(t.Comparator), v, "", strconv.Itoa(t.Due()), "", "", "untracked", t.Reason,
 		"", "", "", strings.Join(t.LeadAgencies, "、"), t.Clause}
 }
 
@@ -104,15 +104,7 @@ func attachCSV(w http.ResponseWriter, filename string, header []string, rows [][
 	if err := ingest.WriteCSV(&b, true, header, rows); err != nil {
 		return err
 	}
-	return attach(w, "text/csv; charset=utf-8", filename, b.Bytes())
-}
-
-// attach answers body as a download of the type, saved as filename.
-func attach(w http.ResponseWriter, contentType, filename string, body []byte) error {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
-	_, err := w.Write(body)
-	return err
+	return shell.Attach(w, "text/csv; charset=utf-8", filename, b.Bytes())
 }
 
 // exportXLSX writes one sheet, 目标状态, with numbers as numbers.
@@ -163,7 +155,7 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	if _, err := f.WriteTo(&b); err != nil {
 		return err
 	}
-	return attach(w, upload.TypeXLSX, name+".xlsx", b.Bytes())
+	return shell.Attach(w, upload.TypeXLSX, name+".xlsx", b.Bytes())
 }
 
 // exportFigures is the figures and revisions of one target page, as CSV
@@ -207,7 +199,7 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 		if i+1 < len(hist) && hist[i+1].Key() == h.Key() {
 			cur = ""
 		}
-		rows = append(rows, []string{h.Indicator, h.Region, s.regionName(h.Region), h.Period.String(), fmtFloat(h.Value), unitSymbol(t.Ind.Unit),
+		rows = append(rows, []string{h.Indicator, h.Region, s.regionName(h.Region), h.Period.String(), shell.Float(h.Value), shell.UnitSymbol(t.Ind.Unit),
 			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, cur})
 	}
 	return attachCSV(w, fmt.Sprintf("%s-%s.csv", t.Plan.Key, t.ID),

@@ -13,6 +13,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // page is what every page template gets besides its own data.
@@ -85,7 +86,7 @@ func (s *Site) regionName(code string) string {
 func (s *Site) planOf(key string) (*plan.Plan, error) {
 	p, ok := s.Evaluator.Set.Plan(key)
 	if !ok {
-		return nil, notFound("没有规划 %q(unknown plan)", key)
+		return nil, shell.NotFound("没有规划 %q(unknown plan)", key)
 	}
 	return p, nil
 }
@@ -275,7 +276,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if ev == nil {
-		return notFound("目标 %s 在 %s 没有评估", t.ID, region)
+		return shell.NotFound("目标 %s 在 %s 没有评估", t.ID, region)
 	}
 	regions := []string{region}
 	if len(t.AverageOf) > 0 {
@@ -331,7 +332,7 @@ func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []F
 	for i, h := range hist {
 		cur := i == len(hist)-1 || hist[i+1].Key() != h.Key()
 		v := h.Value
-		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: withUnit(&v, ind.Unit),
+		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: shell.WithUnit(&v, ind.Unit),
 			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Current: cur})
 	}
 	// Newest period first, each period's revisions oldest first.
@@ -364,18 +365,18 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) 
 // required trajectory from the baseline, the projection and the deadline.
 func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored) *Chart {
 	c := newLineChart(760, 320, ev.RegionName+" "+ev.Wording)
-	c.yFormat = func(y float64) string { return fmtFloat(y) }
+	c.yFormat = func(y float64) string { return shell.Float(y) }
 	due := float64(*ev.Deadline)
 	c.vrule(due, fmt.Sprintf("期限 %d", *ev.Deadline), "deadline")
 	if ev.TargetValue != nil && t.Modality != plan.Quota {
-		c.hrule(*ev.TargetValue, "目标 "+cmpSymbol(ev.Comparator)+withUnit(ev.TargetValue, ev.Unit), "target")
+		c.hrule(*ev.TargetValue, "目标 "+shell.CmpSymbol(ev.Comparator)+shell.WithUnit(ev.TargetValue, ev.Unit), "target")
 		c.key("dash", "target", "目标")
 	}
 	if t.Modality == plan.Quota {
 		var q []xy
 		for _, y := range ev.Years {
 			if y.Target != nil {
-				q = append(q, xy{float64(y.Year), *y.Target, fmt.Sprintf("%d年定额 %s", y.Year, withUnit(y.Target, ev.Unit))})
+				q = append(q, xy{float64(y.Year), *y.Target, fmt.Sprintf("%d年定额 %s", y.Year, shell.WithUnit(y.Target, ev.Unit))})
 			}
 		}
 		c.points(q, "quota")
@@ -412,7 +413,7 @@ func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []obser
 		for i, h := range hist {
 			if i+1 < len(hist) && hist[i+1].Key() == h.Key() && h.Period.Kind == 1 {
 				v := h.Value
-				revs = append(revs, xy{float64(h.Period.Year), v, fmt.Sprintf("%s 修订前 %s(%s 报送)", h.Period, withUnit(&v, ev.Unit), dateStr(h.ReportedAt))})
+				revs = append(revs, xy{float64(h.Period.Year), v, fmt.Sprintf("%s 修订前 %s(%s 报送)", h.Period, shell.WithUnit(&v, ev.Unit), shell.Date(h.ReportedAt))})
 			}
 		}
 		if len(revs) > 0 {
@@ -428,8 +429,8 @@ func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []obser
 			}
 		}
 		if last.X < due {
-			c.line([]xy{last, {due, *ev.Projected, "预测"}}, "projection", fmt.Sprintf("按趋势预测 %d 年 %s", *ev.Deadline, withUnit(ev.Projected, ev.Unit)))
-			c.points([]xy{{due, *ev.Projected, fmt.Sprintf("预测 %d 年 %s", *ev.Deadline, withUnit(ev.Projected, ev.Unit))}}, "projection")
+			c.line([]xy{last, {due, *ev.Projected, "预测"}}, "projection", fmt.Sprintf("按趋势预测 %d 年 %s", *ev.Deadline, shell.WithUnit(ev.Projected, ev.Unit)))
+			c.points([]xy{{due, *ev.Projected, fmt.Sprintf("预测 %d 年 %s", *ev.Deadline, shell.WithUnit(ev.Projected, ev.Unit))}}, "projection")
 			c.key("dash", "projection", "趋势预测")
 		}
 	}
@@ -447,7 +448,7 @@ type Comparison struct {
 func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	ind, ok := s.Evaluator.Set.Catalog.Get(r.PathValue("indicator"))
 	if !ok {
-		return notFound("没有指标 %q(unknown indicator)", r.PathValue("indicator"))
+		return shell.NotFound("没有指标 %q(unknown indicator)", r.PathValue("indicator"))
 	}
 	m, e, err := s.evaluated(r, "")
 	if err != nil {
@@ -459,7 +460,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	byKey := map[string]*Comparison{}
 	var bars []barRow
 	lines := newLineChart(760, 320, ind.NameZh+" 各地区走势")
-	lines.yFormat = func(y float64) string { return fmtFloat(y) }
+	lines.yFormat = func(y float64) string { return shell.Float(y) }
 	seen := map[string]bool{}
 	for _, row := range rows {
 		key := row.Plan + "/" + row.Target
@@ -475,7 +476,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 			label += "(平均)"
 		}
 		bars = append(bars, barRow{Label: label, Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
-			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, withUnit(row.Actual, row.Unit), cmpSymbol(row.Comparator), withUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
+			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
 		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
 			seen[row.Region] = true
 			pts := figuresOf(row.Evaluation, row.T, e.data, m.At)
@@ -503,7 +504,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.render(w, "indicator.html", map[string]any{
 		"Page": s.page(r, m, ind.NameZh), "Ind": ind, "Groups": groups, "Rows": rows,
-		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, fmtFloat), "Lines": lines.build("暂无报送数据"),
+		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, shell.Float), "Lines": lines.build("暂无报送数据"),
 		"Better": better,
 	})
 }
@@ -521,5 +522,5 @@ func findTarget(p *plan.Plan, id string) (*plan.Target, error) {
 			return t, nil
 		}
 	}
-	return nil, notFound("规划 %s 没有目标 %q(unknown target)", p.Key, id)
+	return nil, shell.NotFound("规划 %s 没有目标 %q(unknown target)", p.Key, id)
 }

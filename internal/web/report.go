@@ -17,6 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // Report is the 质量状况分析报告 of one plan at one moment.
@@ -62,9 +63,6 @@ func (c Completeness) MissingText() string {
 	return strings.Join(s, "、")
 }
 
-// severity orders the targets behind: missed first.
-var severity = map[evaluate.Status]int{evaluate.Missed: 0, evaluate.OffTrack: 1, evaluate.AtRisk: 2, evaluate.NoData: 3}
-
 // BuildReport gathers the report of planKey as of m.
 func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Report, error) {
 	p, err := s.planOf(planKey)
@@ -88,11 +86,11 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	}
 	rep.Counts = count(mine, len(rep.Untracked))
 	for _, r := range rows {
-		if _, behind := severity[r.Status]; behind {
+		if r.Status.Behind() {
 			rep.Behind = append(rep.Behind, r)
 		}
 	}
-	slices.SortStableFunc(rep.Behind, func(a, b Row) int { return severity[a.Status] - severity[b.Status] })
+	slices.SortStableFunc(rep.Behind, func(a, b Row) int { return a.Status.Severity() - b.Status.Severity() })
 	for _, r := range rep.Behind {
 		if len(rep.Charts) == 6 {
 			break
@@ -159,13 +157,13 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 func (s *Site) WriteReport(w io.Writer, rep *Report, format string) error {
 	switch format {
 	case "html":
-		css, err := files.ReadFile("static/site.css")
+		css, err := shell.CSS()
 		if err != nil {
 			return err
 		}
-		rep.Standalone, rep.CSS = true, template.CSS(css)
+		rep.Standalone, rep.CSS = true, css
 		rep.Page = page{Title: rep.Plan.NameZh + " 质量状况分析报告", M: rep.M, Plans: s.Evaluator.Set.Plans}
-		return s.tmpl.ExecuteTemplate(w, "report.html", rep)
+		return s.tmpl.Execute(w, "report.html", rep)
 	case "md":
 		return mdReport.Execute(w, rep)
 	}
@@ -200,7 +198,8 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 
 // mdFuncs are the page templates' functions and cell (a Markdown table cell).
 var mdFuncs = func() texttemplate.FuncMap {
-	f := texttemplate.FuncMap(maps.Clone(funcs))
+	f := texttemplate.FuncMap(maps.Clone(shell.Funcs))
+	maps.Copy(f, funcs)
 	f["cell"] = func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
 	return f
 }()

@@ -1,32 +1,22 @@
 package web
 
 import (
-	"bytes"
 	"embed"
-	"errors"
-	"fmt"
-	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
-//go:embed templates static
+//go:embed templates
 var files embed.FS
-
-// CSP is the Content-Security-Policy of every page: scripts, styles and
-// images from qualitymon itself only, no inline script or style.
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 // Site serves the pages.
 type Site struct {
@@ -39,9 +29,7 @@ type Site struct {
 	// figure again for each request.
 	Latest func() ([]evaluate.Evaluation, *evaluate.Data, time.Time)
 
-	// proxies are web.trusted_proxies: who may tell the client's address.
-	proxies access.Proxies
-	tmpl    *template.Template
+	tmpl *shell.Templates
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
 	// replaced).
@@ -49,34 +37,26 @@ type Site struct {
 }
 
 // New builds the site. Who may see it is decided in front of it (serve's
-// access guard, internal/access); cfg gives the trusted proxies, for the
-// client address the workspace's sign-in throttle and audit use.
-func New(st *store.Store, ev *evaluate.Evaluator, cfg config.Web, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, proxies: cfg.Proxies(), targets: map[string]*plan.Target{}}
+// access guard, internal/access).
+func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
 		}
 	}
-	t, err := template.New("").Funcs(funcs).Funcs(bureauFuncs).ParseFS(files, "templates/*.html")
+	t, err := shell.Parse(files, funcs, logger, "templates/*.html")
 	if err != nil {
-		return nil, fmt.Errorf("parsing the page templates: %w", err)
+		return nil, err
 	}
 	s.tmpl = t
 	return s, nil
 }
 
-// Register adds the pages to mux: protected routes (web.auth), but for the
-// static assets, which are public.
+// Register adds the pages to mux as protected routes (web.auth). The static
+// assets they use are shell's (shell.Register).
 func (s *Site) Register(mux access.Router) {
-	static, _ := fs.Sub(files, "static")
-	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		return s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if err := f(w, r); err != nil {
-				s.fail(w, r, err)
-			}
-		}))
-	}
+	h := s.tmpl.Handler
 	mux.Handle("GET /{$}", h(s.overview))
 	mux.Handle("GET /plans/{plan}", h(s.plan))
 	mux.Handle("GET /plans/{plan}/targets/{target}", h(s.target))
@@ -85,84 +65,11 @@ func (s *Site) Register(mux access.Router) {
 	mux.Handle("GET /export/status.xlsx", h(s.exportXLSX))
 	mux.Handle("GET /export/figures.csv", h(s.exportFigures))
 	mux.Handle("GET /report/{plan}", h(s.report))
-	// Static assets are public: the bureaus' workspace (its own sign-in)
-	// uses them too.
-	public := access.As(mux, access.Public)
-	public.Handle("GET /favicon.ico", s.secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "image/svg+xml")
-		http.ServeFileFS(w, r, files, "static/favicon.svg")
-	})))
-	public.Handle("GET /static/", s.secure(http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static)))))
 }
 
-func cacheFor(d time.Duration, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", fmt.Sprintf("public, max-age=%d", int(d.Seconds())))
-		h.ServeHTTP(w, r)
-	})
-}
-
-// secure sets the security headers of every response.
-func (s *Site) secure(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hd := w.Header()
-		hd.Set("Content-Security-Policy", CSP)
-		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("X-Frame-Options", "DENY")
-		h.ServeHTTP(w, r)
-	})
-}
-
-// httpError is an error with the status a person should see.
-type httpError struct {
-	code int
-	msg  string
-}
-
-func (e *httpError) Error() string { return e.msg }
-
-func notFound(format string, a ...any) error {
-	return &httpError{http.StatusNotFound, fmt.Sprintf(format, a...)}
-}
-
-func badRequest(format string, a ...any) error {
-	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
-}
-
-// fail answers an error page; store failures are logged once and shown as 503.
-func (s *Site) fail(w http.ResponseWriter, r *http.Request, err error) {
-	code := http.StatusServiceUnavailable
-	var he *httpError
-	var pe *param.Error
-	if errors.As(err, &he) {
-		code = he.code
-	} else if errors.As(err, &pe) {
-		code = param.Status
-	} else {
-		s.Logger.Error("web page failed", "path", r.URL.Path, "err", err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	s.tmpl.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": err.Error(), "Title": http.StatusText(code)})
-}
-
-// render executes a page template into a buffer first, so that a template
-// error never leaves half a page.
+// render executes a page template (shell.Templates.Render).
 func (s *Site) render(w http.ResponseWriter, name string, data any) error {
-	return s.renderStatus(w, http.StatusOK, name, data)
-}
-
-// renderStatus is render answering with the status code.
-func (s *Site) renderStatus(w http.ResponseWriter, code int, name string, data any) error {
-	var b bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
-		return fmt.Errorf("rendering %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	_, err := w.Write(b.Bytes())
-	return err
+	return s.tmpl.Render(w, name, data)
 }
 
 // Moment is the evaluation date and vintage a page shows: ?at= (default

@@ -14,13 +14,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/sample"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -34,8 +34,9 @@ var (
 )
 
 // newSite loads the SAMPLE dataset and a revision into a fresh bucket of
-// the shared InfluxDB and returns the site and a mux serving it.
-func newSite(tb testing.TB, cfg config.Web) (*Site, *http.ServeMux) {
+// the shared InfluxDB and returns the site and a mux serving it (with the
+// static assets, as serve does).
+func newSite(tb testing.TB) (*Site, *http.ServeMux) {
 	tb.Helper()
 	srv := testenv.SharedInflux(tb)
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(tb)})
@@ -62,12 +63,13 @@ func newSite(tb testing.TB, cfg config.Web) (*Site, *http.ServeMux) {
 	if err := st.WriteLines(ctx, lines); err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(st, &evaluate.Evaluator{Set: set}, cfg, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	s.Register(mux)
+	shell.Register(mux)
 	return s, mux
 }
 
@@ -79,7 +81,7 @@ func get(tb testing.TB, h http.Handler, path string) *httptest.ResponseRecorder 
 }
 
 func TestPages(t *testing.T) {
-	s, mux := newSite(t, config.Web{})
+	s, mux := newSite(t)
 	pages := map[string][]string{
 		"/": {"质量目标看板", "关于开展质量提升行动的实施方案", "质量强国建设纲要", "已达标", "严重滞后", "不可量化跟踪", `href="/plans/shandong-2018"`,
 			`href="/report/shandong-2018"`, "评估日期 <b>2026-03-01</b>"},
@@ -101,7 +103,7 @@ func TestPages(t *testing.T) {
 			t.Errorf("%s: %d %s", path, rec.Code, rec.Body.String())
 			continue
 		}
-		if csp := rec.Header().Get("Content-Security-Policy"); csp != CSP {
+		if csp := rec.Header().Get("Content-Security-Policy"); csp != shell.CSP {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 		body := rec.Body.String()
@@ -124,7 +126,7 @@ func TestPages(t *testing.T) {
 // An unknown path value is a 404; an unknown value of a query parameter a
 // 400 (参数无效, internal/param).
 func TestErrors(t *testing.T) {
-	_, mux := newSite(t, config.Web{})
+	_, mux := newSite(t)
 	for path, want := range map[string]int{
 		"/plans/nowhere":                       404,
 		"/plans/shandong-2018/targets/nothing": 404,
@@ -145,7 +147,7 @@ func TestErrors(t *testing.T) {
 
 // Plan text is escaped wherever it appears.
 func TestEscaping(t *testing.T) {
-	s, mux := newSite(t, config.Web{})
+	s, mux := newSite(t)
 	p, _ := s.Evaluator.Set.Plan("shandong-2018")
 	p.Targets[0].Wording = `<script>alert("x")</script>`
 	p.Targets[0].Quote = `"><img src=x onerror=alert(1)>`
@@ -163,7 +165,7 @@ func TestEscaping(t *testing.T) {
 // known_at before the revision shows the first report as the current value;
 // at moves the evaluation date, and links keep both.
 func TestMoments(t *testing.T) {
-	_, mux := newSite(t, config.Web{})
+	_, mux := newSite(t)
 	page := "/plans/shandong-2018/targets/food-sampling-pass-rate?region=370000"
 	before := get(t, mux, page+"&known_at=2026-01-20").Body.String()
 	if strings.Contains(before, "已被修订") || strings.Contains(before, "山东省市场监管局(修订)") {
@@ -186,7 +188,7 @@ func TestMoments(t *testing.T) {
 }
 
 func TestExports(t *testing.T) {
-	s, mux := newSite(t, config.Web{})
+	s, mux := newSite(t)
 	rec := get(t, mux, "/export/status.csv?plan=shandong-2018")
 	body := rec.Body.Bytes()
 	if !bytes.HasPrefix(body, []byte("\uFEFF")) || !strings.Contains(rec.Header().Get("Content-Disposition"), "qualitymon-status-shandong-2018-20260301.csv") {
@@ -236,7 +238,7 @@ func TestExports(t *testing.T) {
 }
 
 func TestReportFormats(t *testing.T) {
-	s, _ := newSite(t, config.Web{})
+	s, _ := newSite(t)
 	m, _ := ParseMoment("2021-12-31", "", now)
 	rep, err := s.BuildReport(context.Background(), "hainan-2018", m)
 	if err != nil {

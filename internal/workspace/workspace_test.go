@@ -1,76 +1,111 @@
-package web
+package workspace
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
-	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
-	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/spool"
+	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 const qdToken = "qingdao-secret-token"
 
-// fakeUploads records what the workspace sends and answers like the API.
-type fakeUploads struct {
-	mu    sync.Mutex
-	calls []string
-	resp  *upload.Response
-}
-
-func (f *fakeUploads) Submit(r *http.Request, _ [32]byte, name, _ string, data []byte, dryRun bool) *upload.Response {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.calls = append(f.calls, name)
-	if f.resp != nil {
-		return f.resp
-	}
-	return &upload.Response{Status: 200, DryRun: dryRun, Summary: observation.Summary{Accepted: 1, New: 1}}
-}
-
-func (f *fakeUploads) MaxBytes() int64 { return 1 << 20 }
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 type bureauEnv struct {
 	t     *testing.T
 	w     *Workspace
 	mux   *http.ServeMux
 	now   time.Time
-	up    *fakeUploads
 	token config.UploadToken
+	// audit is the upload API's audit log: one line per file the workspace
+	// sent through it.
+	audit string
 	// xff, when set, is the X-Forwarded-For of sign-ins.
 	xff string
 }
 
+// newBureau builds the workspace as serve does, on the real upload
+// handler, whose accepted rows go through a spool to a fresh bucket of the
+// shared InfluxDB; no due grid, no review queue.
 func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
-	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), up: &fakeUploads{}}
+	dir := t.TempDir()
+	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), audit: filepath.Join(dir, "audit.jsonl")}
+	clock := func() time.Time { return e.now }
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	set := testenv.Plans(t)
-	s, err := New(nil, &evaluate.Evaluator{Set: set}, cfg, func() time.Time { return e.now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}
+	srv := testenv.SharedInflux(t)
+	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	t.Cleanup(st.Close)
+	sp, err := spool.Open(filepath.Join(dir, "spool"), st, spool.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { sp.Close() })
 	e.token = config.UploadToken{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qdToken), Regions: []string{"370200"}}
-	e.w, err = s.NewWorkspace(WorkspaceDeps{Tokens: []config.UploadToken{e.token}, Uploads: e.up,
-		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}})
+	ucfg, err := upload.ParseConfig(&config.Uploads{MaxBytes: 1 << 20, ArchiveDir: filepath.Join(dir, "uploads"), AuditLog: e.audit,
+		Tokens: []config.UploadToken{e.token}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := upload.NewHandler(ucfg, v, sp, nil, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	up.Now = clock
+	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Web: cfg, Now: clock, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.mux = http.NewServeMux()
 	e.w.Register(e.mux)
 	return e
+}
+
+// sent are the files the upload API received from the workspace (its
+// audit log: one outcome line each), in order.
+func (e *bureauEnv) sent() []string {
+	data, err := os.ReadFile(e.audit)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		e.t.Fatal(err)
+	}
+	var files []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var rec struct{ File, Result string }
+		if l == "" {
+			continue
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			e.t.Fatalf("audit line %q: %v", l, err)
+		}
+		if rec.Result != upload.ResultAccepting { // the second line of a stored upload
+			files = append(files, rec.File)
+		}
+	}
+	return files
 }
 
 func (e *bureauEnv) do(r *http.Request) *httptest.ResponseRecorder {
@@ -150,7 +185,7 @@ func TestBureauSignInAndOut(t *testing.T) {
 			t.Errorf("workspace lacks %q", want)
 		}
 	}
-	if page.Header().Get("Content-Security-Policy") != CSP {
+	if page.Header().Get("Content-Security-Policy") != shell.CSP {
 		t.Error("workspace without the CSP")
 	}
 	// Sign out: the session ends.
@@ -314,16 +349,16 @@ func TestBureauCSRF(t *testing.T) {
 			t.Errorf("%s: %d, want 403", name, rec.Code)
 		}
 	}
-	if len(e.up.calls) != 0 {
-		t.Fatalf("a forged POST reached the upload: %v", e.up.calls)
+	if sent := e.sent(); len(sent) != 0 {
+		t.Fatalf("a forged POST reached the upload: %v", sent)
 	}
 	body, ct := multipartBody(t, map[string]string{"csrf": csrf}, "a.csv", file)
 	r := httptest.NewRequest("POST", "/bureau/submit", body)
 	r.Header.Set("Content-Type", ct)
 	r.Header.Set("Origin", "http://example.com")
 	r.AddCookie(c)
-	if rec := e.do(r); rec.Code != 200 || !strings.Contains(rec.Body.String(), "已提交并入库") || len(e.up.calls) != 1 {
-		t.Fatalf("genuine submit: %d calls %v\n%s", rec.Code, e.up.calls, rec.Body)
+	if rec := e.do(r); rec.Code != 200 || !strings.Contains(rec.Body.String(), "已提交并入库") || len(e.sent()) != 1 {
+		t.Fatalf("genuine submit: %d sent %v\n%s", rec.Code, e.sent(), rec.Body)
 	}
 	// Sign-in without the form's cookie (login CSRF).
 	r = httptest.NewRequest("POST", "/bureau/signin", strings.NewReader("token="+qdToken+"&csrf=x"))
@@ -340,8 +375,6 @@ func TestBureauCheckMarksBadCells(t *testing.T) {
 	e := newBureau(t, config.Web{})
 	c := sessionOf(e.signin("192.0.2.1:1000", qdToken))
 	_, csrf := e.page(c)
-	e.up.resp = &upload.Response{Status: 422, DryRun: true, Errors: []*ingest.Error{
-		{File: "a.csv", Row: 3, Column: "数值", Value: "985", Message: "985 is outside the valid range of food_sampling_pass_rate", Expected: "0–100"}}}
 	file := []byte("指标,地区,时期,数值\n食品抽检合格率,青岛市,2023,97.1\n食品抽检合格率,青岛市,2024,985\n")
 	body, ct := multipartBody(t, map[string]string{"csrf": csrf}, "a.csv", file)
 	r := httptest.NewRequest("POST", "/bureau/check", body)
@@ -349,7 +382,7 @@ func TestBureauCheckMarksBadCells(t *testing.T) {
 	r.AddCookie(c)
 	rec := e.do(r)
 	out := rec.Body.String()
-	for _, want := range []string{"1 处错误", "整个文件都没有保存", "第 3 行", "数值超出该指标的合理范围", `class="bad-cell"`, "97.1", "0–100"} {
+	for _, want := range []string{"1 处错误", "整个文件都没有保存", "第 3 行", "数值超出该指标的合理范围", `class="bad-cell"`, "97.1", "0 至 100(百分数)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("check page lacks %q", want)
 		}
@@ -358,7 +391,6 @@ func TestBureauCheckMarksBadCells(t *testing.T) {
 		t.Error("a file with errors can be submitted from its check page")
 	}
 	// A clean file: 提交 sends the same file again.
-	e.up.resp = nil
 	body, ct = multipartBody(t, map[string]string{"csrf": csrf}, "b.csv", file[:strings.LastIndex(string(file[:len(file)-1]), "\n")+1])
 	r = httptest.NewRequest("POST", "/bureau/check", body)
 	r.Header.Set("Content-Type", ct)
@@ -374,7 +406,7 @@ func TestBureauCheckMarksBadCells(t *testing.T) {
 	r = httptest.NewRequest("POST", "/bureau/submit", body)
 	r.Header.Set("Content-Type", ct)
 	r.AddCookie(c)
-	if rec := e.do(r); !strings.Contains(rec.Body.String(), "已提交并入库") || e.up.calls[len(e.up.calls)-1] != "b.csv" {
-		t.Fatalf("submit of the checked file: %d %v", rec.Code, e.up.calls)
+	if rec := e.do(r); !strings.Contains(rec.Body.String(), "已提交并入库") || !slices.Equal(e.sent(), []string{"a.csv", "b.csv", "b.csv"}) {
+		t.Fatalf("submit of the checked file: %d sent %v\n%s", rec.Code, e.sent(), rec.Body)
 	}
 }

@@ -1,21 +1,8 @@
-package web
+package workspace
 
 import (
-	"context"
-	"io"
 	"time"
 )
-
-// Reporting is what the workspace asks of internal/reporting: the due grid
-// and the template of a reporter's scope.
-type Reporting interface {
-	// Due is what the reporter's scope owes up to now: every indicator ×
-	// region some target needs, each period due, with its state.
-	Due(ctx context.Context, rep *Reporter, now time.Time) (*DueGrid, error)
-	// Template writes the template to fill (format "xlsx" or "csv") and
-	// returns its file name.
-	Template(ctx context.Context, rep *Reporter, format string, now time.Time, w io.Writer) (string, error)
-}
 
 // DueGrid is the 报送情况 of one reporter.
 type DueGrid struct {
@@ -60,22 +47,6 @@ type DueCell struct {
 	Late   bool
 }
 
-// Review is the review queue (internal/reporting's Queue) as the workspace
-// uses it.
-type Review interface {
-	// Pending lists the uploads held for the reviewer's regions.
-	Pending(ctx context.Context, reviewer *Reporter) ([]Held, error)
-	// PendingCount is the number of uploads Pending lists.
-	PendingCount(reviewer *Reporter) int
-	// Approve decides a held upload; stored says whether its rows went to
-	// the spool yet (the approval stands either way).
-	Approve(ctx context.Context, a Action) (stored bool, err error)
-	Return(ctx context.Context, a Action) error
-	// Decisions lists what happened to the bureau's held uploads (waiting,
-	// approved, returned with the reviewer's comment).
-	Decisions(ctx context.Context, bureau *Reporter) ([]Decision, error)
-}
-
 // Held is one upload waiting for review.
 type Held struct {
 	ID, Bureau, Contact, File string
@@ -105,14 +76,4 @@ type Decision struct {
 	Uploaded time.Time
 	At       time.Time
 	Rows     int
-}
-
-// Action is a reviewer's decision, audited with who, when and from where.
-type Action struct {
-	ID           string
-	Reviewer     *Reporter
-	Comment      string
-	Addr         string
-	ForwardedFor string
-	At           time.Time
 }

@@ -1,4 +1,4 @@
-package web
+package workspace
 
 import (
 	"fmt"
@@ -9,10 +9,10 @@ import (
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
 
-// bureauFuncs are the workspace's template functions: Chinese words for
+// funcs are the workspace's template functions: Chinese words for
 // states and for the pipeline's (English) error messages, which are kept
 // beside the Chinese for whoever has to look further.
-var bureauFuncs = template.FuncMap{
+var funcs = template.FuncMap{
 	"duestate": func(s string) string {
 		return map[string]string{DueReported: "已报送", DueMissing: "未报送", DueOverdue: "逾期", DuePending: "待审核"}[s]
 	},

@@ -1,9 +1,10 @@
-package web
+package workspace
 
 import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,25 +21,27 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
-// Workspace is the statistics bureaus' 报送工作台: /bureau (sign in with the
-// upload token, what is due, the template, check then submit) and /review
-// (a reviewer approves or returns held uploads). It shares the scorecard's
-// shell (layout, CSS, CSP) and registers on the same mux; it has its own
-// sign-in (the token), so web.auth's basic authentication does not apply
-// (its routes are access.OwnAuth).
+//go:embed templates
+var files embed.FS
+
+// Workspace serves the bureaus' 报送工作台 (the package doc says what).
 type Workspace struct {
-	site      *Site
 	dir       atomic.Pointer[reporting.Directory]
-	uploads   Uploader
-	reporting Reporting
-	review    Review
+	uploads   *upload.Handler
+	grid      *reporting.Grid
+	queue     *reporting.Queue
 	validator *ingest.Validator
-	sessions  *sessions
-	throttle  *access.Throttle
-	now       func() time.Time
-	log       *slog.Logger
+	tmpl      *shell.Templates
+	// proxies are web.trusted_proxies: who may tell the client's address
+	// (for the sign-in throttle and the review's audit).
+	proxies  access.Proxies
+	sessions *sessions
+	throttle *access.Throttle
+	now      func() time.Time
+	log      *slog.Logger
 }
 
 // Reporter is a signed-in token's bureau (reporting.Bureau) with its scope
@@ -64,27 +67,32 @@ func (r *Reporter) Reviewer() bool { return r.B.IsReviewer() }
 // Held says whether the bureau's uploads wait for a reviewer.
 func (r *Reporter) Held() bool { return r.B.Review }
 
-// Uploader is the upload API (*upload.Handler): the workspace sends files
-// through it so that a file from the browser is checked, scoped, limited,
-// archived, audited and stored exactly as POST /api/v1/uploads would.
-type Uploader interface {
-	Submit(r *http.Request, tokenHash [32]byte, name, contentType string, data []byte, dryRun bool) *upload.Response
-	MaxBytes() int64
-}
-
-// WorkspaceDeps are what the workspace is built from.
-type WorkspaceDeps struct {
-	Tokens    []config.UploadToken
-	Uploads   Uploader
-	Reporting Reporting
-	Review    Review
+// Deps are what the workspace is built from.
+type Deps struct {
+	Tokens []config.UploadToken
+	// Uploads is the upload API: the workspace sends files through it so
+	// that a file from the browser is checked, scoped, limited, archived,
+	// audited and stored exactly as POST /api/v1/uploads would.
+	Uploads *upload.Handler
+	// Grid gives the due grid and the template (nil: neither).
+	Grid *reporting.Grid
+	// Queue is the review queue (nil: no review).
+	Queue     *reporting.Queue
 	Validator *ingest.Validator
+	// Web gives web.trusted_proxies.
+	Web    config.Web
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-// NewWorkspace builds the bureaus' workspace on the site's shell.
-func (s *Site) NewWorkspace(d WorkspaceDeps) (*Workspace, error) {
-	w := &Workspace{site: s, uploads: d.Uploads, reporting: d.Reporting, review: d.Review, validator: d.Validator,
-		sessions: newSessions(s.Now), throttle: access.NewThrottle(s.Now), now: s.Now, log: s.Logger}
+// New builds the bureaus' workspace.
+func New(d Deps) (*Workspace, error) {
+	t, err := shell.Parse(files, funcs, d.Logger, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	w := &Workspace{uploads: d.Uploads, grid: d.Grid, queue: d.Queue, validator: d.Validator, tmpl: t, proxies: d.Web.Proxies(),
+		sessions: newSessions(d.Now), throttle: access.NewThrottle(d.Now), now: d.Now, log: d.Logger}
 	if err := w.SetTokens(d.Tokens); err != nil {
 		return nil, err
 	}
@@ -111,7 +119,7 @@ func (w *Workspace) reporter(hash [32]byte) *Reporter {
 	}
 	r := &Reporter{B: b, Bureau: b.Name, Contact: b.Contact, Hash: hash}
 	for _, code := range b.Regions {
-		r.Regions = append(r.Regions, RegionName{code, w.site.regionName(code)})
+		r.Regions = append(r.Regions, RegionName{code, w.regionName(code)})
 	}
 	for _, id := range b.Indicators {
 		if ind, ok := w.validator.Catalog.Get(id); ok {
@@ -134,12 +142,10 @@ func (w *Workspace) valid(hash [32]byte) bool {
 func (w *Workspace) Register(r access.Router) {
 	mux := access.As(r, access.OwnAuth)
 	h := func(f func(http.ResponseWriter, *http.Request) error) http.Handler {
-		return w.site.secure(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		return w.tmpl.Handler(func(rw http.ResponseWriter, r *http.Request) error {
 			rw.Header().Set("Cache-Control", "no-store")
-			if err := f(rw, r); err != nil {
-				w.site.fail(rw, r, err)
-			}
-		}))
+			return f(rw, r)
+		})
 	}
 	mux.Handle("GET /bureau", h(w.home))
 	mux.Handle("POST /bureau/signin", h(w.signin))
@@ -195,7 +201,7 @@ func (w *Workspace) signed(f func(http.ResponseWriter, *http.Request) error) fun
 }
 
 // errForged is a POST from another site or without the session's CSRF token.
-var errForged = &httpError{http.StatusForbidden, "请求被拒绝:表单来自其他网站或已过期(跨站请求伪造防护)。请回到报送工作台重新操作。"}
+var errForged = &shell.Error{Code: http.StatusForbidden, Msg: "请求被拒绝:表单来自其他网站或已过期(跨站请求伪造防护)。请回到报送工作台重新操作。"}
 
 // form is signed with a CSRF check: the same origin, and the session's
 // token in the form's csrf field. Multipart forms are read up to the upload
@@ -212,14 +218,14 @@ func (w *Workspace) form(f func(http.ResponseWriter, *http.Request) error) func(
 			if err := r.ParseMultipartForm(8 << 20); err != nil {
 				var mbe *http.MaxBytesError
 				if errors.As(err, &mbe) {
-					return &httpError{http.StatusRequestEntityTooLarge, fmt.Sprintf("文件太大:最多 %s。", sizeText(w.uploads.MaxBytes()))}
+					return &shell.Error{Code: http.StatusRequestEntityTooLarge, Msg: fmt.Sprintf("文件太大:最多 %s。", sizeText(w.uploads.MaxBytes()))}
 				}
-				return badRequest("表单无法读取:%v", err)
+				return shell.BadRequest("表单无法读取:%v", err)
 			}
 		} else {
 			r.Body = http.MaxBytesReader(rw, r.Body, 64<<10)
 			if err := r.ParseForm(); err != nil {
-				return badRequest("表单无法读取:%v", err)
+				return shell.BadRequest("表单无法读取:%v", err)
 			}
 		}
 		if !tokenEqual(r.PostFormValue("csrf"), ss.csrf) {
@@ -261,30 +267,26 @@ func (w *Workspace) home(rw http.ResponseWriter, r *http.Request) error {
 	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, signedInAs{ss, rep}))
 	now := w.now()
 	data := map[string]any{"Page": w.bpage(r, rep.Bureau+" · 报送工作台"), "Now": now, "MaxBytes": sizeText(w.uploads.MaxBytes())}
-	if w.reporting != nil {
-		g, err := w.reporting.Due(r.Context(), rep, now)
+	if w.grid != nil {
+		g, err := w.due(r.Context(), rep, now)
 		if err != nil {
 			return err
 		}
 		data["Grid"] = g
 	}
-	if w.review != nil {
-		ds, err := w.review.Decisions(r.Context(), rep)
-		if err != nil {
-			return err
-		}
-		data["Decisions"] = ds
+	if w.queue != nil {
+		data["Decisions"] = w.decisions(rep)
 		if rep.Reviewer() {
-			data["PendingReview"] = w.review.PendingCount(rep)
+			data["PendingReview"] = len(w.queue.List(rep.B.Scope.Regions))
 		}
 	}
-	return w.site.render(rw, "bureau.html", data)
+	return w.tmpl.Render(rw, "bureau.html", data)
 }
 
 func (w *Workspace) signinForm(rw http.ResponseWriter, r *http.Request, msg string, code int) error {
 	tok := randomID()
 	setCookie(rw, r, signinCookie, tok, 30*time.Minute)
-	return w.site.renderStatus(rw, code, "bureau_signin.html", map[string]any{
+	return w.tmpl.RenderStatus(rw, code, "bureau_signin.html", map[string]any{
 		"Page": bpage{Title: "报送工作台 · 登录", CSRF: tok, Path: r.URL.Path}, "Error": msg,
 	})
 }
@@ -295,13 +297,13 @@ func (w *Workspace) signinForm(rw http.ResponseWriter, r *http.Request, msg stri
 func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(rw, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return badRequest("表单无法读取:%v", err)
+		return shell.BadRequest("表单无法读取:%v", err)
 	}
 	c, err := r.Cookie(signinCookie)
 	if !sameOrigin(r) || err != nil || !tokenEqual(r.PostFormValue("csrf"), c.Value) {
 		return errForged
 	}
-	addr := w.site.proxies.Client(r)
+	addr := w.proxies.Client(r)
 	token := strings.TrimSpace(r.PostFormValue("token"))
 	hash := sha256.Sum256([]byte(token))
 	account := hex.EncodeToString(hash[:])
@@ -341,7 +343,7 @@ func (w *Workspace) signout(rw http.ResponseWriter, r *http.Request) error {
 	ss, rep := from(r)
 	w.sessions.drop(ss.id)
 	setCookie(rw, r, sessionCookie, "", -1)
-	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", w.site.proxies.Client(r))
+	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", w.proxies.Client(r))
 	http.Redirect(rw, r, "/bureau?signed_out=1", http.StatusSeeOther)
 	return nil
 }
@@ -349,12 +351,12 @@ func (w *Workspace) signout(rw http.ResponseWriter, r *http.Request) error {
 // template serves the bureau's template to fill (XLSX or CSV).
 func (w *Workspace) template(rw http.ResponseWriter, r *http.Request) error {
 	_, rep := from(r)
-	if w.reporting == nil {
-		return notFound("模板暂不可用")
+	if w.grid == nil {
+		return shell.NotFound("模板暂不可用")
 	}
 	format := strings.TrimPrefix(filepath.Ext(r.URL.Path), ".")
 	var b bytes.Buffer
-	name, err := w.reporting.Template(r.Context(), rep, format, w.now(), &b)
+	name, err := w.templateFile(r.Context(), rep, format, w.now(), &b)
 	if err != nil {
 		return err
 	}
@@ -362,48 +364,47 @@ func (w *Workspace) template(rw http.ResponseWriter, r *http.Request) error {
 	if format == "csv" {
 		ct = "text/csv; charset=utf-8"
 	}
-	return attach(rw, ct, name, b.Bytes())
+	return shell.Attach(rw, ct, name, b.Bytes())
 }
 
 // reviewPage lists the uploads held for the reviewer's regions.
 func (w *Workspace) reviewPage(rw http.ResponseWriter, r *http.Request) error {
 	_, rep := from(r)
 	if !rep.Reviewer() {
-		return &httpError{http.StatusForbidden, "只有审核单位(role: reviewer)可以审核。贵单位的令牌用于报送数据:请回到报送工作台。"}
+		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位(role: reviewer)可以审核。贵单位的令牌用于报送数据:请回到报送工作台。"}
 	}
-	if w.review == nil {
-		return notFound("审核暂不可用")
+	if w.queue == nil {
+		return shell.NotFound("审核暂不可用")
 	}
-	ps, err := w.review.Pending(r.Context(), rep)
+	ps, err := w.pending(r.Context(), rep)
 	if err != nil {
 		return err
 	}
-	return w.site.render(rw, "review.html", map[string]any{"Page": w.bpage(r, "审核 · 报送工作台"), "Pending": ps})
+	return w.tmpl.Render(rw, "review.html", map[string]any{"Page": w.bpage(r, "审核 · 报送工作台"), "Pending": ps})
 }
 
 // decide approves or returns one held upload.
 func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
 	ss, rep := from(r)
-	if !rep.Reviewer() || w.review == nil {
-		return &httpError{http.StatusForbidden, "只有审核单位(role: reviewer)可以审核。"}
+	if !rep.Reviewer() || w.queue == nil {
+		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位(role: reviewer)可以审核。"}
 	}
-	id := r.PathValue("id")
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
-	act := Action{ID: id, Reviewer: rep, Comment: comment, Addr: w.site.proxies.Client(r), ForwardedFor: r.Header.Get("X-Forwarded-For"), At: w.now()}
+	act := action{id: r.PathValue("id"), reviewer: rep, comment: comment, addr: w.proxies.Client(r)}
 	var err error
 	var notice string
 	if strings.HasSuffix(r.URL.Path, "/approve") {
 		var stored bool
-		stored, err = w.review.Approve(r.Context(), act)
+		stored, err = w.approve(r.Context(), act)
 		notice = "已批准:数据已入库,参与评估。"
 		if !stored {
 			notice = "已批准(决定已保存),但数据暂未能写入:服务器会自动重试入库。"
 		}
 	} else {
 		if comment == "" {
-			return badRequest("退回时请填写退回意见,报送单位会在报送工作台看到。")
+			return shell.BadRequest("退回时请填写退回意见,报送单位会在报送工作台看到。")
 		}
-		err = w.review.Return(r.Context(), act)
+		err = w.giveBack(r.Context(), act)
 		notice = "已退回:报送单位会在报送工作台看到退回意见。"
 	}
 	if errors.Is(err, errReviewUnavailable) {

@@ -1,4 +1,4 @@
-package web
+package workspace
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/upload"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // The columns shown for every row of a checked file, in the canonical order.
@@ -72,7 +73,7 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 			}
 		})
 		if f == nil {
-			return badRequest("刚才校验的文件已不在服务器上(已提交,或已超时)。请重新选择文件。")
+			return shell.BadRequest("刚才校验的文件已不在服务器上(已提交,或已超时)。请重新选择文件。")
 		}
 	} else {
 		var err error
@@ -117,7 +118,7 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 		code = resp.Status
 	}
 	p := w.bpage(r, title+" · "+f.name)
-	return w.site.renderStatus(rw, code, "bureau_checked.html", map[string]any{"Page": p, "C": c})
+	return w.tmpl.RenderStatus(rw, code, "bureau_checked.html", map[string]any{"Page": p, "C": c})
 }
 
 func scopeText(rep *Reporter) string {
@@ -131,11 +132,11 @@ func scopeText(rep *Reporter) string {
 // chosenFile is the form's one file.
 func chosenFile(r *http.Request) (*checkedFile, error) {
 	if r.MultipartForm == nil || len(r.MultipartForm.File["file"]) == 0 {
-		return nil, badRequest("请先选择要上传的文件(CSV 或 XLSX)。")
+		return nil, shell.BadRequest("请先选择要上传的文件(CSV 或 XLSX)。")
 	}
 	fh := r.MultipartForm.File["file"][0]
 	if len(r.MultipartForm.File["file"]) > 1 {
-		return nil, badRequest("一次只能上传一个文件。")
+		return nil, shell.BadRequest("一次只能上传一个文件。")
 	}
 	fr, err := fh.Open()
 	if err != nil {

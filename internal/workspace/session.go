@@ -1,4 +1,4 @@
-package web
+package workspace
 
 import (
 	"crypto/rand"
@@ -10,13 +10,6 @@ import (
 	"sync"
 	"time"
 )
-
-// Sessions of the bureaus' workspace (报送工作台): a bureau signs in with its
-// upload token and gets a random session id in a cookie (HttpOnly,
-// SameSite=Strict, Secure under TLS). The server keeps the session: the
-// SHA-256 of the token, never the token, and a per-session CSRF token every
-// form carries. Every request checks the session against the current token
-// set, so a token removed from uploads.tokens ends its sessions.
 
 // Cookie names.
 const (
@@ -111,18 +104,6 @@ func (s *sessions) drop(id string) {
 	if ss := s.byID[id]; ss != nil {
 		s.dropLocked(ss)
 	}
-}
-
-// endToken ends every session of a token.
-func (s *sessions) endToken(hash [32]byte) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for id := range s.byHash[hash] {
-		s.dropLocked(s.byID[id])
-		n++
-	}
-	return n
 }
 
 // prune ends the sessions of tokens no longer valid.
