@@ -39,7 +39,8 @@ func copyDir(t *testing.T, from string) string {
 // short keys, the period as text), three batches accepted while InfluxDB
 // was down. Opened by this version it replays them, in order and once, into
 // the real InfluxDB (the periods, a year and a day, as written); the next
-// batch is appended as typed observations and replays after them.
+// batch is appended as typed observations in a "QMS3" record and replays
+// after them.
 func TestRowsSpoolReplays(t *testing.T) {
 	fixture, err := os.ReadFile(filepath.Join("testdata", "rows-spool", segName(1)))
 	if err != nil {
@@ -95,6 +96,9 @@ func TestRowsSpoolReplays(t *testing.T) {
 	p, size, err := readAt(openFile(t, filepath.Join(dir, segName(1))), int64(len(fixture)))
 	if err != nil || size != int64(len(b)-len(fixture)) {
 		t.Fatalf("the appended record: %v (%d bytes of %d)", err, size, len(b)-len(fixture))
+	}
+	if !bytes.Equal(b[len(fixture):len(fixture)+4], []byte("QMS3")) {
+		t.Fatalf("the appended record starts %q, want QMS3", b[len(fixture):len(fixture)+4])
 	}
 	if len(p.Rows) != 0 || len(p.Obs) != 2 {
 		t.Fatalf("the appended record holds %d rows and %d observations", len(p.Rows), len(p.Obs))

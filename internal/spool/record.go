@@ -18,15 +18,18 @@ import (
 
 // A record on disk is a 16-byte header followed by a JSON payload:
 //
-//	magic   [4]byte  "QMS2"
+//	magic   [4]byte  "QMS3"
 //	length  uint32   big-endian length of the payload, 1..maxPayload
 //	crc     uint32   big-endian CRC-32C (Castagnoli) of the payload
 //	hcrc    uint32   big-endian CRC-32C of the 12 bytes before it
 //	payload [length]byte
 //
-// Spools written before the header checksum hold version 1 records ("QMS1",
-// the same without hcrc: a 12-byte header); they are still read, and a
-// segment may hold both.
+// The payload of "QMS3" holds typed observations; "QMS2" records, the same
+// header with the payload's rows as text (legacyRow), were written before
+// Period encoded itself: the new magic keeps an older version from
+// reading a new payload as a batch of no rows. Spools written before the
+// header checksum hold version 1 records ("QMS1", the same without hcrc: a
+// 12-byte header). Both are still read, and a segment may hold all three.
 //
 // The magic catches a zero-filled tail (a file extended but never written).
 // The header checksum makes the length trustworthy, so that a record the
@@ -35,12 +38,13 @@ import (
 // splitTail.
 const (
 	frameHeader = 12 // magic, length, CRC-32C: commit slots and version 1 records
-	headerSize  = 16 // version 2 records: frameHeader and its own CRC-32C
+	headerSize  = 16 // records of versions 2 and 3: frameHeader and its own CRC-32C
 	maxPayload  = 1 << 30
 )
 
 var (
-	magic    = [4]byte{'Q', 'M', 'S', '2'}
+	magic    = [4]byte{'Q', 'M', 'S', '3'}
+	magicV2  = [4]byte{'Q', 'M', 'S', '2'}
 	magicV1  = [4]byte{'Q', 'M', 'S', '1'}
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
 )
@@ -193,7 +197,7 @@ func headerLen(b []byte) int {
 		return 0
 	}
 	switch [4]byte(b[:4]) {
-	case magic:
+	case magic, magicV2:
 		return headerSize
 	case magicV1:
 		return frameHeader
@@ -202,7 +206,7 @@ func headerLen(b []byte) int {
 }
 
 // parseHeader checks the header b starts with (b holds at least
-// headerLen(b) bytes): its magic, its checksum (version 2) and a length in
+// headerLen(b) bytes): its magic, its checksum (versions 2 and 3) and a length in
 // 1..maxPayload.
 func parseHeader(b []byte) (header, error) {
 	hs := headerLen(b)
@@ -251,7 +255,7 @@ func recordAt(b []byte) (*payload, int, bool) {
 // A crash during an append leaves a prefix of the bytes written, perhaps
 // followed by zeros (a file extended but never written); it cannot change
 // a byte it wrote. So a record is whole when its header is intact (for
-// version 2 its checksum matches, so the length is the one written) and the
+// versions 2 and 3 its checksum matches, so the length is the one written) and the
 // file holds the length it announces, whatever its payload checksum says.
 // A damaged header with data after it is damage too: it is whole up to the
 // length with which its payload checksum matches (the one it announces, or
