@@ -80,6 +80,17 @@ func (i *Indicator) PublicationLag() time.Duration {
 	return DefaultLag[i.Frequency]
 }
 
+// Due is when the figure of the indicator for period p is due: the end of
+// p on the calendar of loc (the config's timezone; nil: UTC) plus the
+// publication lag. It is qualitymon's one rule of lateness: a figure a plan
+// needs that is missing after its due date is overdue (internal/reporting,
+// qualitymon_report_overdue), and a target's data is stale once the figure
+// of the period after its latest is missing a grace after its due date
+// (internal/evaluate, qualitymon_target_stale).
+func (i *Indicator) Due(p period.Period, loc *time.Location) time.Time {
+	return p.EndIn(loc).Add(i.PublicationLag())
+}
+
 // ParseDuration reads "90d", "36h" or any Go duration: the durations of the
 // catalogue (publication lag) and of qualitymon.yaml.
 func ParseDuration(s string) (time.Duration, error) {

@@ -294,7 +294,7 @@ uploads:
 		`qualitymon_target_value{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 96`,
 		`qualitymon_target_deadline_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
 		`qualitymon_indicator_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",region="370000"}`,
-		`qualitymon_indicator_stale_after_seconds{indicator="food_sampling_pass_rate"} 4.71744e+07`,
+		`qualitymon_indicator_stale_after_seconds{indicator="food_sampling_pass_rate"} 5.49504e+07`,
 		fmt.Sprintf("qualitymon_evaluation_targets %d\n", evaluationCount(t)),
 		"\nqualitymon_store_up 1\n",
 		`qualitymon_build_info{goversion="go`,

@@ -69,7 +69,7 @@ func openReporting(cfg *config.Config, set *plan.Set, st *store.Store, sink obse
 	}
 	r := &reportingParts{Dir: dir, Receipts: rc, Queue: q, now: now, stop: make(chan struct{}), done: make(chan struct{}),
 		Grid:  &reporting.Grid{Set: set, Store: st, Receipts: rc, Queue: q},
-		Sinks: &reporting.Sinks{Tokens: cfg.Uploads.Tokens, Queue: q, Receipts: rc}}
+		Sinks: &reporting.Sinks{Queue: q, Receipts: rc}}
 	if reg != nil {
 		if err := reg.Register(&reporting.Collector{Grid: r.Grid, Dir: dir, Now: now, Logger: logger}); err != nil {
 			q.Close()

@@ -103,9 +103,10 @@ type YearCoverage struct {
 
 // Options tune the judgement.
 type Options struct {
-	// Grace is added to an indicator's reporting interval before its data
-	// counts as stale, and to the end of a deadline year before the target
-	// settles; per frequency, with a default for unlisted ones.
+	// Grace is added to the due date of the figure after the latest
+	// before a target's data counts as stale (StaleAt), and to the end of
+	// a deadline year before the target settles; per frequency, with a
+	// default for unlisted ones.
 	Grace map[period.Kind]time.Duration
 }
 
@@ -124,6 +125,26 @@ func (o Options) GraceFor(k period.Kind) time.Duration {
 		return g
 	}
 	return DefaultGrace[k]
+}
+
+// StaleAt is when the data of ind whose latest period ends at last (as
+// stored) becomes stale: the due date of the next period's figure
+// (catalog Indicator.Due: its end on the calendar of loc plus the
+// publication lag) plus the grace of the frequency. A target is stale when
+// it is not settled and its evaluation moment is after StaleAt: the
+// figure that should follow its latest one is overdue by more than the
+// grace. Overdue (internal/reporting) is the same due date without grace.
+func (o Options) StaleAt(ind *catalog.Indicator, last time.Time, loc *time.Location) time.Time {
+	next := period.FromStart(ind.Freq(), last)
+	return ind.Due(next, loc).Add(o.GraceFor(ind.Freq()))
+}
+
+// StaleAfter is StaleAt as an age of the latest period's end, with the
+// next period's nominal length (period.Kind.Interval): one interval, the
+// publication lag and the grace. qualitymon_indicator_stale_after_seconds
+// carries it for the alert rule IndicatorDataStale.
+func (o Options) StaleAfter(ind *catalog.Indicator) time.Duration {
+	return ind.Freq().Interval() + ind.PublicationLag() + o.GraceFor(ind.Freq())
 }
 
 // Evaluator judges targets.
@@ -176,7 +197,7 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 		l := last
 		ev.LastObservation = &l
 		ev.LastObservationDay = l.Add(-time.Second).Format("2006-01-02")
-		ev.Stale = !ev.Settled && at.Sub(last) > freq.Interval()+grace
+		ev.Stale = !ev.Settled && at.After(e.Opts.StaleAt(t.Ind, last, at.Location()))
 	}
 	for _, p := range s.from(due + 1) {
 		ev.Later = append(ev.Later, Figure{Period: period.OfYear(p.Year).String(), Value: roundTo(p.Value, t.Ind.Precision())})

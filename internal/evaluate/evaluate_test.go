@@ -120,3 +120,39 @@ func TestSettlesOnTheClocksCalendar(t *testing.T) {
 		t.Errorf("at %s (UTC calendar): settled, but the UTC year end and grace have not passed", at.UTC())
 	}
 }
+
+// TestStaleFollowsDue: a target is stale once the figure after its latest
+// is overdue (catalog Indicator.Due: the period's end on the calendar of
+// the clock's zone plus the publication lag) by more than the grace. The
+// 2018 figure is the latest; the 2019 figure is due 2020-01-01 +08:00 + 90 d,
+// stale 180 d later: 2020-09-27 00:00 in Asia/Shanghai, 2020-09-26 16:00 UTC.
+func TestStaleFollowsDue(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := fixture(t, `- {id: a, indicator: pass_rate, region: "620000", comparator: ">=", value: 96, deadline: 2022, modality: reach, clause: x, quote: x}`)
+	e := &Evaluator{Set: set}
+	d := NewData(rows(map[string]map[int]float64{"620000:pass_rate": {2017: 97, 2018: 97}}))
+	ind, _ := set.Catalog.Get("pass_rate")
+	due := ind.Due(period.OfYear(2019), sh)
+	staleAt := e.Opts.StaleAt(ind, period.OfYear(2018).End(), sh)
+	if want := time.Date(2020, 3, 31, 0, 0, 0, 0, sh); !due.Equal(want) {
+		t.Fatalf("the 2019 figure is due %v, want %v", due, want)
+	}
+	if want := due.Add(180 * 24 * time.Hour); !staleAt.Equal(want) {
+		t.Fatalf("StaleAt = %v, want the due date + 180 d grace = %v", staleAt, want)
+	}
+	for _, c := range []struct {
+		at    time.Time
+		stale bool
+	}{
+		{time.Date(2020, 9, 26, 23, 59, 0, 0, sh), false},
+		{time.Date(2020, 9, 27, 0, 1, 0, 0, sh), true}, // 2020-09-26 16:01 UTC: not yet stale on the UTC calendar
+	} {
+		got := e.Evaluate(d, "", c.at)
+		if len(got) != 1 || got[0].Stale != c.stale {
+			t.Errorf("at %v: %+v, want stale %v", c.at, got, c.stale)
+		}
+	}
+}

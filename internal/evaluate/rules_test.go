@@ -166,11 +166,22 @@ func TestRules(t *testing.T) {
 			at:   "2020-03-01", status: Achieved, basis: BasisMetEarly, actual: f(97),
 		},
 		{
-			// Latest yearly figure 2018 (ends 2019-01-01); 2020-09-01 is 609 days later > 366 + 180: stale.
+			// Latest yearly figure 2018; the 2019 figure is due 2020-01-01
+			// + 90 d publication lag = 2020-03-31 (when it is overdue),
+			// stale 180 d of grace later: from 2020-09-27 on.
 			name:   "stale yearly data before settling",
 			target: `- {id: a, indicator: pass_rate, region: "620000", comparator: ">=", value: 96, deadline: 2022, modality: reach, clause: x, quote: x}`,
 			data:   map[string]map[int]float64{"620000:pass_rate": {2017: 97, 2018: 97}},
-			at:     "2020-09-01", status: Achieved, actual: f(97), stale: true,
+			at:     "2020-09-28", status: Achieved, actual: f(97), stale: true,
+		},
+		{
+			// The day before: the 2019 figure is overdue, not yet by the
+			// grace (stale under the rule before issue 18, interval + grace
+			// from the end of 2018: from 2020-07-01 on).
+			name:   "overdue yearly data within its grace is not stale",
+			target: `- {id: a, indicator: pass_rate, region: "620000", comparator: ">=", value: 96, deadline: 2022, modality: reach, clause: x, quote: x}`,
+			data:   map[string]map[int]float64{"620000:pass_rate": {2017: 97, 2018: 97}},
+			at:     "2020-09-26", status: Achieved, actual: f(97),
 		},
 		// --- one figure, no trend yet ---
 		{

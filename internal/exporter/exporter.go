@@ -119,7 +119,7 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })},
 		{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
 		{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
-		{"qualitymon_target_stale", "1 when the data behind the evaluation is older than the reporting interval plus grace (never for a settled target).",
+		{"qualitymon_target_stale", "1 when the figure after the latest behind the evaluation is overdue (period end + publication lag) by more than the grace (never for a settled target).",
 			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
 		{"qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
 			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }},
@@ -171,10 +171,9 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 	for _, ind := range cat.All() {
 		f.sample(1, "frequency", ind.Frequency, "indicator", ind.ID, "name_en", ind.NameEn, "name_zh", ind.NameZh, "unit", ind.Unit)
 	}
-	f = newFamily(&b, "qualitymon_indicator_stale_after_seconds", "Age of the latest period's end after which the indicator's data is stale (interval plus grace).")
+	f = newFamily(&b, "qualitymon_indicator_stale_after_seconds", "Age of the latest period's end after which the indicator's data is stale (one interval, the publication lag and grace).")
 	for _, ind := range cat.All() {
-		g := evaluate.Options{Grace: grace}.GraceFor(ind.Freq())
-		f.sample((ind.Freq().Interval() + g).Seconds(), "indicator", ind.ID)
+		f.sample(evaluate.Options{Grace: grace}.StaleAfter(ind).Seconds(), "indicator", ind.ID)
 	}
 	if data != nil {
 		f = newFamily(&b, "qualitymon_indicator_last_observation_timestamp_seconds", "End of the latest period observed for the indicator in the region.")

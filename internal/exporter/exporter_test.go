@@ -129,7 +129,7 @@ func TestExposition(t *testing.T) {
 			{"qualitymon_target_info", map[string]string{"plan": "shandong-2018", "lead_agency": "省市场监管局、\"省农业农村厅\"", "name_zh": "食品安全抽检合格率"}, 1},
 			{"qualitymon_indicator_info", map[string]string{"name_en": `Food "sampling"`}, 1},
 			{"qualitymon_indicator_last_observation_timestamp_seconds", map[string]string{"region": "370000"}, 1609459200},
-			{"qualitymon_indicator_stale_after_seconds", map[string]string{"indicator": "food_sampling_pass_rate"}, (366 + 180) * 86400},
+			{"qualitymon_indicator_stale_after_seconds", map[string]string{"indicator": "food_sampling_pass_rate"}, (366 + 90 + 180) * 86400}, // interval, publication lag, grace
 			{"qualitymon_evaluation_targets", nil, 2},
 			{"qualitymon_evaluation_last_success_timestamp_seconds", nil, 1700000000},
 		}

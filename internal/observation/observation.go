@@ -15,7 +15,7 @@ import (
 type Observation struct {
 	Indicator string        `json:"indicator"`
 	Region    string        `json:"region"`
-	Period    period.Period `json:"-"`
+	Period    period.Period `json:"period"`
 	Value     float64       `json:"value"`
 	Source    string        `json:"source,omitempty"`
 	Note      string        `json:"note,omitempty"`

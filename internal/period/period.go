@@ -146,6 +146,49 @@ func (p Period) String() string {
 	return "invalid"
 }
 
+// Valid reports whether p is a period Parse could return: a known kind, a
+// year in 1900..2999, a half, quarter or month in range, a day that exists.
+func (p Period) Valid() bool {
+	if p.Year < 1900 || p.Year > 2999 {
+		return false
+	}
+	switch p.Kind {
+	case Year:
+		return p.N == 0 && p.D == 0
+	case Half:
+		return p.N >= 1 && p.N <= 2 && p.D == 0
+	case Quarter:
+		return p.N >= 1 && p.N <= 4 && p.D == 0
+	case Month:
+		return p.N >= 1 && p.N <= 12 && p.D == 0
+	case Day:
+		return p.N >= 1 && p.N <= 12 && p.D >= 1 && time.Date(p.Year, time.Month(p.N), p.D, 0, 0, 0, 0, time.UTC).Day() == p.D
+	}
+	return false
+}
+
+// MarshalText writes the period in its canonical form (String), so that a
+// period is stored as text wherever it is encoded (JSON: "2020-Q3"). An
+// invalid period (the zero Period among them) is an error, never "invalid".
+func (p Period) MarshalText() ([]byte, error) {
+	if !p.Valid() {
+		return nil, fmt.Errorf("period: cannot encode an invalid period %+v", struct{ Kind, Year, N, D int }{int(p.Kind), p.Year, p.N, p.D})
+	}
+	return []byte(p.String()), nil
+}
+
+// UnmarshalText reads a period in its canonical form only (2020, 2020-H1,
+// 2020-Q3, 2020-07, 2020-07-15): what MarshalText writes. Parse is for
+// what people type.
+func (p *Period) UnmarshalText(b []byte) error {
+	q, ok := parse(string(b))
+	if !ok || q.String() != string(b) {
+		return fmt.Errorf("invalid period %q (want the canonical YYYY, YYYY-H1, YYYY-Q3, YYYY-MM or YYYY-MM-DD)", b)
+	}
+	*p = q
+	return nil
+}
+
 // Start is the first instant of the period, in UTC.
 func (p Period) Start() time.Time {
 	switch p.Kind {

@@ -1,6 +1,7 @@
 package period
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -109,4 +110,82 @@ func TestBegunOnTheZonesCalendar(t *testing.T) {
 	if !y.Start().Equal(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Error("Start (what a period is stored as) changed")
 	}
+}
+
+func TestTextRoundTrip(t *testing.T) {
+	for _, in := range []string{"2020", "2020-H1", "2020-H2", "2020-Q3", "2020-07", "2020-12", "2020-07-15", "2024-02-29", "1900", "2999-12-31"} {
+		var p Period
+		if err := p.UnmarshalText([]byte(in)); err != nil {
+			t.Errorf("UnmarshalText(%q): %v", in, err)
+			continue
+		}
+		if want, _ := Parse(in); p != want {
+			t.Errorf("UnmarshalText(%q) = %+v, want %+v", in, p, want)
+		}
+		out, err := p.MarshalText()
+		if err != nil || string(out) != in {
+			t.Errorf("MarshalText(%+v) = %q, %v; want %q", p, out, err, in)
+		}
+	}
+	// Only the canonical forms: what people type goes through Parse.
+	for _, in := range []string{"", "2020年", "2020-q3", "2020-7", "20200715", " 2020", "2020/07/15", "2023-02-29", "2020-H3", "invalid"} {
+		var p Period
+		if err := p.UnmarshalText([]byte(in)); err == nil {
+			t.Errorf("UnmarshalText(%q) = %+v, want error", in, p)
+		}
+	}
+	for _, p := range []Period{{}, {Kind: Quarter, Year: 2020, N: 5}, {Kind: Day, Year: 2023, N: 2, D: 29}, {Kind: Year, Year: 2020, N: 1}, {Kind: 9, Year: 2020}, {Kind: Month, Year: 10000, N: 1}} {
+		if out, err := p.MarshalText(); err == nil {
+			t.Errorf("MarshalText(%+v) = %q, want error", p, out)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	type row struct {
+		P Period `json:"p"`
+	}
+	b, err := json.Marshal(row{Period{Kind: Quarter, Year: 2020, N: 3}})
+	if err != nil || string(b) != `{"p":"2020-Q3"}` {
+		t.Fatalf("json.Marshal = %s, %v", b, err)
+	}
+	var back row
+	if err := json.Unmarshal([]byte(`{"p":"2020-07-15"}`), &back); err != nil || back.P != (Period{Kind: Day, Year: 2020, N: 7, D: 15}) {
+		t.Fatalf("json.Unmarshal = %+v, %v", back, err)
+	}
+	if err := json.Unmarshal([]byte(`{"p":"2020年"}`), &back); err == nil {
+		t.Fatal("json.Unmarshal of a non-canonical period: no error")
+	}
+}
+
+// FuzzText: whatever text UnmarshalText accepts, MarshalText writes back
+// byte for byte; whatever Parse accepts is valid and survives the round trip.
+func FuzzText(f *testing.F) {
+	for _, s := range []string{"2020", "2020-H1", "2020-Q3", "2020-07", "2020-07-15", "2020年第3季度", "20200715", "2023-02-29", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var p Period
+		if err := p.UnmarshalText([]byte(s)); err == nil {
+			out, err := p.MarshalText()
+			if err != nil || string(out) != s {
+				t.Fatalf("UnmarshalText(%q) = %+v, which marshals to %q, %v", s, p, out, err)
+			}
+		}
+		q, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if !q.Valid() {
+			t.Fatalf("Parse(%q) = %+v, not Valid", s, q)
+		}
+		out, err := q.MarshalText()
+		if err != nil {
+			t.Fatalf("MarshalText(Parse(%q)): %v", s, err)
+		}
+		var back Period
+		if err := back.UnmarshalText(out); err != nil || back != q {
+			t.Fatalf("round trip of %q: %q → %+v, %v", s, out, back, err)
+		}
+	})
 }

@@ -50,8 +50,11 @@ func (b *Bureau) Covers(regions []string) bool {
 }
 
 // Directory is every configured token, resolved against the tables: the
-// bureaus that report (completeness, the overdue metric) and review, and
-// the sign-in of the web workspace.
+// one lookup of a token's bureau and scope. The upload API authenticates
+// with it (upload.Handler, and check config resolves the tokens through
+// it), Sinks chooses a bureau's sink from the Bureau it returns, the web
+// workspace signs bureaus in with it, and completeness, the overdue metric
+// and review take the bureaus that report and review from it.
 type Directory struct {
 	tokens []*Bureau
 }

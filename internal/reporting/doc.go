@@ -11,8 +11,10 @@
 // before the plan starts (the baseline year) through the target's deadline
 // year, plus the reference year of a multiple_of target; only periods that
 // have ended are listed (Expected). A period is due its publication lag
-// after it ends (catalog Indicator.PublicationLag: publication_lag in the
-// catalogue, by default 90 days for a year). Each item is then (Classify):
+// after it ends on the calendar of the config's timezone (catalog
+// Indicator.Due, the one rule of lateness, from which evaluate's staleness
+// follows too; publication_lag in the catalogue, by default 90 days for a
+// year). Each item is then (Classify):
 //
 //	已报送 reported  a figure is stored (value, when, by whom, on time or late)
 //	待审核 held      an upload with the figure waits for a reviewer

@@ -15,8 +15,8 @@ import (
 )
 
 // Item is one figure the plans need: an indicator for a region and a
-// period, due at Due (the period's end on the calendar of the config's
-// timezone, plus the indicator's publication lag).
+// period, due at Due (catalog Indicator.Due: the period's end on the
+// calendar of the config's timezone, plus the indicator's publication lag).
 type Item struct {
 	Indicator *catalog.Indicator
 	Region    string
@@ -51,7 +51,7 @@ func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 			return
 		}
 		idx[k] = len(out)
-		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: p.EndIn(now.Location()).Add(ind.PublicationLag()), Targets: []*plan.Target{t}})
+		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: ind.Due(p, now.Location()), Targets: []*plan.Target{t}})
 	}
 	for _, t := range set.Tracked(planKey) {
 		if t.Ind == nil {

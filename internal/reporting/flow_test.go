@@ -117,7 +117,7 @@ func newEnvWith(t *testing.T, reviewDir string, tokens []config.UploadToken) *en
 	}
 	t.Cleanup(func() { e.up.Close() })
 	e.up.Now = func() time.Time { return e.now }
-	e.up.SinkFor = (&reporting.Sinks{Tokens: e.tokens, Queue: e.queue, Receipts: e.receipts}).For
+	e.up.SinkFor = (&reporting.Sinks{Queue: e.queue, Receipts: e.receipts}).For
 	e.reviewer, _ = e.dir.Authenticate(reviewerToken)
 	return e
 }

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -237,26 +236,19 @@ type OverdueCount struct {
 	Overdue                   int
 }
 
-// Sinks chooses the sink of each upload token (upload.Handler.SinkFor):
+// Sinks chooses the sink of each bureau's uploads (upload.Handler.SinkFor):
 // the review queue for a token with review: required, else the real sink
 // with a receipt of who sent the batch.
 type Sinks struct {
-	Tokens   []config.UploadToken
 	Queue    *Queue
 	Receipts *Receipts
 }
 
-// For returns the sink of the token with the SHA-256 (hex) tokenHash.
-func (s *Sinks) For(tokenHash string, next observation.Sink) observation.Sink {
-	h := strings.ToLower(strings.TrimSpace(tokenHash))
-	for _, t := range s.Tokens {
-		if strings.ToLower(strings.TrimSpace(t.TokenSHA256)) != h {
-			continue
-		}
-		if t.Held() && s.Queue != nil {
-			return s.Queue
-		}
-		break
+// For returns the sink of the uploads of b, the bureau of one token (as
+// Directory.Authenticate returns it).
+func (s *Sinks) For(b *Bureau, next observation.Sink) observation.Sink {
+	if b != nil && b.Review && s.Queue != nil {
+		return s.Queue
 	}
 	if s.Receipts != nil {
 		return s.Receipts.Sink(next)

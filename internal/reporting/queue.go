@@ -15,7 +15,6 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
-	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
@@ -51,15 +50,10 @@ var (
 	ErrNotStoredYet = errors.New("approved, but not yet handed to the store")
 )
 
-// Row is one figure of a held upload.
-type Row struct {
-	Indicator string  `json:"indicator"`
-	Region    string  `json:"region"`
-	Period    string  `json:"period"`
-	Value     float64 `json:"value"`
-	Source    string  `json:"source,omitempty"`
-	Note      string  `json:"note,omitempty"`
-}
+// Row is one figure of a held upload, stored as the observation encodes
+// itself (the period as canonical text). Files of the previous version,
+// whose rows held the same keys and the period as text, read the same.
+type Row = observation.Observation
 
 // Upload is a batch held for review, and what became of it.
 type Upload struct {
@@ -81,19 +75,6 @@ type Upload struct {
 	// Result is what the sink did with an approved upload, StoredAt when.
 	Result   *observation.Result `json:"result,omitempty"`
 	StoredAt *time.Time          `json:"stored_at,omitempty"`
-}
-
-// Observations returns the rows as observations.
-func (u *Upload) Observations() ([]observation.Observation, error) {
-	out := make([]observation.Observation, len(u.Rows))
-	for i, r := range u.Rows {
-		p, err := period.Parse(r.Period)
-		if err != nil {
-			return nil, fmt.Errorf("upload %s row %d: %w", u.ID, i+1, err)
-		}
-		out[i] = observation.Observation{Indicator: r.Indicator, Region: r.Region, Period: p, Value: r.Value, Source: r.Source, Note: r.Note}
-	}
-	return out, nil
 }
 
 // Reader is what the reporting core reads from the store (*store.Store).
@@ -184,7 +165,7 @@ func (q *Queue) Accept(ctx context.Context, batch []observation.Observation, met
 		Rows: make([]Row, len(batch))}
 	regs, inds := map[string]bool{}, map[string]bool{}
 	for i, o := range batch {
-		u.Rows[i] = Row{Indicator: o.Indicator, Region: o.Region, Period: o.Period.String(), Value: o.Value, Source: o.Source, Note: o.Note}
+		u.Rows[i] = o
 		regs[o.Region], inds[o.Indicator] = true, true
 	}
 	u.Regions, u.Indicators = sortedKeys(regs), sortedKeys(inds)
@@ -256,9 +237,7 @@ func (q *Queue) Held() map[observation.Key]string {
 	out := map[observation.Key]string{}
 	for _, u := range q.List(nil) {
 		for _, r := range u.Rows {
-			if p, err := period.Parse(r.Period); err == nil {
-				out[observation.Key{Indicator: r.Indicator, Region: r.Region, Period: p}] = u.ID
-			}
+			out[r.Key()] = u.ID
 		}
 	}
 	return out
@@ -286,10 +265,7 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 	if !ok {
 		return nil, ErrNotFound
 	}
-	obs, err := u.Observations()
-	if err != nil {
-		return nil, err
-	}
+	obs := u.Rows
 	cur := map[observation.Key]observation.Stored{}
 	if q.store != nil && len(obs) > 0 {
 		from, to := obs[0].Period.Start(), obs[0].Period.Start()

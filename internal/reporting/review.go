@@ -163,11 +163,6 @@ func (q *Queue) decide(id string, reviewer *Bureau, comment, remote, state strin
 	case state == UploadReturned && comment == "":
 		return refuse(ErrCommentRequired)
 	}
-	if state == UploadApproved {
-		if _, err := u.Observations(); err != nil {
-			return refuse(err)
-		}
-	}
 	d := *u
 	d.State, d.Reviewer, d.Comment, d.DecidedAt, d.Remote = state, reviewer.Name, comment, &now, remote
 	if err := q.transition(entry, &d); err != nil {
@@ -208,10 +203,7 @@ func (q *Queue) handOver(ctx context.Context, u *Upload) error {
 	if q.next == nil {
 		return fmt.Errorf("upload %s: no store to hand approved uploads to", u.ID)
 	}
-	obs, err := u.Observations()
-	if err != nil {
-		return err
-	}
+	obs := u.Rows
 	meta := observation.Meta{Origin: u.Origin, Who: u.Bureau, File: u.File, ReportedAt: *u.DecidedAt}
 	entry := &auditEntry{Action: ActionStore, By: u.Reviewer}
 	entry.describe(u)

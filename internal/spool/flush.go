@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/durable"
@@ -80,7 +79,7 @@ func (s *Spool) flusher(ctx context.Context) {
 		next.LastID = last.p.ID
 		samples := 0
 		for _, r := range group {
-			samples += len(r.p.Rows)
+			samples += r.p.len()
 		}
 		if cerr := s.done1(next, len(group), samples); cerr != nil {
 			s.log.Error("spool cannot record progress; the batches will be replayed", "dir", s.dir, "err", cerr)
@@ -242,7 +241,7 @@ func (s *Spool) write(ctx context.Context, p *payload) (outcome, error) {
 		}
 		return err
 	}, func(attempt int, err error, wait time.Duration) {
-		s.retrying(attempt, err, wait, "batch", p.ID, "samples", len(p.Rows))
+		s.retrying(attempt, err, wait, "batch", p.ID, "samples", p.len())
 	})
 	if err != nil {
 		return outcome{}, errClosing
@@ -305,7 +304,7 @@ func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec,
 			brOff += n
 			pos.Off += n
 			group = append(group, pendingRec{p: p, next: pos})
-			rows += len(p.Rows)
+			rows += p.len()
 		}
 		if len(group) > 0 {
 			return group, nil
@@ -426,13 +425,13 @@ func (s *Spool) answer(id uint64, out outcome) {
 func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 	dir := filepath.Join(s.dir, failedDir)
 	base := fmt.Sprintf("%020d", p.ID)
-	rows := p.Rows
+	rows := p.cells()
 	stored := ""
 	var pe *store.PartialWriteError
 	if errors.As(cause, &pe) {
-		rows = newPayload(p.ID, pe.Refused, observation.Meta{}).Rows
+		rows = obsCells(pe.Refused)
 		stored = fmt.Sprintf("stored: %d of %d rows (new %d, revised %d, unchanged %d)\nrefused: %d rows (in %s.csv)\n",
-			pe.Stored.Accepted, len(p.Rows), pe.Stored.New, pe.Stored.Revised, pe.Stored.Unchanged, len(pe.Refused), base)
+			pe.Stored.Accepted, p.len(), pe.Stored.New, pe.Stored.Revised, pe.Stored.Unchanged, len(pe.Refused), base)
 	}
 	err := func() error {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -445,7 +444,7 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 		}
 		w.Write([]string{"indicator", "region", "period", "value", "source", "note"})
 		for _, r := range rows {
-			w.Write([]string{r.Indicator, r.Region, r.Period, strconv.FormatFloat(r.Value, 'f', -1, 64), r.Source, r.Note})
+			w.Write(r)
 		}
 		if err := w.Flush(); err != nil {
 			return err
@@ -464,6 +463,6 @@ func (s *Spool) setAside(p *payload, cause error) (refused, aerr error) {
 	if pe != nil {
 		pe.SetAside = path
 	}
-	s.log.Error("InfluxDB refused rows as invalid; set aside for re-import", "batch", p.ID, "samples", len(p.Rows), "refused", len(rows), "path", path, "err", cause)
+	s.log.Error("InfluxDB refused rows as invalid; set aside for re-import", "batch", p.ID, "samples", p.len(), "refused", len(rows), "path", path, "err", cause)
 	return fmt.Errorf("InfluxDB refused the batch; set aside as %s: %w", path, cause), nil
 }

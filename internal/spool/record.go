@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -17,15 +18,18 @@ import (
 
 // A record on disk is a 16-byte header followed by a JSON payload:
 //
-//	magic   [4]byte  "QMS2"
+//	magic   [4]byte  "QMS3"
 //	length  uint32   big-endian length of the payload, 1..maxPayload
 //	crc     uint32   big-endian CRC-32C (Castagnoli) of the payload
 //	hcrc    uint32   big-endian CRC-32C of the 12 bytes before it
 //	payload [length]byte
 //
-// Spools written before the header checksum hold version 1 records ("QMS1",
-// the same without hcrc: a 12-byte header); they are still read, and a
-// segment may hold both.
+// The payload of "QMS3" holds typed observations; "QMS2" records, the same
+// header with the payload's rows as text (legacyRow), were written before
+// Period encoded itself: the new magic keeps an older version from
+// reading a new payload as a batch of no rows. Spools written before the
+// header checksum hold version 1 records ("QMS1", the same without hcrc: a
+// 12-byte header). Both are still read, and a segment may hold all three.
 //
 // The magic catches a zero-filled tail (a file extended but never written).
 // The header checksum makes the length trustworthy, so that a record the
@@ -34,12 +38,13 @@ import (
 // splitTail.
 const (
 	frameHeader = 12 // magic, length, CRC-32C: commit slots and version 1 records
-	headerSize  = 16 // version 2 records: frameHeader and its own CRC-32C
+	headerSize  = 16 // records of versions 2 and 3: frameHeader and its own CRC-32C
 	maxPayload  = 1 << 30
 )
 
 var (
-	magic    = [4]byte{'Q', 'M', 'S', '2'}
+	magic    = [4]byte{'Q', 'M', 'S', '3'}
+	magicV2  = [4]byte{'Q', 'M', 'S', '2'}
 	magicV1  = [4]byte{'Q', 'M', 'S', '1'}
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
 )
@@ -47,18 +52,23 @@ var (
 // errTorn marks bytes that are not a whole, intact record.
 var errTorn = errors.New("torn or corrupt record")
 
-// payload is one accepted batch.
+// payload is one accepted batch: its observations as they encode
+// themselves (observation.Observation's JSON, the period as text).
 type payload struct {
-	ID         uint64    `json:"id"`
-	Origin     string    `json:"origin,omitempty"`
-	Who        string    `json:"who,omitempty"`
-	File       string    `json:"file,omitempty"`
-	ReportedAt time.Time `json:"reported_at"`
-	Rows       []row     `json:"rows"`
+	ID         uint64                    `json:"id"`
+	Origin     string                    `json:"origin,omitempty"`
+	Who        string                    `json:"who,omitempty"`
+	File       string                    `json:"file,omitempty"`
+	ReportedAt time.Time                 `json:"reported_at"`
+	Obs        []observation.Observation `json:"observations,omitempty"`
+	// Rows are the rows of a record written before observations encoded
+	// themselves (read, never written).
+	Rows []legacyRow `json:"rows,omitempty"`
 }
 
-// row is an observation with its period in canonical text form.
-type row struct {
+// legacyRow is a row of an older record: an observation with its period in
+// text, and short keys.
+type legacyRow struct {
 	Indicator string  `json:"i"`
 	Region    string  `json:"r"`
 	Period    string  `json:"p"`
@@ -68,16 +78,33 @@ type row struct {
 }
 
 func newPayload(id uint64, batch []observation.Observation, meta observation.Meta) *payload {
-	p := &payload{ID: id, Origin: meta.Origin, Who: meta.Who, File: meta.File, ReportedAt: meta.ReportedAt.UTC(), Rows: make([]row, len(batch))}
-	for i := range batch {
-		o := &batch[i]
-		p.Rows[i] = row{Indicator: o.Indicator, Region: o.Region, Period: o.Period.String(), Value: o.Value, Source: o.Source, Note: o.Note}
-	}
-	return p
+	return &payload{ID: id, Origin: meta.Origin, Who: meta.Who, File: meta.File, ReportedAt: meta.ReportedAt.UTC(), Obs: batch}
 }
 
-// observations converts the rows back.
+// decodePayload reads a record's payload.
+func decodePayload(body []byte) (*payload, error) {
+	var p payload
+	if err := json.Unmarshal(body, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// decodes reports whether body is a payload.
+func decodes(body []byte) bool {
+	_, err := decodePayload(body)
+	return err == nil
+}
+
+// len is the number of rows of the batch.
+func (p *payload) len() int { return len(p.Obs) + len(p.Rows) }
+
+// observations returns the batch; the rows of an older record are
+// converted (an error when a period does not read).
 func (p *payload) observations() ([]observation.Observation, error) {
+	if len(p.Rows) == 0 {
+		return p.Obs, nil
+	}
 	out := make([]observation.Observation, len(p.Rows))
 	for i, r := range p.Rows {
 		per, err := period.Parse(r.Period)
@@ -89,6 +116,29 @@ func (p *payload) observations() ([]observation.Observation, error) {
 	return out, nil
 }
 
+// cells returns the rows as the cells of the canonical layout (indicator,
+// region, period, value, source, note): an older record's as written, so
+// that one whose period does not read can still be set aside.
+func (p *payload) cells() [][]string {
+	if len(p.Rows) == 0 {
+		return obsCells(p.Obs)
+	}
+	out := make([][]string, len(p.Rows))
+	for i, r := range p.Rows {
+		out[i] = []string{r.Indicator, r.Region, r.Period, strconv.FormatFloat(r.Value, 'f', -1, 64), r.Source, r.Note}
+	}
+	return out
+}
+
+// obsCells returns observations as the cells of the canonical layout.
+func obsCells(obs []observation.Observation) [][]string {
+	out := make([][]string, len(obs))
+	for i, o := range obs {
+		out[i] = []string{o.Indicator, o.Region, o.Period.String(), strconv.FormatFloat(o.Value, 'f', -1, 64), o.Source, o.Note}
+	}
+	return out
+}
+
 // encodeRecord returns the header and payload as one buffer.
 func encodeRecord(p *payload) ([]byte, error) {
 	body, err := json.Marshal(p)
@@ -96,7 +146,7 @@ func encodeRecord(p *payload) ([]byte, error) {
 		return nil, err
 	}
 	if len(body) > maxPayload {
-		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", len(p.Rows), len(body), maxPayload)
+		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", p.len(), len(body), maxPayload)
 	}
 	buf := make([]byte, headerSize+len(body))
 	copy(buf, magic[:])
@@ -147,7 +197,7 @@ func headerLen(b []byte) int {
 		return 0
 	}
 	switch [4]byte(b[:4]) {
-	case magic:
+	case magic, magicV2:
 		return headerSize
 	case magicV1:
 		return frameHeader
@@ -156,7 +206,7 @@ func headerLen(b []byte) int {
 }
 
 // parseHeader checks the header b starts with (b holds at least
-// headerLen(b) bytes): its magic, its checksum (version 2) and a length in
+// headerLen(b) bytes): its magic, its checksum (versions 2 and 3) and a length in
 // 1..maxPayload.
 func parseHeader(b []byte) (header, error) {
 	hs := headerLen(b)
@@ -188,11 +238,11 @@ func recordAt(b []byte) (*payload, int, bool) {
 	if crc32.Checksum(body, crcTable) != h.crc {
 		return nil, 0, false
 	}
-	var p payload
-	if json.Unmarshal(body, &p) != nil {
+	p, err := decodePayload(body)
+	if err != nil {
 		return nil, 0, false
 	}
-	return &p, hs + int(h.length), true
+	return p, hs + int(h.length), true
 }
 
 // splitTail sorts the bad bytes b that follow the last intact record of a
@@ -205,7 +255,7 @@ func recordAt(b []byte) (*payload, int, bool) {
 // A crash during an append leaves a prefix of the bytes written, perhaps
 // followed by zeros (a file extended but never written); it cannot change
 // a byte it wrote. So a record is whole when its header is intact (for
-// version 2 its checksum matches, so the length is the one written) and the
+// versions 2 and 3 its checksum matches, so the length is the one written) and the
 // file holds the length it announces, whatever its payload checksum says.
 // A damaged header with data after it is damage too: it is whole up to the
 // length with which its payload checksum matches (the one it announces, or
@@ -266,8 +316,7 @@ func matchingLength(b []byte) int {
 				continue
 			}
 			body := b[hs : hs+int(n)]
-			var p payload
-			if (crc32.Checksum(body, crcTable) == crc || n == announced) && json.Unmarshal(body, &p) == nil {
+			if (crc32.Checksum(body, crcTable) == crc || n == announced) && decodes(body) {
 				return hs + int(n)
 			}
 		}
@@ -313,9 +362,9 @@ func readRecord(r *bufio.Reader) (*payload, int64, error) {
 	if crc32.Checksum(body, crcTable) != h.crc {
 		return nil, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
 	}
-	var p payload
-	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, 0, fmt.Errorf("%w: %v", errTorn, err)
+	p, err := decodePayload(body)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", errTorn, err)
 	}
-	return &p, int64(hs) + int64(h.length), nil
+	return p, int64(hs) + int64(h.length), nil
 }

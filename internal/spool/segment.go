@@ -230,7 +230,7 @@ func scanSegment(f *os.File, off int64) (scanResult, error) {
 			pos += n
 			res.end = pos
 			res.records++
-			res.samples += len(p.Rows)
+			res.samples += p.len()
 			res.lastID = max(res.lastID, p.ID)
 		}
 	}

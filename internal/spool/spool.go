@@ -30,11 +30,15 @@
 //	quarantine/<seg>-<off>.bad damaged bytes of acknowledged records, byte for byte
 //	quarantine/<seg>-<off>.torn the torn final record a crash left (never acknowledged)
 //
-// A record is a 16-byte header (magic "QMS2", big-endian payload length,
+// A record is a 16-byte header (magic "QMS3", big-endian payload length,
 // CRC-32C of the payload, CRC-32C of those 12 bytes) followed by a JSON
-// payload: id, origin, who, file, reported_at and the rows (indicator,
-// region, canonical period, value, source, note). Records of older spools
-// ("QMS1": no header checksum) are still read.
+// payload: id, origin, who, file, reported_at and the observations as
+// observation.Observation encodes them (indicator, region, period as
+// canonical text, value, source, note). Records of older spools are still
+// read: "QMS2" (the same header; the payload's rows with short keys) and
+// "QMS1" (no header checksum). An older version does not take a "QMS3"
+// record for one of its own: it sets it aside as damage, never replays it
+// as an empty batch.
 //
 // # Damage
 //

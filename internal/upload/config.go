@@ -5,12 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/reporting"
 )
 
 // Config is the uploads: section of qualitymon.yaml, decoded strictly and
@@ -34,29 +32,12 @@ const (
 // upload.Config(cfg.Uploads).
 func ParseConfig(c *config.Uploads) (Config, error) { return Config(*c), c.Validate() }
 
-// Check resolves every token's regions and indicators against the tables:
-// what serve would refuse, check config refuses too.
+// Check resolves every token's regions and indicators against the tables
+// (reporting.NewDirectory, as the handler does): what serve would refuse,
+// check config refuses too.
 func (c Config) Check(v *ingest.Validator) error {
-	_, err := c.resolve(v)
+	_, err := reporting.NewDirectory(c.Tokens, v.Catalog, v.Regions)
 	return err
-}
-
-// resolve turns the configured tokens into scopes.
-func (c Config) resolve(v *ingest.Validator) ([]token, error) {
-	var errs []error
-	var out []token
-	for i, t := range c.Tokens {
-		tok := token{bureau: t.Bureau}
-		b, _ := hex.DecodeString(strings.ToLower(strings.TrimSpace(t.TokenSHA256)))
-		copy(tok.hash[:], b)
-		sc, err := ingest.NewScope(t.Bureau, t.Regions, t.Indicators, v.Catalog, v.Regions, fmt.Sprintf("uploads.tokens[%d]", i))
-		if err != nil {
-			errs = append(errs, err)
-		}
-		tok.scope = sc
-		out = append(out, tok)
-	}
-	return out, errors.Join(errs...)
 }
 
 // HashToken returns the SHA-256 of a token in hex, as token_sha256 holds it

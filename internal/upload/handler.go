@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -24,6 +23,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -100,30 +100,24 @@ type Response struct {
 	ReviewID string `json:"review_id,omitempty"`
 }
 
-// token is a configured token, resolved.
-type token struct {
-	bureau string
-	hash   [sha256.Size]byte
-	scope  *ingest.Scope
-}
-
 // Handler serves POST /api/v1/uploads.
 type Handler struct {
-	cfg    Config
-	tokens []token
-	v      *ingest.Validator
-	pipe   *ingest.Pipeline
-	log    *slog.Logger
+	cfg Config
+	// dir resolves a token to its bureau and scope.
+	dir  *reporting.Directory
+	v    *ingest.Validator
+	pipe *ingest.Pipeline
+	log  *slog.Logger
 	// audit is the audit log: concurrent uploads share its fsyncs.
 	audit   *durable.Log
 	archive *archiver
 	total   *prometheus.CounterVec
 	// Now is the clock of audit lines, archive dates and reported_at.
 	Now func() time.Time
-	// SinkFor, when set, chooses the sink of a token's uploads (given the
-	// token's SHA-256 in hex and the handler's sink): reporting.Sinks holds
-	// the uploads of a token with review: required for a reviewer.
-	SinkFor func(tokenSHA256 string, sink observation.Sink) observation.Sink
+	// SinkFor, when set, chooses the sink of a bureau's uploads (given the
+	// token's bureau and the handler's sink): reporting.Sinks holds the
+	// uploads of a token with review: required for a reviewer.
+	SinkFor func(b *reporting.Bureau, sink observation.Sink) observation.Sink
 }
 
 // NewHandler checks the tokens' regions and indicators against the
@@ -138,7 +132,7 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, v: v, pipe: pipe, log: logger, Now: time.Now}
-	if h.tokens, err = cfg.resolve(v); err != nil {
+	if h.dir, err = reporting.NewDirectory(cfg.Tokens, v.Catalog, v.Regions); err != nil {
 		return nil, err
 	}
 	a, err := durable.OpenLog(cfg.AuditLog)
@@ -150,9 +144,9 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 		Name: "qualitymon_uploads_total",
 		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, refused, error).",
 	}, []string{"bureau", "result"})
-	for _, t := range h.tokens {
+	for _, b := range append(h.dir.Reporters(), h.dir.Reviewers()...) {
 		for _, r := range []string{ResultAccepted, ResultRejected, ResultForbidden, ResultRefused} {
-			h.total.WithLabelValues(t.bureau, r)
+			h.total.WithLabelValues(b.Name, r)
 		}
 	}
 	if reg != nil {
@@ -209,7 +203,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		}
 		return &Response{Status: http.StatusUnauthorized, Error: msg}
 	}
-	rec.Bureau = tok.bureau
+	rec.Bureau = tok.Name
 	rec.Result = ResultRejected
 	dryRun := false
 	if s := r.URL.Query().Get("dry_run"); s != "" {
@@ -235,7 +229,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	rec.File, rec.Size, rec.SHA256 = name, int64(len(data)), hex.EncodeToString(sum[:])
 	out := &Response{File: name, SHA256: rec.SHA256, Size: rec.Size, DryRun: dryRun}
 	if rec.Archive, err = h.archive.archive(now, rec.SHA256, ext, data); err != nil {
-		h.log.Error("upload archive failed", "bureau", tok.bureau, "file", name, "err", err)
+		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()
 		out.Status, out.Error = http.StatusInternalServerError, "could not archive the upload; nothing was written"
 		return out
@@ -248,13 +242,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	case errors.As(err, &scopeErr):
 		rec.Result = ResultForbidden
 		out.Status, out.Errors = http.StatusForbidden, scopeErr.Errors
-		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.bureau, tok.scope.RegionList)
-		if tok.scope.Indicators != nil {
-			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.bureau, tok.scope.RegionList)
+		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.Name, tok.Scope.RegionList)
+		if tok.Scope.Indicators != nil {
+			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.Name, tok.Scope.RegionList)
 		}
 		return out
 	case errors.As(err, &partial):
-		h.log.Error("InfluxDB refused rows of an upload", "bureau", tok.bureau, "file", name, "stored", partial.Stored.Accepted, "refused", len(partial.Refused), "set_aside", partial.SetAside, "err", partial.Err)
+		h.log.Error("InfluxDB refused rows of an upload", "bureau", tok.Name, "file", name, "stored", partial.Stored.Accepted, "refused", len(partial.Refused), "set_aside", partial.SetAside, "err", partial.Err)
 		rec.Result, rec.Error, rec.SetAside = ResultRefused, partial.Error(), partial.SetAside
 		out.Status, out.Summary = http.StatusUnprocessableEntity, partial.Stored
 		for _, o := range partial.Refused {
@@ -265,13 +259,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 			len(partial.Refused), len(partial.Refused)+partial.Stored.Accepted, partial.Err, partial.Stored.Accepted, partial.Stored.New, partial.Stored.Revised, partial.Stored.Unchanged)
 		return out
 	case errors.Is(err, errAudit):
-		h.log.Error("upload refused: its audit line cannot be written", "bureau", tok.bureau, "file", name, "err", err)
+		h.log.Error("upload refused: its audit line cannot be written", "bureau", tok.Name, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		out.Status, out.Error = http.StatusServiceUnavailable, "the upload could not be audited (the audit log cannot be written): nothing was accepted, try again later"
 		return out
 	case errors.Is(err, errSink):
-		h.log.Error("upload not accepted", "bureau", tok.bureau, "file", name, "err", err)
+		h.log.Error("upload not accepted", "bureau", tok.Name, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()
 		w.Header().Set("Retry-After", strconv.Itoa(RetryAfter))
 		out.Status, out.Error = http.StatusServiceUnavailable, "could not store the upload; nothing was accepted, try again later"
@@ -288,7 +282,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		case errors.As(err, &one):
 			out.Errors = ingest.Errors{one}
 		default:
-			h.log.Error("upload read failed", "bureau", tok.bureau, "file", name, "err", err)
+			h.log.Error("upload read failed", "bureau", tok.Name, "file", name, "err", err)
 			rec.Result, rec.Error = ResultError, err.Error()
 			out.Status, out.Error = http.StatusInternalServerError, "could not read the upload"
 			return out
@@ -312,32 +306,20 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	return out
 }
 
-// authenticate returns the token, or nil. Every configured hash is
-// compared, in constant time, whatever matched.
-func (h *Handler) authenticate(r *http.Request) *token {
+// authenticate returns the bureau of the request's token, or nil
+// (reporting.Directory: every configured hash is compared, in constant
+// time, whatever matched).
+func (h *Handler) authenticate(r *http.Request) *reporting.Bureau {
 	if sum, ok := r.Context().Value(signedIn{}).([sha256.Size]byte); ok {
-		return h.byHash(sum) // a bureau signed in to the web workspace (Submit)
+		b, _ := h.dir.ByHash(sum) // a bureau signed in to the web workspace (Submit)
+		return b
 	}
 	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return nil
 	}
-	return h.byHash(sha256.Sum256([]byte(strings.TrimSpace(tok))))
-}
-
-// byHash returns the token with this SHA-256, or nil. Every configured hash
-// is compared, in constant time, whatever matched.
-func (h *Handler) byHash(sum [sha256.Size]byte) *token {
-	match := -1
-	for i := range h.tokens {
-		if subtle.ConstantTimeCompare(sum[:], h.tokens[i].hash[:]) == 1 {
-			match = i
-		}
-	}
-	if match < 0 {
-		return nil
-	}
-	return &h.tokens[match]
+	b, _ := h.dir.Authenticate(tok)
+	return b
 }
 
 // read returns the uploaded file: its display name, extension (.csv or
@@ -466,7 +448,7 @@ func (a *auditFirst) Accept(ctx context.Context, batch []observation.Observation
 // ingest runs the upload through the pipeline: read the file, validate,
 // scope to the token, derive, and (unless a dry run) audit it (auditFirst)
 // and hand it to the sink.
-func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord) (ingest.Outcome, error) {
+func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord) (ingest.Outcome, error) {
 	src, err := ingest.OpenAs(name, ext, bytes.NewReader(data), h.v.Catalog, h.v.Limits)
 	if err != nil {
 		return ingest.Outcome{}, err
@@ -478,13 +460,13 @@ func (h *Handler) ingest(ctx context.Context, tok *token, name, ext string, data
 	if !dryRun {
 		p := *h.pipe
 		if h.SinkFor != nil {
-			p.Sink = h.SinkFor(hex.EncodeToString(tok.hash[:]), h.pipe.Sink)
+			p.Sink = h.SinkFor(tok, h.pipe.Sink)
 		}
 		p.Sink = &auditFirst{h: h, rec: rec, next: p.Sink}
 		pipe = &p
 	}
-	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.scope, DryRun: dryRun,
-		Meta: observation.Meta{Origin: "upload", Who: tok.bureau, File: name, ReportedAt: now}})
+	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.Scope, DryRun: dryRun,
+		Meta: observation.Meta{Origin: "upload", Who: tok.Name, File: name, ReportedAt: now}})
 	var errs ingest.Errors
 	var one *ingest.Error
 	var scoped *ingest.ScopeError

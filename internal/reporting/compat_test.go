@@ -1,0 +1,79 @@
+package reporting_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/reporting"
+	"github.com/qualitymon/qualitymon/internal/store"
+)
+
+// TestRowsQueueApproves: testdata/rows-queue is a review_dir as the
+// previous version left it: an upload of 青岛市统计局 held for review, its
+// rows stored as strings. This version lists it, diffs it and, approved by
+// the provincial reviewer, stores its figures in the real InfluxDB with
+// their periods, values and source; it is written back in the
+// current form.
+func TestRowsQueueApproves(t *testing.T) {
+	const id = "20240601T080000-fae5e6d5"
+	dir := t.TempDir()
+	from := filepath.Join("testdata", "rows-queue")
+	for _, f := range []string{"audit.jsonl", filepath.Join("uploads", id+".json")} {
+		b, err := os.ReadFile(filepath.Join(from, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o750)
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := newEnvWith(t, dir, testTokens(config.ReviewRequired))
+	ctx := context.Background()
+	if l := e.queue.List(nil); len(l) != 1 || l[0].ID != id || len(l[0].Rows) != 2 || l[0].Rows[1].Period != period.OfYear(2022) || l[0].Rows[1].Note != "修订" {
+		t.Fatalf("held uploads %+v", l)
+	}
+	y2023 := observation.Key{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2023)}
+	if got := e.queue.Held()[y2023]; got != id {
+		t.Fatalf("Held()[%v] = %q", y2023, got)
+	}
+	diff, err := e.queue.Diff(ctx, id)
+	if err != nil || len(diff) != 2 || diff[0].Period != period.OfYear(2023) || diff[0].Change != reporting.ChangeNew {
+		t.Fatalf("diff %+v %v", diff, err)
+	}
+	u, err := e.queue.Approve(ctx, id, e.reviewer, "", "")
+	if err != nil || u.State != reporting.UploadStored || u.Result.New != 2 {
+		t.Fatalf("approval: %+v %v", u, err)
+	}
+	got, err := e.st.Current(ctx, store.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Slice(got, func(i, j int) bool { return got[i].Period.Year < got[j].Period.Year })
+	want := []observation.Observation{
+		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2022), Value: 98.1}, // the store keeps no note
+		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2023), Value: 98.9, Source: "青岛市市场监管局"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("InfluxDB holds %d figures, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].Observation != want[i] {
+			t.Errorf("InfluxDB holds %+v, want %+v", got[i].Observation, want[i])
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "uploads", id+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"state": "stored"`) || !strings.Contains(string(b), `"period": "2023"`) {
+		t.Fatalf("the upload as written back:\n%s", b)
+	}
+}
