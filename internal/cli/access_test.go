@@ -46,18 +46,11 @@ func authConfig(t *testing.T, extra string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf(`spool_dir: %s/spool
-uploads:
-  archive_dir: %s/uploads
-  audit_log: %s/uploads/audit.jsonl
-  review_dir: %s/review
-  tokens:
-    - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
-web:
+	return serveConfig(dir, "", "qingdao-secret") + fmt.Sprintf(`web:
   auth:
     users:
       - {name: reader, password_bcrypt: "%s"}
-%s`, dir, dir, dir, dir, upload.HashToken("qingdao-secret"), h, extra)
+%s`, h, extra)
 }
 
 // The allow-list: the only routes that answer without credentials. The

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -248,21 +249,14 @@ func TestServe(t *testing.T) {
 	}
 	addr := testenv.FreeAddr(t)
 	dir := t.TempDir()
-	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
+	cfg := write(t, "qualitymon.yaml", serveConfig(dir, fmt.Sprintf(`listen: %s
 evaluation: {schedule: "@every 1s"}
-spool_dir: %s/spool
 collectors:
   - name: drop
     type: filedrop
     schedule: "@every 1s"
     options: {dir: %s/drop, min_age: 0s}
-uploads:
-  archive_dir: %s/uploads
-  audit_log: %s/uploads/audit.jsonl
-  review_dir: %s/review
-  tokens:
-    - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
-`, addr, dir, dir, dir, dir, dir, upload.HashToken("qingdao-secret")))
+`, addr, dir), "qingdao-secret"))
 	// A GBK-encoded file in the 国家统计局 export layout, dropped before serve starts.
 	if err := os.MkdirAll(filepath.Join(dir, "drop"), 0o755); err != nil {
 		t.Fatal(err)
@@ -271,13 +265,7 @@ uploads:
 	if err := os.WriteFile(filepath.Join(dir, "drop", "gansu.csv"), []byte(nbs), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		code := Main([]string{"serve", "-c", cfg}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Ctx: ctx})
-		done <- result{code, out.String(), errb.String()}
-	}()
+	stop := serveMain(t, env, cfg)
 	base := "http://" + addr
 	waitFor(t, "readyz", func() bool { c, _ := testenv.Get(base + "/readyz"); return c == 200 })
 	if c, _ := testenv.Get(base + "/healthz"); c != 200 {
@@ -369,13 +357,49 @@ uploads:
 	if err != nil || len(rows) == 0 {
 		t.Fatalf("no evaluation history: %v %v", rows, err)
 	}
-	cancel()
-	select {
-	case r := <-done:
-		if r.code != 0 {
-			t.Fatalf("serve exited %d: %s", r.code, r.stderr)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+	stop()
+}
+
+// serveConfig is the config of a serve under test whose files live in dir:
+// head (listen, evaluation, collectors …), then its spool and its uploads
+// with one bureau, 青岛市统计局, reporting for 370200 with token.
+func serveConfig(dir, head, token string) string {
+	return head + fmt.Sprintf(`spool_dir: %[1]s/spool
+uploads:
+  archive_dir: %[1]s/uploads
+  audit_log: %[1]s/uploads/audit.jsonl
+  review_dir: %[1]s/review
+  tokens:
+    - {bureau: 青岛市统计局, token_sha256: %[2]s, regions: ["370200"]}
+`, dir, upload.HashToken(token))
+}
+
+// serveMain runs `qualitymon serve -c cfg` in the background. stop (also
+// run when the test ends) cancels it and fails the test unless it exits
+// cleanly within 30 s.
+func serveMain(t *testing.T, env map[string]string, cfg string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := Main([]string{"serve", "-c", cfg}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Ctx: ctx})
+		done <- result{code, out.String(), errb.String()}
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case r := <-done:
+				if r.code != 0 {
+					t.Errorf("serve exited %d: %s", r.code, r.stderr)
+				}
+			case <-time.After(30 * time.Second):
+				t.Error("serve did not stop")
+			}
+		})
 	}
+	t.Cleanup(stop)
+	return stop
 }

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"maps"
@@ -121,34 +120,8 @@ func TestInjectionEveryParameter(t *testing.T) {
 	}
 	addr := testenv.FreeAddr(t)
 	dir := t.TempDir()
-	cfg := write(t, "qualitymon.yaml", fmt.Sprintf(`listen: %s
-evaluation: {schedule: "@every 1h"}
-spool_dir: %s/spool
-uploads:
-  archive_dir: %s/uploads
-  audit_log: %s/uploads/audit.jsonl
-  review_dir: %s/review
-  tokens:
-    - {bureau: 青岛市统计局, token_sha256: %s, regions: ["370200"]}
-`, addr, dir, dir, dir, dir, upload.HashToken(qingdaoToken)))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		var out, errb bytes.Buffer
-		code := Main([]string{"serve", "-c", cfg}, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }, Ctx: ctx})
-		done <- result{code, out.String(), errb.String()}
-	}()
-	defer func() {
-		cancel()
-		select {
-		case r := <-done:
-			if r.code != 0 {
-				t.Errorf("serve exited %d: %s", r.code, r.stderr)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
+	cfg := write(t, "qualitymon.yaml", serveConfig(dir, fmt.Sprintf("listen: %s\nevaluation: {schedule: \"@every 1h\"}\n", addr), qingdaoToken))
+	serveMain(t, env, cfg)
 	base := "http://" + addr
 	waitFor(t, "readyz", func() bool { c, _ := testenv.Get(base + "/readyz"); return c == 200 })
 	cl := &http.Client{Timeout: 30 * time.Second}
