@@ -47,6 +47,7 @@ const (
 type bureau struct {
 	name, token string
 	regions     []string // nGroups*nRows prefecture codes
+	with        string   // more of its token entry ("review: required", "role: reviewer")
 }
 
 func newBureaus(t *testing.T) []bureau {
@@ -376,15 +377,32 @@ type serve struct {
 
 func newServe(t *testing.T, influx *testenv.Influx, influxURL string, bs []bureau) *serve {
 	t.Helper()
+	return newServeAt(t, influx, influxURL, bs, "", "")
+}
+
+// newServeAt is newServe with the review queue and the audit log where the
+// test says ("": in serve's directory), e.g. on a tmpfs that fills up.
+func newServeAt(t *testing.T, influx *testenv.Influx, influxURL string, bs []bureau, reviewDir, auditLog string) *serve {
+	t.Helper()
 	dir := t.TempDir()
 	s := &serve{bin: testenv.BuildQualitymon(t, dir), dir: dir, cfg: filepath.Join(dir, "qualitymon.yaml"), addr: testenv.FreeAddr(t)}
+	if reviewDir == "" {
+		reviewDir = filepath.Join(dir, "review")
+	}
+	if auditLog == "" {
+		auditLog = s.auditLog()
+	}
 	var cfg strings.Builder
 	fmt.Fprintf(&cfg, "influx: {url: %q, token: \"\", org: %q, bucket: %q}\n", influxURL, influx.Org, influx.Bucket)
 	fmt.Fprintf(&cfg, "listen: %s\nevaluation: {schedule: \"@every 5m\"}\nspool_dir: %s\n", s.addr, filepath.Join(dir, "spool"))
 	fmt.Fprintf(&cfg, "uploads:\n  archive_dir: %s\n  audit_log: %s\n  review_dir: %s\n  tokens:\n",
-		filepath.Join(dir, "archive"), s.auditLog(), filepath.Join(dir, "review"))
+		filepath.Join(dir, "archive"), auditLog, reviewDir)
 	for _, b := range bs {
-		fmt.Fprintf(&cfg, "    - {bureau: %s, token_sha256: %s, regions: [\"%s\"]}\n", b.name, upload.HashToken(b.token), strings.Join(b.regions, `", "`))
+		with := ""
+		if b.with != "" {
+			with = ", " + b.with
+		}
+		fmt.Fprintf(&cfg, "    - {bureau: %s, token_sha256: %s, regions: [\"%s\"]%s}\n", b.name, upload.HashToken(b.token), strings.Join(b.regions, `", "`), with)
 	}
 	if err := os.WriteFile(s.cfg, []byte(cfg.String()), 0o600); err != nil {
 		t.Fatal(err)

@@ -48,25 +48,11 @@ func reviewServe(t *testing.T, influx *testenv.Influx, influxURL, reviewDir, aud
 		}
 	}
 	held, direct := prefs[:reviewRows], prefs[reviewRows:2*reviewRows]
-	dir := t.TempDir()
-	s := &serve{bin: testenv.BuildQualitymon(t, dir), dir: dir, cfg: filepath.Join(dir, "qualitymon.yaml"), addr: testenv.FreeAddr(t)}
-	list := func(codes []string) string { return `["` + strings.Join(codes, `", "`) + `"]` }
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "influx: {url: %q, token: \"\", org: %q, bucket: %q}\n", influxURL, influx.Org, influx.Bucket)
-	fmt.Fprintf(&cfg, "listen: %s\nevaluation: {schedule: \"@every 5m\"}\nspool_dir: %s\n", s.addr, filepath.Join(dir, "spool"))
-	fmt.Fprintf(&cfg, "uploads:\n  archive_dir: %s\n  audit_log: %s\n  review_dir: %s\n  tokens:\n", filepath.Join(dir, "archive"), auditLog, reviewDir)
-	fmt.Fprintf(&cfg, "    - {bureau: 复核测试市局, token_sha256: %s, regions: %s, review: required}\n", upload.HashToken(heldToken), list(held))
-	fmt.Fprintf(&cfg, "    - {bureau: 复核测试省局, token_sha256: %s, regions: %s, role: reviewer}\n", upload.HashToken(reviewerToken), list(prefs[:2*reviewRows]))
-	fmt.Fprintf(&cfg, "    - {bureau: 直报测试局, token_sha256: %s, regions: %s}\n", upload.HashToken(directToken), list(direct))
-	if err := os.WriteFile(s.cfg, []byte(cfg.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s.env = []string{
-		"QUALITYMON_INFLUX_URL=" + influxURL,
-		"QUALITYMON_INFLUX_BUCKET=" + influx.Bucket,
-		"QUALITYMON_INFLUX_ORG=" + influx.Org,
-		"QUALITYMON_INFLUX_TOKEN=" + influx.Token,
-	}
+	s := newServeAt(t, influx, influxURL, []bureau{
+		{name: "复核测试市局", token: heldToken, regions: held, with: "review: required"},
+		{name: "复核测试省局", token: reviewerToken, regions: prefs[:2*reviewRows], with: "role: reviewer"},
+		{name: "直报测试局", token: directToken, regions: direct},
+	}, reviewDir, auditLog)
 	return s, prefs[:2*reviewRows]
 }
 
