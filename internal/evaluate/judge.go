@@ -310,15 +310,10 @@ func (j *judge) hold() {
 	j.setActual(pp[len(pp)-1])
 	if len(breached) > 0 {
 		ev.Status = Missed
-		worst := 0.0
-		for _, y := range ev.Years {
-			if y.State == YearNotMet {
-				if g := gap(j.t.Comparator, j.t.Ind.HigherIsBetter(), *y.Actual, j.value); g > worst {
-					worst = g
-				}
-			}
-		}
-		ev.Gap = ptr(worst)
+		// The verdict shows the year that breached the level most: its
+		// figure, its year and its shortfall, side by side.
+		w := j.worstYear()
+		j.setActual(Point{Year: w.Year, Value: *w.Actual})
 		zh, en := years(breached)
 		ev.Basis = basis(BasisHoldBreach,
 			fmt.Sprintf("须每年保持 %s,%s年低于该水平,目标未实现。", j.d.target(), zh),
@@ -429,6 +424,12 @@ func (j *judge) quota() {
 		}
 		return
 	}
+	if len(missed) > 0 {
+		// A missed year decides the verdict: show the one that fell
+		// furthest short (its figure, year and shortfall), not the latest.
+		w := j.worstYear()
+		judged = &w
+	}
 	ev.TargetValue = ptr(*judged.Target)
 	ev.Actual = ptr(*judged.Actual)
 	ev.Period = period.OfYear(judged.Year).String()
@@ -463,6 +464,22 @@ func (j *judge) quota() {
 		ev.Status = OnTrack
 	}
 	ev.Basis = basis(BasisQuotaYears, lead+strings.Join(zh, ";")+"。", "Yearly quotas, year by year: "+strings.Join(en, "; ")+".")
+}
+
+// worstYear is the year of ev.Years that fell furthest short of its own
+// target (the latest of equals); the caller knows there is one (YearNotMet).
+func (j *judge) worstYear() YearJudgement {
+	var w YearJudgement
+	worst := -1.0
+	for _, y := range j.ev.Years {
+		if y.State != YearNotMet {
+			continue
+		}
+		if g := gap(j.t.Comparator, j.t.Ind.HigherIsBetter(), *y.Actual, *y.Target); g >= worst {
+			w, worst = y, g
+		}
+	}
+	return w
 }
 
 // sum: a "new items" target adds the indicator's yearly flow from the plan's

@@ -285,6 +285,19 @@ func TestRules(t *testing.T) {
 			at:     "2018-06-01", status: AtRisk, basis: BasisPrePlan, actual: f(91.5), gap: f(0.5),
 		},
 		{
+			// Breached in 2019 (87.5), met since (99 in 2020): the verdict
+			// shows 2019's figure beside 2019's shortfall, not 2020's 99.
+			name:   "hold: the breaching year's figure beside its gap",
+			target: `- {id: a, indicator: pass_rate, region: "620000", comparator: ">=", value: 88, deadline: 2020, modality: hold, clause: x, quote: x}`,
+			data:   map[string]map[int]float64{"620000:pass_rate": {2018: 90, 2019: 87.5, 2020: 99}},
+			at:     "2021-03-01", status: Missed, basis: BasisHoldBreach, actual: f(87.5), gap: f(0.5),
+			check: func(t *testing.T, ev Evaluation) {
+				if ev.Period != "2019" {
+					t.Errorf("period %q, want the breaching year 2019", ev.Period)
+				}
+			},
+		},
+		{
 			// The same figure in 2019 (a plan year) breaches the level.
 			name:   "hold: one plan-year figure below",
 			target: `- {id: a, indicator: pass_rate, region: "620000", comparator: ">=", value: 92, deadline: 2020, modality: hold, clause: x, quote: x}`,
@@ -319,12 +332,32 @@ func TestRules(t *testing.T) {
 		},
 		// --- quota ("每年新增…") ---
 		{
+			// "每年新增100户": 260, 40, 100. The official expects the failing
+			// year's shortfall, 60, with 2019 named — not the latest year's 0.
+			name:   "quota: the failing year's shortfall",
+			target: `- {id: a, indicator: brands_new, region: "620000", comparator: ">=", modality: quota, quotas: {2018: 100, 2019: 100, 2020: 100}, clause: x, quote: x}`,
+			data:   map[string]map[int]float64{"620000:brands_new": {2018: 260, 2019: 40, 2020: 100}},
+			at:     "2021-03-01", status: Missed, basis: BasisQuotaYears, actual: f(40), gap: f(60),
+			check: func(t *testing.T, ev Evaluation) {
+				if ev.Period != "2019" || ev.TargetValue == nil || *ev.TargetValue != 100 {
+					t.Errorf("period %q target %v, want 2019 and its quota 100", ev.Period, show(ev.TargetValue))
+				}
+			},
+		},
+		{
 			// "每年新增质量管理体系认证企业2000家": 2019 = 1800 missed → missed, though 2018 and 2020 were met.
 			name:   "quota missed in 2019",
 			target: `- {id: a, indicator: brands_new, region: "620000", comparator: ">=", modality: quota, quotas: {2018: 2000, 2019: 2000, 2020: 2000}, clause: x, quote: x}`,
 			data:   map[string]map[int]float64{"620000:brands_new": {2018: 2100, 2019: 1800, 2020: 2200}},
-			at:     "2021-03-01", status: Missed, basis: BasisQuotaYears, actual: f(2200), gap: f(-200),
-			check: wantYear(1, YearNotMet),
+			// The verdict shows the failing year (2019: 1800, 200 short), not the
+			// latest met year with a negative gap.
+			at: "2021-03-01", status: Missed, basis: BasisQuotaYears, actual: f(1800), gap: f(200),
+			check: func(t *testing.T, ev Evaluation) {
+				wantYear(1, YearNotMet)(t, ev)
+				if ev.Period != "2019" {
+					t.Errorf("period %q, want the failing year 2019", ev.Period)
+				}
+			},
 		},
 		{
 			// Every closed year met, 2020 still open: on track.
