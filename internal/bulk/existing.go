@@ -19,28 +19,23 @@ type current struct {
 	src        uint32
 }
 
-// existingFilter selects the file's indicators, regions and time range;
-// with more distinct indicators (or regions) than store.FilterLimit the
-// query does not filter on them, as store.Upsert does.
+// existingFilter selects the file's indicators, regions and time range
+// (store.KeySpan, the one filter of a batch's keys).
 func existingFilter(t *tables, p *validator) store.Filter {
-	f := store.Filter{From: time.Unix(startOf(p.minDay), 0), To: time.Unix(startOf(p.maxDay)+1, 0)}
+	var span store.KeySpan
+	span.AddStart(time.Unix(startOf(p.minDay), 0))
+	span.AddStart(time.Unix(startOf(p.maxDay), 0))
 	for i, u := range p.indUsed {
 		if u {
-			f.Indicators = append(f.Indicators, t.inds[i].ID)
+			span.AddIndicator(t.inds[i].ID)
 		}
 	}
 	for i, u := range p.regUsed {
 		if u {
-			f.Regions = append(f.Regions, t.regs[i].Code)
+			span.AddRegion(t.regs[i].Code)
 		}
 	}
-	if len(f.Indicators) > store.FilterLimit {
-		f.Indicators = nil
-	}
-	if len(f.Regions) > store.FilterLimit {
-		f.Regions = nil
-	}
-	return f
+	return span.Filter()
 }
 
 // loadExisting runs the one query of stored values and keeps those of keys

@@ -352,23 +352,20 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existi
 		}
 		for off := 0; off < k; off += recordSize {
 			rec.get(chunk[off:])
-			res.Accepted++
-			rev := int64(0)
-			if len(existing) > 0 {
-				if old, ok := existing[key(rec.ind, rec.reg, rec.day)]; ok {
-					if old.value == rec.value && old.src == rec.src {
-						res.Unchanged++
-						continue
-					}
-					res.Revised++
-					rev = old.revision + 1
-					cur = r.revisionLine(cur, &rec, &old)
-					points++
-				} else {
-					res.New++
-				}
-			} else {
-				res.New++
+			var held *observation.Stored
+			old, ok := existing[key(rec.ind, rec.reg, rec.day)]
+			if ok {
+				held = &observation.Stored{Observation: observation.Observation{Value: old.value, Source: im.t.sources[old.src]}, Revision: int(old.revision)}
+			}
+			c, r64 := store.Classify(held, rec.value, im.t.sources[rec.src])
+			c.CountIn(&res.Summary)
+			rev := int64(r64)
+			switch c {
+			case store.Unchanged:
+				continue
+			case store.Revised:
+				cur = r.revisionLine(cur, &rec, &old)
+				points++
 			}
 			reps = r.reportLine(reps, &rec, rev)
 			nreport++

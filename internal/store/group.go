@@ -83,29 +83,27 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 	}
 	// final is the state of every key after the group, as written.
 	final := existing
-	class := make([][]int8, len(batches)) // per row: 0 new, 1 revised, 2 unchanged
+	class := make([][]Change, len(batches))
 	var lines, reports []string
 	var buf []byte // each line is rendered here, then copied
 	for bi, bt := range batches {
-		class[bi] = make([]int8, len(bt.Obs))
+		class[bi] = make([]Change, len(bt.Obs))
 		sum := &out[bi].Summary
 		for i := range bt.Obs {
 			o := &bt.Obs[i]
-			sum.Accepted++
-			rev := 0
+			var cur *observation.Stored
 			if old, ok := final[o.Key()]; ok {
-				if old.Value == o.Value && old.Source == o.Source {
-					sum.Unchanged++
-					class[bi][i] = 2
-					continue
-				}
-				sum.Revised++
-				class[bi][i] = 1
-				rev = old.Revision + 1
-				buf = AppendSuperseded(buf[:0], old.Period.Kind, old.Indicator, old.Region, int64(old.Revision), old.Value, old.ReportedAt.Unix(), old.Source, old.Period.Start().Unix())
+				cur = &old
+			}
+			c, rev := Classify(cur, o.Value, o.Source)
+			class[bi][i] = c
+			c.CountIn(sum)
+			switch c {
+			case Unchanged:
+				continue
+			case Revised:
+				buf = AppendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Period.Start().Unix())
 				lines = append(lines, string(buf))
-			} else {
-				sum.New++
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
 			buf = AppendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
@@ -162,15 +160,7 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 				pe.Refused = append(pe.Refused, *o)
 				continue
 			}
-			pe.Stored.Accepted++
-			switch class[bi][i] {
-			case 0:
-				pe.Stored.New++
-			case 1:
-				pe.Stored.Revised++
-			default:
-				pe.Stored.Unchanged++
-			}
+			class[bi][i].CountIn(&pe.Stored)
 		}
 		if len(pe.Refused) > 0 {
 			out[bi] = BatchResult{Summary: pe.Stored, Err: pe}

@@ -101,7 +101,7 @@ func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) er
 	for i := range obs {
 		want[obs[i].Key()] = true
 	}
-	return s.reconcileIn(ctx, keyFilter(obs), func(k observation.Key) bool { return want[k] })
+	return s.reconcileIn(ctx, SpanOf(obs).Filter(), func(k observation.Key) bool { return want[k] })
 }
 
 // Reconcile makes the current value of every observation matching f the

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -40,7 +42,7 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 // existingRaw also says whether InfluxDB left out a value (a field-type
 // conflict across the shards queried).
 func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
-	cur, incomplete, err := s.currentRaw(ctx, keyFilter(batch))
+	cur, incomplete, err := s.currentRaw(ctx, SpanOf(batch).Filter())
 	if err != nil {
 		return nil, false, err
 	}
@@ -57,35 +59,13 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 	return out, incomplete, nil
 }
 
-// keyFilter selects the batch's indicators, regions and period range (up
-// to the second after its last period start).
-func keyFilter(batch []observation.Observation) Filter {
-	inds, regs := map[string]bool{}, map[string]bool{}
-	from, to := batch[0].Period.Start(), batch[0].Period.Start()
-	for i := range batch {
-		o := &batch[i]
-		inds[o.Indicator] = true
-		regs[o.Region] = true
-		if st := o.Period.Start(); st.Before(from) {
-			from = st
-		} else if st.After(to) {
-			to = st
-		}
-	}
-	return Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-}
-
-// keys lists a set's members, or nothing (no filter) when there are more
-// than limit: a long chain of comparisons is slower than filtering in Go.
+// keys lists a set's members in order, or nothing (no filter) when there
+// are more than limit.
 func keys(m map[string]bool, limit int) []string {
 	if len(m) > limit {
 		return nil
 	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Direct is the sink of one-shot tools: it writes straight to the store,
