@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,6 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
@@ -99,10 +99,10 @@ func (s *Store) Bucket() string { return s.cfg.Bucket }
 func (s *Store) Ready(ctx context.Context) error {
 	ok, err := s.client.Ping(ctx)
 	if err != nil {
-		return fmt.Errorf("influxdb %s: %w", config.RedactURL(s.cfg.URL), err)
+		return fmt.Errorf("influxdb %s: %w", RedactURL(s.cfg.URL), err)
 	}
 	if !ok {
-		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
+		return fmt.Errorf("influxdb %s: not ready", RedactURL(s.cfg.URL))
 	}
 	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> limit(n: 1)\n"
 	res, err := s.queryAPI().Query(ctx, q)
@@ -114,9 +114,23 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if err != nil {
 		return classify(fmt.Errorf("influxdb %s: bucket %q does not answer queries (does it exist? InfluxDB 1.8: CREATE DATABASE; 2.x: influx bucket create): %w",
-			config.RedactURL(s.cfg.URL), s.cfg.Bucket, err))
+			RedactURL(s.cfg.URL), s.cfg.Bucket, err))
 	}
 	return nil
+}
+
+// RedactURL hides the password of a URL's user information
+// ("http://user:xxxxx@host"), for every message, log line and check output;
+// text that is not a URL is shown only as "<redacted>" when it holds an @.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "<redacted>"
+		}
+		return s
+	}
+	return u.Redacted()
 }
 
 // RetryableError marks a failure worth retrying (server down, 5xx, 429).
@@ -457,43 +471,4 @@ func latestVintage(rows []observation.Stored) []observation.Stored {
 		}
 	}
 	return out
-}
-
-// EvaluationLine renders one evaluation point.
-func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
-	l := append([]byte(MeasEvaluation), ",indicator="...)
-	l = AppendTag(l, tags[2])
-	l = append(l, ",plan="...)
-	l = AppendTag(l, tags[0])
-	l = append(l, ",region="...)
-	l = AppendTag(l, tags[3])
-	l = append(l, ",target="...)
-	l = AppendTag(l, tags[1])
-	l = append(l, " status="...)
-	l = AppendString(l, status)
-	l = append(l, ",status_code="...)
-	l = strconv.AppendInt(l, int64(code), 10)
-	l = append(l, "i,stale="...)
-	l = strconv.AppendBool(l, stale)
-	l = append(l, ",settled="...)
-	l = strconv.AppendBool(l, settled)
-	if basis != "" {
-		l = append(l, ",basis="...)
-		l = AppendString(l, basis)
-	}
-	if per != "" {
-		l = append(l, ",period="...)
-		l = AppendString(l, per)
-	}
-	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
-		if v, ok := fields[k]; ok {
-			l = append(l, ',')
-			l = append(l, k...)
-			l = append(l, '=')
-			l = AppendFloat(l, v)
-		}
-	}
-	l = append(l, ' ')
-	l = strconv.AppendInt(l, at.Unix(), 10)
-	b.Write(l)
 }
