@@ -79,7 +79,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		total.Add(res.Summary)
 		fmt.Fprintf(env.Stdout, "%s: %d rows accepted (%d new, %d revised, %d unchanged)\n", path, res.Accepted, res.New, res.Revised, res.Unchanged)
 		log.Debug("file imported", "file", path, "points_written", res.Written,
-			"validate_seconds", res.Validate.Seconds(), "query_seconds", res.Query.Seconds(), "write_seconds", res.Write.Seconds())
+			"validate_seconds", res.Validate.Seconds(), "write_seconds", res.Write.Seconds())
 	}
 	if len(c.Files) > 1 {
 		fmt.Fprintf(env.Stdout, "total: %d rows accepted (%d new, %d revised, %d unchanged), %d files rejected\n", total.Accepted, total.New, total.Revised, total.Unchanged, failed)

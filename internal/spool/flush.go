@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -27,7 +29,7 @@ const (
 // GroupStore writes many batches at once (*store.Store). A Store without
 // it gets one Upsert per batch.
 type GroupStore interface {
-	UpsertGroup(ctx context.Context, batches []store.Batch) ([]store.BatchResult, error)
+	Write(ctx context.Context, batches iter.Seq[store.Batch]) ([]store.BatchResult, error)
 }
 
 // pending is a record read for flushing.
@@ -143,7 +145,7 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 	}
 	err := s.retry().Do(ctx, func(attempt int) error {
 		actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
-		res, err := gs.UpsertGroup(actx, batches)
+		res, err := gs.Write(actx, slices.Values(batches))
 		cancel()
 		if err == nil {
 			if attempt > 1 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"strconv"
 	"strings"
@@ -55,7 +56,45 @@ func (e *PartialWriteError) Error() string {
 
 func (e *PartialWriteError) Unwrap() error { return e.Err }
 
-// UpsertGroup writes batches, in order, as one sequence of write requests
+// Write writes a sequence of batches, in order, with the one classifier
+// (Classify): the spool's flusher, qualitymon import and every one-shot
+// writer go through it. Consecutive batches are written together, in groups
+// of about BatchSize rows (the spool hands it its pending batches, import
+// its file in chunks), each group as writeGroup says; it returns each
+// batch's result, in order. The error is set when a group's write failed
+// and may be retried whole (InfluxDB down, 5xx): the batches of the groups
+// before it are written (their results are returned), the others are not
+// known to be; writing them again is harmless.
+func (s *Store) Write(ctx context.Context, batches iter.Seq[Batch]) ([]BatchResult, error) {
+	var out []BatchResult
+	var group []Batch
+	rows := 0
+	flush := func() error {
+		res, err := s.writeGroup(ctx, group)
+		if err != nil {
+			return err
+		}
+		out = append(out, res...)
+		group, rows = group[:0], 0
+		return nil
+	}
+	for b := range batches {
+		group = append(group, b)
+		if rows += len(b.Obs); rows >= BatchSize {
+			if err := flush(); err != nil {
+				return out, err
+			}
+		}
+	}
+	if len(group) > 0 {
+		if err := flush(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// writeGroup writes batches, in order, as one sequence of write requests.
 // (the spool's flusher hands it every pending batch at once). Each batch is
 // classified as Upsert does, against the current values read from InfluxDB
 // for the group's keys (one query, never a cache: other replicas and
@@ -68,7 +107,7 @@ func (e *PartialWriteError) Unwrap() error { return e.Err }
 // rows as invalid, the write goes on with the other requests, the current
 // values of every key are read back, and each batch with a row not stored
 // as written gets a *PartialWriteError saying exactly what was stored.
-func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult, error) {
+func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult, error) {
 	out := make([]BatchResult, len(batches))
 	var all []observation.Observation
 	for _, b := range batches {

@@ -21,7 +21,7 @@ func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, rep
 	if len(batch) == 0 {
 		return observation.Summary{}, nil
 	}
-	res, err := s.UpsertGroup(ctx, []Batch{{Obs: batch, ReportedAt: reportedAt}})
+	res, err := s.Write(ctx, slices.Values([]Batch{{Obs: batch, ReportedAt: reportedAt}}))
 	if err != nil {
 		return observation.Summary{}, err
 	}
