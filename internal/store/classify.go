@@ -30,8 +30,8 @@ func Classify(cur *observation.Stored, value float64, source string) (Change, in
 	return Revised, cur.Revision + 1
 }
 
-// CountIn counts a row of this change in a summary (accepted and its change).
-func (c Change) CountIn(s *observation.Summary) {
+// countIn counts a row of this change in a summary (accepted and its change).
+func (c Change) countIn(s *observation.Summary) {
 	s.Accepted++
 	switch c {
 	case New:
@@ -50,37 +50,17 @@ func (c Change) CountIn(s *observation.Summary) {
 type KeySpan struct {
 	inds, regs map[string]bool
 	from, to   time.Time
-	any        bool
 }
 
 // Add adds a key.
 func (s *KeySpan) Add(k observation.Key) {
-	s.AddIndicator(k.Indicator)
-	s.AddRegion(k.Region)
-	s.AddStart(k.Period.Start())
-}
-
-// AddIndicator adds an indicator.
-func (s *KeySpan) AddIndicator(id string) {
 	if s.inds == nil {
-		s.inds = map[string]bool{}
+		s.inds, s.regs = map[string]bool{}, map[string]bool{}
 	}
-	s.inds[id] = true
-}
-
-// AddRegion adds a region.
-func (s *KeySpan) AddRegion(code string) {
-	if s.regs == nil {
-		s.regs = map[string]bool{}
-	}
-	s.regs[code] = true
-}
-
-// AddStart adds a period start.
-func (s *KeySpan) AddStart(t time.Time) {
-	switch {
-	case !s.any:
-		s.from, s.to, s.any = t, t, true
+	s.inds[k.Indicator], s.regs[k.Region] = true, true
+	switch t := k.Period.Start(); {
+	case s.from.IsZero():
+		s.from, s.to = t, t
 	case t.Before(s.from):
 		s.from = t
 	case t.After(s.to):
@@ -88,16 +68,13 @@ func (s *KeySpan) AddStart(t time.Time) {
 	}
 }
 
-// Empty reports whether no period start was added.
-func (s *KeySpan) Empty() bool { return !s.any }
-
 // Filter selects the span's indicators, regions and period range (up to
-// the second after its last period start). With more than FilterLimit
+// the second after its last period start). With more than filterLimit
 // distinct indicators (or regions) it does not filter on them: a long
 // chain of comparisons is slower than dropping the extra rows in Go, so
 // the caller keeps only the keys it wants.
 func (s *KeySpan) Filter() Filter {
-	return Filter{Indicators: keys(s.inds, FilterLimit), Regions: keys(s.regs, FilterLimit), From: s.from, To: s.to.Add(time.Second)}
+	return Filter{Indicators: keys(s.inds, filterLimit), Regions: keys(s.regs, filterLimit), From: s.from, To: s.to.Add(time.Second)}
 }
 
 // SpanOf is the span of a batch's keys.

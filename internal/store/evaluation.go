@@ -42,16 +42,16 @@ func (s *Store) WriteEvaluations(ctx context.Context, evals []evaluate.Evaluatio
 // EvaluationLine renders one evaluation point (WriteEvaluations; exported
 // only for internal/web's tests, which write a history of their own).
 func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
-	l := append([]byte(MeasEvaluation), ",indicator="...)
-	l = AppendTag(l, tags[2])
+	l := append([]byte(measEvaluation), ",indicator="...)
+	l = appendTag(l, tags[2])
 	l = append(l, ",plan="...)
-	l = AppendTag(l, tags[0])
+	l = appendTag(l, tags[0])
 	l = append(l, ",region="...)
-	l = AppendTag(l, tags[3])
+	l = appendTag(l, tags[3])
 	l = append(l, ",target="...)
-	l = AppendTag(l, tags[1])
+	l = appendTag(l, tags[1])
 	l = append(l, " status="...)
-	l = AppendString(l, status)
+	l = appendString(l, status)
 	l = append(l, ",status_code="...)
 	l = strconv.AppendInt(l, int64(code), 10)
 	l = append(l, "i,stale="...)
@@ -60,18 +60,18 @@ func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int,
 	l = strconv.AppendBool(l, settled)
 	if basis != "" {
 		l = append(l, ",basis="...)
-		l = AppendString(l, basis)
+		l = appendString(l, basis)
 	}
 	if per != "" {
 		l = append(l, ",period="...)
-		l = AppendString(l, per)
+		l = appendString(l, per)
 	}
 	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
 		if v, ok := fields[k]; ok {
 			l = append(l, ',')
 			l = append(l, k...)
 			l = append(l, '=')
-			l = AppendFloat(l, v)
+			l = appendFloat(l, v)
 		}
 	}
 	l = append(l, ' ')

@@ -136,18 +136,18 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			}
 			c, rev := Classify(cur, o.Value, o.Source)
 			class[bi][i] = c
-			c.CountIn(sum)
+			c.countIn(sum)
 			switch c {
 			case Unchanged:
 				continue
 			case Revised:
-				buf = AppendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Period.Start().Unix())
+				buf = appendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Period.Start().Unix())
 				lines = append(lines, string(buf))
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
-			buf = AppendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+			buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			reports = append(reports, string(buf))
-			buf = AppendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			lines = append(lines, string(buf))
 		}
 	}
@@ -199,7 +199,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 				pe.Refused = append(pe.Refused, *o)
 				continue
 			}
-			class[bi][i].CountIn(&pe.Stored)
+			class[bi][i].countIn(&pe.Stored)
 		}
 		if len(pe.Refused) > 0 {
 			out[bi] = BatchResult{Summary: pe.Stored, Err: pe}
@@ -244,13 +244,13 @@ func (s *Store) readBackEach(ctx context.Context, obs []observation.Observation)
 
 // currentRaw returns the current value, revision, reported_at and source
 // of every observation matching f, read as plain CSV without pivoting
-// (store.ExistingFlux). Unlike Current it also reads points of a shard
+// (store.existingFlux). Unlike Current it also reads points of a shard
 // where a field's type conflicts with another series' (InfluxDB 1.8 then
 // answers a pivoted value column with nulls). The flag says whether
 // InfluxDB left out the value of a point (such points are not returned).
 func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
 	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	raw, err := s.queryAPI().QueryRaw(ctx, existingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {
 		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
@@ -258,7 +258,7 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 	at := map[key]int{}
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
-	err = ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
 		i, ok := at[k]
 		if !ok {

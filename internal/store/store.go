@@ -37,9 +37,9 @@ import (
 
 // Measurement names.
 const (
-	MeasObservation = "observation"
-	MeasRevision    = "observation_revision"
-	MeasEvaluation  = "evaluation"
+	measObservation = "observation"
+	measRevision    = "observation_revision"
+	measEvaluation  = "evaluation"
 )
 
 // Config locates the InfluxDB bucket.
@@ -217,24 +217,24 @@ func (f Filter) flux(bucket, measurement string) string {
 	return b.String()
 }
 
-// FilterLimit: with more distinct indicators (or regions) than this a
+// filterLimit: with more distinct indicators (or regions) than this a
 // lookup of stored values does not filter on them (a long chain of
 // comparisons is slower than dropping the extra rows in Go).
-const FilterLimit = 50
+const filterLimit = 50
 
-// ExistingFlux selects the current points matching f with the fields a
+// existingFlux selects the current points matching f with the fields a
 // revision is judged by (value, revision, reported_at, source), one table
-// per series and field, without pivoting: the fast importer's one lookup of
-// what a file's keys hold (read it with ReadFluxCSV).
-func ExistingFlux(bucket string, f Filter) string {
-	return f.flux(bucket, MeasObservation) +
+// per series and field, without pivoting: the lookup of
+// what a file's keys hold (read it with readFluxCSV).
+func existingFlux(bucket string, f Filter) string {
+	return f.flux(bucket, measObservation) +
 		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")` + "\n" +
 		`  |> keep(columns: ["_time", "_value", "_field", "indicator", "region", "freq"])` + "\n"
 }
 
 // Current returns the current value of every observation matching f.
 func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	q := f.flux(s.cfg.Bucket, MeasObservation) +
+	q := f.flux(s.cfg.Bucket, measObservation) +
 		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
@@ -260,7 +260,7 @@ func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.S
 // queries). Values stored before observation_report existed are only in the
 // latter two; a report two writers made at once only in the first.
 func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+	q := f.flux(s.cfg.Bucket, measRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
 `
@@ -371,7 +371,7 @@ func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error
 func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	// One output table (group) with only the needed columns: measured on
 	// InfluxDB 1.8 with 30,000 series, about twice as fast as a table per series.
-	q := f.flux(s.cfg.Bucket, MeasObservation) + `  |> filter(fn: (r) => r._field == "value")
+	q := f.flux(s.cfg.Bucket, measObservation) + `  |> filter(fn: (r) => r._field == "value")
   |> group()
   |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `
@@ -387,7 +387,7 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
 func parseValues(raw string) ([]observation.Stored, error) {
 	kinds := map[string]period.Kind{}
 	var out []observation.Stored
-	err := ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+	err := readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
 		freq := r.Get("freq")
 		k, ok := kinds[freq]
 		if !ok {
@@ -427,10 +427,10 @@ func parseValues(raw string) ([]observation.Stored, error) {
 // reproduces what qualitymon would have said at t.
 func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observation.Stored, error) {
 	var all []observation.Stored
-	for _, m := range []string{MeasObservation, MeasRevision} {
+	for _, m := range []string{measObservation, measRevision} {
 		q := f.flux(s.cfg.Bucket, m) + `  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> filter(fn: (r) => r.reported_at <= ` + FluxInt(t.Unix()) + `)
+  |> filter(fn: (r) => r.reported_at <= ` + fluxInt(t.Unix()) + `)
   |> group()
   |> keep(columns: ["_time", "indicator", "region", "freq", "value", "reported_at", "revision"])
 `
