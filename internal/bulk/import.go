@@ -17,7 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
-// DefaultBatchSize is how many points go into one write request.
+// DefaultBatchSize is how many rows are written at once (Store.Write).
 const DefaultBatchSize = 50000
 
 // Options configure an Importer.
@@ -31,7 +31,7 @@ type Options struct {
 	// Influx is the store's connection settings; the importer writes
 	// through the store's one writer (store.Store.Write).
 	Influx store.Config
-	// BatchSize is the number of points per write (default DefaultBatchSize).
+	// BatchSize is the number of rows written at once (default DefaultBatchSize).
 	BatchSize int
 	// Retry retries a chunk's write while it fails retryably.
 	Retry store.Retry

@@ -16,7 +16,7 @@ import (
 
 type importCmd struct {
 	DryRun    bool     `help:"Validate only; write nothing."`
-	BatchSize int      `help:"Points per write request." default:"50000"`
+	BatchSize int      `help:"Rows written at once (one lookup, classification and reconcile per chunk)." default:"50000"`
 	Files     []string `arg:"" help:"Files to import: CSV or XLSX, canonical layout (indicator,region,period,value[,unit,source,note], English or Chinese headers) or the 国家统计局 export layout; UTF-8 or GBK." type:"existingfile"`
 }
 
