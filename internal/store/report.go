@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -96,13 +98,41 @@ const maxReconcileRounds = 20
 
 // reconcile makes the current value of each of obs's keys the latest of
 // its reports (see the comment at the top of this file).
+// Keys are reconciled in pieces of about reconcilePiece, whole indicators
+// each: InfluxDB 1.8's Flux reads (and pivots) a large answer much more
+// slowly per row than several small ones.
 func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) error {
 	want := make(map[observation.Key]bool, len(obs))
+	byInd := map[string][]int{}
 	for i := range obs {
 		want[obs[i].Key()] = true
+		byInd[obs[i].Indicator] = append(byInd[obs[i].Indicator], i)
 	}
-	return s.reconcileIn(ctx, SpanOf(obs).Filter(), func(k observation.Key) bool { return want[k] })
+	var span KeySpan
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		err := s.reconcileIn(ctx, span.Filter(), func(k observation.Key) bool { return want[k] })
+		span, n = KeySpan{}, 0
+		return err
+	}
+	for _, ind := range slices.Sorted(maps.Keys(byInd)) {
+		for _, i := range byInd[ind] {
+			span.Add(obs[i].Key())
+		}
+		if n += len(byInd[ind]); n >= reconcilePiece {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
+
+// reconcilePiece is about how many keys one reconcile reads at once.
+const reconcilePiece = 5000
 
 func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation.Key) bool) error {
 	for range maxReconcileRounds {
