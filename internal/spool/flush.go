@@ -26,8 +26,8 @@ const (
 	maxGroupRows    = store.BatchSize
 )
 
-// GroupStore writes many batches at once (*store.Store). A Store without
-// it gets one Upsert per batch.
+// GroupStore writes many batches at once (*store.Store: Write, the store's
+// one writer). A Store without it gets one Upsert per batch.
 type GroupStore interface {
 	Write(ctx context.Context, batches iter.Seq[store.Batch]) ([]store.BatchResult, error)
 }

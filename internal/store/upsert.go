@@ -12,11 +12,12 @@ import (
 // BatchSize is how many points go into one write request.
 const BatchSize = 20000
 
-// Upsert writes observations as of reportedAt. A key not yet held is new; a
-// key held with a different value or source is a revision: the old value is
-// kept in observation_revision and the new one becomes current; a key held
-// with the same value is unchanged and not written again. Writing the same
-// batch twice is therefore harmless (replays are idempotent).
+// Upsert writes one batch as of reportedAt through Write. A key not yet
+// held is new; a key held with a different value or source is a revision:
+// the old value is kept in observation_revision and the new one becomes
+// current; a key held with the same value is unchanged and not written
+// again (Classify). Writing the same batch twice is therefore harmless
+// (replays are idempotent).
 func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, reportedAt time.Time) (observation.Summary, error) {
 	if len(batch) == 0 {
 		return observation.Summary{}, nil
