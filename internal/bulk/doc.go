@@ -24,32 +24,25 @@
 //     the number of rows. Each valid row is appended as a 24-byte record to
 //     an unlinked temporary file. A file with any error stops here and
 //     writes nothing; errors name FILE:ROW:COLUMN, up to [ingest.MaxErrors].
-//  2. Write. One Flux query loads the current values already stored for the
-//     file's indicators, regions and time range (kept only for the file's
-//     keys); the records are classified new, revised (the old value goes to
-//     observation_revision, as [store.Store.Upsert] does) or unchanged (not
-//     written), rendered by the store's line-protocol encoder (store.Append*,
-//     with the constant parts cached per series and source) and POSTed over
-//     a [store.HTTP] client in large batches (50,000 points by default) while
-//     the next batch is rendered. The lookup is [store.ExistingFlux], read by
-//     [store.ReadFluxCSV]. Failures the store calls retryable (connection
-//     refused or reset, 5xx, 429) are retried with [store.Retry]; a point is
-//     identified by series and time, so writing a batch again never
-//     duplicates anything. Each batch is preceded by one of the reports of
-//     its new and revised rows (observation_report, precision ns: see
-//     internal/store/report.go), so that a serve replica writing the same
-//     keys meanwhile loses nothing; after the last batch
-//     [store.Store.Reconcile] makes the latest report current for the
-//     file's keys, one indicator at a time (two queries each, holding that
-//     indicator's keys in the file's range).
+//  2. Write. The records are read back in chunks of BatchSize (50,000 by
+//     default) and each chunk goes to the store's one writer,
+//     [store.Store.Write], as every other ingest path's rows do: it reads the
+//     current values of the chunk's keys, classifies each row new, revised
+//     or unchanged ([store.Classify]), writes the reports of the new and
+//     revised rows (observation_report), then the current values and the
+//     values revisions supersede, then reconciles, so that a serve replica
+//     writing the same keys meanwhile loses nothing. Failures the store
+//     calls retryable (connection refused or reset, 5xx, 429) are retried
+//     with [store.Retry], a chunk at a time; a chunk written again changes
+//     nothing.
 //
 // # Memory
 //
 // Pass 1 holds a 1 MiB read buffer, lookup caches of at most 65,536 cells
 // each, the interned source strings and one bit per period in the span a
-// series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds a
-// few write batches (about 7 MB each) and the stored values of the file's
-// keys that InfluxDB already has (about 40 bytes each; none for new data).
+// series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
+// chunk of observations, its line protocol and the stored values of its
+// keys that InfluxDB already has.
 // Nothing grows with the number of rows of new data: 1,000,000 rows peak
 // below 100 MB of RSS, most of it the batches and the runtime.
 //
@@ -58,7 +51,8 @@
 // BenchmarkImport1M (bench_test.go) generates a 1,000,000-row canonical CSV
 // (97 yearly indicators × 367 regions × 28 years, plus daily AQI), starts a
 // private InfluxDB 1.8.10 and, in alternating rounds, measures a raw HTTP
-// POST of exactly the line protocol the import writes (prebuilt in memory,
+// POST of the current-value points the import writes (prebuilt in memory;
+// the import also writes a report of each row and reconciles;
 // same batch size, one connection, fresh database) and the import of the CSV
 // (fresh database), with the peak RSS of each phase (VmHWM, reset through
 // /proc/self/clear_refs). It prints both rates, their ratio and the peak:

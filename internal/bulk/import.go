@@ -7,8 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
-// DefaultBatchSize is how many points go into one write request.
+// DefaultBatchSize is how many rows are written at once (Store.Write).
 const DefaultBatchSize = 50000
 
 // Options configure an Importer.
@@ -28,16 +28,13 @@ type Options struct {
 	// Deriver computes the catalogue's derived indicators from the file's
 	// rows, as every other ingest path does (nil: none).
 	Deriver *ingest.Deriver
-	// Influx is the store's connection settings; the importer writes over
-	// its own store.HTTP client, with the store's encoder.
+	// Influx is the store's connection settings; the importer writes
+	// through the store's one writer (store.Store.Write).
 	Influx store.Config
-	// BatchSize is the number of points per write (default DefaultBatchSize).
+	// BatchSize is the number of rows written at once (default DefaultBatchSize).
 	BatchSize int
-	// Connections is the number of concurrent writes (default 1: InfluxDB
-	// 1.8 ingests no faster over two, and the next batch is rendered while
-	// one is in flight anyway).
-	Connections int
-	Retry       store.Retry
+	// Retry retries a chunk's write while it fails retryably.
+	Retry store.Retry
 	// DryRun validates only.
 	DryRun bool
 	// TempDir holds the (unlinked) spill file of validated rows; "" is the
@@ -56,10 +53,9 @@ type Options struct {
 
 // Importer imports files; it may be reused for many files, not concurrently.
 type Importer struct {
-	opts   Options
-	t      *tables
-	client *store.HTTP
-	store  *store.Store // for reconcile
+	opts  Options
+	t     *tables
+	store *store.Store
 	// afterBatch, when set (tests), runs after each successful write.
 	afterBatch func()
 }
@@ -72,29 +68,23 @@ func New(opts Options) (*Importer, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
-	if opts.Connections <= 0 {
-		opts.Connections = 1
-	}
 	t, err := newTables(opts.Validator.Catalog, opts.Validator.Regions)
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{opts: opts, t: t, client: store.NewHTTP(opts.Influx, opts.Connections, opts.Retry, opts.OnRetry), store: store.Open(opts.Influx)}, nil
+	return &Importer{opts: opts, t: t, store: store.Open(opts.Influx)}, nil
 }
 
 // Close releases idle connections.
-func (im *Importer) Close() {
-	im.client.Close()
-	im.store.Close()
-}
+func (im *Importer) Close() { im.store.Close() }
 
 // Result says what an import did.
 type Result struct {
 	observation.Summary
 	// Written counts the points written (current values and revisions).
 	Written int
-	// Time spent validating (pass 1), querying stored values and writing.
-	Validate, Query, Write time.Duration
+	// Time spent validating (pass 1) and writing (pass 2).
+	Validate, Write time.Duration
 }
 
 // ImportFile validates the file whole and, when every row is valid, writes
@@ -134,40 +124,15 @@ func (im *Importer) ImportFile(ctx context.Context, path string, reportedAt time
 		return Result{Summary: observation.Summary{Accepted: p.rows}, Validate: validated}, nil
 	}
 	t1 := time.Now()
-	existing, err := loadExisting(ctx, im.client, im.opts.Influx.Bucket, im.t, p)
-	if err != nil {
-		return Result{}, fmt.Errorf("%s: %w", path, err)
-	}
 	if _, err := spill.Seek(0, io.SeekStart); err != nil {
 		return Result{}, err
 	}
-	t2 := time.Now()
-	res, err := im.write(ctx, spill, p.rows, existing, reportedAt.Unix(), prog)
-	if err == nil && res.New+res.Revised > 0 {
-		err = im.reconcile(ctx, p)
-	}
-	res.Validate, res.Query, res.Write = validated, t2.Sub(t1), time.Since(t2)
+	res, err := im.write(ctx, spill, p.rows, reportedAt, prog)
+	res.Validate, res.Write = validated, time.Since(t1)
 	if err != nil {
 		return res, fmt.Errorf("%s: %w", path, err)
 	}
 	return res, nil
-}
-
-// reconcile makes the latest report current for the file's keys, one
-// indicator at a time (store.Reconcile): a serve replica or another import
-// may have written some of them between the lookup of stored values and
-// the write.
-func (im *Importer) reconcile(ctx context.Context, p *validator) error {
-	f := existingFilter(im.t, p)
-	for i, used := range p.indUsed {
-		if used {
-			f.Indicators = []string{im.t.inds[i].ID}
-			if err := im.store.Reconcile(ctx, f); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // countingReader counts the bytes read from the file, for progress.
@@ -266,123 +231,58 @@ func Format(path string) string {
 // parseCSV reads any file as canonical CSV: the default Options.Parse.
 func parseCSV(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }
 
-// batch is one write request of current values and revisions, preceded by
-// one of the reports of its rows (store.AppendReport, precision ns).
-type batch struct {
-	body, reports   []byte
-	points, nreport int
-}
-
-// write is pass 2: classify each record against the stored values, render
-// line protocol and write it in batches over Connections requests at once,
-// while the next batch is rendered.
-func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, existing map[uint64]current, reportedAt int64, prog *progress) (Result, error) {
+// write is pass 2: the validated records go, in chunks of BatchSize, to
+// the store's one writer (store.Store.Write: the classifier, the reports,
+// reconcile), each chunk retried with Retry while the store calls its
+// failure retryable (a chunk written twice changes nothing).
+func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, reportedAt time.Time, prog *progress) (Result, error) {
 	var res Result
-	var written atomic.Int64
-	prog.phase("writing", func() (int64, int64) { return written.Load(), int64(rows) })
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	conns := im.opts.Connections
-	pool := make(chan []byte, conns+2)
-	for range conns + 2 {
-		pool <- nil
-	}
-	work := make(chan batch, conns)
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range work {
-				if ctx.Err() == nil {
-					err := im.client.WriteReports(ctx, b.reports, b.nreport)
-					if err == nil {
-						err = im.client.Write(ctx, b.body, b.points)
-					}
-					if err != nil {
-						cancel(err)
-					} else {
-						written.Add(int64(b.points))
-						if im.afterBatch != nil {
-							im.afterBatch()
-						}
-					}
-				}
-				pool <- b.body[:0]
+	var done atomic.Int64
+	prog.phase("writing", func() (int64, int64) { return done.Load(), int64(rows) })
+	chunk := make([]observation.Observation, 0, min(rows, im.opts.BatchSize))
+	put := func() error {
+		var out []store.BatchResult
+		err := im.opts.Retry.Do(ctx, func(int) error {
+			var err error
+			out, err = im.store.Write(ctx, slices.Values([]store.Batch{{Obs: chunk, ReportedAt: reportedAt}}))
+			return err
+		}, func(_ int, err error, wait time.Duration) {
+			if im.opts.OnRetry != nil {
+				im.opts.OnRetry(err, wait)
 			}
-		}()
-	}
-	finish := func(err error) (Result, error) {
-		close(work)
-		wg.Wait()
-		if err == nil {
-			err = context.Cause(ctx)
+		})
+		if err == nil && len(out) == 1 {
+			err = out[0].Err
 		}
-		res.Written = int(written.Load())
-		return res, err
-	}
-
-	r := newRenderer(im.t, reportedAt)
-	chunk := make([]byte, recordSize*4096)
-	var cur, reps []byte
-	points, nreport := 0, 0
-	send := func() bool {
-		if points == 0 {
-			return true
-		}
-		select {
-		case work <- batch{body: cur, points: points, reports: reps, nreport: nreport}:
-		case <-ctx.Done():
-			return false
-		}
-		points, nreport, reps = 0, 0, nil
-		select {
-		case cur = <-pool:
-		case <-ctx.Done():
-			return false
-		}
-		return true
-	}
-	cur = <-pool
-	var rec record
-	for n := 0; ; n++ {
-		k, err := io.ReadFull(spill, chunk)
-		if k%recordSize != 0 || (err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF)) {
-			return finish(fmt.Errorf("reading temporary file: %v", err))
-		}
-		for off := 0; off < k; off += recordSize {
-			rec.get(chunk[off:])
-			res.Accepted++
-			rev := int64(0)
-			if len(existing) > 0 {
-				if old, ok := existing[key(rec.ind, rec.reg, rec.day)]; ok {
-					if old.value == rec.value && old.src == rec.src {
-						res.Unchanged++
-						continue
-					}
-					res.Revised++
-					rev = old.revision + 1
-					cur = r.revisionLine(cur, &rec, &old)
-					points++
-				} else {
-					res.New++
-				}
-			} else {
-				res.New++
-			}
-			reps = r.reportLine(reps, &rec, rev)
-			nreport++
-			cur = r.line(cur, &rec, rev)
-			points++
-			if points >= im.opts.BatchSize && !send() {
-				return finish(nil)
-			}
-		}
-		prog.tick(res.Accepted)
 		if err != nil {
-			break
+			return err
+		}
+		sum := out[0].Summary
+		res.Summary.Add(sum)
+		res.Written += sum.New + 2*sum.Revised // revisions keep the value they supersede
+		done.Add(int64(len(chunk)))
+		prog.tick(res.Accepted)
+		chunk = chunk[:0]
+		if im.afterBatch != nil {
+			im.afterBatch()
+		}
+		return nil
+	}
+	for rec := range records(spill) {
+		chunk = append(chunk, im.t.observation(rec))
+		if len(chunk) == cap(chunk) {
+			if err := put(); err != nil {
+				return res, err
+			}
 		}
 	}
-	send()
-	return finish(nil)
+	if len(chunk) > 0 {
+		if err := put(); err != nil {
+			return res, err
+		}
+	}
+	if n := res.Accepted; n != rows {
+		return res, fmt.Errorf("reading temporary file: %d of %d rows", n, rows)
+	}
+	return res, nil
 }

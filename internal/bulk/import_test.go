@@ -230,7 +230,7 @@ func TestInfluxRestartMidImport(t *testing.T) {
 	srv := testenv.StartInflux(t)
 	var retries int
 	var mu sync.Mutex
-	fx := newFixture(t, srv, srv.Bucket, Options{BatchSize: 2000, Connections: 2,
+	fx := newFixture(t, srv, srv.Bucket, Options{BatchSize: 2000,
 		Retry:   store.Retry{Initial: 50 * time.Millisecond, Max: time.Second},
 		OnRetry: func(error, time.Duration) { mu.Lock(); retries++; mu.Unlock() }})
 	var buf bytes.Buffer

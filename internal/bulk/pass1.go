@@ -89,22 +89,18 @@ type validator struct {
 	file string
 	now  time.Time
 
-	inds    map[string]int32 // cell → indicator number, -1 unknown
-	regs    map[string]int32
-	pers    map[string]perInfo
-	unitOK  map[string]map[string]bool // unit → cell → matches
-	indOK   []bool                     // allowed by the scope
-	regOK   []bool
-	seen    *seen
-	dups    []dupRef
-	errs    ingest.Errors
-	out     *bufio.Writer
-	buf     [recordSize]byte
-	rows    int // valid rows
-	minDay  uint32
-	maxDay  uint32
-	indUsed []bool
-	regUsed []bool
+	inds   map[string]int32 // cell → indicator number, -1 unknown
+	regs   map[string]int32
+	pers   map[string]perInfo
+	unitOK map[string]map[string]bool // unit → cell → matches
+	indOK  []bool                     // allowed by the scope
+	regOK  []bool
+	seen   *seen
+	dups   []dupRef
+	errs   ingest.Errors
+	out    *bufio.Writer
+	buf    [recordSize]byte
+	rows   int // valid rows
 
 	// deriver and the rows it involves (by indicator number).
 	deriver   *ingest.Deriver
@@ -145,8 +141,7 @@ func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d 
 		v: v, t: t, file: file,
 		inds: map[string]int32{}, regs: map[string]int32{}, pers: map[string]perInfo{}, unitOK: map[string]map[string]bool{},
 		indOK: make([]bool, len(t.inds)), regOK: make([]bool, len(t.regs)),
-		indUsed: make([]bool, len(t.inds)), regUsed: make([]bool, len(t.regs)),
-		seen: newSeen(t), out: bufio.NewWriterSize(out, 1<<20), minDay: math.MaxUint32,
+		seen: newSeen(t), out: bufio.NewWriterSize(out, 1<<20),
 		deriver: d, deriveIn: make([]bool, len(t.inds)),
 	}
 	for _, id := range d.Involved() {
@@ -385,10 +380,6 @@ func (p *validator) accept(row int, r record, ord int32, o *observation.Observat
 	r.put(p.buf[:])
 	p.out.Write(p.buf[:])
 	p.rows++
-	p.minDay = min(p.minDay, r.day)
-	p.maxDay = max(p.maxDay, r.day)
-	p.indUsed[r.ind] = true
-	p.regUsed[r.reg] = true
 }
 
 // source reads any ingest.Source, as ingest.Validator.ReadAll does.

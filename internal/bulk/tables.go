@@ -139,15 +139,3 @@ func (s *seen) add(series int, ord int32) bool {
 	b.w[i] |= m
 	return false
 }
-
-func (s *seen) has(series int, ord int32) bool {
-	if series < 0 || series >= len(s.series) {
-		return false
-	}
-	b := s.series[series]
-	if b == nil || ord < b.base {
-		return false
-	}
-	i := int((ord - b.base) / 64)
-	return i < len(b.w) && b.w[i]&(uint64(1)<<uint((ord-b.base)%64)) != 0
-}

@@ -16,6 +16,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/spool"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // A backup directory holds:
@@ -58,7 +59,7 @@ func (c *influxCmd) argv(verb string, cfg *config.Config, dir string) ([]string,
 	if host == "" {
 		u, err := url.Parse(cfg.Influx.URL)
 		if err != nil || u.Hostname() == "" {
-			return nil, fmt.Errorf("influx.url %q: no host to derive --influxd-host from", config.RedactURL(cfg.Influx.URL))
+			return nil, fmt.Errorf("influx.url %q: no host to derive --influxd-host from", store.RedactURL(cfg.Influx.URL))
 		}
 		host = net.JoinHostPort(u.Hostname(), "8088")
 	}

@@ -3,7 +3,7 @@ package cli
 import (
 	"fmt"
 
-	"github.com/qualitymon/qualitymon/internal/config"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 type checkCmd struct {
@@ -44,7 +44,7 @@ func (c *checkConfigCmd) Run(g *globals, env *Env) error {
 	}
 	cfg := chk.Config
 	fmt.Fprintf(env.Stdout, "ok: influx %s bucket %s, listen %s, evaluation %q, %d upload tokens, %d collectors, timezone %s, %d web users\n",
-		config.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors),
+		store.RedactURL(cfg.Influx.URL), cfg.Influx.Bucket, cfg.Listen, cfg.Evaluation.Schedule, len(chk.Uploads.Tokens), len(chk.Collectors),
 		cfg.Timezone, len(cfg.Web.Auth.Users))
 	return nil
 }

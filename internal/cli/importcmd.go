@@ -16,7 +16,7 @@ import (
 
 type importCmd struct {
 	DryRun    bool     `help:"Validate only; write nothing."`
-	BatchSize int      `help:"Points per write request." default:"50000"`
+	BatchSize int      `help:"Rows written at once (one lookup, classification and reconcile per chunk)." default:"50000"`
 	Files     []string `arg:"" help:"Files to import: CSV or XLSX, canonical layout (indicator,region,period,value[,unit,source,note], English or Chinese headers) or the 国家统计局 export layout; UTF-8 or GBK." type:"existingfile"`
 }
 
@@ -79,7 +79,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		total.Add(res.Summary)
 		fmt.Fprintf(env.Stdout, "%s: %d rows accepted (%d new, %d revised, %d unchanged)\n", path, res.Accepted, res.New, res.Revised, res.Unchanged)
 		log.Debug("file imported", "file", path, "points_written", res.Written,
-			"validate_seconds", res.Validate.Seconds(), "query_seconds", res.Query.Seconds(), "write_seconds", res.Write.Seconds())
+			"validate_seconds", res.Validate.Seconds(), "write_seconds", res.Write.Seconds())
 	}
 	if len(c.Files) > 1 {
 		fmt.Fprintf(env.Stdout, "total: %d rows accepted (%d new, %d revised, %d unchanged), %d files rejected\n", total.Accepted, total.New, total.Revised, total.Unchanged, failed)

@@ -14,7 +14,6 @@ import (
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/access"
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
@@ -56,7 +55,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", config.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
+	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", store.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
 		"targets", len(chk.Set.Targets("")), "spool_dir", cfg.SpoolDir, "timezone", cfg.Timezone, "web_users", len(cfg.Web.Auth.Users))
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	if err := sv.store.Ready(rctx); err != nil {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/ingest"
+	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/yamlfile"
 
 	"github.com/robfig/cron/v3"
@@ -33,20 +33,6 @@ type Influx struct {
 	Token  Secret `yaml:"token"`
 	Org    string `yaml:"org"`
 	Bucket string `yaml:"bucket"`
-}
-
-// RedactURL hides the password of a URL's user information
-// ("http://user:xxxxx@host"), for every message, log line and check output;
-// text that is not a URL is shown only as "<redacted>" when it holds an @.
-func RedactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		if strings.Contains(s, "@") {
-			return "<redacted>"
-		}
-		return s
-	}
-	return u.Redacted()
 }
 
 // Secret is a string never printed: it formats as "<redacted>".
@@ -240,7 +226,7 @@ var Parser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cr
 func (c *Config) validate(doc *yaml.Node) error {
 	var errs []error
 	if !strings.HasPrefix(c.Influx.URL, "http://") && !strings.HasPrefix(c.Influx.URL, "https://") {
-		errs = append(errs, at(doc, "influx.url", fmt.Errorf("influx.url: %q must start with http:// or https://", RedactURL(c.Influx.URL))))
+		errs = append(errs, at(doc, "influx.url", fmt.Errorf("influx.url: %q must start with http:// or https://", store.RedactURL(c.Influx.URL))))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, at(doc, "listen", fmt.Errorf("listen: %q is not host:port", c.Listen)))

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -188,7 +187,7 @@ func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluatio
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
 	h := time.Now()
-	err := e.writeHistory(ctx, judged, start)
+	err := e.Store.WriteEvaluations(ctx, judged, start)
 	e.mu.Lock()
 	e.history = time.Since(h)
 	e.mu.Unlock()
@@ -219,32 +218,4 @@ func (e *Engine) Snapshot() ([]evaluate.Evaluation, *evaluate.Data, time.Time) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	return e.last, e.data, e.at
-}
-
-func (e *Engine) writeHistory(ctx context.Context, evals []evaluate.Evaluation, at time.Time) error {
-	lines := make([]string, 0, min(len(evals), store.BatchSize))
-	var b strings.Builder
-	fields := map[string]float64{}
-	for i := range evals {
-		ev := &evals[i]
-		clear(fields)
-		for _, f := range [...]struct {
-			name string
-			v    *float64
-		}{{"target_value", ev.TargetValue}, {"actual", ev.Actual}, {"gap", ev.Gap}, {"progress", ev.Progress}, {"projected", ev.Projected}} {
-			if f.v != nil {
-				fields[f.name] = *f.v
-			}
-		}
-		b.Reset()
-		store.EvaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Settled, ev.Basis.Code, ev.Period, at)
-		lines = append(lines, b.String())
-		if len(lines) == store.BatchSize {
-			if err := e.Store.WriteLines(ctx, lines); err != nil {
-				return err
-			}
-			lines = lines[:0]
-		}
-	}
-	return e.Store.WriteLines(ctx, lines)
 }

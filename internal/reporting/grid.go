@@ -75,16 +75,14 @@ func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]F
 	if len(items) == 0 || g.Store == nil {
 		return out, nil
 	}
-	inds, regs := map[string]bool{}, map[string]bool{}
+	var span store.KeySpan
 	want := make(map[observation.Key]bool, len(items))
-	from, to := items[0].Period.Start(), items[0].Period.Start()
 	for i := range items {
-		it := &items[i]
-		inds[it.Indicator.ID], regs[it.Region] = true, true
-		want[it.Key()] = true
-		from, to = minTime(from, it.Period.Start()), maxTime(to, it.Period.Start())
+		k := items[i].Key()
+		span.Add(k)
+		want[k] = true
 	}
-	f := store.Filter{Indicators: limit(sortedKeys(inds)), Regions: limit(sortedKeys(regs)), From: from, To: to.Add(time.Second)}
+	f := span.Filter()
 	cur, err := g.Store.Current(ctx, f)
 	if err != nil {
 		return nil, err

@@ -245,9 +245,9 @@ func (q *Queue) Held() map[observation.Key]string {
 
 // Changes of a row against the current value.
 const (
-	ChangeNew       = "new"       // no current value
-	ChangeRevised   = "revised"   // a different value or source
-	ChangeUnchanged = "unchanged" // the same
+	ChangeNew       = string(store.New)       // no current value
+	ChangeRevised   = string(store.Revised)   // a different value or source
+	ChangeUnchanged = string(store.Unchanged) // the same
 )
 
 // DiffRow is a held row beside the value it would replace.
@@ -268,13 +268,7 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 	obs := u.Rows
 	cur := map[observation.Key]observation.Stored{}
 	if q.store != nil && len(obs) > 0 {
-		from, to := obs[0].Period.Start(), obs[0].Period.Start()
-		for _, o := range obs {
-			from = minTime(from, o.Period.Start())
-			to = maxTime(to, o.Period.Start())
-		}
-		f := store.Filter{Indicators: limit(u.Indicators), Regions: limit(u.Regions), From: from, To: to.Add(time.Second)}
-		st, err := q.store.Current(ctx, f)
+		st, err := q.store.Current(ctx, store.SpanOf(obs).Filter())
 		if err != nil {
 			return nil, err
 		}
@@ -284,39 +278,18 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 	}
 	out := make([]DiffRow, len(obs))
 	for i, o := range obs {
-		d := DiffRow{Row: u.Rows[i], Change: ChangeNew}
+		d := DiffRow{Row: u.Rows[i]}
+		var held *observation.Stored
 		if s, ok := cur[o.Key()]; ok {
 			v, at := s.Value, s.ReportedAt
 			d.Current, d.CurrentSource, d.CurrentReportedAt = &v, s.Source, &at
-			d.Change = ChangeRevised
-			if s.Value == o.Value && s.Source == o.Source {
-				d.Change = ChangeUnchanged
-			}
+			held = &s
 		}
+		c, _ := store.Classify(held, o.Value, o.Source)
+		d.Change = string(c)
 		out[i] = d
 	}
 	return out, nil
-}
-
-func limit(s []string) []string {
-	if len(s) > store.FilterLimit {
-		return nil
-	}
-	return s
-}
-
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // save writes an upload durably: temporary file, fsync, rename, fsync of

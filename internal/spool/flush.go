@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/durable"
@@ -23,10 +25,10 @@ const (
 	maxGroupRows    = store.BatchSize
 )
 
-// GroupStore writes many batches at once (*store.Store). A Store without
-// it gets one Upsert per batch.
+// GroupStore writes many batches at once (*store.Store: Write, the store's
+// one writer). A Store without it gets one Upsert per batch.
 type GroupStore interface {
-	UpsertGroup(ctx context.Context, batches []store.Batch) ([]store.BatchResult, error)
+	Write(ctx context.Context, batches iter.Seq[store.Batch]) ([]store.BatchResult, error)
 }
 
 // pending is a record read for flushing.
@@ -142,7 +144,7 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 	}
 	err := s.retry().Do(ctx, func(attempt int) error {
 		actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
-		res, err := gs.UpsertGroup(actx, batches)
+		res, err := gs.Write(actx, slices.Values(batches))
 		cancel()
 		if err == nil {
 			if attempt > 1 {

@@ -84,8 +84,8 @@ var (
 	maxFluxTime = time.Date(2262, 4, 11, 0, 0, 0, 0, time.UTC)
 )
 
-// FluxInt returns n as a Flux integer literal.
-func FluxInt(n int64) string { return strconv.FormatInt(n, 10) }
+// fluxInt returns n as a Flux integer literal.
+func fluxInt(n int64) string { return strconv.FormatInt(n, 10) }
 
 // fluxAnyOf returns the predicate "r.<column> <op> v1 <join> r.<column> <op>
 // v2 …" over literals of vals; column is one of qualitymon's own column

@@ -8,33 +8,33 @@ import (
 	"strings"
 )
 
-// FluxRow is one data row of a Flux CSV answer; Get returns a column by
+// fluxRow is one data row of a Flux CSV answer; Get returns a column by
 // name ("" when the table has no such column). A row is only valid during
 // the callback that receives it.
-type FluxRow struct {
+type fluxRow struct {
 	cols map[string]int
 	rec  []string
 }
 
 // Get returns the cell of the named column.
-func (r FluxRow) Get(col string) string {
+func (r fluxRow) Get(col string) string {
 	if i, ok := r.cols[col]; ok && i < len(r.rec) {
 		return r.rec[i]
 	}
 	return ""
 }
 
-// ReadFluxCSV reads the CSV answer of a Flux query made with a header row
-// and no annotations (the dialect Values and HTTP.Query ask for), calling fn
+// readFluxCSV reads the CSV answer of a Flux query made with a header row
+// and no annotations (the dialect Values and currentRaw ask for), calling fn
 // for every data row. Each table starts with its own header row
 // (",result,table,…"); Flux reports a failure in-band, after any partial
 // results, as a table with an "error" column: that is returned as an error.
 // A malformed answer (cut off mid-row) is retryable.
-func ReadFluxCSV(r io.Reader, fn func(FluxRow) error) error {
+func readFluxCSV(r io.Reader, fn func(fluxRow) error) error {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
-	row := FluxRow{cols: map[string]int{}}
+	row := fluxRow{cols: map[string]int{}}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {

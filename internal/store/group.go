@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"strconv"
 	"strings"
@@ -55,7 +56,45 @@ func (e *PartialWriteError) Error() string {
 
 func (e *PartialWriteError) Unwrap() error { return e.Err }
 
-// UpsertGroup writes batches, in order, as one sequence of write requests
+// Write writes a sequence of batches, in order, with the one classifier
+// (Classify): the spool's flusher, qualitymon import and every one-shot
+// writer go through it. Consecutive batches are written together, in groups
+// of about BatchSize rows (the spool hands it its pending batches, import
+// its file in chunks), each group as writeGroup says; it returns each
+// batch's result, in order. The error is set when a group's write failed
+// and may be retried whole (InfluxDB down, 5xx): the batches of the groups
+// before it are written (their results are returned), the others are not
+// known to be; writing them again is harmless.
+func (s *Store) Write(ctx context.Context, batches iter.Seq[Batch]) ([]BatchResult, error) {
+	var out []BatchResult
+	var group []Batch
+	rows := 0
+	flush := func() error {
+		res, err := s.writeGroup(ctx, group)
+		if err != nil {
+			return err
+		}
+		out = append(out, res...)
+		group, rows = group[:0], 0
+		return nil
+	}
+	for b := range batches {
+		group = append(group, b)
+		if rows += len(b.Obs); rows >= BatchSize {
+			if err := flush(); err != nil {
+				return out, err
+			}
+		}
+	}
+	if len(group) > 0 {
+		if err := flush(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// writeGroup writes batches, in order, as one sequence of write requests.
 // (the spool's flusher hands it every pending batch at once). Each batch is
 // classified as Upsert does, against the current values read from InfluxDB
 // for the group's keys (one query, never a cache: other replicas and
@@ -68,7 +107,7 @@ func (e *PartialWriteError) Unwrap() error { return e.Err }
 // rows as invalid, the write goes on with the other requests, the current
 // values of every key are read back, and each batch with a row not stored
 // as written gets a *PartialWriteError saying exactly what was stored.
-func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult, error) {
+func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult, error) {
 	out := make([]BatchResult, len(batches))
 	var all []observation.Observation
 	for _, b := range batches {
@@ -83,34 +122,32 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 	}
 	// final is the state of every key after the group, as written.
 	final := existing
-	class := make([][]int8, len(batches)) // per row: 0 new, 1 revised, 2 unchanged
+	class := make([][]Change, len(batches))
 	var lines, reports []string
 	var buf []byte // each line is rendered here, then copied
 	for bi, bt := range batches {
-		class[bi] = make([]int8, len(bt.Obs))
+		class[bi] = make([]Change, len(bt.Obs))
 		sum := &out[bi].Summary
 		for i := range bt.Obs {
 			o := &bt.Obs[i]
-			sum.Accepted++
-			rev := 0
+			var cur *observation.Stored
 			if old, ok := final[o.Key()]; ok {
-				if old.Value == o.Value && old.Source == o.Source {
-					sum.Unchanged++
-					class[bi][i] = 2
-					continue
-				}
-				sum.Revised++
-				class[bi][i] = 1
-				rev = old.Revision + 1
-				buf = AppendSuperseded(buf[:0], old.Period.Kind, old.Indicator, old.Region, int64(old.Revision), old.Value, old.ReportedAt.Unix(), old.Source, old.Period.Start().Unix())
+				cur = &old
+			}
+			c, rev := Classify(cur, o.Value, o.Source)
+			class[bi][i] = c
+			c.countIn(sum)
+			switch c {
+			case Unchanged:
+				continue
+			case Revised:
+				buf = appendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Period.Start().Unix())
 				lines = append(lines, string(buf))
-			} else {
-				sum.New++
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
-			buf = AppendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+			buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			reports = append(reports, string(buf))
-			buf = AppendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			lines = append(lines, string(buf))
 		}
 	}
@@ -162,15 +199,7 @@ func (s *Store) UpsertGroup(ctx context.Context, batches []Batch) ([]BatchResult
 				pe.Refused = append(pe.Refused, *o)
 				continue
 			}
-			pe.Stored.Accepted++
-			switch class[bi][i] {
-			case 0:
-				pe.Stored.New++
-			case 1:
-				pe.Stored.Revised++
-			default:
-				pe.Stored.Unchanged++
-			}
+			class[bi][i].countIn(&pe.Stored)
 		}
 		if len(pe.Refused) > 0 {
 			out[bi] = BatchResult{Summary: pe.Stored, Err: pe}
@@ -215,13 +244,13 @@ func (s *Store) readBackEach(ctx context.Context, obs []observation.Observation)
 
 // currentRaw returns the current value, revision, reported_at and source
 // of every observation matching f, read as plain CSV without pivoting
-// (store.ExistingFlux). Unlike Current it also reads points of a shard
+// (store.existingFlux). Unlike Current it also reads points of a shard
 // where a field's type conflicts with another series' (InfluxDB 1.8 then
 // answers a pivoted value column with nulls). The flag says whether
 // InfluxDB left out the value of a point (such points are not returned).
 func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
 	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, ExistingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	raw, err := s.queryAPI().QueryRaw(ctx, existingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
 	if err != nil {
 		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
 	}
@@ -229,7 +258,7 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 	at := map[key]int{}
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
-	err = ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
 		i, ok := at[k]
 		if !ok {

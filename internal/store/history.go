@@ -31,7 +31,7 @@ const StatusHistoryWindow = time.Hour
 func (s *Store) StatusHistory(ctx context.Context, plan, target, region string) ([]StatusPoint, error) {
 	q := `from(bucket: ` + FluxString(s.cfg.Bucket) + `)
   |> range(start: 0, stop: 2200-01-01T00:00:00Z)
-  |> filter(fn: (r) => r._measurement == ` + FluxString(MeasEvaluation) + ` and r.plan == ` + FluxString(plan) +
+  |> filter(fn: (r) => r._measurement == ` + FluxString(measEvaluation) + ` and r.plan == ` + FluxString(plan) +
 		` and r.target == ` + FluxString(target) + ` and r.region == ` + FluxString(region) + `)
   |> filter(fn: (r) => r._field == "status" or r._field == "basis" or r._field == "settled")
   |> aggregateWindow(every: ` + fluxDuration(StatusHistoryWindow) + `, fn: last, createEmpty: false, timeSrc: "_start")

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
@@ -32,14 +33,13 @@ func TestStatusHistory(t *testing.T) {
 		{9, "370000", "at_risk", "projection", false},
 		{30, "370000", "missed", "deadline_figure", true},
 	}
-	var lines []string
+	one := 1.0
 	for _, e := range evs {
-		var b strings.Builder
-		store.EvaluationLine(&b, [4]string{"p", "t1", "ind", e.region}, e.status, 0, map[string]float64{"actual": 1}, false, e.settled, e.basis, "2020", base.Add(time.Duration(e.hours)*time.Hour))
-		lines = append(lines, b.String())
-	}
-	if err := st.WriteLines(ctx, lines); err != nil {
-		t.Fatal(err)
+		ev := evaluate.Evaluation{Plan: "p", Target: "t1", Indicator: "ind", Region: e.region, Status: evaluate.Status(e.status),
+			Actual: &one, Settled: e.settled, Basis: evaluate.Basis{Code: e.basis}, Period: "2020"}
+		if err := st.WriteEvaluations(ctx, []evaluate.Evaluation{ev}, base.Add(time.Duration(e.hours)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	got, err := st.StatusHistory(ctx, "p", "t1", "370000")
 	if err != nil {

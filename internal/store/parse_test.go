@@ -21,7 +21,7 @@ func TestParseValues(t *testing.T) {
 	}
 	want := []string{"food_sampling_pass_rate/370000/2020=97.5", "x/370200/2020-Q3=12", "aqi_daily/460100/2021-03-04=43"}
 	for i, o := range got {
-		s := o.Indicator + "/" + o.Region + "/" + o.Period.String() + "=" + string(AppendFloat(nil, o.Value))
+		s := o.Indicator + "/" + o.Region + "/" + o.Period.String() + "=" + string(appendFloat(nil, o.Value))
 		if s != want[i] {
 			t.Errorf("row %d = %s, want %s", i, s, want[i])
 		}

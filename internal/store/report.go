@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -32,8 +34,8 @@ import (
 // (a writer that saw revision n writes n+1), then reported_at, then value
 // and source (a fixed rule, so that every writer picks the same one).
 
-// MeasReport is the measurement of every report (see reconcile).
-const MeasReport = "observation_report"
+// measReport is the measurement of every report (see reconcile).
+const measReport = "observation_report"
 
 // slot is the nanosecond offset of a report's point in observation_report.
 func slot(o *observation.Observation, revision, reportedAt int64) int64 {
@@ -43,14 +45,14 @@ func slot(o *observation.Observation, revision, reportedAt int64) int64 {
 	return 1 + int64(h.Sum64()%999_999_999)
 }
 
-// AppendReport appends the observation_report point of a report (no
+// appendReport appends the observation_report point of a report (no
 // newline); its time is in nanoseconds (write it with precision ns).
-func AppendReport(b []byte, o *observation.Observation, revision, reportedAt int64) []byte {
-	b = append(b, MeasReport...)
-	b = AppendSeriesTags(b, o.Period.Kind, o.Indicator, o.Region)
+func appendReport(b []byte, o *observation.Observation, revision, reportedAt int64) []byte {
+	b = append(b, measReport...)
+	b = appendSeriesTags(b, o.Period.Kind, o.Indicator, o.Region)
 	b = append(b, " value="...)
-	b = AppendFloat(b, o.Value)
-	b = AppendRevisionFields(b, revision, reportedAt, o.Source)
+	b = appendFloat(b, o.Value)
+	b = appendRevisionFields(b, revision, reportedAt, o.Source)
 	return strconv.AppendInt(b, o.Period.Start().Unix()*1e9+slot(o, revision, reportedAt), 10)
 }
 
@@ -96,21 +98,41 @@ const maxReconcileRounds = 20
 
 // reconcile makes the current value of each of obs's keys the latest of
 // its reports (see the comment at the top of this file).
+// Keys are reconciled in pieces of about reconcilePiece, whole indicators
+// each: InfluxDB 1.8's Flux reads (and pivots) a large answer much more
+// slowly per row than several small ones.
 func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) error {
 	want := make(map[observation.Key]bool, len(obs))
+	byInd := map[string][]int{}
 	for i := range obs {
 		want[obs[i].Key()] = true
+		byInd[obs[i].Indicator] = append(byInd[obs[i].Indicator], i)
 	}
-	return s.reconcileIn(ctx, keyFilter(obs), func(k observation.Key) bool { return want[k] })
+	var span KeySpan
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		err := s.reconcileIn(ctx, span.Filter(), func(k observation.Key) bool { return want[k] })
+		span, n = KeySpan{}, 0
+		return err
+	}
+	for _, ind := range slices.Sorted(maps.Keys(byInd)) {
+		for _, i := range byInd[ind] {
+			span.Add(obs[i].Key())
+		}
+		if n += len(byInd[ind]); n >= reconcilePiece {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
 }
 
-// Reconcile makes the current value of every observation matching f the
-// latest of its reports: what a writer that wrote outside Upsert (the fast
-// importer) runs after its writes. Memory grows with the keys matching f:
-// call it for parts of a large range (e.g. one indicator at a time).
-func (s *Store) Reconcile(ctx context.Context, f Filter) error {
-	return s.reconcileIn(ctx, f, func(observation.Key) bool { return true })
-}
+// reconcilePiece is about how many keys one reconcile reads at once.
+const reconcilePiece = 5000
 
 func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation.Key) bool) error {
 	for range maxReconcileRounds {
@@ -135,7 +157,7 @@ func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation
 			if ok && (sameReport(&c, &r) || later(&c, &r)) {
 				continue
 			}
-			lines = append(lines, string(AppendObservation(nil, &r.Observation, int64(r.Revision), r.ReportedAt.Unix())))
+			lines = append(lines, string(appendObservation(nil, &r.Observation, int64(r.Revision), r.ReportedAt.Unix())))
 		}
 		if len(lines) == 0 {
 			return nil
@@ -171,7 +193,7 @@ func (s *Store) latestReports(ctx context.Context, f Filter, want func(observati
 
 // reports reads every report matching f, one row per report.
 func (s *Store) reports(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	return s.readStored(ctx, f.flux(s.cfg.Bucket, MeasReport)+`  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+	return s.readStored(ctx, f.flux(s.cfg.Bucket, measReport)+`  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
 `)
 }

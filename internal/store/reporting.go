@@ -15,7 +15,7 @@ import (
 // correction. Keys never revised are absent (their current reported_at is
 // the first report).
 func (s *Store) FirstReports(ctx context.Context, f Filter) (map[observation.Key]time.Time, error) {
-	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> filter(fn: (r) => r.revision == "0" and r._field == "reported_at")
+	q := f.flux(s.cfg.Bucket, measRevision) + `  |> filter(fn: (r) => r.revision == "0" and r._field == "reported_at")
   |> group()
   |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `

@@ -19,6 +19,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,16 +31,15 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/api/http"
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
-	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // Measurement names.
 const (
-	MeasObservation = "observation"
-	MeasRevision    = "observation_revision"
-	MeasEvaluation  = "evaluation"
+	measObservation = "observation"
+	measRevision    = "observation_revision"
+	measEvaluation  = "evaluation"
 )
 
 // Config locates the InfluxDB bucket.
@@ -99,10 +99,10 @@ func (s *Store) Bucket() string { return s.cfg.Bucket }
 func (s *Store) Ready(ctx context.Context) error {
 	ok, err := s.client.Ping(ctx)
 	if err != nil {
-		return fmt.Errorf("influxdb %s: %w", config.RedactURL(s.cfg.URL), err)
+		return fmt.Errorf("influxdb %s: %w", RedactURL(s.cfg.URL), err)
 	}
 	if !ok {
-		return fmt.Errorf("influxdb %s: not ready", config.RedactURL(s.cfg.URL))
+		return fmt.Errorf("influxdb %s: not ready", RedactURL(s.cfg.URL))
 	}
 	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> limit(n: 1)\n"
 	res, err := s.queryAPI().Query(ctx, q)
@@ -114,9 +114,23 @@ func (s *Store) Ready(ctx context.Context) error {
 	}
 	if err != nil {
 		return classify(fmt.Errorf("influxdb %s: bucket %q does not answer queries (does it exist? InfluxDB 1.8: CREATE DATABASE; 2.x: influx bucket create): %w",
-			config.RedactURL(s.cfg.URL), s.cfg.Bucket, err))
+			RedactURL(s.cfg.URL), s.cfg.Bucket, err))
 	}
 	return nil
+}
+
+// RedactURL hides the password of a URL's user information
+// ("http://user:xxxxx@host"), for every message, log line and check output;
+// text that is not a URL is shown only as "<redacted>" when it holds an @.
+func RedactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		if strings.Contains(s, "@") {
+			return "<redacted>"
+		}
+		return s
+	}
+	return u.Redacted()
 }
 
 // RetryableError marks a failure worth retrying (server down, 5xx, 429).
@@ -203,24 +217,24 @@ func (f Filter) flux(bucket, measurement string) string {
 	return b.String()
 }
 
-// FilterLimit: with more distinct indicators (or regions) than this a
+// filterLimit: with more distinct indicators (or regions) than this a
 // lookup of stored values does not filter on them (a long chain of
 // comparisons is slower than dropping the extra rows in Go).
-const FilterLimit = 50
+const filterLimit = 50
 
-// ExistingFlux selects the current points matching f with the fields a
+// existingFlux selects the current points matching f with the fields a
 // revision is judged by (value, revision, reported_at, source), one table
-// per series and field, without pivoting: the fast importer's one lookup of
-// what a file's keys hold (read it with ReadFluxCSV).
-func ExistingFlux(bucket string, f Filter) string {
-	return f.flux(bucket, MeasObservation) +
+// per series and field, without pivoting: the lookup of
+// what a file's keys hold (read it with readFluxCSV).
+func existingFlux(bucket string, f Filter) string {
+	return f.flux(bucket, measObservation) +
 		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")` + "\n" +
 		`  |> keep(columns: ["_time", "_value", "_field", "indicator", "region", "freq"])` + "\n"
 }
 
 // Current returns the current value of every observation matching f.
 func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	q := f.flux(s.cfg.Bucket, MeasObservation) +
+	q := f.flux(s.cfg.Bucket, measObservation) +
 		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
@@ -246,7 +260,7 @@ func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.S
 // queries). Values stored before observation_report existed are only in the
 // latter two; a report two writers made at once only in the first.
 func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored, error) {
-	q := f.flux(s.cfg.Bucket, MeasRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+	q := f.flux(s.cfg.Bucket, measRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
   |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
 `
@@ -357,7 +371,7 @@ func (s *Store) Query(ctx context.Context, flux string) ([]map[string]any, error
 func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, error) {
 	// One output table (group) with only the needed columns: measured on
 	// InfluxDB 1.8 with 30,000 series, about twice as fast as a table per series.
-	q := f.flux(s.cfg.Bucket, MeasObservation) + `  |> filter(fn: (r) => r._field == "value")
+	q := f.flux(s.cfg.Bucket, measObservation) + `  |> filter(fn: (r) => r._field == "value")
   |> group()
   |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `
@@ -373,7 +387,7 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
 func parseValues(raw string) ([]observation.Stored, error) {
 	kinds := map[string]period.Kind{}
 	var out []observation.Stored
-	err := ReadFluxCSV(strings.NewReader(raw), func(r FluxRow) error {
+	err := readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
 		freq := r.Get("freq")
 		k, ok := kinds[freq]
 		if !ok {
@@ -413,10 +427,10 @@ func parseValues(raw string) ([]observation.Stored, error) {
 // reproduces what qualitymon would have said at t.
 func (s *Store) KnownAt(ctx context.Context, f Filter, t time.Time) ([]observation.Stored, error) {
 	var all []observation.Stored
-	for _, m := range []string{MeasObservation, MeasRevision} {
+	for _, m := range []string{measObservation, measRevision} {
 		q := f.flux(s.cfg.Bucket, m) + `  |> filter(fn: (r) => r._field == "value" or r._field == "reported_at" or r._field == "revision")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> filter(fn: (r) => r.reported_at <= ` + FluxInt(t.Unix()) + `)
+  |> filter(fn: (r) => r.reported_at <= ` + fluxInt(t.Unix()) + `)
   |> group()
   |> keep(columns: ["_time", "indicator", "region", "freq", "value", "reported_at", "revision"])
 `
@@ -457,43 +471,4 @@ func latestVintage(rows []observation.Stored) []observation.Stored {
 		}
 	}
 	return out
-}
-
-// EvaluationLine renders one evaluation point.
-func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
-	l := append([]byte(MeasEvaluation), ",indicator="...)
-	l = AppendTag(l, tags[2])
-	l = append(l, ",plan="...)
-	l = AppendTag(l, tags[0])
-	l = append(l, ",region="...)
-	l = AppendTag(l, tags[3])
-	l = append(l, ",target="...)
-	l = AppendTag(l, tags[1])
-	l = append(l, " status="...)
-	l = AppendString(l, status)
-	l = append(l, ",status_code="...)
-	l = strconv.AppendInt(l, int64(code), 10)
-	l = append(l, "i,stale="...)
-	l = strconv.AppendBool(l, stale)
-	l = append(l, ",settled="...)
-	l = strconv.AppendBool(l, settled)
-	if basis != "" {
-		l = append(l, ",basis="...)
-		l = AppendString(l, basis)
-	}
-	if per != "" {
-		l = append(l, ",period="...)
-		l = AppendString(l, per)
-	}
-	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
-		if v, ok := fields[k]; ok {
-			l = append(l, ',')
-			l = append(l, k...)
-			l = append(l, '=')
-			l = AppendFloat(l, v)
-		}
-	}
-	l = append(l, ' ')
-	l = strconv.AppendInt(l, at.Unix(), 10)
-	b.Write(l)
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -10,16 +12,17 @@ import (
 // BatchSize is how many points go into one write request.
 const BatchSize = 20000
 
-// Upsert writes observations as of reportedAt. A key not yet held is new; a
-// key held with a different value or source is a revision: the old value is
-// kept in observation_revision and the new one becomes current; a key held
-// with the same value is unchanged and not written again. Writing the same
-// batch twice is therefore harmless (replays are idempotent).
+// Upsert writes one batch as of reportedAt through Write. A key not yet
+// held is new; a key held with a different value or source is a revision:
+// the old value is kept in observation_revision and the new one becomes
+// current; a key held with the same value is unchanged and not written
+// again (Classify). Writing the same batch twice is therefore harmless
+// (replays are idempotent).
 func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, reportedAt time.Time) (observation.Summary, error) {
 	if len(batch) == 0 {
 		return observation.Summary{}, nil
 	}
-	res, err := s.UpsertGroup(ctx, []Batch{{Obs: batch, ReportedAt: reportedAt}})
+	res, err := s.Write(ctx, slices.Values([]Batch{{Obs: batch, ReportedAt: reportedAt}}))
 	if err != nil {
 		return observation.Summary{}, err
 	}
@@ -40,7 +43,7 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 // existingRaw also says whether InfluxDB left out a value (a field-type
 // conflict across the shards queried).
 func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
-	cur, incomplete, err := s.currentRaw(ctx, keyFilter(batch))
+	cur, incomplete, err := s.currentRaw(ctx, SpanOf(batch).Filter())
 	if err != nil {
 		return nil, false, err
 	}
@@ -57,35 +60,13 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 	return out, incomplete, nil
 }
 
-// keyFilter selects the batch's indicators, regions and period range (up
-// to the second after its last period start).
-func keyFilter(batch []observation.Observation) Filter {
-	inds, regs := map[string]bool{}, map[string]bool{}
-	from, to := batch[0].Period.Start(), batch[0].Period.Start()
-	for i := range batch {
-		o := &batch[i]
-		inds[o.Indicator] = true
-		regs[o.Region] = true
-		if st := o.Period.Start(); st.Before(from) {
-			from = st
-		} else if st.After(to) {
-			to = st
-		}
-	}
-	return Filter{Indicators: keys(inds, FilterLimit), Regions: keys(regs, FilterLimit), From: from, To: to.Add(time.Second)}
-}
-
-// keys lists a set's members, or nothing (no filter) when there are more
-// than limit: a long chain of comparisons is slower than filtering in Go.
+// keys lists a set's members in order, or nothing (no filter) when there
+// are more than limit.
 func keys(m map[string]bool, limit int) []string {
 	if len(m) > limit {
 		return nil
 	}
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
+	return slices.Sorted(maps.Keys(m))
 }
 
 // Direct is the sink of one-shot tools: it writes straight to the store,
