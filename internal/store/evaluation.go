@@ -27,21 +27,20 @@ func (s *Store) WriteEvaluations(ctx context.Context, evals []evaluate.Evaluatio
 			}
 		}
 		b.Reset()
-		EvaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Settled, ev.Basis.Code, ev.Period, at)
+		evaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Settled, ev.Basis.Code, ev.Period, at)
 		lines = append(lines, b.String())
 		if len(lines) == BatchSize {
-			if err := s.WriteLines(ctx, lines); err != nil {
+			if err := s.writeLines(ctx, lines); err != nil {
 				return err
 			}
 			lines = lines[:0]
 		}
 	}
-	return s.WriteLines(ctx, lines)
+	return s.writeLines(ctx, lines)
 }
 
-// EvaluationLine renders one evaluation point (WriteEvaluations; exported
-// only for internal/web's tests, which write a history of their own).
-func EvaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
+// evaluationLine renders one evaluation point (WriteEvaluations).
+func evaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
 	l := append([]byte(measEvaluation), ",indicator="...)
 	l = appendTag(l, tags[2])
 	l = append(l, ",plan="...)

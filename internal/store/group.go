@@ -157,7 +157,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	for _, w := range []struct {
 		write func(context.Context, []string) error
 		lines []string
-	}{{s.writeReports, reports}, {s.WriteLines, lines}} {
+	}{{s.writeReports, reports}, {s.writeLines, lines}} {
 		for i := 0; i < len(w.lines); i += BatchSize {
 			err := w.write(ctx, w.lines[i:min(i+BatchSize, len(w.lines))])
 			if err == nil {

@@ -163,7 +163,7 @@ func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation
 			return nil
 		}
 		for i := 0; i < len(lines); i += BatchSize {
-			if err := s.WriteLines(ctx, lines[i:min(i+BatchSize, len(lines))]); err != nil {
+			if err := s.writeLines(ctx, lines[i:min(i+BatchSize, len(lines))]); err != nil {
 				return fmt.Errorf("reconciling: %w", err)
 			}
 		}

@@ -167,8 +167,8 @@ func Permanent(err error) bool {
 	return errors.As(err, &he) && (he.StatusCode == 400 || he.StatusCode == 422)
 }
 
-// WriteLines writes line protocol (one point per element) in one request.
-func (s *Store) WriteLines(ctx context.Context, lines []string) error {
+// writeLines writes line protocol (one point per element) in one request.
+func (s *Store) writeLines(ctx context.Context, lines []string) error {
 	if len(lines) == 0 {
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
@@ -97,7 +98,7 @@ func TestRevisionWithinOneBatch(t *testing.T) {
 func TestUnreachableIsRetryable(t *testing.T) {
 	st := store.Open(store.Config{URL: "http://127.0.0.1:1", Bucket: "qualitymon/autogen", Org: "-", Timeout: 2 * time.Second})
 	defer st.Close()
-	err := st.WriteLines(context.Background(), []string{"m v=1 1"})
+	err := st.WriteEvaluations(context.Background(), []evaluate.Evaluation{{Plan: "p", Target: "t", Indicator: "i", Region: "370000", Status: evaluate.NoData}}, time.Now())
 	var re *store.RetryableError
 	if err == nil || !asRetryable(err, &re) {
 		t.Fatalf("err = %v, want RetryableError", err)

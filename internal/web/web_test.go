@@ -54,14 +54,12 @@ func newSite(tb testing.TB) (*Site, *http.ServeMux) {
 		tb.Fatal(err)
 	}
 	// Two stored evaluations of one target: its status history.
-	var lines []string
-	for i, s := range []string{"no_data", "achieved"} {
-		var b strings.Builder
-		store.EvaluationLine(&b, [4]string{"shandong-2018", "food-sampling-pass-rate", "food_sampling_pass_rate", "370000"}, s, 0, nil, false, false, "x", "2020", reported.Add(time.Duration(i)*48*time.Hour))
-		lines = append(lines, b.String())
-	}
-	if err := st.WriteLines(ctx, lines); err != nil {
-		tb.Fatal(err)
+	for i, s := range []evaluate.Status{evaluate.NoData, evaluate.Achieved} {
+		ev := evaluate.Evaluation{Plan: "shandong-2018", Target: "food-sampling-pass-rate", Indicator: "food_sampling_pass_rate",
+			Region: "370000", Status: s, Basis: evaluate.Basis{Code: "x"}, Period: "2020"}
+		if err := st.WriteEvaluations(ctx, []evaluate.Evaluation{ev}, reported.Add(time.Duration(i)*48*time.Hour)); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
