@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -107,12 +108,7 @@ func TestServeRoutesNeedAuth(t *testing.T) {
 		resp.Body.Close()
 		return resp
 	}
-	patterns := make([]string, 0, len(routes))
-	for p := range routes {
-		patterns = append(patterns, p)
-	}
-	slices.Sort(patterns)
-	for _, p := range patterns {
+	for _, p := range slices.Sorted(maps.Keys(routes)) {
 		resp := do(requestFor(hs.URL, p))
 		switch {
 		case slices.Contains(anonymousOK, p):

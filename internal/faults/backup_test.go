@@ -112,16 +112,7 @@ func TestBackupUnderLoadRestoresEveryAcknowledgedRow(t *testing.T) {
 		}
 		// Acknowledged during or after the backup, or not at all: in the
 		// backup or not, but whole.
-		n := 0
-		for k, v := range s.rows {
-			if _, ok := st.values[k]; ok {
-				n++
-				want[k] = v
-			}
-		}
-		if n != 0 && n != len(s.rows) {
-			t.Errorf("%s: %d of its %d rows restored, want all or none", s, n, len(s.rows))
-		}
+		st.wholeOrNone(t, s, want)
 	}
 	t.Logf("%d uploads answered (by phase, acknowledged: %v); %d acknowledged before the backup began; %d rows restored",
 		len(all), phases, acked, len(st.values))

@@ -464,6 +464,22 @@ type storedState struct {
 	revHistory int
 }
 
+// wholeOrNone checks that InfluxDB holds all of s's rows or none (an
+// upload is never stored in part), adding those it holds to into.
+func (st storedState) wholeOrNone(t *testing.T, s *sent, into map[string]float64) {
+	t.Helper()
+	n := 0
+	for k, v := range s.rows {
+		if _, ok := st.values[k]; ok {
+			n++
+			into[k] = v
+		}
+	}
+	if n != 0 && n != len(s.rows) {
+		t.Errorf("%s: %d of its %d rows stored, want all or none", s, n, len(s.rows))
+	}
+}
+
 func stored(t *testing.T, influx *testenv.Influx) storedState {
 	t.Helper()
 	st := storedState{values: map[string]float64{}}
@@ -691,16 +707,7 @@ func TestQualitymonKilledMidFlush(t *testing.T) {
 	}
 	st := stored(t, influx)
 	for _, s := range cut {
-		n := 0
-		for k, v := range s.rows {
-			if _, ok := st.values[k]; ok {
-				n++
-				maybe[k] = v
-			}
-		}
-		if n != 0 && n != len(s.rows) {
-			t.Errorf("%s: %d of its %d rows stored, want all or none", s, n, len(s.rows))
-		}
+		st.wholeOrNone(t, s, maybe)
 	}
 	t.Logf("%d uploads: %d acknowledged (%d rows), %d cut off by the kill (%d rows of them stored)", len(all), len(all)-len(cut), len(want), len(cut), len(maybe))
 	for k, v := range maybe {

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -264,12 +266,7 @@ func (q *Queue) reconcile() error {
 			return err
 		}
 	}
-	ids := make([]string, 0, len(last))
-	for id := range last {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(last)) {
 		e, u := last[id], q.uploads[id]
 		state := ""
 		if u != nil {
