@@ -166,14 +166,17 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return param.Invalid("plan", q.Get("plan"), "规划标识:"+param.List(s.Evaluator.Set.Keys()))
 	}
-	var ids []string
-	for _, t := range p.Targets {
-		ids = append(ids, t.ID)
+	id := q.Get("target")
+	i := slices.IndexFunc(p.Targets, func(t *plan.Target) bool { return t.ID == id })
+	if i < 0 {
+		var ids []string
+		for _, t := range p.Targets {
+			ids = append(ids, t.ID)
+		}
+		return param.Invalid("target", id, "规划 "+p.Key+" 的目标标识:"+param.List(ids))
 	}
-	if !slices.Contains(ids, q.Get("target")) {
-		return param.Invalid("target", q.Get("target"), "规划 "+p.Key+" 的目标标识:"+param.List(ids))
-	}
-	t, m, err := s.targetAt(r, p.Key, q.Get("target"))
+	t := p.Targets[i]
+	m, err := s.moment(r)
 	if err != nil {
 		return err
 	}

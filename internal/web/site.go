@@ -84,10 +84,12 @@ type Moment struct {
 // date or timestamp).
 func (s *Site) moment(r *http.Request) (Moment, error) {
 	q := r.URL.Query()
-	if _, _, err := param.Moments(q.Get("at"), q.Get("known_at"), s.Now()); err != nil {
+	m := Moment{AtParam: q.Get("at"), KnownParam: q.Get("known_at")}
+	var err error
+	if m.At, m.KnownAt, err = param.Moments(m.AtParam, m.KnownParam, s.Now()); err != nil {
 		return Moment{}, err
 	}
-	return ParseMoment(q.Get("at"), q.Get("known_at"), s.Now())
+	return m, nil
 }
 
 // ParseMoment reads an evaluation date and a vintage (dates or RFC 3339
