@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +45,26 @@ type influxCmd struct {
 	Command     []string `arg:"" optional:"" passthrough:"" help:"After --: the command that backs up (restores) InfluxDB instead of influxd, e.g. influx backup … for InfluxDB 2.x; it finds the backup's InfluxDB directory in $QUALITYMON_BACKUP_INFLUXDB."`
 }
 
+// part is InfluxDB's part of verb ("backup" or "restore") for the backup
+// directory dir: its command (argv), and what runs it with the backup's
+// InfluxDB directory in the environment, its output on stderr.
+func (c *influxCmd) part(verb string, cfg *config.Config, env *Env, dir string) ([]string, func() error, error) {
+	influxDir := filepath.Join(dir, backupInflux)
+	argv, err := c.argv(verb, cfg, influxDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return argv, func() error {
+		cmd := exec.CommandContext(env.Ctx, argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), "QUALITYMON_BACKUP_INFLUXDB="+influxDir)
+		cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("InfluxDB's part (%s): %w", strings.Join(argv, " "), err)
+		}
+		return nil
+	}, nil
+}
+
 // argv is the InfluxDB command: the one given, or influxd's portable
 // backup or restore of the config's database into dir.
 func (c *influxCmd) argv(verb string, cfg *config.Config, dir string) ([]string, error) {
@@ -65,18 +84,6 @@ func (c *influxCmd) argv(verb string, cfg *config.Config, dir string) ([]string,
 	}
 	db, _, _ := strings.Cut(cfg.Influx.Bucket, "/")
 	return []string{c.Influxd, verb, "-portable", "-db", db, "-host", host, dir}, nil
-}
-
-// run runs argv with the backup's InfluxDB directory in the environment,
-// its output on stderr.
-func (c *influxCmd) run(ctx context.Context, env *Env, argv []string, dir string) error {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = append(os.Environ(), "QUALITYMON_BACKUP_INFLUXDB="+dir)
-	cmd.Stdout, cmd.Stderr = env.Stderr, env.Stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("InfluxDB's part (%s): %w", strings.Join(argv, " "), err)
-	}
-	return nil
 }
 
 type backupCmd struct {
@@ -99,15 +106,12 @@ func (c *backupCmd) Run(g *globals, env *Env) error {
 	if ents, err := os.ReadDir(c.Dir); err != nil || len(ents) > 0 {
 		return errors.Join(err, fmt.Errorf("backup directory %s is not empty", c.Dir))
 	}
-	influxDir := filepath.Join(c.Dir, backupInflux)
-	argv, err := c.argv("backup", cfg, influxDir)
+	argv, influx, err := c.part("backup", cfg, env, c.Dir)
 	if err != nil {
 		return err
 	}
 	rec := backupRecord{Created: env.Now().UTC(), Bucket: cfg.Influx.Bucket, Command: argv}
-	rec.Spool, err = spool.Backup(env.Ctx, cfg.SpoolDir, filepath.Join(c.Dir, backupSpool), func() error {
-		return c.run(env.Ctx, env, argv, influxDir)
-	})
+	rec.Spool, err = spool.Backup(env.Ctx, cfg.SpoolDir, filepath.Join(c.Dir, backupSpool), influx)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -142,15 +146,11 @@ func (c *restoreCmd) Run(g *globals, env *Env) error {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(c.Dir, backupManifest), err)
 	}
-	influxDir := filepath.Join(c.Dir, backupInflux)
-	argv, err := c.argv("restore", cfg, influxDir)
+	_, influx, err := c.part("restore", cfg, env, c.Dir)
 	if err != nil {
 		return err
 	}
-	err = spool.Restore(filepath.Join(c.Dir, backupSpool), cfg.SpoolDir, func() error {
-		return c.run(env.Ctx, env, argv, influxDir)
-	})
-	if err != nil {
+	if err := spool.Restore(filepath.Join(c.Dir, backupSpool), cfg.SpoolDir, influx); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "restored the backup of %s: InfluxDB, and the spool in %s; start serve to replay what InfluxDB's backup lacks\n",

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -13,22 +12,10 @@ import (
 // (measurement evaluation), BatchSize points per request.
 func (s *Store) WriteEvaluations(ctx context.Context, evals []evaluate.Evaluation, at time.Time) error {
 	lines := make([]string, 0, min(len(evals), BatchSize))
-	var b strings.Builder
-	fields := map[string]float64{}
+	var buf []byte // each line is rendered here, then copied
 	for i := range evals {
-		ev := &evals[i]
-		clear(fields)
-		for _, f := range [...]struct {
-			name string
-			v    *float64
-		}{{"target_value", ev.TargetValue}, {"actual", ev.Actual}, {"gap", ev.Gap}, {"progress", ev.Progress}, {"projected", ev.Projected}} {
-			if f.v != nil {
-				fields[f.name] = *f.v
-			}
-		}
-		b.Reset()
-		evaluationLine(&b, [4]string{ev.Plan, ev.Target, ev.Indicator, ev.Region}, string(ev.Status), ev.Status.Code(), fields, ev.Stale, ev.Settled, ev.Basis.Code, ev.Period, at)
-		lines = append(lines, b.String())
+		buf = appendEvaluation(buf[:0], &evals[i], at.Unix())
+		lines = append(lines, string(buf))
 		if len(lines) == BatchSize {
 			if err := s.writeLines(ctx, lines); err != nil {
 				return err
@@ -39,41 +26,44 @@ func (s *Store) WriteEvaluations(ctx context.Context, evals []evaluate.Evaluatio
 	return s.writeLines(ctx, lines)
 }
 
-// evaluationLine renders one evaluation point (WriteEvaluations).
-func evaluationLine(b *strings.Builder, tags [4]string, status string, code int, fields map[string]float64, stale, settled bool, basis, per string, at time.Time) {
-	l := append([]byte(measEvaluation), ",indicator="...)
-	l = appendTag(l, tags[2])
+// appendEvaluation appends the evaluation point of ev at the moment at (no
+// newline); its figures that are set are written in a fixed order.
+func appendEvaluation(l []byte, ev *evaluate.Evaluation, at int64) []byte {
+	l = append(l, measEvaluation+",indicator="...)
+	l = appendTag(l, ev.Indicator)
 	l = append(l, ",plan="...)
-	l = appendTag(l, tags[0])
+	l = appendTag(l, ev.Plan)
 	l = append(l, ",region="...)
-	l = appendTag(l, tags[3])
+	l = appendTag(l, ev.Region)
 	l = append(l, ",target="...)
-	l = appendTag(l, tags[1])
+	l = appendTag(l, ev.Target)
 	l = append(l, " status="...)
-	l = appendString(l, status)
+	l = appendString(l, string(ev.Status))
 	l = append(l, ",status_code="...)
-	l = strconv.AppendInt(l, int64(code), 10)
+	l = strconv.AppendInt(l, int64(ev.Status.Code()), 10)
 	l = append(l, "i,stale="...)
-	l = strconv.AppendBool(l, stale)
+	l = strconv.AppendBool(l, ev.Stale)
 	l = append(l, ",settled="...)
-	l = strconv.AppendBool(l, settled)
-	if basis != "" {
+	l = strconv.AppendBool(l, ev.Settled)
+	if ev.Basis.Code != "" {
 		l = append(l, ",basis="...)
-		l = appendString(l, basis)
+		l = appendString(l, ev.Basis.Code)
 	}
-	if per != "" {
+	if ev.Period != "" {
 		l = append(l, ",period="...)
-		l = appendString(l, per)
+		l = appendString(l, ev.Period)
 	}
-	for _, k := range []string{"actual", "target_value", "gap", "progress", "projected"} {
-		if v, ok := fields[k]; ok {
+	for _, f := range [...]struct {
+		name string
+		v    *float64
+	}{{"actual", ev.Actual}, {"target_value", ev.TargetValue}, {"gap", ev.Gap}, {"progress", ev.Progress}, {"projected", ev.Projected}} {
+		if f.v != nil {
 			l = append(l, ',')
-			l = append(l, k...)
+			l = append(l, f.name...)
 			l = append(l, '=')
-			l = appendFloat(l, v)
+			l = appendFloat(l, *f.v)
 		}
 	}
 	l = append(l, ' ')
-	l = strconv.AppendInt(l, at.Unix(), 10)
-	b.Write(l)
+	return strconv.AppendInt(l, at, 10)
 }

@@ -152,12 +152,14 @@ func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation
 			return fmt.Errorf("reconciling: %w", err)
 		}
 		var lines []string
+		var buf []byte // each line is rendered here, then copied
 		for k, r := range latest {
 			c, ok := cur[k]
 			if ok && (sameReport(&c, &r) || later(&c, &r)) {
 				continue
 			}
-			lines = append(lines, string(appendObservation(nil, &r.Observation, int64(r.Revision), r.ReportedAt.Unix())))
+			buf = appendObservation(buf[:0], &r.Observation, int64(r.Revision), r.ReportedAt.Unix())
+			lines = append(lines, string(buf))
 		}
 		if len(lines) == 0 {
 			return nil
