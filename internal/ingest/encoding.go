@@ -82,6 +82,7 @@ func detect(r io.Reader) (string, error) {
 		withBOM                      bool
 	)
 	gb := simplifiedchinese.GB18030.NewDecoder()
+	gbBuf := make([]byte, 4<<10)
 	for sc.Scan() {
 		row++
 		line := sc.Bytes()
@@ -101,11 +102,8 @@ func detect(r io.Reader) (string, error) {
 		case !valid && firstBad == 0:
 			firstBad, badLine = row, excerptBytes(line)
 		}
-		if firstGB == 0 && !withBOM {
-			out, err := gb.Bytes(line)
-			if err != nil || bytes.ContainsRune(out, utf8.RuneError) {
-				firstGB, gbLine = row, excerptBytes(line)
-			}
+		if firstGB == 0 && !withBOM && !gbText(gb, line, gbBuf) {
+			firstGB, gbLine = row, excerptBytes(line)
 		}
 		if firstBad != 0 && (withBOM || firstWide != 0 || firstGB != 0) {
 			break // decided: refused
@@ -132,6 +130,25 @@ func detect(r io.Reader) (string, error) {
 		return "", &Error{Row: firstGB, Column: "file", Value: gbLine, Message: "this row is neither UTF-8 nor GBK/GB18030 text", Expected: expected}
 	}
 	return "gb18030", nil
+}
+
+// gbText reports whether b decodes as GB18030 with nothing replaced by
+// U+FFFD, decoding through buf a piece at a time (no copy of the line).
+func gbText(gb transform.Transformer, b, buf []byte) bool {
+	gb.Reset()
+	for {
+		nDst, nSrc, err := gb.Transform(buf, b, true)
+		if bytes.ContainsRune(buf[:nDst], utf8.RuneError) {
+			return false
+		}
+		b = b[nSrc:]
+		switch {
+		case err == nil:
+			return true
+		case err != transform.ErrShortDst:
+			return false
+		}
+	}
 }
 
 // scanLines splits at "\n" (kept out of the token) as the CSV readers

@@ -79,7 +79,7 @@ func problem(e *ingest.Error) string {
 
 // expectations maps the pipeline's "expected" texts to Chinese.
 var expectations = map[string]string{
-	"a number such as 98.5, 98.5% or 1,482":          "数字,如 98.5、98.5% 或 1,482",
+	ingest.NumberForms:                               "数字,如 98.5、98.5% 或 1,482",
 	"a plain number":                                 "纯数字(不带 %)",
 	"a period that has begun":                        "已经开始的时期",
 	"a GB/T 2260 code or a province/prefecture name": "行政区划代码(如 370200)或地区名称(如 青岛市)",
