@@ -166,12 +166,13 @@ func (s *Spool) serveHold(c net.Conn) {
 		return
 	}
 	defer release()
-	m := s.heldManifest()
-	s.log.Info("spool flusher held for a backup", "dir", s.dir, "commit_segment", m.Commit.Segment, "commit_offset", m.Commit.Offset)
-	if err := enc.Encode(m); err != nil {
+	// Registered before the manifest goes out, so that Close, whenever it
+	// comes, closes the connection and ends the hold.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
 		return
 	}
-	s.mu.Lock()
 	s.holdConns[c] = true
 	s.mu.Unlock()
 	defer func() {
@@ -179,6 +180,11 @@ func (s *Spool) serveHold(c net.Conn) {
 		delete(s.holdConns, c)
 		s.mu.Unlock()
 	}()
+	m := s.heldManifest()
+	s.log.Info("spool flusher held for a backup", "dir", s.dir, "commit_segment", m.Commit.Segment, "commit_offset", m.Commit.Offset)
+	if err := enc.Encode(m); err != nil {
+		return
+	}
 	c.SetReadDeadline(time.Now().Add(maxHold))
 	io.Copy(io.Discard, c) // until the client closes (or the deadline)
 	s.log.Info("spool flusher released after a backup", "dir", s.dir)
