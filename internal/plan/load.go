@@ -230,6 +230,9 @@ func (v *validator) target(t *Target) {
 	if t.Printed != "" && t.Note == "" {
 		v.bad(t, "note", "a corrected (printed) number needs a note explaining the correction")
 	}
+	if t.AgenciesFrom != "" && len(t.Agencies) == 0 && len(t.LeadAgencies) == 0 {
+		v.bad(t, "agencies_from", "names a clause but the target lists no agencies")
+	}
 	if t.Average != nil && t.Average.MinCoverage != 0 && len(t.AverageOf) > 0 &&
 		(t.Average.MinCoverage < 1 || t.Average.MinCoverage > len(t.AverageOf)) {
 		v.bad(t, "average.min_coverage", "%d is outside 1..%d (the regions averaged)", t.Average.MinCoverage, len(t.AverageOf))
