@@ -81,6 +81,7 @@ func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table
 	pl := &f.Plan
 	pl.File = file
 	v := &validator{file: file, cat: cat, regions: regions}
+	v.errs = append(v.errs, todos(file, data)...)
 	v.plan(pl)
 	ids := map[string]bool{}
 	for _, t := range f.Targets {
@@ -91,6 +92,7 @@ func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table
 		ids[t.ID] = true
 		v.target(t)
 	}
+	v.errs = append(v.errs, contradictions(file, f.Targets)...)
 	if len(f.Targets) == 0 {
 		v.errs = append(v.errs, fmt.Errorf("%s: targets: a plan needs at least one target", file))
 	}
