@@ -30,8 +30,9 @@ type Draft struct {
 	Line       int             `json:"line"`
 	Flags      []Flag          `json:"flags"`
 
-	measure string // the phrase the indicator was resolved from
-	incVerb string // 提高, 下降 … for the printed text of a rise
+	measure     string // the phrase the indicator was resolved from
+	explicitNew bool   // 新增/新建…: new items, never a level to reach
+	incVerb     string // 提高, 下降 … for the printed text of a rise
 }
 
 // Baseline is a starting point stated in the text.
