@@ -76,12 +76,12 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table) (*Plan, error) {
 	var f planFile
 	if err := yamlfile.Decode(data, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		// a draft's TODO in a number field breaks the decode: name it too
+		return nil, errors.Join(append(todos(file, data), fmt.Errorf("%s: %w", file, err))...)
 	}
 	pl := &f.Plan
 	pl.File = file
-	v := &validator{file: file, cat: cat, regions: regions}
-	v.errs = append(v.errs, todos(file, data)...)
+	v := &validator{file: file, cat: cat, regions: regions, errs: todos(file, data)}
 	v.plan(pl)
 	ids := map[string]bool{}
 	for _, t := range f.Targets {
