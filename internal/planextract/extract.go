@@ -56,11 +56,28 @@ func Extract(text string, opt Options) *Result {
 	// An agencies bracket speaks for its clause.
 	type agency struct{ lead, resp []string }
 	byClause := map[string]agency{}
-	for _, p := range paras {
-		if l, r, _ := agencies(p.text); l != nil || r != nil {
-			if _, ok := byClause[p.clause]; !ok {
-				byClause[p.clause] = agency{l, r}
+	var bracketed []string            // clauses with a bracket, in text order
+	clauseText := map[string]string{} // their text, to find a goal's task clause
+	var closing *agency
+	closingClause := ""
+	for i, p := range paras {
+		l, r, body := agencies(p.text)
+		if l == nil && r == nil {
+			if _, ok := byClause[p.clause]; ok {
+				clauseText[p.clause] += body
 			}
+			continue
+		}
+		if _, ok := byClause[p.clause]; !ok {
+			byClause[p.clause] = agency{l, r}
+			bracketed = append(bracketed, p.clause)
+		}
+		clauseText[p.clause] += body
+		// "(省质监局牵头,各设区市党委和政府、省各有关部门负责)" closing the
+		// plan, in an unnumbered last paragraph: the lead of the whole plan
+		if _, sec, item, _ := clauseMarker(p.text); len(l) > 0 && sec == "" && item == "" && i >= len(paras)-3 &&
+			strings.Contains(strings.Join(r, "、"), "有关部门") {
+			closing, closingClause = &agency{l, r}, p.clause
 		}
 	}
 	clause, year := "", 0
@@ -80,6 +97,20 @@ func Extract(text string, opt Options) *Result {
 		for _, d := range drafts {
 			d.Clause, d.Line = p.clause, p.line
 			d.Lead, d.Agencies = nonNil(lead), nonNil(resp)
+			if len(d.Lead) == 0 && len(d.Agencies) == 0 {
+				if c, run := taskClause(d, bracketed, clauseText); c != "" {
+					a := byClause[c]
+					d.Lead, d.Agencies, d.AgenciesFrom = nonNil(a.lead), nonNil(a.resp), c
+					d.flag(FlagAgencies, fmt.Sprintf("the clause names no agencies: those of %s, a task clause that names %q; check which clause carries this goal out", c, run))
+				}
+			}
+			if len(d.Lead) == 0 && closing != nil && d.Clause != closingClause {
+				d.Lead = closing.lead
+				if d.AgenciesFrom != "" {
+					d.AgenciesFrom += "; "
+				}
+				d.AgenciesFrom += "牵头: " + closingClause + " (closing paragraph)"
+			}
 			if d.Flags == nil {
 				d.Flags = []Flag{}
 			}
@@ -100,6 +131,35 @@ func Extract(text string, opt Options) *Result {
 		res.Warnings = append(res.Warnings, resultsWarning(x.results))
 	}
 	return res
+}
+
+// taskClause finds, for a goal whose clause names no agencies, the clause
+// with an agencies bracket that names the goal's measure: the longest run of
+// at least three characters of the measure (without its 合格率/指数 tail)
+// found in a clause's text; the first such clause on a tie.
+func taskClause(d *Draft, bracketed []string, text map[string]string) (clause, run string) {
+	name := []rune(cutTail(pick(d.measure, d.NameZh)))
+	best, bestRun, bestLen := "", "", 2
+	for _, c := range bracketed {
+		if c == d.Clause {
+			continue
+		}
+		t := text[c]
+		for n := len(name); n > bestLen; n-- {
+			found := false
+			for i := 0; i+n <= len(name); i++ {
+				if strings.Contains(t, string(name[i:i+n])) {
+					found, bestRun = true, string(name[i:i+n])
+					break
+				}
+			}
+			if found {
+				best, bestLen = c, n
+				break
+			}
+		}
+	}
+	return best, bestRun
 }
 
 // looksAhead reports whether a text states aims: a deadline read from it, a

@@ -240,3 +240,32 @@ func TestResultsOnlyWarns(t *testing.T) {
 		t.Errorf("a plan fragment: %d drafts, warnings %q", len(res.Drafts), res.Warnings)
 	}
 }
+
+// Agencies as the seed plans print them: each draft carries its clause's
+// lead and responsible agencies; a goal of 主要目标 takes those of the task
+// clause naming its measure; a closing "…牵头" leads the whole plan.
+func TestAgencyBrackets(t *testing.T) {
+	o := opts(t)
+	text := `一、总体要求
+(三)主要目标。到2020年,主要地产农产品质量抽检合格率稳定在97%以上。
+二、重点工程
+(四)农产品优质供给工程。健全农产品质量标准体系。(省农委、省粮食局等按职责分工负责)
+(五)消费品工程。到2020年培育100个日用消费品品牌。(省经济和信息化委、省质监局等按职责分工
+(六)品牌工程。到2020年创建10个知名品牌示范区。(市市场监管局牵头 ,市质量工作领导小组成员单位按职责分工负责)
+(七)严格督察考核。到2020年新建20个质检中心。(省委组织部、省质监局等按职责分工负责,各设区市党委和政府负责)
+各地区各部门要认真落实方案精神。(省质监局牵头,各设区市党委和政府、省各有关部门负责)`
+	res := Extract(text, o)
+	var got []string
+	for _, d := range res.Drafts {
+		got = append(got, fmt.Sprintf("%s lead%v resp%v from[%s]", d.Clause, d.Lead, d.Agencies, d.AgenciesFrom))
+	}
+	want := []string{
+		"一(三) lead[省质监局] resp[省农委 省粮食局] from[二(四); 牵头: 二(七) (closing paragraph)]",
+		"二(五) lead[省质监局] resp[省经济和信息化委 省质监局] from[牵头: 二(七) (closing paragraph)]",
+		"二(六) lead[市市场监管局] resp[市质量工作领导小组成员单位] from[]",
+		"二(七) lead[] resp[省委组织部 省质监局 各设区市党委和政府] from[]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("\n got: %s\nwant: %s", strings.Join(got, "\n      "), strings.Join(want, "\n      "))
+	}
+}

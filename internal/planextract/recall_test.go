@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -214,4 +216,58 @@ func TestSeedRecall(t *testing.T) {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "seed recall: %s\n", total)
+}
+
+// The agencies drafted for the seed targets against the shipped plan files:
+// a target counts when the drafted lead and responsible agencies are those
+// of the file. Targets whose own clause names its agencies must all agree;
+// goals that take the agencies of a task clause (agencies_from in the file)
+// are drafted by a weaker rule and only reported.
+func TestSeedAgencies(t *testing.T) {
+	set := shippedSet(t)
+	var own, ownOK, inferred, inferredOK int
+	for _, p := range set.Plans {
+		path := filepath.Join("testdata", "seeds", p.Source)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		res := extractFile(t, path, Options{Catalog: set.Catalog, Regions: set.Regions, Region: p.Region, Start: p.Start, Horizon: p.Horizon})
+		used := map[*Draft]bool{}
+		for _, tg := range p.Targets {
+			if !tg.IsTracked() || len(tg.LeadAgencies)+len(tg.Agencies) == 0 {
+				continue
+			}
+			var d *Draft
+			for _, c := range res.Drafts {
+				if !used[c] && matchesValue(c, tg) && quoteOverlap(c.Quote, tg.Quote) {
+					d = c
+					break
+				}
+			}
+			fromTask := strings.Contains(tg.AgenciesFrom, "(") || tg.AgenciesFrom != "" && !strings.HasPrefix(tg.AgenciesFrom, tg.Clause)
+			ok := d != nil && slices.Equal(d.Lead, tg.LeadAgencies) && slices.Equal(d.Agencies, tg.Agencies)
+			if d != nil {
+				used[d] = true
+			}
+			if fromTask && !strings.HasPrefix(tg.AgenciesFrom, tg.Clause+";") {
+				inferred++
+				if ok {
+					inferredOK++
+				}
+				continue
+			}
+			own++
+			if ok {
+				ownOK++
+			} else if d == nil {
+				t.Errorf("%s/%s: no draft", p.Key, tg.ID)
+			} else {
+				t.Errorf("%s/%s: drafted lead %v agencies %v, the file has %v %v", p.Key, tg.ID, d.Lead, d.Agencies, tg.LeadAgencies, tg.Agencies)
+			}
+		}
+	}
+	summary := fmt.Sprintf("seed agencies: %d of %d targets whose clause names its agencies drafted with them; %d of %d goals given a task clause's agencies",
+		ownOK, own, inferredOK, inferred)
+	t.Log(summary)
+	fmt.Fprintln(os.Stderr, summary)
 }
