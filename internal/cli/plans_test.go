@@ -106,3 +106,12 @@ targets:
 		t.Errorf("diff: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// A results-only report drafts nothing and says why, naming its sentences.
+func TestPlansExtractResultsOnly(t *testing.T) {
+	r := run(t, nil, "plans", "extract", "../planextract/testdata/unseen/kunming-2025-results.txt", "--format", "json")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "[]" || !strings.Contains(r.stderr, "warning: no target drafted") ||
+		!strings.Contains(r.stderr, "昆明市新发布82项地方标准") {
+		t.Errorf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+	}
+}
