@@ -234,8 +234,13 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		d.Comparator = c
 	}
 	if cmpWord == "左右" {
-		d.Comparator = "=="
-		d.flag(FlagApprox, "左右: about this value")
+		if newItem {
+			// "新培育中国质量奖2个左右": reviewers judge about N new items as at least N
+			d.flag(FlagApprox, "左右: about this many new items, drafted as at least this many")
+		} else {
+			d.Comparator = "=="
+			d.flag(FlagApprox, "左右: about this value")
+		}
 	}
 	if n.hi != nil {
 		d.flag(FlagRange, fmt.Sprintf("a range %s: the lower bound is taken", n.printed))
