@@ -19,9 +19,9 @@ import (
 // draft also has the same deadline / indicator.
 type score struct {
 	total, value, deadline, indicator, comparator, all int
-	drafts, falsePos                       int
-	missed                                 []string
-	extra                                  []string
+	drafts, falsePos                                   int
+	missed                                             []string
+	extra                                              []string
 }
 
 func (s *score) add(o score) {
