@@ -52,6 +52,9 @@ func (c *plansExtractCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(env.Stderr, "%s: warning: %s\n", c.File, w)
+	}
 	if c.Format == "json" {
 		enc := newJSONEncoder(env.Stdout)
 		drafts := res.Drafts

@@ -76,11 +76,12 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table) (*Plan, error) {
 	var f planFile
 	if err := yamlfile.Decode(data, &f); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		// a draft's TODO in a number field breaks the decode: name it too
+		return nil, errors.Join(append(todos(file, data), fmt.Errorf("%s: %w", file, err))...)
 	}
 	pl := &f.Plan
 	pl.File = file
-	v := &validator{file: file, cat: cat, regions: regions}
+	v := &validator{file: file, cat: cat, regions: regions, errs: todos(file, data)}
 	v.plan(pl)
 	ids := map[string]bool{}
 	for _, t := range f.Targets {
@@ -91,6 +92,7 @@ func Parse(file string, data []byte, cat *catalog.Catalog, regions *region.Table
 		ids[t.ID] = true
 		v.target(t)
 	}
+	v.errs = append(v.errs, contradictions(file, f.Targets)...)
 	if len(f.Targets) == 0 {
 		v.errs = append(v.errs, fmt.Errorf("%s: targets: a plan needs at least one target", file))
 	}
@@ -229,6 +231,9 @@ func (v *validator) target(t *Target) {
 	}
 	if t.Printed != "" && t.Note == "" {
 		v.bad(t, "note", "a corrected (printed) number needs a note explaining the correction")
+	}
+	if t.AgenciesFrom != "" && len(t.Agencies) == 0 && len(t.LeadAgencies) == 0 {
+		v.bad(t, "agencies_from", "names a clause but the target lists no agencies")
 	}
 	if t.Average != nil && t.Average.MinCoverage != 0 && len(t.AverageOf) > 0 &&
 		(t.Average.MinCoverage < 1 || t.Average.MinCoverage > len(t.AverageOf)) {

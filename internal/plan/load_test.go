@@ -63,3 +63,18 @@ func TestShippedTargetCounts(t *testing.T) {
 		}
 	}
 }
+
+// A milestone and a later deadline for one figure are two commitments, not a
+// contradiction; nor is an average beside the same indicator for the region.
+func TestNoContradictionAcrossYearsOrAverages(t *testing.T) {
+	cat, regs := shipped(t)
+	data := []byte(`plan: {key: test-2018, name_zh: 测试方案, issuer: 测试省, published: "2018", region: "620000", start: 2018, horizon: 2025, source: x.txt}
+targets:
+- {id: hold-92, indicator: food_sampling_pass_rate, region: "620000", comparator: ">=", value: 92, deadline: 2020, modality: hold, clause: "一(三)", quote: "到2020年稳定在92%以上"}
+- {id: reach-94, indicator: food_sampling_pass_rate, region: "620000", comparator: ">=", value: 94, deadline: 2025, modality: reach, clause: "一(三)", quote: "到2025年达到94%以上"}
+- {id: mean-90, indicator: food_sampling_pass_rate, average: {parent: "620000", level: prefecture}, comparator: ">=", value: 90, deadline: 2025, modality: reach, clause: "一(三)", quote: "各市州平均达到90%以上"}
+`)
+	if _, err := plan.Parse("x.yaml", data, cat, regs); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -91,6 +91,11 @@ type Target struct {
 	Quotas       map[int]float64 `yaml:"quotas"`
 	LeadAgencies []string        `yaml:"lead_agencies"`
 	Agencies     []string        `yaml:"agencies"`
+	// AgenciesFrom names the clause whose agencies bracket the agencies were
+	// read from when it is not the target's own: a goal of 主要目标 takes
+	// the bracket of the task clause that carries it out ("二(四)"), and a
+	// plan-wide "牵头" is cited as "牵头: 五 (…)".
+	AgenciesFrom string `yaml:"agencies_from"`
 	// Wording is the plan's own name for what is measured, as printed
 	// ("制造业产品质量抽查合格率"); the catalogue name is shown when empty.
 	Wording string `yaml:"wording"`

@@ -78,7 +78,9 @@ func Diff(drafts []*Draft, p *plan.Plan) []Difference {
 		if best.Value != nil && d.Corrected() != nil && !near(*best.Value, *d.Corrected()) && !(d.Value != nil && near(*best.Value, *d.Value)) {
 			why = append(why, fmt.Sprintf("value %v, the text says %s", *best.Value, valueText(d)))
 		}
-		if d.Deadline != nil && *d.Deadline != best.Due() {
+		// only a deadline the text states can contradict the file: one
+		// taken from the horizon is the extractor's guess
+		if d.Deadline != nil && *d.Deadline != best.Due() && (d.DeadlineBy == "sentence" || d.DeadlineBy == "paragraph") {
 			why = append(why, fmt.Sprintf("deadline %d, the text says %d", best.Due(), *d.Deadline))
 		}
 		if d.Comparator != "" && d.Comparator != best.Comparator {

@@ -7,7 +7,10 @@
 // written, the catalogue indicator it resolves to, value, unit, comparator,
 // deadline, modality, increment, clause, agencies and the exact quote.
 //
-// Results reported by the text ("2023年…合格率达到93.65%") are not targets.
+// Results reported by the text ("2023年…合格率达到93.65%", "目前…稳定在93%以上")
+// are not targets; a text that states no aim and reads as a report yields no
+// draft and a warning naming its result sentences. A goal whose clause names
+// no agencies takes those of the task clause naming its measure.
 // Suspicious numbers (a percentage over 100, a private-use character inside
 // a number, an increment out of proportion to the target) are flagged with a
 // reason and a suggested correction; nothing is corrected silently.

@@ -25,13 +25,18 @@ type Draft struct {
 	Clause     string          `json:"clause"`
 	Lead       []string        `json:"lead_agencies"`
 	Agencies   []string        `json:"agencies"`
-	Quote      string          `json:"quote"`
-	Printed    string          `json:"printed,omitempty"` // the number as printed, where a flag suggests another
-	Line       int             `json:"line"`
-	Flags      []Flag          `json:"flags"`
+	// AgenciesFrom names the clause the agencies were read from when it is
+	// not the draft's own (a goal takes those of the task clause that names
+	// its measure; a closing "…牵头" leads the whole plan).
+	AgenciesFrom string `json:"agencies_from,omitempty"`
+	Quote        string `json:"quote"`
+	Printed      string `json:"printed,omitempty"` // the number as printed, where a flag suggests another
+	Line         int    `json:"line"`
+	Flags        []Flag `json:"flags"`
 
-	measure string // the phrase the indicator was resolved from
-	incVerb string // 提高, 下降 … for the printed text of a rise
+	measure     string // the phrase the indicator was resolved from
+	explicitNew bool   // 新增/新建…: new items, never a level to reach
+	incVerb     string // 提高, 下降 … for the printed text of a rise
 }
 
 // Baseline is a starting point stated in the text.
@@ -73,6 +78,7 @@ const (
 	FlagRegionGroup   = "region_group"
 	FlagAverage       = "average"
 	FlagApprox        = "approximate"
+	FlagAgencies      = "agencies_inferred"
 )
 
 // Corrected is the value with a suggested correction applied, if any.

@@ -25,6 +25,12 @@ func (st *sentence) emit(d *Draft, phrase string) {
 		return
 	}
 	ind, score := x.res.bestIn(phrase, d.Unit, d.Modality, x.context)
+	if ind != nil && d.explicitNew && ind.Kind == "level" {
+		// "新建…50项" counts new items: a stock indicator cannot judge it
+		d.flag(FlagUnresolved, fmt.Sprintf("%q counts new items (%s); %s (%s) is a level, so a flow indicator is needed", phrase, d.Quote, ind.ID, ind.NameZh))
+		ind, score = nil, 0
+		d.Suggested = suggestID(phrase, "new")
+	}
 	d.Match = round2(score)
 	if ind != nil && score >= Resolved {
 		id := ind.ID
@@ -47,7 +53,7 @@ func (st *sentence) emit(d *Draft, phrase string) {
 		if !ind.HigherIsBetter() && d.Comparator == ">=" {
 			d.Comparator = "<="
 		}
-	} else {
+	} else if d.Suggested == "" {
 		d.Suggested = suggestID(phrase, d.Modality)
 		d.flag(FlagUnresolved, fmt.Sprintf("no catalogue indicator matches %q (best %.2f): add one, e.g. %s", phrase, score, d.Suggested))
 	}
@@ -115,6 +121,11 @@ func (x *extractor) splitList(subject string) []string {
 	if len(parts) < 2 || x.res.exact(subject) {
 		return []string{subject}
 	}
+	// "药品、医疗器械及化妆品评价性抽检合格率": a series closed by its own
+	// conjunction before one measure names one combined measure.
+	if last := parts[len(parts)-1]; !hasTail(parts[0]) && strings.ContainsAny(cutTail(last), "及和与") {
+		return []string{subject}
+	}
 	allTail := true
 	for _, p := range parts {
 		if !hasTail(p) {
@@ -133,6 +144,16 @@ func (x *extractor) splitList(subject string) []string {
 		}
 	}
 	return parts
+}
+
+// cutTail is a phrase without its measure words ("化妆品评价性抽检合格率" → "化妆品评价性").
+func cutTail(s string) string {
+	for _, w := range tailWords {
+		if i := strings.Index(s, w); i > 0 {
+			return s[:i]
+		}
+	}
+	return s
 }
 
 // inherit completes a part that names no measure with the measure of the

@@ -1,6 +1,7 @@
 package planextract
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -25,6 +26,10 @@ type Options struct {
 type Result struct {
 	Header Header   `json:"plan"`
 	Drafts []*Draft `json:"targets"`
+	// Warnings say what a reviewer should know about the text as a whole:
+	// a text that states no target but reports results names those
+	// sentences.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Header is the plan's own data as found in the text.
@@ -46,16 +51,33 @@ func Extract(text string, opt Options) *Result {
 	if opt.Start == 0 && len(res.Header.Published) >= 4 {
 		opt.Start, _ = strconv.Atoi(res.Header.Published[:4])
 	}
-	x := &extractor{opt: opt, res: newResolver(opt.Catalog)}
+	x := &extractor{opt: opt, res: newResolver(opt.Catalog), aim: aimYear(text, opt.Horizon)}
 	paras := paragraphs(lines)
 	// An agencies bracket speaks for its clause.
 	type agency struct{ lead, resp []string }
 	byClause := map[string]agency{}
-	for _, p := range paras {
-		if l, r, _ := agencies(p.text); l != nil || r != nil {
-			if _, ok := byClause[p.clause]; !ok {
-				byClause[p.clause] = agency{l, r}
+	var bracketed []string            // clauses with a bracket, in text order
+	clauseText := map[string]string{} // their text, to find a goal's task clause
+	var closing *agency
+	closingClause := ""
+	for i, p := range paras {
+		l, r, body := agencies(p.text)
+		if l == nil && r == nil {
+			if _, ok := byClause[p.clause]; ok {
+				clauseText[p.clause] += body
 			}
+			continue
+		}
+		if _, ok := byClause[p.clause]; !ok {
+			byClause[p.clause] = agency{l, r}
+			bracketed = append(bracketed, p.clause)
+		}
+		clauseText[p.clause] += body
+		// "(省质监局牵头,各设区市党委和政府、省各有关部门负责)" closing the
+		// plan, in an unnumbered last paragraph: the lead of the whole plan
+		if _, sec, item, _ := clauseMarker(p.text); len(l) > 0 && sec == "" && item == "" && i >= len(paras)-3 &&
+			strings.Contains(strings.Join(r, "、"), "有关部门") {
+			closing, closingClause = &agency{l, r}, p.clause
 		}
 	}
 	clause, year := "", 0
@@ -75,6 +97,20 @@ func Extract(text string, opt Options) *Result {
 		for _, d := range drafts {
 			d.Clause, d.Line = p.clause, p.line
 			d.Lead, d.Agencies = nonNil(lead), nonNil(resp)
+			if len(d.Lead) == 0 && len(d.Agencies) == 0 {
+				if c, run := taskClause(d, bracketed, clauseText); c != "" {
+					a := byClause[c]
+					d.Lead, d.Agencies, d.AgenciesFrom = nonNil(a.lead), nonNil(a.resp), c
+					d.flag(FlagAgencies, fmt.Sprintf("the clause names no agencies: those of %s, a task clause that names %q; check which clause carries this goal out", c, run))
+				}
+			}
+			if len(d.Lead) == 0 && closing != nil && d.Clause != closingClause {
+				d.Lead = closing.lead
+				if d.AgenciesFrom != "" {
+					d.AgenciesFrom += "; "
+				}
+				d.AgenciesFrom += "牵头: " + closingClause + " (closing paragraph)"
+			}
 			if d.Flags == nil {
 				d.Flags = []Flag{}
 			}
@@ -84,7 +120,120 @@ func Extract(text string, opt Options) *Result {
 			res.Drafts = append(res.Drafts, d)
 		}
 	}
+	res.Drafts = dropRepeats(res.Drafts)
+	if len(res.Drafts) > 0 && !looksAhead(text, res.Drafts, opt) && (len(x.results) > 0 || containsAny(text, reportWords)) {
+		for _, d := range res.Drafts {
+			x.noteResult(d.Quote)
+		}
+		res.Drafts = nil
+	}
+	if len(res.Drafts) == 0 && len(x.results) > 0 {
+		res.Warnings = append(res.Warnings, resultsWarning(x.results))
+	}
 	return res
+}
+
+// taskClause finds, for a goal whose clause names no agencies, the clause
+// with an agencies bracket that names the goal's measure: the longest run of
+// at least three characters of the measure (without its 合格率/指数 tail)
+// found in a clause's text; the first such clause on a tie.
+func taskClause(d *Draft, bracketed []string, text map[string]string) (clause, run string) {
+	name := []rune(cutTail(pick(d.measure, d.NameZh)))
+	best, bestRun, bestLen := "", "", 2
+	for _, c := range bracketed {
+		if c == d.Clause {
+			continue
+		}
+		t := text[c]
+		for n := len(name); n > bestLen; n-- {
+			found := false
+			for i := 0; i+n <= len(name); i++ {
+				if strings.Contains(t, string(name[i:i+n])) {
+					found, bestRun = true, string(name[i:i+n])
+					break
+				}
+			}
+			if found {
+				best, bestLen = c, n
+				break
+			}
+		}
+	}
+	return best, bestRun
+}
+
+// looksAhead reports whether a text states aims: a deadline read from it, a
+// horizon given, or words of intent (提出, 目标, 力争 …). A text with none of
+// these that reads as a report (累计, 截至, 成效 …) states results, not
+// targets.
+func looksAhead(text string, drafts []*Draft, opt Options) bool {
+	if opt.Horizon > 0 {
+		return true
+	}
+	for _, d := range drafts {
+		if d.DeadlineBy == "sentence" || d.DeadlineBy == "paragraph" {
+			return true
+		}
+	}
+	return containsAny(text, aimWords)
+}
+
+// resultsWarning names the sentences of a text that yielded no target but
+// read as results.
+func resultsWarning(results []string) string {
+	const most = 5
+	var quoted []string
+	for i, r := range results {
+		if i == most {
+			quoted = append(quoted, fmt.Sprintf("… and %d more", len(results)-most))
+			break
+		}
+		if rs := []rune(r); len(rs) > 60 {
+			r = string(rs[:60]) + "…"
+		}
+		quoted = append(quoted, "«"+r+"»")
+	}
+	n := fmt.Sprintf("%d sentences read", len(results))
+	if len(results) == 1 {
+		n = "1 sentence reads"
+	}
+	return fmt.Sprintf("no target drafted: the text reports results, not aims (%s as results: %s); if it is a plan, give --horizon and check by hand",
+		n, strings.Join(quoted, "; "))
+}
+
+// dropRepeats removes a draft that repeats another from a different segment
+// with the same value, comparator, deadline and modality under a name the
+// other's contains but for a qualifier of a few characters (主要, 全省): a headline repeating a target ("到2020年,消费品与国际标准
+// 一致性程度达95%以上" above "主要消费品与国际标准一致性程度达到95%以上"). The
+// fuller name is kept.
+func dropRepeats(drafts []*Draft) []*Draft {
+	drop := make([]bool, len(drafts))
+	for i, a := range drafts {
+		for j, b := range drafts {
+			if i == j || drop[j] || a.Quote == b.Quote || !sameTarget(a, b) {
+				continue
+			}
+			extra := utf8.RuneCountInString(b.NameZh) - utf8.RuneCountInString(a.NameZh)
+			if strings.Contains(b.NameZh, a.NameZh) && extra <= 4 && (extra > 0 || j < i) {
+				drop[i] = true
+				break
+			}
+		}
+	}
+	var out []*Draft
+	for i, d := range drafts {
+		if !drop[i] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func sameTarget(a, b *Draft) bool {
+	eq := func(x, y *float64) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	ei := func(x, y *int) bool { return x == nil && y == nil || x != nil && y != nil && *x == *y }
+	return eq(a.Value, b.Value) && eq(a.Increment, b.Increment) && ei(a.Deadline, b.Deadline) &&
+		a.Comparator == b.Comparator && a.Modality == b.Modality && a.NameZh != ""
 }
 
 func nonNil(s []string) []string {
@@ -97,7 +246,29 @@ func nonNil(s []string) []string {
 type extractor struct {
 	opt     Options
 	res     *resolver
-	context string // the paragraph being read, to weigh indicator names
+	context string   // the paragraph being read, to weigh indicator names
+	results []string // sentences read as results, in text order
+	aim     int      // the latest year the text aims at (到2025年) or --horizon
+}
+
+// aimYear is the latest deadline a text states ("到2025年", "力争2025年"),
+// or the horizon given, whichever is later.
+func aimYear(text string, horizon int) int {
+	aim := horizon
+	for _, m := range reDeadline.FindAllStringSubmatch(text, -1) {
+		if y, _ := strconv.Atoi(m[1]); y > aim && (strings.HasPrefix(m[0], "到") || strings.HasPrefix(m[0], "力争") || strings.HasPrefix(m[0], "争取")) {
+			aim = y
+		}
+	}
+	return aim
+}
+
+// noteResult keeps a sentence that reads as a result (once).
+func (x *extractor) noteResult(sent string) {
+	sent = strings.TrimSpace(sent)
+	if n := len(x.results); n == 0 || x.results[n-1] != sent {
+		x.results = append(x.results, sent)
+	}
 }
 
 // "通过三年的努力": a deadline counted from the plan's first year.
@@ -112,6 +283,8 @@ func chineseNumber(s string) int {
 
 var (
 	reSentence = regexp.MustCompile(`[。;!?]`)
+	// A milestone heading: a year alone before the first comma ("2023年,").
+	reMilestone = regexp.MustCompile(`^((?:19|20)[0-9]{2})年(?:底|末)?$`)
 	// A deadline: 到2025年, 至2025年底, 2020年前, 力争2020年, “十四五”末.
 	reDeadline = regexp.MustCompile(`(?:到|至|截止|力争|争取|在)?((?:19|20)[0-9]{2})年(底|末|前|以前|年底)?`)
 	rePlan5    = regexp.MustCompile(`“?(十四五|十五五|十三五)”?(?:末|时期末|期末)`)
@@ -183,7 +356,23 @@ func yearIn(seg string) (deadline int, result bool) {
 }
 
 // resultWords mark a sentence that reports what happened.
-var resultWords = []string{"已达到", "已经", "已建成", "已创建", "同比", "较上年", "比上年", "实际完成", "共完成", "累计完成了"}
+var resultWords = []string{"已达到", "已达", "已经", "已建成", "已创建", "已获得", "同比", "较上年", "比上年", "实际完成", "共完成", "累计完成了", "目前", "截至", "截止到"}
+
+// reportWords are the words of a report of what was done.
+var reportWords = []string{"截至", "累计", "已", "目前", "取得", "成效", "成果", "同比", "较上年", "连续"}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// aimWords show that a text looks ahead; a text with none of them, no
+// deadline and no --horizon reports results, whatever its verbs.
+var aimWords = []string{"提出", "目标", "力争", "争取", "明确", "计划", "预计", "将", "确保"}
 
 // paragraph drafts the targets of one paragraph.
 func (x *extractor) paragraph(text string, paraYear int) ([]*Draft, int) {
@@ -201,8 +390,17 @@ func (x *extractor) paragraph(text string, paraYear int) ([]*Draft, int) {
 			}
 		}
 		st := &sentence{x: x, text: sent}
-		for _, seg := range splitOutside(sent, ",:") {
+		for k, seg := range splitOutside(sent, ",:") {
 			y, res := yearIn(seg)
+			if k == 0 && res && x.opt.Start > 0 {
+				// a milestone heading: "2023年,全市…达到…" in a plan of 2022
+				// that aims at 2025 (a year of its span, not a year reported)
+				if m := reMilestone.FindStringSubmatch(strings.TrimSpace(seg)); m != nil {
+					if my, _ := strconv.Atoi(m[1]); my >= x.opt.Start && my <= x.aim {
+						y, res = my, false
+					}
+				}
+			}
 			if m := reEffort.FindStringSubmatch(seg); m != nil && x.opt.Start > 0 {
 				y = x.opt.Start + chineseNumber(m[1]) - 1
 			}
@@ -214,6 +412,9 @@ func (x *extractor) paragraph(text string, paraYear int) ([]*Draft, int) {
 			}
 			if result {
 				st.flush()
+				if len(numbers(seg)) > 0 {
+					x.noteResult(sent)
+				}
 				continue
 			}
 			dl, by := paraYear, "paragraph"

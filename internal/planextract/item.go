@@ -14,6 +14,9 @@ var countVerbs = append([]string{"实施", "开展", "组织实施"}, newVerbs..
 // Words that stand for the measure of the previous target ("总数达到5982万亩").
 var stockWords = map[string]bool{"总数": true, "总量": true, "总面积": true, "累计": true, "总规模": true}
 
+// What introduces a report of a plan's aims: "《纲要》提出建设…4个以上".
+var reIntro = regexp.MustCompile(`^\s*(?:《[^》]{1,40}》)?(?:还|并|同时|进一步)?(?:提出|明确|要求|强调)(?:了)?`)
+
 var reCompare = regexp.MustCompile(`(?:较|比)((?:19|20)[0-9]{2})年`)
 
 // segCtx is what the items of one segment share.
@@ -37,7 +40,16 @@ func (st *sentence) segment(seg string, deadline int, by string) {
 		return ""
 	})
 	body = rePlan5.ReplaceAllString(body, "")
+	body = reIntro.ReplaceAllString(body, "")
 	body, c.strive = trimLead(body)
+	// "力争到2025年,A…,B…": 力争 governs every item of the sentence after it.
+	if w := strings.TrimSpace(body); w == "力争" || w == "争取" || w == "努力" {
+		c.strive = true
+	}
+	if c.strive {
+		st.strive = true
+	}
+	c.strive = c.strive || st.strive
 	if strings.Contains(seg, "翻一番") || strings.Contains(seg, "翻番") {
 		st.flush()
 		st.doubling(body, c.quote, deadline, by, c.strive)
@@ -89,6 +101,7 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 	}
 	rest := item[n.end:]
 	cmpWord, _ := hasPrefixAny(rest, []string{"及以上", "以上", "以下", "以内", "左右", "多"})
+	money := n.unit == "亿元" // only a measure in money: "海洋生产总值3000亿元"
 	d := &Draft{Strive: c.strive, Flags: append([]Flag(nil), n.flags...), Quote: quoteOf(st.text, c.quote)}
 	if c.deadline > 0 {
 		dl := c.deadline
@@ -107,6 +120,10 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		var more []string
 		subject, more = stripSuffixMods(subject)
 		mods = append(mods, more...)
+		// "新建标准化项目达到50项": new items, however the count is verbed
+		if nv, ok := hasPrefixAny(cleanSubject(subject), newVerbs); ok && strings.HasPrefix(nv, "新") {
+			subject, newItem, d.explicitNew = strings.TrimPrefix(cleanSubject(subject), nv), true, true
+		}
 		if verb == "在" || verb == "为" || verb == "达" {
 			// weak verbs count only after an indicator phrase, or completing a rise
 			if !hasTail(trimMods(subject)) && !(verb == "达" && subject != "") && !(subject == "" && st.pending != nil) {
@@ -141,10 +158,11 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		verb, newItem = v, true
 		subject = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(rest, cmpWord), "以上"), "余")
 		rest = ""
-	} else if v, ok := hasPrefixAny(prefix, newVerbs); ok {
+	} else if v, at, ok := newVerbAt(prefix, n.unit); ok {
 		verb, newItem = v, true
-		subject = strings.TrimPrefix(prefix, v)
-		alt = prefix // "培育团体标准" is an alias in its own right
+		d.explicitNew = strings.HasPrefix(v, "新")
+		subject = at[len(v):]
+		alt = at // "培育团体标准" is an alias in its own right
 	} else if i > 0 && c.mode != "" || i == 0 && st.mode == "new" && n.unit != "%" {
 		// a list item sharing the verb of the first: "国家和行业标准440项"
 		mode := c.mode
@@ -159,7 +177,7 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 				alt = string(fr[:len(fr)-len(ir)]) + prefix
 			}
 		}
-	} else if hasTail(trimMods(prefix)) && (cmpWord != "" || n.unit == "%" || perYear) {
+	} else if hasTail(trimMods(prefix)) && (cmpWord != "" || n.unit == "%" || perYear || money) {
 		subject = prefix
 	} else if n.unit == "%" && prefix != "" && startsVerbPhrase(rest) {
 		// "医疗器械生产企业100%实施医疗器械生产质量管理规范"
@@ -169,6 +187,9 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		return false
 	}
 	subject = strings.TrimSpace(subject)
+	if money && (newItem || !hasTail(trimMods(subject))) {
+		return false // "补助2000万元", "投资100亿元": money spent, not a measure
+	}
 	restAfter := strings.TrimPrefix(strings.TrimPrefix(rest, cmpWord), "以上")
 	if (strings.HasSuffix(subject, "等") && restAfter != "") || strings.HasSuffix(subject, "的") || subject == "" && st.pending == nil && !newItem {
 		return false // "…等22个行业": a count in passing
@@ -209,9 +230,17 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 	if lowerVerbs[verb] || cmpWord == "以下" || cmpWord == "以内" {
 		d.Comparator = "<="
 	}
+	if c, ok := strictVerbs[verb]; ok && cmpWord == "" {
+		d.Comparator = c
+	}
 	if cmpWord == "左右" {
-		d.Comparator = "=="
-		d.flag(FlagApprox, "左右: about this value")
+		if newItem {
+			// "新培育中国质量奖2个左右": reviewers judge about N new items as at least N
+			d.flag(FlagApprox, "左右: about this many new items, drafted as at least this many")
+		} else {
+			d.Comparator = "=="
+			d.flag(FlagApprox, "左右: about this value")
+		}
 	}
 	if n.hi != nil {
 		d.flag(FlagRange, fmt.Sprintf("a range %s: the lower bound is taken", n.printed))
@@ -308,6 +337,26 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 		st.emit(dd, whole)
 	}
 	return true
+}
+
+// newVerbAt finds the verb of new items at the start of an item's prefix,
+// after the words that may lead it ("全市新建", "重点培育") or one two-character
+// verb before it ("评价发布", "实施"+count): the verb and the prefix from it.
+func newVerbAt(prefix, unit string) (verb, at string, ok bool) {
+	lp, _ := trimLead(prefix)
+	if v, ok := hasPrefixAny(lp, newVerbs); ok {
+		return v, lp, true
+	}
+	if r := []rune(lp); len(r) > 4 && unit != "%" && unitOf[unit] == "count" {
+		rest := string(r[2:])
+		if v, ok := hasPrefixAny(rest, newVerbs); ok {
+			return v, rest, true
+		}
+		if v, ok := hasPrefixAny(lp, []string{"组织实施", "实施", "开展"}); ok {
+			return v, lp, true
+		}
+	}
+	return "", "", false
 }
 
 // measureOf drops a leading verb from a measure phrase.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -16,10 +18,10 @@ import (
 // (with a suggested correction applied), for deadline and indicator when that
 // draft also has the same deadline / indicator.
 type score struct {
-	total, value, deadline, indicator, all int
-	drafts, falsePos                       int
-	missed                                 []string
-	extra                                  []string
+	total, value, deadline, indicator, comparator, all int
+	drafts, falsePos                                   int
+	missed                                             []string
+	extra                                              []string
 }
 
 func (s *score) add(o score) {
@@ -27,6 +29,7 @@ func (s *score) add(o score) {
 	s.value += o.value
 	s.deadline += o.deadline
 	s.indicator += o.indicator
+	s.comparator += o.comparator
 	s.all += o.all
 	s.drafts += o.drafts
 	s.falsePos += o.falsePos
@@ -42,9 +45,9 @@ func pct(n, d int) float64 {
 }
 
 func (s score) String() string {
-	return fmt.Sprintf("%d targets: value %d (%.1f%%), deadline %d (%.1f%%), indicator %d (%.1f%%), all three %d (%.1f%%); %d drafts, %d false positives",
+	return fmt.Sprintf("%d targets: value %d (%.1f%%), deadline %d (%.1f%%), indicator %d (%.1f%%), comparator %d (%.1f%%), all four %d (%.1f%%); %d drafts, %d false positives",
 		s.total, s.value, pct(s.value, s.total), s.deadline, pct(s.deadline, s.total), s.indicator, pct(s.indicator, s.total),
-		s.all, pct(s.all, s.total), s.drafts, s.falsePos)
+		s.comparator, pct(s.comparator, s.total), s.all, pct(s.all, s.total), s.drafts, s.falsePos)
 }
 
 func matchesValue(d *Draft, t *plan.Target) bool {
@@ -125,6 +128,12 @@ func scorePlan(p *plan.Plan, drafts []*Draft) score {
 		}
 		okD := dl == t.Due()
 		okI := d.Indicator != nil && *d.Indicator == t.Indicator
+		okC := d.Comparator == t.Comparator
+		if okC {
+			s.comparator++
+		} else {
+			s.missed = append(s.missed, fmt.Sprintf("%s/%s comparator %s, drafted %s", p.Key, t.ID, t.Comparator, d.Comparator))
+		}
 		if okD {
 			s.deadline++
 		} else {
@@ -139,7 +148,7 @@ func scorePlan(p *plan.Plan, drafts []*Draft) score {
 			}
 			s.missed = append(s.missed, fmt.Sprintf("%s/%s indicator %s, drafted %s (%q)", p.Key, t.ID, t.Indicator, got, d.NameZh))
 		}
-		if okD && okI {
+		if okD && okI && okC {
 			s.all++
 		}
 	}
@@ -172,8 +181,9 @@ func extractFile(t *testing.T, path string, opt Options) *Result {
 }
 
 // The five seed texts against the shipped plan files: recall of value,
-// deadline and indicator must be at least 95 %, and both garbled numbers
-// must be flagged with the right correction.
+// deadline, indicator and comparator, each and all four together, must be at
+// least 97 %, and both garbled numbers must be flagged with the right
+// correction.
 func TestSeedRecall(t *testing.T) {
 	set := shippedSet(t)
 	var total score
@@ -208,10 +218,67 @@ func TestSeedRecall(t *testing.T) {
 	for _, g := range garbles {
 		t.Logf("  flagged: %s", g)
 	}
-	for name, n := range map[string]int{"value": total.value, "deadline": total.deadline, "indicator": total.indicator} {
-		if pct(n, total.total) < 95 {
-			t.Errorf("%s recall %.1f%% < 95%%", name, pct(n, total.total))
+	// issue 21: at least 97 % of the shipped targets with value, deadline,
+	// indicator and comparator all right
+	for name, n := range map[string]int{"value": total.value, "deadline": total.deadline, "indicator": total.indicator,
+		"comparator": total.comparator, "all four": total.all} {
+		if pct(n, total.total) < 97 {
+			t.Errorf("%s recall %.1f%% < 97%%", name, pct(n, total.total))
 		}
 	}
 	fmt.Fprintf(os.Stderr, "seed recall: %s\n", total)
+}
+
+// The agencies drafted for the seed targets against the shipped plan files:
+// a target counts when the drafted lead and responsible agencies are those
+// of the file. Targets whose own clause names its agencies must all agree;
+// goals that take the agencies of a task clause (agencies_from in the file)
+// are drafted by a weaker rule and only reported.
+func TestSeedAgencies(t *testing.T) {
+	set := shippedSet(t)
+	var own, ownOK, inferred, inferredOK int
+	for _, p := range set.Plans {
+		path := filepath.Join("testdata", "seeds", p.Source)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		res := extractFile(t, path, Options{Catalog: set.Catalog, Regions: set.Regions, Region: p.Region, Start: p.Start, Horizon: p.Horizon})
+		used := map[*Draft]bool{}
+		for _, tg := range p.Targets {
+			if !tg.IsTracked() || len(tg.LeadAgencies)+len(tg.Agencies) == 0 {
+				continue
+			}
+			var d *Draft
+			for _, c := range res.Drafts {
+				if !used[c] && matchesValue(c, tg) && quoteOverlap(c.Quote, tg.Quote) {
+					d = c
+					break
+				}
+			}
+			fromTask := strings.Contains(tg.AgenciesFrom, "(") || tg.AgenciesFrom != "" && !strings.HasPrefix(tg.AgenciesFrom, tg.Clause)
+			ok := d != nil && slices.Equal(d.Lead, tg.LeadAgencies) && slices.Equal(d.Agencies, tg.Agencies)
+			if d != nil {
+				used[d] = true
+			}
+			if fromTask && !strings.HasPrefix(tg.AgenciesFrom, tg.Clause+";") {
+				inferred++
+				if ok {
+					inferredOK++
+				}
+				continue
+			}
+			own++
+			if ok {
+				ownOK++
+			} else if d == nil {
+				t.Errorf("%s/%s: no draft", p.Key, tg.ID)
+			} else {
+				t.Errorf("%s/%s: drafted lead %v agencies %v, the file has %v %v", p.Key, tg.ID, d.Lead, d.Agencies, tg.LeadAgencies, tg.Agencies)
+			}
+		}
+	}
+	summary := fmt.Sprintf("seed agencies: %d of %d targets whose clause names its agencies drafted with them; %d of %d goals given a task clause's agencies",
+		ownOK, own, inferredOK, inferred)
+	t.Log(summary)
+	fmt.Fprintln(os.Stderr, summary)
 }

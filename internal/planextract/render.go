@@ -174,6 +174,9 @@ func Render(w io.Writer, info PlanInfo, drafts []*Draft) error {
 		p("    lead_agencies: %s\n", list(d.Lead))
 		p("    agencies: %s\n", list(d.Agencies))
 		p("    clause: %s\n", q(orTodo(d.Clause)))
+		if d.AgenciesFrom != "" {
+			p("    agencies_from: %s\n", q(d.AgenciesFrom))
+		}
 		p("    quote: %s\n", q(d.Quote))
 		if d.Printed != "" && d.Suspicious() {
 			p("    printed: %s\n", q(d.Printed))

@@ -11,7 +11,7 @@ import (
 
 // A number as printed, with an optional range and unit. A private-use or
 // stray character between digits is kept so that it can be flagged.
-var reNumber = regexp.MustCompile(`([0-9]+(?:[.\x{E000}-\x{F8FF}][0-9]+)?)(?:[-~～]([0-9]+(?:\.[0-9]+)?))?(个百分点|%|万亩|万家|万个|万项|万件|万户|万人|万元|亿元|元|项|个|家|件|条|户|所|座|种|批次|批|名|人次|人|分|天|倍|公里|千米|吨|次|年|亿|万|位)?`)
+var reNumber = regexp.MustCompile(`([0-9]+(?:[.\x{E000}-\x{F8FF}][0-9]+)?)(?:[-~～—–]([0-9]+(?:\.[0-9]+)?))?(个百分点|%|万亩|万家|万个|万项|万件|万户|万人|万元|亿元|元|项|个|家|件|条|户|所|座|种|批次|批|名|人次|人|分|天|倍|公里|千米|吨|次|年|亿|万|位)?`)
 
 var unitOf = map[string]string{
 	"%": "percent", "个百分点": "percent", "万亩": "10k_mu", "分": "score", "天": "days",
@@ -22,19 +22,21 @@ var unitOf = map[string]string{
 
 // Verbs, longest first where one is the prefix of another.
 var (
-	reachVerbs = []string{"稳定在", "保持在", "控制在", "提高到", "提升到", "提高至", "提升至", "增加到", "增长到", "增加至", "增长至", "增至",
+	reachVerbs = []string{"稳定在", "保持在", "保持", "控制在", "提高到", "提升到", "提高至", "提升至", "增加到", "增长到", "增加至", "增长至", "增至",
 		"降至", "降低到", "下降到", "降低至", "下降至", "减少到", "减少至", "不少于", "不低于", "不高于", "不超过", "不大于", "不小于",
 		"超过", "高于", "低于", "达到", "突破", "达", "在", "为"}
 	incVerbs = []string{"提高", "提升", "增加", "增长", "下降", "降低", "减少", "缩小", "扩大"}
 	newVerbs = []string{"新建成", "新制定", "新培育", "新获得", "新获", "新认定", "累计建成", "重点帮扶", "支持鼓励", "制修订", "新增和修订", "新增",
 		"培育", "打造", "创建", "新建", "建成", "建设", "制定", "修订", "认证", "推动", "组织", "帮扶", "选择", "支持", "争创", "引进",
-		"培养", "评选", "发布", "主导", "获得", "建立", "完成", "认定", "扶持", "推广", "创成", "公开"}
-	holdVerbs  = map[string]bool{"稳定在": true, "保持在": true}
-	lowerVerbs = map[string]bool{"控制在": true, "降至": true, "降低到": true, "下降到": true, "降低至": true, "下降至": true,
+		"培养", "评选", "发布", "主导", "获得", "建立", "完成", "认定", "扶持", "推广", "创成", "公开", "选树", "搭建"}
+	holdVerbs = map[string]bool{"稳定在": true, "保持在": true, "保持": true}
+	// Verbs that exclude the value itself: "超过70项" is more than 70.
+	strictVerbs = map[string]string{"超过": ">", "突破": ">", "高于": ">", "低于": "<"}
+	lowerVerbs  = map[string]bool{"控制在": true, "降至": true, "降低到": true, "下降到": true, "降低至": true, "下降至": true,
 		"减少到": true, "减少至": true, "不高于": true, "不超过": true, "不大于": true, "低于": true}
 	lead        = []string{"我省", "我市", "全省", "全市", "本省", "本市", "力争", "争取", "努力", "确保", "其中", "并且", "同时", "以及", "并", "且", "使", "要", "将", "全部", "均", "进一步", "实现"}
 	modifiers   = []string{"均", "分别", "平均", "力争", "争取", "要", "将", "总数", "总量", "累计", "全部", "整体", "都", "共", "合计", "达到或", "年均"}
-	metricTails = []string{"率", "度", "指数", "比例", "比重", "数", "量", "面积", "水平", "强度", "值", "占比", "生产率"}
+	metricTails = []string{"率", "度", "指数", "比例", "比重", "数", "量", "面积", "水平", "强度", "值", "占比", "生产率", "收入"}
 	tailWords   = []string{"顾客满意度", "满意度", "抽检", "抽查", "监测", "合格率", "覆盖率", "比例", "比重", "指数", "质量"}
 )
 
@@ -69,6 +71,7 @@ func hasTail(s string) bool {
 type sentence struct {
 	x       *extractor
 	text    string
+	strive  bool // 力争/争取 seen: it governs the rest of the sentence
 	out     []*Draft
 	pending *Draft
 	prev    string // the previous segment
@@ -143,7 +146,7 @@ func numbers(item string) []number {
 		prev, _ := utf8.DecodeLastRuneInString(before)
 		next, _ := utf8.DecodeRuneInString(after)
 		switch {
-		case unit == "年" || unit == "倍" || unit == "万元" || unit == "亿元" || unit == "元" || unit == "亿" || unit == "次":
+		case unit == "年" || unit == "倍" || unit == "万元" || unit == "元" || unit == "亿" || unit == "次":
 			continue
 		case unit == "" && (strings.HasPrefix(after, "月") || strings.HasPrefix(after, "日")):
 			continue

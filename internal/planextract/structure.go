@@ -65,18 +65,25 @@ func paragraphs(lines []string) []paragraph {
 
 var (
 	reLeadBracket = regexp.MustCompile(`\((?:牵头单位|责任单位)[:：][^()]*(?:\([^()]*\)[^()]*)*\)`)
-	reDutyBracket = regexp.MustCompile(`\(([^()]*(?:\([^()]*\)[^()]*)*?)等?按职责分工负责\)`)
+	// Any bracket (one level of nesting inside) that may name agencies.
+	reBracket = regexp.MustCompile(`\(([^()]*(?:\([^()]*\)[^()]*)*)\)`)
+	// The roles a clause of an agencies bracket ends with.
+	reLeadRole = regexp.MustCompile(`\s*牵头$`)
+	reDutyRole = regexp.MustCompile(`\s*等?\s*(?:按职责分工(?:负责)?|负责)$`)
+	reRoleSep  = regexp.MustCompile(`[,;，；]`)
+	reOpenTail = regexp.MustCompile(`\(([^()]*)\s*$`)
+	// Agencies are listed with 、 (or, where publication lost it, a space).
+	reAgencySep = regexp.MustCompile(`[、,;，；\s]+`)
 )
 
-// agencies finds a clause's agencies bracket: "(牵头单位:A、B;责任单位:C、D等)"
-// or "(A、B、C等按职责分工负责)". The bracket is removed from the text.
+// agencies finds a clause's agencies bracket and removes it from the text:
+// "(牵头单位:A、B;责任单位:C、D等)", "(A、B、C等按职责分工负责)" (also printed
+// truncated, without 负责), "(A牵头,B、C按职责分工负责)", "(A牵头,各设区市
+// 党委和政府、省各有关部门负责)" or "(A、B等按职责分工负责,各设区市党委和政府负责)".
 func agencies(text string) (lead, resp []string, rest string) {
 	if loc := reLeadBracket.FindStringIndex(text); loc != nil {
 		inner := text[loc[0]+1 : loc[1]-1]
 		rest = text[:loc[0]] + text[loc[1]:]
-		for _, part := range regexp.MustCompile(`[;,](?:\s*)(?:牵头单位|责任单位)`).Split(inner, -1) {
-			_ = part
-		}
 		li := strings.Index(inner, "牵头单位")
 		ri := strings.Index(inner, "责任单位")
 		cut := func(from, to int) string {
@@ -88,7 +95,7 @@ func agencies(text string) (lead, resp []string, rest string) {
 				s = inner[from:to]
 			}
 			s = strings.TrimLeft(s[len("牵头单位"):], ":：")
-			return strings.Trim(s, ";,")
+			return strings.Trim(s, ";,；，:：")
 		}
 		if li >= 0 {
 			lead = agencyList(cut(li, ri))
@@ -102,15 +109,39 @@ func agencies(text string) (lead, resp []string, rest string) {
 		}
 		return lead, resp, rest
 	}
-	if m := reDutyBracket.FindStringSubmatchIndex(text); m != nil {
-		return nil, agencyList(text[m[2]:m[3]]), text[:m[0]] + text[m[1]:]
+	locs := reBracket.FindAllStringSubmatchIndex(text, -1)
+	if m := reOpenTail.FindStringSubmatchIndex(text); m != nil {
+		// printed truncated, without its closing bracket ("…省体育局等按职责分工")
+		locs = append(locs, m)
+	}
+	for _, m := range locs {
+		inner := text[m[2]:m[3]]
+		var l, r []string
+		roles := 0
+		parts := reRoleSep.Split(strings.Trim(inner, " ,;，；"), -1)
+		for _, part := range parts {
+			part = strings.TrimSpace(part)
+			switch {
+			case reLeadRole.MatchString(part):
+				l = append(l, agencyList(reLeadRole.ReplaceAllString(part, ""))...)
+				roles++
+			case reDutyRole.MatchString(part):
+				r = append(r, agencyList(reDutyRole.ReplaceAllString(part, ""))...)
+				roles++
+			}
+		}
+		// every clause of the bracket names a role: an agencies bracket, not
+		// an aside that ends in 负责
+		if roles > 0 && roles == len(parts) && len(l)+len(r) > 0 {
+			return l, r, text[:m[0]] + text[m[1]:]
+		}
 	}
 	return nil, nil, text
 }
 
 func agencyList(s string) []string {
 	var out []string
-	for _, a := range regexp.MustCompile(`[、,;]`).Split(s, -1) {
+	for _, a := range reAgencySep.Split(s, -1) {
 		a = strings.TrimSpace(a)
 		a = strings.TrimSuffix(a, "等")
 		a = strings.TrimSuffix(a, "等单位")

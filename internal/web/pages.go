@@ -123,6 +123,12 @@ type Option struct {
 	Selected     bool
 }
 
+// rowAgencies are the agencies a row answers to, lead (牵头) and
+// responsible (按职责分工负责) alike: the scorecard's agency filter.
+func rowAgencies(row Row) []string {
+	return append(slices.Clip(row.LeadAgencies), row.ResponsibleAgencies...)
+}
+
 // SortLink is a sortable column header.
 type SortLink struct {
 	Href  string
@@ -148,7 +154,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		statuses = append(statuses, Option{string(st), st.Label("zh"), fStatus == string(st)})
 	}
 	for _, row := range all {
-		for _, a := range row.LeadAgencies {
+		for _, a := range rowAgencies(row) {
 			if !seenA[a] {
 				seenA[a] = true
 				agencies = append(agencies, Option{a, a, fAgency == a})
@@ -178,7 +184,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	var rows []Row
 	for _, row := range all {
 		if fStatus != "" && string(row.Status) != fStatus || fRegion != "" && row.Region != fRegion ||
-			fAgency != "" && !slices.Contains(row.LeadAgencies, fAgency) {
+			fAgency != "" && !slices.Contains(rowAgencies(row), fAgency) {
 			continue
 		}
 		rows = append(rows, row)

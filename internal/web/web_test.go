@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -260,5 +261,26 @@ func TestReportFormats(t *testing.T) {
 	}
 	if err := s.WriteReport(io.Discard, rep, "pdf"); err == nil {
 		t.Error("unknown format accepted")
+	}
+}
+
+// The scorecard filters by any agency a target names, lead or responsible
+// (江苏's goals name only agencies 按职责分工负责), and refuses an agency no
+// target of the plan names.
+func TestAgencyFilter(t *testing.T) {
+	_, mux := newSite(t)
+	rec := get(t, mux, "/plans/jiangsu-2018?agency="+url.QueryEscape("省农委"))
+	if rec.Code != 200 {
+		t.Fatalf("agency=省农委: %d %s", rec.Code, rec.Body.String())
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, "主要地产农产品质量抽检合格率") || strings.Contains(body, "社会公用计量标准和量值传递体系覆盖率") {
+		t.Errorf("agency=省农委 should list the 二(四) goals only")
+	}
+	if !strings.Contains(body, `<option value="省农委" selected>`) {
+		t.Errorf("the responsible agency 省农委 is not a selected filter option")
+	}
+	if rec := get(t, mux, "/plans/jiangsu-2018?agency="+url.QueryEscape("省不存在局")); rec.Code != 400 {
+		t.Errorf("unknown agency = %d, want 400", rec.Code)
 	}
 }
