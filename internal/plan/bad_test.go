@@ -59,7 +59,7 @@ func TestGoodPlanResolves(t *testing.T) {
 func TestKeyMustMatchFileName(t *testing.T) {
 	data, _ := os.ReadFile("testdata/good.yaml")
 	fsys := fstest.MapFS{}
-	for _, name := range []string{"regions.yaml"} {
+	for _, name := range []string{"regions.yaml", "regions-county.tsv"} {
 		b, _ := targets.FS.ReadFile(name)
 		fsys[name] = &fstest.MapFile{Data: b}
 	}
