@@ -332,7 +332,7 @@ func (t *Table) Lookup(s string) (*Region, error) {
 }
 
 // ErrUnknown is a code or name the table does not hold.
-var ErrUnknown = errors.New("未知地区 (unknown region)")
+var ErrUnknown = errors.New("unknown region")
 
 // AmbiguousError is a name several divisions of one level answer to.
 type AmbiguousError struct {
@@ -402,6 +402,26 @@ func (t *Table) Children(province string) []*Region {
 // or directly under a province (municipalities' districts, 省直辖县级行政区划),
 // by code.
 func (t *Table) Counties(parent string) []*Region { return t.children[parent] }
+
+// Within lists every county-level division within a province or
+// prefecture: directly under it, or under its prefectures. By code.
+func (t *Table) Within(code string) []*Region {
+	out := append([]*Region(nil), t.children[code]...)
+	for _, p := range t.Children(code) {
+		out = append(out, t.children[p.Code]...)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out
+}
+
+// Unknown says why a code names no current region, for errors: abolished
+// (with the successor) or unknown.
+func (t *Table) Unknown(code string) string {
+	if r, ok := t.gone[code]; ok {
+		return t.abolished(code, r).Error()
+	}
+	return fmt.Sprintf("unknown region code %q", code)
+}
 
 // All returns every current region sorted by code.
 func (t *Table) All() []*Region { return t.list }
