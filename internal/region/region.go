@@ -174,7 +174,7 @@ func New(regions ...*Region) (*Table, error) {
 
 func build(regions []*Region) (*Table, []error) {
 	n := len(regions)
-	t := &Table{byCode: make(map[string]*Region, n), gone: map[string]*Region{}, byName: make(map[string][]*Region, 2*n),
+	t := &Table{byCode: make(map[string]*Region, n), gone: map[string]*Region{}, byName: make(map[string][]*Region, 4*n),
 		goneName: map[string]*Region{}, children: map[string][]*Region{}}
 	var errs []error
 	for _, r := range regions {
@@ -237,7 +237,17 @@ func build(regions []*Region) (*Table, []error) {
 	// Full names win over short names; a higher level over a lower one.
 	// Within one pass and level a name is ambiguous when several answer it.
 	for _, pass := range []func(*Region) []string{
-		func(r *Region) []string { return []string{r.Name} },
+		func(r *Region) []string {
+			if r.Level != County {
+				return []string{r.Name}
+			}
+			// With its parents, as the ambiguity error asks: 长春市朝阳区, 吉林省长春市朝阳区.
+			names := []string{r.Name, t.Path(r)}
+			if p, ok := t.byCode[r.ParentCode()]; ok {
+				names = append(names, p.Name+r.Name)
+			}
+			return names
+		},
 		func(r *Region) []string { return []string{r.Short, stripSuffix(r.Name)} },
 	} {
 		for _, level := range levels {
@@ -298,7 +308,8 @@ func (t *Table) Abolished(code string) (*Region, bool) {
 }
 
 // Resolve finds a region by code, full name, short name, or name without its
-// suffix ("山东", "山东省", "青岛", "青岛市", "370200", "胶州市", "胶州"). An
+// suffix ("山东", "山东省", "青岛", "青岛市", "370200", "胶州市", "胶州"), a
+// county also by its name after its parents' ("长春市朝阳区", "吉林省长春市朝阳区"). An
 // ambiguous or abolished name finds none: Lookup says why.
 func (t *Table) Resolve(s string) (*Region, bool) {
 	r, err := t.Lookup(s)
@@ -346,7 +357,7 @@ func (e *AmbiguousError) Error() string {
 	for i, r := range e.Candidates {
 		parts[i] = r.Code + " " + e.table.Path(r)
 	}
-	return fmt.Sprintf("地区名称 %q 不唯一 (ambiguous region), 可指 %s;请填写地区代码或带上级的名称", e.Name, strings.Join(parts, "、"))
+	return fmt.Sprintf("地区名称 %q 不唯一 (ambiguous region), 可指 %s;请填写地区代码或带上级的名称(如 %s)", e.Name, strings.Join(parts, "、"), e.table.Path(e.Candidates[0]))
 }
 
 // AbolishedError is a code or name of a division no longer in use.
