@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -61,6 +62,13 @@ func (r *Region) ParentCode() string {
 	return r.Code[:2] + "0000"
 }
 
+// nameEntry is what a name resolves to: the regions of the best rank (pass
+// × level) that answer it.
+type nameEntry struct {
+	rank int
+	rs   []*Region
+}
+
 // Table is the loaded region table.
 type Table struct {
 	list   []*Region // current divisions, by code
@@ -68,7 +76,7 @@ type Table struct {
 	gone   map[string]*Region // abolished codes
 	// byName maps every name a current region answers to onto its
 	// candidates: one, or several of the same level (ambiguous).
-	byName   map[string][]*Region
+	byName   map[string]nameEntry
 	goneName map[string]*Region
 	children map[string][]*Region // county-level divisions by parent
 }
@@ -174,7 +182,7 @@ func New(regions ...*Region) (*Table, error) {
 
 func build(regions []*Region) (*Table, []error) {
 	n := len(regions)
-	t := &Table{byCode: make(map[string]*Region, n), gone: map[string]*Region{}, byName: make(map[string][]*Region, 4*n),
+	t := &Table{byCode: make(map[string]*Region, n), gone: map[string]*Region{}, byName: make(map[string]nameEntry, 4*n),
 		goneName: map[string]*Region{}, children: map[string][]*Region{}}
 	var errs []error
 	for _, r := range regions {
@@ -236,7 +244,7 @@ func build(regions []*Region) (*Table, []error) {
 	}
 	// Full names win over short names; a higher level over a lower one.
 	// Within one pass and level a name is ambiguous when several answer it.
-	for _, pass := range []func(*Region) []string{
+	passes := []func(*Region) []string{
 		func(r *Region) []string {
 			if r.Level != County {
 				return []string{r.Name}
@@ -249,41 +257,31 @@ func build(regions []*Region) (*Table, []error) {
 			return names
 		},
 		func(r *Region) []string { return []string{r.Short, stripSuffix(r.Name)} },
-	} {
-		for _, level := range levels {
-			found := make(map[string][]*Region, n)
-			for _, r := range t.list {
-				if r.Level != level {
-					continue
+	}
+	for pass, names := range passes {
+		for _, r := range t.list {
+			rank := pass*len(levels) + slices.Index(levels, r.Level)
+			for _, n := range names(r) {
+				e, ok := t.byName[n]
+				switch {
+				case n == "":
+				case !ok || rank < e.rank:
+					t.byName[n] = nameEntry{rank: rank, rs: []*Region{r}}
+				case rank == e.rank && !slices.Contains(e.rs, r):
+					e.rs = append(e.rs, r)
+					t.byName[n] = e
 				}
-				for _, n := range pass(r) {
-					if n != "" && t.byName[n] == nil && !contains(found[n], r) {
-						found[n] = append(found[n], r)
-					}
-				}
-			}
-			for n, rs := range found {
-				t.byName[n] = rs
 			}
 		}
 	}
 	for _, r := range t.gone {
 		for _, n := range []string{r.Name, r.Short, stripSuffix(r.Name)} {
-			if n != "" && t.byName[n] == nil {
+			if _, taken := t.byName[n]; n != "" && !taken {
 				t.goneName[n] = r
 			}
 		}
 	}
 	return t, errs
-}
-
-func contains(rs []*Region, r *Region) bool {
-	for _, x := range rs {
-		if x == r {
-			return true
-		}
-	}
-	return false
 }
 
 func stripSuffix(name string) string {
@@ -328,7 +326,7 @@ func (t *Table) Lookup(s string) (*Region, error) {
 		return nil, t.abolished(s, r)
 	}
 	for _, n := range []string{s, stripSuffix(s)} {
-		switch rs := t.byName[n]; len(rs) {
+		switch rs := t.byName[n].rs; len(rs) {
 		case 0:
 		case 1:
 			return rs[0], nil
