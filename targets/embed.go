@@ -5,9 +5,10 @@ package targets
 
 import "embed"
 
-// FS holds regions.yaml, catalogue/*.yaml and one <plan>.yaml per plan.
+// FS holds regions.yaml with regions-county.tsv, catalogue/*.yaml and one
+// <plan>.yaml per plan.
 //
-//go:embed *.yaml catalogue/*.yaml
+//go:embed *.yaml regions-county.tsv catalogue/*.yaml
 var FS embed.FS
 
 // Dir is the directory within FS that plan.LoadDir reads.

@@ -26,9 +26,9 @@ func (c *completenessCmd) Run(g *globals, env *Env) error {
 	}
 	q := reporting.CompletenessQuery{Bureau: c.Bureau, Plan: c.Plan}
 	if c.Region != "" {
-		reg, ok := set.Regions.Resolve(c.Region)
-		if !ok {
-			return fmt.Errorf("--region: unknown region %q", c.Region)
+		reg, err := set.Regions.Lookup(c.Region)
+		if err != nil {
+			return fmt.Errorf("--region: %w", err)
 		}
 		q.Region = reg.Code
 	}

@@ -32,9 +32,9 @@ func readPlanText(set *plan.Set, file, regionArg string, horizon, start int) (*p
 	}
 	opt := planextract.Options{Catalog: set.Catalog, Regions: set.Regions, Horizon: horizon, Start: start}
 	if regionArg != "" {
-		r, ok := set.Regions.Resolve(regionArg)
-		if !ok {
-			return nil, opt, fmt.Errorf("--region: unknown region %q (a GB/T 2260 code or name)", regionArg)
+		r, err := set.Regions.Lookup(regionArg)
+		if err != nil {
+			return nil, opt, fmt.Errorf("--region: %w (a GB/T 2260 code or name)", err)
 		}
 		opt.Region = r.Code
 	}

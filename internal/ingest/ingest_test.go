@@ -168,3 +168,35 @@ func FuzzCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestCountyRegions: county-level divisions validate by code, full name and
+// short name; a name several counties share and an abolished code are
+// refused, naming the candidates (with their parents) and the successor.
+func TestCountyRegions(t *testing.T) {
+	v := shippedValidator(t)
+	c, err := NewCSV("county.csv", strings.NewReader("指标,地区,时期,数值\n食品安全抽检合格率,370281,2020,97.1\n食品安全抽检合格率,海淀区,2020,98\n食品安全抽检合格率,孟村,2020,96\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := v.ReadAll(c)
+	if err != nil || len(got) != 3 || got[0].Region != "370281" || got[1].Region != "110108" || got[2].Region != "130930" {
+		t.Fatalf("%+v %v", got, err)
+	}
+	c, err = NewCSV("bad.csv", strings.NewReader("指标,地区,时期,数值\n食品安全抽检合格率,朝阳区,2020,97.1\n食品安全抽检合格率,371200,2020,98\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = v.ReadAll(c)
+	var errs Errors
+	if !errors.As(err, &errs) || len(errs) != 2 {
+		t.Fatalf("err = %v", err)
+	}
+	for i, want := range []string{
+		`bad.csv:2:地区: 地区名称 "朝阳区" 不唯一 (ambiguous region), 可指 110105 北京市朝阳区、220104 吉林省长春市朝阳区`,
+		`bad.csv:3:地区: 地区 "371200" (371200 莱芜市) 已于 2019 年撤销 (abolished),现为 370100 济南市`,
+	} {
+		if !strings.HasPrefix(errs[i].Error(), want) {
+			t.Errorf("error %d = %q, want prefix %q", i, errs[i], want)
+		}
+	}
+}

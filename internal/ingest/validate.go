@@ -137,11 +137,11 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		}
 	}
 	regCell := strings.TrimSpace(r.Cells[ColRegion])
-	reg, ok := v.Regions.Resolve(regCell)
+	reg, regErr := v.Regions.Lookup(regCell)
 	switch {
 	case unfit[ColRegion]:
-	case !ok:
-		bad(ColRegion, regCell, fmt.Sprintf("unknown region %q", clip(regCell)), "a GB/T 2260 code or a province/prefecture name")
+	case regErr != nil:
+		bad(ColRegion, regCell, regionProblem(regCell, regErr), RegionExpected)
 	default:
 		o.Region = reg.Code
 		if !v.Scope.AllowsRegion(reg.Code) {
@@ -262,9 +262,9 @@ func NewScope(who string, regions, indicators []string, cat *catalog.Catalog, re
 	var errs []error
 	var names []string
 	for _, r := range regions {
-		reg, ok := regs.Resolve(r)
-		if !ok {
-			errs = append(errs, fmt.Errorf("%s.regions: unknown region %q", at, r))
+		reg, err := regs.Lookup(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s.regions: %s", at, regionProblem(r, err)))
 			continue
 		}
 		if !s.Regions[reg.Code] {
@@ -304,4 +304,19 @@ func sortedKeys(m map[string]bool) []string {
 		out = []string{}
 	}
 	return out
+}
+
+// RegionExpected is what a region cell should hold, for errors.
+const RegionExpected = "a GB/T 2260 code or a province, prefecture or county name"
+
+// regionProblem says why a region cell names no region: the candidates of
+// an ambiguous name, the successor of an abolished code (in Chinese, for the
+// bureaus), or that it is unknown.
+func regionProblem(cell string, err error) string {
+	var amb *region.AmbiguousError
+	var gone *region.AbolishedError
+	if errors.As(err, &amb) || errors.As(err, &gone) {
+		return err.Error()
+	}
+	return fmt.Sprintf("unknown region %q", clip(cell))
 }

@@ -8,6 +8,7 @@
 package param
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/region"
 )
 
 // Error is a query parameter whose value is not one the handler accepts.
@@ -69,6 +71,21 @@ func List(allowed []string) string {
 		return "以下之一:" + strings.Join(allowed, ", ")
 	}
 	return fmt.Sprintf("以下之一:%s 等 %d 个", strings.Join(allowed[:show], ", "), len(allowed))
+}
+
+// Region resolves a region parameter (a GB/T 2260 code or a province,
+// prefecture or county name, as given: no surrounding spaces) against the
+// table. A name several divisions share is refused with every candidate
+// named, an abolished code with its successor.
+func Region(name, value string, regs *region.Table) (*region.Region, error) {
+	r, err := regs.Lookup(value)
+	switch {
+	case err == nil && strings.TrimSpace(value) == value:
+		return r, nil
+	case errors.Is(err, region.ErrUnknown) || err == nil:
+		return nil, Invalid(name, value, "GB/T 2260 地区代码或省、市、县名称")
+	}
+	return nil, Invalid(name, value, "GB/T 2260 地区代码或唯一的地区名称 ("+err.Error()+")")
 }
 
 // Moments reads the parameters at (evaluation date) and known_at (vintage)

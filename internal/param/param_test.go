@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func TestOneOf(t *testing.T) {
@@ -40,6 +42,28 @@ func TestMoments(t *testing.T) {
 		var pe *Error
 		if !errors.As(err, &pe) || pe.Name != name {
 			t.Errorf("Moments(%q, %q) = %v, want an error naming %s", args[0], args[1], err, name)
+		}
+	}
+}
+
+// TestRegion: a county code or unique name is accepted; an ambiguous name is
+// refused naming every candidate, an unknown one asking for a code or name.
+func TestRegion(t *testing.T) {
+	_, regs := testenv.Targets(t)
+	for in, want := range map[string]string{"370281": "370281", "胶州市": "370281", "青岛": "370200"} {
+		if r, err := Region("region", in, regs); err != nil || r.Code != want {
+			t.Errorf("Region(%q) = %v, %v; want %s", in, r, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"朝阳区":     `参数无效 (invalid parameter) region="朝阳区":应为GB/T 2260 地区代码或唯一的地区名称 (地区名称 "朝阳区" 不唯一 (ambiguous region), 可指 110105 北京市朝阳区、220104 吉林省长春市朝阳区`,
+		"火星":      `参数无效 (invalid parameter) region="火星":应为GB/T 2260 地区代码或省、市、县名称`,
+		" 370281": `region=" 370281"`,
+	} {
+		_, err := Region("region", in, regs)
+		var pe *Error
+		if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), want) && !strings.Contains(err.Error(), want) {
+			t.Errorf("Region(%q) = %v, want %q", in, err, want)
 		}
 	}
 }

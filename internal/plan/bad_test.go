@@ -59,7 +59,7 @@ func TestGoodPlanResolves(t *testing.T) {
 func TestKeyMustMatchFileName(t *testing.T) {
 	data, _ := os.ReadFile("testdata/good.yaml")
 	fsys := fstest.MapFS{}
-	for _, name := range []string{"regions.yaml"} {
+	for _, name := range []string{"regions.yaml", "regions-county.tsv"} {
 		b, _ := targets.FS.ReadFile(name)
 		fsys[name] = &fstest.MapFile{Data: b}
 	}
@@ -72,5 +72,28 @@ func TestKeyMustMatchFileName(t *testing.T) {
 	_, err := plan.LoadDir(fsys, ".")
 	if err == nil || !strings.Contains(err.Error(), `other-2018.yaml: plan.key: "test-2018" must match the file name "other-2018"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestCountyPlan: a county's plan (胶州市), a target for a county and a
+// group over a prefecture's county-level divisions load; the group expands
+// to 青岛's ten, one an exception.
+func TestCountyPlan(t *testing.T) {
+	cat, regs := shipped(t)
+	data := []byte(`plan: {key: test-2018, name_zh: 胶州市质量提升方案, issuer: 胶州市人民政府, published: "2018", region: "370281", start: 2018, horizon: 2020, source: x.txt}
+targets:
+- {id: t1, indicator: food_sampling_pass_rate, comparator: ">=", value: 96, deadline: 2020, modality: reach, clause: "二(一)", quote: "到2020年,食品安全抽检合格率达到96%以上", region: "370281"}
+- {id: t2, indicator: food_sampling_pass_rate, comparator: ">=", value: 96, deadline: 2020, modality: reach, clause: "二(二)", quote: "到2020年,食品安全抽检合格率达到96%以上", region_group: {parent: "370200", level: county, except: ["370281"]}}
+`)
+	p, err := plan.Parse("test-2018.yaml", data, cat, regs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Targets[0].Units; len(got) != 1 || got[0] != "370281" {
+		t.Errorf("t1 units %v", got)
+	}
+	units := p.Targets[1].Units
+	if len(units) != 9 || units[0] != "370202" || strings.Contains(strings.Join(units, ","), "370281") {
+		t.Errorf("t2 units %v, want 青岛's nine other county-level divisions", units)
 	}
 }

@@ -131,7 +131,7 @@ func (v *validator) plan(p *Plan) {
 		bad("published", "%q must be YYYY or YYYY-MM-DD", p.Published)
 	}
 	if _, ok := v.regions.Get(p.Region); !ok {
-		bad("region", "unknown region code %q", p.Region)
+		bad("region", "%s", v.regions.Unknown(p.Region))
 	}
 	if p.Start < 1990 || p.Start > 2100 {
 		bad("start", "year %d out of range 1990..2100", p.Start)
@@ -313,18 +313,27 @@ func (v *validator) where(t *Target) {
 	}
 	known := func(field, code string) bool {
 		if _, ok := v.regions.Get(code); !ok {
-			v.bad(t, field, "unknown region code %q", code)
+			v.bad(t, field, "%s", v.regions.Unknown(code))
 			return false
 		}
 		return true
 	}
 	group := func(field, parent, level string, except []string) []string {
-		if level != region.Prefecture {
-			v.bad(t, field+".level", "%q: only prefecture groups are supported", level)
-			return nil
-		}
-		if r, ok := v.regions.Get(parent); !ok || r.Level != region.Province {
+		r, ok := v.regions.Get(parent)
+		var members []*region.Region
+		switch {
+		case level == region.Prefecture && (!ok || r.Level != region.Province):
 			v.bad(t, field+".parent", "%q is not a province code", parent)
+			return nil
+		case level == region.Prefecture:
+			members = v.regions.Children(parent)
+		case level == region.County && (!ok || r.Level == region.County):
+			v.bad(t, field+".parent", "%q is not a province or prefecture code", parent)
+			return nil
+		case level == region.County:
+			members = v.regions.Within(parent)
+		default:
+			v.bad(t, field+".level", "%q: only prefecture and county groups are supported", level)
 			return nil
 		}
 		skip := map[string]bool{}
@@ -334,7 +343,7 @@ func (v *validator) where(t *Target) {
 			}
 		}
 		var out []string
-		for _, r := range v.regions.Children(parent) {
+		for _, r := range members {
 			if !skip[r.Code] {
 				out = append(out, r.Code)
 			}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 
@@ -48,9 +47,9 @@ func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Han
 func completenessQuery(g *Grid, dir *Directory, region, bureau, plan string) (CompletenessQuery, error) {
 	var cq CompletenessQuery
 	if region != "" {
-		reg, ok := g.Set.Regions.Resolve(region)
-		if !ok || strings.TrimSpace(region) != region {
-			return cq, param.Invalid("region", region, "GB/T 2260 地区代码或地区名称")
+		reg, err := param.Region("region", region, g.Set.Regions)
+		if err != nil {
+			return cq, err
 		}
 		cq.Region = reg.Code
 	}

@@ -36,6 +36,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 const (
 	qingdaoToken = "qd-secret-token"
 	foodToken    = "food-only-token"
+	countyToken  = "jiaozhou-token"
 	bureau       = "青岛市统计局"
 )
 
@@ -55,6 +56,7 @@ func testConfig(dir string, maxBytes int64) Config {
 		Tokens: []Token{
 			{Bureau: bureau, TokenSHA256: HashToken(qingdaoToken), Regions: []string{"370200"}},
 			{Bureau: "山东省市场监管局", TokenSHA256: HashToken(foodToken), Regions: []string{"山东省"}, Indicators: []string{"food_sampling_pass_rate"}},
+			{Bureau: "胶州市统计局", TokenSHA256: HashToken(countyToken), Regions: []string{"胶州市"}},
 		},
 	}
 }
@@ -168,6 +170,24 @@ const goodCSV = "指标,地区,时期,数值,单位\n" +
 	"食品安全抽检合格率,青岛市,2023,98.6,%\n" +
 	"food_sampling_pass_rate,370200,2024,98.9%,\n" +
 	"drug_sampling_pass_rate,青岛,2024,99.1,\n"
+
+// TestUploadCounty: a county bureau (its token scoped by the county's name)
+// uploads by county code and short name and the figures are stored under the
+// county's code; an ambiguous county name is refused naming both candidates.
+func TestUploadCounty(t *testing.T) {
+	e := newEnv(t, DefaultMaxBytes)
+	csv := "指标,地区,时期,数值\n食品安全抽检合格率,370281,2023,97.5\n食品安全抽检合格率,胶州,2024,97.8\n"
+	resp, _ := e.post(t, "", "text/csv", countyToken, []byte(csv))
+	if resp.Status != 200 || resp.Accepted != 2 || resp.New != 2 {
+		t.Fatalf("%+v", resp)
+	}
+	e.checkStored(t, "370281", map[string]float64{"food_sampling_pass_rate/2023": 97.5, "food_sampling_pass_rate/2024": 97.8})
+	resp, _ = e.post(t, "", "text/csv", countyToken, []byte("指标,地区,时期,数值\n食品安全抽检合格率,朝阳区,2024,97\n"))
+	if resp.Status != 422 || len(resp.Errors) != 1 {
+		t.Fatalf("%+v", resp)
+	}
+	wantErr{row: 2, column: "地区", value: "朝阳区", message: "可指 110105 北京市朝阳区、220104 吉林省长春市朝阳区", expected: true}.check(t, resp.Errors[0])
+}
 
 func TestUploadEndToEnd(t *testing.T) {
 	e := newEnv(t, DefaultMaxBytes)

@@ -79,17 +79,17 @@ func problem(e *ingest.Error) string {
 
 // expectations maps the pipeline's "expected" texts to Chinese.
 var expectations = map[string]string{
-	ingest.NumberForms:                               "数字,如 98.5、98.5% 或 1,482",
-	"a plain number":                                 "纯数字(不带 %)",
-	"a period that has begun":                        "已经开始的时期",
-	"a GB/T 2260 code or a province/prefecture name": "行政区划代码(如 370200)或地区名称(如 青岛市)",
-	"an indicator of its 报送范围":                       "本单位报送范围内的指标",
-	"a header row and at least one row of figures":   "一行表头和至少一行数据",
-	ingest.TextExpected:                              "一行纯文本,不含控制字符",
-	ingest.MultilineExpected:                         "纯文本(可含制表符和换行,不含其他控制字符)",
-	ingest.EncodingExpected:                          "整个文件使用同一种编码保存:UTF-8(Excel 中选“CSV UTF-8”)或 GBK",
-	ingest.XLSXTextExpected:                          "用 Excel、WPS 或 LibreOffice 重新保存的 .xlsx 文件",
-	ingest.FormulaExpected:                           "用 Excel 或 WPS 保存(会保存公式的计算结果),或直接填写数字",
+	ingest.NumberForms:                             "数字,如 98.5、98.5% 或 1,482",
+	"a plain number":                               "纯数字(不带 %)",
+	"a period that has begun":                      "已经开始的时期",
+	ingest.RegionExpected:                          "行政区划代码(如 370200)或省、市、县名称(如 青岛市、胶州市)",
+	"an indicator of its 报送范围":                     "本单位报送范围内的指标",
+	"a header row and at least one row of figures": "一行表头和至少一行数据",
+	ingest.TextExpected:                            "一行纯文本,不含控制字符",
+	ingest.MultilineExpected:                       "纯文本(可含制表符和换行,不含其他控制字符)",
+	ingest.EncodingExpected:                        "整个文件使用同一种编码保存:UTF-8(Excel 中选“CSV UTF-8”)或 GBK",
+	ingest.XLSXTextExpected:                        "用 Excel、WPS 或 LibreOffice 重新保存的 .xlsx 文件",
+	ingest.FormulaExpected:                         "用 Excel 或 WPS 保存(会保存公式的计算结果),或直接填写数字",
 }
 
 func expectedText(e *ingest.Error) string {
