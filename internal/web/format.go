@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"strconv"
+	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -17,6 +18,10 @@ var funcs = template.FuncMap{
 	"untracked": func() string { return evaluate.UntrackedLabel("zh") },
 	"stclass":   statusClass,
 	"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
+	"period":    periodText,
+	"freq":      func(f string) string { return or(frequencyZh[f], f) },
+	"yearstate": func(s string) string { return or(yearStateZh[s], s) },
+	"covsource": func(s string) string { return or(coverageSourceZh[s], s) },
 	"deadline": func(ev *evaluate.Evaluation) string {
 		if ev.Deadline == nil {
 			return "—"
@@ -38,3 +43,34 @@ func modalityLabel(m string) string {
 
 // statusClass is the CSS class of a status (its colour).
 func statusClass(s evaluate.Status) string { return "st-" + string(s) }
+
+// periodText prints an evaluation's period: a span of years as
+// 2018—2019年 (evaluate writes 2018..2019), a year as 2019年, any other
+// period as it is written (2024-Q3).
+func periodText(p string) string {
+	if a, b, ok := strings.Cut(p, ".."); ok {
+		return a + "—" + b + "年"
+	}
+	if _, err := strconv.Atoi(p); err == nil && len(p) == 4 {
+		return p + "年"
+	}
+	return p
+}
+
+// frequencyZh, yearStateZh and coverageSourceZh are the Chinese words of
+// the catalogue's frequencies, the year states of a hold or quota target
+// and the sources of an average.
+var (
+	frequencyZh = map[string]string{"yearly": "年度", "half-yearly": "半年度", "quarterly": "季度", "monthly": "月度", "daily": "日度"}
+	yearStateZh = map[string]string{evaluate.YearMet: "达标", evaluate.YearNotMet: "未达标",
+		evaluate.YearNotReported: "未报送(按未达标计)", evaluate.YearPending: "待报送", evaluate.YearFuture: "尚未开始"}
+	coverageSourceZh = map[string]string{"reported": "公布的平均值", "computed": "按各地区数据计算"}
+)
+
+// or is s, else def when s is empty.
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}

@@ -98,8 +98,7 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 		if r.Status == evaluate.NoData {
 			continue
 		}
-		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil)
-		c.W, c.H = 760, 300
+		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300)
 		rep.Charts = append(rep.Charts, c)
 	}
 	// Indicators this plan shares with other plans.

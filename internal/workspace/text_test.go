@@ -3,7 +3,7 @@ package workspace
 import (
 	"bytes"
 	"errors"
-	"strings"
+	"regexp"
 	"testing"
 	"unicode"
 
@@ -42,11 +42,14 @@ func TestBureauWordsForRefusedFigures(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		p, x := problem(e), expectedText(e)
-		if !han(p[:strings.Index(p, "(")]) || !han(x) {
+		if !han(p) || !han(x) || latinWord.MatchString(p) {
 			t.Errorf("%s: %q / %q not in Chinese", name, p, x)
 		}
 	}
 }
+
+// latinWord is an English word of three letters or more.
+var latinWord = regexp.MustCompile(`[A-Za-z]{3,}`)
 
 func han(s string) bool {
 	for _, r := range s {

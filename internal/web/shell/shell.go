@@ -65,22 +65,34 @@ func Secure(h http.Handler) http.Handler {
 }
 
 // Error is an error with the status a person should see and its message
-// (in Chinese).
+// (in Chinese); Value, when set, is what the person asked for, shown after
+// the message as it was given (an excerpt).
 type Error struct {
-	Code int
-	Msg  string
+	Code  int
+	Msg   string
+	Value string
 }
 
-func (e *Error) Error() string { return e.Msg }
+func (e *Error) Error() string {
+	if e.Value != "" {
+		return e.Msg + ":" + param.Excerpt(e.Value)
+	}
+	return e.Msg
+}
 
 // NotFound is a 404 with the formatted message.
 func NotFound(format string, a ...any) error {
-	return &Error{http.StatusNotFound, fmt.Sprintf(format, a...)}
+	return &Error{Code: http.StatusNotFound, Msg: fmt.Sprintf(format, a...)}
+}
+
+// NotFoundValue is a 404 saying msg about value, the name asked for.
+func NotFoundValue(msg, value string) error {
+	return &Error{Code: http.StatusNotFound, Msg: msg, Value: value}
 }
 
 // BadRequest is a 400 with the formatted message.
 func BadRequest(format string, a ...any) error {
-	return &Error{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+	return &Error{Code: http.StatusBadRequest, Msg: fmt.Sprintf(format, a...)}
 }
 
 // Templates are an application's page templates with the shared ones.
@@ -119,18 +131,45 @@ func (ts *Templates) Handler(f func(http.ResponseWriter, *http.Request) error) h
 // logged once and shown as 503.
 func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusServiceUnavailable
+	msg, value, want := err.Error(), "", ""
 	var he *Error
 	var pe *param.Error
 	if errors.As(err, &he) {
-		code = he.Code
+		code, msg = he.Code, he.Msg
+		if he.Value != "" {
+			value = param.Excerpt(he.Value)
+		}
 	} else if errors.As(err, &pe) {
-		code = param.Status
+		code, msg, value, want = param.Status, "参数无效", pe.Name+"="+param.Excerpt(pe.Value), pe.Want
 	} else {
 		ts.log.Error("web page failed", "path", r.URL.Path, "err", err)
+		msg = "暂时无法读取数据,请稍后再试。"
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	ts.t.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": err.Error(), "Title": http.StatusText(code)})
+	ts.t.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": msg, "Value": value, "Want": want, "Title": StatusText(code)})
+}
+
+// statusTexts are the Chinese names of the statuses an error page shows.
+var statusTexts = map[int]string{
+	http.StatusBadRequest:            "请求有误",
+	http.StatusUnauthorized:          "需要登录",
+	http.StatusForbidden:             "无权访问",
+	http.StatusNotFound:              "未找到",
+	http.StatusMethodNotAllowed:      "不支持此请求方式",
+	http.StatusRequestEntityTooLarge: "内容过大",
+	http.StatusUnsupportedMediaType:  "不支持的文件类型",
+	http.StatusTooManyRequests:       "请求过于频繁",
+	http.StatusInternalServerError:   "服务器内部错误",
+	http.StatusServiceUnavailable:    "服务暂时不可用",
+}
+
+// StatusText is the Chinese name of an HTTP status, for error pages.
+func StatusText(code int) string {
+	if t, ok := statusTexts[code]; ok {
+		return t
+	}
+	return "请求未能完成"
 }
 
 // Render executes a page template into a buffer first, so that a template
