@@ -402,7 +402,12 @@ func buildBarChart(title string, rows []barRow, format func(float64) string) *Ch
 			if r.Period != "" {
 				label += "(" + r.Period + ")"
 			}
-			out.Texts = append(out.Texts, Text{math.Max(x0, x1) + 4, y + rowH/2 + 4, "start", "bar-value", label})
+			// The label starts after the bar and after the target's tick.
+			end := math.Max(x0, x1)
+			if r.Target != nil {
+				end = math.Max(end, sx(*r.Target)+1)
+			}
+			out.Texts = append(out.Texts, Text{end + 4, y + rowH/2 + 4, "start", "bar-value", label})
 		} else {
 			out.Texts = append(out.Texts, Text{left + 4, y + rowH/2 + 4, "start", "bar-value", "无数据"})
 		}

@@ -238,8 +238,11 @@ for (const width of [1440, 390]) {
     const resp = await page.goto(base + url, { waitUntil: "load" });
     if (!name.startsWith("error")) check(resp.status() === 200, `${name} @${width}: answers 200`);
     else check(resp.status() >= 400 && !/Bad Request|Not Found|invalid|unknown/.test(await page.locator("body").innerText()), `${name} @${width}: the error page in Chinese`);
+    const t0 = Date.now();
     await audit(name);
-    await shot(`${width === 390 ? "m" : "d"}-${name}`);
+    const t1 = Date.now();
+    if (width === 390) await shot("m-" + name); // the desktop's are 01…09
+    console.log(`     ${name} @${width}: audit ${t1 - t0} ms, screenshot ${Date.now() - t1} ms`);
   }
 }
 await page.setViewportSize({ width: 1440, height: 900 });
