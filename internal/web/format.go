@@ -7,31 +7,46 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // funcs are the scorecard's template helpers beside the shared formatting
-// (shell.Funcs): the words and colours of statuses, modalities and
-// deadlines; formatting only, no rule.
-var funcs = template.FuncMap{
-	"label":     func(s evaluate.Status) string { return s.Label("zh") },
-	"modality":  modalityLabel,
-	"untracked": func() string { return evaluate.UntrackedLabel("zh") },
-	"stclass":   statusClass,
-	"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
-	"period":    periodText,
-	"freq":      func(f string) string { return or(frequencyZh[f], f) },
-	"yearstate": func(s string) string { return or(yearStateZh[s], s) },
-	"covsource": func(s string) string { return or(coverageSourceZh[s], s) },
-	"deadline": func(ev *evaluate.Evaluation) string {
-		if ev.Deadline == nil {
-			return "—"
+// (shell.Funcs), in language l: the words and colours of statuses,
+// modalities and deadlines; formatting only, no rule.
+func funcs(l shell.Lang) template.FuncMap {
+	zh := l == shell.Zh
+	word := func(m map[string]string) func(string) string {
+		return func(s string) string {
+			if !zh {
+				return s
+			}
+			return or(m[s], s)
 		}
-		s := strconv.Itoa(*ev.Deadline) + "年"
-		if ev.DeadlineFromHorizon {
-			s += "(规划期末)"
-		}
-		return s
-	},
+	}
+	return template.FuncMap{
+		"label":     func(s evaluate.Status) string { return s.Label(string(l)) },
+		"modality":  func(m string) string { return word(plan.ModalityZh)(m) },
+		"untracked": func() string { return evaluate.UntrackedLabel(string(l)) },
+		"stclass":   statusClass,
+		"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
+		"period":    periodText,
+		"freq":      word(frequencyZh),
+		"yearstate": word(yearStateZh),
+		"covsource": word(coverageSourceZh),
+		"deadline": func(ev *evaluate.Evaluation) string {
+			if ev.Deadline == nil {
+				return "—"
+			}
+			s := strconv.Itoa(*ev.Deadline)
+			if zh {
+				s += "年"
+			}
+			if ev.DeadlineFromHorizon {
+				s += l.T("(规划期末)")
+			}
+			return s
+		},
+	}
 }
 
 func modalityLabel(m string) string {

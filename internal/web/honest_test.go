@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -161,5 +162,39 @@ func xlsxFrozenAndFiltered(t *testing.T, f *excelize.File, at string) {
 	v, _ := f.GetCellValue("说明", "B1")
 	if k, _ := f.GetCellValue("说明", "A1"); k != "评估日期" || !strings.HasPrefix(v, at) {
 		t.Errorf("说明 sheet: %s %s, want 评估日期 %s", k, v, at)
+	}
+}
+
+// TestEnglish: ?lang=en, or a browser preferring English, gets the pages'
+// second language, and links keep ?lang=en; Chinese stays the default.
+func TestEnglish(t *testing.T) {
+	_, mux := newSite(t)
+	en := get(t, mux, "/?lang=en").Body.String()
+	for _, w := range []string{`<html lang="en">`, "Quality targets", "Status of each plan", `href="/plans/shandong-2018?lang=en"`, "achieved"} {
+		if !strings.Contains(en, w) {
+			t.Errorf("/?lang=en lacks %q", w)
+		}
+	}
+	req := httptest.NewRequest("GET", "/plans/shandong-2018", nil)
+	req.Header.Set("Accept-Language", "en-US,en;q=0.9,zh-CN;q=0.5")
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if b := rec.Body.String(); !strings.Contains(b, "Export Excel") || rec.Header().Get("Vary") != "Accept-Language" {
+		t.Errorf("Accept-Language: en: no English (Vary %q)", rec.Header().Get("Vary"))
+	}
+	req.Header.Set("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if b := rec.Body.String(); !strings.Contains(b, "导出 Excel") || strings.Contains(b, "Export Excel") {
+		t.Error("Accept-Language: zh-CN: not Chinese")
+	}
+	if zh := get(t, mux, "/").Body.String(); strings.Contains(zh, "Quality targets") || !strings.Contains(zh, `<html lang="zh-CN">`) {
+		t.Error("the default is not Chinese")
+	}
+	if rec := get(t, mux, "/plans/nowhere?lang=en"); !strings.Contains(rec.Body.String(), "Not found") {
+		t.Errorf("English error page: %s", rec.Body.String())
+	}
+	if rec := get(t, mux, "/?lang=fr"); rec.Code != 400 {
+		t.Errorf("?lang=fr = %d, want 400", rec.Code)
 	}
 }

@@ -28,16 +28,31 @@ type page struct {
 	Path string
 	// Hidden are the page's other parameters, kept by the date form.
 	Hidden map[string]string
+	// Lang is the page's language; Other the link to the page in the
+	// other one, and OtherName that language's name.
+	Lang             shell.Lang
+	Other, OtherName string
 }
+
+// T is a phrase in the page's language (shell.Lang.T).
+func (p page) T(zh string) string { return p.Lang.T(zh) }
 
 func (s *Site) page(r *http.Request, m Moment, title string) page {
 	hidden := map[string]string{}
 	for k, v := range r.URL.Query() {
-		if k != "at" && k != "known_at" && len(v) > 0 && v[0] != "" {
+		if k != "at" && k != "known_at" && k != "lang" && len(v) > 0 && v[0] != "" {
 			hidden[k] = v[0]
 		}
 	}
-	return page{Title: title, M: m, Plans: s.Evaluator.Set.Plans, Nav: s.nav(m), Path: r.URL.Path, Hidden: hidden}
+	l := shell.LangOf(r)
+	other, otherName := shell.En, "English"
+	if l == shell.En {
+		other, otherName = shell.Zh, "中文"
+	}
+	q := r.URL.Query()
+	q.Set("lang", string(other))
+	return page{Title: l.T(title), M: m, Plans: s.Evaluator.Set.Plans, Nav: s.nav(m), Path: r.URL.Path, Hidden: hidden,
+		Lang: l, Other: r.URL.Path + "?" + q.Encode(), OtherName: otherName}
 }
 
 // NavLink is one plan in the header's navigation.
@@ -88,7 +103,7 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
 	}
-	return s.render(w, "overview.html", map[string]any{
+	return s.render(w, r, "overview.html", map[string]any{
 		"Page": s.page(r, m, "质量目标看板"), "Plans": sums, "All": all, "Statuses": evaluate.Statuses,
 	})
 }
@@ -221,7 +236,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 			untracked = append(untracked, t)
 		}
 	}
-	return s.render(w, "plan.html", map[string]any{
+	return s.render(w, r, "plan.html", map[string]any{
 		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
 		"Counts": count(e.evals, len(untracked)), "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
@@ -281,7 +296,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		"Compare": m.Link("/indicators/" + t.Indicator), "PlanHref": m.Link("/plans/" + p.Key)}
 	if !t.IsTracked() {
 		data["Page"] = s.page(r, m, t.Name())
-		return s.render(w, "target.html", data)
+		return s.render(w, r, "target.html", data)
 	}
 	region, err := unitOf(t, r.URL.Query().Get("region"))
 	if err != nil {
@@ -345,7 +360,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		cov = append(cov, Coverage{YearCoverage: c, MissingNames: names})
 	}
 	data["Coverage"] = cov
-	return s.render(w, "target.html", data)
+	return s.render(w, r, "target.html", data)
 }
 
 // asKnown keeps the figures reported by the page's vintage, for periods
@@ -588,7 +603,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 			g.Ranks = rank(g.Rows, better)
 		}
 	}
-	return s.render(w, "indicator.html", map[string]any{
+	return s.render(w, r, "indicator.html", map[string]any{
 		"Page": s.page(r, m, ind.NameZh), "Ind": ind, "Groups": groups, "Rows": rows,
 		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, shell.Float), "Lines": lines.build("暂无报送数据"),
 		"Better": better,

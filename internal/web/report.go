@@ -192,13 +192,13 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 		_, err = w.Write(b.Bytes())
 		return err
 	}
-	return s.render(w, "report.html", rep)
+	return s.render(w, r, "report.html", rep)
 }
 
 // mdFuncs are the page templates' functions and cell (a Markdown table cell).
 var mdFuncs = func() texttemplate.FuncMap {
 	f := texttemplate.FuncMap(maps.Clone(shell.Funcs))
-	maps.Copy(f, funcs)
+	maps.Copy(f, funcs(shell.Zh))
 	f["cell"] = func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
 	return f
 }()

@@ -95,25 +95,36 @@ func BadRequest(format string, a ...any) error {
 	return &Error{Code: http.StatusBadRequest, Msg: fmt.Sprintf(format, a...)}
 }
 
-// Templates are an application's page templates with the shared ones.
+// Templates are an application's page templates with the shared ones, one
+// set per language.
 type Templates struct {
-	t   *template.Template
+	t   map[Lang]*template.Template
 	log *slog.Logger
 }
 
 // Parse parses the application's templates (patterns in app) beside the
 // shared ones, with the formatting functions ([Funcs]) and the
 // application's own funcs; logger logs the failures [Templates.Fail]
-// shows as 503.
+// shows as 503. Every language gets the same funcs.
 func Parse(app fs.FS, funcs template.FuncMap, logger *slog.Logger, patterns ...string) (*Templates, error) {
-	t, err := template.New("").Funcs(Funcs).Funcs(funcs).ParseFS(files, "templates/*.html")
-	if err == nil {
-		t, err = t.ParseFS(app, patterns...)
+	return ParseLangs(app, func(Lang) template.FuncMap { return funcs }, logger, patterns...)
+}
+
+// ParseLangs is Parse with the application's funcs in each language; every
+// set also has T, the phrase catalogue of its language ([Lang.T]).
+func ParseLangs(app fs.FS, funcs func(Lang) template.FuncMap, logger *slog.Logger, patterns ...string) (*Templates, error) {
+	ts := &Templates{t: map[Lang]*template.Template{}, log: logger}
+	for _, l := range Langs {
+		t, err := template.New("").Funcs(Funcs).Funcs(template.FuncMap{"T": l.T}).Funcs(funcs(l)).ParseFS(files, "templates/*.html")
+		if err == nil {
+			t, err = t.ParseFS(app, patterns...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parsing the page templates: %w", err)
+		}
+		ts.t[l] = t
 	}
-	if err != nil {
-		return nil, fmt.Errorf("parsing the page templates: %w", err)
-	}
-	return &Templates{t: t, log: logger}, nil
+	return ts, nil
 }
 
 // Handler serves f with the security headers; an error f returns is
@@ -145,9 +156,11 @@ func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		ts.log.Error("web page failed", "path", r.URL.Path, "err", err)
 		msg = "暂时无法读取数据,请稍后再试。"
 	}
+	l := LangOf(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Vary", "Accept-Language")
 	w.WriteHeader(code)
-	ts.t.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": msg, "Value": value, "Want": want, "Title": StatusText(code)})
+	ts.t[l].ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": l.T(msg), "Value": value, "Want": want, "Title": l.T(StatusText(code)), "Lang": l})
 }
 
 // statusTexts are the Chinese names of the statuses an error page shows.
@@ -178,10 +191,21 @@ func (ts *Templates) Render(w http.ResponseWriter, name string, data any) error 
 	return ts.RenderStatus(w, http.StatusOK, name, data)
 }
 
+// RenderLang is Render in the language l (the page varies with the
+// request's Accept-Language).
+func (ts *Templates) RenderLang(w http.ResponseWriter, l Lang, name string, data any) error {
+	w.Header().Set("Vary", "Accept-Language")
+	return ts.render(w, l, http.StatusOK, name, data)
+}
+
 // RenderStatus is Render answering with the status code.
 func (ts *Templates) RenderStatus(w http.ResponseWriter, code int, name string, data any) error {
+	return ts.render(w, Zh, code, name, data)
+}
+
+func (ts *Templates) render(w http.ResponseWriter, l Lang, code int, name string, data any) error {
 	var b bytes.Buffer
-	if err := ts.t.ExecuteTemplate(&b, name, data); err != nil {
+	if err := ts.t[l].ExecuteTemplate(&b, name, data); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -200,5 +224,5 @@ func Attach(w http.ResponseWriter, contentType, filename string, body []byte) er
 
 // Execute writes the template to w as it goes (a file, not a response).
 func (ts *Templates) Execute(w io.Writer, name string, data any) error {
-	return ts.t.ExecuteTemplate(w, name, data)
+	return ts.t[Zh].ExecuteTemplate(w, name, data)
 }
