@@ -3,6 +3,7 @@ package workspace
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -23,6 +24,7 @@ var funcs = template.FuncMap{
 		return map[string]string{"new": "新增", "revised": "修订", "unchanged": "未变化"}[s]
 	},
 	"problem":  problem,
+	"column":   columnText,
 	"expected": expectedText,
 	"failure":  failure,
 }
@@ -72,10 +74,25 @@ var problems = []struct{ has, zh string }{
 	{"formula without a calculated value", "公式单元格没有计算结果"},
 }
 
+// scopeWhat finds the region (code and name) or the indicator in the
+// message of a row outside a reporter's scope (ingest Scope.outside).
+var scopeWhat = regexp.MustCompile(`report (?:for region (\d{6} \S+)|indicator (\S+))`)
+
 // problem is an error in Chinese; the pipeline's own (English) words are
 // kept for whoever has to look further as the cell's tooltip (the template
 // puts e.Message in a title attribute), never in the visible text.
 func problem(e *ingest.Error) string {
+	if e.OutOfScope {
+		// "… is not allowed to report for region 370100 济南市 (…)" or
+		// "… to report indicator x (…)": the region or indicator named.
+		if m := scopeWhat.FindStringSubmatch(e.Message); m != nil {
+			if m[1] != "" {
+				return "超出本单位报送范围:地区 " + m[1]
+			}
+			return "超出本单位报送范围:指标 " + m[2]
+		}
+		return "超出本单位报送范围"
+	}
 	for _, p := range problems {
 		if strings.Contains(e.Message, p.has) {
 			return p.zh
@@ -159,4 +176,18 @@ func failure(r *upload.Response) string {
 		return "服务器暂时无法保存数据,没有任何数据入库,请稍后再试。"
 	}
 	return fmt.Sprintf("服务器未能处理这份文件(错误代码 %d)。", r.Status)
+}
+
+// columnText names the column of an error: the file's own header as it
+// is written, or in Chinese the pipeline's names for the whole file, the
+// header row, the canonical columns and a workbook's cell.
+func columnText(c string) string {
+	if zh, ok := map[string]string{"file": "整个文件", "header": "表头", ingest.ColIndicator: "指标", ingest.ColRegion: "地区",
+		ingest.ColPeriod: "时期", ingest.ColValue: "数值", ingest.ColUnit: "单位", ingest.ColSource: "来源", ingest.ColNote: "备注"}[c]; ok {
+		return zh
+	}
+	if cell, ok := strings.CutPrefix(c, "cell "); ok {
+		return "单元格 " + cell
+	}
+	return c
 }

@@ -74,3 +74,18 @@ func han(s string) bool {
 	}
 	return false
 }
+
+// TestBureauWordsForScope: a row outside the bureau's scope is named in
+// Chinese with its region (or indicator), without the pipeline's English.
+func TestBureauWordsForScope(t *testing.T) {
+	cat, regs := testenv.Targets(t)
+	v := &ingest.Validator{Catalog: cat, Regions: regs, Scope: &ingest.Scope{Who: "青岛市统计局", Regions: map[string]bool{"370200": true}}}
+	_, errs := v.Row(&ingest.Raw{File: "f.csv", Row: 2, Cells: map[string]string{ingest.ColIndicator: "food_sampling_pass_rate",
+		ingest.ColRegion: "370100", ingest.ColPeriod: "2019", ingest.ColValue: "96"}})
+	if len(errs) != 1 || !errs[0].OutOfScope {
+		t.Fatalf("errors %v, want one outside the scope", errs)
+	}
+	if p := problem(errs[0]); p != "超出本单位报送范围:地区 370100 济南市" {
+		t.Errorf("problem %q", p)
+	}
+}
