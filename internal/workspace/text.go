@@ -76,22 +76,20 @@ var problems = []struct{ has, zh string }{
 
 // scopeWhat finds the region (code and name) or the indicator in the
 // message of a row outside a reporter's scope (ingest Scope.outside).
-var scopeWhat = regexp.MustCompile(`report (?:for region (\d{6} \S+)|indicator (\S+))`)
+var scopeWhat = regexp.MustCompile(`not allowed to report (?:for region (\d{6} \S+)|indicator (\S+))`)
 
 // problem is an error in Chinese; the pipeline's own (English) words are
 // kept for whoever has to look further as the cell's tooltip (the template
 // puts e.Message in a title attribute), never in the visible text.
 func problem(e *ingest.Error) string {
-	if e.OutOfScope {
-		// "… is not allowed to report for region 370100 济南市 (…)" or
-		// "… to report indicator x (…)": the region or indicator named.
-		if m := scopeWhat.FindStringSubmatch(e.Message); m != nil {
-			if m[1] != "" {
-				return "超出本单位报送范围:地区 " + m[1]
-			}
-			return "超出本单位报送范围:指标 " + m[2]
+	// "… is not allowed to report for region 370100 济南市 (…)" or "… to
+	// report indicator x (…)": the region or indicator named. (The upload
+	// API's answer does not carry OutOfScope; the message says it.)
+	if m := scopeWhat.FindStringSubmatch(e.Message); m != nil {
+		if m[1] != "" {
+			return "超出本单位报送范围:地区 " + m[1]
 		}
-		return "超出本单位报送范围"
+		return "超出本单位报送范围:指标 " + m[2]
 	}
 	for _, p := range problems {
 		if strings.Contains(e.Message, p.has) {
@@ -135,7 +133,7 @@ func expectedText(e *ingest.Error) string {
 	if zh, ok := periodExamples[e.Expected]; ok {
 		return zh
 	}
-	if e.OutOfScope && e.Expected != "" {
+	if scopeWhat.MatchString(e.Message) && e.Expected != "" {
 		return "本单位报送范围内的地区:" + e.Expected
 	}
 	if n, ok := strings.CutPrefix(e.Expected, "at most "); ok {
