@@ -34,7 +34,7 @@ func TestRankTies(t *testing.T) {
 		}
 		got = append(got, g.Period+" "+strings.Join(s, " "))
 	}
-	want := []string{"2020年 a:1 c:1 e:1 f:1 b:5", "2019年 d:1 h:2", "无数据 g:0"}
+	want := []string{"2020年 a:1 c:1 e:1 f:1 b:5", "2019年 d:1 h:2", " g:0"}
 	if strings.Join(got, " | ") != strings.Join(want, " | ") {
 		t.Errorf("ranks\n got %q\nwant %q", got, want)
 	}

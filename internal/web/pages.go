@@ -498,7 +498,7 @@ type Comparison struct {
 
 // RankGroup is the rows whose figures are of one period, ranked together.
 type RankGroup struct {
-	Period string // as printed: 2020年
+	Period string // as printed: 2020年; empty for the rows without a figure
 	Rows   []Ranked
 }
 
@@ -548,7 +548,7 @@ func rank(rows []Row, higherBetter bool) []RankGroup {
 		out = append(out, rg)
 	}
 	if len(none) > 0 {
-		rg := RankGroup{Period: "无数据"}
+		rg := RankGroup{}
 		for _, r := range none {
 			rg.Rows = append(rg.Rows, Ranked{Row: r})
 		}
