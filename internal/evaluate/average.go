@@ -64,6 +64,11 @@ func averageOf(d *Data, t *plan.Target, unit string, maxYear, due int) averaged 
 	var computed []int
 	for _, y := range ys {
 		c := YearCoverage{Year: y, Reported: len(reporters[y]), Of: n}
+		for i, r := range t.AverageOf {
+			if !slices.Contains(reporters[y], i) {
+				c.Missing = append(c.Missing, r)
+			}
+		}
 		if v, ok := reported.at(y); ok {
 			c.Used, c.Source, c.Value = true, "reported", ptr(v)
 			a.series = append(a.series, Point{y, v})

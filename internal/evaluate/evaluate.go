@@ -95,6 +95,8 @@ type YearCoverage struct {
 	Used     bool `json:"used"`
 	Reported int  `json:"reported"`
 	Of       int  `json:"of"`
+	// Missing are the regions (codes) without a figure for the year.
+	Missing []string `json:"missing,omitempty"`
 	// Source: "reported" (the average as published) or "computed" (the
 	// mean of the regions' figures).
 	Source string   `json:"source"`

@@ -31,7 +31,7 @@ type Error struct {
 const Status = http.StatusBadRequest
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("参数无效 (invalid parameter) %s=%s:应为%s", e.Name, Excerpt(e.Value), e.Want)
+	return fmt.Sprintf("参数无效:%s=%s,应为%s", e.Name, Excerpt(e.Value), e.Want)
 }
 
 // Invalid is the error for parameter name holding value, which should be want.
@@ -95,7 +95,7 @@ func Moments(at, knownAt string, now time.Time) (time.Time, time.Time, error) {
 	for _, p := range [][2]string{{"known_at", knownAt}, {"at", at}} {
 		if p[1] != "" {
 			if _, err := evaluate.ParseMoment(p[1]); err != nil {
-				return time.Time{}, time.Time{}, Invalid(p[0], p[1], "日期 (2021-03-31) 或 RFC 3339 时间 (2021-03-31T12:00:00+08:00)")
+				return time.Time{}, time.Time{}, Invalid(p[0], p[1], "日期(如 2021-03-31)或带时区的时刻(如 2021-03-31T12:00:00+08:00)")
 			}
 		}
 	}

@@ -17,7 +17,7 @@ func TestOneOf(t *testing.T) {
 	}
 	_, err := OneOf("region", "${r.region}", []string{"370200"})
 	var pe *Error
-	if !errors.As(err, &pe) || pe.Name != "region" || err.Error() != `参数无效 (invalid parameter) region="${r.region}":应为以下之一:370200` {
+	if !errors.As(err, &pe) || pe.Name != "region" || err.Error() != `参数无效:region="${r.region}",应为以下之一:370200` {
 		t.Errorf("OneOf of a payload: %v", err)
 	}
 }

@@ -103,6 +103,10 @@ type Target struct {
 	Quote   string `yaml:"quote"`
 	Printed string `yaml:"printed"`
 	Note    string `yaml:"note"`
+	// NoteZh and ReasonZh are Note and Reason in Chinese, for the pages
+	// (NoteText, ReasonText).
+	NoteZh   string `yaml:"note_zh"`
+	ReasonZh string `yaml:"reason_zh"`
 	// Tracked is false for a numbered commitment that no statistic can
 	// follow; Reason says why. Such a target is listed but never judged.
 	Tracked *bool  `yaml:"tracked"`
@@ -225,4 +229,21 @@ func (s *Set) CheckPlan(key string) error {
 		return fmt.Errorf("unknown plan %q (known: %v)", key, s.Keys())
 	}
 	return nil
+}
+
+// NoteText is the note as the Chinese pages show it: NoteZh, else Note.
+func (t *Target) NoteText() string {
+	if t.NoteZh != "" {
+		return t.NoteZh
+	}
+	return t.Note
+}
+
+// ReasonText is why the commitment is untracked, as the Chinese pages show
+// it: ReasonZh, else Reason.
+func (t *Target) ReasonText() string {
+	if t.ReasonZh != "" {
+		return t.ReasonZh
+	}
+	return t.Reason
 }

@@ -27,7 +27,18 @@ const Chromium = "/usr/bin/chromium"
 func TestBrowser(t *testing.T) {
 	b := browserSetup(t)
 	revision := filepath.Join(b.dir, "revision.csv")
-	os.WriteFile(revision, []byte("indicator,region,period,value,source\nfood_sampling_pass_rate,370000,2019,97.9,山东省市场监管局(修订)\n"), 0o644)
+	// Gansu's fourteen prefectures report their good-air days for 2018; for
+	// 2019 甘南藏族自治州 (623000) has not: the coverage table must name it.
+	rows := "indicator,region,period,value,source\nfood_sampling_pass_rate,370000,2019,97.9,山东省市场监管局(修订)\n"
+	for i, code := range []string{"620100", "620200", "620300", "620400", "620500", "620600", "620700", "620800", "620900", "621000", "621100", "621200", "622900", "623000"} {
+		for _, y := range []int{2018, 2019} {
+			if y == 2019 && code == "623000" {
+				continue
+			}
+			rows += fmt.Sprintf("good_air_quality_days_share,%s,%d,%d,甘肃省生态环境厅\n", code, y, 80+i%10)
+		}
+	}
+	os.WriteFile(revision, []byte(rows), 0o644)
 	for _, f := range []string{filepath.Join(b.root, "sample", "observations.csv"), revision} {
 		b.qualitymon(t, "import", f)
 	}

@@ -171,6 +171,12 @@ func (c *lineChart) bounds() (x0, x1, y0, y1 float64, ok bool) {
 	if math.IsInf(x0, 1) {
 		return 0, 0, 0, 0, false
 	}
+	// Figures that cannot be negative (counts, rates, every figure of the
+	// catalogue so far) never get an axis below zero from the padding.
+	floor := math.Inf(-1)
+	if y0 >= 0 {
+		floor = 0
+	}
 	for _, r := range c.hrules {
 		y0, y1 = math.Min(y0, r.y), math.Max(y1, r.y)
 	}
@@ -190,7 +196,7 @@ func (c *lineChart) bounds() (x0, x1, y0, y1 float64, ok bool) {
 		pad := (y1 - y0) * 0.08
 		y0, y1 = y0-pad, y1+pad
 	}
-	return x0, x1, y0, y1, true
+	return x0, x1, math.Max(y0, floor), y1, true
 }
 
 // build lays the chart out.
@@ -201,14 +207,23 @@ func (c *lineChart) build(empty string) *Chart {
 		out.Empty = empty
 		return out
 	}
-	left, right, top, bottom := 56.0, 16.0, 14.0, 30.0
-	if len(c.legend) > 0 {
-		bottom += 22
+	left, right, top, bottom := 56.0, 16.0, 14.0, 32.0
+	legend, rows := layLegend(c.legend, left, c.w-right)
+	if rows > 0 {
+		out.H += legendRowH * float64(rows)
+		bottom += legendRowH*float64(rows) + 4
+		for i := range legend {
+			legend[i].Y += out.H - legendRowH*float64(rows) - 4
+		}
 	}
+	c.h = out.H
 	if !c.axes {
 		left, right, top, bottom = 2, 2, 3, 3
 	}
 	ticks := niceTicks(y0, y1, 5)
+	if y0 >= 0 && len(ticks) > 0 && ticks[0] < 0 {
+		ticks[0] = 0
+	}
 	if c.axes && len(ticks) > 1 {
 		y0, y1 = math.Min(y0, ticks[0]), math.Max(y1, ticks[len(ticks)-1])
 	}
@@ -223,20 +238,23 @@ func (c *lineChart) build(empty string) *Chart {
 		step := math.Max(1, math.Ceil((x1-x0)/10))
 		for x := math.Ceil(x0); x <= x1; x += step {
 			out.Grid = append(out.Grid, Seg{sx(x), top + ph, sx(x), top + ph + 4, "axis"})
-			out.Texts = append(out.Texts, Text{sx(x), top + ph + 17, "middle", "tick", c.xLabel(x)})
+			out.Texts = append(out.Texts, Text{sx(x), top + ph + 20, "middle", "tick", c.xLabel(x)})
 		}
 		out.Grid = append(out.Grid, Seg{left, top + ph, left + pw, top + ph, "axis"})
 	}
+	// Rule labels are placed where they overlap no other label: moved
+	// down a line at a time while they would.
+	var placed []box
 	for _, r := range c.hrules {
 		out.Rules = append(out.Rules, Seg{left, sy(r.y), left + pw, sy(r.y), r.class})
 		if r.label != "" && c.axes {
-			out.Texts = append(out.Texts, Text{left + pw - 2, sy(r.y) - 4, "end", r.class, r.label})
+			out.Texts = append(out.Texts, placeText(&placed, Text{left + pw - 2, sy(r.y) - 4, "end", r.class, r.label}, top+ph))
 		}
 	}
 	for _, r := range c.vrules {
 		out.Rules = append(out.Rules, Seg{sx(r.x), top, sx(r.x), top + ph, r.class})
 		if r.label != "" && c.axes {
-			out.Texts = append(out.Texts, Text{sx(r.x) - 3, top + 10, "end", r.class, r.label})
+			out.Texts = append(out.Texts, placeText(&placed, Text{sx(r.x) - 3, top + 10, "end", r.class, r.label}, top+ph))
 		}
 	}
 	for _, l := range c.lines {
@@ -260,30 +278,96 @@ func (c *lineChart) build(empty string) *Chart {
 			out.Dots = append(out.Dots, Dot{X: sx(p.X), Y: sy(p.Y), R: r, Class: ds.class, Title: p.Title})
 		}
 	}
-	x := left
-	for _, l := range c.legend {
-		l.X, l.X2, l.CX, l.TX, l.Y = x, x+18, x+9, x+24, c.h-10
-		out.Legend = append(out.Legend, l)
-		x += 30 + float64(textWidth(l.Label))*6.5
-	}
+	out.Legend = legend
 	return out
 }
 
-// barChart lays out one horizontal bar per row (the value) with a tick at
-// each row's own target: one indicator across regions.
+// legendRowH is the height of one row of a legend.
+const legendRowH = 18.0
+
+// layLegend places the legend's items in rows from x0, wrapping before x1;
+// Y is the row's offset from the legend's first row (the caller adds where
+// that is). It returns the items and the number of rows.
+func layLegend(items []LegendItem, x0, x1 float64) ([]LegendItem, int) {
+	if len(items) == 0 {
+		return nil, 0
+	}
+	out := make([]LegendItem, 0, len(items))
+	x, y := x0, 0.0
+	for _, l := range items {
+		w := 30 + labelWidth(l.Label)
+		if x > x0 && x+w > x1 {
+			x, y = x0, y+legendRowH
+		}
+		l.X, l.X2, l.CX, l.TX, l.Y = x, x+18, x+9, x+24, y
+		out = append(out, l)
+		x += w
+	}
+	return out, int(y/legendRowH) + 1
+}
+
+// box is the extent of a placed label.
+type box struct{ x0, y0, x1, y1 float64 }
+
+func (a box) overlaps(b box) bool { return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1 }
+
+// textBox is the extent of a 12-unit label at t (its baseline at t.Y).
+func textBox(t Text) box {
+	w := labelWidth(t.Label)
+	x0 := t.X
+	switch t.Anchor {
+	case "end":
+		x0 -= w
+	case "middle":
+		x0 -= w / 2
+	}
+	return box{x0, t.Y - 11, x0 + w, t.Y + 3}
+}
+
+// placeText moves t down a line at a time (not below maxY) until it
+// overlaps none of the placed labels, and adds it to them.
+func placeText(placed *[]box, t Text, maxY float64) Text {
+	for tries := 0; tries < 20; tries++ {
+		b := textBox(t)
+		clash := false
+		for _, p := range *placed {
+			if b.overlaps(p) {
+				clash = true
+				break
+			}
+		}
+		if !clash || t.Y+14 > maxY {
+			break
+		}
+		t.Y += 14
+	}
+	*placed = append(*placed, textBox(t))
+	return t
+}
+
+// labelWidth estimates the width of a 12-unit label: a CJK character is
+// about 12 wide, a Latin letter or digit about 7.
+func labelWidth(s string) float64 { return float64(textWidth(s)) * 6.6 }
+
+// barRow is one bar of a bar chart: one indicator's latest figure in a
+// region (Period: the year it is of) with a tick at the region's own target.
 type barRow struct {
 	Label  string
+	Period string
 	Value  *float64
 	Target *float64
 	Class  string
 	Title  string
 }
 
+// buildBarChart lays out one horizontal bar per row from zero, each
+// labelled with its value and the period it is of, a tick at each row's
+// target, a value axis with gridlines and a legend below it.
 func buildBarChart(title string, rows []barRow, format func(float64) string) *Chart {
-	const left, right, rowH, top = 150.0, 70.0, 26.0, 8.0
+	const left, right, rowH, top = 150.0, 110.0, 26.0, 8.0
 	w := 760.0
-	out := &Chart{W: w, H: top*2 + rowH*float64(len(rows)) + 20, Title: title, Class: "bar-chart"}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	out := &Chart{Title: title, Class: "bar-chart", W: w}
+	lo, hi := 0.0, math.Inf(-1)
 	for _, r := range rows {
 		for _, p := range []*float64{r.Value, r.Target} {
 			if p != nil {
@@ -291,28 +375,39 @@ func buildBarChart(title string, rows []barRow, format func(float64) string) *Ch
 			}
 		}
 	}
-	if math.IsInf(lo, 1) {
+	if math.IsInf(hi, -1) {
 		out.Empty = "暂无数据"
 		return out
 	}
-	// Bars start at zero unless every figure is far from it (pass rates
-	// near 100 read better from a cut axis, which the axis label says).
-	if lo > 0 && (hi-lo) < hi*0.3 {
-		lo = math.Floor(lo - (hi-lo)*0.5 - 1e-9)
-	} else {
-		lo = math.Min(0, lo)
-	}
+	// Bars always start at zero: the length of a bar is its value.
+	ticks := niceTicks(lo, math.Max(hi, lo+1e-9), 5)
+	lo, hi = math.Min(lo, ticks[0]), math.Max(hi, ticks[len(ticks)-1])
 	if hi == lo {
 		hi = lo + 1
 	}
 	pw := w - left - right
 	sx := func(v float64) float64 { return round1(left + (v-lo)/(hi-lo)*pw) }
+	axisY := top + rowH*float64(len(rows)) + 4
+	for _, t := range ticks {
+		out.Grid = append(out.Grid, Seg{sx(t), top, sx(t), axisY, "grid"})
+		out.Texts = append(out.Texts, Text{sx(t), axisY + 14, "middle", "tick", format(t)})
+	}
 	for i, r := range rows {
 		y := top + float64(i)*rowH
 		out.Texts = append(out.Texts, Text{left - 8, y + rowH/2 + 4, "end", "bar-label", r.Label})
 		if r.Value != nil {
-			out.Bars = append(out.Bars, Bar{X: left, Y: y + 5, W: math.Max(1, sx(*r.Value)-left), H: rowH - 10, Class: r.Class, Title: r.Title})
-			out.Texts = append(out.Texts, Text{sx(*r.Value) + 4, y + rowH/2 + 4, "start", "bar-value", format(*r.Value)})
+			x0, x1 := sx(0), sx(*r.Value)
+			out.Bars = append(out.Bars, Bar{X: math.Min(x0, x1), Y: y + 5, W: math.Max(1, math.Abs(x1-x0)), H: rowH - 10, Class: r.Class, Title: r.Title})
+			label := format(*r.Value)
+			if r.Period != "" {
+				label += "(" + r.Period + ")"
+			}
+			// The label starts after the bar and after the target's tick.
+			end := math.Max(x0, x1)
+			if r.Target != nil {
+				end = math.Max(end, sx(*r.Target)+1)
+			}
+			out.Texts = append(out.Texts, Text{end + 4, y + rowH/2 + 4, "start", "bar-value", label})
 		} else {
 			out.Texts = append(out.Texts, Text{left + 4, y + rowH/2 + 4, "start", "bar-value", "无数据"})
 		}
@@ -320,11 +415,16 @@ func buildBarChart(title string, rows []barRow, format func(float64) string) *Ch
 			out.Rules = append(out.Rules, Seg{sx(*r.Target), y + 2, sx(*r.Target), y + rowH - 2, "target-tick"})
 		}
 	}
-	axisY := top + rowH*float64(len(rows)) + 4
 	out.Grid = append(out.Grid, Seg{left, axisY, left + pw, axisY, "axis"})
-	out.Texts = append(out.Texts, Text{left, axisY + 14, "middle", "tick", format(lo)}, Text{left + pw, axisY + 14, "middle", "tick", format(hi)})
-	lx := w - right + 4
-	out.Legend = []LegendItem{{X: lx, X2: lx + 14, CX: lx + 7, TX: lx + 18, Y: axisY + 14, Kind: "line", Class: "target-tick", Label: "目标"}}
+	legend, n := layLegend([]LegendItem{
+		{Kind: "bar", Class: "", Label: "实际值(颜色为状态,括号内为数据年份)"},
+		{Kind: "line", Class: "target-tick", Label: "该地区的目标"},
+	}, left, w-8)
+	for i := range legend {
+		legend[i].Y += axisY + 34
+	}
+	out.Legend = legend
+	out.H = axisY + 34 + legendRowH*float64(n)
 	return out
 }
 

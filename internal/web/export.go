@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -46,7 +47,7 @@ func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]strin
 			d = strconv.Itoa(*ev.Deadline)
 		}
 		out = append(out, []string{ev.Plan, p.NameZh, ev.Target, ev.Wording, ev.Region, ev.RegionName, ev.Status.Label("zh"), string(ev.Status),
-			f(ev.Actual), shell.UnitSymbol(ev.Unit), ev.Period, shell.CmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
+			f(ev.Actual), shell.UnitSymbol(ev.Unit), periodText(ev.Period), shell.CmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
 			ev.Basis.Code, ev.Basis.Zh, yes(ev.Settled), yes(ev.Stale), ev.LastObservationDay, strings.Join(ev.LeadAgencies, "、"), ev.Clause})
 	}
 	for _, t := range s.Evaluator.Set.Targets(planKey) {
@@ -68,29 +69,29 @@ func untrackedRow(s *Site, t *plan.Target) []string {
 		unit = shell.UnitSymbol(t.Ind.Unit)
 	}
 	return []string{t.Plan.Key, t.Plan.NameZh, t.ID, t.Name(), t.Region, s.regionName(t.Region), evaluate.UntrackedLabel("zh"), "untracked",
-		"", unit, "", shell.CmpSymbol(t.Comparator), v, "", strconv.Itoa(t.Due()), "", "", "untracked", t.Reason,
+		"", unit, "", shell.CmpSymbol(t.Comparator), v, "", strconv.Itoa(t.Due()), "", "", "untracked", t.ReasonText(),
 		"", "", "", strings.Join(t.LeadAgencies, "、"), t.Clause}
 }
 
-func (s *Site) exportData(r *http.Request) (rows [][]string, name string, err error) {
+func (s *Site) exportData(r *http.Request) (rows [][]string, name string, m Moment, err error) {
 	planKey, err := param.OneOf("plan", r.URL.Query().Get("plan"), s.Evaluator.Set.Keys())
 	if err != nil {
-		return nil, "", err
+		return nil, "", m, err
 	}
 	m, e, err := s.evaluated(r, planKey)
 	if err != nil {
-		return nil, "", err
+		return nil, "", m, err
 	}
 	name = "qualitymon-status"
 	if planKey != "" {
 		name += "-" + planKey
 	}
-	return s.exportRows(e.evals, planKey), name + "-" + m.At.Format("20060102"), nil
+	return s.exportRows(e.evals, planKey), name + "-" + e.m.At.Format("20060102"), e.m, nil
 }
 
 // exportCSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), CRLF.
 func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
-	rows, name, err := s.exportData(r)
+	rows, name, _, err := s.exportData(r)
 	if err != nil {
 		return err
 	}
@@ -107,9 +108,11 @@ func attachCSV(w http.ResponseWriter, filename string, header []string, rows [][
 	return shell.Attach(w, "text/csv; charset=utf-8", filename, b.Bytes())
 }
 
-// exportXLSX writes one sheet, 目标状态, with numbers as numbers.
+// exportXLSX writes the sheet 目标状态, with numbers as numbers, its
+// header frozen and a filter on every column, and the sheet 说明 with the
+// evaluation moment.
 func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
-	rows, name, err := s.exportData(r)
+	rows, name, m, err := s.exportData(r)
 	if err != nil {
 		return err
 	}
@@ -117,8 +120,14 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	const sheet = "目标状态"
 	f.SetSheetName("Sheet1", sheet)
+	if err := momentSheet(f, m, s.Now()); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
+		return err
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
 	numeric := map[int]bool{8: true, 12: true, 13: true, 15: true, 16: true}
@@ -147,6 +156,10 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 		if err := sw.SetRow(cell, cells); err != nil {
 			return err
 		}
+	}
+	last, _ := excelize.CoordinatesToCellName(len(exportHeader), len(rows)+1)
+	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "status", StyleName: "TableStyleLight1", ShowRowStripes: ptrTo(false)}); err != nil {
+		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err
@@ -208,3 +221,29 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 	return attachCSV(w, fmt.Sprintf("%s-%s.csv", t.Plan.Key, t.ID),
 		[]string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows)
 }
+
+// momentSheet adds the sheet 说明: the evaluation date, the vintage and
+// when the file was made.
+func momentSheet(f *excelize.File, m Moment, now time.Time) error {
+	const sheet = "说明"
+	if _, err := f.NewSheet(sheet); err != nil {
+		return err
+	}
+	known := "目前已报送的全部数据"
+	if !m.KnownAt.IsZero() {
+		known = m.KnownAt.Format("2006-01-02 15:04") + " 前报送的数据与修订"
+	}
+	for i, kv := range [][2]string{
+		{"评估日期", m.At.Format("2006-01-02 15:04")},
+		{"数据截至", known},
+		{"导出时间", now.Format("2006-01-02 15:04")},
+		{"说明", "每行是一项目标在一个地区的评估;表头可筛选、已冻结。"},
+	} {
+		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+1), &[]any{kv[0], kv[1]}); err != nil {
+			return err
+		}
+	}
+	return f.SetColWidth(sheet, "B", "B", 48)
+}
+
+func ptrTo[T any](v T) *T { return &v }

@@ -3,30 +3,50 @@ package web
 import (
 	"html/template"
 	"strconv"
+	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // funcs are the scorecard's template helpers beside the shared formatting
-// (shell.Funcs): the words and colours of statuses, modalities and
-// deadlines; formatting only, no rule.
-var funcs = template.FuncMap{
-	"label":     func(s evaluate.Status) string { return s.Label("zh") },
-	"modality":  modalityLabel,
-	"untracked": func() string { return evaluate.UntrackedLabel("zh") },
-	"stclass":   statusClass,
-	"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
-	"deadline": func(ev *evaluate.Evaluation) string {
-		if ev.Deadline == nil {
-			return "—"
+// (shell.Funcs), in language l: the words and colours of statuses,
+// modalities and deadlines; formatting only, no rule.
+func funcs(l shell.Lang) template.FuncMap {
+	zh := l == shell.Zh
+	word := func(m map[string]string) func(string) string {
+		return func(s string) string {
+			if !zh {
+				return s
+			}
+			return or(m[s], s)
 		}
-		s := strconv.Itoa(*ev.Deadline) + "年"
-		if ev.DeadlineFromHorizon {
-			s += "(规划期末)"
-		}
-		return s
-	},
+	}
+	return template.FuncMap{
+		"label":     func(s evaluate.Status) string { return s.Label(string(l)) },
+		"modality":  func(m string) string { return word(plan.ModalityZh)(m) },
+		"untracked": func() string { return evaluate.UntrackedLabel(string(l)) },
+		"stclass":   statusClass,
+		"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
+		"period":    periodText,
+		"freq":      word(frequencyZh),
+		"yearstate": word(yearStateZh),
+		"covsource": word(coverageSourceZh),
+		"deadline": func(ev *evaluate.Evaluation) string {
+			if ev.Deadline == nil {
+				return "—"
+			}
+			s := strconv.Itoa(*ev.Deadline)
+			if zh {
+				s += "年"
+			}
+			if ev.DeadlineFromHorizon {
+				s += l.T("(规划期末)")
+			}
+			return s
+		},
+	}
 }
 
 func modalityLabel(m string) string {
@@ -38,3 +58,34 @@ func modalityLabel(m string) string {
 
 // statusClass is the CSS class of a status (its colour).
 func statusClass(s evaluate.Status) string { return "st-" + string(s) }
+
+// periodText prints an evaluation's period: a span of years as
+// 2018—2019年 (evaluate writes 2018..2019), a year as 2019年, any other
+// period as it is written (2024-Q3).
+func periodText(p string) string {
+	if a, b, ok := strings.Cut(p, ".."); ok {
+		return a + "—" + b + "年"
+	}
+	if _, err := strconv.Atoi(p); err == nil && len(p) == 4 {
+		return p + "年"
+	}
+	return p
+}
+
+// frequencyZh, yearStateZh and coverageSourceZh are the Chinese words of
+// the catalogue's frequencies, the year states of a hold or quota target
+// and the sources of an average.
+var (
+	frequencyZh = map[string]string{"yearly": "年度", "half-yearly": "半年度", "quarterly": "季度", "monthly": "月度", "daily": "日度"}
+	yearStateZh = map[string]string{evaluate.YearMet: "达标", evaluate.YearNotMet: "未达标",
+		evaluate.YearNotReported: "未报送(按未达标计)", evaluate.YearPending: "待报送", evaluate.YearFuture: "尚未开始"}
+	coverageSourceZh = map[string]string{"reported": "公布的平均值", "computed": "按各地区数据计算"}
+)
+
+// or is s, else def when s is empty.
+func or(s, def string) string {
+	if s != "" {
+		return s
+	}
+	return def
+}

@@ -21,20 +21,53 @@ type page struct {
 	Title string
 	M     Moment
 	Plans []*plan.Plan
+	// Nav are the plans' links in the header: the region and year, the
+	// full name as the link's title.
+	Nav []NavLink
 	// Path is the page's path, for the date form and the language of links.
 	Path string
 	// Hidden are the page's other parameters, kept by the date form.
 	Hidden map[string]string
+	// Lang is the page's language; Other the link to the page in the
+	// other one, and OtherName that language's name.
+	Lang             shell.Lang
+	Other, OtherName string
 }
+
+// T is a phrase in the page's language (shell.Lang.T).
+func (p page) T(zh string) string { return p.Lang.T(zh) }
 
 func (s *Site) page(r *http.Request, m Moment, title string) page {
 	hidden := map[string]string{}
 	for k, v := range r.URL.Query() {
-		if k != "at" && k != "known_at" && len(v) > 0 && v[0] != "" {
+		if k != "at" && k != "known_at" && k != "lang" && len(v) > 0 && v[0] != "" {
 			hidden[k] = v[0]
 		}
 	}
-	return page{Title: title, M: m, Plans: s.Evaluator.Set.Plans, Path: r.URL.Path, Hidden: hidden}
+	l := shell.LangOf(r)
+	other, otherName := shell.En, "English"
+	if l == shell.En {
+		other, otherName = shell.Zh, "中文"
+	}
+	q := r.URL.Query()
+	q.Set("lang", string(other))
+	return page{Title: l.T(title), M: m, Plans: s.Evaluator.Set.Plans, Nav: s.nav(m), Path: r.URL.Path, Hidden: hidden,
+		Lang: l, Other: r.URL.Path + "?" + q.Encode(), OtherName: otherName}
+}
+
+// NavLink is one plan in the header's navigation.
+type NavLink struct{ Href, Short, Name string }
+
+func (s *Site) nav(m Moment) []NavLink {
+	var out []NavLink
+	for _, p := range s.Evaluator.Set.Plans {
+		short := s.regionName(p.Region)
+		if len(p.Published) >= 4 {
+			short += " " + p.Published[:4]
+		}
+		out = append(out, NavLink{Href: m.Link("/plans/" + p.Key), Short: short, Name: p.NameZh})
+	}
+	return out
 }
 
 // PlanSummary is one plan on the overview.
@@ -70,7 +103,7 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
 	}
-	return s.render(w, "overview.html", map[string]any{
+	return s.render(w, r, "overview.html", map[string]any{
 		"Page": s.page(r, m, "质量目标看板"), "Plans": sums, "All": all, "Statuses": evaluate.Statuses,
 	})
 }
@@ -86,7 +119,7 @@ func (s *Site) regionName(code string) string {
 func (s *Site) planOf(key string) (*plan.Plan, error) {
 	p, ok := s.Evaluator.Set.Plan(key)
 	if !ok {
-		return nil, shell.NotFound("没有规划 %q(unknown plan)", key)
+		return nil, shell.NotFoundValue("没有这个规划", key)
 	}
 	return p, nil
 }
@@ -209,7 +242,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 			untracked = append(untracked, t)
 		}
 	}
-	return s.render(w, "plan.html", map[string]any{
+	return s.render(w, r, "plan.html", map[string]any{
 		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
 		"Counts": count(e.evals, len(untracked)), "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
@@ -244,6 +277,13 @@ type Figure struct {
 	Current bool
 }
 
+// Coverage is one year of an average with the names of the regions that
+// have not reported it.
+type Coverage struct {
+	evaluate.YearCoverage
+	MissingNames []string
+}
+
 // HistoryEntry is one line of the status history.
 type HistoryEntry struct {
 	At      string
@@ -262,7 +302,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		"Compare": m.Link("/indicators/" + t.Indicator), "PlanHref": m.Link("/plans/" + p.Key)}
 	if !t.IsTracked() {
 		data["Page"] = s.page(r, m, t.Name())
-		return s.render(w, "target.html", data)
+		return s.render(w, r, "target.html", data)
 	}
 	region, err := unitOf(t, r.URL.Query().Get("region"))
 	if err != nil {
@@ -302,7 +342,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		if !m.KnownAt.IsZero() && c.At.After(m.KnownAt) {
 			continue
 		}
-		recorded = append(recorded, HistoryEntry{At: c.At.Local().Format("2006-01-02 15:04"), Status: evaluate.Status(c.Status), Basis: c.Basis, Settled: c.Settled})
+		recorded = append(recorded, HistoryEntry{At: c.At.Local().Format("2006-01-02 15:04"), Status: evaluate.Status(c.Status), Basis: evaluate.Basis{Code: c.Basis}.Label("zh"), Settled: c.Settled})
 	}
 	var units []Option
 	for _, u := range t.Units {
@@ -311,13 +351,22 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 	data["Page"] = s.page(r, m, t.Name()+" · "+ev.RegionName)
 	data["Ev"] = ev
 	data["Units"] = units
-	data["Chart"] = targetChart(ev, t, figuresOf(ev, t, e.data, m.At), hist)
+	data["Chart"] = targetChart(ev, t, figuresOf(ev, t, e.data, m.At), hist, 320)
 	data["Figures"] = s.figureRows(hist, t.Ind)
 	data["Recorded"] = recorded
 	data["YearEnds"] = s.yearEnds(e, ev, t)
 	data["FiguresCSV"] = m.Link("/export/figures.csv", "plan", p.Key, "target", t.ID, "region", region)
 	data["Averaged"] = len(t.AverageOf)
-	return s.render(w, "target.html", data)
+	var cov []Coverage
+	for _, c := range ev.Coverage {
+		var names []string
+		for _, code := range c.Missing {
+			names = append(names, s.regionName(code))
+		}
+		cov = append(cov, Coverage{YearCoverage: c, MissingNames: names})
+	}
+	data["Coverage"] = cov
+	return s.render(w, r, "target.html", data)
 }
 
 // asKnown keeps the figures reported by the page's vintage, for periods
@@ -369,8 +418,8 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) 
 
 // targetChart draws the figures (revisions as hollow dots), the target, the
 // required trajectory from the baseline, the projection and the deadline.
-func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored) *Chart {
-	c := newLineChart(760, 320, ev.RegionName+" "+ev.Wording)
+func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored, h float64) *Chart {
+	c := newLineChart(760, h, ev.RegionName+" "+ev.Wording)
 	c.yFormat = func(y float64) string { return shell.Float(y) }
 	due := float64(*ev.Deadline)
 	c.vrule(due, fmt.Sprintf("期限 %d", *ev.Deadline), "deadline")
@@ -449,12 +498,75 @@ type Comparison struct {
 	Plan    *plan.Plan
 	Rows    []Row
 	Ranking bool
+	// Ranks are the rows ranked (Ranking), by the period of their figures.
+	Ranks []RankGroup
+}
+
+// RankGroup is the rows whose figures are of one period, ranked together.
+type RankGroup struct {
+	Period string // as printed: 2020年; empty for the rows without a figure
+	Rows   []Ranked
+}
+
+// Ranked is a row with its rank among the figures of its period (0: no
+// figure, not ranked).
+type Ranked struct {
+	Row
+	Rank int
+}
+
+// rank orders rows by their figures, best first (higher or lower is
+// better), grouped by the period the figures are of, newest period first:
+// only figures of the same period are ranked together, and equal figures
+// share a rank (1, 1, 1, 1, 5). Rows without a figure come last, unranked.
+func rank(rows []Row, higherBetter bool) []RankGroup {
+	byPeriod := map[string][]Row{}
+	var periods []string
+	var none []Row
+	for _, r := range rows {
+		if r.Actual == nil {
+			none = append(none, r)
+			continue
+		}
+		if _, ok := byPeriod[r.Period]; !ok {
+			periods = append(periods, r.Period)
+		}
+		byPeriod[r.Period] = append(byPeriod[r.Period], r)
+	}
+	slices.SortFunc(periods, func(a, b string) int { return cmp.Compare(b, a) })
+	var out []RankGroup
+	for _, p := range periods {
+		g := byPeriod[p]
+		slices.SortStableFunc(g, func(a, b Row) int {
+			if higherBetter {
+				return cmp.Compare(*b.Actual, *a.Actual)
+			}
+			return cmp.Compare(*a.Actual, *b.Actual)
+		})
+		rg := RankGroup{Period: periodText(p)}
+		for i, r := range g {
+			n := i + 1
+			if i > 0 && *r.Actual == *g[i-1].Actual {
+				n = rg.Rows[i-1].Rank
+			}
+			rg.Rows = append(rg.Rows, Ranked{Row: r, Rank: n})
+		}
+		out = append(out, rg)
+	}
+	if len(none) > 0 {
+		rg := RankGroup{}
+		for _, r := range none {
+			rg.Rows = append(rg.Rows, Ranked{Row: r})
+		}
+		out = append(out, rg)
+	}
+	return out
 }
 
 func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	ind, ok := s.Evaluator.Set.Catalog.Get(r.PathValue("indicator"))
 	if !ok {
-		return shell.NotFound("没有指标 %q(unknown indicator)", r.PathValue("indicator"))
+		return shell.NotFoundValue("没有这个指标", r.PathValue("indicator"))
 	}
 	m, e, err := s.evaluated(r, "")
 	if err != nil {
@@ -481,34 +593,23 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		if len(row.T.AverageOf) > 0 {
 			label += "(平均)"
 		}
-		bars = append(bars, barRow{Label: label, Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
+		bars = append(bars, barRow{Label: label, Period: periodText(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
 			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
 		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
 			seen[row.Region] = true
 			pts := figuresOf(row.Evaluation, row.T, e.data, m.At)
 			cls := "s" + strconv.Itoa(len(seen)%10)
 			lines.line(pts, "series "+cls, row.RegionName)
-			if len(seen) <= 12 {
-				lines.key("line", "series "+cls, row.RegionName)
-			}
+			lines.key("line", "series "+cls, row.RegionName)
 		}
-	}
-	if len(lines.legend) > 6 {
-		lines.legend = nil // too many regions for one line of legend: the lines carry titles
 	}
 	better := ind.HigherIsBetter()
 	for _, g := range groups {
 		if g.Ranking {
-			slices.SortStableFunc(g.Rows, func(a, b Row) int {
-				c := cmpPtr(a.Actual, b.Actual)
-				if better && a.Actual != nil && b.Actual != nil {
-					c = -c
-				}
-				return c
-			})
+			g.Ranks = rank(g.Rows, better)
 		}
 	}
-	return s.render(w, "indicator.html", map[string]any{
+	return s.render(w, r, "indicator.html", map[string]any{
 		"Page": s.page(r, m, ind.NameZh), "Ind": ind, "Groups": groups, "Rows": rows,
 		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, shell.Float), "Lines": lines.build("暂无报送数据"),
 		"Better": better,
@@ -528,5 +629,5 @@ func findTarget(p *plan.Plan, id string) (*plan.Target, error) {
 			return t, nil
 		}
 	}
-	return nil, shell.NotFound("规划 %s 没有目标 %q(unknown target)", p.Key, id)
+	return nil, shell.NotFoundValue("规划“"+p.NameZh+"”没有这个目标", id)
 }

@@ -98,8 +98,7 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 		if r.Status == evaluate.NoData {
 			continue
 		}
-		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil)
-		c.W, c.H = 760, 300
+		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300)
 		rep.Charts = append(rep.Charts, c)
 	}
 	// Indicators this plan shares with other plans.
@@ -193,13 +192,13 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 		_, err = w.Write(b.Bytes())
 		return err
 	}
-	return s.render(w, "report.html", rep)
+	return s.render(w, r, "report.html", rep)
 }
 
 // mdFuncs are the page templates' functions and cell (a Markdown table cell).
 var mdFuncs = func() texttemplate.FuncMap {
 	f := texttemplate.FuncMap(maps.Clone(shell.Funcs))
-	maps.Copy(f, funcs)
+	maps.Copy(f, funcs(shell.Zh))
 	f["cell"] = func(s string) string { return strings.NewReplacer("|", "\\|", "\n", " ").Replace(s) }
 	return f
 }()

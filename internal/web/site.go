@@ -45,7 +45,7 @@ func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *
 			s.targets[t.Key()] = t
 		}
 	}
-	t, err := shell.Parse(files, funcs, logger, "templates/*.html")
+	t, err := shell.ParseLangs(files, funcs, logger, "templates/*.html")
 	if err != nil {
 		return nil, err
 	}
@@ -67,9 +67,10 @@ func (s *Site) Register(mux access.Router) {
 	mux.Handle("GET /report/{plan}", h(s.report))
 }
 
-// render executes a page template (shell.Templates.Render).
-func (s *Site) render(w http.ResponseWriter, name string, data any) error {
-	return s.tmpl.Render(w, name, data)
+// render executes a page template in the request's language
+// (shell.Templates.RenderLang).
+func (s *Site) render(w http.ResponseWriter, r *http.Request, name string, data any) error {
+	return s.tmpl.RenderLang(w, shell.LangOf(r), name, data)
 }
 
 // Moment is the evaluation date and vintage a page shows: ?at= (default
@@ -78,6 +79,9 @@ type Moment struct {
 	At, KnownAt time.Time
 	// AtParam and KnownParam are the parameters as given (empty: default).
 	AtParam, KnownParam string
+	// LangParam is ?lang= as given (zh, en or empty), which links keep
+	// like the moment.
+	LangParam string
 }
 
 // moment reads ?at= and ?known_at= (a *param.Error when either is not a
@@ -87,6 +91,9 @@ func (s *Site) moment(r *http.Request) (Moment, error) {
 	m := Moment{AtParam: q.Get("at"), KnownParam: q.Get("known_at")}
 	var err error
 	if m.At, m.KnownAt, err = param.Moments(m.AtParam, m.KnownParam, s.Now()); err != nil {
+		return Moment{}, err
+	}
+	if m.LangParam, err = param.OneOf("lang", q.Get("lang"), []string{string(shell.Zh), string(shell.En)}); err != nil {
 		return Moment{}, err
 	}
 	return m, nil
@@ -118,6 +125,9 @@ func (m Moment) values() url.Values {
 	}
 	if m.KnownParam != "" {
 		v.Set("known_at", m.KnownParam)
+	}
+	if m.LangParam != "" {
+		v.Set("lang", m.LangParam)
 	}
 	return v
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -138,8 +139,17 @@ func TestErrors(t *testing.T) {
 		"/report/shandong-2018?format=pdf":       400,
 		"/plans/shandong-2018?sort=value":        400,
 	} {
-		if rec := get(t, mux, path); rec.Code != want {
+		rec := get(t, mux, path)
+		if rec.Code != want {
 			t.Errorf("%s = %d, want %d", path, rec.Code, want)
+		}
+		// The error page is in Chinese, what was asked for quoted apart.
+		body := rec.Body.String()
+		if english := regexp.MustCompile(`Bad Request|Not Found|invalid parameter|unknown (plan|target|indicator)`).FindString(body); english != "" {
+			t.Errorf("%s: the error page says %q", path, english)
+		}
+		if !strings.Contains(body, shell.StatusText(want)) {
+			t.Errorf("%s: the error page lacks %q", path, shell.StatusText(want))
 		}
 	}
 }
@@ -229,6 +239,7 @@ func TestExports(t *testing.T) {
 	if typ, _ := f.GetCellType("目标状态", "M2"); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
 		t.Errorf("target value cell type %v, want a number", typ)
 	}
+	xlsxFrozenAndFiltered(t, f, "2020-12-31")
 
 	fig := get(t, mux, "/export/figures.csv?plan=shandong-2018&target=food-sampling-pass-rate&region=370000").Body.String()
 	if !strings.Contains(fig, "370000,山东省,2019,97.9,%,1,") || !strings.Contains(fig, ",2019,") {

@@ -3,6 +3,7 @@ package workspace
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"strings"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
@@ -23,6 +24,7 @@ var funcs = template.FuncMap{
 		return map[string]string{"new": "新增", "revised": "修订", "unchanged": "未变化"}[s]
 	},
 	"problem":  problem,
+	"column":   columnText,
 	"expected": expectedText,
 	"failure":  failure,
 }
@@ -30,6 +32,11 @@ var funcs = template.FuncMap{
 // problems maps a fragment of the pipeline's message to what it means.
 var problems = []struct{ has, zh string }{
 	{"not allowed to report", "超出本单位报送范围"},
+	{"a line longer than", "这一行过长"},
+	{"byte-order mark", "文件开头标明为 UTF-8,但这一行不是 UTF-8 文本"},
+	{"header is not a period", "表头不是时期"},
+	{"a cell longer than", "单元格内容过长"},
+	{"is longer than", "内容过长"},
 	{"unknown indicator", "指标名称无法识别"},
 	{"unknown region", "地区名称或代码无法识别"},
 	{"is not a period", "时期格式不对"},
@@ -67,14 +74,29 @@ var problems = []struct{ has, zh string }{
 	{"formula without a calculated value", "公式单元格没有计算结果"},
 }
 
-// problem is an error in Chinese, with the pipeline's own words after it.
+// scopeWhat finds the region (code and name) or the indicator in the
+// message of a row outside a reporter's scope (ingest Scope.outside).
+var scopeWhat = regexp.MustCompile(`not allowed to report (?:for region (\d{6} \S+)|indicator (\S+))`)
+
+// problem is an error in Chinese; the pipeline's own (English) words are
+// kept for whoever has to look further as the cell's tooltip (the template
+// puts e.Message in a title attribute), never in the visible text.
 func problem(e *ingest.Error) string {
+	// "… is not allowed to report for region 370100 济南市 (…)" or "… to
+	// report indicator x (…)": the region or indicator named. (The upload
+	// API's answer does not carry OutOfScope; the message says it.)
+	if m := scopeWhat.FindStringSubmatch(e.Message); m != nil {
+		if m[1] != "" {
+			return "超出本单位报送范围:地区 " + m[1]
+		}
+		return "超出本单位报送范围:指标 " + m[2]
+	}
 	for _, p := range problems {
 		if strings.Contains(e.Message, p.has) {
-			return p.zh + "(" + e.Message + ")"
+			return p.zh
 		}
 	}
-	return e.Message
+	return "这一项无法接受"
 }
 
 // expectations maps the pipeline's "expected" texts to Chinese.
@@ -92,9 +114,34 @@ var expectations = map[string]string{
 	ingest.FormulaExpected:                         "用 Excel 或 WPS 保存(会保存公式的计算结果),或直接填写数字",
 }
 
+// periodExamples are the validator's examples of a period of each
+// frequency (ingest periodExample), in Chinese.
+var periodExamples = map[string]string{
+	"a year such as 2020":         "年份,如 2020",
+	"a half year such as 2020-H1": "半年,如 2020-H1",
+	"a quarter such as 2020-Q3":   "季度,如 2020-Q3",
+	"a month such as 2020-07":     "月份,如 2020-07",
+	"a day such as 2020-07-15":    "日期,如 2020-07-15",
+	"a period such as 2024年":      "时期,如 2024年",
+	"a region of its 报送范围":        "本单位报送范围内的地区",
+}
+
 func expectedText(e *ingest.Error) string {
 	if zh, ok := expectations[e.Expected]; ok {
 		return zh
+	}
+	if zh, ok := periodExamples[e.Expected]; ok {
+		return zh
+	}
+	if scopeWhat.MatchString(e.Message) && e.Expected != "" {
+		return "本单位报送范围内的地区:" + e.Expected
+	}
+	if n, ok := strings.CutPrefix(e.Expected, "at most "); ok {
+		n, _, _ = strings.Cut(n, " (")
+		return "不超过 " + strings.NewReplacer(" rows", " 行", " cells", " 个单元格").Replace(n)
+	}
+	if strings.Contains(e.Expected, " or ") && !strings.Contains(e.Expected, ",") {
+		return "以下之一:" + strings.ReplaceAll(e.Expected, " or ", "、")
 	}
 	if e.Expected == "" && strings.Contains(e.Message, "period") {
 		return "年份如 2024,半年如 2024-H1,季度如 2024-Q3,月份如 2024-07(也可写 2024年、2024年第3季度)"
@@ -105,7 +152,13 @@ func expectedText(e *ingest.Error) string {
 	if strings.HasPrefix(e.Expected, "a catalogue id") {
 		return "指标名称(如 食品抽检合格率)或指标代码(模板中已列出)"
 	}
-	return e.Expected
+	if strings.HasPrefix(e.Expected, "a header with") {
+		return "表头含 指标、地区、时期、数值 四列(或 indicator,region,period,value)"
+	}
+	if e.Expected == "" {
+		return "—"
+	}
+	return "见说明(" + e.Expected + ")"
 }
 
 // failure says in Chinese why the API could not take the file.
@@ -120,5 +173,19 @@ func failure(r *upload.Response) string {
 	case 503:
 		return "服务器暂时无法保存数据,没有任何数据入库,请稍后再试。"
 	}
-	return fmt.Sprintf("%s(HTTP %d)", r.Error, r.Status)
+	return fmt.Sprintf("服务器未能处理这份文件(错误代码 %d)。", r.Status)
+}
+
+// columnText names the column of an error: the file's own header as it
+// is written, or in Chinese the pipeline's names for the whole file, the
+// header row, the canonical columns and a workbook's cell.
+func columnText(c string) string {
+	if zh, ok := map[string]string{"file": "整个文件", "header": "表头", ingest.ColIndicator: "指标", ingest.ColRegion: "地区",
+		ingest.ColPeriod: "时期", ingest.ColValue: "数值", ingest.ColUnit: "单位", ingest.ColSource: "来源", ingest.ColNote: "备注"}[c]; ok {
+		return zh
+	}
+	if cell, ok := strings.CutPrefix(c, "cell "); ok {
+		return "单元格 " + cell
+	}
+	return c
 }

@@ -371,7 +371,7 @@ func (w *Workspace) template(rw http.ResponseWriter, r *http.Request) error {
 func (w *Workspace) reviewPage(rw http.ResponseWriter, r *http.Request) error {
 	_, rep := from(r)
 	if !rep.Reviewer() {
-		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位(role: reviewer)可以审核。贵单位的令牌用于报送数据:请回到报送工作台。"}
+		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位可以审核。贵单位的令牌用于报送数据:请回到报送工作台。"}
 	}
 	if w.queue == nil {
 		return shell.NotFound("审核暂不可用")
@@ -387,7 +387,7 @@ func (w *Workspace) reviewPage(rw http.ResponseWriter, r *http.Request) error {
 func (w *Workspace) decide(rw http.ResponseWriter, r *http.Request) error {
 	ss, rep := from(r)
 	if !rep.Reviewer() || w.queue == nil {
-		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位(role: reviewer)可以审核。"}
+		return &shell.Error{Code: http.StatusForbidden, Msg: "只有审核单位可以审核。"}
 	}
 	comment := strings.TrimSpace(r.PostFormValue("comment"))
 	act := action{id: r.PathValue("id"), reviewer: rep, comment: comment, addr: w.proxies.Client(r)}

@@ -41,6 +41,28 @@ page.on("request", (r) => { const u = r.url(); if (!u.startsWith("data:") && !u.
 page.on("response", (r) => { if (r.status() >= 500) fail(`${current}: ${r.status()} for ${r.url()}`); });
 
 const shot = (name) => page.screenshot({ path: path.join(out, name + ".png"), fullPage: true });
+
+// onPhone looks at the current page at 390 px: nothing wider than the
+// window, and no English word in its visible text (the file's own cells
+// and codes, marked translate="no", aside; file formats allowed).
+async function onPhone(name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const r = await page.evaluate(() => {
+    const words = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest("[translate=no], code, script, style, title, option") || !el.checkVisibility()) continue;
+      for (const w of n.textContent.match(/(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9]+/g) || []) words.push(w);
+    }
+    return { sw: document.scrollingElement.scrollWidth, iw: window.innerWidth, words };
+  });
+  const english = [...new Set(r.words.filter((w) => !["qualitymon", "CSV", "Excel", "xlsx", "csv", "UTF", "GBK", "WPS", "H1", "Q3"].includes(w)))];
+  check(r.sw <= r.iw, `${current} @390: page ${r.sw} px wide in a ${r.iw} px window`);
+  check(english.length === 0, `${current} @390: no English in the visible text${english.length ? " (" + english.join(", ") + ")" : ""}`);
+  await shot(name);
+  await page.setViewportSize({ width: 1366, height: 900 });
+}
 const body = () => page.locator("body").innerText();
 const file = (name, text) => { const p = path.join(out, name); fs.writeFileSync(p, text); return p; };
 
@@ -154,6 +176,7 @@ check(badCells === 3, `check: ${badCells} bad cells marked`);
 check(text.includes("第 3 行") && text.includes("985") && text.includes("数值超出该指标的合理范围"), "check: row, column, value and what was wrong");
 check(await page.locator("table.errors tbody tr").count() === 3, "check: the error list has every error");
 await shot("b05-check-errors");
+await onPhone("b05m-check-errors");
 
 // 5. Direct submit of a correct file: stored, new/revised/unchanged.
 current = "submit";
@@ -167,6 +190,7 @@ text = await send("jinan.csv", "指标,地区,时期,数值\n食品抽检合格�
 check(text.includes("范围") && text.includes("370100"), "scope: refused with 范围 and the region");
 check(await page.locator("td.bad-cell").count() === 1, "scope: the region cell is marked");
 await shot("b07-scope");
+await onPhone("b07m-scope");
 
 // 7. CSRF: a forged POST with the session cookie is refused.
 current = "csrf";

@@ -30,11 +30,11 @@ try {
   console.log("BROWSER-START-FAILED " + e.message.split("\n")[0]);
   process.exit(3);
 }
-const ctx = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: "zh-CN", acceptDownloads: true });
+const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN", acceptDownloads: true });
 const page = await ctx.newPage();
 const local = (u) => { const h = new URL(u).hostname; return h === "127.0.0.1" || h === "localhost" || h === "[::1]"; };
 let current = "";
-page.on("console", (m) => { if (m.type() === "error") fail(`${current}: console error: ${m.text()}`); });
+page.on("console", (m) => { if (m.type() === "error" && !current.startsWith("error")) fail(`${current}: console error: ${m.text()}`); });
 page.on("pageerror", (e) => fail(`${current}: page error: ${e.message}`));
 page.on("request", (r) => { const u = r.url(); if (!u.startsWith("data:") && !u.startsWith("blob:") && !local(u)) fail(`${current}: request off the machine: ${u}`); });
 // A request the browser itself cancels because the test moved on to the next
@@ -43,7 +43,7 @@ page.on("requestfailed", (r) => {
   if (r.failure()?.errorText === "net::ERR_ABORTED") return;
   fail(`${current}: request failed: ${r.url()} ${r.failure()?.errorText}`);
 });
-page.on("response", (r) => { if (r.status() >= 400) fail(`${current}: ${r.status()} for ${r.url()}`); });
+page.on("response", (r) => { if (r.status() >= 400 && !current.startsWith("error")) fail(`${current}: ${r.status()} for ${r.url()}`); });
 
 async function visit(name, url) {
   current = name;
@@ -57,6 +57,69 @@ async function visit(name, url) {
 }
 async function shot(name) {
   await page.screenshot({ path: path.join(out, name + ".png"), fullPage: true });
+}
+
+// Words a Chinese page may show in Latin letters: the product's name, file
+// formats, units. Codes and figures' sources as reported are marked
+// translate="no" and not read.
+const allowedLatin = new Set(["qualitymon", "CSV", "XLSX", "Excel", "Markdown", "PDF", "UTF", "GBK", "H1", "H2", "Q1", "Q2", "Q3", "Q4"]);
+
+// audit checks what every page must be at the current width: nothing wider
+// than the window, no English word in its visible text, chart text
+// readable, no two chart labels overlapping, every chart with a legend
+// inside it, bars from zero, no axis below zero, no period printed as
+// 2018..2019.
+async function audit(name) {
+  const width = page.viewportSize().width;
+  const r = await page.evaluate(() => {
+    const se = document.scrollingElement;
+    const words = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest("[translate=no], code, script, style, title, option") || !el.checkVisibility()) continue;
+      for (const w of n.textContent.match(/(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9]+/g) || []) words.push(w);
+    }
+    const charts = [];
+    for (const svg of document.querySelectorAll("svg.chart:not(.spark)")) {
+      const vb = svg.viewBox.baseVal;
+      const scale = svg.getBoundingClientRect().width / vb.width;
+      const texts = [...svg.querySelectorAll("text")];
+      const boxes = texts.map((t) => { const b = t.getBoundingClientRect(); return { l: b.left, r: b.right, t: b.top, b: b.bottom, s: t.textContent }; });
+      const overlaps = [];
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i], b = boxes[j];
+        if (a.l < b.r - 1 && b.l < a.r - 1 && a.t < b.b - 1 && b.t < a.b - 1) overlaps.push(a.s + " × " + b.s);
+      }
+      const minFont = Math.min(...texts.map((t) => parseFloat(getComputedStyle(t).fontSize) * scale));
+      const legend = svg.querySelectorAll("g.legend").length;
+      const outside = [...svg.querySelectorAll("g.legend")].filter((g) => { const b = g.getBBox(); return b.y + b.height > vb.height + 0.5 || b.x + b.width > vb.width + 0.5; }).length;
+      const ticks = [...svg.querySelectorAll("text.tick")].map((t) => t.textContent);
+      const negTicks = ticks.filter((t) => /^[-−]/.test(t));
+      let badBars = 0;
+      if (svg.classList.contains("bar-chart")) {
+        const zero = [...svg.querySelectorAll("text.tick")].find((t) => t.textContent === "0");
+        const x0 = zero ? parseFloat(zero.getAttribute("x")) : NaN;
+        for (const b of svg.querySelectorAll("rect.bar:not(g.legend rect)")) if (Math.abs(parseFloat(b.getAttribute("x")) - x0) > 0.5) badBars++;
+        const values = [...svg.querySelectorAll("text.bar-value")].filter((t) => t.textContent !== "无数据");
+        badBars += values.filter((t) => !/(\d{4}(—\d{4})?年)|[-HQ]\d/.test(t.textContent)).length;
+      }
+      charts.push({ title: svg.getAttribute("aria-label"), overlaps, minFont, legend, outside, negTicks, badBars });
+    }
+    return { sw: se.scrollWidth, iw: window.innerWidth, words, charts, dots: /\d{4}\.\.\d{4}/.test(document.body.innerText) };
+  });
+  check(r.sw <= r.iw, `${name} @${width}: page ${r.sw} px wide in a ${r.iw} px window`);
+  const english = [...new Set(r.words.filter((w) => !allowedLatin.has(w)))];
+  check(english.length === 0, `${name} @${width}: no English in the visible text${english.length ? " (" + english.slice(0, 12).join(", ") + ")" : ""}`);
+  check(!r.dots, `${name} @${width}: no period printed as 2018..2019`);
+  for (const c of r.charts) {
+    const what = `${name} @${width}: chart ${c.title || ""}`;
+    check(c.overlaps.length === 0, `${what}: no overlapping labels${c.overlaps.length ? " (" + c.overlaps.slice(0, 4).join("; ") + ")" : ""}`);
+    check(c.minFont >= 9.5, `${what}: text readable (smallest ${c.minFont.toFixed(1)} px)`);
+    check(c.legend > 0 && c.outside === 0, `${what}: a legend, inside the chart`);
+    check(c.negTicks.length === 0, `${what}: no axis below zero (${c.negTicks.join(" ")})`);
+    check(c.badBars === 0, `${what}: every bar from zero and labelled with its year`);
+  }
 }
 
 // Overview: every plan with counts, a link to each.
@@ -160,6 +223,68 @@ const pdf = await page.pdf({ path: path.join(out, "report-shandong-2018.pdf"), f
 const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
 check(pdf.subarray(0, 5).toString() === "%PDF-" && pages >= 2, `the report prints to an A4 PDF (${pages} pages)`);
 await page.emulateMedia({ media: "screen" });
+
+// Every page again at a phone's width, and at the desktop's: the audit.
+const pagesToAudit = [["overview", "/"], ["plan", "/plans/shandong-2018"], ["plan-gansu", "/plans/gansu-2018"],
+  ["target", "/plans/shandong-2018/targets/food-sampling-pass-rate?region=370000"],
+  ["target-farmland", "/plans/shandong-2018/targets/high-standard-farmland-total"],
+  ["target-average", "/plans/gansu-2018/targets/good-air-quality-days-share"],
+  ["indicator", "/indicators/food_sampling_pass_rate"], ["ranking", "/indicators/" + groupInd], ["report", "/report/shandong-2018"],
+  ["error-404", "/plans/nowhere"], ["error-400", "/plans/shandong-2018?at=yesterday"]];
+for (const width of [1440, 390]) {
+  await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+  for (const [name, url] of pagesToAudit) {
+    current = name + "@" + width;
+    const resp = await page.goto(base + url, { waitUntil: "load" });
+    if (!name.startsWith("error")) check(resp.status() === 200, `${name} @${width}: answers 200`);
+    else check(resp.status() >= 400 && !/Bad Request|Not Found|invalid|unknown/.test(await page.locator("body").innerText()), `${name} @${width}: the error page in Chinese`);
+    const t0 = Date.now();
+    await audit(name);
+    const t1 = Date.now();
+    if (width === 390) await shot("m-" + name); // the desktop's are 01…09
+    console.log(`     ${name} @${width}: audit ${t1 - t0} ms, screenshot ${Date.now() - t1} ms`);
+  }
+}
+await page.setViewportSize({ width: 1440, height: 900 });
+
+// Rankings: ties share a rank, only figures of one period are ranked
+// together, and the period is named.
+current = "ranking";
+await page.goto(base + "/indicators/" + groupInd);
+const groups = await page.$$eval("table.ranking tbody", (tbs) => tbs.map((tb) => ({
+  head: tb.querySelector("tr.rank-period th").textContent,
+  rows: [...tb.querySelectorAll("tr:not(.rank-period)")].map((tr) => ({ rank: tr.querySelector("td.rank").textContent, value: tr.children[2].textContent })),
+})));
+check(groups.length > 0, `ranking: ${groups.length} period group(s)`);
+for (const g of groups) {
+  check(/\d{4}年|无数据/.test(g.head), `ranking: the group names its period (${g.head})`);
+  const periods = new Set(g.rows.map((r) => (r.value.match(/\d{4}(—\d{4})?年/) || [""])[0]));
+  check(periods.size <= 1, `ranking ${g.head}: one period per group (${[...periods].join(", ")})`);
+  g.rows.forEach((r, i) => {
+    if (r.rank === "—") return;
+    const v = parseFloat(r.value);
+    const better = g.rows.filter((o) => o.rank !== "—" && parseFloat(o.value) !== v && g.rows.indexOf(o) < i).length;
+    check(Number(r.rank) === better + 1, `ranking ${g.head}: ${r.value} ranked ${r.rank}, ${better} better`);
+  });
+}
+
+// The coverage of an average names the regions that have not reported.
+current = "coverage";
+await page.goto(base + "/plans/gansu-2018/targets/good-air-quality-days-share");
+const cov = await page.$$eval("table.years tbody tr", (trs) => trs.filter((tr) => tr.querySelector("td.missing")).map((tr) => ({
+  n: tr.children[1].textContent, missing: tr.querySelector("td.missing").textContent })));
+check(cov.length > 0, `coverage table of an average (${cov.length} years)`);
+for (const c of cov) {
+  const [got, of] = c.n.split("/").map(Number);
+  const named = c.missing === "—" ? 0 : c.missing.split("、").length;
+  check(named === of - got, `coverage ${c.n}: names the ${of - got} missing region(s) (${c.missing})`);
+}
+
+// The printed report numbers its pages.
+current = "report print";
+await page.goto(base + "/report/shandong-2018");
+const pageRule = await page.evaluate(() => [...document.styleSheets].flatMap((s) => [...s.cssRules]).filter((r) => r instanceof CSSPageRule).map((r) => r.cssText).join(" "));
+check(/counter\(page\)/.test(pageRule), "the printed report numbers its pages (@page counter)");
 
 async function firstTarget(plan) {
   await page.goto(base + "/plans/" + plan);

@@ -65,43 +65,66 @@ func Secure(h http.Handler) http.Handler {
 }
 
 // Error is an error with the status a person should see and its message
-// (in Chinese).
+// (in Chinese); Value, when set, is what the person asked for, shown after
+// the message as it was given (an excerpt).
 type Error struct {
-	Code int
-	Msg  string
+	Code  int
+	Msg   string
+	Value string
 }
 
-func (e *Error) Error() string { return e.Msg }
+func (e *Error) Error() string {
+	if e.Value != "" {
+		return e.Msg + ":" + param.Excerpt(e.Value)
+	}
+	return e.Msg
+}
 
 // NotFound is a 404 with the formatted message.
 func NotFound(format string, a ...any) error {
-	return &Error{http.StatusNotFound, fmt.Sprintf(format, a...)}
+	return &Error{Code: http.StatusNotFound, Msg: fmt.Sprintf(format, a...)}
+}
+
+// NotFoundValue is a 404 saying msg about value, the name asked for.
+func NotFoundValue(msg, value string) error {
+	return &Error{Code: http.StatusNotFound, Msg: msg, Value: value}
 }
 
 // BadRequest is a 400 with the formatted message.
 func BadRequest(format string, a ...any) error {
-	return &Error{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+	return &Error{Code: http.StatusBadRequest, Msg: fmt.Sprintf(format, a...)}
 }
 
-// Templates are an application's page templates with the shared ones.
+// Templates are an application's page templates with the shared ones, one
+// set per language.
 type Templates struct {
-	t   *template.Template
+	t   map[Lang]*template.Template
 	log *slog.Logger
 }
 
 // Parse parses the application's templates (patterns in app) beside the
 // shared ones, with the formatting functions ([Funcs]) and the
 // application's own funcs; logger logs the failures [Templates.Fail]
-// shows as 503.
+// shows as 503. Every language gets the same funcs.
 func Parse(app fs.FS, funcs template.FuncMap, logger *slog.Logger, patterns ...string) (*Templates, error) {
-	t, err := template.New("").Funcs(Funcs).Funcs(funcs).ParseFS(files, "templates/*.html")
-	if err == nil {
-		t, err = t.ParseFS(app, patterns...)
+	return ParseLangs(app, func(Lang) template.FuncMap { return funcs }, logger, patterns...)
+}
+
+// ParseLangs is Parse with the application's funcs in each language; every
+// set also has T, the phrase catalogue of its language ([Lang.T]).
+func ParseLangs(app fs.FS, funcs func(Lang) template.FuncMap, logger *slog.Logger, patterns ...string) (*Templates, error) {
+	ts := &Templates{t: map[Lang]*template.Template{}, log: logger}
+	for _, l := range Langs {
+		t, err := template.New("").Funcs(Funcs).Funcs(template.FuncMap{"T": l.T}).Funcs(funcs(l)).ParseFS(files, "templates/*.html")
+		if err == nil {
+			t, err = t.ParseFS(app, patterns...)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("parsing the page templates: %w", err)
+		}
+		ts.t[l] = t
 	}
-	if err != nil {
-		return nil, fmt.Errorf("parsing the page templates: %w", err)
-	}
-	return &Templates{t: t, log: logger}, nil
+	return ts, nil
 }
 
 // Handler serves f with the security headers; an error f returns is
@@ -119,18 +142,47 @@ func (ts *Templates) Handler(f func(http.ResponseWriter, *http.Request) error) h
 // logged once and shown as 503.
 func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusServiceUnavailable
+	msg, value, want := err.Error(), "", ""
 	var he *Error
 	var pe *param.Error
 	if errors.As(err, &he) {
-		code = he.Code
+		code, msg = he.Code, he.Msg
+		if he.Value != "" {
+			value = param.Excerpt(he.Value)
+		}
 	} else if errors.As(err, &pe) {
-		code = param.Status
+		code, msg, value, want = param.Status, "参数无效", pe.Name+"="+param.Excerpt(pe.Value), pe.Want
 	} else {
 		ts.log.Error("web page failed", "path", r.URL.Path, "err", err)
+		msg = "暂时无法读取数据,请稍后再试。"
 	}
+	l := LangOf(r)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Vary", "Accept-Language")
 	w.WriteHeader(code)
-	ts.t.ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": err.Error(), "Title": http.StatusText(code)})
+	ts.t[l].ExecuteTemplate(w, "error.html", map[string]any{"Code": code, "Message": l.T(msg), "Value": value, "Want": want, "Title": l.T(StatusText(code)), "Lang": l})
+}
+
+// statusTexts are the Chinese names of the statuses an error page shows.
+var statusTexts = map[int]string{
+	http.StatusBadRequest:            "请求有误",
+	http.StatusUnauthorized:          "需要登录",
+	http.StatusForbidden:             "无权访问",
+	http.StatusNotFound:              "未找到",
+	http.StatusMethodNotAllowed:      "不支持此请求方式",
+	http.StatusRequestEntityTooLarge: "内容过大",
+	http.StatusUnsupportedMediaType:  "不支持的文件类型",
+	http.StatusTooManyRequests:       "请求过于频繁",
+	http.StatusInternalServerError:   "服务器内部错误",
+	http.StatusServiceUnavailable:    "服务暂时不可用",
+}
+
+// StatusText is the Chinese name of an HTTP status, for error pages.
+func StatusText(code int) string {
+	if t, ok := statusTexts[code]; ok {
+		return t
+	}
+	return "请求未能完成"
 }
 
 // Render executes a page template into a buffer first, so that a template
@@ -139,10 +191,21 @@ func (ts *Templates) Render(w http.ResponseWriter, name string, data any) error 
 	return ts.RenderStatus(w, http.StatusOK, name, data)
 }
 
+// RenderLang is Render in the language l (the page varies with the
+// request's Accept-Language).
+func (ts *Templates) RenderLang(w http.ResponseWriter, l Lang, name string, data any) error {
+	w.Header().Set("Vary", "Accept-Language")
+	return ts.render(w, l, http.StatusOK, name, data)
+}
+
 // RenderStatus is Render answering with the status code.
 func (ts *Templates) RenderStatus(w http.ResponseWriter, code int, name string, data any) error {
+	return ts.render(w, Zh, code, name, data)
+}
+
+func (ts *Templates) render(w http.ResponseWriter, l Lang, code int, name string, data any) error {
 	var b bytes.Buffer
-	if err := ts.t.ExecuteTemplate(&b, name, data); err != nil {
+	if err := ts.t[l].ExecuteTemplate(&b, name, data); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -161,5 +224,5 @@ func Attach(w http.ResponseWriter, contentType, filename string, body []byte) er
 
 // Execute writes the template to w as it goes (a file, not a response).
 func (ts *Templates) Execute(w io.Writer, name string, data any) error {
-	return ts.t.ExecuteTemplate(w, name, data)
+	return ts.t[Zh].ExecuteTemplate(w, name, data)
 }

@@ -1,0 +1,96 @@
+package shell
+
+import (
+	"net/http"
+
+	"golang.org/x/text/language"
+)
+
+// Lang is the language of a page: Chinese, the pages' own, or English, the
+// second language (?lang=en, or a browser that prefers English).
+type Lang string
+
+// The languages of the pages.
+const (
+	Zh Lang = "zh"
+	En Lang = "en"
+)
+
+// Langs are the languages, the default first.
+var Langs = []Lang{Zh, En}
+
+var langMatcher = language.NewMatcher([]language.Tag{language.SimplifiedChinese, language.English})
+
+// LangOf is the language a request asks for: ?lang=zh or ?lang=en, else the
+// best match of its Accept-Language, else Chinese. (The parameter is
+// checked by the page that reads it; an unknown value here is Chinese.)
+func LangOf(r *http.Request) Lang {
+	switch Lang(r.URL.Query().Get("lang")) {
+	case En:
+		return En
+	case Zh:
+		return Zh
+	}
+	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
+	if err != nil || len(tags) == 0 {
+		return Zh
+	}
+	if _, i, conf := langMatcher.Match(tags...); i == 1 && conf >= language.High {
+		return En
+	}
+	return Zh
+}
+
+// T is a phrase of the pages in l: the Chinese phrase itself, or its
+// English from the catalogue (the Chinese when the catalogue lacks it).
+func (l Lang) T(zh string) string {
+	if l == En {
+		if en, ok := english[zh]; ok {
+			return en
+		}
+	}
+	return zh
+}
+
+// HTMLLang is the lang attribute of a page in l.
+func (l Lang) HTMLLang() string {
+	if l == En {
+		return "en"
+	}
+	return "zh-CN"
+}
+
+// english is the catalogue of the second language: the pages' Chinese
+// phrases and their English.
+var english = map[string]string{
+	"质量目标看板": "Quality targets", "总览": "Overview", "指标": "Indicator", "评估日期": "Evaluation date",
+	"数据截至(报送)": "Figures reported by", "查看": "Show", "回到今天": "Back to today",
+	"仅用": "using only figures and revisions reported before", "前报送的数据与修订": "",
+	"使用目前已报送的全部数据":             "using every figure reported so far",
+	"依据联合国可持续发展目标进展图的方法判断目标状态": "statuses judged by the method of the UN SDG Progress Chart",
+	"数据来源见各目标页面":               "sources on each target's page", "运行指标": "metrics", "中文": "中文",
+	"个规划": "plans", "项目标评估(目标×地区)": "evaluations (target × region)", "已达标": "achieved",
+	"项数据逾期未报": "with overdue figures", "项不可量化跟踪": "not trackable", "各规划目标状态": "Status of each plan's targets",
+	"规划": "Plan", "地区": "Region", "期末": "Horizon", "达标率": "Achieved", "数据逾期": "Overdue figures", "报告": "Report",
+	"质量状况分析报告": "Quality report", "状态说明": "Statuses", "年": "",
+	"已达到目标(到期年份数据达标,或规划期内数据已达标)": "The target is met (by the deadline year's figure, or already by a figure within the plan period)",
+	"按当前趋势可在期限前达标(预测进度比 ≥ 0.95)": "On the current trend the target is met by the deadline (projected progress ratio ≥ 0.95)",
+	"需要加快进度(预测进度比 0.10–0.95)":    "Progress must speed up (projected progress ratio 0.10–0.95)",
+	"停滞或倒退(预测进度比 < 0.10)":        "Stalled or going backwards (projected progress ratio < 0.10)",
+	"期限已过、未达到目标,或“保持”类目标某年未保持":   "The deadline has passed without the target met, or a level to hold was not held in some year",
+	"没有可用于判断的数据":                 "No figure to judge by",
+	"规划中的数字承诺,但没有统计指标可跟踪":        "A numeric commitment of the plan that no statistic can follow",
+	"导出 CSV": "Export CSV", "导出 Excel": "Export Excel", "状态": "Status", "牵头单位": "Lead agency", "牵头或责任单位": "Lead or responsible agency", "全部": "All",
+	"筛选": "Filter", "清除筛选": "Clear filters", "显示": "Showing", "项": "", "目标(规划表述)": "Target (as the plan words it)",
+	"实际值": "Actual", "目标": "Target", "差距": "Gap", "期限": "Deadline", "走势": "Trend", "依据": "Basis",
+	"已定论": "settled", "没有符合筛选条件的目标。": "No target matches the filters.", "不可量化跟踪的承诺": "Commitments that cannot be tracked",
+	"承诺": "Commitment", "条款": "Clause", "原因": "Reason", "规划期": "Plan period",
+	"规划原文": "The plan's text", "责任单位": "Agencies", "逐年判断": "Year by year", "平均值覆盖情况": "Coverage of the average",
+	"状态记录": "Status history", "逐年末回溯": "At each year's end", "报送数据与修订": "Figures and revisions",
+	"考核排名": "ranking", "排名": "Rank", "数据排名": " figures ranked", "数据": " figures",
+	"请求有误": "Bad request", "需要登录": "Sign-in required", "无权访问": "Forbidden", "未找到": "Not found",
+	"不支持此请求方式": "Method not allowed", "内容过大": "Too large", "不支持的文件类型": "Unsupported type",
+	"请求过于频繁": "Too many requests", "服务器内部错误": "Internal error", "服务暂时不可用": "Service unavailable", "请求未能完成": "Request failed",
+	"参数无效": "Invalid parameter", "应为": "expected", "返回总览": "Back to the overview",
+	"没有这个规划": "No such plan", "没有这个指标": "No such indicator", "暂时无法读取数据,请稍后再试。": "The figures cannot be read just now; please try again later.",
+}
