@@ -124,7 +124,8 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	final := existing
 	class := make([][]Change, len(batches))
 	var lines, reports []string
-	var buf []byte // each line is rendered here, then copied
+	mine := map[observation.Key]mark{} // the last report written of each key
+	var buf []byte                     // each line is rendered here, then copied
 	for bi, bt := range batches {
 		class[bi] = make([]Change, len(bt.Obs))
 		sum := &out[bi].Summary
@@ -145,6 +146,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 				lines = append(lines, string(buf))
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
+			mine[o.Key()] = markOf(o, rev, bt.ReportedAt.Unix())
 			buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			reports = append(reports, string(buf))
 			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
@@ -170,14 +172,13 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		}
 	}
 	if refused == nil {
-		if len(lines) > 0 {
-			if err := s.reconcile(ctx, all); err != nil {
-				return nil, err
-			}
+		if err := s.reconcile(ctx, mine); err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
-	// InfluxDB refused rows: read back what it holds.
+	// InfluxDB refused rows: read back what it holds, then reconcile the
+	// keys it holds as written (another writer may have raced them).
 	held, err := s.readBack(ctx, all)
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB refused rows (%v); reading back what it stored: %w", refused, err)
@@ -185,6 +186,10 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	stored := func(k observation.Key) bool {
 		want, h := final[k], held[k]
 		return h.Value == want.Value && h.Source == want.Source && h.Revision == want.Revision
+	}
+	maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !stored(k) })
+	if err := s.reconcile(ctx, mine); err != nil {
+		return nil, err
 	}
 	var cause error = refused
 	var he interface{ Unwrap() []error }

@@ -139,3 +139,36 @@ func TestTwoWritersAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// A writer between its report and its current value: another writer's
+// report of the key at the same revision, reported later, is already in
+// observation_report when A revises the key. A's reconcile sees that its
+// key raced and makes the latest report (the other writer's) current;
+// without the full reconcile of raced keys A's own value stayed current.
+func TestReconcileFollowsRacedReport(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	a := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(a.Close)
+	ctx := context.Background()
+	o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := a.Upsert(ctx, []observation.Observation{o}, at); err != nil {
+		t.Fatal(err)
+	}
+	other := at.Add(time.Hour)
+	srv.Write(t, bucket, "ns", fmt.Sprintf("observation_report,freq=%s,indicator=%s,region=%s value=95,revision=1i,reported_at=%di,source=\"\" %d\n",
+		o.Period.Kind, o.Indicator, o.Region, other.Unix(), o.Period.Start().UnixNano()+123))
+	o.Value = 96.0
+	sum, err := a.Upsert(ctx, []observation.Observation{o}, at.Add(time.Minute))
+	if err != nil || sum.Revised != 1 {
+		t.Fatalf("revision: %+v %v", sum, err)
+	}
+	cur, err := a.Current(ctx, store.Filter{Indicators: []string{o.Indicator}})
+	if err != nil || len(cur) != 1 {
+		t.Fatalf("current %+v %v", cur, err)
+	}
+	if c := cur[0]; c.Value != 95 || c.Revision != 1 || !c.ReportedAt.Equal(other) {
+		t.Errorf("current %v (revision %d, reported %v), want the other writer's later report 95 at revision 1", c.Value, c.Revision, c.ReportedAt)
+	}
+}
