@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +117,12 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	if len(all) == 0 {
 		return out, nil
 	}
+	// Mark the write's start before reading what its keys hold (see
+	// activity.go), and its end once reconciled.
+	id, inds := newWriteID(), indicatorsOf(all)
+	if err := s.markActivity(ctx, inds, "start", id); err != nil {
+		return nil, err
+	}
 	existing, err := s.existing(ctx, all)
 	if err != nil {
 		return nil, err
@@ -172,7 +179,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		}
 	}
 	if refused == nil {
-		if err := s.reconcile(ctx, mine); err != nil {
+		if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -188,7 +195,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		return h.Value == want.Value && h.Source == want.Source && h.Revision == want.Revision
 	}
 	maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !stored(k) })
-	if err := s.reconcile(ctx, mine); err != nil {
+	if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
 		return nil, err
 	}
 	var cause error = refused
@@ -211,6 +218,34 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		}
 	}
 	return out, nil
+}
+
+// reconcileRaced reconciles the keys of mine (written by the write id) whose
+// indicator another write was active on meanwhile (racedIndicators), then
+// marks the write's end. A failure to mark the end is not the write's: it
+// only keeps others careful for activityWindow.
+func (s *Store) reconcileRaced(ctx context.Context, mine map[observation.Key]mark, inds []string, id string) error {
+	if len(mine) > 0 {
+		raced, err := s.racedIndicators(ctx, inds, id)
+		if err != nil {
+			return fmt.Errorf("reconciling: %w", err)
+		}
+		maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !raced[k.Indicator] })
+		if err := s.reconcile(ctx, mine); err != nil {
+			return err
+		}
+	}
+	_ = s.markActivity(ctx, inds, "done", id)
+	return nil
+}
+
+// indicatorsOf lists the indicators of obs, sorted.
+func indicatorsOf(obs []observation.Observation) []string {
+	set := map[string]bool{}
+	for i := range obs {
+		set[obs[i].Indicator] = true
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // readBack reads the current values of obs's keys after a refused write:

@@ -140,9 +140,9 @@ func TestTwoWritersAtOnce(t *testing.T) {
 	}
 }
 
-// A writer between its report and its current value: another writer's
-// report of the key at the same revision, reported later, is already in
-// observation_report when A revises the key. A's reconcile sees that its
+// A writer between its report and its current value: another writer has
+// marked its start and its report of the key at the same revision,
+// reported later, is already in observation_report when A revises the key. A's reconcile sees that its
 // key raced and makes the latest report (the other writer's) current;
 // without the full reconcile of raced keys A's own value stayed current.
 func TestReconcileFollowsRacedReport(t *testing.T) {
@@ -157,6 +157,8 @@ func TestReconcileFollowsRacedReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := at.Add(time.Hour)
+	// The other writer has marked its start (store/activity.go), not its end.
+	srv.Write(t, bucket, "ns", "writer_activity,indicator="+o.Indicator+" start=\"other\"\n")
 	srv.Write(t, bucket, "ns", fmt.Sprintf("observation_report,freq=%s,indicator=%s,region=%s value=95,revision=1i,reported_at=%di,source=\"\" %d\n",
 		o.Period.Kind, o.Indicator, o.Region, other.Unix(), o.Period.Start().UnixNano()+123))
 	o.Value = 96.0
