@@ -4,13 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/influxdata/influxdb-client-go/v2/domain"
 )
 
 // Writer activity: which writes may have raced. Before it reads the current
@@ -79,17 +76,12 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
   |> group()
   |> keep(columns: ["_time", "_value", "_field", "indicator"])
 `
-	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, q, &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
-	if err != nil {
-		return nil, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
-	}
 	type span struct {
 		start, done time.Time
 		inds        []string
 	}
 	writes := map[string]*span{}
-	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
+	err := s.queryCSV(ctx, q, func(r fluxRow) error {
 		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
 		if err != nil {
 			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
@@ -113,10 +105,6 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 		return nil
 	})
 	if err != nil {
-		var re *RetryableError
-		if errors.As(err, &re) {
-			return nil, re.Err
-		}
 		return nil, err
 	}
 	raced := map[string]bool{}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/influxdata/influxdb-client-go/v2/domain"
-
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
@@ -289,22 +287,18 @@ func (s *Store) readBackEach(ctx context.Context, obs []observation.Observation)
 // answers a pivoted value column with nulls). The flag says whether
 // InfluxDB left out the value of a point (such points are not returned).
 func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
-	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, existingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
-	if err != nil {
-		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
-	}
 	type key struct{ ind, reg, freq, t string }
 	at := map[key]int{}
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
-	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
+	ks := kinds{}
+	err := s.queryCSV(ctx, existingFlux(s.cfg.Bucket, f), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
 		i, ok := at[k]
 		if !ok {
-			kind, err := period.ParseKind(k.freq)
+			kind, err := ks.of(k.freq)
 			if err != nil {
-				return fmt.Errorf("stored point with bad freq tag: %w", err)
+				return err
 			}
 			t, err := time.Parse(time.RFC3339Nano, k.t)
 			if err != nil {
@@ -333,10 +327,6 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 		return nil
 	})
 	if err != nil {
-		var re *RetryableError
-		if errors.As(err, &re) {
-			return nil, false, re.Err
-		}
 		return nil, false, err
 	}
 	kept := out[:0]

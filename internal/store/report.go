@@ -2,18 +2,15 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
 	"math"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
-	"github.com/influxdata/influxdb-client-go/v2/domain"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
@@ -182,21 +179,11 @@ func (s *Store) reportMarks(ctx context.Context, f Filter, fn func(observation.K
   |> group()
   |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `
-	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, q, &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
-	if err != nil {
-		return classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
-	}
-	kinds := map[string]period.Kind{}
-	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
-		freq := r.Get("freq")
-		kind, ok := kinds[freq]
-		if !ok {
-			var err error
-			if kind, err = period.ParseKind(freq); err != nil {
-				return fmt.Errorf("stored report with bad freq tag: %w", err)
-			}
-			kinds[freq] = kind
+	ks := kinds{}
+	return s.queryCSV(ctx, q, func(r fluxRow) error {
+		kind, err := ks.of(r.Get("freq"))
+		if err != nil {
+			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
 		if err != nil {
@@ -210,11 +197,6 @@ func (s *Store) reportMarks(ctx context.Context, f Filter, fn func(observation.K
 		fn(k, mark{revision: int(rev), at: t.UnixNano()})
 		return nil
 	})
-	var re *RetryableError
-	if errors.As(err, &re) {
-		return re.Err
-	}
-	return err
 }
 
 func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation.Key) bool) error {

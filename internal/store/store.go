@@ -385,17 +385,12 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
 
 // parseValues reads the CSV answer of the Values query.
 func parseValues(raw string) ([]observation.Stored, error) {
-	kinds := map[string]period.Kind{}
+	ks := kinds{}
 	var out []observation.Stored
-	err := readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
-		freq := r.Get("freq")
-		k, ok := kinds[freq]
-		if !ok {
-			var err error
-			if k, err = period.ParseKind(freq); err != nil {
-				return fmt.Errorf("stored point with bad freq tag: %w", err)
-			}
-			kinds[freq] = k
+	err := decodeAnswer(raw, func(r fluxRow) error {
+		k, err := ks.of(r.Get("freq"))
+		if err != nil {
+			return err
 		}
 		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
 		if err != nil {
@@ -411,10 +406,6 @@ func parseValues(raw string) ([]observation.Stored, error) {
 		return nil
 	})
 	if err != nil {
-		var re *RetryableError
-		if errors.As(err, &re) {
-			return nil, re.Err
-		}
 		return nil, err
 	}
 	return out, nil
