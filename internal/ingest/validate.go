@@ -78,7 +78,7 @@ type Validator struct {
 	// Limits bound what one input may cost (zero: DefaultLimits).
 	Limits Limits
 
-	memo *memo // see Memoised
+	memo memo // see Memoised (nil maps: nothing kept)
 }
 
 // memo holds what Row looked up for a cell text: a large file repeats the
@@ -104,17 +104,18 @@ const memoLimit = 1 << 16
 // one goroutine: the copy is not safe for concurrent use.
 func (v *Validator) Memoised() *Validator {
 	c := *v
-	c.memo = &memo{inds: map[string]*catalog.Indicator{}, regs: map[string]*region.Region{}, pers: map[string]memoPeriod{}}
+	c.memo = memo{inds: map[string]*catalog.Indicator{}, regs: map[string]*region.Region{}, pers: map[string]memoPeriod{}}
 	return &c
 }
 
-// remember looks key up in m, or resolves it and keeps the answer.
+// remember looks key up in m, or resolves it and keeps the answer (a nil
+// m keeps nothing).
 func remember[V any](m map[string]V, key string, resolve func(string) V) V {
 	if v, ok := m[key]; ok {
 		return v
 	}
 	v := resolve(key)
-	if len(m) < memoLimit {
+	if m != nil && len(m) < memoLimit {
 		m[key] = v
 	}
 	return v
@@ -122,39 +123,17 @@ func remember[V any](m map[string]V, key string, resolve func(string) V) V {
 
 // indicator resolves an indicator cell (nil: unknown).
 func (v *Validator) indicator(cell string) *catalog.Indicator {
-	resolve := func(s string) *catalog.Indicator {
-		ind, _ := v.Catalog.Resolve(s)
-		return ind
-	}
-	if v.memo == nil {
-		return resolve(cell)
-	}
-	return remember(v.memo.inds, cell, resolve)
+	return remember(v.memo.inds, cell, func(s string) *catalog.Indicator { ind, _ := v.Catalog.Resolve(s); return ind })
 }
 
 // region resolves a region cell (nil: unknown).
 func (v *Validator) region(cell string) *region.Region {
-	resolve := func(s string) *region.Region {
-		reg, _ := v.Regions.Resolve(s)
-		return reg
-	}
-	if v.memo == nil {
-		return resolve(cell)
-	}
-	return remember(v.memo.regs, cell, resolve)
+	return remember(v.memo.regs, cell, func(s string) *region.Region { reg, _ := v.Regions.Resolve(s); return reg })
 }
 
 // period parses a period cell.
 func (v *Validator) period(cell string) (period.Period, error) {
-	resolve := func(s string) memoPeriod {
-		p, err := period.Parse(s)
-		return memoPeriod{p, err}
-	}
-	m := resolve
-	if v.memo != nil {
-		m = func(s string) memoPeriod { return remember(v.memo.pers, s, resolve) }
-	}
-	r := m(cell)
+	r := remember(v.memo.pers, cell, func(s string) memoPeriod { p, err := period.Parse(s); return memoPeriod{p, err} })
 	return r.p, r.err
 }
 
