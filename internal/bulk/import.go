@@ -243,7 +243,18 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, report
 		}
 		return nil
 	}
+	// A chunk ends at BatchSize rows, or earlier (from half of it on) where
+	// the indicator changes: the store's lookup of a chunk's current values
+	// reads its indicators' points in its period range, and a chunk that
+	// ends mid-indicator makes the next one read back the rows it wrote.
+	last := -1
 	for rec := range records(spill) {
+		if len(chunk) >= cap(chunk)/2 && int(rec.ind) != last {
+			if err := put(); err != nil {
+				return res, err
+			}
+		}
+		last = int(rec.ind)
 		chunk = append(chunk, im.t.observation(rec))
 		if len(chunk) == cap(chunk) {
 			if err := put(); err != nil {

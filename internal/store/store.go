@@ -10,6 +10,8 @@
 //	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
 //	                       fields: value, revision, source, reported_at — every report, written
 //	                       before the current value (several writers: see report.go)
+//	writer_activity        tags: indicator   time: InfluxDB's clock (ns)
+//	                       fields: start, done (string: a write's id) — see activity.go
 //	evaluation             tags: plan, target, indicator, region   time: evaluation time
 //	                       fields: status (string), status_code (int), actual, target_value, gap,
 //	                       progress, projected (float), stale, settled (bool), basis, period (string)
