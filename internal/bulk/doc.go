@@ -26,8 +26,10 @@
 //     current values of the chunk's keys, classifies each row new, revised
 //     or unchanged ([store.Classify]), writes the reports of the new and
 //     revised rows (observation_report), then the current values and the
-//     values revisions supersede, then reconciles, so that a serve replica
-//     writing the same keys meanwhile loses nothing. Failures the store
+//     values revisions supersede, then reconciles the keys of indicators
+//     another write was active on meanwhile (writer_activity), so that a
+//     serve replica writing the same keys loses nothing. A chunk ends at
+//     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
 //     nothing.
