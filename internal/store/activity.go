@@ -82,9 +82,9 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 	}
 	writes := map[string]*span{}
 	err := s.queryCSV(ctx, q, func(r fluxRow) error {
-		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+		t, err := r.Time()
 		if err != nil {
-			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+			return err
 		}
 		w := writes[r.Get("_value")]
 		if w == nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
@@ -108,4 +109,13 @@ func (k kinds) of(freq string) (period.Kind, error) {
 	}
 	k[freq] = kind
 	return kind, nil
+}
+
+// Time is the row's _time.
+func (r fluxRow) Time() (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+	if err != nil {
+		return t, fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+	}
+	return t, nil
 }

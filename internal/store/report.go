@@ -185,9 +185,9 @@ func (s *Store) reportMarks(ctx context.Context, f Filter, fn func(observation.K
 		if err != nil {
 			return err
 		}
-		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+		t, err := r.Time()
 		if err != nil {
-			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+			return err
 		}
 		rev, err := strconv.ParseInt(r.Get("_value"), 10, 64)
 		if err != nil {

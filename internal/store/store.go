@@ -394,9 +394,9 @@ func parseValues(raw string) ([]observation.Stored, error) {
 		if err != nil {
 			return err
 		}
-		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+		t, err := r.Time()
 		if err != nil {
-			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+			return err
 		}
 		v, err := strconv.ParseFloat(r.Get("_value"), 64)
 		if err != nil {
