@@ -4,43 +4,41 @@
 //
 // One file is imported in two passes:
 //
-//  1. Validate. The file is streamed once. Canonical CSV goes through a fast
-//     path (scan.go) that splits lines without allocating, resolves indicator,
-//     region, period and unit cells through small caches in front of the
-//     catalogue and the region table, and parses numbers with
-//     [ingest.ParseNumber], the one number parser. Any row the fast path is
-//     not sure of (a percent sign, a number out of range, a cell holding
-//     what [ingest.TextProblem] refuses) is handed to [ingest.Validator.Row],
-//     which stays the authority on what is valid and on every error message.
-//     Input the fast path does not handle (a quoted field spanning lines,
-//     bare quotes, a header it cannot map, …) makes it give up and the file
-//     is read again by the generic parser ([ingest.NewCSV] or the Parse hook
-//     for other formats, e.g. [ingest.Open] for XLSX and the 国家统计局 export
-//     layout). The rows of indicators the catalogue derives others from are
-//     kept, and once the file is valid the same [ingest.Deriver] as every
-//     other path adds the derived observations, validated like rows. Keys seen
-//     twice are found with a bitmap per series (indicator × region), so the
-//     memory of pass 1 grows with the span of periods per series, not with
-//     the number of rows. Each valid row is appended as a 24-byte record to
-//     an unlinked temporary file. A file with any error stops here and
-//     writes nothing; errors name FILE:ROW:COLUMN, up to [ingest.MaxErrors].
+//  1. Validate. The file is read through internal/ingest like every other
+//     input (ingest.OpenAs: CSV in any encoding, through the fast CSV
+//     reader, or XLSX; the canonical layout or the 国家统计局 export; or the
+//     Options.Parse hook) and every row is validated by
+//     [ingest.Validator.Row], the one set of rules, on a copy of the
+//     validator that looks each distinct indicator, region and period cell
+//     up once ([ingest.Validator.Memoised]). The rows of indicators the
+//     catalogue derives others from are kept, and once the file is valid
+//     the same [ingest.Deriver] as every other path adds the derived
+//     observations, validated like rows. Keys seen twice are found with a
+//     bitmap per series (indicator × region), so the memory of pass 1 grows
+//     with the span of periods per series, not with the number of rows
+//     (the error is [ingest.DuplicateKey], as everywhere). Each valid row is
+//     appended as a 24-byte record to an unlinked temporary file. A file
+//     with any error stops here and writes nothing; errors name
+//     FILE:ROW:COLUMN, up to [ingest.MaxErrors].
 //  2. Write. The records are read back in chunks of BatchSize (50,000 by
 //     default) and each chunk goes to the store's one writer,
 //     [store.Store.Write], as every other ingest path's rows do: it reads the
 //     current values of the chunk's keys, classifies each row new, revised
 //     or unchanged ([store.Classify]), writes the reports of the new and
 //     revised rows (observation_report), then the current values and the
-//     values revisions supersede, then reconciles, so that a serve replica
-//     writing the same keys meanwhile loses nothing. Failures the store
+//     values revisions supersede, then reconciles the keys of indicators
+//     another write was active on meanwhile (writer_activity), so that a
+//     serve replica writing the same keys loses nothing. A chunk ends at
+//     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
 //     nothing.
 //
 // # Memory
 //
-// Pass 1 holds a 1 MiB read buffer, lookup caches of at most 65,536 cells
-// each, the interned source strings and one bit per period in the span a
-// series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
+// Pass 1 holds a 1 MiB read buffer, the validator's memo of at most 65,536
+// cells per column, the interned source strings and one bit per period in
+// the span a series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
 // chunk of observations, its line protocol and the stored values of its
 // keys that InfluxDB already has.
 // Nothing grows with the number of rows of new data: 1,000,000 rows peak

@@ -37,7 +37,7 @@ func TestFileDropFormats(t *testing.T) {
 				t.Fatal(err)
 			}
 			name := "in" + ext
-			got, _ := pass1Named(t, im, name, data)
+			got := pass1Named(t, im, name, data)
 			if want := render(readAll(v, open, name, data)); got != want {
 				t.Errorf("bulk:\n%s\nfiledrop:\n%s", got, want)
 			}

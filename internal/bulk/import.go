@@ -40,9 +40,9 @@ type Options struct {
 	// TempDir holds the (unlinked) spill file of validated rows; "" is the
 	// system's temporary directory.
 	TempDir string
-	// Parse opens files the fast CSV path does not read (or gives up on):
-	// other formats and layouts. Nil reads everything as canonical CSV with
-	// ingest.NewCSV. A Source that is an io.Closer is closed.
+	// Parse opens a file as an ingest source. Nil reads it as every path
+	// does (ingest.OpenAs, a name not ending in .xlsx as CSV). A Source that
+	// is an io.Closer is closed.
 	Parse func(file string, r io.Reader) (ingest.Source, error)
 	// Progress, when set, receives a status line (ending in "\r") a few times
 	// a second once a file takes longer than a second; give it a terminal.
@@ -54,6 +54,7 @@ type Options struct {
 // Importer imports files; it may be reused for many files, not concurrently.
 type Importer struct {
 	opts  Options
+	v     *ingest.Validator // Options.Validator, its lookups memoised
 	t     *tables
 	store *store.Store
 	// afterBatch, when set (tests), runs after each successful write.
@@ -72,7 +73,11 @@ func New(opts Options) (*Importer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Importer{opts: opts, t: t, store: store.Open(opts.Influx)}, nil
+	im := &Importer{opts: opts, v: opts.Validator.Memoised(), t: t, store: store.Open(opts.Influx)}
+	if im.opts.Parse == nil {
+		im.opts.Parse = im.open
+	}
+	return im, nil
 }
 
 // Close releases idle connections.
@@ -161,47 +166,13 @@ func (c *countingReader) Seek(offset int64, whence int) (int64, error) {
 	return n, err
 }
 
-// validate is pass 1: the fast CSV path when it applies, else (or when it
-// gives up) the generic parser from the start of the file.
+// validate is pass 1: the file is read through Options.Parse (an ingest
+// source) and every row validated by ingest.Validator.Row.
 func (im *Importer) validate(f *os.File, path string, size int64, spill *os.File, prog *progress) (*validator, error) {
 	cr := &countingReader{r: f}
 	prog.phase("validating", func() (int64, int64) { return cr.n.Load(), size })
-	if Format(path) == ".csv" {
-		p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
-		dec, _, err := ingest.Decode(cr)
-		if err != nil {
-			err = ingest.InFile(path, err)
-			var e *ingest.Error
-			if errors.As(err, &e) {
-				p.errs = append(p.errs, e) // a file in no one encoding: refused
-				return p, nil
-			}
-			return nil, err
-		}
-		err = p.fastCSV(dec, func() { prog.tick(p.rows) })
-		if err == nil {
-			return p, p.finish(spill)
-		}
-		if !errors.Is(err, errExotic) {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		if err := spill.Truncate(0); err != nil {
-			return nil, err
-		}
-		if _, err := spill.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		cr.n.Store(0)
-	}
-	p := newValidator(im.opts.Validator, im.t, path, spill, im.opts.Deriver)
-	parse := im.opts.Parse
-	if parse == nil {
-		parse = parseCSV
-	}
-	src, err := parse(path, cr)
+	p := newValidator(im.v, im.t, path, spill, im.opts.Deriver)
+	src, err := im.opts.Parse(path, cr)
 	if err != nil {
 		var e *ingest.Error
 		if errors.As(err, &e) {
@@ -228,8 +199,12 @@ func Format(path string) string {
 	return ".csv"
 }
 
-// parseCSV reads any file as canonical CSV: the default Options.Parse.
-func parseCSV(file string, r io.Reader) (ingest.Source, error) { return ingest.NewCSV(file, r) }
+// open reads a file as every path does (ingest.OpenAs: canonical layout or
+// the 国家统计局 export, CSV in any encoding or XLSX), a name not ending in
+// .xlsx as CSV: the default Options.Parse.
+func (im *Importer) open(file string, r io.Reader) (ingest.Source, error) {
+	return ingest.OpenAs(file, Format(file), r, im.v.Catalog, im.v.Limits)
+}
 
 // write is pass 2: the validated records go, in chunks of BatchSize, to
 // the store's one writer (store.Store.Write: the classifier, the reports,
@@ -268,7 +243,18 @@ func (im *Importer) write(ctx context.Context, spill io.Reader, rows int, report
 		}
 		return nil
 	}
+	// A chunk ends at BatchSize rows, or earlier (from half of it on) where
+	// the indicator changes: the store's lookup of a chunk's current values
+	// reads its indicators' points in its period range, and a chunk that
+	// ends mid-indicator makes the next one read back the rows it wrote.
+	last := -1
 	for rec := range records(spill) {
+		if len(chunk) >= cap(chunk)/2 && int(rec.ind) != last {
+			if err := put(); err != nil {
+				return res, err
+			}
+		}
+		last = int(rec.ind)
 		chunk = append(chunk, im.t.observation(rec))
 		if len(chunk) == cap(chunk) {
 			if err := put(); err != nil {

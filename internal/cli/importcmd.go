@@ -45,7 +45,6 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		Influx:    storeConfig(cfg),
 		BatchSize: c.BatchSize,
 		DryRun:    c.DryRun,
-		Parse:     parser(v),
 		OnRetry: func(err error, wait time.Duration) {
 			log.Warn("write failed, retrying", "wait", wait, "err", err)
 		},
@@ -88,15 +87,6 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		return exitError{1}
 	}
 	return nil
-}
-
-// parser reads what the fast canonical-CSV path leaves: .csv and .xlsx
-// files as the file drop reads them (canonical or 国家统计局 export layout),
-// any other name as canonical CSV.
-func parser(v *ingest.Validator) func(string, io.Reader) (ingest.Source, error) {
-	return func(file string, r io.Reader) (ingest.Source, error) {
-		return ingest.OpenAs(file, bulk.Format(file), r, v.Catalog, v.Limits)
-	}
 }
 
 // isTerminal reports whether w is a terminal (progress is shown only there).

@@ -4,6 +4,9 @@
 // future, a number within the indicator's valid range, no key twice in one
 // input) → scope (the reporter's regions and indicators) → derive (Deriver:
 // the catalogue's derived indicators) → sink. Pipeline.Ingest runs it for
-// uploads and collectors; the fast importer (internal/bulk) streams through
-// the same Validator and Deriver. Errors name the file, row and column.
+// uploads and collectors; `qualitymon import` (internal/bulk) reads a large
+// file through the same readers (OpenAs) and the same Validator, memoised
+// (Validator.Memoised), and Deriver. CSV is split by one fast reader that
+// hands the lines it is not sure of to encoding/csv (fastcsv.go). Errors
+// name the file, row and column.
 package ingest

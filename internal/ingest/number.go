@@ -20,7 +20,7 @@ var (
 )
 
 // ParseNumber reads a reported figure. It is the one number parser of
-// every ingest path (the validator, import's fast path, the file drop, the
+// every ingest path (the validator, import, the file drop, the
 // export layout, the JSON feeds, XLSX cells once read as held).
 //
 // Accepted, with surrounding white space:

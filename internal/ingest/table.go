@@ -16,24 +16,22 @@ type Table interface {
 	Close() error
 }
 
-// csvTable reads decoded CSV text with the one quoting rule of qualitymon:
-// RFC 4180 (a quote may only open and close a field, "" inside one), leading
-// spaces of a field dropped, rows of any length. The fast import path in
-// internal/bulk splits lines by the same rule and falls back to this reader
-// for anything else.
+// csvTable reads decoded CSV text with encoding/csv by the one quoting rule
+// of qualitymon: RFC 4180 (a quote may only open and close a field, ""
+// inside one), leading spaces of a field dropped, rows of any length. The
+// fast reader (fastCSVTable) splits lines by the same rule and hands the
+// lines it is not sure of to this reader.
 type csvTable struct {
 	file string
 	r    *csv.Reader
 }
 
 // NewCSVTable reads CSV text that is already UTF-8 (see Decode), within
-// the limits (lines, rows, cells per row, bytes per cell).
+// the limits (lines, rows, cells per row, bytes per cell): the fast reader,
+// with encoding/csv for what it leaves (fastCSVTable).
 func NewCSVTable(file string, r io.Reader, l Limits) Table {
 	l = l.WithDefaults()
-	cr := csv.NewReader(&lineGuard{r: r, file: file, limit: l.LineBytes})
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	return &limitedTable{Table: &csvTable{file: file, r: cr}, file: file, l: l}
+	return &limitedTable{Table: newFastCSVTable(file, r, l), file: file, l: l}
 }
 
 func (c *csvTable) Next() (int, []string, error) {

@@ -77,6 +77,71 @@ type Validator struct {
 	Scope *Scope
 	// Limits bound what one input may cost (zero: DefaultLimits).
 	Limits Limits
+
+	memo memo // see Memoised (nil maps: nothing kept)
+}
+
+// memo holds what Row looked up for a cell text: a large file repeats the
+// same few hundred indicator, region and period cells on every row.
+type memo struct {
+	inds map[string]*catalog.Indicator // nil: unknown
+	regs map[string]memoRegion
+	pers map[string]memoPeriod
+}
+
+type memoRegion struct {
+	r   *region.Region
+	err error
+}
+
+type memoPeriod struct {
+	p   period.Period
+	err error
+}
+
+// memoLimit bounds each of a memo's maps; past it lookups are not kept.
+const memoLimit = 1 << 16
+
+// Memoised is a copy of v whose Row looks each distinct indicator, region
+// and period cell up once (the catalogue, the region table and the period
+// parser are pure; the scope, the clock and every message are still
+// applied per row, so Row's verdicts do not change). For one input read by
+// one goroutine: the copy is not safe for concurrent use.
+func (v *Validator) Memoised() *Validator {
+	c := *v
+	c.memo = memo{inds: map[string]*catalog.Indicator{}, regs: map[string]memoRegion{}, pers: map[string]memoPeriod{}}
+	return &c
+}
+
+// remember looks key up in m, or resolves it and keeps the answer (a nil
+// m keeps nothing).
+func remember[V any](m map[string]V, key string, resolve func(string) V) V {
+	if v, ok := m[key]; ok {
+		return v
+	}
+	v := resolve(key)
+	if m != nil && len(m) < memoLimit {
+		m[key] = v
+	}
+	return v
+}
+
+// indicator resolves an indicator cell (nil: unknown).
+func (v *Validator) indicator(cell string) *catalog.Indicator {
+	return remember(v.memo.inds, cell, func(s string) *catalog.Indicator { ind, _ := v.Catalog.Resolve(s); return ind })
+}
+
+// region looks a region cell up (region.Table.Lookup: an unknown,
+// ambiguous or abolished name is an error).
+func (v *Validator) region(cell string) (*region.Region, error) {
+	r := remember(v.memo.regs, cell, func(s string) memoRegion { reg, err := v.Regions.Lookup(s); return memoRegion{reg, err} })
+	return r.r, r.err
+}
+
+// period parses a period cell.
+func (v *Validator) period(cell string) (period.Period, error) {
+	r := remember(v.memo.pers, cell, func(s string) memoPeriod { p, err := period.Parse(s); return memoPeriod{p, err} })
+	return r.p, r.err
 }
 
 // clippedErr is a parse error's message, with a long cell shown as an
@@ -124,11 +189,11 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		}
 	}
 	indCell := strings.TrimSpace(r.Cells[ColIndicator])
-	ind, ok := v.Catalog.Resolve(indCell)
+	ind := v.indicator(indCell)
 	switch {
 	case unfit[ColIndicator]:
 		ind = nil
-	case !ok:
+	case ind == nil:
 		bad(ColIndicator, indCell, fmt.Sprintf("unknown indicator %q", clip(indCell)), "a catalogue id, Chinese name or alias (qualitymon targets --format json lists them)")
 	default:
 		o.Indicator = ind.ID
@@ -137,7 +202,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		}
 	}
 	regCell := strings.TrimSpace(r.Cells[ColRegion])
-	reg, regErr := v.Regions.Lookup(regCell)
+	reg, regErr := v.region(regCell)
 	switch {
 	case unfit[ColRegion]:
 	case regErr != nil:
@@ -153,7 +218,7 @@ func (v *Validator) Row(r *Raw) (observation.Observation, Errors) {
 		}
 	}
 	perCell := strings.TrimSpace(r.Cells[ColPeriod])
-	p, err := period.Parse(perCell)
+	p, err := v.period(perCell)
 	switch {
 	case unfit[ColPeriod]:
 	case err != nil:
@@ -246,11 +311,17 @@ func (d *Dedup) Check(file string, row int, o *observation.Observation) *Error {
 	}
 	k := o.Key()
 	if first, ok := d.seen[k]; ok {
-		return &Error{File: file, Row: row, Column: ColPeriod, Value: o.Period.String(),
-			Message: fmt.Sprintf("duplicate key %s/%s/%s, first given on row %d", o.Indicator, o.Region, o.Period, first)}
+		return DuplicateKey(file, row, o, first)
 	}
 	d.seen[k] = row
 	return nil
+}
+
+// DuplicateKey is the error of a row whose key row first gave in the same
+// input (Dedup, and import's check of a large file).
+func DuplicateKey(file string, row int, o *observation.Observation, first int) *Error {
+	return &Error{File: file, Row: row, Column: ColPeriod, Value: o.Period.String(),
+		Message: fmt.Sprintf("duplicate key %s/%s/%s, first given on row %d", o.Indicator, o.Region, o.Period, first)}
 }
 
 // NewScope resolves a reporter's regions and indicators (codes, names or

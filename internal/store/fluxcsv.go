@@ -1,11 +1,17 @@
 package store
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
+
+	"github.com/influxdata/influxdb-client-go/v2/domain"
+
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // fluxRow is one data row of a Flux CSV answer; Get returns a column by
@@ -65,4 +71,51 @@ func readFluxCSV(r io.Reader, fn func(fluxRow) error) error {
 			return err
 		}
 	}
+}
+
+// queryCSV runs a Flux query whose answer is read as plain CSV (a header
+// row, no annotations) and calls fn for every data row (decodeAnswer).
+func (s *Store) queryCSV(ctx context.Context, q string, fn func(fluxRow) error) error {
+	header := true
+	raw, err := s.queryAPI().QueryRaw(ctx, q, &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
+	if err != nil {
+		return classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
+	}
+	return decodeAnswer(raw, fn)
+}
+
+// decodeAnswer reads an answer received whole (readFluxCSV); a malformed
+// one is not worth asking again.
+func decodeAnswer(raw string, fn func(fluxRow) error) error {
+	err := readFluxCSV(strings.NewReader(raw), fn)
+	var re *RetryableError
+	if errors.As(err, &re) {
+		return re.Err
+	}
+	return err
+}
+
+// kinds remembers the period kind of each freq tag of an answer.
+type kinds map[string]period.Kind
+
+// of is the kind of a freq tag.
+func (k kinds) of(freq string) (period.Kind, error) {
+	if kind, ok := k[freq]; ok {
+		return kind, nil
+	}
+	kind, err := period.ParseKind(freq)
+	if err != nil {
+		return 0, fmt.Errorf("stored point with bad freq tag: %w", err)
+	}
+	k[freq] = kind
+	return kind, nil
+}
+
+// Time is the row's _time.
+func (r fluxRow) Time() (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+	if err != nil {
+		return t, fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+	}
+	return t, nil
 }

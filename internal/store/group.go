@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/influxdata/influxdb-client-go/v2/domain"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
@@ -116,6 +115,12 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	if len(all) == 0 {
 		return out, nil
 	}
+	// Mark the write's start before reading what its keys hold (see
+	// activity.go), and its end once reconciled.
+	id, inds := newWriteID(), indicatorsOf(all)
+	if err := s.markActivity(ctx, inds, "start", id); err != nil {
+		return nil, err
+	}
 	existing, err := s.existing(ctx, all)
 	if err != nil {
 		return nil, err
@@ -124,7 +129,8 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	final := existing
 	class := make([][]Change, len(batches))
 	var lines, reports []string
-	var buf []byte // each line is rendered here, then copied
+	mine := map[observation.Key]mark{} // the last report written of each key
+	var buf []byte                     // each line is rendered here, then copied
 	for bi, bt := range batches {
 		class[bi] = make([]Change, len(bt.Obs))
 		sum := &out[bi].Summary
@@ -145,6 +151,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 				lines = append(lines, string(buf))
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
+			mine[o.Key()] = markOf(o, rev, bt.ReportedAt.Unix())
 			buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			reports = append(reports, string(buf))
 			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
@@ -170,14 +177,13 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		}
 	}
 	if refused == nil {
-		if len(lines) > 0 {
-			if err := s.reconcile(ctx, all); err != nil {
-				return nil, err
-			}
+		if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
+			return nil, err
 		}
 		return out, nil
 	}
-	// InfluxDB refused rows: read back what it holds.
+	// InfluxDB refused rows: read back what it holds, then reconcile the
+	// keys it holds as written (another writer may have raced them).
 	held, err := s.readBack(ctx, all)
 	if err != nil {
 		return nil, fmt.Errorf("InfluxDB refused rows (%v); reading back what it stored: %w", refused, err)
@@ -185,6 +191,10 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	stored := func(k observation.Key) bool {
 		want, h := final[k], held[k]
 		return h.Value == want.Value && h.Source == want.Source && h.Revision == want.Revision
+	}
+	maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !stored(k) })
+	if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
+		return nil, err
 	}
 	var cause error = refused
 	var he interface{ Unwrap() []error }
@@ -206,6 +216,34 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		}
 	}
 	return out, nil
+}
+
+// reconcileRaced reconciles the keys of mine (written by the write id) whose
+// indicator another write was active on meanwhile (racedIndicators), then
+// marks the write's end. A failure to mark the end is not the write's: it
+// only keeps others careful for activityWindow.
+func (s *Store) reconcileRaced(ctx context.Context, mine map[observation.Key]mark, inds []string, id string) error {
+	if len(mine) > 0 {
+		raced, err := s.racedIndicators(ctx, inds, id)
+		if err != nil {
+			return fmt.Errorf("reconciling: %w", err)
+		}
+		maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !raced[k.Indicator] })
+		if err := s.reconcile(ctx, mine); err != nil {
+			return err
+		}
+	}
+	_ = s.markActivity(ctx, inds, "done", id)
+	return nil
+}
+
+// indicatorsOf lists the indicators of obs, sorted.
+func indicatorsOf(obs []observation.Observation) []string {
+	set := map[string]bool{}
+	for i := range obs {
+		set[obs[i].Indicator] = true
+	}
+	return slices.Sorted(maps.Keys(set))
 }
 
 // readBack reads the current values of obs's keys after a refused write:
@@ -249,22 +287,18 @@ func (s *Store) readBackEach(ctx context.Context, obs []observation.Observation)
 // answers a pivoted value column with nulls). The flag says whether
 // InfluxDB left out the value of a point (such points are not returned).
 func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
-	header := true
-	raw, err := s.queryAPI().QueryRaw(ctx, existingFlux(s.cfg.Bucket, f), &domain.Dialect{Header: &header, Annotations: &[]domain.DialectAnnotations{}})
-	if err != nil {
-		return nil, false, classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, err))
-	}
 	type key struct{ ind, reg, freq, t string }
 	at := map[key]int{}
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
-	err = readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
+	ks := kinds{}
+	err := s.queryCSV(ctx, existingFlux(s.cfg.Bucket, f), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
 		i, ok := at[k]
 		if !ok {
-			kind, err := period.ParseKind(k.freq)
+			kind, err := ks.of(k.freq)
 			if err != nil {
-				return fmt.Errorf("stored point with bad freq tag: %w", err)
+				return err
 			}
 			t, err := time.Parse(time.RFC3339Nano, k.t)
 			if err != nil {
@@ -293,10 +327,6 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 		return nil
 	})
 	if err != nil {
-		var re *RetryableError
-		if errors.As(err, &re) {
-			return nil, false, re.Err
-		}
 		return nil, false, err
 	}
 	kept := out[:0]

@@ -13,6 +13,7 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // Several writers. InfluxDB has no transaction and no compare-and-set: two
@@ -25,14 +26,19 @@ import (
 // revision, reported_at), so a replay of the same report lands on the same
 // point and two different reports practically never share one. Only then
 // is the current value (observation) written. Afterwards the writer runs
-// reconcile: it reads the reports and the current values of its keys and,
-// where the current value is not the latest report, writes the latest
-// report as the current value, until it reads no difference. The last
-// writer of a current value always reconciles after its write and sees
-// every report written before it, so the current value ends as the latest
-// report whatever the interleaving. "Latest" orders reports by revision
-// (a writer that saw revision n writes n+1), then reported_at, then value
-// and source (a fixed rule, so that every writer picks the same one).
+// reconcile: it reads the revision of every report of the keys it wrote
+// (one field, unpivoted) and, for the keys where another writer's report
+// has the same or a higher revision than its own — the keys that raced —
+// reads their reports and current values in full and, where the current
+// value is not the latest report, writes the latest report as the current
+// value, until it reads no difference. The last writer of a current value
+// always reconciles after its write and sees every report written before
+// it, so the current value ends as the latest report whatever the
+// interleaving; a key without a competing report holds the writer's own
+// report when the writer wrote it last, and needs nothing. "Latest" orders
+// reports by revision (a writer that saw revision n writes n+1), then
+// reported_at, then value and source (a fixed rule, so that every writer
+// picks the same one).
 
 // measReport is the measurement of every report (see reconcile).
 const measReport = "observation_report"
@@ -96,43 +102,102 @@ func sameReport(a, b *observation.Stored) bool {
 // report written by another process meanwhile.
 const maxReconcileRounds = 20
 
-// reconcile makes the current value of each of obs's keys the latest of
-// its reports (see the comment at the top of this file).
-// Keys are reconciled in pieces of about reconcilePiece, whole indicators
-// each: InfluxDB 1.8's Flux reads (and pivots) a large answer much more
-// slowly per row than several small ones.
-func (s *Store) reconcile(ctx context.Context, obs []observation.Observation) error {
-	want := make(map[observation.Key]bool, len(obs))
-	byInd := map[string][]int{}
-	for i := range obs {
-		want[obs[i].Key()] = true
-		byInd[obs[i].Indicator] = append(byInd[obs[i].Indicator], i)
+// mark is what a writer knows of the report it wrote of a key: its
+// revision and its point's time (period start + slot, in ns).
+type mark struct {
+	revision int
+	at       int64
+}
+
+// markOf is the mark of a report.
+func markOf(o *observation.Observation, revision int, reportedAt int64) mark {
+	return mark{revision: revision, at: o.Period.Start().Unix()*1e9 + slot(o, int64(revision), reportedAt)}
+}
+
+// reconcile makes the current value of each key this writer wrote (mine:
+// the mark of its own report, the last it wrote of the key) the latest of
+// its reports (see the comment at the top of this file). It first reads
+// only the revision of each report of mine's keys (one field, not
+// pivoted): a key whose reports are its writer's own and older revisions
+// did not race, and its current value needs no check — if this writer
+// wrote it last it holds this writer's report, the latest; if another
+// writer wrote it later, that writer reconciles after its write and sees
+// this report. Only the keys with a report of another writer at the same
+// or a higher revision are reconciled in full (reconcileIn: every field of
+// their reports and their current values). Keys are read in pieces of
+// about reconcilePiece, whole indicators each: InfluxDB 1.8's Flux reads
+// a large answer much more slowly per row than several small ones.
+func (s *Store) reconcile(ctx context.Context, mine map[observation.Key]mark) error {
+	byInd := map[string][]observation.Key{}
+	for k := range mine {
+		byInd[k.Indicator] = append(byInd[k.Indicator], k)
 	}
+	raced := map[observation.Key]bool{}
 	var span KeySpan
 	n := 0
 	flush := func() error {
 		if n == 0 {
 			return nil
 		}
-		err := s.reconcileIn(ctx, span.Filter(), func(k observation.Key) bool { return want[k] })
+		err := s.reportMarks(ctx, span.Filter(), func(k observation.Key, m mark) {
+			if my, ok := mine[k]; ok && m != my && m.revision >= my.revision {
+				raced[k] = true
+			}
+		})
 		span, n = KeySpan{}, 0
 		return err
 	}
 	for _, ind := range slices.Sorted(maps.Keys(byInd)) {
-		for _, i := range byInd[ind] {
-			span.Add(obs[i].Key())
+		for _, k := range byInd[ind] {
+			span.Add(k)
 		}
 		if n += len(byInd[ind]); n >= reconcilePiece {
 			if err := flush(); err != nil {
-				return err
+				return fmt.Errorf("reconciling: %w", err)
 			}
 		}
 	}
-	return flush()
+	if err := flush(); err != nil {
+		return fmt.Errorf("reconciling: %w", err)
+	}
+	if len(raced) == 0 {
+		return nil
+	}
+	for k := range raced {
+		span.Add(k)
+	}
+	return s.reconcileIn(ctx, span.Filter(), func(k observation.Key) bool { return raced[k] })
 }
 
 // reconcilePiece is about how many keys one reconcile reads at once.
 const reconcilePiece = 5000
+
+// reportMarks calls fn with the key and mark of every report matching f:
+// one field per report, read as plain CSV.
+func (s *Store) reportMarks(ctx context.Context, f Filter, fn func(observation.Key, mark)) error {
+	q := f.flux(s.cfg.Bucket, measReport) + `  |> filter(fn: (r) => r._field == "revision")
+  |> group()
+  |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
+`
+	ks := kinds{}
+	return s.queryCSV(ctx, q, func(r fluxRow) error {
+		kind, err := ks.of(r.Get("freq"))
+		if err != nil {
+			return err
+		}
+		t, err := r.Time()
+		if err != nil {
+			return err
+		}
+		rev, err := strconv.ParseInt(r.Get("_value"), 10, 64)
+		if err != nil {
+			return fmt.Errorf("query result: bad revision %q", r.Get("_value"))
+		}
+		k := observation.Key{Indicator: r.Get("indicator"), Region: r.Get("region"), Period: period.FromStart(kind, t.Truncate(time.Second))}
+		fn(k, mark{revision: int(rev), at: t.UnixNano()})
+		return nil
+	})
+}
 
 func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation.Key) bool) error {
 	for range maxReconcileRounds {

@@ -10,6 +10,8 @@
 //	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
 //	                       fields: value, revision, source, reported_at — every report, written
 //	                       before the current value (several writers: see report.go)
+//	writer_activity        tags: indicator   time: InfluxDB's clock (ns)
+//	                       fields: start, done (string: a write's id) — see activity.go
 //	evaluation             tags: plan, target, indicator, region   time: evaluation time
 //	                       fields: status (string), status_code (int), actual, target_value, gap,
 //	                       progress, projected (float), stale, settled (bool), basis, period (string)
@@ -385,21 +387,16 @@ func (s *Store) Values(ctx context.Context, f Filter) ([]observation.Stored, err
 
 // parseValues reads the CSV answer of the Values query.
 func parseValues(raw string) ([]observation.Stored, error) {
-	kinds := map[string]period.Kind{}
+	ks := kinds{}
 	var out []observation.Stored
-	err := readFluxCSV(strings.NewReader(raw), func(r fluxRow) error {
-		freq := r.Get("freq")
-		k, ok := kinds[freq]
-		if !ok {
-			var err error
-			if k, err = period.ParseKind(freq); err != nil {
-				return fmt.Errorf("stored point with bad freq tag: %w", err)
-			}
-			kinds[freq] = k
-		}
-		t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+	err := decodeAnswer(raw, func(r fluxRow) error {
+		k, err := ks.of(r.Get("freq"))
 		if err != nil {
-			return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+			return err
+		}
+		t, err := r.Time()
+		if err != nil {
+			return err
 		}
 		v, err := strconv.ParseFloat(r.Get("_value"), 64)
 		if err != nil {
@@ -411,10 +408,6 @@ func parseValues(raw string) ([]observation.Stored, error) {
 		return nil
 	})
 	if err != nil {
-		var re *RetryableError
-		if errors.As(err, &re) {
-			return nil, re.Err
-		}
 		return nil, err
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -137,5 +138,72 @@ func TestTwoWritersAtOnce(t *testing.T) {
 		if last := hist[len(hist)-1]; last.Value != c.Value || last.Revision != c.Revision {
 			t.Errorf("%s: current %v (revision %d), but the latest report is %v (revision %d)", c.Period, c.Value, c.Revision, last.Value, last.Revision)
 		}
+	}
+}
+
+// A writer between its report and its current value: another writer has
+// marked its start and its report of the key at the same revision,
+// reported later, is already in observation_report when A revises the key. A's reconcile sees that its
+// key raced and makes the latest report (the other writer's) current;
+// without the full reconcile of raced keys A's own value stayed current.
+func TestReconcileFollowsRacedReport(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	a := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(a.Close)
+	ctx := context.Background()
+	o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := a.Upsert(ctx, []observation.Observation{o}, at); err != nil {
+		t.Fatal(err)
+	}
+	other := at.Add(time.Hour)
+	// The other writer has marked its start (store/activity.go), not its end.
+	srv.Write(t, bucket, "ns", "writer_activity,indicator="+o.Indicator+" start=\"other\"\n")
+	srv.Write(t, bucket, "ns", fmt.Sprintf("observation_report,freq=%s,indicator=%s,region=%s value=95,revision=1i,reported_at=%di,source=\"\" %d\n",
+		o.Period.Kind, o.Indicator, o.Region, other.Unix(), o.Period.Start().UnixNano()+123))
+	o.Value = 96.0
+	sum, err := a.Upsert(ctx, []observation.Observation{o}, at.Add(time.Minute))
+	if err != nil || sum.Revised != 1 {
+		t.Fatalf("revision: %+v %v", sum, err)
+	}
+	cur, err := a.Current(ctx, store.Filter{Indicators: []string{o.Indicator}})
+	if err != nil || len(cur) != 1 {
+		t.Fatalf("current %+v %v", cur, err)
+	}
+	if c := cur[0]; c.Value != 95 || c.Revision != 1 || !c.ReportedAt.Equal(other) {
+		t.Errorf("current %v (revision %d, reported %v), want the other writer's later report 95 at revision 1", c.Value, c.Revision, c.ReportedAt)
+	}
+}
+
+// A partial write reconciles too: InfluxDB refuses the 2019 row (a
+// field-type conflict in that shard) and stores the 2020 one, which another
+// writer (started, not ended) reported meanwhile, later: its report becomes
+// current. (Before, a refused row made the write skip reconcile.)
+func TestPartialWriteReconciles(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	srv.Write(t, bucket, "s", "observation,freq=year,indicator=conflict_probe,region=370200 value=1i 1546300800\n")
+	a := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(a.Close)
+	ctx := context.Background()
+	o19 := testenv.Obs("food_sampling_pass_rate", "370200", "2019", 97.1, "")
+	o20 := testenv.Obs("food_sampling_pass_rate", "370200", "2020", 97.4, "")
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	other := at.Add(time.Hour)
+	srv.Write(t, bucket, "ns", "writer_activity,indicator="+o20.Indicator+" start=\"other\"\n")
+	srv.Write(t, bucket, "ns", fmt.Sprintf("observation_report,freq=%s,indicator=%s,region=%s value=95,revision=0i,reported_at=%di,source=\"\" %d\n",
+		o20.Period.Kind, o20.Indicator, o20.Region, other.Unix(), o20.Period.Start().UnixNano()+123))
+	_, err := a.Upsert(ctx, []observation.Observation{o19, o20}, at)
+	var pe *store.PartialWriteError
+	if !errors.As(err, &pe) || len(pe.Refused) != 1 || pe.Refused[0].Period != o19.Period {
+		t.Fatalf("write: %v, want the 2019 row refused", err)
+	}
+	cur, err := a.Current(ctx, store.Filter{Indicators: []string{o20.Indicator}, From: o20.Period.Start()})
+	if err != nil || len(cur) != 1 {
+		t.Fatalf("current %+v %v", cur, err)
+	}
+	if c := cur[0]; c.Value != 95 || !c.ReportedAt.Equal(other) {
+		t.Errorf("current %v (reported %v), want the other writer's later report 95", c.Value, c.ReportedAt)
 	}
 }

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Writer activity: which writes may have raced. Before it reads the current
+// values of its keys, every group write (writeGroup) marks its start in
+// writer_activity, one point per indicator it writes, stamped by InfluxDB's
+// own clock (no time in the line: the server's, in ns, so that the clocks
+// of several machines never compare), with a write id no other write has;
+// after its reconcile it marks its end the same way. A write of key k can
+// only have raced another write of k if the other's start is visible when
+// the first has written its current values and the other has not ended
+// before the first started: a write that starts later reads the first's
+// values (its reports and current values are in InfluxDB before it checks),
+// and a write that ended earlier left its keys reconciled. So after writing
+// its current values a write reads the marks of its indicators (one small
+// query) and reconciles only the keys of indicators another write was
+// active on meanwhile. A write that never marks its end (a crash, or a
+// failure the caller retries as a new write) keeps its indicators on the
+// careful path for activityWindow; that is the longest a write may take
+// from its start to its check for the guarantee to hold.
+
+// measActivity is the measurement of writer activity marks.
+const measActivity = "writer_activity"
+
+// activityWindow is how far back a write looks for others' marks.
+const activityWindow = 24 * time.Hour
+
+// newWriteID is a write's id in writer_activity.
+func newWriteID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// markActivity writes one mark (field start or done, value the write id)
+// per indicator, stamped by InfluxDB.
+func (s *Store) markActivity(ctx context.Context, inds []string, field, id string) error {
+	lines := make([]string, 0, len(inds))
+	var buf []byte
+	for _, ind := range inds {
+		buf = append(buf[:0], measActivity+",indicator="...)
+		buf = appendTag(buf, ind)
+		buf = append(buf, ' ')
+		buf = append(buf, field...)
+		buf = append(buf, '=')
+		buf = appendString(buf, id)
+		lines = append(lines, string(buf))
+	}
+	return s.writeReports(ctx, lines)
+}
+
+// racedIndicators reads the activity marks of inds and returns those on
+// which another write was active since this write (id) started: a write
+// whose start is visible and whose end is not, or is not before id's start.
+// When id's own start is not found every indicator is returned.
+func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (map[string]bool, error) {
+	f := Filter{Indicators: inds}
+	if len(inds) > filterLimit {
+		f.Indicators = nil
+	}
+	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -" + fmt.Sprint(int(activityWindow/time.Hour)) + "h)\n" +
+		"  |> filter(fn: (r) => r._measurement == " + FluxString(measActivity) + ")\n"
+	if len(f.Indicators) > 0 {
+		q += "  |> filter(fn: (r) => " + fluxAnyOf("indicator", "==", "or", f.Indicators) + ")\n"
+	}
+	q += `  |> filter(fn: (r) => r._field == "start" or r._field == "done")
+  |> group()
+  |> keep(columns: ["_time", "_value", "_field", "indicator"])
+`
+	type span struct {
+		start, done time.Time
+		inds        []string
+	}
+	writes := map[string]*span{}
+	err := s.queryCSV(ctx, q, func(r fluxRow) error {
+		t, err := r.Time()
+		if err != nil {
+			return err
+		}
+		w := writes[r.Get("_value")]
+		if w == nil {
+			w = &span{}
+			writes[strings.Clone(r.Get("_value"))] = w
+		}
+		switch r.Get("_field") {
+		case "start":
+			if w.start.IsZero() || t.Before(w.start) {
+				w.start = t
+			}
+			w.inds = append(w.inds, strings.Clone(r.Get("indicator")))
+		case "done":
+			if t.After(w.done) {
+				w.done = t
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	raced := map[string]bool{}
+	mine, ok := writes[id]
+	if !ok || mine.start.IsZero() {
+		for _, ind := range inds {
+			raced[ind] = true
+		}
+		return raced, nil
+	}
+	for wid, w := range writes {
+		if wid == id || w.start.IsZero() || (!w.done.IsZero() && w.done.Before(mine.start)) {
+			continue
+		}
+		for _, ind := range w.inds {
+			if slices.Contains(inds, ind) {
+				raced[ind] = true
+			}
+		}
+	}
+	return raced, nil
+}
