@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -19,11 +18,20 @@ type Limits struct {
 	// SheetXML bounds one part of a workbook (a worksheet, the shared
 	// strings).
 	SheetXML int64 `yaml:"sheet_xml_bytes"`
+	// StylesXML bounds the styles part, read only for the number formats
+	// (percent, date) of number cells.
+	StylesXML int64 `yaml:"styles_xml_bytes"`
+	// SharedStrings and SharedStringBytes bound a workbook's shared
+	// strings once parsed: how many, and their text all together.
+	SharedStrings     int   `yaml:"shared_strings"`
+	SharedStringBytes int64 `yaml:"shared_string_bytes"`
 	// Rows bounds the rows of one file.
 	Rows int `yaml:"rows"`
 	// Cells bounds the cells of one row.
 	Cells int `yaml:"cells_per_row"`
-	// CellBytes bounds one cell; LineBytes one line of CSV text.
+	// CellBytes bounds one cell, quoted or not; LineBytes one record of
+	// CSV text (a line, with the line breaks inside its quoted cells) and
+	// one XML token (a tag, a run of text) of a workbook part.
 	CellBytes int `yaml:"cell_bytes"`
 	LineBytes int `yaml:"line_bytes"`
 	// TextBytes bounds the source and note of a figure.
@@ -32,13 +40,16 @@ type Limits struct {
 
 // DefaultLimits suit statistical tables: a few million rows of short cells.
 var DefaultLimits = Limits{
-	XLSXUnzipped: 64 << 20,
-	SheetXML:     64 << 20,
-	Rows:         5_000_000,
-	Cells:        1_000,
-	CellBytes:    4 << 10,
-	LineBytes:    64 << 10,
-	TextBytes:    512,
+	XLSXUnzipped:      64 << 20,
+	SheetXML:          64 << 20,
+	StylesXML:         16 << 20,
+	SharedStrings:     2_000_000,
+	SharedStringBytes: 32 << 20,
+	Rows:              5_000_000,
+	Cells:             1_000,
+	CellBytes:         4 << 10,
+	LineBytes:         64 << 10,
+	TextBytes:         512,
 }
 
 // WithDefaults fills zero fields from DefaultLimits.
@@ -46,7 +57,9 @@ func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits
 	return Limits{
 		XLSXUnzipped: orDefault(l.XLSXUnzipped, d.XLSXUnzipped), SheetXML: orDefault(l.SheetXML, d.SheetXML),
-		Rows: orDefault(l.Rows, d.Rows), Cells: orDefault(l.Cells, d.Cells), CellBytes: orDefault(l.CellBytes, d.CellBytes),
+		StylesXML: orDefault(l.StylesXML, d.StylesXML), SharedStrings: orDefault(l.SharedStrings, d.SharedStrings),
+		SharedStringBytes: orDefault(l.SharedStringBytes, d.SharedStringBytes),
+		Rows:              orDefault(l.Rows, d.Rows), Cells: orDefault(l.Cells, d.Cells), CellBytes: orDefault(l.CellBytes, d.CellBytes),
 		LineBytes: orDefault(l.LineBytes, d.LineBytes), TextBytes: orDefault(l.TextBytes, d.TextBytes),
 	}
 }
@@ -78,14 +91,10 @@ func bytesize(n int64) string {
 }
 
 // checkWorkbook reads a workbook's zip directory and refuses it when its
-// parts would inflate past the limits. archive/zip (which the XLSX reader
-// uses) fails a part that inflates past its declared size, so the declared
-// sizes bound what reading can cost.
-func checkWorkbook(file string, data []byte, l Limits) error {
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return &Error{File: file, Column: "file", Message: "not a readable XLSX workbook: " + err.Error(), Expected: "an .xlsx file saved by Excel, WPS or LibreOffice"}
-	}
+// parts would inflate past the limits. archive/zip fails a part that
+// inflates past its declared size, so the declared sizes bound what
+// reading can cost.
+func checkWorkbook(file string, zr *zip.Reader, l Limits) error {
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
