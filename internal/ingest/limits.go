@@ -122,30 +122,128 @@ func readAllLimited(r io.Reader, n int64) ([]byte, error) {
 
 var errTooLarge = errors.New("too large")
 
-// lineGuard fails a CSV text whose lines grow past a limit, before
-// encoding/csv holds them in memory.
-type lineGuard struct {
-	r     io.Reader
-	file  string
-	limit int
-	run   int // bytes since the last newline
-	line  int
+// csvGuard applies limits.line_bytes and limits.cell_bytes to CSV text as
+// it is read, before encoding/csv holds a record in memory: it follows the
+// quoting (RFC 4180, leading spaces before a field dropped), so a line
+// break inside a quoted cell does not end the record, and a quoted cell
+// is counted as it grows. A record may be no longer than line_bytes (all
+// its lines together), a quoted cell no longer than cell_bytes (its text,
+// "" counted once); an unquoted cell is bounded by its line, and checkRow
+// applies cell_bytes to it once read.
+type csvGuard struct {
+	r          io.Reader
+	file       string
+	line, cell int // the limits
+	start      int // line where the record began (1-based)
+	lines      int // line breaks read
+	run        int // bytes of the record
+	field      int // bytes of the quoted cell's text
+	col        int // 0-based column
+	state      csvState
+	excerpt    []byte // the start of the quoted cell
 }
 
-func (g *lineGuard) Read(p []byte) (int, error) {
+type csvState int
+
+const (
+	fieldStart csvState = iota // before a field (leading spaces)
+	unquoted
+	quoted
+	quoteInQuoted // a quote inside a quoted field: "" or its end
+)
+
+func newCSVGuard(r io.Reader, file string, l Limits) *csvGuard {
+	return &csvGuard{r: r, file: file, line: l.LineBytes, cell: l.CellBytes, start: 1}
+}
+
+func (g *csvGuard) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
 	for i := 0; i < n; i++ {
-		if p[i] == '\n' {
-			g.run = 0
-			g.line++
-			continue
-		}
-		g.run++
-		if g.run > g.limit {
-			return i, limitError(g.file, g.line+1, "file", "a line", int64(g.run), int64(g.limit), "line_bytes")
+		if e := g.step(p[i]); e != nil {
+			return i, e
 		}
 	}
 	return n, err
+}
+
+// step reads one byte of the text.
+func (g *csvGuard) step(c byte) *Error {
+	if c == '\n' {
+		g.lines++
+	}
+	switch g.state {
+	case quoted:
+		switch c {
+		case '"':
+			g.state = quoteInQuoted
+		case '\r':
+		default:
+			if err := g.grow(c); err != nil {
+				return err
+			}
+		}
+	case quoteInQuoted:
+		switch c {
+		case '"': // ""
+			g.state = quoted
+			if err := g.grow(c); err != nil {
+				return err
+			}
+		case ',':
+			g.next()
+		case '\n':
+			g.end()
+			return nil
+		default:
+			g.state = unquoted // encoding/csv refuses the text after the quote
+		}
+	default:
+		switch c {
+		case ',':
+			g.next()
+		case '\n':
+			g.end()
+			return nil
+		case '"':
+			if g.state == fieldStart {
+				g.state, g.field, g.excerpt = quoted, 0, g.excerpt[:0]
+			}
+		case ' ', '\t':
+		default:
+			g.state = unquoted
+		}
+	}
+	g.run++
+	if g.run > g.line {
+		what := "a line"
+		if g.lines+1 > g.start {
+			what = fmt.Sprintf("a record (lines %d–%d)", g.start, g.lines+1)
+		}
+		return limitError(g.file, g.start, "file", what, int64(g.run), int64(g.line), "line_bytes")
+	}
+	return nil
+}
+
+// grow counts one byte of a quoted cell's text.
+func (g *csvGuard) grow(c byte) *Error {
+	g.field++
+	if len(g.excerpt) < 4*excerptRunes {
+		g.excerpt = append(g.excerpt, c)
+	}
+	if g.field > g.cell {
+		e := limitError(g.file, g.start, fmt.Sprintf("column %d", g.col+1), "a cell", int64(g.field), int64(g.cell), "cell_bytes")
+		e.Value = strings.ToValidUTF8(string(g.excerpt), "")
+		return e
+	}
+	return nil
+}
+
+// next starts the next field of the record.
+func (g *csvGuard) next() { g.col, g.state = g.col+1, fieldStart }
+
+// end ends the record at a line break.
+func (g *csvGuard) end() {
+	g.start, g.run, g.col, g.state = g.lines+1, 0, 0, fieldStart
 }
 
 // checkRow applies the per-row limits to one row of a table.

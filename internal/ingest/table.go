@@ -27,10 +27,11 @@ type csvTable struct {
 }
 
 // NewCSVTable reads CSV text that is already UTF-8 (see Decode), within
-// the limits (lines, rows, cells per row, bytes per cell).
+// the limits (records, rows, cells per row, bytes per cell: csvGuard
+// applies them to quoted cells while they are read).
 func NewCSVTable(file string, r io.Reader, l Limits) Table {
 	l = l.WithDefaults()
-	cr := csv.NewReader(&lineGuard{r: r, file: file, limit: l.LineBytes})
+	cr := csv.NewReader(newCSVGuard(r, file, l))
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	return &limitedTable{Table: &csvTable{file: file, r: cr}, file: file, l: l}
@@ -44,7 +45,7 @@ func (c *csvTable) Next() (int, []string, error) {
 		}
 		var le *Error
 		if errors.As(err, &le) {
-			return 0, nil, le // a limit of lineGuard
+			return 0, nil, le // a limit of csvGuard
 		}
 		return 0, nil, csvError(c.file, err)
 	}

@@ -90,6 +90,9 @@ func openPart(f *zip.File, l Limits) (*xmlPart, error) {
 func (p *xmlPart) token() (xml.Token, error) {
 	t, err := p.d.Token()
 	p.g.mark = p.g.n
+	if p.g.over { // the decoder returns the text up to the limit first
+		return nil, errTokenTooLong
+	}
 	if err != nil {
 		return nil, err
 	}
