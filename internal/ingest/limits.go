@@ -36,6 +36,9 @@ type Limits struct {
 	LineBytes int `yaml:"line_bytes"`
 	// TextBytes bounds the source and note of a figure.
 	TextBytes int `yaml:"source_note_bytes"`
+	// Parses bounds how many large files serve reads at once (uploads,
+	// the workspace's check, the file drop: see Gate).
+	Parses int `yaml:"concurrent_parses"`
 }
 
 // DefaultLimits suit statistical tables: a few million rows of short cells.
@@ -50,6 +53,7 @@ var DefaultLimits = Limits{
 	CellBytes:         4 << 10,
 	LineBytes:         64 << 10,
 	TextBytes:         512,
+	Parses:            2,
 }
 
 // WithDefaults fills zero fields from DefaultLimits.
@@ -61,6 +65,7 @@ func (l Limits) WithDefaults() Limits {
 		SharedStringBytes: orDefault(l.SharedStringBytes, d.SharedStringBytes),
 		Rows:              orDefault(l.Rows, d.Rows), Cells: orDefault(l.Cells, d.Cells), CellBytes: orDefault(l.CellBytes, d.CellBytes),
 		LineBytes: orDefault(l.LineBytes, d.LineBytes), TextBytes: orDefault(l.TextBytes, d.TextBytes),
+		Parses: orDefault(l.Parses, d.Parses),
 	}
 }
 

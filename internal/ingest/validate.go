@@ -77,6 +77,9 @@ type Validator struct {
 	Scope *Scope
 	// Limits bound what one input may cost (zero: DefaultLimits).
 	Limits Limits
+	// Gate, when set, bounds how many large files are read at once: the
+	// paths of serve take a slot before reading a file (nil: no bound).
+	Gate *Gate
 }
 
 // clippedErr is a parse error's message, with a long cell shown as an
