@@ -91,6 +91,7 @@ uploads:
 		dryRun   bool
 	}
 	only := os.Getenv("QUALITYMON_BENCH_CASES") // a part of the case names to run (empty: all)
+	var serveEnv []string // added to serve's environment
 	serveCase := func(name string, before int, ups ...upload) {
 		if !strings.Contains(name, only) {
 			return
@@ -98,7 +99,7 @@ uploads:
 		d := b.TempDir()
 		cfg := config(d)
 		addr := strings.TrimSpace(strings.SplitN(strings.SplitN(mustRead(b, cfg), "listen: ", 2)[1], "\n", 2)[0])
-		serve := testenv.StartProcess(b, d, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
+		serve := testenv.StartProcess(b, d, "qualitymon-serve", append(influx.Env(), serveEnv...), qm, "serve", "--config", cfg)
 		testenv.WaitHTTP(b, serve, "http://"+addr+"/readyz", time.Minute)
 		time.Sleep(2 * time.Second)
 		idle := procStatus(b, serve.Pid(), "VmRSS")
@@ -160,6 +161,12 @@ uploads:
 		serveCase("valid CSV of 331,000 rows, dry run", 0, upload{"rows.csv", TypeCSV, csv, true})
 		serveCase("three styles bombs at once", 1680, upload{"s1.xlsx", TypeXLSX, styles, true}, upload{"s2.xlsx", TypeXLSX, styles, true}, upload{"s3.xlsx", TypeXLSX, styles, true})
 		serveCase("three shared strings bombs at once", 0, upload{"t1.xlsx", TypeXLSX, sst, true}, upload{"t2.xlsx", TypeXLSX, sst, true}, upload{"t3.xlsx", TypeXLSX, sst, true})
+		// The same with Go's soft memory limit (GOMEMLIMIT), which an
+		// operator may set: the collector then works to hold the heap.
+		serveEnv = []string{"GOMEMLIMIT=256MiB"}
+		serveCase("valid workbook of 690,000 rows, GOMEMLIMIT=256MiB", 1228, upload{"rows.xlsx", TypeXLSX, book, false})
+		serveCase("valid CSV of 331,000 rows, GOMEMLIMIT=256MiB", 662, upload{"rows.csv", TypeCSV, csv, false})
+		serveEnv = nil
 		idle, status := importRSS(tiny)
 		fmt.Printf("memory: import of five rows: peak RSS %.0f MiB → %s\n", float64(idle)/(1<<20), status)
 		importCase("200 MiB CSV, one quoted cell of line breaks", 874, quoted, idle)
