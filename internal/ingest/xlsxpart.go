@@ -189,7 +189,7 @@ type workbook struct {
 }
 
 // readWorkbook finds the first worksheet, the date system and the styles
-// and shared strings parts, as the XLSX reader does: the workbook from the
+// and shared strings parts, as Excel does: the workbook from the
 // package relationships, its first <sheet>, the workbook's relationships.
 func (x *xlsxTable) readWorkbook() (*workbook, error) {
 	wbPath := "xl/workbook.xml"
@@ -421,7 +421,7 @@ func (x *xlsxTable) readSharedStrings() (*sharedStrings, error) {
 	}
 }
 
-// findPart finds a part by name as the XLSX reader does (case-insensitive).
+// findPart finds a part by name, case-insensitively (as Excel does).
 func findPart(zr *zip.Reader, name string) *zip.File {
 	for _, f := range zr.File {
 		if strings.EqualFold(strings.TrimPrefix(f.Name, "/"), name) {
