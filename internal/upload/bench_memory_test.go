@@ -91,7 +91,7 @@ uploads:
 		dryRun   bool
 	}
 	only := os.Getenv("QUALITYMON_BENCH_CASES") // a part of the case names to run (empty: all)
-	var serveEnv []string // added to serve's environment
+	var serveEnv []string                       // added to serve's environment
 	serveCase := func(name string, before int, ups ...upload) {
 		if !strings.Contains(name, only) {
 			return
