@@ -100,7 +100,14 @@ func (d *Drop) Collect(ctx context.Context) ([]collectors.Batch, error) {
 		if info.ModTime().After(cutoff) {
 			continue
 		}
+		// A large file waits for a slot of the validator's gate
+		// (limits.concurrent_parses), as an upload would be refused.
+		release, err := d.v.Gate.Enter(ctx, filepath.Ext(e.Name()), info.Size())
+		if err != nil {
+			return out, err
+		}
 		out = append(out, d.read(e.Name()))
+		release()
 	}
 	return out, nil
 }

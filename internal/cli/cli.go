@@ -193,7 +193,8 @@ func (g *globals) loadChecked(env *Env) (*checkedConfig, error) {
 		return nil, err
 	}
 	c := &checkedConfig{Config: cfg, Set: set, Uploads: upload.Config(cfg.Uploads),
-		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now, Limits: cfg.Limits}}
+		Validator: &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions, Now: env.Now, Limits: cfg.Limits,
+			Gate: ingest.NewGate(cfg.Limits.Parses)}}
 	errs := []error{c.Uploads.Check(c.Validator)}
 	c.Collectors, err = collectors.Build(cfg.Collectors, all.Registry, collectors.Deps{Validator: c.Validator, Now: env.Now, Getenv: env.Getenv})
 	if err = errors.Join(append(errs, err)...); err != nil {

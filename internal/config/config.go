@@ -260,7 +260,8 @@ func (c *Config) validate(doc *yaml.Node) error {
 		v   int64
 	}{{"xlsx_unzipped_bytes", c.Limits.XLSXUnzipped}, {"sheet_xml_bytes", c.Limits.SheetXML}, {"rows", int64(c.Limits.Rows)},
 		{"cells_per_row", int64(c.Limits.Cells)}, {"cell_bytes", int64(c.Limits.CellBytes)}, {"line_bytes", int64(c.Limits.LineBytes)},
-		{"source_note_bytes", int64(c.Limits.TextBytes)}} {
+		{"source_note_bytes", int64(c.Limits.TextBytes)}, {"styles_xml_bytes", c.Limits.StylesXML}, {"shared_strings", int64(c.Limits.SharedStrings)},
+		{"shared_string_bytes", c.Limits.SharedStringBytes}, {"concurrent_parses", int64(c.Limits.Parses)}} {
 		if l.v < 0 {
 			errs = append(errs, at(doc, "limits."+l.key, fmt.Errorf("limits.%s: %d must be positive (or 0 for the default)", l.key, l.v)))
 		}

@@ -177,9 +177,20 @@ func (d *Deriver) Apply(name string, batch []observation.Observation) ([]observa
 	if d == nil || len(d.rules) == 0 || len(batch) == 0 {
 		return batch, nil
 	}
-	have := make(map[observation.Key]float64, len(batch))
+	// Only the indicators the rules read or write matter: a batch of
+	// others (a year of daily AQI) costs no map.
+	involved := map[string]bool{}
+	for _, id := range d.Involved() {
+		involved[id] = true
+	}
+	have := map[observation.Key]float64{}
 	for i := range batch {
-		have[batch[i].Key()] = batch[i].Value
+		if involved[batch[i].Indicator] {
+			have[batch[i].Key()] = batch[i].Value
+		}
+	}
+	if len(have) == 0 {
+		return batch, nil
 	}
 	var errs Errors
 	out := batch

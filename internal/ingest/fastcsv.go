@@ -66,7 +66,7 @@ func (t *fastCSVTable) Next() (int, []string, error) {
 // encoding/csv.
 func (t *fastCSVTable) handOver() {
 	rest := io.MultiReader(bytes.NewReader(t.lr.fromLineStart()), t.lr.r)
-	t.slow, t.offset = newCSVReaderTable(t.file, rest, t.l), t.line
+	t.slow, t.offset = newCSVReaderTable(t.file, rest, t.l, t.line), t.line
 }
 
 func (t *fastCSVTable) slowNext() (int, []string, error) {
@@ -241,9 +241,12 @@ func splitQuoted(line string, cells []string) (_ []string, ok bool) {
 }
 
 // newCSVReaderTable is encoding/csv with qualitymon's quoting rule over
-// UTF-8 text, a line longer than l.LineBytes refused (defaults set).
-func newCSVReaderTable(file string, r io.Reader, l Limits) *csvTable {
-	cr := csv.NewReader(&lineGuard{r: r, file: file, limit: l.LineBytes})
+// UTF-8 text within l (defaults set; csvGuard). Its rows and lines are
+// numbered from 1 after offset lines already read.
+func newCSVReaderTable(file string, r io.Reader, l Limits, offset int) *csvTable {
+	g := newCSVGuard(r, file, l)
+	g.offset = offset
+	cr := csv.NewReader(g)
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	return &csvTable{file: file, r: cr}

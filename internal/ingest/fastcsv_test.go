@@ -53,7 +53,7 @@ func TestFastCSVMatchesEncodingCSV(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			fast := newFastCSVTable("in.csv", strings.NewReader(c.in), l)
 			got := readTable(&limitedTable{Table: fast, file: "in.csv", l: l})
-			want := readTable(&limitedTable{Table: newCSVReaderTable("in.csv", strings.NewReader(c.in), l), file: "in.csv", l: l})
+			want := readTable(&limitedTable{Table: newCSVReaderTable("in.csv", strings.NewReader(c.in), l, 0), file: "in.csv", l: l})
 			if got != want {
 				t.Errorf("fast:\n%s\nencoding/csv:\n%s", got, want)
 			}
@@ -71,7 +71,7 @@ func FuzzFastCSV(f *testing.F) {
 	l := Limits{LineBytes: 64}.WithDefaults()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := readTable(&limitedTable{Table: newFastCSVTable("f", strings.NewReader(string(data)), l), file: "f", l: l})
-		want := readTable(&limitedTable{Table: newCSVReaderTable("f", strings.NewReader(string(data)), l), file: "f", l: l})
+		want := readTable(&limitedTable{Table: newCSVReaderTable("f", strings.NewReader(string(data)), l, 0), file: "f", l: l})
 		if got != want {
 			t.Fatalf("input %q\nfast:\n%s\nencoding/csv:\n%s", data, got, want)
 		}

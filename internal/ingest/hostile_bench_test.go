@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -17,7 +18,7 @@ import (
 //
 //	go test -run '^$' -bench Hostile -benchtime 1x ./internal/ingest/
 func BenchmarkHostileInputs(b *testing.B) {
-	v := validator(b)
+	v := shippedValidator(b)
 	inputs := []struct {
 		name, file string
 		data       func() []byte
@@ -37,6 +38,14 @@ func BenchmarkHostileInputs(b *testing.B) {
 			return []byte(h.String() + "\n" + strings.Repeat("food_sampling_pass_rate,370000,2020,97"+strings.Repeat(",1", 996)+"\n", 5000))
 		}},
 		{"xlsx: 60,000 valid rows", "rows.xlsx", func() []byte { return bigWorkbook(b, 60000) }},
+		{"csv: 331,000 valid rows (10 MiB)", "rows.csv", func() []byte {
+			var w bytes.Buffer
+			w.WriteString("indicator,region,period,value\n")
+			for i := 0; i < 331_000; i++ {
+				fmt.Fprintf(&w, "aqi_daily,%d,%s,%d\n", 370100+100*(i%16), time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i/16).Format("2006-01-02"), 20+i%200)
+			}
+			return w.Bytes()
+		}},
 	}
 	const budget = 256 << 20
 	for _, in := range inputs {

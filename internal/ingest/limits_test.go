@@ -11,6 +11,26 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
+// xlsxNumbers is a canonical workbook of one row whose cells are numbers
+// (no shared strings: written inline).
+func xlsxNumbers(t testing.TB) []byte {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sw.SetRow("A1", []any{"indicator", "region", "period", "value"})
+	sw.SetRow("A2", []any{"food_sampling_pass_rate", 370000, 2020, 97})
+	sw.Flush()
+	var b bytes.Buffer
+	if err := f.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
 // bomb is a workbook whose worksheet inflates to n bytes of blanks: a few
 // hundred KiB on the wire.
 func bomb(t testing.TB, n int) []byte {
@@ -76,6 +96,28 @@ func TestLimits(t *testing.T) {
 			"long.csv:2:file: a line of 65537 bytes exceeds the limit of 64 KiB"},
 		{"too many cells", "wide.csv", []byte("indicator,region,period,value\n" + strings.Repeat(",", 1200) + "\n"), Limits{},
 			"wide.csv:2:file: 1201 cells in one row exceed the limit of 1000"},
+		{"a quoted CSV cell full of line breaks", "q.csv", []byte("indicator,region,period,value,note\nfood_sampling_pass_rate,370000,2020,97,\"" + strings.Repeat("\n", 1<<20) + "\"\n"), Limits{},
+			"q.csv:2:column 5: a cell of 4097 bytes exceeds the limit of 4 KiB (expected at most 4 KiB (limits.cell_bytes in qualitymon.yaml))"},
+		// One line within line_bytes: the fast reader reads it whole and
+		// counts the cell's text ("" once).
+		{"a quoted CSV cell with doubled quotes", "q.csv", []byte("indicator,region,period,value,note\nfood_sampling_pass_rate,370000,2020,97, \"" + strings.Repeat(`""`, 5000) + "\"\n"), Limits{},
+			"q.csv:2:column 5: a cell of 5000 bytes exceeds the limit of 4 KiB"},
+		{"a CSV record over lines", "r.csv", []byte("indicator,region,period,value,note\nfood_sampling_pass_rate,370000,2020,97,\"" + strings.Repeat("a\n", 600) + "\"\n"), Limits{LineBytes: 1000, CellBytes: 1 << 20},
+			"r.csv:2:file: a record (lines 2–482) of 1001 bytes exceeds the limit of 1000 bytes (expected at most 1000 bytes (limits.line_bytes in qualitymon.yaml))"},
+		{"styles part past its cap", "s.xlsx", xlsxNumbers(t), Limits{StylesXML: 100},
+			"s.xlsx:2:file: workbook part xl/styles.xml of"},
+		{"too many shared strings", "n.xlsx", xlsxWith("food_sampling_pass_rate", "370000", "2020", "97"), Limits{SharedStrings: 5},
+			"n.xlsx:0:xl/sharedStrings.xml: more than 5 shared strings (expected at most 5 shared strings (limits.shared_strings in qualitymon.yaml))"},
+		{"shared strings past their bytes", "b.xlsx", xlsxWith("food_sampling_pass_rate", "370000", "2020", "97"), Limits{SharedStringBytes: 40},
+			"b.xlsx:0:xl/sharedStrings.xml: shared strings (at no. 5) of 44 bytes exceeds the limit of 40 bytes (expected at most 40 bytes (limits.shared_string_bytes in qualitymon.yaml))"},
+		{"an XML text past the token limit", "t.xlsx", patchPart(t, xlsxNumbers(t), "xl/worksheets/sheet1.xml", `<c r="D2"><v>97</v></c>`,
+			`<c r="D2" t="inlineStr"><is><t>`+strings.Repeat("9", 70<<10)+`</t></is></c>`), Limits{},
+			"t.xlsx:2:cell D2: xl/worksheets/sheet1.xml: an XML tag or text longer than 64 KiB (expected at most 64 KiB (limits.line_bytes in qualitymon.yaml))"},
+		{"XML nested too deep", "d.xlsx", patchPart(t, xlsxNumbers(t), "xl/worksheets/sheet1.xml", `<c r="D2"><v>97</v></c>`,
+			`<c r="D2">`+strings.Repeat("<x>", 100)+strings.Repeat("</x>", 100)+`<v>97</v></c>`), Limits{},
+			"d.xlsx:2:cell D2: xl/worksheets/sheet1.xml: elements nested more than 64 deep"},
+		{"a cell past the cells of a row", "w.xlsx", patchPart(t, xlsxNumbers(t), "xl/worksheets/sheet1.xml", `<c r="D2"><v>97</v></c>`, `<c r="D2"><v>97</v></c><c r="XFD2"><v>1</v></c>`), Limits{},
+			"w.xlsx:2:file: 16384 cells in one row exceed the limit of 1000"},
 		{"too many rows", "rows.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370000,2020,97\nfood_sampling_pass_rate,370000,2019,97\n"), Limits{Rows: 2},
 			"rows.csv:3:file: more rows than the limit of 2 (expected at most 2 rows (limits.rows in qualitymon.yaml))"},
 	}

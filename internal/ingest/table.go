@@ -27,8 +27,9 @@ type csvTable struct {
 }
 
 // NewCSVTable reads CSV text that is already UTF-8 (see Decode), within
-// the limits (lines, rows, cells per row, bytes per cell): the fast reader,
-// with encoding/csv for what it leaves (fastCSVTable).
+// the limits (records, rows, cells per row, bytes per cell): the fast
+// reader, with encoding/csv for what it leaves (fastCSVTable), read through
+// csvGuard, which applies the limits to quoted cells while they are read.
 func NewCSVTable(file string, r io.Reader, l Limits) Table {
 	l = l.WithDefaults()
 	return &limitedTable{Table: newFastCSVTable(file, r, l), file: file, l: l}
@@ -42,7 +43,7 @@ func (c *csvTable) Next() (int, []string, error) {
 		}
 		var le *Error
 		if errors.As(err, &le) {
-			return 0, nil, le // a limit of lineGuard
+			return 0, nil, le // a limit of csvGuard
 		}
 		return 0, nil, csvError(c.file, err)
 	}

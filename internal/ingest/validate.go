@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ type Validator struct {
 	Scope *Scope
 	// Limits bound what one input may cost (zero: DefaultLimits).
 	Limits Limits
+	// Gate, when set, bounds how many large files are read at once: the
+	// paths of serve take a slot before reading a file (nil: no bound).
+	Gate *Gate
 
 	memo memo // see Memoised (nil maps: nothing kept)
 }
@@ -299,21 +303,42 @@ func periodExample(k period.Kind) string {
 	return "a year such as 2020"
 }
 
-// Dedup reports keys given twice in one input.
+// Dedup reports keys given twice in one input. It keeps each key in 16
+// bytes (the indicator and region numbered as first seen, the period
+// packed), so that the keys of a file at the limits stay small.
 type Dedup struct {
-	seen map[observation.Key]int
+	ids  map[string]uint32
+	seen map[dedupKey]int32
+	wide map[observation.Key]int // periods that do not pack (none valid)
+}
+
+type dedupKey struct {
+	ind, reg uint32
+	period   uint64
 }
 
 // Check returns an error when the key was already seen in the input.
 func (d *Dedup) Check(file string, row int, o *observation.Observation) *Error {
 	if d.seen == nil {
-		d.seen = map[observation.Key]int{}
+		d.ids, d.seen, d.wide = map[string]uint32{}, map[dedupKey]int32{}, map[observation.Key]int{}
 	}
-	k := o.Key()
-	if first, ok := d.seen[k]; ok {
+	first, dup := 0, false
+	if p, ok := packPeriod(o.Period); ok && row <= math.MaxInt32 {
+		k := dedupKey{d.id(o.Indicator), d.id(o.Region), p}
+		var f int32
+		if f, dup = d.seen[k]; !dup {
+			d.seen[k] = int32(row)
+		}
+		first = int(f)
+	} else {
+		k := o.Key()
+		if first, dup = d.wide[k]; !dup {
+			d.wide[k] = row
+		}
+	}
+	if dup {
 		return DuplicateKey(file, row, o, first)
 	}
-	d.seen[k] = row
 	return nil
 }
 
@@ -322,6 +347,24 @@ func (d *Dedup) Check(file string, row int, o *observation.Observation) *Error {
 func DuplicateKey(file string, row int, o *observation.Observation, first int) *Error {
 	return &Error{File: file, Row: row, Column: ColPeriod, Value: o.Period.String(),
 		Message: fmt.Sprintf("duplicate key %s/%s/%s, first given on row %d", o.Indicator, o.Region, o.Period, first)}
+}
+
+func (d *Dedup) id(s string) uint32 {
+	n, ok := d.ids[s]
+	if !ok {
+		n = uint32(len(d.ids))
+		d.ids[s] = n
+	}
+	return n
+}
+
+// packPeriod packs a period into 64 bits, one to one for the periods that
+// fit (every valid one: kind < 256, year < 2^24, N and D < 2^16).
+func packPeriod(p period.Period) (uint64, bool) {
+	if p.Kind < 0 || p.Kind > 0xff || p.Year < 0 || p.Year > 0xffffff || p.N < 0 || p.N > 0xffff || p.D < 0 || p.D > 0xffff {
+		return 0, false
+	}
+	return uint64(p.Kind)<<56 | uint64(p.Year)<<32 | uint64(p.N)<<16 | uint64(p.D), true
 }
 
 // NewScope resolves a reporter's regions and indicators (codes, names or

@@ -2,20 +2,23 @@ package ingest
 
 import (
 	"archive/zip"
-	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
-	"path"
+	"os"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// xlsxTable streams the first worksheet of a workbook. Each cell reads as
-// the value it holds, never as Excel displays it:
+// xlsxTable streams the first worksheet of a workbook, reading its XML one
+// token at a time (encoding/xml over the zip entry): memory does not grow
+// with the sheet. Each cell reads as the value it holds, never as Excel
+// displays it:
 //
 //   - a number is its held value in full precision, written out as plain
 //     decimal digits (the <v> of the cell: 2.6 formatted "0" reads 2.6);
@@ -28,26 +31,31 @@ import (
 //     the time when it has one);
 //   - text, booleans (TRUE, FALSE) and errors (#DIV/0!) read as such.
 //
-// The worksheet and the shared strings are read strictly: an XML error
-// (an undefined entity such as &foo;, broken markup) refuses the workbook
-// naming the cell or the part, where the XLSX reader would leave the cell
-// empty or end the sheet early; so does a formula cell without a
-// calculated value. The cell attributes are read by a second streaming
-// pass over the worksheet (sheetScan) in step with the reader's rows, so
-// memory does not grow with the sheet.
+// Only the parts a value needs are read: the workbook and its
+// relationships (to find the first sheet), the sheet, the shared strings
+// once a cell refers to one, the styles' number formats once a number
+// needs its format (within limits.styles_xml_bytes). Every part is read
+// strictly: an XML error (an undefined entity such as &foo;, broken markup)
+// refuses the workbook naming the cell or the part, and so does a formula
+// cell without a calculated value. No XML token (a tag, a run of text) may
+// be longer than xmlTokenLimit, nor elements nest deeper than
+// maxXMLDepth, so no part costs more memory than that while it is read;
+// the shared strings are kept packed, bounded by limits.shared_strings
+// and limits.shared_string_bytes.
 type xlsxTable struct {
 	file     string
-	f        *excelize.File
-	rs       *excelize.Rows
-	scan     *sheetScan
-	formats  map[int]numFormat // by cell style index
-	date1904 bool
-	row      int
+	l        Limits
+	zr       *zip.Reader
+	wb       *workbook
+	sheet    *xmlPart
+	inData   bool // inside <sheetData>
+	done     bool
+	lastRow  int
+	sst      *sharedStrings // nil until a cell refers to one
+	formats  []numFormat    // by cell style index; nil until a number needs them
+	styled   bool           // formats read
+	cellText strings.Builder
 }
-
-// xlsxInMemory is how much of a worksheet the XLSX reader keeps in memory;
-// larger parts are read from a temporary file.
-const xlsxInMemory = 16 << 20
 
 // xlsxExpected is what a workbook that cannot be read should be;
 // XLSXTextExpected what one with broken markup or entities should be.
@@ -59,105 +67,317 @@ const (
 
 // NewXLSXTable opens a workbook's first worksheet, within the limits: a
 // workbook whose parts would inflate past them is refused before it is
-// inflated.
+// inflated. A reader that is an io.ReaderAt with a Size (a bytes.Reader)
+// or an *os.File is read in place; any other is read into memory (at most
+// limits.xlsx_unzipped_bytes).
 func NewXLSXTable(file string, r io.Reader, l Limits) (Table, error) {
 	l = l.WithDefaults()
-	data, err := readAllLimited(r, l.XLSXUnzipped)
+	ra, size, err := readerAt(r, l.XLSXUnzipped)
 	if errors.Is(err, errTooLarge) {
-		return nil, limitError(file, 0, "file", "a workbook", l.XLSXUnzipped+1, l.XLSXUnzipped, "xlsx_unzipped_bytes")
+		return nil, limitError(file, 0, "file", "a workbook", size, l.XLSXUnzipped, "xlsx_unzipped_bytes")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	if err := checkWorkbook(file, data, l); err != nil {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil, unreadable(file, err)
+	}
+	if err := checkWorkbook(file, zr, l); err != nil {
 		return nil, err
 	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, unreadable(file, err)
-	}
-	wb, err := readWorkbook(zr)
-	if err != nil {
-		return nil, unreadable(file, err)
-	}
-	if err := checkSharedStrings(file, zr); err != nil {
+	x := &xlsxTable{file: file, l: l, zr: zr}
+	if x.wb, err = x.readWorkbook(); err != nil {
 		return nil, err
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{RawCellValue: true, UnzipSizeLimit: l.XLSXUnzipped, UnzipXMLSizeLimit: min(xlsxInMemory, l.SheetXML)})
-	if err != nil {
-		return nil, unreadable(file, err)
-	}
-	sheets := f.GetSheetList()
-	if len(sheets) == 0 || wb.sheet == "" {
-		f.Close()
+	if x.wb.sheet == "" {
 		return nil, &Error{File: file, Column: "file", Message: "workbook has no worksheet"}
 	}
-	scan, err := openSheetScan(file, zr, wb.sheet)
-	if err != nil {
-		f.Close()
-		return nil, err
+	f := findPart(zr, x.wb.sheet)
+	if f == nil {
+		return nil, unreadable(file, fmt.Errorf("%s: %w", x.wb.sheet, errNoPart))
 	}
-	rs, err := f.Rows(sheets[0])
-	if err != nil {
-		scan.close()
-		f.Close()
-		return nil, &Error{File: file, Column: "file", Message: fmt.Sprintf("reading worksheet %q: %v", clip(sheets[0]), err)}
+	if x.sheet, err = openPart(f, l); err != nil {
+		return nil, unreadable(file, err)
 	}
-	x := &xlsxTable{file: file, f: f, rs: rs, scan: scan, formats: wb.formats, date1904: wb.date1904}
 	return &limitedTable{Table: x, file: file, l: l}, nil
+}
+
+// readerAt gives random access to a workbook's bytes (see NewXLSXTable).
+func readerAt(r io.Reader, limit int64) (io.ReaderAt, int64, error) {
+	switch v := r.(type) {
+	case *os.File:
+		at, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			break
+		}
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			break
+		}
+		n := st.Size() - at
+		if n > limit {
+			return nil, n, errTooLarge
+		}
+		return io.NewSectionReader(v, at, n), n, nil
+	case interface {
+		io.ReaderAt
+		io.Seeker
+		Size() int64
+	}:
+		at, err := v.Seek(0, io.SeekCurrent)
+		if err != nil {
+			break
+		}
+		n := v.Size() - at
+		if n > limit {
+			return nil, n, errTooLarge
+		}
+		return io.NewSectionReader(v, at, n), n, nil
+	}
+	data, err := readAllLimited(r, limit)
+	if err != nil {
+		return nil, limit + 1, err
+	}
+	return strings.NewReader(string(data)), int64(len(data)), nil
 }
 
 func unreadable(file string, err error) *Error {
 	return &Error{File: file, Column: "file", Message: "not a readable XLSX workbook: " + err.Error(), Expected: xlsxExpected}
 }
 
-func (x *xlsxTable) Next() (int, []string, error) {
-	if !x.rs.Next() {
-		if err := x.rs.Error(); err != nil {
-			return 0, nil, &Error{File: x.file, Row: x.row + 1, Column: "file", Message: err.Error()}
-		}
-		if err := x.scan.finish(x.row); err != nil {
-			return 0, nil, err
-		}
-		return 0, nil, io.EOF
+// partError is the error of a part's XML that could not be read: past
+// the token limit, or not well-formed.
+func (x *xlsxTable) partError(p *xmlPart, row int, column, what string, err error) *Error {
+	if p.g.over || errors.Is(err, errTooDeep) {
+		return p.limitError(x.file, row, column, x.l)
 	}
-	x.row++
-	cells, err := x.rs.Columns()
-	if err != nil {
-		return 0, nil, &Error{File: x.file, Row: x.row, Column: "file", Message: err.Error(), Expected: xlsxExpected}
+	msg := fmt.Sprintf("%v", err)
+	if what != "" {
+		msg = fmt.Sprintf("%s: %v", what, err)
 	}
-	attrs, err := x.scan.cells(x.row)
-	if err != nil {
-		return 0, nil, err
+	if column != p.name { // the column names the part already
+		msg = p.name + ": " + msg
 	}
-	for _, a := range attrs {
-		if a.formula && !a.value {
-			return 0, nil, &Error{File: x.file, Row: x.row, Column: "cell " + a.ref, Message: "a formula without a calculated value",
-				Expected: FormulaExpected}
-		}
-		if i := a.col - 1; i >= 0 && i < len(cells) && cells[i] != "" {
-			cells[i] = x.held(a, cells[i])
-		}
-	}
-	return x.row, cells, nil
+	return &Error{File: x.file, Row: row, Column: column, Message: msg, Expected: XLSXTextExpected}
 }
 
-// held renders a cell's raw value as the value it holds (see xlsxTable).
-func (x *xlsxTable) held(a cellAttr, raw string) string {
-	switch a.typ {
-	case "", "n":
+func (x *xlsxTable) Next() (int, []string, error) {
+	for !x.done {
+		tok, err := x.sheet.token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return 0, nil, x.sheetError(err, "")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch {
+			case t.Name.Local == "sheetData":
+				x.inData = true
+			case t.Name.Local == "row" && x.inData:
+				return x.readRow(t)
+			}
+		case xml.EndElement:
+			if t.Name.Local == "sheetData" {
+				x.done = true
+			}
+		}
+	}
+	x.done = true
+	return 0, nil, io.EOF
+}
+
+// sheetError names the cell (or the row) being read when the worksheet's
+// XML failed.
+func (x *xlsxTable) sheetError(err error, cell string) *Error {
+	column := "file"
+	if cell != "" {
+		column = "cell " + cell
+	}
+	e := x.partError(x.sheet, x.lastRow, column, "", err)
+	if !x.sheet.g.over && !errors.Is(err, errTooDeep) {
+		e.Message = "worksheet " + e.Message
+	}
+	return e
+}
+
+// readRow reads one <row> to its end.
+func (x *xlsxTable) readRow(start xml.StartElement) (int, []string, error) {
+	n := x.lastRow + 1
+	if v, ok := attr(start, "r"); ok {
+		if r, err := strconv.Atoi(v); err == nil && r > 0 {
+			n = r
+		}
+	}
+	if n <= x.lastRow {
+		return 0, nil, &Error{File: x.file, Row: n, Column: "file", Message: fmt.Sprintf("worksheet %s: row %d after row %d", x.sheet.name, n, x.lastRow), Expected: xlsxExpected}
+	}
+	x.lastRow = n
+	var cells []string
+	col := 0
+	for {
+		tok, err := x.sheet.token()
+		if err != nil {
+			return 0, nil, x.sheetError(err, "")
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local != "c" {
+				if err := x.sheet.skip(); err != nil {
+					return 0, nil, x.sheetError(err, "")
+				}
+				continue
+			}
+			var val string
+			col, val, err = x.readCell(t, n, col)
+			if err != nil {
+				return 0, nil, err
+			}
+			if val == "" {
+				continue
+			}
+			if col > x.l.Cells {
+				return 0, nil, tooManyCells(x.file, n, col, x.l.Cells)
+			}
+			for len(cells) < col {
+				cells = append(cells, "")
+			}
+			cells[col-1] = val
+		case xml.EndElement:
+			return n, cells, nil
+		}
+	}
+}
+
+// readCell reads one <c> to its end: its column (the previous one's next
+// when it names none) and the value it holds.
+func (x *xlsxTable) readCell(start xml.StartElement, row, prev int) (int, string, error) {
+	col, ref, style, typ := prev+1, "", 0, ""
+	for _, a := range start.Attr {
+		switch a.Name.Local {
+		case "r":
+			c, _, err := excelize.CellNameToCoordinates(a.Value)
+			if err != nil {
+				return 0, "", &Error{File: x.file, Row: row, Column: "cell " + clip(a.Value), Message: "worksheet " + x.sheet.name + ": " + err.Error(), Expected: xlsxExpected}
+			}
+			col, ref = c, a.Value
+		case "s":
+			style, _ = strconv.Atoi(a.Value)
+		case "t":
+			typ = a.Value
+		}
+	}
+	if ref == "" {
+		ref, _ = excelize.CoordinatesToCellName(col, row)
+	}
+	// The text of <v>, or of the <t>s of <is> outside phonetic runs.
+	x.cellText.Reset()
+	var formula, value bool
+	depth, inText, phonetic := 1, false, 0
+	for depth > 0 {
+		tok, err := x.sheet.token()
+		if err != nil {
+			return 0, "", x.sheetError(err, ref)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch t.Name.Local {
+			case "f":
+				formula = true
+			case "v":
+				inText = depth == 2
+			case "is":
+				value = true
+			case "rPh":
+				phonetic++
+			case "t":
+				inText = phonetic == 0
+			}
+		case xml.EndElement:
+			depth--
+			switch t.Name.Local {
+			case "rPh":
+				phonetic--
+			case "v", "t":
+				inText = false
+			}
+		case xml.CharData:
+			if !inText {
+				continue
+			}
+			if x.cellText.Len()+len(t) > x.l.CellBytes {
+				e := limitError(x.file, row, fmt.Sprintf("column %d", col), "a cell", int64(x.cellText.Len()+len(t)), int64(x.l.CellBytes), "cell_bytes")
+				e.Value = x.cellText.String() + string(t[:min(len(t), 4*excerptRunes)])
+				return 0, "", e
+			}
+			x.cellText.Write(t)
+		}
+	}
+	raw := x.cellText.String()
+	if typ != "inlineStr" && strings.TrimSpace(raw) != "" {
+		value = true
+	}
+	if formula && !value {
+		return 0, "", &Error{File: x.file, Row: row, Column: "cell " + ref, Message: "a formula without a calculated value", Expected: FormulaExpected}
+	}
+	if raw == "" {
+		return col, "", nil
+	}
+	switch typ {
+	case "s":
+		i, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || i < 0 {
+			return 0, "", &Error{File: x.file, Row: row, Column: "cell " + ref, Value: raw, Message: "worksheet " + x.sheet.name + ": not a shared string number", Expected: xlsxExpected}
+		}
+		if x.sst == nil {
+			if x.sst, err = x.readSharedStrings(); err != nil {
+				return 0, "", err
+			}
+		}
+		s, ok := x.sst.get(i)
+		if !ok {
+			return 0, "", &Error{File: x.file, Row: row, Column: "cell " + ref, Value: raw,
+				Message: fmt.Sprintf("shared string no. %d is not in %s (%d strings)", i+1, x.sst.part, x.sst.len()), Expected: xlsxExpected}
+		}
+		return col, s, nil
+	case "inlineStr", "str":
+		return col, unescapeXString(raw), nil
 	case "b":
 		switch raw {
 		case "1":
-			return "TRUE"
+			return col, "TRUE", nil
 		case "0":
-			return "FALSE"
+			return col, "FALSE", nil
 		}
-		return raw
-	default: // s, str, inlineStr, e, d: text as held
-		return raw
+		return col, raw, nil
+	case "", "n":
+		if !x.styled {
+			if err := x.readStyles(); err != nil {
+				return 0, "", err
+			}
+		}
+		return col, x.held(style, raw), nil
 	}
-	switch x.formats[a.style] {
+	return col, raw, nil // e, d: as held
+}
+
+// tooManyCells is the error of a row with a cell past the limit.
+func tooManyCells(file string, row, cells, limit int) *Error {
+	return &Error{File: file, Row: row, Column: "file", Message: fmt.Sprintf("%d cells in one row exceed the limit of %d", cells, limit),
+		Expected: fmt.Sprintf("at most %d cells (limits.cells_per_row in qualitymon.yaml)", limit)}
+}
+
+// held renders a number cell's raw value as the value it holds (see
+// xlsxTable).
+func (x *xlsxTable) held(style int, raw string) string {
+	f := fmtPlain
+	if style >= 0 && style < len(x.formats) {
+		f = x.formats[style]
+	}
+	switch f {
 	case fmtPercent:
 		if d, ok := plainDecimal(raw, 2); ok {
 			return d + "%"
@@ -167,7 +387,7 @@ func (x *xlsxTable) held(a cellAttr, raw string) string {
 		if err != nil {
 			return raw
 		}
-		t, err := excelize.ExcelDateToTime(v, x.date1904)
+		t, err := excelize.ExcelDateToTime(v, x.wb.date1904)
 		if err != nil {
 			return raw
 		}
@@ -184,9 +404,66 @@ func (x *xlsxTable) held(a cellAttr, raw string) string {
 }
 
 func (x *xlsxTable) Close() error {
-	x.scan.close()
-	x.rs.Close()
-	return x.f.Close()
+	if x.sheet != nil {
+		x.sheet.close()
+	}
+	x.sst = nil
+	return nil
+}
+
+// unescapeXString decodes the _xHHHH_ escapes of OOXML text (ST_Xstring:
+// _x000D_ is a carriage return, _x005F_ an underscore), pairing UTF-16
+// surrogates.
+func unescapeXString(s string) string {
+	if !strings.Contains(s, "_x") {
+		return s
+	}
+	var b strings.Builder
+	var high rune
+	for i := 0; i < len(s); {
+		if r, ok := xEscape(s[i:]); ok {
+			i += 7
+			switch {
+			case utf16.IsSurrogate(r) && r < 0xdc00:
+				if high != 0 {
+					b.WriteRune(utf8.RuneError)
+				}
+				high = r
+			case utf16.IsSurrogate(r):
+				b.WriteRune(utf16.DecodeRune(high, r))
+				high = 0
+			default:
+				if high != 0 {
+					b.WriteRune(utf8.RuneError)
+					high = 0
+				}
+				b.WriteRune(r)
+			}
+			continue
+		}
+		if high != 0 {
+			b.WriteRune(utf8.RuneError)
+			high = 0
+		}
+		b.WriteByte(s[i])
+		i++
+	}
+	if high != 0 {
+		b.WriteRune(utf8.RuneError)
+	}
+	return b.String()
+}
+
+// xEscape reads an _xHHHH_ escape at the start of s.
+func xEscape(s string) (rune, bool) {
+	if len(s) < 7 || s[0] != '_' || s[1] != 'x' || s[6] != '_' {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s[2:6], 16, 16)
+	if err != nil {
+		return 0, false
+	}
+	return rune(v), true
 }
 
 // plainDecimal writes a number as the worksheet holds it ([-]d[.d][E±d])
@@ -296,349 +573,4 @@ func builtinFormat(id int) numFormat {
 		return fmtDate
 	}
 	return fmtPlain
-}
-
-// workbook is what the reader needs from the workbook's small parts.
-type workbook struct {
-	sheet    string            // the part of the first worksheet
-	date1904 bool              // dates count from 1904
-	formats  map[int]numFormat // by cell style (cellXfs) index
-}
-
-type xmlRel struct {
-	ID     string `xml:"Id,attr"`
-	Type   string `xml:"Type,attr"`
-	Target string `xml:"Target,attr"`
-}
-
-type xmlRels struct {
-	Rels []xmlRel `xml:"Relationship"`
-}
-
-// readWorkbook finds the first worksheet, the date system and the number
-// format of each cell style, as the XLSX reader does: the workbook from
-// the package relationships, its first <sheet>, the styles part.
-func readWorkbook(zr *zip.Reader) (*workbook, error) {
-	wbPath := "xl/workbook.xml"
-	var root xmlRels
-	if err := readPart(zr, "_rels/.rels", &root); err == nil {
-		for _, r := range root.Rels {
-			if strings.HasSuffix(r.Type, "/officeDocument") {
-				wbPath = strings.TrimPrefix(r.Target, "/")
-			}
-		}
-	}
-	var wb struct {
-		Pr struct {
-			Date1904 string `xml:"date1904,attr"`
-		} `xml:"workbookPr"`
-		Sheets []struct {
-			Attrs []xml.Attr `xml:",any,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := readPart(zr, wbPath, &wb); err != nil {
-		return nil, err
-	}
-	out := &workbook{date1904: wb.Pr.Date1904 == "1" || wb.Pr.Date1904 == "true", formats: map[int]numFormat{}}
-	dir := path.Dir(wbPath)
-	var rels xmlRels
-	if err := readPart(zr, path.Join(dir, "_rels", path.Base(wbPath)+".rels"), &rels); err != nil {
-		return nil, err
-	}
-	target := func(r xmlRel) string {
-		if strings.HasPrefix(r.Target, "/") {
-			return strings.TrimPrefix(r.Target, "/")
-		}
-		return path.Join(dir, r.Target)
-	}
-	stylesPath := path.Join(dir, "styles.xml")
-	for _, r := range rels.Rels {
-		if strings.HasSuffix(r.Type, "/styles") {
-			stylesPath = target(r)
-		}
-	}
-	if len(wb.Sheets) > 0 {
-		for _, a := range wb.Sheets[0].Attrs {
-			if a.Name.Local == "id" && a.Name.Space != "" {
-				for _, r := range rels.Rels {
-					if r.ID == a.Value {
-						out.sheet = target(r)
-					}
-				}
-			}
-		}
-	}
-	var styles struct {
-		NumFmts []struct {
-			ID   int    `xml:"numFmtId,attr"`
-			Code string `xml:"formatCode,attr"`
-		} `xml:"numFmts>numFmt"`
-		Xfs []struct {
-			NumFmtID int `xml:"numFmtId,attr"`
-		} `xml:"cellXfs>xf"`
-	}
-	if err := readPart(zr, stylesPath, &styles); err != nil && !errors.Is(err, errNoPart) {
-		return nil, err
-	}
-	custom := map[int]numFormat{}
-	for _, nf := range styles.NumFmts {
-		custom[nf.ID] = classifyFormat(nf.Code)
-	}
-	for i, xf := range styles.Xfs {
-		f, ok := custom[xf.NumFmtID]
-		if !ok {
-			f = builtinFormat(xf.NumFmtID)
-		}
-		out.formats[i] = f
-	}
-	return out, nil
-}
-
-var errNoPart = errors.New("no such part")
-
-// readPart decodes a small part of the package (the limits bound it).
-func readPart(zr *zip.Reader, name string, v any) error {
-	f := findPart(zr, name)
-	if f == nil {
-		return fmt.Errorf("%s: %w", name, errNoPart)
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	defer rc.Close()
-	if err := xml.NewDecoder(rc).Decode(v); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// findPart finds a part by name as the XLSX reader does (case-insensitive).
-func findPart(zr *zip.Reader, name string) *zip.File {
-	for _, f := range zr.File {
-		if strings.EqualFold(strings.TrimPrefix(f.Name, "/"), name) {
-			return f
-		}
-	}
-	return nil
-}
-
-// checkSharedStrings reads the shared strings strictly: the XLSX reader
-// would read a string with an undefined entity as empty.
-func checkSharedStrings(file string, zr *zip.Reader) error {
-	const part = "xl/sharedStrings.xml" // where the XLSX reader looks
-	f := findPart(zr, part)
-	if f == nil {
-		return nil
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return unreadable(file, err)
-	}
-	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	n := 0
-	for {
-		tok, err := d.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return &Error{File: file, Column: part, Message: fmt.Sprintf("shared string no. %d: %v", n, err),
-				Expected: XLSXTextExpected}
-		}
-		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "si" {
-			n++
-		}
-	}
-}
-
-// cellAttr is what the worksheet says about one cell besides its value.
-type cellAttr struct {
-	ref            string // A1
-	col            int    // 1-based
-	style          int
-	typ            string // t: "" or n (number), s, str, inlineStr, b, e, d
-	formula, value bool
-}
-
-type scanRow struct {
-	n     int
-	cells []cellAttr
-}
-
-// sheetScan reads the cell attributes of a worksheet strictly, one row
-// at a time, in step with the XLSX reader's rows.
-type sheetScan struct {
-	file, part string
-	rc         io.ReadCloser
-	d          *xml.Decoder
-	next       *scanRow
-	done       bool
-	lastRow    int
-	lastCell   string
-}
-
-func openSheetScan(file string, zr *zip.Reader, part string) (*sheetScan, error) {
-	f := findPart(zr, part)
-	if f == nil {
-		return nil, unreadable(file, fmt.Errorf("%s: %w", part, errNoPart))
-	}
-	rc, err := f.Open()
-	if err != nil {
-		return nil, unreadable(file, err)
-	}
-	return &sheetScan{file: file, part: part, rc: rc, d: xml.NewDecoder(rc)}, nil
-}
-
-func (s *sheetScan) close() {
-	if s.rc != nil {
-		s.rc.Close()
-		s.rc = nil
-	}
-}
-
-// xmlError names the cell being read when the worksheet's XML failed.
-func (s *sheetScan) xmlError(err error) *Error {
-	e := &Error{File: s.file, Row: s.lastRow, Column: "file", Message: fmt.Sprintf("worksheet %s: %v", s.part, err),
-		Expected: XLSXTextExpected}
-	if s.lastCell != "" {
-		e.Column = "cell " + s.lastCell
-	}
-	return e
-}
-
-// read reads the next <row> of the sheet data, or sets done.
-func (s *sheetScan) read() error {
-	var row *scanRow
-	var cell *cellAttr
-	depth := 0 // inside <c>
-	inV := false
-	for {
-		tok, err := s.d.Token()
-		if errors.Is(err, io.EOF) {
-			s.done = true
-			return nil
-		}
-		if err != nil {
-			return s.xmlError(err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch {
-			case t.Name.Local == "row" && row == nil:
-				n := s.lastRow + 1
-				for _, a := range t.Attr {
-					if a.Name.Local == "r" {
-						if v, err := strconv.Atoi(a.Value); err == nil && v > 0 {
-							n = v
-						}
-					}
-				}
-				if n <= s.lastRow {
-					return &Error{File: s.file, Row: n, Column: "file", Message: fmt.Sprintf("worksheet %s: row %d after row %d", s.part, n, s.lastRow), Expected: xlsxExpected}
-				}
-				s.lastRow, s.lastCell = n, ""
-				row = &scanRow{n: n}
-			case t.Name.Local == "c" && row != nil && cell == nil:
-				c := cellAttr{col: 1}
-				if len(row.cells) > 0 {
-					c.col = row.cells[len(row.cells)-1].col + 1
-				}
-				for _, a := range t.Attr {
-					switch a.Name.Local {
-					case "r":
-						col, _, err := excelize.CellNameToCoordinates(a.Value)
-						if err != nil {
-							return &Error{File: s.file, Row: row.n, Column: "cell " + clip(a.Value), Message: "worksheet " + s.part + ": " + err.Error(), Expected: xlsxExpected}
-						}
-						c.col, c.ref = col, a.Value
-					case "s":
-						c.style, _ = strconv.Atoi(a.Value)
-					case "t":
-						c.typ = a.Value
-					}
-				}
-				if c.ref == "" {
-					name, _ := excelize.CoordinatesToCellName(c.col, row.n)
-					c.ref = name
-				}
-				s.lastCell = c.ref
-				row.cells = append(row.cells, c)
-				cell = &row.cells[len(row.cells)-1]
-				depth = 1
-			case cell != nil:
-				depth++
-				switch t.Name.Local {
-				case "f":
-					cell.formula = true
-				case "v":
-					inV = true
-				case "is":
-					cell.value = true
-				}
-			}
-		case xml.CharData:
-			if inV && len(bytes.TrimSpace(t)) > 0 {
-				cell.value = true
-			}
-		case xml.EndElement:
-			switch {
-			case cell != nil:
-				depth--
-				inV = false
-				if depth == 0 {
-					cell = nil
-				}
-			case t.Name.Local == "row" && row != nil:
-				s.next = row
-				return nil
-			case t.Name.Local == "sheetData":
-				s.done = true
-				return nil
-			}
-		}
-	}
-}
-
-// cells returns the attributes of the cells of row n (none for a row the
-// sheet does not have). Rows are asked for in ascending order.
-func (s *sheetScan) cells(n int) ([]cellAttr, error) {
-	if s.next == nil && !s.done {
-		if err := s.read(); err != nil {
-			return nil, err
-		}
-	}
-	if s.next == nil || s.next.n > n {
-		return nil, nil
-	}
-	if s.next.n < n {
-		return nil, &Error{File: s.file, Row: s.next.n, Column: "file", Message: fmt.Sprintf("worksheet %s: row %d was skipped by the reader", s.part, s.next.n), Expected: xlsxExpected}
-	}
-	r := s.next
-	s.next = nil
-	return r.cells, nil
-}
-
-// finish reads the rest of the sheet data once the XLSX reader has ended
-// after row last: any XML error, and any row with a value the reader did
-// not return, refuses the workbook.
-func (s *sheetScan) finish(last int) error {
-	for {
-		if s.next == nil && !s.done {
-			if err := s.read(); err != nil {
-				return err
-			}
-		}
-		if s.next == nil {
-			return nil
-		}
-		for _, c := range s.next.cells {
-			if c.value || c.formula {
-				return &Error{File: s.file, Row: s.next.n, Column: "cell " + c.ref,
-					Message: fmt.Sprintf("worksheet %s: the reader stopped after row %d", s.part, last), Expected: xlsxExpected}
-			}
-		}
-		s.next = nil
-	}
 }

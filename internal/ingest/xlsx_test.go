@@ -244,3 +244,18 @@ func TestClassifyFormat(t *testing.T) {
 		}
 	}
 }
+
+// Inline rich text reads as its runs without the phonetic ones, the
+// _xHHHH_ escapes decoded, in shared strings and inline strings alike.
+func TestXLSXRichText(t *testing.T) {
+	v := shippedValidator(t)
+	b := newBook(t)
+	b.row("food_sampling_pass_rate", "370000", "2020", 98.25, 0, "ZZSOURCEZZ")
+	data := patchPart(t, b.bytes(), "xl/worksheets/sheet1.xml", `<c r="D2"><v>98.25</v></c>`,
+		`<c r="D2" t="inlineStr"><is><r><t>98</t></r><rPh><t>9</t></rPh><r><t>.5</t></r></is></c>`)
+	data = patchPart(t, data, "xl/sharedStrings.xml", "ZZSOURCEZZ", "_x0041__xD83D__xDE00_")
+	got, err := readXLSX(t, v, data)
+	if err != nil || got != "food_sampling_pass_rate|2020|98.5|A😀\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}

@@ -141,19 +141,23 @@ func obsCells(obs []observation.Observation) [][]string {
 
 // encodeRecord returns the header and payload as one buffer.
 func encodeRecord(p *payload) ([]byte, error) {
-	body, err := json.Marshal(p)
-	if err != nil {
+	// The payload is encoded behind room for the header, not copied after
+	// it: a large upload's record is held once.
+	var b bytes.Buffer
+	b.Write(make([]byte, headerSize))
+	if err := json.NewEncoder(&b).Encode(p); err != nil {
 		return nil, err
 	}
+	buf := b.Bytes()
+	buf = buf[:len(buf)-1] // Encode's newline: the body is json.Marshal's
+	body := buf[headerSize:]
 	if len(body) > maxPayload {
 		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", p.len(), len(body), maxPayload)
 	}
-	buf := make([]byte, headerSize+len(body))
 	copy(buf, magic[:])
 	binary.BigEndian.PutUint32(buf[4:], uint32(len(body)))
 	binary.BigEndian.PutUint32(buf[8:], crc32.Checksum(body, crcTable))
 	binary.BigEndian.PutUint32(buf[frameHeader:], crc32.Checksum(buf[:frameHeader], crcTable))
-	copy(buf[headerSize:], body)
 	return buf, nil
 }
 

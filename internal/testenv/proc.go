@@ -100,6 +100,9 @@ func start(label, logPath string, logf *os.File, cmd *exec.Cmd) (*Process, error
 	return p, nil
 }
 
+// Pid is the process's id (its /proc/PID/status holds its peak RSS).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Stop ends the process: SIGTERM, then SIGKILL after 10 s. It waits for the
 // exit and does nothing if the process has ended.
 func (p *Process) Stop() { p.signal(syscall.SIGTERM, 10*time.Second) }

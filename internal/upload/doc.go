@@ -28,7 +28,9 @@
 //	503  the sink could not take the batch (the spool's disk is full, ...),
 //	     or the upload's audit line could not be written durably (the
 //	     audit log's disk is full, ...): nothing was accepted, Retry-After
-//	     says when to try again
+//	     says when to try again; or a large file (any workbook, a CSV of
+//	     ingest.LargeCSV bytes or more) found limits.concurrent_parses
+//	     other large files being read (Retry-After: BusyRetryAfter)
 //
 // Audit or refuse: an upload that passed every check gets an audit line
 // "accepting" (who, from where, which file, its SHA-256, how many rows),

@@ -70,6 +70,11 @@ const (
 // RetryAfter is the Retry-After of a 503 (seconds).
 const RetryAfter = 30
 
+// BusyRetryAfter is the Retry-After of a 503 for a large file that found
+// every slot of the validator's Gate taken (limits.concurrent_parses): a
+// slot frees as soon as another file has been read.
+const BusyRetryAfter = 5
+
 // RefusedRow is a row InfluxDB refused.
 type RefusedRow struct {
 	Indicator string  `json:"indicator"`
@@ -228,6 +233,15 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	sum := sha256.Sum256(data)
 	rec.File, rec.Size, rec.SHA256 = name, int64(len(data)), hex.EncodeToString(sum[:])
 	out := &Response{File: name, SHA256: rec.SHA256, Size: rec.Size, DryRun: dryRun}
+	release, err := h.v.Gate.TryEnter(ext, int64(len(data)))
+	if err != nil {
+		rec.Result, rec.Error = ResultError, err.Error()
+		w.Header().Set("Retry-After", strconv.Itoa(BusyRetryAfter))
+		out.Status = http.StatusServiceUnavailable
+		out.Error = fmt.Sprintf("服务器正在读取其他大文件,本次未读取、未写入任何数据,请 %d 秒后重试 (the server is reading other large files: nothing was read, try again in %d s)", BusyRetryAfter, BusyRetryAfter)
+		return out
+	}
+	defer release()
 	if rec.Archive, err = h.archive.archive(now, rec.SHA256, ext, data); err != nil {
 		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", err)
 		rec.Result, rec.Error = ResultError, err.Error()

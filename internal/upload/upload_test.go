@@ -597,3 +597,36 @@ func FuzzUpload(f *testing.F) {
 		}
 	})
 }
+
+// TestBusy: a large file that finds every slot of the gate taken is
+// answered 503 with Retry-After, nothing read or written; a small CSV
+// passes meanwhile, and the large file once a slot is free.
+func TestBusy(t *testing.T) {
+	e := newEnv(t, 1<<20)
+	e.h.v.Gate = ingest.NewGate(1)
+	book := xlsxFile(t, [][]any{{"indicator", "region", "period", "value"}, {"food_sampling_pass_rate", "370200", "2023", 98.6}})
+	release, err := e.h.v.Gate.TryEnter(".xlsx", 1) // another large file being read
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, hdr := e.post(t, "", TypeXLSX, qingdaoToken, book)
+	if resp.Status != http.StatusServiceUnavailable || hdr.Get("Retry-After") != fmt.Sprint(BusyRetryAfter) ||
+		!strings.Contains(resp.Error, "请 5 秒后重试") || resp.Accepted != 0 {
+		t.Fatalf("busy: %+v, Retry-After %q", resp, hdr.Get("Retry-After"))
+	}
+	bigCSV := goodCSV + strings.Repeat("\n", ingest.LargeCSV)
+	if resp, _ := e.post(t, "?dry_run=true", "text/csv", qingdaoToken, []byte(bigCSV)); resp.Status != http.StatusServiceUnavailable {
+		t.Fatalf("large CSV: %+v", resp)
+	}
+	if resp, _ := e.post(t, "", "text/csv", qingdaoToken, []byte(goodCSV)); resp.Status != http.StatusOK {
+		t.Fatalf("small CSV while busy: %+v", resp)
+	}
+	release()
+	if resp, _ := e.post(t, "", TypeXLSX, qingdaoToken, book); resp.Status != http.StatusOK {
+		t.Fatalf("after release: %+v", resp)
+	}
+	lines := auditLines(t, e.cfg.AuditLog)
+	if lines[0].Status != http.StatusServiceUnavailable || lines[0].Result != ResultError {
+		t.Fatalf("audit %+v", lines[0])
+	}
+}
