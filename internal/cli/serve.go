@@ -15,6 +15,7 @@ import (
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/engine"
+	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/server"
@@ -111,6 +112,8 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	}
 	srv := server.New(engine, reg, logger)
 	sv.srv = srv
+	srv.Moments.Configure(evalcache.Options{Concurrent: cfg.Web.Moments.Concurrent, TTL: time.Duration(cfg.Web.Moments.CacheTTL),
+		Entries: cfg.Web.Moments.CacheEntries})
 	// web.auth: every route not public and without its own token check asks
 	// for a web user (/metrics too, unless web.auth.metrics_public).
 	guard, err := access.New(cfg.Web, env.Now, logger)
@@ -123,6 +126,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
+	site.Moments = srv.Moments    // and with one, the status API's bounded cache
 	site.Register(srv.Mux)        // the scorecard pages: /, /plans/…, /export/…, /report/…
 	shell.Register(srv.Mux)       // their stylesheet, script and icon (public), the workspace's too
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
@@ -115,16 +116,20 @@ func (ts *Templates) Handler(f func(http.ResponseWriter, *http.Request) error) h
 }
 
 // Fail answers an error page: an *Error with its status, a bad parameter
-// (*param.Error) with param.Status; anything else (a store failure) is
-// logged once and shown as 503.
+// (*param.Error) with param.Status, a refusal for load (an error with
+// RetryAfterSeconds, e.g. *evalcache.BusyError) with 503 and Retry-After;
+// anything else (a store failure) is logged once and shown as 503.
 func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusServiceUnavailable
 	var he *Error
 	var pe *param.Error
+	var busy interface{ RetryAfterSeconds() int }
 	if errors.As(err, &he) {
 		code = he.Code
 	} else if errors.As(err, &pe) {
 		code = param.Status
+	} else if errors.As(err, &busy) {
+		w.Header().Set("Retry-After", strconv.Itoa(busy.RetryAfterSeconds()))
 	} else {
 		ts.log.Error("web page failed", "path", r.URL.Path, "err", err)
 	}
