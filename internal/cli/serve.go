@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -27,6 +29,17 @@ import (
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 	"github.com/qualitymon/qualitymon/internal/workspace"
 )
+
+// debugMux serves net/http/pprof's profiles (config debug_listen).
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
 
 type serveCmd struct {
 	Listen string `help:"Address to listen on (overrides the config's listen)."`
@@ -56,6 +69,16 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fmt.Errorf("debug_listen: %w", err)
+		}
+		dbg := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 10 * time.Second}
+		go dbg.Serve(dln)
+		defer dbg.Close()
+		logger.Warn("the Go profiler answers without access control", "debug_listen", dln.Addr().String())
+	}
 	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", store.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
 		"targets", len(chk.Set.Targets("")), "spool_dir", cfg.SpoolDir, "timezone", cfg.Timezone, "web_users", len(cfg.Web.Auth.Users))
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -104,8 +104,15 @@ func BenchmarkUploads(b *testing.B) {
 	addr := testenv.FreeAddr(b)
 	const tok = "bench-token-0123456789"
 	cfg := filepath.Join(dir, "qualitymon.yaml")
+	// BENCH_PPROF=file: a CPU profile of serve during the uploads, for
+	// `go tool pprof` (served on debug_listen).
+	profPath, debugAddr := os.Getenv("BENCH_PPROF"), ""
+	if profPath != "" {
+		debugAddr = testenv.FreeAddr(b)
+	}
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
 listen: %s
+debug_listen: %q
 evaluation: {schedule: "@every 5m"}
 spool_dir: %s
 uploads:
@@ -113,12 +120,42 @@ uploads:
   audit_log: %s
   tokens:
     - {bureau: 山东省生态环境厅, token_sha256: %s, regions: ["%s"]}
-`, influx.URL, influx.Org, influx.Bucket, addr, filepath.Join(dir, "spool"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.jsonl"), HashToken(tok), strings.Join(benchCities, `", "`))), 0o640)
+`, influx.URL, influx.Org, influx.Bucket, addr, debugAddr, filepath.Join(dir, "spool"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.jsonl"), HashToken(tok), strings.Join(benchCities, `", "`))), 0o640)
 	serve := testenv.StartProcess(b, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
 	testenv.WaitHTTP(b, serve, "http://"+addr+"/readyz", time.Minute)
 	url := "http://" + addr + Path
 
 	for b.Loop() {
+		profiled := make(chan struct{})
+		if profPath != "" {
+			go func() {
+				defer close(profiled)
+				resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", debugAddr, int(benchDuration/time.Second)-2))
+				if err != nil {
+					fmt.Println("bench: profile:", err)
+					return
+				}
+				defer resp.Body.Close()
+				prof, _ := io.ReadAll(resp.Body)
+				if err := os.WriteFile(profPath, prof, 0o640); err != nil {
+					fmt.Println("bench: profile:", err)
+					return
+				}
+				fmt.Println("bench: CPU profile of serve under the uploads in", profPath)
+			}()
+			go func() { // and where its goroutines wait, halfway through
+				time.Sleep(benchDuration / 2)
+				resp, err := http.Get("http://" + debugAddr + "/debug/pprof/goroutine?debug=1")
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				g, _ := io.ReadAll(resp.Body)
+				os.WriteFile(profPath+".goroutines", g, 0o640)
+			}()
+		} else {
+			close(profiled)
+		}
 		var firstErr sync.Once
 		up, okReqs := load(func(cl *http.Client, c, i int) bool {
 			region, days, values := benchKeys(c, i)
@@ -143,6 +180,7 @@ uploads:
 			}
 			return true
 		})
+		<-profiled
 		// Wait until the spool has written everything, then count.
 		deadline := time.Now().Add(2 * time.Minute)
 		for time.Now().Before(deadline) {
@@ -181,7 +219,9 @@ uploads:
 		if err := influx.CreateDatabase(rawDB); err != nil {
 			b.Fatal(err)
 		}
-		rawURL := influx.URL + "/api/v2/write?org=-&bucket=" + rawDB + "/autogen&precision=s"
+		// InfluxDB 1.8's own write endpoint, precision s, as a bureau's
+		// software writing straight to it would.
+		rawURL := influx.URL + "/write?db=" + rawDB + "&precision=s"
 		raw, _ := load(func(cl *http.Client, c, i int) bool {
 			region, days, values := benchKeys(c, i)
 			var body bytes.Buffer
