@@ -162,7 +162,7 @@ type Options struct {
 }
 
 // DefaultMaxWaiting is Options.MaxWaiting's default.
-const DefaultMaxWaiting = 4
+const DefaultMaxWaiting = 16
 
 func (o *Options) defaults() {
 	if o.MaxWaiting == 0 {
