@@ -2,6 +2,7 @@ package upload
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -181,7 +182,8 @@ uploads:
 				firstErr.Do(func() { fmt.Printf("bench: upload answered %s: %s\n", resp.Status, msg) })
 				return false
 			}
-			if bytes.Contains(msg, []byte(`"pending":true`)) {
+			var ans struct{ Pending bool }
+			if json.Unmarshal(msg, &ans) == nil && ans.Pending {
 				pendingAnswers.Add(1)
 			}
 			return true
