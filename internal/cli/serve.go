@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os/signal"
 	"syscall"
 	"time"
@@ -15,6 +17,7 @@ import (
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/engine"
+	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/server"
@@ -26,6 +29,17 @@ import (
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 	"github.com/qualitymon/qualitymon/internal/workspace"
 )
+
+// debugMux serves net/http/pprof's profiles (config debug_listen).
+func debugMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
 
 type serveCmd struct {
 	Listen string `help:"Address to listen on (overrides the config's listen)."`
@@ -55,6 +69,16 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	}
 	ctx, stop := signal.NotifyContext(env.Ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if cfg.DebugListen != "" {
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fmt.Errorf("debug_listen: %w", err)
+		}
+		dbg := &http.Server{Handler: debugMux(), ReadHeaderTimeout: 10 * time.Second}
+		go dbg.Serve(dln)
+		defer dbg.Close()
+		logger.Warn("the Go profiler answers without access control", "debug_listen", dln.Addr().String())
+	}
 	logger.Info("serving", "listen", ln.Addr().String(), "influx_url", store.RedactURL(cfg.Influx.URL), "bucket", cfg.Influx.Bucket,
 		"targets", len(chk.Set.Targets("")), "spool_dir", cfg.SpoolDir, "timezone", cfg.Timezone, "web_users", len(cfg.Web.Auth.Users))
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -111,6 +135,8 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	}
 	srv := server.New(engine, reg, logger)
 	sv.srv = srv
+	srv.Moments.Configure(evalcache.Options{Concurrent: cfg.Web.Moments.Concurrent, TTL: time.Duration(cfg.Web.Moments.CacheTTL),
+		Entries: cfg.Web.Moments.CacheEntries})
 	// web.auth: every route not public and without its own token check asks
 	// for a web user (/metrics too, unless web.auth.metrics_public).
 	guard, err := access.New(cfg.Web, env.Now, logger)
@@ -123,6 +149,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	site.Latest = engine.Snapshot // pages without a moment show what /metrics shows
+	site.Moments = srv.Moments    // and with one, the status API's bounded cache
 	site.Register(srv.Mux)        // the scorecard pages: /, /plans/…, /export/…, /report/…
 	shell.Register(srv.Mux)       // their stylesheet, script and icon (public), the workspace's too
 

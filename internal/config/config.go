@@ -117,6 +117,11 @@ type Config struct {
 	Timezone string `yaml:"timezone"`
 	// Location is Timezone, loaded.
 	Location *time.Location `yaml:"-"`
+
+	// DebugListen, when set, is the address where serve answers Go's
+	// profiler (net/http/pprof, /debug/pprof/) without any access control:
+	// for profiling under load only, on a loopback address.
+	DebugListen string `yaml:"debug_listen"`
 }
 
 // Defaults.

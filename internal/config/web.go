@@ -18,6 +18,10 @@ import (
 //
 //	web:
 //	  trusted_proxies: [127.0.0.1/32]   # X-Forwarded-For is believed only from these
+//	  moments:                          # evaluations for ?at= / ?known_at= (internal/evalcache)
+//	    concurrent: 4                   # at once; past it 503 with Retry-After
+//	    cache_ttl: 30s                  # how late another process's writes may be seen
+//	    cache_entries: 8                # results kept
 //	  auth:
 //	    metrics_public: false           # true: /metrics without a password
 //	    users:
@@ -29,6 +33,23 @@ type Web struct {
 	// reverse proxies in front of serve: only a connection from one of them
 	// has its client address taken from X-Forwarded-For.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Moments bounds the evaluations for a requested moment.
+	Moments WebMoments `yaml:"moments"`
+}
+
+// WebMoments bounds what requests with ?at= or ?known_at= (the status API,
+// pages, exports, reports) may cost serve; zero fields take
+// internal/evalcache's defaults (4, 30s, 8).
+type WebMoments struct {
+	// Concurrent is how many such evaluations may run at once; past it a
+	// request is answered 503 with Retry-After.
+	Concurrent int `yaml:"concurrent"`
+	// CacheTTL is how long an evaluation is reused: uploads to this serve
+	// invalidate it at once, writes by other processes (qualitymon import,
+	// another replica) are seen after at most this long.
+	CacheTTL Duration `yaml:"cache_ttl"`
+	// CacheEntries is how many evaluations are kept.
+	CacheEntries int `yaml:"cache_entries"`
 }
 
 // WebAuth lists who may read the pages and APIs.
@@ -84,6 +105,15 @@ func parseProxy(s string) (netip.Prefix, error) {
 
 func (w *Web) validate(doc *yaml.Node) []error {
 	var errs []error
+	for _, f := range []struct {
+		key string
+		neg bool
+	}{{"concurrent", w.Moments.Concurrent < 0}, {"cache_ttl", w.Moments.CacheTTL < 0}, {"cache_entries", w.Moments.CacheEntries < 0}} {
+		if f.neg {
+			key := "web.moments." + f.key
+			errs = append(errs, at(doc, key, fmt.Errorf("%s: must not be negative (leave it out for the default)", key)))
+		}
+	}
 	for i, s := range w.TrustedProxies {
 		key := fmt.Sprintf("web.trusted_proxies[%d]", i)
 		if _, err := parseProxy(s); err != nil {

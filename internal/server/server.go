@@ -2,7 +2,11 @@
 // evaluation engine on a cron schedule (in full) and after ingest (only the
 // targets whose indicators changed, coalesced: many uploads, one run, at most
 // one running), and serves /metrics, /healthz, /readyz and the JSON status API
-// (/api/v1/status, with ?at= and ?known_at= evaluated afresh). Every route is
+// (/api/v1/status, with ?at= and ?known_at= evaluated through Moments, the
+// bounded cache of internal/evalcache that the pages share). /readyz answers
+// from the last check of InfluxDB, refreshed in the background at most every
+// few seconds, so that it never waits behind the queries of expensive reads.
+// Every route is
 // registered on its Mux with an access class, and Handler puts the access
 // guard (internal/access) in front of all of them.
 package server
@@ -14,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +28,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/access"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
+	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/param"
 )
@@ -39,6 +45,10 @@ type Server struct {
 	// does not hold (serve adds the spool's Writable: not ready while
 	// uploads are refused for a full spool disk).
 	ReadyChecks []func() error
+	// Moments evaluates ?at= and ?known_at= for the status API and the
+	// pages: cached, computed once for concurrent requests, bounded in
+	// number; Ingested invalidates it.
+	Moments *evalcache.Cache
 
 	trigger chan struct{}
 	// pmu guards what the next run is to do: a full evaluation, or the
@@ -56,7 +66,23 @@ type Server struct {
 	// answers 503 before that.
 	evaluated chan struct{}
 	firstOnce sync.Once
+
+	// The last check of InfluxDB that /readyz answers from (storeErr,
+	// storeAt), and whether one is running.
+	smu       sync.Mutex
+	storeErr  error
+	storeAt   time.Time
+	storeBusy bool
+	storeDone chan struct{} // closed when the running check ends
 }
+
+// Readiness checks of InfluxDB: /readyz answers from a check at most
+// readyFresh old, starting a new one (in the background, with its own
+// timeout) when it is older; it waits for one only when none has completed.
+const (
+	readyFresh   = 5 * time.Second
+	readyTimeout = 10 * time.Second
+)
 
 // New builds the server and registers its metrics with reg; routes can be
 // added to Mux before Run.
@@ -70,6 +96,7 @@ func New(eng *engine.Engine, reg *prometheus.Registry, logger *slog.Logger) *Ser
 			Help: "Evaluation runs by result (success, failure)."}, []string{"result"}),
 		evaluated: make(chan struct{}),
 	}
+	s.Moments = evalcache.New(eng.Store, eng.Evaluator, evalcache.Options{Registerer: reg})
 	for _, r := range []string{"success", "failure"} {
 		s.runs.WithLabelValues(r) // both series from the start, so increase() sees the first run
 	}
@@ -120,13 +147,44 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	if err := s.checkStore(ctx); err != nil {
+	if err := s.lastStoreCheck(r.Context()); err != nil {
 		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	w.Write([]byte("ready\n"))
+}
+
+// lastStoreCheck is the result of the last check of InfluxDB, starting a
+// fresh one in the background when it is older than readyFresh: /readyz
+// thus never queues behind the queries of pages and exports (sixteen
+// clients evaluating moments made it time out). Only before the first
+// check has completed does it wait (until ctx ends).
+func (s *Server) lastStoreCheck(ctx context.Context) error {
+	s.smu.Lock()
+	if !s.storeBusy && time.Since(s.storeAt) >= readyFresh {
+		s.storeBusy, s.storeDone = true, make(chan struct{})
+		go func(done chan struct{}) {
+			cctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
+			err := s.checkStore(cctx)
+			cancel()
+			s.smu.Lock()
+			s.storeErr, s.storeAt, s.storeBusy = err, time.Now(), false
+			s.smu.Unlock()
+			close(done)
+		}(s.storeDone)
+	}
+	first, done := s.storeAt.IsZero(), s.storeDone
+	s.smu.Unlock()
+	if first {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return errors.New("InfluxDB has not answered the first readiness check yet")
+		}
+	}
+	s.smu.Lock()
+	defer s.smu.Unlock()
+	return s.storeErr
 }
 
 // status serves the latest evaluation as JSON; with ?at= (the evaluation
@@ -148,7 +206,13 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), param.Status)
 			return
 		}
-		evals, _, err = engine.Load(r.Context(), s.Engine.Store, s.Engine.Evaluator, plan, at, knownAt)
+		evals, _, err = s.Moments.Load(r.Context(), plan, at, knownAt)
+		var busy *evalcache.BusyError
+		if errors.As(err, &busy) {
+			w.Header().Set("Retry-After", strconv.Itoa(busy.RetryAfterSeconds()))
+			http.Error(w, busy.Error(), http.StatusServiceUnavailable)
+			return
+		}
 		if err != nil {
 			http.Error(w, "evaluating: "+err.Error(), http.StatusServiceUnavailable)
 			return
@@ -190,6 +254,7 @@ const maxPending = 200000
 // run is going are coalesced into the next run: many uploads, one run, at
 // most one running; it re-judges only the targets whose indicators changed.
 func (s *Server) Ingested(obs []observation.Observation) {
+	s.Moments.Invalidate()
 	s.pmu.Lock()
 	if !s.full {
 		if len(s.pending)+len(obs) > maxPending {

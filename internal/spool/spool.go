@@ -137,6 +137,12 @@ type Options struct {
 	// AcceptWait is how long Accept waits for its batch to reach InfluxDB
 	// before answering Pending (default 10 s; negative: do not wait).
 	AcceptWait time.Duration
+	// MaxWaiting is how many Accepts may wait for InfluxDB's answer at
+	// once (default DefaultMaxWaiting). Past it an Accept answers Pending
+	// as soon as its batch is durable: under a burst the flusher, one
+	// InfluxDB round trip per group, would otherwise set the pace of every
+	// upload, while the spool's group fsync takes them much faster.
+	MaxWaiting int
 	// AttemptTimeout bounds one Upsert of one batch (default 2 min).
 	AttemptTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait between attempts after a
@@ -155,7 +161,13 @@ type Options struct {
 	BackupSocket bool
 }
 
+// DefaultMaxWaiting is Options.MaxWaiting's default.
+const DefaultMaxWaiting = 16
+
 func (o *Options) defaults() {
+	if o.MaxWaiting == 0 {
+		o.MaxWaiting = DefaultMaxWaiting
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -578,7 +590,9 @@ func (s *Spool) Accept(ctx context.Context, batch []observation.Observation, met
 	// new/revised/unchanged follow once InfluxDB has them.
 	pending := observation.Result{Summary: observation.Summary{Accepted: len(batch)}, Pending: true}
 	if backlog || s.o.AcceptWait < 0 {
-		s.dropWaiter(id)
+		if ch != nil {
+			s.dropWaiter(id)
+		}
 		return pending, nil
 	}
 	t := time.NewTimer(s.o.AcceptWait)
@@ -662,10 +676,14 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	s.nextID++
 	s.activeSize += int64(len(buf))
 	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
-	ch = make(chan outcome, 1)
 	s.mu.Lock()
-	s.waiters[id] = ch
-	backlog = s.backingOff || s.holds > 0
+	// Behind (backing off, held, or MaxWaiting Accepts already waiting):
+	// answer Pending once durable instead of waiting for the flusher.
+	backlog = s.backingOff || s.holds > 0 || len(s.waiters) >= s.o.MaxWaiting
+	if !backlog {
+		ch = make(chan outcome, 1)
+		s.waiters[id] = ch
+	}
 	s.mu.Unlock()
 	s.appendMu.Unlock()
 	// One fsync for this record and every other appended before it began.

@@ -598,3 +598,53 @@ func FuzzTornTail(f *testing.F) {
 		}
 	})
 }
+
+// With MaxWaiting Accepts waiting for InfluxDB (the store blocked), one
+// more Accept answers Pending as soon as its batch is durable (it is then
+// written like any other); the waiting ones get the store's summary.
+func TestAcceptBeyondMaxWaitingAnswersPending(t *testing.T) {
+	release := make(chan struct{})
+	entered := make(chan struct{}, 10)
+	st := &fakeStore{fail: func(int, []observation.Observation) error { entered <- struct{}{}; <-release; return nil }}
+	s := open(t, t.TempDir(), st, Options{MaxWaiting: 2})
+	ctx := context.Background()
+	results := make(chan observation.Result, 2)
+	go func() {
+		res, err := s.Accept(ctx, batchN(1), observation.Meta{})
+		if err != nil {
+			t.Error(err)
+		}
+		results <- res
+	}()
+	<-entered // the flusher holds batch 1 in the store
+	go func() {
+		res, err := s.Accept(ctx, batchN(2), observation.Meta{})
+		if err != nil {
+			t.Error(err)
+		}
+		results <- res
+	}()
+	for { // until batch 2 waits too
+		s.mu.Lock()
+		n := len(s.waiters)
+		s.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	res, err := s.Accept(ctx, batchN(3), observation.Meta{})
+	if err != nil || !res.Pending || res.Accepted != 2 {
+		t.Fatalf("a third Accept while two wait: %+v %v, want Pending with 2 accepted", res, err)
+	}
+	close(release)
+	for range 2 {
+		if r := <-results; r.Pending || r.New != 2 {
+			t.Errorf("a waiting Accept: %+v, want the store's summary", r)
+		}
+	}
+	for len(st.written()) < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	sameBatches(t, st.written(), 1, 2, 3)
+}

@@ -70,17 +70,20 @@ func (a *archiver) dayDir(day string) (*durable.Dir, error) {
 	return a.d, nil
 }
 
-// archive keeps the original file durably and returns its path. The same
+// path is where the original with the hash sum is archived on at's day.
+func (a *archiver) path(at time.Time, sum, ext string) string {
+	return filepath.Join(a.dir, at.Format("2006-01-02"), sum+ext)
+}
+
+// archive keeps the original file durably at path (from a.path). The same
 // content uploaded twice on a day is kept once.
-func (a *archiver) archive(at time.Time, sum, ext string, data []byte) (string, error) {
-	day := at.Format("2006-01-02")
-	path := filepath.Join(a.dir, day, sum+ext)
+func (a *archiver) archive(path string, data []byte) error {
 	if _, err := os.Stat(path); err == nil {
-		return path, nil
+		return nil
 	}
-	d, err := a.dayDir(day)
+	d, err := a.dayDir(filepath.Base(filepath.Dir(path)))
 	if err != nil {
-		return "", err
+		return err
 	}
-	return path, d.Create(sum+ext, data, 0o640)
+	return d.Create(filepath.Base(path), data, 0o640)
 }

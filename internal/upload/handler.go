@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -242,14 +243,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		return out
 	}
 	defer release()
-	if rec.Archive, err = h.archive.archive(now, rec.SHA256, ext, data); err != nil {
-		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", err)
-		rec.Result, rec.Error = ResultError, err.Error()
+	// The original is archived (written and fsynced) while the upload is
+	// read and checked and its accepting line is fsynced; no row reaches
+	// the sink before the archive is durable (auditFirst waits for it).
+	archived := make(chan error, 1)
+	rec.Archive = h.archive.path(now, rec.SHA256, ext)
+	go func() { archived <- h.archive.archive(rec.Archive, data) }()
+	archiveErr := sync.OnceValue(func() error { return <-archived })
+
+	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now, rec, archiveErr)
+	if aerr := archiveErr(); aerr != nil {
+		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", aerr)
+		rec.Result, rec.Error = ResultError, aerr.Error()
 		out.Status, out.Error = http.StatusInternalServerError, "could not archive the upload; nothing was written"
 		return out
 	}
-
-	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now, rec)
 	var scopeErr *ingest.ScopeError
 	var partial *store.PartialWriteError
 	switch {
@@ -448,6 +456,8 @@ type auditFirst struct {
 	h    *Handler
 	rec  *auditRecord
 	next observation.Sink
+	// archived waits for the original to be archived durably.
+	archived func() error
 }
 
 func (a *auditFirst) Accept(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
@@ -456,13 +466,16 @@ func (a *auditFirst) Accept(ctx context.Context, batch []observation.Observation
 	if err := a.h.audit.Append(&intent); err != nil {
 		return observation.Result{}, fmt.Errorf("%w: %w", errAudit, err)
 	}
+	if err := a.archived(); err != nil {
+		return observation.Result{}, fmt.Errorf("archive: %w", err)
+	}
 	return a.next.Accept(ctx, batch, meta)
 }
 
 // ingest runs the upload through the pipeline: read the file, validate,
 // scope to the token, derive, and (unless a dry run) audit it (auditFirst)
 // and hand it to the sink.
-func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord) (ingest.Outcome, error) {
+func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord, archived func() error) (ingest.Outcome, error) {
 	src, err := ingest.OpenAs(name, ext, bytes.NewReader(data), h.v.Catalog, h.v.Limits)
 	if err != nil {
 		return ingest.Outcome{}, err
@@ -476,7 +489,7 @@ func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext s
 		if h.SinkFor != nil {
 			p.Sink = h.SinkFor(tok, h.pipe.Sink)
 		}
-		p.Sink = &auditFirst{h: h, rec: rec, next: p.Sink}
+		p.Sink = &auditFirst{h: h, rec: rec, next: p.Sink, archived: archived}
 		pipe = &p
 	}
 	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.Scope, DryRun: dryRun,

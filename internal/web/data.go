@@ -88,7 +88,14 @@ func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation,
 			return &evaluation{evals: evals, data: data, m: m}, nil
 		}
 	}
-	evals, data, err := engine.Load(ctx, s.Store, s.Evaluator, planKey, m.At, m.KnownAt)
+	var evals []evaluate.Evaluation
+	var data *evaluate.Data
+	var err error
+	if s.Moments != nil {
+		evals, data, err = s.Moments.Load(ctx, planKey, m.At, m.KnownAt)
+	} else {
+		evals, data, err = engine.Load(ctx, s.Store, s.Evaluator, planKey, m.At, m.KnownAt)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -28,6 +29,11 @@ type Site struct {
 	// without at or known_at show it instead of reading and judging every
 	// figure again for each request.
 	Latest func() ([]evaluate.Evaluation, *evaluate.Data, time.Time)
+	// Moments, when set (serve: the server's), evaluates pages and exports
+	// with at or known_at: cached, once for concurrent requests, a bounded
+	// number at once (past it a 503 page with Retry-After). Without it
+	// (qualitymon report) each is evaluated afresh.
+	Moments *evalcache.Cache
 
 	tmpl *shell.Templates
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
@@ -138,13 +139,15 @@ func (ts *Templates) Handler(f func(http.ResponseWriter, *http.Request) error) h
 }
 
 // Fail answers an error page: an *Error with its status, a bad parameter
-// (*param.Error) with param.Status; anything else (a store failure) is
-// logged once and shown as 503.
+// (*param.Error) with param.Status, a refusal for load (an error with
+// RetryAfterSeconds, e.g. *evalcache.BusyError) with 503 and Retry-After;
+// anything else (a store failure) is logged once and shown as 503.
 func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := http.StatusServiceUnavailable
 	msg, value, want := err.Error(), "", ""
 	var he *Error
 	var pe *param.Error
+	var busy interface{ RetryAfterSeconds() int }
 	if errors.As(err, &he) {
 		code, msg = he.Code, he.Msg
 		if he.Value != "" {
@@ -152,6 +155,8 @@ func (ts *Templates) Fail(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	} else if errors.As(err, &pe) {
 		code, msg, value, want = param.Status, "参数无效", pe.Name+"="+param.Excerpt(pe.Value), pe.Want
+	} else if errors.As(err, &busy) {
+		w.Header().Set("Retry-After", strconv.Itoa(busy.RetryAfterSeconds()))
 	} else {
 		ts.log.Error("web page failed", "path", r.URL.Path, "err", err)
 		msg = "暂时无法读取数据,请稍后再试。"
