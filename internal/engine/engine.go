@@ -36,6 +36,9 @@ type Engine struct {
 	run  sync.Mutex
 	// took: reading, judging and publishing; history: writing the evaluation points.
 	took, history time.Duration
+	// written: the history holds every evaluation of last (the previous
+	// write succeeded), so the next run writes only the changes.
+	written bool
 }
 
 // Load evaluates every target as of at from what the store holds; with a
@@ -179,22 +182,71 @@ func (e *Engine) runLocked(ctx context.Context) error {
 }
 
 // publish serves evals (every target) as the latest evaluation and writes
-// the history of judged (the targets this run judged afresh).
+// the history of judged (the targets this run judged afresh): all of them
+// on the first run and after a failed write, else those that changed.
 func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, data *evaluate.Data, start time.Time) error {
 	e.Exporter.Update(evals, data, start, e.Now().Sub(start))
 	e.mu.Lock()
+	prev := e.last
 	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
 	h := time.Now()
-	err := e.Store.WriteEvaluations(ctx, judged, start)
+	write := judged
+	if e.written {
+		write = historyChanges(prev, judged)
+	}
+	err := e.Store.WriteEvaluations(ctx, write, start)
 	e.mu.Lock()
 	e.history = time.Since(h)
+	// After a failed write the next run writes every target again.
+	e.written = err == nil
 	e.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("writing evaluation history: %w", err)
 	}
 	return nil
+}
+
+// historyChanges returns the evaluations of next whose history fields
+// (status, basis, settled, stale, period and figures) differ from those of
+// the same target and region in prev, or that prev lacks: the evaluation
+// history holds a point per change, not per run (at 300,000 targets a run
+// every few minutes would write 300,000 points each time). prev and next
+// are usually in the same order (the evaluator's), which is checked first.
+func historyChanges(prev, next []evaluate.Evaluation) []evaluate.Evaluation {
+	type key struct{ plan, target, region string }
+	var index map[key]int
+	var out []evaluate.Evaluation
+	for i := range next {
+		n := &next[i]
+		var p *evaluate.Evaluation
+		if i < len(prev) && prev[i].Plan == n.Plan && prev[i].Target == n.Target && prev[i].Region == n.Region {
+			p = &prev[i]
+		} else {
+			if index == nil {
+				index = make(map[key]int, len(prev))
+				for j := range prev {
+					index[key{prev[j].Plan, prev[j].Target, prev[j].Region}] = j
+				}
+			}
+			if j, ok := index[key{n.Plan, n.Target, n.Region}]; ok {
+				p = &prev[j]
+			}
+		}
+		if p == nil || !sameHistory(p, n) {
+			out = append(out, *n)
+		}
+	}
+	return out
+}
+
+// sameHistory reports whether a and b write the same history fields.
+func sameHistory(a, b *evaluate.Evaluation) bool {
+	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.Status == b.Status && a.Basis.Code == b.Basis.Code && a.Settled == b.Settled && a.Stale == b.Stale &&
+		a.Period == b.Period && a.Indicator == b.Indicator && eq(a.Actual, b.Actual) && eq(a.TargetValue, b.TargetValue) &&
+		eq(a.Gap, b.Gap) && eq(a.Progress, b.Progress) && eq(a.Projected, b.Projected)
 }
 
 // Timings of the last successful run: until the metrics were published, and

@@ -10,8 +10,8 @@
 //	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
 //	                       fields: value, revision, source, reported_at — every report, written
 //	                       before the current value (several writers: see report.go)
-//	evaluation             tags: plan, target, indicator, region   time: evaluation time
-//	                       fields: status (string), status_code (int), actual, target_value, gap,
+//	evaluation             tags: plan, region   time: evaluation time (ms) + a slot (ns) per target
+//	                       fields: target, indicator, status (string), status_code (int), actual, target_value, gap,
 //	                       progress, projected (float), stale, settled (bool), basis, period (string)
 package store
 
