@@ -102,10 +102,12 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	sv.store = st
 	sv.closers = append(sv.closers, st.Close)
 	gr := grace(cfg)
+	exp := exporter.New(reg, set.Catalog, gr)
+	exp.Detailed = cfg.Metrics.DetailedTargets
 	engine := &engine.Engine{
 		Store:     st,
 		Evaluator: &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: gr}},
-		Exporter:  exporter.New(reg, set.Catalog, gr),
+		Exporter:  exp,
 		Logger:    logger,
 		Now:       env.Now,
 	}
