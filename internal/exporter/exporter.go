@@ -125,7 +125,7 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		per = 2000
 	}
 	b.Grow(len(evals) * per)
-	f := newFamily(&b, "qualitymon_target_status_code", "The target's status as a code (0 achieved, 1 on_track, 2 at_risk, 3 off_track, 4 missed, 5 no_data); labels name the status, how it was reached (basis), whether its data is stale and describe the target.")
+	f := newFamily(&b, "qualitymon_target_status_code", "The target's status as a code (0 achieved, 1 on_track, 2 at_risk, 3 off_track, 4 missed, 5 no_data); labels name the status, how it was reached (basis), whether its data is stale, the actual and target value judged, and describe the target.")
 	var year [8]byte
 	for i := range evals {
 		ev := &evals[i]
@@ -133,9 +133,10 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 		if ev.Deadline != nil {
 			dl = string(strconv.AppendInt(year[:0], int64(*ev.Deadline), 10))
 		}
-		f.sample(float64(ev.Status.Code()), "basis", ev.Basis.Code, "comparator", ev.Comparator, "deadline", dl, "indicator", ev.Indicator,
+		f.sample(float64(ev.Status.Code()), "actual", num(ev.Actual), "basis", ev.Basis.Code, "comparator", ev.Comparator, "deadline", dl, "indicator", ev.Indicator,
 			"lead_agency", ev.LeadAgency, "modality", ev.Modality, "name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region,
-			"region_name", ev.RegionName, "stale", strconv.FormatBool(ev.Stale), "status", string(ev.Status), "target", ev.Target, "unit", ev.Unit)
+			"region_name", ev.RegionName, "stale", strconv.FormatBool(ev.Stale), "status", string(ev.Status), "target", ev.Target,
+			"target_value", num(ev.TargetValue), "unit", ev.Unit)
 	}
 	type getter func(ev *evaluate.Evaluation) (float64, bool)
 	type simple struct {
@@ -245,6 +246,14 @@ func encodeCounts(b *bytes.Buffer, evals []evaluate.Evaluation) {
 			f.sample(float64(counts[k][code]), "plan", k.plan, "region", k.region, "status", string(s))
 		}
 	}
+}
+
+// num formats a figure for a label ("" when unset).
+func num(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
 func opt(p func(*evaluate.Evaluation) *float64) func(*evaluate.Evaluation) (float64, bool) {

@@ -161,8 +161,8 @@ var compactChecks = []struct {
 }{
 	{"qualitymon_target_status_code", map[string]string{"plan": "shandong-2018", "region": "370000", "target": "food", "status": "missed", "basis": "deadline_figure",
 		"stale": "true", "lead_agency": "省市场监管局、\"省农业农村厅\"", "name_zh": "食品安全抽检合格率", "region_name": "山东省", "deadline": "2020",
-		"modality": "reach", "comparator": ">=", "unit": "percent", "indicator": "food_sampling_pass_rate"}, 4},
-	{"qualitymon_target_status_code", map[string]string{"plan": "gansu-2018", "status": "no_data", "basis": "no_figure", "stale": "false", "modality": "hold", "deadline": ""}, 5},
+		"modality": "reach", "comparator": ">=", "unit": "percent", "indicator": "food_sampling_pass_rate", "actual": "95.5", "target_value": "96"}, 4},
+	{"qualitymon_target_status_code", map[string]string{"plan": "gansu-2018", "status": "no_data", "basis": "no_figure", "stale": "false", "modality": "hold", "deadline": "", "actual": "", "target_value": "94"}, 5},
 	{"qualitymon_target_gap", map[string]string{"plan": "shandong-2018", "region": "370000", "target": "food"}, 0.5},
 	{"qualitymon_target_settled_timestamp_seconds", map[string]string{"plan": "gansu-2018", "region": "620000", "target": "food"}, 1625011200},
 	{"qualitymon_targets", map[string]string{"plan": "shandong-2018", "region": "370000", "status": "missed"}, 1},
