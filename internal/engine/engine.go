@@ -28,6 +28,10 @@ type Engine struct {
 	Exporter  *exporter.Exporter
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Published, when set, is called after each run's metrics are
+	// published (serve: qualitymon_report_overdue is recomputed then, in
+	// the background, not on the scrape path). It must not block.
+	Published func()
 
 	mu   sync.RWMutex
 	last []evaluate.Evaluation
@@ -191,6 +195,9 @@ func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluatio
 	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
+	if e.Published != nil {
+		e.Published()
+	}
 	h := time.Now()
 	write := judged
 	if e.written {
