@@ -49,24 +49,36 @@ type Engine struct {
 // non-zero knownAt, from the figures and revisions reported by then only
 // (the scorecard as it was known at that moment).
 func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at, knownAt time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
-	var rows []observation.Stored
-	var err error
+	var data *evaluate.Data
 	if knownAt.IsZero() {
-		rows, err = values(ctx, st, ev.Set.Tracked(planKey), planKey == "")
+		var err error
+		if data, err = read(ctx, st, ev.Set.Tracked(planKey), planKey == ""); err != nil {
+			return nil, nil, err
+		}
 	} else {
-		rows, err = st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+		rows, err := st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+		if err != nil {
+			return nil, nil, err
+		}
+		data = evaluate.NewData(rows)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	data := evaluate.NewData(rows)
 	return ev.Evaluate(data, planKey, at), data, nil
 }
 
-// queryParts is how many queries read the observations concurrently:
-// InfluxDB runs each Flux query on one core, so a few in parallel use the
-// machine; each part is a disjoint set of indicators.
-const queryParts = 4
+// The observations are read in pages of a few indicators, at most
+// queryConcurrency queries at a time, each answer streamed into the Data:
+// no query reads everything (at 300,000 targets one query over 3 million
+// figures ran into the query timeout), the database never serves more than
+// a couple of large reads at once from one qualitymon (InfluxDB 1.8 once
+// crashed under many concurrent large Flux queries), and no slice of every
+// observation is held.
+const (
+	queryConcurrency = 2
+	// pages is how many pages the indicators are split into (fewer when
+	// there are fewer indicators): each query reads about 1/pages of the
+	// figures.
+	pages = 16
+)
 
 // indicatorsOf lists, sorted, the indicators the targets read: their own
 // and, for averages, the indicator the average is reported under.
@@ -89,39 +101,39 @@ func indicatorsOf(targets []*plan.Target) []string {
 	return inds
 }
 
-// values reads the observations of the targets' indicators (every indicator
-// when all is set, so that freshness covers indicators without targets).
-func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]observation.Stored, error) {
+// read reads the observations of the targets' indicators (every indicator
+// when all is set, so that freshness covers indicators without targets)
+// into a Data, page by page.
+func read(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) (*evaluate.Data, error) {
 	inds := indicatorsOf(targets)
-	parts := min(queryParts, len(inds))
-	if all && parts < 2 {
-		return st.Values(ctx, store.Filter{})
-	}
-	filters := make([]store.Filter, parts)
-	for i, id := range inds {
-		filters[i%parts].Indicators = append(filters[i%parts].Indicators, id)
+	var filters []store.Filter
+	if size := (len(inds) + pages - 1) / pages; size > 0 {
+		for i := 0; i < len(inds); i += size {
+			filters = append(filters, store.Filter{Indicators: inds[i:min(i+size, len(inds))]})
+		}
 	}
 	if all {
-		// One more part for indicators no target uses (daily AQI and the like).
+		// One more page for indicators no target uses (daily AQI and the like).
 		filters = append(filters, store.Filter{ExcludeIndicators: inds})
 	}
-	results := make([][]observation.Stored, len(filters))
+	builders := make([]*evaluate.DataBuilder, len(filters))
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(queryConcurrency)
 	for i, f := range filters {
 		g.Go(func() error {
-			rows, err := st.Values(gctx, f)
-			results[i] = rows
-			return err
+			b := evaluate.NewDataBuilder()
+			builders[i] = b
+			return st.EachValue(gctx, f, b.Add)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var out []observation.Stored
-	for _, r := range results {
-		out = append(out, r...)
+	out := evaluate.NewDataBuilder()
+	for _, b := range builders {
+		out.Merge(b)
 	}
-	return out, nil
+	return out.Data(), nil
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
