@@ -51,7 +51,8 @@ until curl -sf -o /dev/null "$base/readyz"; do
 	sleep 0.2
 done
 ready_s=$(since "$t")
-until curl -s "$base/metrics" | grep -q "^qualitymon_evaluation_targets $targets\$"; do
+# (grep -q would end the pipe early: with pipefail curl's SIGPIPE fails it)
+until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "^qualitymon_evaluation_targets $targets\$" "$work/m.txt"; do
 	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; exit 1; }
 	sleep 0.5
 done
@@ -68,7 +69,7 @@ region=$(grep -o 'regions: \["[0-9]*"\]' "$cfg" | grep -o '[0-9]\{6\}')
 t=$(now)
 curl -sf -o /dev/null -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
 	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads"
-until curl -s --compressed "$base/metrics" | grep -q "actual=\"12.34\".*target=\"t-000-$region\""; do
+until curl -s --compressed -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
 	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 120) }' && { echo "the upload never reached /metrics"; exit 1; }
 	sleep 0.1
 done
