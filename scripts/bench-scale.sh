@@ -69,7 +69,7 @@ region=$(grep -o 'regions: \["[0-9]*"\]' "$cfg" | grep -o '[0-9]\{6\}')
 t=$(now)
 curl -sf -o /dev/null -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
 	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads"
-until curl -s --compressed -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
+until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
 	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 120) }' && { echo "the upload never reached /metrics"; exit 1; }
 	sleep 0.1
 done

@@ -84,8 +84,12 @@ type Collector struct {
 	running, again bool
 }
 
-// refreshTimeout bounds one recomputation (every figure the plans need).
-const refreshTimeout = 2 * time.Minute
+// refreshTimeout bounds one recomputation (every figure the plans need);
+// minRefresh is the least time between the starts of two Trigger refreshes.
+const (
+	refreshTimeout = 2 * time.Minute
+	minRefresh     = time.Minute
+)
 
 var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
 	"Periods whose figure is overdue (the period ended and its publication lag passed without a figure), per reporting bureau, indicator and region.",
@@ -124,7 +128,8 @@ func (c *Collector) Refresh(ctx context.Context) error {
 }
 
 // Trigger refreshes the counts in the background: one refresh at a time,
-// and the triggers that come while one runs make one more.
+// and the triggers that come while one runs make one more, a minRefresh
+// after the start of the last.
 func (c *Collector) Trigger() {
 	c.mu.Lock()
 	if c.running {
@@ -136,6 +141,7 @@ func (c *Collector) Trigger() {
 	c.mu.Unlock()
 	go func() {
 		for {
+			start := time.Now()
 			c.Refresh(context.Background())
 			c.mu.Lock()
 			if !c.again {
@@ -145,6 +151,9 @@ func (c *Collector) Trigger() {
 			}
 			c.again = false
 			c.mu.Unlock()
+			// A burst of uploads (an evaluation each) reads the store at
+			// most once per minRefresh.
+			time.Sleep(time.Until(start.Add(minRefresh)))
 		}
 	}()
 }
