@@ -83,7 +83,7 @@ scrape_configs:
 		var b strings.Builder
 		b.WriteString("\n--- Prometheus /api/v1/alerts ---\n")
 		b.WriteString(httpGet(promURL + "/api/v1/alerts"))
-		for _, q := range []string{`up{job="qualitymon"}`, `qualitymon_target_status{target="food-sampling-pass-rate",region=~"370000|460000"} == 1`} {
+		for _, q := range []string{`up{job="qualitymon"}`, `qualitymon_target_status_code{target="food-sampling-pass-rate",region=~"370000|460000"}`} {
 			fmt.Fprintf(&b, "\n--- Prometheus %s ---\n%s", q, httpGet(promURL+"/api/v1/query?query="+url.QueryEscape(q)))
 		}
 		b.WriteString("\n--- Alertmanager /api/v2/alerts ---\n")

@@ -163,8 +163,8 @@ func TestAlertConventions(t *testing.T) {
 		switch r.Labels["category"] {
 		case "ops":
 		case "target":
-			if !strings.Contains(r.Expr, "qualitymon_target_info") {
-				t.Errorf("%s: a target alert must join qualitymon_target_info for lead_agency", r.Alert)
+			if !strings.Contains(r.Expr, "qualitymon_target_status_code") {
+				t.Errorf("%s: a target alert must read qualitymon_target_status_code, whose labels carry lead_agency", r.Alert)
 			}
 			if r.KeepFiringFor == "" {
 				t.Errorf("%s: a target alert needs keep_firing_for so a lost scrape does not resolve it", r.Alert)
@@ -178,6 +178,11 @@ func TestAlertConventions(t *testing.T) {
 		}
 		if r.For == "" {
 			t.Errorf("%s: no for:", r.Alert)
+		}
+		for _, m := range metricName.FindAllString(r.Expr, -1) {
+			if strings.HasPrefix(m, "qualitymon_target_") && !compactSeries[m] || m == "qualitymon_indicator_last_observation_timestamp_seconds" {
+				t.Errorf("%s: expr reads %s, which only the detailed metrics have (metrics.detailed_targets)", r.Alert, m)
+			}
 		}
 		for _, a := range []string{"summary", "description", "runbook_url", "dashboard_url"} {
 			if strings.TrimSpace(r.Annotations[a]) == "" {
@@ -200,14 +205,14 @@ func TestAlertConventions(t *testing.T) {
 		// target settled as missed (within the configured window).
 		switch r.Alert {
 		case "TargetMissed", "HoldTargetBreached":
-			for _, m := range []string{"qualitymon_target_settled == 1", "qualitymon_target_settled_timestamp_seconds", "qualitymon_alerting_settled_notify_window_seconds"} {
+			for _, m := range []string{"time() - qualitymon_target_settled_timestamp_seconds", "qualitymon_alerting_settled_notify_window_seconds"} {
 				if !strings.Contains(r.Expr, m) {
 					t.Errorf("%s: expr lacks %s: it would fire for targets settled long ago", r.Alert, m)
 				}
 			}
 		case "IndicatorDataStale", "TargetNoData":
 			if !unlessSettled.MatchString(r.Expr) {
-				t.Errorf("%s: expr must end with \"unless … qualitymon_target_settled == 1\": no data alert for settled targets", r.Alert)
+				t.Errorf("%s: expr must end with \"unless … qualitymon_target_settled_timestamp_seconds < time()\": no data alert for settled targets", r.Alert)
 			}
 			if r.Labels["recipient"] != "reporting_bureau" {
 				t.Errorf("%s: recipient %q, want reporting_bureau (routed to the bureau that reports the figure)", r.Alert, r.Labels["recipient"])
@@ -217,7 +222,15 @@ func TestAlertConventions(t *testing.T) {
 }
 
 // unlessSettled is how a data alert's expr ends: never a settled target.
-var unlessSettled = regexp.MustCompile(`unless on \(plan, target, indicator, region\)\s+qualitymon_target_settled == 1\s*$`)
+var unlessSettled = regexp.MustCompile(`unless on \(plan, target, indicator, region\)\s+qualitymon_target_settled_timestamp_seconds < time\(\)\s*$`)
+
+// compactSeries are the per-target series qualitymon serves in both metrics
+// modes (internal/exporter): the only ones an alert expression may read, so
+// that every alert fires the same with metrics.detailed_targets off or on.
+var compactSeries = map[string]bool{"qualitymon_target_status_code": true, "qualitymon_target_gap": true, "qualitymon_target_settled_timestamp_seconds": true}
+
+// metricName finds the qualitymon metric names of an expression.
+var metricName = regexp.MustCompile(`qualitymon_(?:target|indicator)_[a-z_]+`)
 
 // runbookAnchors are the anchors GitHub makes of README.md's "### Name" headings.
 func runbookAnchors(t *testing.T, root string) map[string]bool {

@@ -251,6 +251,7 @@ func TestServe(t *testing.T) {
 	dir := t.TempDir()
 	cfg := write(t, "qualitymon.yaml", serveConfig(dir, fmt.Sprintf(`listen: %s
 evaluation: {schedule: "@every 1s"}
+metrics: {detailed_targets: true}
 collectors:
   - name: drop
     type: filedrop
@@ -292,6 +293,8 @@ collectors:
 		`qualitymon_plan_info{name_zh="关于开展质量提升行动的实施方案",plan="shandong-2018",region="370000",region_name="山东省",title="山东省《关于开展质量提升行动的实施方案》"} 1`,
 		"\nqualitymon_evaluation_next_run_timestamp_seconds 1.",
 		`qualitymon_target_last_observation_timestamp_seconds{indicator="food_sampling_pass_rate",plan="shandong-2018",region="370000",target="food-sampling-pass-rate"} 1.6094592e+09`,
+		`qualitymon_target_status_code{actual=`, // the compact series too
+		`qualitymon_targets{plan="shandong-2018",region="370000",status="achieved"} `,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -21,6 +21,9 @@ import (
 // due grid and the upload sinks per token. The bureau and review pages are
 // built on these.
 type reportingParts struct {
+	// Overdue serves qualitymon_report_overdue; serve refreshes it after
+	// each evaluation.
+	Overdue  *reporting.Collector
 	Dir      *reporting.Directory
 	Receipts *reporting.Receipts
 	Queue    *reporting.Queue
@@ -70,8 +73,9 @@ func openReporting(cfg *config.Config, set *plan.Set, st *store.Store, sink obse
 	r := &reportingParts{Dir: dir, Receipts: rc, Queue: q, now: now, stop: make(chan struct{}), done: make(chan struct{}),
 		Grid:  &reporting.Grid{Set: set, Store: st, Receipts: rc, Queue: q},
 		Sinks: &reporting.Sinks{Queue: q, Receipts: rc}}
+	r.Overdue = &reporting.Collector{Grid: r.Grid, Dir: dir, Now: now, Logger: logger}
 	if reg != nil {
-		if err := reg.Register(&reporting.Collector{Grid: r.Grid, Dir: dir, Now: now, Logger: logger}); err != nil {
+		if err := reg.Register(r.Overdue); err != nil {
 			q.Close()
 			rc.Close()
 			return nil, err

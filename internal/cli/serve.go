@@ -126,10 +126,12 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	sv.store = st
 	sv.closers = append(sv.closers, st.Close)
 	gr := grace(cfg)
+	exp := exporter.New(reg, set.Catalog, gr)
+	exp.Detailed = cfg.Metrics.DetailedTargets
 	engine := &engine.Engine{
 		Store:     st,
 		Evaluator: &evaluate.Evaluator{Set: set, Opts: evaluate.Options{Grace: gr}},
-		Exporter:  exporter.New(reg, set.Catalog, gr),
+		Exporter:  exp,
 		Logger:    logger,
 		Now:       env.Now,
 	}
@@ -172,6 +174,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	sv.closers = append(sv.closers, rep.Close)
+	engine.Published = rep.Overdue.Trigger // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
 	rep.Register(srv.Mux)
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {

@@ -90,6 +90,15 @@ type Alerting struct {
 	SettledNotifyWindow Duration `yaml:"settled_notify_window"`
 }
 
+// Metrics chooses the per-target series of /metrics (internal/exporter).
+type Metrics struct {
+	// DetailedTargets adds every per-target family of METRICS.md (about 18
+	// series per target) to the compact three (status code, gap, settled
+	// timestamp): for a few thousand targets, not for a national
+	// deployment's 300,000.
+	DetailedTargets bool `yaml:"detailed_targets"`
+}
+
 // Config is qualitymon.yaml.
 type Config struct {
 	Influx     Influx     `yaml:"influx"`
@@ -111,6 +120,8 @@ type Config struct {
 
 	// Review decides whether reviewers' own uploads are held (review.go).
 	Review Review `yaml:"review"`
+	// Metrics chooses the per-target series of /metrics.
+	Metrics Metrics `yaml:"metrics"`
 	// Timezone is the IANA time zone whose calendar decides when a period
 	// has begun, when a figure is due and what "today" and "this year" are
 	// (default DefaultTimezone).

@@ -41,7 +41,15 @@ var mayBeEmpty = []struct {
 	why              string
 }{
 	// Every subsystem (store check, spool, collectors, uploads) runs in serve
-	// now; add an entry here only for a panel whose subsystem does not.
+	// now; add an entry here only for a panel whose subsystem does not, or
+	// that charts figures only the detailed metrics carry (checked with
+	// metrics.detailed_targets on, where they must return data).
+	{"qualitymon-comparison", "各地区实际值与目标值", []string{"qualitymon_target_actual", "qualitymon_target_value"}, "actual and target value per region: detailed metrics"},
+	{"qualitymon-overview", "差距最大的目标", []string{"qualitymon_target_value"}, "gap relative to the target value: detailed metrics"},
+	{"qualitymon-plan", "差距(占目标值%)", []string{"qualitymon_target_value"}, "gap relative to the target value: detailed metrics"},
+	{"qualitymon-plan", "最近截止年份", []string{"qualitymon_target_deadline_timestamp_seconds"}, "deadline as a number: detailed metrics"},
+	{"qualitymon-indicator", "最新数据期末", []string{"qualitymon_indicator_last_observation_timestamp_seconds"}, "freshness per indicator and region: detailed metrics"},
+	{"qualitymon-operations", "各指标数据新鲜度", []string{"qualitymon_indicator_last_observation_timestamp_seconds"}, "freshness per indicator and region: detailed metrics"},
 }
 
 // backfill are the dates of the evaluation history written before serve
@@ -60,7 +68,9 @@ var revised = observation.Key{Indicator: "food_sampling_pass_rate", Region: "370
 // in a real InfluxDB, `qualitymon serve` writing evaluations and serving
 // /metrics, the real Prometheus scraping it with the alert rules loaded;
 // then every variable and panel query of every dashboard must run without
-// error and return data.
+// error and return data. It runs twice: with the compact metrics (the
+// default; the panels of mayBeEmpty may be empty) and with
+// metrics.detailed_targets on (every panel returns data).
 func TestDashboardsReturnData(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts InfluxDB, qualitymon and Prometheus")
@@ -90,6 +100,17 @@ func TestDashboardsReturnData(t *testing.T) {
 		}
 	}
 
+	bin := testenv.BuildQualitymon(t, t.TempDir())
+	for _, detailed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("detailed_targets=%v", detailed), func(t *testing.T) {
+			checkDashboards(t, ctx, root, promBin, bin, influx, bucket, detailed)
+		})
+	}
+}
+
+// checkDashboards runs qualitymon serve (metrics.detailed_targets set to
+// detailed) and Prometheus over the bucket and every dashboard query.
+func checkDashboards(t *testing.T, ctx context.Context, root, promBin, bin string, influx *testenv.Influx, bucket string, detailed bool) {
 	// qualitymon serve, built from this tree, evaluates now and serves /metrics.
 	qmAddr := testenv.FreeAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "qualitymon.yaml")
@@ -98,6 +119,7 @@ func TestDashboardsReturnData(t *testing.T) {
 		// The sample's targets settled years ago: a long notify window keeps
 		// their alerts firing, for the alert panels.
 		"alerting:\n  settled_notify_window: 3650d\n"+
+		fmt.Sprintf("metrics:\n  detailed_targets: %v\n", detailed)+
 		"collectors:\n  - {name: drop, type: filedrop, schedule: \"@every 1s\", options: {dir: %s}}\n"+
 		"uploads:\n  archive_dir: %s\n  audit_log: %s\n  tokens:\n    - {bureau: %s, token_sha256: %x, regions: [\"370000\"]}\n",
 		influx.URL, influx.Org, bucket, qmAddr, filepath.Join(state, "spool"), filepath.Join(state, "drop"), filepath.Join(state, "uploads"),
@@ -108,12 +130,12 @@ func TestDashboardsReturnData(t *testing.T) {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	qm := testenv.StartProcess(t, state, "qualitymon", nil, testenv.BuildQualitymon(t, t.TempDir()), "serve", "--config", cfgPath)
+	qm := testenv.StartProcess(t, state, "qualitymon", nil, bin, "serve", "--config", cfgPath)
 	var metrics string
 	testenv.WaitFor(t, qm, 60*time.Second, "qualitymon /metrics with targets", func() (bool, string) {
 		code, body := testenv.Get("http://" + qmAddr + "/metrics")
 		metrics = body
-		return code == 200 && strings.Contains(body, "qualitymon_target_info{"), fmt.Sprint(code)
+		return code == 200 && strings.Contains(body, "qualitymon_target_status_code{"), fmt.Sprint(code)
 	})
 	testenv.WaitFor(t, qm, 30*time.Second, "qualitymon /readyz", func() (bool, string) {
 		code, body := testenv.Get("http://" + qmAddr + "/readyz")
@@ -129,7 +151,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	rules, _ := filepath.Glob(filepath.Join(root, "dashboards", "alerts", "*.yml"))
 	prom := startPrometheus(t, promBin, qmAddr, rules)
 	testenv.WaitFor(t, prom.Process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
-		v, seen := prom.value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_info) > 0`)
+		v, seen := prom.value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_status_code) > 0`)
 		return v >= 3, seen
 	})
 	if len(rules) > 0 {
@@ -155,7 +177,7 @@ func TestDashboardsReturnData(t *testing.T) {
 		case r.Err != nil:
 			t.Errorf("%s: %s error: %v\n%s", r.Where(), r.Lang, r.Err, r.Query)
 		case r.Series == 0:
-			if why, ok := excused(r, metrics); ok {
+			if why, ok := excused(r, metrics); ok && !detailed {
 				t.Logf("ALLOWED no data: %s (%s)", r.Where(), why)
 				continue
 			}
@@ -170,6 +192,9 @@ func TestDashboardsReturnData(t *testing.T) {
 		}
 	}
 
+	if detailed {
+		return
+	}
 	t.Run("failures are reported", func(t *testing.T) {
 		bad := badDashboards()
 		badSet, probs := dashcheck.Load(bad)
@@ -316,8 +341,8 @@ func badDashboards() fstest.MapFS {
 	}
 	panels := []string{
 		panel(1, "prometheus", "promSyntax", "expr", "sum(("),
-		panel(2, "prometheus", "promEmpty", "expr", `qualitymon_target_info{plan="no-such-plan"}`),
-		panel(3, "prometheus", "promData", "expr", `count(qualitymon_target_info{plan="$plan"})`),
+		panel(2, "prometheus", "promEmpty", "expr", `qualitymon_target_status_code{plan="no-such-plan"}`),
+		panel(3, "prometheus", "promData", "expr", `count(qualitymon_target_status_code{plan="$plan"})`),
 		panel(4, "influxdb", "fluxSyntax", "query", `from(bucket: v.defaultBucket) |> range(start: -1y) |> nosuchfunction()`),
 		panel(5, "influxdb", "fluxEmpty", "query", `from(bucket: v.defaultBucket) |> range(start: v.timeRangeStart, stop: v.timeRangeStop) |> filter(fn: (r) => r._measurement == "no_such_measurement")`),
 		panel(6, "influxdb", "fluxData", "query", `from(bucket: v.defaultBucket) |> range(start: v.timeRangeStart, stop: v.timeRangeStop) |> filter(fn: (r) => r._measurement == "observation" and r.indicator == "${ind}") |> limit(n: 1)`),
@@ -325,7 +350,7 @@ func badDashboards() fstest.MapFS {
 	}
 	dash := `{"uid":"bad","title":"测试","time":{"from":"now-10y","to":"now"},
 		"templating":{"list":[
-			{"name":"plan","type":"query","datasource":{"type":"prometheus","uid":"prometheus"},"query":"label_values(qualitymon_target_info, plan)","current":{"value":"no-such-plan"}},
+			{"name":"plan","type":"query","datasource":{"type":"prometheus","uid":"prometheus"},"query":"label_values(qualitymon_target_status_code, plan)","current":{"value":"no-such-plan"}},
 			{"name":"ind","type":"query","datasource":{"type":"influxdb","uid":"influxdb"},"query":"import \"influxdata/influxdb/v1\"\nv1.tagValues(bucket: v.defaultBucket, tag: \"indicator\")"}
 		]},
 		"panels":[` + strings.Join(panels, ",") + `]}`

@@ -28,6 +28,10 @@ type Engine struct {
 	Exporter  *exporter.Exporter
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Published, when set, is called after each run's metrics are
+	// published (serve: qualitymon_report_overdue is recomputed then, in
+	// the background, not on the scrape path). It must not block.
+	Published func()
 
 	mu   sync.RWMutex
 	last []evaluate.Evaluation
@@ -36,30 +40,45 @@ type Engine struct {
 	run  sync.Mutex
 	// took: reading, judging and publishing; history: writing the evaluation points.
 	took, history time.Duration
+	// written: the history holds every evaluation of last (the previous
+	// write succeeded), so the next run writes only the changes.
+	written bool
 }
 
 // Load evaluates every target as of at from what the store holds; with a
 // non-zero knownAt, from the figures and revisions reported by then only
 // (the scorecard as it was known at that moment).
 func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey string, at, knownAt time.Time) ([]evaluate.Evaluation, *evaluate.Data, error) {
-	var rows []observation.Stored
-	var err error
+	var data *evaluate.Data
 	if knownAt.IsZero() {
-		rows, err = values(ctx, st, ev.Set.Tracked(planKey), planKey == "")
+		var err error
+		if data, err = read(ctx, st, ev.Set.Tracked(planKey), planKey == ""); err != nil {
+			return nil, nil, err
+		}
 	} else {
-		rows, err = st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+		rows, err := st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+		if err != nil {
+			return nil, nil, err
+		}
+		data = evaluate.NewData(rows)
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	data := evaluate.NewData(rows)
 	return ev.Evaluate(data, planKey, at), data, nil
 }
 
-// queryParts is how many queries read the observations concurrently:
-// InfluxDB runs each Flux query on one core, so a few in parallel use the
-// machine; each part is a disjoint set of indicators.
-const queryParts = 4
+// The observations are read in pages of a few indicators, at most
+// queryConcurrency queries at a time, each answer streamed into the Data:
+// no query reads everything (at 300,000 targets one query over 3 million
+// figures ran into the query timeout), the database never serves more than
+// a couple of large reads at once from one qualitymon (InfluxDB 1.8 once
+// crashed under many concurrent large Flux queries), and no slice of every
+// observation is held.
+const (
+	queryConcurrency = 2
+	// pages is how many pages the indicators are split into (fewer when
+	// there are fewer indicators): each query reads about 1/pages of the
+	// figures.
+	pages = 16
+)
 
 // indicatorsOf lists, sorted, the indicators the targets read: their own
 // and, for averages, the indicator the average is reported under.
@@ -82,39 +101,39 @@ func indicatorsOf(targets []*plan.Target) []string {
 	return inds
 }
 
-// values reads the observations of the targets' indicators (every indicator
-// when all is set, so that freshness covers indicators without targets).
-func values(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) ([]observation.Stored, error) {
+// read reads the observations of the targets' indicators (every indicator
+// when all is set, so that freshness covers indicators without targets)
+// into a Data, page by page.
+func read(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) (*evaluate.Data, error) {
 	inds := indicatorsOf(targets)
-	parts := min(queryParts, len(inds))
-	if all && parts < 2 {
-		return st.Values(ctx, store.Filter{})
-	}
-	filters := make([]store.Filter, parts)
-	for i, id := range inds {
-		filters[i%parts].Indicators = append(filters[i%parts].Indicators, id)
+	var filters []store.Filter
+	if size := (len(inds) + pages - 1) / pages; size > 0 {
+		for i := 0; i < len(inds); i += size {
+			filters = append(filters, store.Filter{Indicators: inds[i:min(i+size, len(inds))]})
+		}
 	}
 	if all {
-		// One more part for indicators no target uses (daily AQI and the like).
+		// One more page for indicators no target uses (daily AQI and the like).
 		filters = append(filters, store.Filter{ExcludeIndicators: inds})
 	}
-	results := make([][]observation.Stored, len(filters))
+	builders := make([]*evaluate.DataBuilder, len(filters))
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(queryConcurrency)
 	for i, f := range filters {
 		g.Go(func() error {
-			rows, err := st.Values(gctx, f)
-			results[i] = rows
-			return err
+			b := evaluate.NewDataBuilder()
+			builders[i] = b
+			return st.EachValue(gctx, f, b.Add)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var out []observation.Stored
-	for _, r := range results {
-		out = append(out, r...)
+	out := evaluate.NewDataBuilder()
+	for _, b := range builders {
+		out.Merge(b)
 	}
-	return out, nil
+	return out.Data(), nil
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
@@ -179,22 +198,74 @@ func (e *Engine) runLocked(ctx context.Context) error {
 }
 
 // publish serves evals (every target) as the latest evaluation and writes
-// the history of judged (the targets this run judged afresh).
+// the history of judged (the targets this run judged afresh): all of them
+// on the first run and after a failed write, else those that changed.
 func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, data *evaluate.Data, start time.Time) error {
 	e.Exporter.Update(evals, data, start, e.Now().Sub(start))
 	e.mu.Lock()
+	prev := e.last
 	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
 	e.mu.Unlock()
+	if e.Published != nil {
+		e.Published()
+	}
 	h := time.Now()
-	err := e.Store.WriteEvaluations(ctx, judged, start)
+	write := judged
+	if e.written {
+		write = historyChanges(prev, judged)
+	}
+	err := e.Store.WriteEvaluations(ctx, write, start)
 	e.mu.Lock()
 	e.history = time.Since(h)
+	// After a failed write the next run writes every target again.
+	e.written = err == nil
 	e.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("writing evaluation history: %w", err)
 	}
 	return nil
+}
+
+// historyChanges returns the evaluations of next whose history fields
+// (status, basis, settled, stale, period and figures) differ from those of
+// the same target and region in prev, or that prev lacks: the evaluation
+// history holds a point per change, not per run (at 300,000 targets a run
+// every few minutes would write 300,000 points each time). prev and next
+// are usually in the same order (the evaluator's), which is checked first.
+func historyChanges(prev, next []evaluate.Evaluation) []evaluate.Evaluation {
+	type key struct{ plan, target, region string }
+	var index map[key]int
+	var out []evaluate.Evaluation
+	for i := range next {
+		n := &next[i]
+		var p *evaluate.Evaluation
+		if i < len(prev) && prev[i].Plan == n.Plan && prev[i].Target == n.Target && prev[i].Region == n.Region {
+			p = &prev[i]
+		} else {
+			if index == nil {
+				index = make(map[key]int, len(prev))
+				for j := range prev {
+					index[key{prev[j].Plan, prev[j].Target, prev[j].Region}] = j
+				}
+			}
+			if j, ok := index[key{n.Plan, n.Target, n.Region}]; ok {
+				p = &prev[j]
+			}
+		}
+		if p == nil || !sameHistory(p, n) {
+			out = append(out, *n)
+		}
+	}
+	return out
+}
+
+// sameHistory reports whether a and b write the same history fields.
+func sameHistory(a, b *evaluate.Evaluation) bool {
+	eq := func(x, y *float64) bool { return (x == nil) == (y == nil) && (x == nil || *x == *y) }
+	return a.Status == b.Status && a.Basis.Code == b.Basis.Code && a.Settled == b.Settled && a.Stale == b.Stale &&
+		a.Period == b.Period && a.Indicator == b.Indicator && eq(a.Actual, b.Actual) && eq(a.TargetValue, b.TargetValue) &&
+		eq(a.Gap, b.Gap) && eq(a.Progress, b.Progress) && eq(a.Projected, b.Projected)
 }
 
 // Timings of the last successful run: until the metrics were published, and

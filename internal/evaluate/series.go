@@ -27,33 +27,80 @@ type Data struct {
 // NewData indexes observations. Yearly figures feed the judgement; every
 // period kind counts for freshness.
 func NewData(rows []observation.Stored) *Data {
-	d := &Data{yearly: map[string]map[string]Series{}, last: map[string]map[string]time.Time{}}
+	b := NewDataBuilder()
 	for i := range rows {
-		r := &rows[i]
-		if r.Period.Kind == period.Year {
-			m := d.yearly[r.Indicator]
-			if m == nil {
-				m = map[string]Series{}
-				d.yearly[r.Indicator] = m
-			}
-			m[r.Region] = append(m[r.Region], Point{r.Period.Year, r.Value})
+		b.Add(rows[i].Indicator, rows[i].Region, rows[i].Period, rows[i].Value)
+	}
+	return b.Data()
+}
+
+// DataBuilder gathers figures into a Data one at a time, as a store query
+// streams them (no slice of every observation first). Not safe for
+// concurrent use: each reader fills its own and Merge joins them.
+type DataBuilder struct{ d *Data }
+
+// NewDataBuilder starts an empty Data.
+func NewDataBuilder() *DataBuilder {
+	return &DataBuilder{&Data{yearly: map[string]map[string]Series{}, last: map[string]map[string]time.Time{}}}
+}
+
+// Add adds the figure v of indicator in region for period p.
+func (b *DataBuilder) Add(indicator, region string, p period.Period, v float64) {
+	d := b.d
+	if p.Kind == period.Year {
+		m := d.yearly[indicator]
+		if m == nil {
+			m = map[string]Series{}
+			d.yearly[indicator] = m
 		}
-		l := d.last[r.Indicator]
-		if l == nil {
-			l = map[string]time.Time{}
-			d.last[r.Indicator] = l
+		m[region] = append(m[region], Point{p.Year, v})
+	}
+	l := d.last[indicator]
+	if l == nil {
+		l = map[string]time.Time{}
+		d.last[indicator] = l
+	}
+	if end := p.End(); end.After(l[region]) {
+		l[region] = end
+	}
+}
+
+// Merge moves the figures of o into b (o is not used afterwards).
+func (b *DataBuilder) Merge(o *DataBuilder) {
+	for ind, m := range o.d.yearly {
+		mine := b.d.yearly[ind]
+		if mine == nil {
+			b.d.yearly[ind] = m
+			continue
 		}
-		if end := r.Period.End(); end.After(l[r.Region]) {
-			l[r.Region] = end
+		for reg, s := range m {
+			mine[reg] = append(mine[reg], s...)
 		}
 	}
-	for _, m := range d.yearly {
+	for ind, m := range o.d.last {
+		mine := b.d.last[ind]
+		if mine == nil {
+			b.d.last[ind] = m
+			continue
+		}
+		for reg, t := range m {
+			if t.After(mine[reg]) {
+				mine[reg] = t
+			}
+		}
+	}
+}
+
+// Data sorts each series by year (a later figure for a year replaces an
+// earlier one) and returns the Data; the builder is not used afterwards.
+func (b *DataBuilder) Data() *Data {
+	for _, m := range b.d.yearly {
 		for reg, s := range m {
-			sort.Slice(s, func(i, j int) bool { return s[i].Year < s[j].Year })
+			sort.SliceStable(s, func(i, j int) bool { return s[i].Year < s[j].Year })
 			m[reg] = dedupe(s)
 		}
 	}
-	return d
+	return b.d
 }
 
 func dedupe(s Series) Series {

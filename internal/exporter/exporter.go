@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,9 @@ type Exporter struct {
 
 	cat   *catalog.Catalog
 	grace map[period.Kind]time.Duration
+	// Detailed adds every per-target family (metrics.detailed_targets);
+	// set before the first Update.
+	Detailed bool
 
 	lastRun     prometheus.Gauge
 	lastSuccess prometheus.Gauge
@@ -68,7 +72,7 @@ func (e *Exporter) Failed(start time.Time, took time.Duration) {
 
 // Update replaces the served target metrics with those of a successful run.
 func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, start time.Time, took time.Duration) {
-	plain := Encode(evals, data, e.cat, e.grace)
+	plain := Encode(evals, data, e.cat, e.grace, e.Detailed)
 	e.mu.Lock()
 	e.plain, e.gzip = plain, nil
 	e.gen++
@@ -106,47 +110,70 @@ func (e *Exporter) compress() {
 }
 
 // Encode renders the target and indicator metrics in the text format.
-func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catalog, grace map[period.Kind]time.Duration) []byte {
+//
+// Every target and region has three series (the compact set, the default):
+// qualitymon_target_status_code, whose labels also describe the target,
+// qualitymon_target_gap and qualitymon_target_settled_timestamp_seconds;
+// qualitymon_targets counts the targets per plan, region and status. With
+// detailed set (metrics.detailed_targets) the per-target families of
+// METRICS.md's detailed table are added (about 18 series per target) and
+// the freshness of every indicator and region.
+func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catalog, grace map[period.Kind]time.Duration, detailed bool) []byte {
 	var b bytes.Buffer
-	b.Grow(len(evals) * 1600)
-	type getter func(ev *evaluate.Evaluation) (float64, bool)
-	simple := []struct {
-		name, help string
-		get        getter
-	}{
-		{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.TargetValue })},
-		{"qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })},
-		{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })},
-		{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
-		{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
-		{"qualitymon_target_stale", "1 when the figure after the latest behind the evaluation is overdue (period end + publication lag) by more than the grace (never for a settled target).",
-			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
-		{"qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
-			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }},
-		{"qualitymon_target_settled_timestamp_seconds", "When the target settles or settled: the end of its deadline year plus the grace.",
-			func(ev *evaluate.Evaluation) (float64, bool) { return float64(ev.SettlesAt.Unix()), true }},
-		{"qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
-			if ev.Deadline == nil {
-				return 0, false
-			}
-			return float64(period.OfYear(*ev.Deadline).End().Unix()), true
-		}},
-		{"qualitymon_target_last_observation_timestamp_seconds", "End of the latest period behind the evaluation (for averages, of any region averaged).", func(ev *evaluate.Evaluation) (float64, bool) {
-			if ev.LastObservation == nil {
-				return 0, false
-			}
-			return float64(ev.LastObservation.Unix()), true
-		}},
-		{"qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
-			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }},
+	per := 450
+	if detailed {
+		per = 2000
 	}
-	f := newFamily(&b, "qualitymon_target_info", "Descriptive labels of a target (1).")
+	b.Grow(len(evals) * per)
+	f := newFamily(&b, "qualitymon_target_status_code", "The target's status as a code (0 achieved, 1 on_track, 2 at_risk, 3 off_track, 4 missed, 5 no_data); labels name the status, how it was reached (basis), whether its data is stale, the actual and target value judged, and describe the target.")
+	var year [8]byte
 	for i := range evals {
 		ev := &evals[i]
-		f.sample(1, "comparator", ev.Comparator, "indicator", ev.Indicator, "lead_agency", ev.LeadAgency, "modality", ev.Modality,
-			"name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region, "region_name", ev.RegionName, "target", ev.Target, "unit", ev.Unit)
+		dl := ""
+		if ev.Deadline != nil {
+			dl = string(strconv.AppendInt(year[:0], int64(*ev.Deadline), 10))
+		}
+		f.sample(float64(ev.Status.Code()), "actual", num(ev.Actual), "basis", ev.Basis.Code, "comparator", ev.Comparator, "deadline", dl, "indicator", ev.Indicator,
+			"lead_agency", ev.LeadAgency, "modality", ev.Modality, "name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region,
+			"region_name", ev.RegionName, "stale", strconv.FormatBool(ev.Stale), "status", string(ev.Status), "target", ev.Target,
+			"target_value", num(ev.TargetValue), "unit", ev.Unit)
 	}
-	for _, m := range simple {
+	type getter func(ev *evaluate.Evaluation) (float64, bool)
+	type simple struct {
+		name, help string
+		get        getter
+	}
+	gap := simple{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })}
+	settles := simple{"qualitymon_target_settled_timestamp_seconds", "When the target settles or settled: the end of its deadline year plus the grace (settled once this is past).",
+		func(ev *evaluate.Evaluation) (float64, bool) { return float64(ev.SettlesAt.Unix()), true }}
+	families := []simple{gap, settles}
+	if detailed {
+		families = append(families, []simple{
+			{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.TargetValue })},
+			{"qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })},
+			{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
+			{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
+			{"qualitymon_target_stale", "1 when the figure after the latest behind the evaluation is overdue (period end + publication lag) by more than the grace (never for a settled target).",
+				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
+			{"qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
+				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }},
+			{"qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
+				if ev.Deadline == nil {
+					return 0, false
+				}
+				return float64(period.OfYear(*ev.Deadline).End().Unix()), true
+			}},
+			{"qualitymon_target_last_observation_timestamp_seconds", "End of the latest period behind the evaluation (for averages, of any region averaged).", func(ev *evaluate.Evaluation) (float64, bool) {
+				if ev.LastObservation == nil {
+					return 0, false
+				}
+				return float64(ev.LastObservation.Unix()), true
+			}},
+			{"qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
+				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }},
+		}...)
+	}
+	for _, m := range families {
 		f := newFamily(&b, m.name, m.help)
 		for i := range evals {
 			ev := &evals[i]
@@ -155,17 +182,26 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 			}
 		}
 	}
-	f = newFamily(&b, "qualitymon_target_status", "1 for the target's current status, 0 for the others.")
-	for i := range evals {
-		ev := &evals[i]
-		for _, s := range evaluate.Statuses {
-			f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
+	encodeCounts(&b, evals)
+	if detailed {
+		f := newFamily(&b, "qualitymon_target_info", "Descriptive labels of a target (1).")
+		for i := range evals {
+			ev := &evals[i]
+			f.sample(1, "comparator", ev.Comparator, "indicator", ev.Indicator, "lead_agency", ev.LeadAgency, "modality", ev.Modality,
+				"name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region, "region_name", ev.RegionName, "target", ev.Target, "unit", ev.Unit)
 		}
-	}
-	f = newFamily(&b, "qualitymon_target_basis", "1 for how the status was reached (basis code: deadline_figure, projection, quota_years, hold_breach, …).")
-	for i := range evals {
-		ev := &evals[i]
-		f.sample(1, "basis", ev.Basis.Code, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+		f = newFamily(&b, "qualitymon_target_status", "1 for the target's current status, 0 for the others.")
+		for i := range evals {
+			ev := &evals[i]
+			for _, s := range evaluate.Statuses {
+				f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
+			}
+		}
+		f = newFamily(&b, "qualitymon_target_basis", "1 for how the status was reached (basis code: deadline_figure, projection, quota_years, hold_breach, …).")
+		for i := range evals {
+			ev := &evals[i]
+			f.sample(1, "basis", ev.Basis.Code, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+		}
 	}
 	f = newFamily(&b, "qualitymon_indicator_info", "Descriptive labels of an indicator (1).")
 	for _, ind := range cat.All() {
@@ -175,13 +211,49 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 	for _, ind := range cat.All() {
 		f.sample(evaluate.Options{Grace: grace}.StaleAfter(ind).Seconds(), "indicator", ind.ID)
 	}
-	if data != nil {
+	if detailed && data != nil {
 		f = newFamily(&b, "qualitymon_indicator_last_observation_timestamp_seconds", "End of the latest period observed for the indicator in the region.")
 		data.LastEnds(func(ind, reg string, end time.Time) {
 			f.sample(float64(end.Unix()), "indicator", ind, "region", reg)
 		})
 	}
 	return b.Bytes()
+}
+
+// encodeCounts writes qualitymon_targets: per plan and region, how many
+// targets have each status (every status, 0 included, so that a count
+// that falls to 0 shows as 0), in the order the plans and regions first
+// appear in evals.
+func encodeCounts(b *bytes.Buffer, evals []evaluate.Evaluation) {
+	type key struct{ plan, region string }
+	counts := map[key][]int{}
+	var order []key
+	for i := range evals {
+		k := key{evals[i].Plan, evals[i].Region}
+		c := counts[k]
+		if c == nil {
+			c = make([]int, len(evaluate.Statuses))
+			counts[k] = c
+			order = append(order, k)
+		}
+		if code := evals[i].Status.Code(); code >= 0 {
+			c[code]++
+		}
+	}
+	f := newFamily(b, "qualitymon_targets", "Targets (target × region) per plan, region and status.")
+	for _, k := range order {
+		for code, s := range evaluate.Statuses {
+			f.sample(float64(counts[k][code]), "plan", k.plan, "region", k.region, "status", string(s))
+		}
+	}
+}
+
+// num formats a figure for a label ("" when unset).
+func num(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
 }
 
 func opt(p func(*evaluate.Evaluation) *float64) func(*evaluate.Evaluation) (float64, bool) {

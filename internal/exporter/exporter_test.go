@@ -20,13 +20,14 @@ import (
 
 func fp(v float64) *float64 { return &v }
 
-func fixture(t *testing.T) (*Exporter, *prometheus.Registry) {
+func fixture(t *testing.T, detailed bool) (*Exporter, *prometheus.Registry) {
 	cat, err := catalog.New(&catalog.Indicator{ID: "food_sampling_pass_rate", NameZh: "食品安全抽检合格率", NameEn: `Food "sampling"`, Unit: "percent", Min: fp(0), Max: fp(100), Better: "higher", Frequency: "yearly", Kind: "level"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
 	e := New(reg, cat, nil)
+	e.Detailed = detailed
 	dl := 2020
 	evals := []evaluate.Evaluation{
 		{Plan: "shandong-2018", Target: "food", Indicator: "food_sampling_pass_rate", Region: "370000", RegionName: "山东省", NameZh: "食品安全抽检合格率",
@@ -84,8 +85,11 @@ func value(t *testing.T, fams map[string]model.Vector, name string, labels map[s
 	return 0, false
 }
 
+// The detailed metrics (metrics.detailed_targets): every per-target family,
+// the compact ones included, so that the alert rules and dashboards work
+// the same in both modes.
 func TestExposition(t *testing.T) {
-	e, reg := fixture(t)
+	e, reg := fixture(t, true)
 	h := e.Handler(reg)
 	for _, zip := range []bool{false, true} {
 		req := httptest.NewRequest("GET", "/metrics", nil)
@@ -133,6 +137,7 @@ func TestExposition(t *testing.T) {
 			{"qualitymon_evaluation_targets", nil, 2},
 			{"qualitymon_evaluation_last_success_timestamp_seconds", nil, 1700000000},
 		}
+		checks = append(checks, compactChecks...)
 		for _, c := range checks {
 			got, ok := value(t, fams, c.name, c.labels)
 			if !ok || got != c.want {
@@ -144,6 +149,60 @@ func TestExposition(t *testing.T) {
 		}
 		if n := len(fams["qualitymon_target_status"]); n != 2*len(evaluate.Statuses) {
 			t.Errorf("%d status series, want %d", n, 2*len(evaluate.Statuses))
+		}
+	}
+}
+
+// compactChecks are the series of both modes.
+var compactChecks = []struct {
+	name   string
+	labels map[string]string
+	want   float64
+}{
+	{"qualitymon_target_status_code", map[string]string{"plan": "shandong-2018", "region": "370000", "target": "food", "status": "missed", "basis": "deadline_figure",
+		"stale": "true", "lead_agency": "省市场监管局、\"省农业农村厅\"", "name_zh": "食品安全抽检合格率", "region_name": "山东省", "deadline": "2020",
+		"modality": "reach", "comparator": ">=", "unit": "percent", "indicator": "food_sampling_pass_rate", "actual": "95.5", "target_value": "96"}, 4},
+	{"qualitymon_target_status_code", map[string]string{"plan": "gansu-2018", "status": "no_data", "basis": "no_figure", "stale": "false", "modality": "hold", "deadline": "", "actual": "", "target_value": "94"}, 5},
+	{"qualitymon_target_gap", map[string]string{"plan": "shandong-2018", "region": "370000", "target": "food"}, 0.5},
+	{"qualitymon_target_settled_timestamp_seconds", map[string]string{"plan": "gansu-2018", "region": "620000", "target": "food"}, 1625011200},
+	{"qualitymon_targets", map[string]string{"plan": "shandong-2018", "region": "370000", "status": "missed"}, 1},
+	{"qualitymon_targets", map[string]string{"plan": "shandong-2018", "region": "370000", "status": "achieved"}, 0},
+	{"qualitymon_targets", map[string]string{"plan": "gansu-2018", "region": "620000", "status": "no_data"}, 1},
+	{"qualitymon_indicator_stale_after_seconds", map[string]string{"indicator": "food_sampling_pass_rate"}, (366 + 90 + 180) * 86400},
+}
+
+// The default, compact metrics: per target and region at most three series
+// (status code, gap, settled timestamp), the counts per plan, region and
+// status, and none of the detailed families.
+func TestCompact(t *testing.T) {
+	e, reg := fixture(t, false)
+	rec := httptest.NewRecorder()
+	e.Handler(reg).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	fams := parse(t, rec.Body)
+	for _, c := range compactChecks {
+		got, ok := value(t, fams, c.name, c.labels)
+		if !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
+	}
+	perTarget := map[string]int{}
+	for name, v := range fams {
+		for _, s := range v {
+			if s.Metric["target"] != "" {
+				perTarget[string(s.Metric["plan"])+"/"+string(s.Metric["target"])+"/"+string(s.Metric["region"])]++
+			}
+		}
+		switch name {
+		case "qualitymon_target_info", "qualitymon_target_status", "qualitymon_target_actual", "qualitymon_indicator_last_observation_timestamp_seconds":
+			t.Errorf("%s exported in the compact mode", name)
+		}
+	}
+	if len(perTarget) != 2 {
+		t.Errorf("series of %d targets, want 2: %v", len(perTarget), perTarget)
+	}
+	for k, n := range perTarget {
+		if n > 3 {
+			t.Errorf("%s: %d series, want at most 3", k, n)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/qualitymon/qualitymon/internal/config"
@@ -471,5 +472,47 @@ func TestCompletenessAPI(t *testing.T) {
 	}
 	if !found {
 		t.Error("no overdue count for Qingdao's food sampling pass rate")
+	}
+}
+
+// qualitymon_report_overdue is served from the last Refresh: a scrape never
+// reads the store (at national scale the count takes seconds), and a
+// Refresh brings the counts up to date.
+func TestOverdueMetricNotOnScrape(t *testing.T) {
+	e := newEnv(t, config.ReviewNone)
+	e.now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
+		t.Fatal(code)
+	}
+	c := &reporting.Collector{Grid: e.grid, Dir: e.dir, Now: func() time.Time { return e.now }}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	overdue := func() (n int, qingdao float64) {
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			for _, m := range mf.GetMetric() {
+				n++
+				l := map[string]string{}
+				for _, p := range m.GetLabel() {
+					l[p.GetName()] = p.GetValue()
+				}
+				if l["bureau"] == "青岛市统计局" && l["indicator"] == "food_sampling_pass_rate" && l["region"] == "370200" {
+					qingdao = m.GetGauge().GetValue()
+				}
+			}
+		}
+		return n, qingdao
+	}
+	if n, _ := overdue(); n != 0 {
+		t.Fatalf("a scrape before any refresh served %d series: it computed them", n)
+	}
+	if err := c.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, q := overdue(); n == 0 || q != 1 { // 2022 overdue; 2023 reported
+		t.Errorf("after a refresh: %d series, Qingdao's food sampling %v overdue, want 1", n, q)
 	}
 }

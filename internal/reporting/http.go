@@ -67,20 +67,28 @@ func completenessQuery(g *Grid, dir *Directory, region, bureau, plan string) (Co
 
 // Collector exports qualitymon_report_overdue{bureau,indicator,region}: the
 // number of overdue periods of each reporting bureau's indicator × region
-// (0 when none), computed at most once per TTL (a scrape finds the last
-// result when InfluxDB does not answer).
+// (0 when none). A scrape serves the counts of the last Refresh and never
+// reads the store: serve refreshes them after each evaluation (Trigger),
+// in the background, so that /metrics costs the same at any scale.
 type Collector struct {
-	Grid *Grid
-	Dir  *Directory
-	Now  func() time.Time
-	// TTL between recomputations (default 1 minute).
-	TTL    time.Duration
+	Grid   *Grid
+	Dir    *Directory
+	Now    func() time.Time
 	Logger *slog.Logger
 
 	mu   sync.Mutex
-	at   time.Time
 	last []OverdueCount
+	// running: a Trigger's refresh is going; again: another was asked
+	// meanwhile (one more refresh follows).
+	running, again bool
 }
+
+// refreshTimeout bounds one recomputation (every figure the plans need);
+// minRefresh is the least time between the starts of two Trigger refreshes.
+const (
+	refreshTimeout = 2 * time.Minute
+	minRefresh     = time.Minute
+)
 
 var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
 	"Periods whose figure is overdue (the period ended and its publication lag passed without a figure), per reporting bureau, indicator and region.",
@@ -89,33 +97,62 @@ var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- overdueDesc }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector: the counts of the last Refresh.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, o := range c.counts() {
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	for _, o := range last {
 		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(o.Overdue), o.Bureau, o.Indicator, o.Region)
 	}
 }
 
-func (c *Collector) counts() []OverdueCount {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ttl := c.TTL
-	if ttl == 0 {
-		ttl = time.Minute
-	}
-	now := c.Now()
-	if !c.at.IsZero() && now.Sub(c.at) < ttl {
-		return c.last
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// Refresh recomputes the counts from the store; on an error the previous
+// counts stay.
+func (c *Collector) Refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	comp, err := c.Grid.Completeness(ctx, c.Dir.Reporters(), CompletenessQuery{}, now)
+	comp, err := c.Grid.Completeness(ctx, c.Dir.Reporters(), CompletenessQuery{}, c.Now())
 	if err != nil {
 		if c.Logger != nil {
 			c.Logger.Warn("qualitymon_report_overdue: reading figures", "err", err)
 		}
-		return c.last
+		return err
 	}
-	c.at, c.last = now, comp.Overdue()
-	return c.last
+	counts := comp.Overdue()
+	c.mu.Lock()
+	c.last = counts
+	c.mu.Unlock()
+	return nil
+}
+
+// Trigger refreshes the counts in the background: one refresh at a time,
+// and the triggers that come while one runs make one more, a minRefresh
+// after the start of the last.
+func (c *Collector) Trigger() {
+	c.mu.Lock()
+	if c.running {
+		c.again = true
+		c.mu.Unlock()
+		return
+	}
+	c.running = true
+	c.mu.Unlock()
+	go func() {
+		for {
+			start := time.Now()
+			c.Refresh(context.Background())
+			c.mu.Lock()
+			if !c.again {
+				c.running = false
+				c.mu.Unlock()
+				return
+			}
+			c.again = false
+			c.mu.Unlock()
+			// A burst of uploads (an evaluation each) reads the store at
+			// most once per minRefresh.
+			time.Sleep(time.Until(start.Add(minRefresh)))
+		}
+	}()
 }

@@ -19,23 +19,27 @@ type StatusPoint struct {
 	Settled bool
 }
 
-// StatusHistoryWindow is the resolution of StatusHistory: the last
-// evaluation of each window stands for it (an evaluation runs every few
-// minutes; a status that lasted less than a window may not show).
-const StatusHistoryWindow = time.Hour
-
 // StatusHistory returns how the status of one target in one region changed
 // over the evaluations stored in the evaluation measurement, oldest first:
 // one point per change (and the first), each with the status, basis and
-// settled flag from then on. Empty when nothing was evaluated.
+// settled flag from then on, its moment to the second. Empty when nothing
+// was evaluated.
+//
+// It reads the series of the plan and region (see WriteEvaluations) and
+// keeps the target's points; points of the schema before it, a series per
+// target with the target as a tag, are read too (every point of that one
+// target: the not-exists test keeps the new series and drops the old
+// series of other targets before the pivot).
 func (s *Store) StatusHistory(ctx context.Context, plan, target, region string) ([]StatusPoint, error) {
 	q := `from(bucket: ` + FluxString(s.cfg.Bucket) + `)
   |> range(start: 0, stop: 2200-01-01T00:00:00Z)
   |> filter(fn: (r) => r._measurement == ` + FluxString(measEvaluation) + ` and r.plan == ` + FluxString(plan) +
-		` and r.target == ` + FluxString(target) + ` and r.region == ` + FluxString(region) + `)
-  |> filter(fn: (r) => r._field == "status" or r._field == "basis" or r._field == "settled")
-  |> aggregateWindow(every: ` + fluxDuration(StatusHistoryWindow) + `, fn: last, createEmpty: false, timeSrc: "_start")
+		` and r.region == ` + FluxString(region) + `)
+  |> filter(fn: (r) => not exists r.target or r.target == ` + FluxString(target) + `)
+  |> filter(fn: (r) => r._field == "target" or r._field == "status" or r._field == "basis" or r._field == "settled")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> filter(fn: (r) => r.target == ` + FluxString(target) + `)
+  |> keep(columns: ["_time", "status", "basis", "settled"])
   |> group()
   |> sort(columns: ["_time"])
 `
@@ -53,6 +57,7 @@ func statusChanges(rows []map[string]any) []StatusPoint {
 	for _, r := range rows {
 		p := StatusPoint{}
 		p.At, _ = r["_time"].(time.Time)
+		p.At = p.At.Truncate(time.Second)
 		p.Status, _ = r["status"].(string)
 		p.Basis, _ = r["basis"].(string)
 		p.Settled, _ = r["settled"].(bool)
@@ -68,13 +73,6 @@ func statusChanges(rows []map[string]any) []StatusPoint {
 		out = append(out, p)
 	}
 	return out
-}
-
-func fluxDuration(d time.Duration) string {
-	if d%time.Hour == 0 {
-		return fmt.Sprintf("%dh", d/time.Hour)
-	}
-	return fmt.Sprintf("%ds", d/time.Second)
 }
 
 // SeriesHistory returns every value the observations of one indicator in

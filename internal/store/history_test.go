@@ -64,6 +64,63 @@ func TestStatusHistory(t *testing.T) {
 	}
 }
 
+// The evaluation history stays inside InfluxDB's default limits: one series
+// per plan and region however many targets and indicators it judges (the
+// target and indicator are fields, so no tag has more values than there are
+// plans or regions), each target's points apart at the same moment, and the
+// points of the schema before (a series per target, tag target) still read.
+func TestEvaluationSeriesPerPlanAndRegion(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(st.Close)
+	ctx := context.Background()
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var evs []evaluate.Evaluation
+	for i := range 50 {
+		st := evaluate.Status("achieved")
+		if i%2 == 1 {
+			st = "missed"
+		}
+		evs = append(evs, evaluate.Evaluation{Plan: "p", Target: fmt.Sprintf("t%d", i), Indicator: fmt.Sprintf("ind_%d", i%5), Region: "370000", Status: st, Basis: evaluate.Basis{Code: "b"}})
+	}
+	evs = append(evs, evaluate.Evaluation{Plan: "p", Target: "t0", Indicator: "ind_0", Region: "370200", Status: "at_risk"})
+	if err := st.WriteEvaluations(ctx, evs, at); err != nil {
+		t.Fatal(err)
+	}
+	series := srv.QueryDB(t, strings.TrimSuffix(bucket, "/autogen"), "SHOW SERIES FROM evaluation")
+	var keys []string
+	for _, s := range series {
+		for _, v := range s.Values {
+			keys = append(keys, fmt.Sprint(v[0]))
+		}
+	}
+	if want := []string{"evaluation,plan=p,region=370000", "evaluation,plan=p,region=370200"}; strings.Join(keys, " ") != strings.Join(want, " ") {
+		t.Errorf("series of 51 evaluations = %q, want %q", keys, want)
+	}
+	for _, c := range []struct{ target, region, status string }{{"t0", "370000", "achieved"}, {"t1", "370000", "missed"}, {"t49", "370000", "missed"}, {"t0", "370200", "at_risk"}} {
+		got, err := st.StatusHistory(ctx, "p", c.target, c.region)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Status != c.status || !got[0].At.Equal(at) {
+			t.Errorf("history of %s in %s = %+v, want %s at %s", c.target, c.region, got, c.status, at)
+		}
+	}
+	// A point of the schema before, an hour earlier, for t1 (and one of
+	// another target, which must not show).
+	old := at.Add(-time.Hour).Unix()
+	srv.Write(t, bucket, "s", fmt.Sprintf("evaluation,indicator=ind_1,plan=p,region=370000,target=t1 status=\"at_risk\",basis=\"projection\",settled=false %d\n"+
+		"evaluation,indicator=ind_2,plan=p,region=370000,target=t2 status=\"no_data\",settled=false %d", old, old))
+	got, err := st.StatusHistory(ctx, "p", "t1", "370000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Status != "at_risk" || got[0].Basis != "projection" || !got[0].At.Equal(at.Add(-time.Hour)) || got[1].Status != "missed" {
+		t.Errorf("history of t1 over both schemas = %+v, want at_risk then missed", got)
+	}
+}
+
 // SeriesHistory lists every value of a series, superseded and current, by
 // region, period and revision, in two queries.
 func TestSeriesHistory(t *testing.T) {

@@ -64,6 +64,12 @@ func appendReport(b []byte, o *observation.Observation, revision, reportedAt int
 
 // writeReports writes observation_report lines (precision ns).
 func (s *Store) writeReports(ctx context.Context, lines []string) error {
+	return s.writeNs(ctx, "reports", lines)
+}
+
+// writeNs writes lines whose times are in nanoseconds (observation_report,
+// evaluation); what names them in an error.
+func (s *Store) writeNs(ctx context.Context, what string, lines []string) error {
 	if len(lines) == 0 {
 		return nil
 	}
@@ -72,7 +78,7 @@ func (s *Store) writeReports(ctx context.Context, lines []string) error {
 		s.nsClient = influxdb2.NewClientWithOptions(s.cfg.URL, s.cfg.Token, opts)
 	})
 	if err := s.nsClient.WriteAPIBlocking(s.cfg.Org, s.cfg.Bucket).WriteRecord(ctx, lines...); err != nil {
-		return classify(fmt.Errorf("writing %d reports to %s: %w", len(lines), s.cfg.Bucket, err))
+		return classify(fmt.Errorf("writing %d %s to %s: %w", len(lines), what, s.cfg.Bucket, err))
 	}
 	return nil
 }

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/period"
+)
+
+// queryStream runs a Flux query and reads its CSV answer (header row, no
+// annotations) as it arrives, calling fn for every data row: a large answer
+// is never held whole in memory (the client's QueryRaw returns one string).
+func (s *Store) queryStream(ctx context.Context, q string, fn func(fluxRow) error) error {
+	body, err := json.Marshal(map[string]any{"query": q, "type": "flux",
+		"dialect": map[string]any{"header": true, "annotations": []string{}}})
+	if err != nil {
+		return err
+	}
+	svc := s.client.HTTPService()
+	u := svc.ServerAPIURL() + "query?org=" + url.QueryEscape(s.cfg.Org)
+	var readErr error
+	perr := svc.DoPostRequest(ctx, u, bytes.NewReader(body), func(req *http.Request) {
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip")
+	}, func(resp *http.Response) error {
+		r := resp.Body
+		if resp.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				return err
+			}
+			defer zr.Close()
+			readErr = readFluxCSV(zr, fn)
+			return nil
+		}
+		readErr = readFluxCSV(r, fn)
+		return nil
+	})
+	if perr != nil {
+		return classify(fmt.Errorf("querying %s: %w", s.cfg.Bucket, perr))
+	}
+	if readErr != nil {
+		return fmt.Errorf("querying %s: %w", s.cfg.Bucket, readErr)
+	}
+	return nil
+}
+
+// EachValue calls fn with the current value of every observation matching
+// f, as the answer streams in (the engine's paged reads: no slice of every
+// observation). The indicator and region strings are shared between the
+// rows of one call.
+func (s *Store) EachValue(ctx context.Context, f Filter, fn func(indicator, region string, p period.Period, v float64)) error {
+	q := f.flux(s.cfg.Bucket, measObservation) + `  |> filter(fn: (r) => r._field == "value")
+  |> group()
+  |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
+`
+	vr := newValueReader()
+	return s.queryStream(ctx, q, func(r fluxRow) error { return vr.row(r, fn) })
+}
+
+// valueReader reads the rows of the Values query, with the caches of one
+// answer: period kinds by freq tag, and one copy of each indicator and
+// region name.
+type valueReader struct {
+	kinds map[string]period.Kind
+	names map[string]string
+}
+
+func newValueReader() *valueReader {
+	return &valueReader{kinds: map[string]period.Kind{}, names: map[string]string{}}
+}
+
+func (vr *valueReader) intern(s string) string {
+	if v, ok := vr.names[s]; ok {
+		return v
+	}
+	v := strings.Clone(s)
+	vr.names[v] = v
+	return v
+}
+
+// row parses one row and hands it to fn.
+func (vr *valueReader) row(r fluxRow, fn func(indicator, region string, p period.Period, v float64)) error {
+	freq := r.Get("freq")
+	k, ok := vr.kinds[freq]
+	if !ok {
+		var err error
+		if k, err = period.ParseKind(freq); err != nil {
+			return fmt.Errorf("stored point with bad freq tag: %w", err)
+		}
+		vr.kinds[strings.Clone(freq)] = k
+	}
+	t, err := time.Parse(time.RFC3339Nano, r.Get("_time"))
+	if err != nil {
+		return fmt.Errorf("query result: bad _time %q", r.Get("_time"))
+	}
+	v, err := strconv.ParseFloat(r.Get("_value"), 64)
+	if err != nil {
+		return fmt.Errorf("query result: bad _value %q", r.Get("_value"))
+	}
+	fn(vr.intern(r.Get("indicator")), vr.intern(r.Get("region")), period.FromStart(k, t), v)
+	return nil
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# National scale (issue 20), from scratch, in one run: TARGETS targets
+# (default 30000; 300000 is the national case) as one generated plan over the
+# region table (real regions first, synthetic prefectures when the table has
+# too few) × 100 synthetic yearly indicators, ten years of figures each,
+# imported with `qualitymon import` into a fresh InfluxDB 1.8.10 with its
+# default configuration (max-values-per-tag 100,000, max-series-per-database
+# 1,000,000), then `qualitymon serve` started over it. Prints each figure
+# beside its goal:
+#   /readyz after start, the full evaluation, serve's peak RSS, /metrics
+#   series, scrape time and size, one upload until /metrics shows it,
+#   InfluxDB's series.
+# The figures mean something only on an otherwise idle machine: the load
+# average is printed before and after. KEEP=1 keeps the work directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+targets=${1:-30000}
+work=$(mktemp -d "${TMPDIR:-/tmp}/bench-scale.XXXXXX")
+serve_pid=""
+cleanup() {
+	[[ -n "$serve_pid" ]] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true
+	[[ -n "${INFLUXDB_DIR:-}" ]] && scripts/influxdb.sh stop "$INFLUXDB_DIR" >/dev/null 2>&1 || true
+	[[ "${KEEP:-}" == 1 ]] && echo "kept $work" || rm -rf "$work"
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+row() { # figure measured goal verdict
+	printf '  %-44s %14s   goal %-12s %s\n' "$1" "$2" "$3" "$4"
+}
+le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "ok" : "OVER" }'; }
+
+echo "load before: $(uptime)"
+scripts/influxdb.sh install >/dev/null
+go build -o "$work/qualitymon" ./cmd/qualitymon
+eval "$(scripts/influxdb.sh start "$work/influxdb")"
+port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
+go run ./scripts/benchscale -targets "$targets" -out "$work" -influx "$QUALITYMON_INFLUX_URL" -listen "127.0.0.1:$port" -token bench-scale-token
+base="http://127.0.0.1:$port"
+cfg="$work/qualitymon.yaml"
+
+t=$(now)
+"$work/qualitymon" -c "$cfg" import "$work/figures.csv" | tail -1
+import_s=$(since "$t")
+
+t=$(now)
+"$work/qualitymon" -c "$cfg" serve >"$work/serve.log" 2>&1 &
+serve_pid=$!
+until curl -sf -o /dev/null "$base/readyz"; do
+	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; exit 1; }
+	sleep 0.2
+done
+ready_s=$(since "$t")
+# (grep -q would end the pipe early: with pipefail curl's SIGPIPE fails it)
+until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "^qualitymon_evaluation_targets $targets\$" "$work/m.txt"; do
+	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; exit 1; }
+	sleep 0.5
+done
+first_s=$(since "$t")
+eval_s=$(curl -s "$base/metrics" | awk '$1 == "qualitymon_evaluation_duration_seconds" { printf "%.2f", $2 }')
+
+read -r scrape_s scrape_bytes < <(curl -s -o "$work/metrics.txt" -w '%{time_total} %{size_download}\n' "$base/metrics")
+sleep 1 # the gzipped page is made once updates pause
+read -r gz_s gz_bytes < <(curl -s -H 'Accept-Encoding: gzip' -o /dev/null -w '%{time_total} %{size_download}\n' "$base/metrics")
+series=$(grep -vc '^#' "$work/metrics.txt")
+per_target=$(grep -c '^qualitymon_target_' "$work/metrics.txt" || true)
+
+region=$(grep -o 'regions: \["[0-9]*"\]' "$cfg" | grep -o '[0-9]\{6\}')
+t=$(now)
+curl -sf -o /dev/null -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
+	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads"
+until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
+	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 120) }' && { echo "the upload never reached /metrics"; exit 1; }
+	sleep 0.1
+done
+upload_s=$(since "$t")
+
+rss_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
+influx_series=$(curl -s "$QUALITYMON_INFLUX_URL/query" --data-urlencode "db=qualitymon" --data-urlencode "q=SHOW SERIES CARDINALITY" | grep -o '"values":\[\[[0-9]*' | grep -o '[0-9]*$' | awk '{ s += $1 } END { print s + 0 }')
+
+echo
+echo "bench-scale: $targets targets ($(date -u +%FT%TZ), $(nproc) cores)"
+row "import of $((targets * 10)) figures (s)" "$import_s" "-" ""
+row "/readyz after start (s)" "$ready_s" "10" "$(le "$ready_s" 10)"
+row "first evaluation on /metrics after start (s)" "$first_s" "-" ""
+row "full evaluation (s)" "$eval_s" "10" "$(le "$eval_s" 10)"
+row "serve peak RSS (MB)" "$rss_mb" "1000" "$(le "$rss_mb" 1000)"
+row "/metrics series" "$series" "1000000" "$(le "$series" 1000000)"
+row "per-target series per target" "$(awk -v a="$per_target" -v b="$targets" 'BEGIN { printf "%.2f", a / b }')" "3" "$(le "$per_target" $((3 * targets)))"
+row "scrape plain (s, MB)" "$scrape_s $(awk -v b="$scrape_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$scrape_s" 2)"
+row "scrape gzip (s, MB)" "$gz_s $(awk -v b="$gz_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$gz_s" 2)"
+row "one upload until /metrics shows it (s)" "$upload_s" "1" "$(le "$upload_s" 1)"
+row "InfluxDB series (default limit 1,000,000)" "$influx_series" "1000000" "$(le "${influx_series:-0}" 1000000)"
+echo "load after: $(uptime)"
