@@ -23,6 +23,7 @@ var funcs = template.FuncMap{
 		return map[string]string{"new": "新增", "revised": "修订", "unchanged": "未变化"}[s]
 	},
 	"problem":  problem,
+	"excerpt":  ingest.Excerpt,
 	"expected": expectedText,
 	"failure":  failure,
 }
@@ -69,12 +70,20 @@ var problems = []struct{ has, zh string }{
 
 // problem is an error in Chinese, with the pipeline's own words after it.
 func problem(e *ingest.Error) string {
-	for _, p := range problems {
-		if strings.Contains(e.Message, p.has) {
-			return p.zh + "(" + e.Message + ")"
-		}
+	if zh, ok := problemZh(e); ok {
+		return zh + "(" + e.Message + ")"
 	}
 	return e.Message
+}
+
+// problemZh is what the error means in Chinese, when problems says.
+func problemZh(e *ingest.Error) (string, bool) {
+	for _, p := range problems {
+		if strings.Contains(e.Message, p.has) {
+			return p.zh, true
+		}
+	}
+	return "", false
 }
 
 // expectations maps the pipeline's "expected" texts to Chinese.

@@ -44,6 +44,8 @@ type bureauEnv struct {
 	audit string
 	// xff, when set, is the X-Forwarded-For of sign-ins.
 	xff string
+	// dir is where checked files wait.
+	dir string
 }
 
 // newBureau builds the workspace as serve does, on the real upload
@@ -76,7 +78,8 @@ func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
 	}
 	t.Cleanup(func() { up.Close() })
 	up.Now = clock
-	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Web: cfg, Now: clock, Logger: logger})
+	e.dir = filepath.Join(dir, "checked")
+	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Dir: e.dir, Web: cfg, Now: clock, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
