@@ -570,6 +570,9 @@ func (q *Queue) tidy() error {
 	}
 	for _, f := range rows {
 		id := strings.TrimSuffix(filepath.Base(f), ".jsonl")
+		if _, err := os.Stat(q.openPath(id)); err == nil {
+			continue // an open upload's (an archived one's open file is gone by now)
+		}
 		u, err := q.load(id)
 		switch {
 		case errors.Is(err, ErrNotFound):

@@ -262,6 +262,41 @@ func (q *Queue) handOver(ctx context.Context, id string) error {
 	})
 }
 
+// stateOf is the state of an upload as its file says, without reading an
+// archived one: "decided" when it is in the archive (stored or returned:
+// the last audited step, which the archive follows, was made), "" when
+// there is no file.
+func (q *Queue) stateOf(id, bureau string) (string, error) {
+	if !validID(id) {
+		return "", nil
+	}
+	if bureau != "" {
+		if _, err := os.Stat(q.archivePath(&Upload{ID: id, Bureau: bureau})); err == nil {
+			return "decided", nil
+		}
+	}
+	u, err := q.loadOf(id, bureau)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return u.State, nil
+}
+
+// exists says whether upload id has a file, open or archived.
+func (q *Queue) exists(id, bureau string) bool {
+	if !validID(id) {
+		return false
+	}
+	if _, err := os.Stat(q.openPath(id)); err == nil {
+		return true
+	}
+	state, _ := q.stateOf(id, bureau)
+	return state != ""
+}
+
 // reconcile reads the audit log and marks every step whose line is there
 // but whose upload file does not show it (the process stopped between the
 // two writes, or the write and its _failed line both failed) as not made.
@@ -301,19 +336,18 @@ func (q *Queue) reconcile() error {
 	}
 	for _, id := range slices.Sorted(maps.Keys(last)) {
 		e := last[id]
-		u, err := q.loadOf(id, e.Bureau)
-		if err != nil && !errors.Is(err, ErrNotFound) {
+		if e.Action == ActionHold && q.exists(id, e.Bureau) {
+			continue // made; a held upload's header need not be read
+		}
+		state, err := q.stateOf(id, e.Bureau)
+		if err != nil {
 			return err
 		}
-		state := ""
-		if u != nil {
-			state = u.State
-		}
 		made := map[string]bool{
-			ActionHold:    u != nil,
-			ActionApprove: state == UploadApproved || state == UploadStored,
-			ActionReturn:  state == UploadReturned,
-			ActionStore:   state == UploadApproved || state == UploadStored,
+			ActionHold:    state != "",
+			ActionApprove: state == UploadApproved || state == UploadStored || state == "decided",
+			ActionReturn:  state == UploadReturned || state == "decided",
+			ActionStore:   state == UploadApproved || state == UploadStored || state == "decided",
 		}[e.Action]
 		if made {
 			continue
