@@ -198,14 +198,16 @@ func (c *checkedDir) remove(id string) {
 	}
 }
 
-// expire removes the files older than CheckedExpiry (by their time of
-// writing, so that whatever a stopped process left goes too).
+// expire removes the files written more than CheckedExpiry ago (by their
+// modification time on the machine's clock, so that whatever a stopped
+// process left goes too; meta refuses an expired id on the workspace's
+// clock before that).
 func (c *checkedDir) expire() {
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
 		return
 	}
-	cutoff := c.now().Add(-CheckedExpiry)
+	cutoff := time.Now().Add(-CheckedExpiry)
 	for _, e := range entries {
 		info, err := e.Info()
 		if err != nil || !info.ModTime().Before(cutoff) {
