@@ -93,6 +93,14 @@ func TestQueueRestartReadsNoDecidedUpload(t *testing.T) {
 	if n := q.Reads(); n != 9+2+2 {
 		t.Fatalf("the held keys read %d files in all, want 2 more headers and the 2 held uploads' rows", n)
 	}
+	// Keys of another region: the held uploads' headers say so, no rows read.
+	keys, err = q.Held(map[observation.Key]bool{{Indicator: "food_sampling_pass_rate", Region: "110000", Period: period.OfYear(2015)}: true})
+	if err != nil || len(keys) != 0 {
+		t.Fatalf("held keys of Beijing: %v %v", keys, err)
+	}
+	if n := q.Reads(); n != 13+2 {
+		t.Fatalf("the held keys of another region read %d files in all, want only the 2 held headers more", n)
+	}
 	// A decided upload is still found, and its rows read, when asked for.
 	decided := mine[len(mine)-1]
 	if u, ok := q.Get(decided.ID); !ok || !u.Decided() {

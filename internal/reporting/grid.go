@@ -55,7 +55,7 @@ func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error
 		for _, it := range items {
 			want[it.Key()] = true
 		}
-		if held, err = g.Queue.Held(func(k observation.Key) bool { return want[k] }); err != nil {
+		if held, err = g.Queue.Held(want); err != nil {
 			return nil, err
 		}
 	}

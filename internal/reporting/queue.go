@@ -401,14 +401,34 @@ func sortUploads(out []*Upload, newestFirst bool) {
 	})
 }
 
-// Held maps the keys for which want is true (nil: every key) of every
-// held upload's rows to the upload's id, reading the rows from disk one at
-// a time.
-func (q *Queue) Held(want func(observation.Key) bool) (map[observation.Key]string, error) {
+// Held maps the keys in want (nil: every key) of every held upload's rows
+// to the upload's id. Rows are read from disk one at a time, and only of
+// the uploads whose regions and indicators (their headers) meet want's.
+func (q *Queue) Held(want map[observation.Key]bool) (map[observation.Key]string, error) {
+	regs, inds := map[string]bool{}, map[string]bool{}
+	for k := range want {
+		regs[k.Region], inds[k.Indicator] = true, true
+	}
+	meets := func(u *Upload) bool {
+		if want == nil {
+			return true
+		}
+		r, i := false, false
+		for _, c := range u.Regions {
+			r = r || regs[c]
+		}
+		for _, c := range u.Indicators {
+			i = i || inds[c]
+		}
+		return r && i
+	}
 	out := map[observation.Key]string{}
 	for _, u := range q.List(nil) {
+		if !meets(u) {
+			continue
+		}
 		err := q.eachRow(u.ID, func(r Row) error {
-			if k := r.Key(); want == nil || want(k) {
+			if k := r.Key(); want == nil || want[k] {
 				out[k] = u.ID
 			}
 			return nil

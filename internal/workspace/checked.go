@@ -34,7 +34,8 @@ const CheckedExpiry = SessionIdle
 //	<dir>/<id>.json        whose it is (checkedMeta)
 //
 // Ids are random (randomID). Files older than CheckedExpiry are removed at
-// start and whenever a 校验 leaves a file; 提交 and 退出 remove them at once.
+// start, at every sign-in and whenever a 校验 leaves a file; 提交 and 退出
+// remove them at once.
 type checkedDir struct {
 	dir string
 	now func() time.Time

@@ -337,6 +337,7 @@ func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 		return w.signinForm(rw, r, msg, http.StatusUnauthorized)
 	}
 	w.throttle.OK(account, addr)
+	w.checked.expire()
 	ss := w.sessions.create(rep.Hash)
 	setCookie(rw, r, sessionCookie, ss.id, SessionMax)
 	setCookie(rw, r, signinCookie, "", -1)
