@@ -100,7 +100,7 @@ func TestIdleRSS(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if out := readAll(resp); resp.StatusCode != 200 || !strings.Contains(out, `"held":true`) {
+		if out := readAll(resp); resp.StatusCode != 200 || !strings.Contains(strings.ReplaceAll(out, " ", ""), `"held":true`) {
 			t.Fatalf("held upload %d: %d %.500s", i, resp.StatusCode, out)
 		}
 	}
