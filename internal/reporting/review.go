@@ -121,13 +121,17 @@ func (q *Queue) transition(entry *auditEntry, u *Upload, rows []Row) error {
 // was decided or stored. An error wrapping ErrNotStoredYet comes with the
 // approved upload: the decision stands and Complete hands it over again.
 func (q *Queue) Approve(ctx context.Context, id string, reviewer *Bureau, comment, remote string) (*Upload, error) {
-	if _, err := q.decide(id, reviewer, comment, remote, UploadApproved); err != nil {
+	approved, err := q.decide(id, reviewer, comment, remote, UploadApproved)
+	if err != nil {
 		return nil, err
 	}
 	q.step(StepApproved)
 	// Decided: the hand-over finishes even if the reviewer goes away.
-	_, err := q.Complete(context.WithoutCancel(ctx))
-	u, _ := q.Get(id)
+	_, err = q.Complete(context.WithoutCancel(ctx))
+	u, ok := q.Get(id)
+	if !ok {
+		u = approved // its file could not be read again: as decided
+	}
 	if err != nil && u.State != UploadStored {
 		return u, fmt.Errorf("%w: %w", ErrNotStoredYet, err)
 	}
