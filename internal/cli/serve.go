@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -187,7 +188,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	// 报送工作台 (/bureau, /review): files from the browser go through the
 	// upload handler; the grid, template and review through reporting.
 	ws, err := workspace.New(workspace.Deps{Tokens: cfg.Uploads.Tokens, Uploads: up, Grid: rep.Grid, Queue: rep.Queue,
-		Validator: chk.Validator, Web: cfg.Web, Now: env.Now, Logger: logger})
+		Validator: chk.Validator, Dir: filepath.Join(cfg.Uploads.ReviewDir, "checked"), Web: cfg.Web, Now: env.Now, Logger: logger})
 	if err != nil {
 		return sv, err
 	}

@@ -1,12 +1,14 @@
 // Package durable writes files that survive a crash: a whole file
-// replaced atomically (WriteFile), a directory's entries made durable
+// replaced atomically (WriteFile, WriteFileFrom), a directory's entries made durable
 // (SyncDir, or Dir for many concurrent callers), and an append-only log of
 // JSON lines whose concurrent appends share fsyncs (Log). Group is the
 // group commit they share: one fsync for every caller that wrote before it
-// began.
+// began. Lock is a lock on a file that several processes (and goroutines)
+// take in turn.
 package durable
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,8 +33,24 @@ func WriteFile(path string, data []byte, perm os.FileMode) error {
 	return SyncDir(dir)
 }
 
+// WriteFileFrom is WriteFile with the content written by write, so that a
+// large file need not be held in memory whole.
+func WriteFileFrom(path string, perm os.FileMode, write func(io.Writer) error) error {
+	if err := writeTempFrom(path, perm, write); err != nil {
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
+
 // writeTemp is WriteFile without the fsync of the directory.
 func writeTemp(path string, data []byte, perm os.FileMode) error {
+	return writeTempFrom(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+func writeTempFrom(path string, perm os.FileMode, write func(io.Writer) error) error {
 	// A name of its own (concurrent writers of one path each have theirs),
 	// created with perm (and the umask), no chmod needed.
 	var f *os.File
@@ -52,7 +70,11 @@ func writeTemp(path string, data []byte, perm os.FileMode) error {
 		os.Remove(tmp)
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
 	if err := f.Sync(); err != nil {

@@ -210,10 +210,13 @@ func (r *reviewer) approveUnanswered(t *testing.T, id string) {
 	go r.post(id, "approve", "", csrf)
 }
 
-// queueState is the state of each upload as its file in review_dir says.
+// queueState is the state of each upload as its file in review_dir says:
+// an open one's in uploads, a decided one's in the archive (which wins).
 func queueState(t *testing.T, reviewDir string) map[string]string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(reviewDir, "uploads", "*.json"))
+	archived, _ := filepath.Glob(filepath.Join(reviewDir, "archive", "*", "*.json"))
+	files = append(files, archived...)
 	out := map[string]string{}
 	for _, f := range files {
 		var u reporting.Upload

@@ -275,6 +275,10 @@ func checkRow(file string, row int, cells []string, l Limits) error {
 // excerptRunes is how much of a bad cell an error quotes.
 const excerptRunes = 80
 
+// Excerpt is what an error or a page quotes of a cell: at most its first
+// excerptRunes characters, with the length of the whole.
+func Excerpt(s string) string { return clip(s) }
+
 // clip shortens s to an excerpt of at most excerptRunes characters.
 func clip(s string) string {
 	if len(s) <= excerptRunes {

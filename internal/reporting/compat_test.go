@@ -37,12 +37,15 @@ func TestRowsQueueApproves(t *testing.T) {
 	}
 	e := newEnvWith(t, dir, testTokens(config.ReviewRequired))
 	ctx := context.Background()
-	if l := e.queue.List(nil); len(l) != 1 || l[0].ID != id || len(l[0].Rows) != 2 || l[0].Rows[1].Period != period.OfYear(2022) || l[0].Rows[1].Note != "修订" {
+	if l := e.queue.List(nil); len(l) != 1 || l[0].ID != id || l[0].RowCount != 2 {
 		t.Fatalf("held uploads %+v", l)
 	}
+	if rows, err := e.queue.Rows(id); err != nil || len(rows) != 2 || rows[1].Period != period.OfYear(2022) || rows[1].Note != "修订" {
+		t.Fatalf("held rows %+v %v", rows, err)
+	}
 	y2023 := observation.Key{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2023)}
-	if got := e.queue.Held()[y2023]; got != id {
-		t.Fatalf("Held()[%v] = %q", y2023, got)
+	if held, err := e.queue.Held(nil); err != nil || held[y2023] != id {
+		t.Fatalf("Held(nil)[%v] = %q, %v", y2023, held[y2023], err)
 	}
 	diff, err := e.queue.Diff(ctx, id)
 	if err != nil || len(diff) != 2 || diff[0].Period != period.OfYear(2023) || diff[0].Change != reporting.ChangeNew {
@@ -69,11 +72,19 @@ func TestRowsQueueApproves(t *testing.T) {
 			t.Errorf("InfluxDB holds %+v, want %+v", got[i].Observation, want[i])
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "uploads", id+".json"))
-	if err != nil {
-		t.Fatal(err)
+	// Written back in the current form: decided, so in the archive, its
+	// rows beside it.
+	head, _ := filepath.Glob(filepath.Join(dir, "archive", "*", id+".json"))
+	rows, _ := filepath.Glob(filepath.Join(dir, "archive", "*", id+".jsonl"))
+	if len(head) != 1 || len(rows) != 1 {
+		t.Fatalf("archive holds %v and %v", head, rows)
 	}
-	if !strings.Contains(string(b), `"state": "stored"`) || !strings.Contains(string(b), `"period": "2023"`) {
-		t.Fatalf("the upload as written back:\n%s", b)
+	b, _ := os.ReadFile(head[0])
+	r, _ := os.ReadFile(rows[0])
+	if !strings.Contains(string(b), `"state": "stored"`) || !strings.Contains(string(r), `"period":"2023"`) {
+		t.Fatalf("the upload as written back:\n%s\n%s", b, r)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "uploads", id+".json")); !os.IsNotExist(err) {
+		t.Fatalf("the stored upload is still among the open ones: %v", err)
 	}
 }

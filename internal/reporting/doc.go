@@ -43,9 +43,11 @@
 //
 // Review. A token with review: required — and, by default
 // (review.hold_reviewers_own), a reviewer's token — hands its uploads to
-// the Queue (an observation.Sink), which keeps each accepted batch as a
-// JSON file under review_dir/uploads, fsynced, and answers held: nothing
-// is stored and no evaluation sees it. A reviewer (role: reviewer) whose
+// the Queue (an observation.Sink), which keeps each accepted batch on disk
+// under review_dir (its header in uploads/, its rows in rows/, both
+// fsynced; once decided, both in archive/, never read at start; nothing in
+// memory, so that several serve processes may share the directory) and
+// answers held: nothing is stored and no evaluation sees it. A reviewer (role: reviewer) whose
 // regions cover the upload, and who is not its bureau, approves it — the
 // batch then goes to the real sink (the spool in serve) with the approval
 // time as its reported_at, so --known-at reproduces what was live when —

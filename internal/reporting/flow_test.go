@@ -243,7 +243,7 @@ func TestReviewFlow(t *testing.T) {
 	if _, err := e.queue.Return(ctx, id2, e.reviewer, "2022年数据与年鉴不符,请核实", "10.0.0.8:4444"); err != nil {
 		t.Fatal(err)
 	}
-	mine := e.queue.ForBureau("青岛市统计局")
+	mine := e.queue.ForBureau("青岛市统计局", 0)
 	if len(mine) != 2 || mine[0].ID != id2 || mine[0].State != reporting.UploadReturned || mine[0].Comment != "2022年数据与年鉴不符,请核实" || mine[1].State != reporting.UploadStored {
 		t.Fatalf("bureau's uploads: %+v", mine)
 	}

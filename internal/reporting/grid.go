@@ -51,7 +51,13 @@ func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error
 	}
 	var held map[observation.Key]string
 	if g.Queue != nil {
-		held = g.Queue.Held()
+		want := make(map[observation.Key]bool, len(items))
+		for _, it := range items {
+			want[it.Key()] = true
+		}
+		if held, err = g.Queue.Held(want); err != nil {
+			return nil, err
+		}
 	}
 	return Classify(items, figs, held, now), nil
 }

@@ -78,7 +78,7 @@ type auditEntry struct {
 
 // describe fills in what the entry is about.
 func (e *auditEntry) describe(u *Upload) {
-	e.Upload, e.Bureau, e.File, e.Rows, e.Regions, e.Indicators = u.ID, u.Bureau, u.File, len(u.Rows), u.Regions, u.Indicators
+	e.Upload, e.Bureau, e.File, e.Rows, e.Regions, e.Indicators = u.ID, u.Bureau, u.File, u.RowCount, u.Regions, u.Indicators
 }
 
 func (q *Queue) step(point string) {
@@ -87,22 +87,29 @@ func (q *Queue) step(point string) {
 	}
 }
 
-// transition makes one step: the audit line, then the upload's file (with
-// q.mu held). Both failures wrap ErrUnavailable; the step is then not made.
-func (q *Queue) transition(entry *auditEntry, u *Upload) error {
+// transition makes one step: the audit line, then the upload's file — for
+// a hold its rows first, then its header — (with dir/lock held). Both
+// failures wrap ErrUnavailable; the step is then not made.
+func (q *Queue) transition(entry *auditEntry, u *Upload, rows []Row) error {
 	if err := q.audit.Append(entry); err != nil {
 		return fmt.Errorf("%w: auditing %s of upload %s: %w", ErrUnavailable, entry.Action, u.ID, err)
 	}
 	if entry.Action == ActionApprove {
 		q.step(StepApproveAudited)
 	}
-	if err := q.save(u); err != nil {
+	err := error(nil)
+	if rows != nil {
+		err = q.saveRows(u.ID, rows)
+	}
+	if err == nil {
+		err = q.save(u)
+	}
+	if err != nil {
 		failed := *entry
 		failed.Action, failed.Error, failed.Result = entry.Action+"_failed", "the step was not made: "+err.Error(), nil
 		q.audit.Append(&failed) // best effort: OpenQueue writes it otherwise
 		return fmt.Errorf("%w: recording %s of upload %s: %w", ErrUnavailable, entry.Action, u.ID, err)
 	}
-	q.uploads[u.ID] = u
 	return nil
 }
 
@@ -114,13 +121,17 @@ func (q *Queue) transition(entry *auditEntry, u *Upload) error {
 // was decided or stored. An error wrapping ErrNotStoredYet comes with the
 // approved upload: the decision stands and Complete hands it over again.
 func (q *Queue) Approve(ctx context.Context, id string, reviewer *Bureau, comment, remote string) (*Upload, error) {
-	if _, err := q.decide(id, reviewer, comment, remote, UploadApproved); err != nil {
+	approved, err := q.decide(id, reviewer, comment, remote, UploadApproved)
+	if err != nil {
 		return nil, err
 	}
 	q.step(StepApproved)
 	// Decided: the hand-over finishes even if the reviewer goes away.
-	_, err := q.Complete(context.WithoutCancel(ctx))
-	u, _ := q.Get(id)
+	_, err = q.Complete(context.WithoutCancel(ctx))
+	u, ok := q.Get(id)
+	if !ok {
+		u = approved // its file could not be read again: as decided
+	}
 	if err != nil && u.State != UploadStored {
 		return u, fmt.Errorf("%w: %w", ErrNotStoredYet, err)
 	}
@@ -135,43 +146,47 @@ func (q *Queue) Return(ctx context.Context, id string, reviewer *Bureau, comment
 
 func (q *Queue) decide(id string, reviewer *Bureau, comment, remote, state string) (*Upload, error) {
 	comment = strings.TrimSpace(comment)
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.Now().UTC()
-	action := map[string]string{UploadApproved: ActionApprove, UploadReturned: ActionReturn}[state]
-	entry := &auditEntry{Time: now, Action: action, Upload: id, Remote: remote, Comment: comment}
-	if reviewer != nil {
-		entry.By = reviewer.Name
-	}
-	refuse := func(err error) (*Upload, error) {
-		entry.Action, entry.Error = action+"_refused", err.Error()
-		q.audit.Append(entry) // a refusal changes nothing
-		return nil, err
-	}
-	u, ok := q.uploads[id]
-	if !ok {
-		return refuse(ErrNotFound)
-	}
-	entry.describe(u)
-	switch {
-	case reviewer == nil || !reviewer.IsReviewer():
-		return refuse(ErrNotReviewer)
-	case !reviewer.Covers(u.Regions):
-		return refuse(ErrOutOfScope)
-	case u.State != UploadHeld:
-		return refuse(ErrDecided)
-	case state == UploadApproved && reviewer.Name == u.Bureau:
-		return refuse(ErrOwnUpload)
-	case state == UploadReturned && comment == "":
-		return refuse(ErrCommentRequired)
-	}
-	d := *u
-	d.State, d.Reviewer, d.Comment, d.DecidedAt, d.Remote = state, reviewer.Name, comment, &now, remote
-	if err := q.transition(entry, &d); err != nil {
-		return nil, err
-	}
-	c := d
-	return &c, nil
+	var out *Upload
+	err := q.locked(func() error {
+		now := q.Now().UTC()
+		action := map[string]string{UploadApproved: ActionApprove, UploadReturned: ActionReturn}[state]
+		entry := &auditEntry{Time: now, Action: action, Upload: id, Remote: remote, Comment: comment}
+		if reviewer != nil {
+			entry.By = reviewer.Name
+		}
+		refuse := func(err error) error {
+			entry.Action, entry.Error = action+"_refused", err.Error()
+			q.audit.Append(entry) // a refusal changes nothing
+			return err
+		}
+		u, err := q.load(id)
+		if errors.Is(err, ErrNotFound) {
+			return refuse(ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: reading upload %s: %w", ErrUnavailable, id, err)
+		}
+		entry.describe(u)
+		switch {
+		case reviewer == nil || !reviewer.IsReviewer():
+			return refuse(ErrNotReviewer)
+		case !reviewer.Covers(u.Regions):
+			return refuse(ErrOutOfScope)
+		case u.State != UploadHeld:
+			return refuse(ErrDecided)
+		case state == UploadApproved && reviewer.Name == u.Bureau:
+			return refuse(ErrOwnUpload)
+		case state == UploadReturned && comment == "":
+			return refuse(ErrCommentRequired)
+		}
+		u.State, u.Reviewer, u.Comment, u.DecidedAt, u.Remote = state, reviewer.Name, comment, &now, remote
+		if err := q.transition(entry, u, nil); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
 }
 
 // Complete hands every approved upload not yet stored to the sink, oldest
@@ -183,7 +198,7 @@ func (q *Queue) Complete(ctx context.Context) (int, error) {
 	defer q.handMu.Unlock()
 	n := 0
 	for _, u := range q.Approved() {
-		if err := q.handOver(ctx, u); err != nil {
+		if err := q.handOver(ctx, u.ID); err != nil {
 			return n, err
 		}
 		n++
@@ -194,42 +209,96 @@ func (q *Queue) Complete(ctx context.Context) (int, error) {
 // Approved lists the approved uploads not yet stored, oldest decision
 // first.
 func (q *Queue) Approved() []*Upload {
-	out := q.filter(func(u *Upload) bool { return u.State == UploadApproved }, false)
+	ups, _ := q.open()
+	var out []*Upload
+	for _, u := range ups {
+		if u.State == UploadApproved {
+			out = append(out, u)
+		}
+	}
+	sortUploads(out, false)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].DecidedAt.Before(*out[j].DecidedAt) })
 	return out
 }
 
-// handOver gives an approved upload's rows to the sink, with its receipt,
-// and makes the store step (with q.handMu held).
-func (q *Queue) handOver(ctx context.Context, u *Upload) error {
+// handOver gives an approved upload's rows, read from its file, to the
+// sink, with its receipt, and makes the store step (with q.handMu held,
+// and dir/lock, so that another process sharing dir does not hand it over
+// too: an upload already stored meanwhile is left alone).
+func (q *Queue) handOver(ctx context.Context, id string) error {
 	if q.next == nil {
-		return fmt.Errorf("upload %s: no store to hand approved uploads to", u.ID)
+		return fmt.Errorf("upload %s: no store to hand approved uploads to", id)
 	}
-	obs := u.Rows
-	meta := observation.Meta{Origin: u.Origin, Who: u.Bureau, File: u.File, ReportedAt: *u.DecidedAt}
-	entry := &auditEntry{Action: ActionStore, By: u.Reviewer}
-	entry.describe(u)
-	res, err := q.next.Accept(ctx, obs, meta)
-	if err != nil {
-		entry.Time, entry.Action, entry.Error = q.Now().UTC(), ActionStore+"_failed", err.Error()
-		q.audit.Append(entry) // best effort: the upload stays approved either way
-		return fmt.Errorf("handing approved upload %s to the store: %w", u.ID, err)
+	return q.locked(func() error {
+		u, err := q.load(id)
+		if err != nil {
+			return fmt.Errorf("handing approved upload %s to the store: %w", id, err)
+		}
+		if u.State != UploadApproved {
+			return nil
+		}
+		obs, err := q.Rows(id)
+		if err != nil {
+			return fmt.Errorf("handing approved upload %s to the store: %w", id, err)
+		}
+		meta := observation.Meta{Origin: u.Origin, Who: u.Bureau, File: u.File, ReportedAt: *u.DecidedAt}
+		entry := &auditEntry{Action: ActionStore, By: u.Reviewer}
+		entry.describe(u)
+		res, err := q.next.Accept(ctx, obs, meta)
+		if err != nil {
+			entry.Time, entry.Action, entry.Error = q.Now().UTC(), ActionStore+"_failed", err.Error()
+			q.audit.Append(entry) // best effort: the upload stays approved either way
+			return fmt.Errorf("handing approved upload %s to the store: %w", u.ID, err)
+		}
+		q.step(StepSpooled)
+		if q.receipts != nil {
+			rc := receiptOf(obs, meta, u.SubmittedAt)
+			rc.Upload, rc.ApprovedBy = u.ID, u.Reviewer
+			if err := q.receipts.Record(rc); err != nil {
+				return fmt.Errorf("receipt of approved upload %s: %w", u.ID, err)
+			}
+		}
+		obs = nil
+		now := q.Now().UTC()
+		u.State, u.Result, u.StoredAt = UploadStored, &res, &now
+		entry.Time, entry.Result = now, &res
+		return q.transition(entry, u, nil)
+	})
+}
+
+// stateOf is the state of an upload as its file says, without reading an
+// archived one: "decided" when it is in the archive (stored or returned:
+// the last audited step, which the archive follows, was made), "" when
+// there is no file.
+func (q *Queue) stateOf(id, bureau string) (string, error) {
+	if !validID(id) {
+		return "", nil
 	}
-	q.step(StepSpooled)
-	if q.receipts != nil {
-		rc := receiptOf(obs, meta, u.SubmittedAt)
-		rc.Upload, rc.ApprovedBy = u.ID, u.Reviewer
-		if err := q.receipts.Record(rc); err != nil {
-			return fmt.Errorf("receipt of approved upload %s: %w", u.ID, err)
+	if bureau != "" {
+		if _, err := os.Stat(q.archivePath(&Upload{ID: id, Bureau: bureau})); err == nil {
+			return "decided", nil
 		}
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	now := q.Now().UTC()
-	d := *u
-	d.State, d.Result, d.StoredAt = UploadStored, &res, &now
-	entry.Time, entry.Result = now, &res
-	return q.transition(entry, &d)
+	u, err := q.loadOf(id, bureau)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return u.State, nil
+}
+
+// exists says whether upload id has a file, open or archived.
+func (q *Queue) exists(id, bureau string) bool {
+	if !validID(id) {
+		return false
+	}
+	if _, err := os.Stat(q.openPath(id)); err == nil {
+		return true
+	}
+	state, _ := q.stateOf(id, bureau)
+	return state != ""
 }
 
 // reconcile reads the audit log and marks every step whose line is there
@@ -244,12 +313,15 @@ func (q *Queue) reconcile() error {
 		return err
 	}
 	defer f.Close()
-	last := map[string]*auditEntry{} // upload → its last step not known to have failed
+	// upload → its last step not known to have failed (only what the mark
+	// needs: the map is freed once read)
+	type step struct{ Upload, Action, Bureau, By, File string }
+	last := map[string]*step{}
 	br := bufio.NewReader(f)
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 {
-			var e auditEntry
+			var e step
 			if json.Unmarshal(bytes.TrimSpace(line), &e) == nil && e.Upload != "" {
 				switch a := e.Action; {
 				case a == ActionHold || a == ActionApprove || a == ActionStore || a == ActionReturn:
@@ -267,16 +339,19 @@ func (q *Queue) reconcile() error {
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(last)) {
-		e, u := last[id], q.uploads[id]
-		state := ""
-		if u != nil {
-			state = u.State
+		e := last[id]
+		if e.Action == ActionHold && q.exists(id, e.Bureau) {
+			continue // made; a held upload's header need not be read
+		}
+		state, err := q.stateOf(id, e.Bureau)
+		if err != nil {
+			return err
 		}
 		made := map[string]bool{
-			ActionHold:    u != nil,
-			ActionApprove: state == UploadApproved || state == UploadStored,
-			ActionReturn:  state == UploadReturned,
-			ActionStore:   state == UploadApproved || state == UploadStored,
+			ActionHold:    state != "",
+			ActionApprove: state == UploadApproved || state == UploadStored || state == "decided",
+			ActionReturn:  state == UploadReturned || state == "decided",
+			ActionStore:   state == UploadApproved || state == UploadStored || state == "decided",
 		}[e.Action]
 		if made {
 			continue

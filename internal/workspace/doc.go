@@ -21,4 +21,12 @@
 // current token set, so a token removed from uploads.tokens ends its
 // sessions. Wrong tokens are slowed down per token and client address
 // (access.Throttle).
+//
+// # Checked files
+//
+// A session keeps no file: a cleanly checked file (校验) waits for 提交 on
+// disk (Deps.Dir, serve: uploads.review_dir/checked), the session holding
+// its id, and the full list of a file's errors waits there as CSV for
+// download (checkedDir); both go after CheckedExpiry. The page of a check
+// is bounded whatever the file (shownErrors, shownKinds, shownRows).
 package workspace

@@ -159,13 +159,18 @@ func reviewError(err error) error {
 	return err
 }
 
+// shownDecisions is how many of a bureau's decided uploads its page lists
+// (the newest), besides those still waiting.
+const shownDecisions = 50
+
 // decisions are the bureau's uploads that went through review (waiting,
-// approved, returned with the reviewer's comment).
+// approved, returned with the reviewer's comment): those waiting and the
+// newest shownDecisions decided.
 func (w *Workspace) decisions(rep *Reporter) []Decision {
 	var out []Decision
-	for _, u := range w.queue.ForBureau(rep.Bureau) {
+	for _, u := range w.queue.ForBureau(rep.Bureau, shownDecisions) {
 		d := Decision{ID: u.ID, Bureau: u.Bureau, File: u.File, Reviewer: u.Reviewer, Comment: u.Comment, State: u.State,
-			Uploaded: u.SubmittedAt, Rows: len(u.Rows)}
+			Uploaded: u.SubmittedAt, Rows: u.RowCount}
 		switch d.State {
 		case reporting.UploadHeld:
 			d.State = "pending"

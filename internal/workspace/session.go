@@ -29,16 +29,11 @@ type session struct {
 	csrf    string
 	created time.Time
 	seen    time.Time
-	// checked is the file of the last successful 校验, so that 提交 needs
-	// no second choice of the file.
-	checked *checkedFile
+	// checked names the file of the last successful 校验 (on disk:
+	// checkedDir), so that 提交 needs no second choice of the file.
+	checked string
 	// notice is shown once on the next /bureau page (after a redirect).
 	notice string
-}
-
-type checkedFile struct {
-	id, name, contentType string
-	data                  []byte
 }
 
 // sessions is the server-side session table, keyed by id and indexed by

@@ -25,6 +25,7 @@ var funcs = template.FuncMap{
 	},
 	"problem":  problem,
 	"column":   columnText,
+	"excerpt":  ingest.Excerpt,
 	"expected": expectedText,
 	"failure":  failure,
 }
@@ -91,12 +92,20 @@ func problem(e *ingest.Error) string {
 		}
 		return "超出本单位报送范围:指标 " + m[2]
 	}
-	for _, p := range problems {
-		if strings.Contains(e.Message, p.has) {
-			return p.zh
-		}
+	if zh, ok := problemZh(e); ok {
+		return zh
 	}
 	return "这一项无法接受"
+}
+
+// problemZh is what the error means in Chinese, when problems says.
+func problemZh(e *ingest.Error) (string, bool) {
+	for _, p := range problems {
+		if strings.Contains(e.Message, p.has) {
+			return p.zh, true
+		}
+	}
+	return "", false
 }
 
 // expectations maps the pipeline's "expected" texts to Chinese.

@@ -2,11 +2,13 @@ package workspace
 
 import (
 	"bytes"
-	"errors"
+	"encoding/hex"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/upload"
@@ -19,16 +21,37 @@ var shownColumns = []struct{ Key, Label string }{
 	{ingest.ColUnit, "单位"}, {ingest.ColSource, "来源"}, {ingest.ColNote, "备注"},
 }
 
-// Checked is the page after 校验 or 提交: the API's answer, every row of
-// the file with its bad cells marked, and what to do next.
+// What the page after 校验 or 提交 shows of a file, however large: the
+// first shownErrors errors (every error is in the errors CSV), the counts
+// of at most shownKinds kinds, and at most shownRows rows — a small file
+// whole, else the first rows of a clean file or the first rows with errors
+// of one with errors — each cell an excerpt (ingest.Excerpt).
+const (
+	shownErrors = 50
+	shownKinds  = 20
+	shownRows   = 100
+)
+
+// Checked is the page after 校验 or 提交: the API's answer, the first
+// errors with the counts by kind, some rows of the file with their bad
+// cells marked, and what to do next.
 type Checked struct {
 	File    string
 	DryRun  bool
 	Resp    *upload.Response
 	Columns []string
 	Rows    []CheckedRow
-	// FileErrors are errors not tied to a row (the file as a whole).
-	FileErrors []*ingest.Error
+	// TotalRows is how many rows the file has; BadRows how many have an
+	// error (of those the pipeline reported).
+	TotalRows, BadRows int
+	// Errors are the first shownErrors of Resp.Errors, ErrorCount all of
+	// them, Capped whether the pipeline stopped counting (ingest.MaxErrors).
+	Errors     []*ingest.Error
+	ErrorCount int
+	Capped     bool
+	Kinds      []KindCount
+	// ErrorsID names the errors CSV (/bureau/errors/{id}).
+	ErrorsID string
 	// Outcome is ok, invalid, scope, held or failed.
 	Outcome string
 	// CheckedID, after a clean 校验, lets 提交 send the same file.
@@ -43,7 +66,7 @@ type CheckedRow struct {
 	Errors []*ingest.Error
 }
 
-// CheckedCell is one cell, with its errors.
+// CheckedCell is one cell (an excerpt), with its errors.
 type CheckedCell struct {
 	Value  string
 	Errors []*ingest.Error
@@ -60,45 +83,62 @@ func (w *Workspace) submit(rw http.ResponseWriter, r *http.Request) error {
 	return w.send(rw, r, false)
 }
 
-// send runs the chosen file (or the one just checked) through the upload
-// API's path and shows the answer.
+// send runs the chosen file (or the one just checked, from disk) through
+// the upload API's path and shows the answer. A clean 校验 leaves the file
+// on disk for 提交 (checkedDir), one with errors the errors CSV; the
+// session keeps only the id of its file.
 func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) error {
 	ss, rep := from(r)
-	var f *checkedFile
+	var name, contentType string
+	var data []byte
+	var fh *multipart.FileHeader
+	checkedID := ""
 	hasFile := r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0
 	if id := r.PostFormValue("checked"); id != "" && !hasFile {
-		w.sessions.update(ss, func(s *session) {
-			if s.checked != nil && s.checked.id == id {
-				f = s.checked
-			}
-		})
-		if f == nil {
+		m, d, ok := w.checked.file(id, rep.Bureau, ss.id)
+		if !ok {
 			return shell.BadRequest("刚才校验的文件已不在服务器上(已提交,或已超时)。请重新选择文件。")
 		}
+		name, contentType, data, checkedID = m.Name, m.ContentType, d, id
 	} else {
 		var err error
-		if f, err = chosenFile(r); err != nil {
+		if fh, err = chosenFile(r); err != nil {
 			return err
 		}
+		if data, err = readFile(fh); err != nil {
+			return err
+		}
+		name, contentType = fh.Filename, fh.Header.Get("Content-Type")
 	}
-	resp := w.uploads.Submit(r, rep.Hash, f.name, f.contentType, f.data, dryRun)
-	c := &Checked{File: f.name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep)}
+	resp := w.uploads.Submit(r, rep.Hash, name, contentType, data, dryRun)
+	c := &Checked{File: name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep)}
+	meta := checkedMeta{Bureau: rep.Bureau, TokenSHA256: hex.EncodeToString(rep.Hash[:]), Session: sessionKey(ss.id), Name: name,
+		ContentType: contentType}
 	switch {
 	case resp.Status == http.StatusOK && dryRun:
 		c.Outcome = "ok"
-		f.id = randomID()
-		c.CheckedID = f.id
-		w.sessions.update(ss, func(s *session) { s.checked = f })
+		id, err := w.keep(meta, fh, data)
+		if err != nil {
+			w.log.Error("keeping a checked file for 提交", "file", name, "err", err)
+			break // 提交 then needs the file chosen again
+		}
+		c.CheckedID = id
+		var old string
+		w.sessions.update(ss, func(s *session) { old, s.checked = s.checked, id })
+		w.checked.remove(old)
 	case resp.Status == http.StatusOK:
 		c.Outcome = "stored"
 		if resp.Held {
 			c.Outcome = "held"
 		}
-		w.sessions.update(ss, func(s *session) {
-			if s.checked != nil && bytes.Equal(s.checked.data, f.data) {
-				s.checked = nil
-			}
-		})
+		if checkedID != "" {
+			w.checked.remove(checkedID)
+			w.sessions.update(ss, func(s *session) {
+				if s.checked == checkedID {
+					s.checked = ""
+				}
+			})
+		}
 	case resp.Status == http.StatusUnprocessableEntity && len(resp.Errors) > 0:
 		c.Outcome = "invalid"
 	case resp.Status == http.StatusForbidden:
@@ -106,9 +146,20 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 	default:
 		c.Outcome = "failed"
 	}
-	if c.Outcome != "failed" {
-		c.Columns, c.Rows, c.FileErrors = w.rows(f, resp.Errors)
+	c.ErrorCount, c.Capped = len(resp.Errors), len(resp.Errors) >= ingest.MaxErrors
+	c.Errors = resp.Errors[:min(len(resp.Errors), shownErrors)]
+	c.Kinds = countKinds(resp.Errors, shownKinds)
+	if len(resp.Errors) > 0 {
+		id, err := w.checked.saveErrors(meta, resp.Errors)
+		if err != nil {
+			w.log.Error("writing the errors CSV of a checked file", "file", name, "err", err)
+		}
+		c.ErrorsID = id
 	}
+	if c.Outcome != "failed" {
+		w.rows(c, contentType, data, resp.Errors)
+	}
+	data = nil
 	title := "校验结果"
 	if !dryRun {
 		title = "提交结果"
@@ -117,8 +168,44 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 	if c.Outcome == "failed" && resp.Status >= 400 {
 		code = resp.Status
 	}
-	p := w.bpage(r, title+" · "+f.name)
+	p := w.bpage(r, title+" · "+name)
 	return w.tmpl.RenderStatus(rw, code, "bureau_checked.html", map[string]any{"Page": p, "C": c})
+}
+
+// keep writes a cleanly checked file to disk for 提交: copied from the
+// form's file, or data when it came from disk already.
+func (w *Workspace) keep(meta checkedMeta, fh *multipart.FileHeader, data []byte) (string, error) {
+	if fh != nil {
+		return w.checked.saveFile(meta, fh)
+	}
+	meta.Size = int64(len(data))
+	return w.checked.save(meta, ".file", func(out io.Writer) error {
+		_, err := out.Write(data)
+		return err
+	})
+}
+
+// errorsDownload serves the errors CSV of a file the bureau checked.
+func (w *Workspace) errorsDownload(rw http.ResponseWriter, r *http.Request) error {
+	_, rep := from(r)
+	m, f, ok := w.checked.errorsCSV(r.PathValue("id"), rep.Bureau)
+	if !ok {
+		return shell.NotFound("错误清单已不在服务器上(超过 %s 后删除)。请重新校验文件。", durationText(CheckedExpiry))
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return fmt.Errorf("reading an errors CSV: %w", err)
+	}
+	return shell.Attach(rw, "text/csv; charset=utf-8", errorsFileName(m.Name), b)
+}
+
+// durationText is a duration in Chinese hours or minutes.
+func durationText(d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return fmt.Sprintf("%d 小时", d/time.Hour)
+	}
+	return fmt.Sprintf("%d 分钟", d/time.Minute)
 }
 
 func scopeText(rep *Reporter) string {
@@ -130,14 +217,18 @@ func scopeText(rep *Reporter) string {
 }
 
 // chosenFile is the form's one file.
-func chosenFile(r *http.Request) (*checkedFile, error) {
+func chosenFile(r *http.Request) (*multipart.FileHeader, error) {
 	if r.MultipartForm == nil || len(r.MultipartForm.File["file"]) == 0 {
 		return nil, shell.BadRequest("请先选择要上传的文件(CSV 或 XLSX)。")
 	}
-	fh := r.MultipartForm.File["file"][0]
 	if len(r.MultipartForm.File["file"]) > 1 {
 		return nil, shell.BadRequest("一次只能上传一个文件。")
 	}
+	return r.MultipartForm.File["file"][0], nil
+}
+
+// readFile reads the form's file (for the upload API, for this request).
+func readFile(fh *multipart.FileHeader) ([]byte, error) {
 	fr, err := fh.Open()
 	if err != nil {
 		return nil, fmt.Errorf("reading the uploaded file: %w", err)
@@ -147,56 +238,65 @@ func chosenFile(r *http.Request) (*checkedFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the uploaded file: %w", err)
 	}
-	return &checkedFile{name: fh.Filename, contentType: fh.Header.Get("Content-Type"), data: data}, nil
+	return data, nil
 }
 
-// rows reads the file again, as the pipeline read it, to show every row
-// with its errors marked on the cells.
-func (w *Workspace) rows(f *checkedFile, errs []*ingest.Error) ([]string, []CheckedRow, []*ingest.Error) {
-	ext := upload.FileExt(f.name, f.contentType)
+// rows reads the file again, as the pipeline read it, one row at a time,
+// and keeps for the page at most shownRows of them — a small file whole,
+// else the first rows of a clean file or the first rows with errors — their
+// cells marked with their errors.
+func (w *Workspace) rows(c *Checked, contentType string, data []byte, errs []*ingest.Error) {
+	ext := upload.FileExt(c.File, contentType)
 	byRow := map[int][]*ingest.Error{}
-	var fileErrs []*ingest.Error
 	for _, e := range errs {
 		if e.Row > 0 {
 			byRow[e.Row] = append(byRow[e.Row], e)
-		} else {
-			fileErrs = append(fileErrs, e)
 		}
 	}
-	src, err := ingest.OpenAs(f.name, ext, bytes.NewReader(f.data), w.validator.Catalog, w.validator.Limits)
+	c.BadRows = len(byRow)
+	src, err := ingest.OpenAs(c.File, ext, bytes.NewReader(data), w.validator.Catalog, w.validator.Limits)
 	if err != nil {
-		return nil, nil, errs // the file itself could not be read: the API's errors say why
+		return // the file itself could not be read: the API's errors say why
 	}
 	defer src.Close()
-	used := map[string]bool{}
-	var raws []*ingest.Raw
+	// The columns: the four always, the others when the shown rows use them.
+	used := map[string]bool{ingest.ColIndicator: true, ingest.ColRegion: true, ingest.ColPeriod: true, ingest.ColValue: true}
+	var first, bad []*ingest.Raw
 	for {
 		raw, err := src.Next()
-		if errors.Is(err, io.EOF) || err != nil {
-			break
+		if err != nil {
+			break // io.EOF, or what the API's errors say
 		}
-		raws = append(raws, raw)
+		c.TotalRows++
+		if len(first) < shownRows {
+			first = append(first, raw)
+		}
+		if len(bad) < shownRows && byRow[raw.Row] != nil {
+			bad = append(bad, raw)
+		}
+	}
+	raws := first // a small file whole, or the first rows of a clean one
+	if c.TotalRows > shownRows && len(errs) > 0 {
+		raws = bad
+	}
+	for _, raw := range raws {
 		for k, v := range raw.Cells {
 			if strings.TrimSpace(v) != "" {
 				used[k] = true
 			}
 		}
 	}
-	var cols []string
 	var keys []string
-	for _, c := range shownColumns {
-		if used[c.Key] || c.Key == ingest.ColIndicator || c.Key == ingest.ColRegion || c.Key == ingest.ColPeriod || c.Key == ingest.ColValue {
-			cols = append(cols, c.Label)
-			keys = append(keys, c.Key)
+	for _, col := range shownColumns {
+		if used[col.Key] {
+			c.Columns = append(c.Columns, col.Label)
+			keys = append(keys, col.Key)
 		}
 	}
-	seen := map[int]bool{}
-	var rows []CheckedRow
 	for _, raw := range raws {
 		row := CheckedRow{Row: raw.Row, Errors: byRow[raw.Row]}
-		seen[raw.Row] = true
 		for _, k := range keys {
-			cell := CheckedCell{Value: raw.Cells[k]}
+			cell := CheckedCell{Value: ingest.Excerpt(raw.Cells[k])}
 			for _, e := range row.Errors {
 				if e.Column == k || e.Column == raw.Columns[k] {
 					cell.Errors = append(cell.Errors, e)
@@ -204,13 +304,6 @@ func (w *Workspace) rows(f *checkedFile, errs []*ingest.Error) ([]string, []Chec
 			}
 			row.Cells = append(row.Cells, cell)
 		}
-		rows = append(rows, row)
+		c.Rows = append(c.Rows, row)
 	}
-	// Errors on rows the display could not tie to a row it read.
-	for n, es := range byRow {
-		if !seen[n] {
-			fileErrs = append(fileErrs, es...)
-		}
-	}
-	return cols, rows, fileErrs
 }

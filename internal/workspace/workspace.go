@@ -39,6 +39,8 @@ type Workspace struct {
 	// (for the sign-in throttle and the review's audit).
 	proxies  access.Proxies
 	sessions *sessions
+	// checked keeps what a 校验 leaves for later on disk.
+	checked  *checkedDir
 	throttle *access.Throttle
 	now      func() time.Time
 	log      *slog.Logger
@@ -79,6 +81,9 @@ type Deps struct {
 	// Queue is the review queue (nil: no review).
 	Queue     *reporting.Queue
 	Validator *ingest.Validator
+	// Dir is where a checked file waits for 提交 and an errors CSV for
+	// its download (serve: uploads.review_dir/checked), for CheckedExpiry.
+	Dir string
 	// Web gives web.trusted_proxies.
 	Web    config.Web
 	Now    func() time.Time
@@ -91,8 +96,12 @@ func New(d Deps) (*Workspace, error) {
 	if err != nil {
 		return nil, err
 	}
+	checked, err := openCheckedDir(d.Dir, d.Now)
+	if err != nil {
+		return nil, err
+	}
 	w := &Workspace{uploads: d.Uploads, grid: d.Grid, queue: d.Queue, validator: d.Validator, tmpl: t, proxies: d.Web.Proxies(),
-		sessions: newSessions(d.Now), throttle: access.NewThrottle(d.Now), now: d.Now, log: d.Logger}
+		sessions: newSessions(d.Now), checked: checked, throttle: access.NewThrottle(d.Now), now: d.Now, log: d.Logger}
 	if err := w.SetTokens(d.Tokens); err != nil {
 		return nil, err
 	}
@@ -152,6 +161,7 @@ func (w *Workspace) Register(r access.Router) {
 	mux.Handle("POST /bureau/signout", h(w.form(w.signout)))
 	mux.Handle("POST /bureau/check", h(w.form(w.check)))
 	mux.Handle("POST /bureau/submit", h(w.form(w.submit)))
+	mux.Handle("GET /bureau/errors/{id}", h(w.signed(w.errorsDownload)))
 	mux.Handle("GET /bureau/template.xlsx", h(w.signed(w.template)))
 	mux.Handle("GET /bureau/template.csv", h(w.signed(w.template)))
 	mux.Handle("GET /review", h(w.signed(w.reviewPage)))
@@ -327,6 +337,7 @@ func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 		return w.signinForm(rw, r, msg, http.StatusUnauthorized)
 	}
 	w.throttle.OK(account, addr)
+	w.checked.expire()
 	ss := w.sessions.create(rep.Hash)
 	setCookie(rw, r, sessionCookie, ss.id, SessionMax)
 	setCookie(rw, r, signinCookie, "", -1)
@@ -342,6 +353,7 @@ func (w *Workspace) signin(rw http.ResponseWriter, r *http.Request) error {
 func (w *Workspace) signout(rw http.ResponseWriter, r *http.Request) error {
 	ss, rep := from(r)
 	w.sessions.drop(ss.id)
+	w.checked.remove(ss.checked)
 	setCookie(rw, r, sessionCookie, "", -1)
 	w.log.Info("bureau signed out", "bureau", rep.Bureau, "addr", w.proxies.Client(r))
 	http.Redirect(rw, r, "/bureau?signed_out=1", http.StatusSeeOther)

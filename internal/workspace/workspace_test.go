@@ -44,12 +44,17 @@ type bureauEnv struct {
 	audit string
 	// xff, when set, is the X-Forwarded-For of sign-ins.
 	xff string
+	// dir is where checked files wait.
+	dir string
 }
 
 // newBureau builds the workspace as serve does, on the real upload
 // handler, whose accepted rows go through a spool to a fresh bucket of the
 // shared InfluxDB; no due grid, no review queue.
-func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
+func newBureau(t *testing.T, cfg config.Web) *bureauEnv { return newBureauMax(t, cfg, 1<<20) }
+
+// newBureauMax is newBureau with uploads.max_bytes.
+func newBureauMax(t *testing.T, cfg config.Web, maxBytes int64) *bureauEnv {
 	dir := t.TempDir()
 	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), audit: filepath.Join(dir, "audit.jsonl")}
 	clock := func() time.Time { return e.now }
@@ -65,7 +70,7 @@ func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
 	}
 	t.Cleanup(func() { sp.Close() })
 	e.token = config.UploadToken{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qdToken), Regions: []string{"370200"}}
-	ucfg, err := upload.ParseConfig(&config.Uploads{MaxBytes: 1 << 20, ArchiveDir: filepath.Join(dir, "uploads"), AuditLog: e.audit,
+	ucfg, err := upload.ParseConfig(&config.Uploads{MaxBytes: maxBytes, ArchiveDir: filepath.Join(dir, "uploads"), AuditLog: e.audit,
 		Tokens: []config.UploadToken{e.token}})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +81,8 @@ func newBureau(t *testing.T, cfg config.Web) *bureauEnv {
 	}
 	t.Cleanup(func() { up.Close() })
 	up.Now = clock
-	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Web: cfg, Now: clock, Logger: logger})
+	e.dir = filepath.Join(dir, "checked")
+	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Dir: e.dir, Web: cfg, Now: clock, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
