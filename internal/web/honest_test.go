@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
@@ -197,4 +198,42 @@ func TestEnglish(t *testing.T) {
 	if rec := get(t, mux, "/?lang=fr"); rec.Code != 400 {
 		t.Errorf("?lang=fr = %d, want 400", rec.Code)
 	}
+}
+
+// TestIndicatorAbout: the indicator page shows the catalogue's 指标说明 —
+// definition, method, unit, frequency, publication lag, source agency and
+// reference — in Chinese, and in English with the Chinese quotations
+// marked lang="zh-CN".
+func TestIndicatorAbout(t *testing.T) {
+	s, mux := newSite(t)
+	ind, _ := s.Evaluator.Set.Catalog.Get("food_sampling_pass_rate")
+	zh := get(t, mux, "/indicators/food_sampling_pass_rate").Body.String()
+	about := between(zh, `<section class="about"`, `</section>`)
+	for _, w := range []string{"<h2 id=\"about\">指标说明</h2>",
+		"<dt>口径</dt><dd class=\"definition\">" + template.HTMLEscapeString(ind.Definition) + "</dd>",
+		"<dt>计算方法</dt><dd class=\"method\">" + template.HTMLEscapeString(ind.Method) + "</dd>",
+		"<dt>单位</dt><dd class=\"unit\">百分比(%)</dd>", "<dt>频率</dt><dd class=\"frequency\">年度</dd>",
+		"<dt>发布时滞</dt><dd class=\"lag\">90天(按频率默认)", "<dt>数据来源单位</dt><dd class=\"source\">" + template.HTMLEscapeString(ind.Source) + "</dd>",
+		"<dt>口径依据</dt><dd class=\"reference\">" + template.HTMLEscapeString(ind.Reference) + "</dd>"} {
+		if !strings.Contains(about, w) {
+			t.Errorf("指标说明 lacks %q:\n%s", w, about)
+		}
+	}
+	en := get(t, mux, "/indicators/food_sampling_pass_rate?lang=en").Body.String()
+	for _, w := range []string{"About the indicator", "<h1>Food safety sampling pass rate</h1>", `<dd class="definition" lang="zh-CN">`,
+		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">yearly</dd>`} {
+		if !strings.Contains(en, w) {
+			t.Errorf("English indicator page lacks %q", w)
+		}
+	}
+}
+
+// between is the part of s from the first start to the following end.
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	in, _, _ := strings.Cut(after, end)
+	return in
 }
