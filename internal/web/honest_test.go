@@ -237,3 +237,28 @@ func between(s, start, end string) string {
 	in, _, _ := strings.Cut(after, end)
 	return in
 }
+
+// xlsxIndicators checks the 指标说明 table of the 说明 sheet: one row per
+// indicator a plan tracks, with its definition, method and source.
+func xlsxIndicators(t *testing.T, s *Site, f *excelize.File) {
+	t.Helper()
+	rows, err := f.GetRows("说明")
+	if err != nil || len(rows) < 8 || rows[5][0] != "指标说明" || strings.Join(rows[6], ",") != strings.Join(indicatorHeader, ",") {
+		t.Fatalf("说明 sheet has no 指标说明 table: %v %v", rows, err)
+	}
+	want := map[string]bool{}
+	for _, tg := range s.Evaluator.Set.Tracked("") {
+		want[tg.Indicator] = true
+	}
+	for _, r := range rows[7:] {
+		ind, ok := s.Evaluator.Set.Catalog.Get(r[0])
+		if !ok || len(r) < 8 || r[5] != ind.Definition || r[6] != ind.Method || r[7] != ind.Source {
+			t.Errorf("指标说明 row %v does not match the catalogue", r)
+			continue
+		}
+		delete(want, r[0])
+	}
+	if len(want) > 0 {
+		t.Errorf("指标说明 lacks %v", want)
+	}
+}
