@@ -169,7 +169,7 @@ func xlsxFrozenAndFiltered(t *testing.T, f *excelize.File, at string) {
 // TestEnglish: ?lang=en, or a browser preferring English, gets the pages'
 // second language, and links keep ?lang=en; Chinese stays the default.
 func TestEnglish(t *testing.T) {
-	_, mux := newSite(t)
+	s, mux := newSite(t)
 	en := get(t, mux, "/?lang=en").Body.String()
 	for _, w := range []string{`<html lang="en">`, "Quality targets", "Status of each plan", `href="/plans/shandong-2018?lang=en"`, "achieved"} {
 		if !strings.Contains(en, w) {
@@ -198,6 +198,38 @@ func TestEnglish(t *testing.T) {
 	if rec := get(t, mux, "/?lang=fr"); rec.Code != 400 {
 		t.Errorf("?lang=fr = %d, want 400", rec.Code)
 	}
+	// The indicator pages: no Chinese in the visible text but region names
+	// and the catalogue's Chinese quotations (marked lang="zh-CN"); the
+	// navigation names the plans in English.
+	for _, id := range []string{"food_sampling_pass_rate", "prefab_building_share"} {
+		page := get(t, mux, "/indicators/"+id+"?lang=en").Body.String()
+		if han := chineseLeft(s, page); han != "" {
+			t.Errorf("/indicators/%s?lang=en shows Chinese: %q", id, han)
+		}
+		if !strings.Contains(page, ">Shandong 2018</a>") || !strings.Contains(page, `title="Shandong: implementation plan`) {
+			t.Errorf("/indicators/%s?lang=en: the navigation does not name the plans in English", id)
+		}
+	}
+}
+
+var (
+	zhQuoted = regexp.MustCompile(`(?s)<(dd|p|span|blockquote)[^>]*lang="zh-CN"[^>]*>.*?</(dd|p|span|blockquote)>`)
+	svgTitle = regexp.MustCompile(`(?s)<title>.*?</title>`)
+	tag      = regexp.MustCompile(`(?s)<[^>]*>`)
+	han      = regexp.MustCompile(`\p{Han}+`)
+)
+
+// chineseLeft is the Chinese of an English page's visible text once the
+// quotations marked lang="zh-CN", the SVG tooltips, the link to the
+// Chinese page and the region names are taken out ("" when none is left).
+func chineseLeft(s *Site, page string) string {
+	_, body, _ := strings.Cut(page, "<body>")
+	body = strings.ReplaceAll(body, ">中文</a>", "></a>")
+	body = tag.ReplaceAllString(svgTitle.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), ""), " ")
+	for _, reg := range s.Evaluator.Set.Regions.All() {
+		body = strings.ReplaceAll(body, reg.Name, "")
+	}
+	return strings.Join(han.FindAllString(body, 5), " ")
 }
 
 // TestIndicatorAbout: the indicator page shows the catalogue's 指标说明 —
