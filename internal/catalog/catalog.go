@@ -51,6 +51,17 @@ type Indicator struct {
 	// period whose end plus lag has passed without a figure is overdue
 	// (internal/reporting).
 	Lag string `yaml:"publication_lag" json:"publication_lag,omitempty"`
+	// Definition (口径), Method (计算方法) and Source (数据来源单位) say
+	// what the figure means, how it is computed and which agency compiles
+	// it, in Chinese, as the indicator pages show them; Reference names
+	// the document they follow, or says the definition is qualitymon's
+	// reading of the plan texts where no published one was found. Every
+	// indicator a tracked target uses must have the first three
+	// (Described; plan.LoadDir).
+	Definition string `yaml:"definition" json:"definition,omitempty"`
+	Method     string `yaml:"method" json:"method,omitempty"`
+	Source     string `yaml:"source" json:"source,omitempty"`
+	Reference  string `yaml:"reference" json:"reference,omitempty"`
 
 	File string        `yaml:"-" json:"-"`
 	lag  time.Duration // parsed Lag
@@ -125,6 +136,42 @@ type Derived struct {
 	AverageOf string   `yaml:"average_of" json:"average_of,omitempty"`
 	Parent    string   `yaml:"parent" json:"parent,omitempty"`
 	Regions   []string `yaml:"regions" json:"regions,omitempty"`
+}
+
+// Described reports which of the description fields the indicator lacks
+// (definition, method, source): what the indicator pages show an official.
+func (i *Indicator) Described() (missing []string) {
+	for _, f := range []struct{ name, v string }{{"definition", i.Definition}, {"method", i.Method}, {"source", i.Source}} {
+		if strings.TrimSpace(f.v) == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	return missing
+}
+
+// LagText is the publication lag as pages print it: "90天" (the days,
+// with "(按频率默认)" when the catalogue gives none), or hours below a day.
+func (i *Indicator) LagText(zh bool) string {
+	d := i.PublicationLag()
+	var s string
+	switch {
+	case d%(24*time.Hour) == 0 && zh:
+		s = strconv.Itoa(int(d/(24*time.Hour))) + "天"
+	case d%(24*time.Hour) == 0:
+		s = strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case zh:
+		s = strconv.FormatFloat(d.Hours(), 'f', -1, 64) + "小时"
+	default:
+		s = strconv.FormatFloat(d.Hours(), 'f', -1, 64) + " hours"
+	}
+	if i.Lag == "" {
+		if zh {
+			s += "(按频率默认)"
+		} else {
+			s += " (the frequency's default)"
+		}
+	}
+	return s
 }
 
 // HigherIsBetter reports the better direction.

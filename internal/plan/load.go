@@ -65,11 +65,43 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 		}
 		seen[pl.Key] = pl.File
 	}
+	errs = append(errs, undescribed(set)...)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	sort.Slice(set.Plans, func(i, j int) bool { return set.Plans[i].Key < set.Plans[j].Key })
 	return set, nil
+}
+
+// undescribed names every catalogue indicator a tracked target uses (its
+// own, or the average it reports) that lacks a definition, method or source:
+// the indicator pages explain each figure a plan is judged by.
+func undescribed(set *Set) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, pl := range set.Plans {
+		for _, t := range pl.Targets {
+			if !t.IsTracked() {
+				continue
+			}
+			ids := []string{t.Indicator}
+			if t.Average != nil && t.Average.Reported != "" {
+				ids = append(ids, t.Average.Reported)
+			}
+			for _, id := range ids {
+				ind, ok := set.Catalog.Get(id)
+				if !ok || seen[id] {
+					continue
+				}
+				seen[id] = true
+				if miss := ind.Described(); len(miss) > 0 {
+					errs = append(errs, fmt.Errorf("%s: indicator %q: %s required (tracked by %s target %q): say what the figure means, how it is computed and who compiles it",
+						ind.File, id, strings.Join(miss, ", "), pl.File, t.ID))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // Parse decodes and validates one plan file.

@@ -24,8 +24,12 @@ var ModalityZh = map[string]string{Reach: "到期达到", Hold: "每年保持", 
 
 // Plan is one published plan.
 type Plan struct {
-	Key       string `yaml:"key" json:"key"`
-	NameZh    string `yaml:"name_zh" json:"name_zh"`
+	Key    string `yaml:"key" json:"key"`
+	NameZh string `yaml:"name_zh" json:"name_zh"`
+	// NameEn and ShortEn are the plan's name in English and its short
+	// English label ("Shandong 2018"), for the pages' second language.
+	NameEn    string `yaml:"name_en" json:"name_en,omitempty"`
+	ShortEn   string `yaml:"short_en" json:"short_en,omitempty"`
 	Issuer    string `yaml:"issuer" json:"issuer"`
 	Published string `yaml:"published" json:"published"`
 	Region    string `yaml:"region" json:"region"`

@@ -3,8 +3,11 @@ package web
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
 // Chart is the geometry of one SVG chart, computed here and drawn by the
@@ -465,4 +468,39 @@ func textWidth(s string) int {
 		}
 	}
 	return n
+}
+
+// in is the chart in language l: its fixed phrases (legend, empty note,
+// the words of rule labels) from the pages' catalogue and periods without
+// 年; names of regions and the values stay as they are.
+func (c *Chart) in(l shell.Lang) *Chart {
+	if l == shell.Zh || c == nil {
+		return c
+	}
+	c.Empty = chartText(l, c.Empty)
+	for i := range c.Texts {
+		c.Texts[i].Label = chartText(l, c.Texts[i].Label)
+	}
+	for i := range c.Legend {
+		c.Legend[i].Label = chartText(l, c.Legend[i].Label)
+	}
+	return c
+}
+
+// chartWords are the words a chart label starts with before its value
+// ("期限 2020", "目标 ≥96%"), in the second language.
+var chartWords = []string{"期限 ", "目标 ", "按趋势预测 ", "预测 "}
+
+var yearSuffix = regexp.MustCompile(`(\d{4})年`)
+
+func chartText(l shell.Lang, s string) string {
+	if t := l.T(s); t != s {
+		return t
+	}
+	for _, w := range chartWords {
+		if rest, ok := strings.CutPrefix(s, w); ok {
+			return l.T(strings.TrimSpace(w)) + " " + yearSuffix.ReplaceAllString(rest, "$1")
+		}
+	}
+	return yearSuffix.ReplaceAllString(s, "$1")
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/param"
@@ -120,7 +121,7 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	defer f.Close()
 	const sheet = "目标状态"
 	f.SetSheetName("Sheet1", sheet)
-	if err := momentSheet(f, m, s.Now()); err != nil {
+	if err := momentSheet(f, m, s.Now(), s.exportIndicators(r.URL.Query().Get("plan"))); err != nil {
 		return err
 	}
 	sw, err := f.NewStreamWriter(sheet)
@@ -222,9 +223,28 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 		[]string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows)
 }
 
+// exportIndicators are the indicators the plan's tracked targets use
+// (every plan's when empty), sorted by id: the 指标说明 rows of the export.
+func (s *Site) exportIndicators(planKey string) []*catalog.Indicator {
+	seen := map[string]bool{}
+	var out []*catalog.Indicator
+	for _, t := range s.Evaluator.Set.Tracked(planKey) {
+		if t.Ind != nil && !seen[t.Ind.ID] {
+			seen[t.Ind.ID] = true
+			out = append(out, t.Ind)
+		}
+	}
+	slices.SortFunc(out, func(a, b *catalog.Indicator) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// indicatorHeader heads the 指标说明 table of the sheet 说明.
+var indicatorHeader = []string{"指标代码", "指标名称", "单位", "频率", "发布时滞", "口径", "计算方法", "数据来源单位", "口径依据"}
+
 // momentSheet adds the sheet 说明: the evaluation date, the vintage and
-// when the file was made.
-func momentSheet(f *excelize.File, m Moment, now time.Time) error {
+// when the file was made, then 指标说明: what each indicator of the export
+// means, how it is computed and who compiles it (the catalogue's fields).
+func momentSheet(f *excelize.File, m Moment, now time.Time, inds []*catalog.Indicator) error {
 	const sheet = "说明"
 	if _, err := f.NewSheet(sheet); err != nil {
 		return err
@@ -240,6 +260,28 @@ func momentSheet(f *excelize.File, m Moment, now time.Time) error {
 		{"说明", "每行是一项目标在一个地区的评估;表头可筛选、已冻结。"},
 	} {
 		if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+1), &[]any{kv[0], kv[1]}); err != nil {
+			return err
+		}
+	}
+	if len(inds) > 0 {
+		if err := f.SetSheetRow(sheet, "A6", &[]any{"指标说明"}); err != nil {
+			return err
+		}
+		head := make([]any, len(indicatorHeader))
+		for i, h := range indicatorHeader {
+			head[i] = h
+		}
+		if err := f.SetSheetRow(sheet, "A7", &head); err != nil {
+			return err
+		}
+		for i, ind := range inds {
+			row := []any{ind.ID, ind.NameZh, unitNameZh[ind.Unit], or(frequencyZh[ind.Frequency], ind.Frequency), ind.LagText(true),
+				ind.Definition, ind.Method, ind.Source, ind.Reference}
+			if err := f.SetSheetRow(sheet, "A"+strconv.Itoa(i+8), &row); err != nil {
+				return err
+			}
+		}
+		if err := f.SetColWidth(sheet, "F", "H", 60); err != nil {
 			return err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
@@ -29,7 +30,26 @@ func funcs(l shell.Lang) template.FuncMap {
 		"untracked": func() string { return evaluate.UntrackedLabel(string(l)) },
 		"stclass":   statusClass,
 		"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
-		"period":    periodText,
+		"period": func(p string) string {
+			if zh {
+				return periodText(p)
+			}
+			return periodTextEn(p)
+		},
+		"planname": func(p *plan.Plan) string { return planName(p, l) },
+		"indname": func(ind *catalog.Indicator) string {
+			if zh {
+				return ind.NameZh
+			}
+			return ind.NameEn
+		},
+		"unitname": func(u string) string {
+			if zh {
+				return unitNameZh[u]
+			}
+			return unitNameEn[u]
+		},
+		"lag":       func(ind *catalog.Indicator) string { return ind.LagText(zh) },
 		"freq":      word(frequencyZh),
 		"yearstate": word(yearStateZh),
 		"covsource": word(coverageSourceZh),
@@ -71,6 +91,32 @@ func periodText(p string) string {
 	}
 	return p
 }
+
+// periodTextEn is periodText in English: 2018–2019, 2019.
+func periodTextEn(p string) string {
+	if a, b, ok := strings.Cut(p, ".."); ok {
+		return a + "–" + b
+	}
+	return p
+}
+
+// planName is the plan's name in l: its English name (the key when it has
+// none) on English pages.
+func planName(p *plan.Plan, l shell.Lang) string {
+	if l == shell.En {
+		return or(p.NameEn, p.Key)
+	}
+	return p.NameZh
+}
+
+// unitNameZh and unitNameEn name the catalogue's units on the indicator
+// pages (the symbol alone is blank for an index).
+var (
+	unitNameZh = map[string]string{"percent": "百分比(%)", "index": "指数(无量纲)", "score": "分(百分制)", "count": "个(项、家)",
+		"10k_mu": "万亩", "ug_m3": "微克/立方米(µg/m³)", "days": "天"}
+	unitNameEn = map[string]string{"percent": "percent (%)", "index": "index (dimensionless)", "score": "score (out of 100)", "count": "count",
+		"10k_mu": "10,000 mu", "ug_m3": "µg/m³", "days": "days"}
+)
 
 // frequencyZh, yearStateZh and coverageSourceZh are the Chinese words of
 // the catalogue's frequencies, the year states of a hold or quota target

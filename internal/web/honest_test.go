@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http/httptest"
 	"regexp"
 	"strconv"
@@ -168,7 +169,7 @@ func xlsxFrozenAndFiltered(t *testing.T, f *excelize.File, at string) {
 // TestEnglish: ?lang=en, or a browser preferring English, gets the pages'
 // second language, and links keep ?lang=en; Chinese stays the default.
 func TestEnglish(t *testing.T) {
-	_, mux := newSite(t)
+	s, mux := newSite(t)
 	en := get(t, mux, "/?lang=en").Body.String()
 	for _, w := range []string{`<html lang="en">`, "Quality targets", "Status of each plan", `href="/plans/shandong-2018?lang=en"`, "achieved"} {
 		if !strings.Contains(en, w) {
@@ -196,5 +197,100 @@ func TestEnglish(t *testing.T) {
 	}
 	if rec := get(t, mux, "/?lang=fr"); rec.Code != 400 {
 		t.Errorf("?lang=fr = %d, want 400", rec.Code)
+	}
+	// The indicator pages: no Chinese in the visible text but region names
+	// and the catalogue's Chinese quotations (marked lang="zh-CN"); the
+	// navigation names the plans in English.
+	for _, id := range []string{"food_sampling_pass_rate", "prefab_building_share"} {
+		page := get(t, mux, "/indicators/"+id+"?lang=en").Body.String()
+		if han := chineseLeft(s, page); han != "" {
+			t.Errorf("/indicators/%s?lang=en shows Chinese: %q", id, han)
+		}
+		if !strings.Contains(page, ">Shandong 2018</a>") || !strings.Contains(page, `title="Shandong: implementation plan`) {
+			t.Errorf("/indicators/%s?lang=en: the navigation does not name the plans in English", id)
+		}
+	}
+}
+
+var (
+	zhQuoted = regexp.MustCompile(`(?s)<(dd|p|span|blockquote)[^>]*lang="zh-CN"[^>]*>.*?</(dd|p|span|blockquote)>`)
+	svgTitle = regexp.MustCompile(`(?s)<title>.*?</title>`)
+	tag      = regexp.MustCompile(`(?s)<[^>]*>`)
+	han      = regexp.MustCompile(`\p{Han}+`)
+)
+
+// chineseLeft is the Chinese of an English page's visible text once the
+// quotations marked lang="zh-CN", the SVG tooltips, the link to the
+// Chinese page and the region names are taken out ("" when none is left).
+func chineseLeft(s *Site, page string) string {
+	_, body, _ := strings.Cut(page, "<body>")
+	body = strings.ReplaceAll(body, ">中文</a>", "></a>")
+	body = tag.ReplaceAllString(svgTitle.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), ""), " ")
+	for _, reg := range s.Evaluator.Set.Regions.All() {
+		body = strings.ReplaceAll(body, reg.Name, "")
+	}
+	return strings.Join(han.FindAllString(body, 5), " ")
+}
+
+// TestIndicatorAbout: the indicator page shows the catalogue's 指标说明 —
+// definition, method, unit, frequency, publication lag, source agency and
+// reference — in Chinese, and in English with the Chinese quotations
+// marked lang="zh-CN".
+func TestIndicatorAbout(t *testing.T) {
+	s, mux := newSite(t)
+	ind, _ := s.Evaluator.Set.Catalog.Get("food_sampling_pass_rate")
+	zh := get(t, mux, "/indicators/food_sampling_pass_rate").Body.String()
+	about := between(zh, `<section class="about"`, `</section>`)
+	for _, w := range []string{"<h2 id=\"about\">指标说明</h2>",
+		"<dt>口径</dt><dd class=\"definition\">" + template.HTMLEscapeString(ind.Definition) + "</dd>",
+		"<dt>计算方法</dt><dd class=\"method\">" + template.HTMLEscapeString(ind.Method) + "</dd>",
+		"<dt>单位</dt><dd class=\"unit\">百分比(%)</dd>", "<dt>频率</dt><dd class=\"frequency\">年度</dd>",
+		"<dt>发布时滞</dt><dd class=\"lag\">90天(按频率默认)", "<dt>数据来源单位</dt><dd class=\"source\">" + template.HTMLEscapeString(ind.Source) + "</dd>",
+		"<dt>口径依据</dt><dd class=\"reference\">" + template.HTMLEscapeString(ind.Reference) + "</dd>"} {
+		if !strings.Contains(about, w) {
+			t.Errorf("指标说明 lacks %q:\n%s", w, about)
+		}
+	}
+	en := get(t, mux, "/indicators/food_sampling_pass_rate?lang=en").Body.String()
+	for _, w := range []string{"About the indicator", "<h1>Food safety sampling pass rate</h1>", `<dd class="definition" lang="zh-CN">`,
+		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">yearly</dd>`} {
+		if !strings.Contains(en, w) {
+			t.Errorf("English indicator page lacks %q", w)
+		}
+	}
+}
+
+// between is the part of s from the first start to the following end.
+func between(s, start, end string) string {
+	_, after, ok := strings.Cut(s, start)
+	if !ok {
+		return ""
+	}
+	in, _, _ := strings.Cut(after, end)
+	return in
+}
+
+// xlsxIndicators checks the 指标说明 table of the 说明 sheet: one row per
+// indicator a plan tracks, with its definition, method and source.
+func xlsxIndicators(t *testing.T, s *Site, f *excelize.File) {
+	t.Helper()
+	rows, err := f.GetRows("说明")
+	if err != nil || len(rows) < 8 || rows[5][0] != "指标说明" || strings.Join(rows[6], ",") != strings.Join(indicatorHeader, ",") {
+		t.Fatalf("说明 sheet has no 指标说明 table: %v %v", rows, err)
+	}
+	want := map[string]bool{}
+	for _, tg := range s.Evaluator.Set.Tracked("") {
+		want[tg.Indicator] = true
+	}
+	for _, r := range rows[7:] {
+		ind, ok := s.Evaluator.Set.Catalog.Get(r[0])
+		if !ok || len(r) < 8 || r[5] != ind.Definition || r[6] != ind.Method || r[7] != ind.Source {
+			t.Errorf("指标说明 row %v does not match the catalogue", r)
+			continue
+		}
+		delete(want, r[0])
+	}
+	if len(want) > 0 {
+		t.Errorf("指标说明 lacks %v", want)
 	}
 }

@@ -51,21 +51,25 @@ func (s *Site) page(r *http.Request, m Moment, title string) page {
 	}
 	q := r.URL.Query()
 	q.Set("lang", string(other))
-	return page{Title: l.T(title), M: m, Plans: s.Evaluator.Set.Plans, Nav: s.nav(m), Path: r.URL.Path, Hidden: hidden,
+	return page{Title: l.T(title), M: m, Plans: s.Evaluator.Set.Plans, Nav: s.nav(m, l), Path: r.URL.Path, Hidden: hidden,
 		Lang: l, Other: r.URL.Path + "?" + q.Encode(), OtherName: otherName}
 }
 
 // NavLink is one plan in the header's navigation.
 type NavLink struct{ Href, Short, Name string }
 
-func (s *Site) nav(m Moment) []NavLink {
+func (s *Site) nav(m Moment, l shell.Lang) []NavLink {
 	var out []NavLink
 	for _, p := range s.Evaluator.Set.Plans {
 		short := s.regionName(p.Region)
 		if len(p.Published) >= 4 {
 			short += " " + p.Published[:4]
 		}
-		out = append(out, NavLink{Href: m.Link("/plans/" + p.Key), Short: short, Name: p.NameZh})
+		link := NavLink{Href: m.Link("/plans/" + p.Key), Short: short, Name: p.NameZh}
+		if l == shell.En {
+			link.Short, link.Name = or(p.ShortEn, short), planName(p, l)
+		}
+		out = append(out, link)
 	}
 	return out
 }
@@ -505,6 +509,7 @@ type Comparison struct {
 // RankGroup is the rows whose figures are of one period, ranked together.
 type RankGroup struct {
 	Period string // as printed: 2020年; empty for the rows without a figure
+	Raw    string // as evaluated: 2020, 2018..2019; empty likewise
 	Rows   []Ranked
 }
 
@@ -543,7 +548,7 @@ func rank(rows []Row, higherBetter bool) []RankGroup {
 			}
 			return cmp.Compare(*a.Actual, *b.Actual)
 		})
-		rg := RankGroup{Period: periodText(p)}
+		rg := RankGroup{Period: periodText(p), Raw: p}
 		for i, r := range g {
 			n := i + 1
 			if i > 0 && *r.Actual == *g[i-1].Actual {
@@ -572,12 +577,17 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	l := shell.LangOf(r)
+	name, pt := ind.NameZh, periodText
+	if l == shell.En {
+		name, pt = ind.NameEn, periodTextEn
+	}
 	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Indicator == ind.ID })
 	e.sparks(rows)
 	var groups []*Comparison
 	byKey := map[string]*Comparison{}
 	var bars []barRow
-	lines := newLineChart(760, 320, ind.NameZh+" 各地区走势")
+	lines := newLineChart(760, 320, name+l.T(" 各地区走势"))
 	lines.yFormat = func(y float64) string { return shell.Float(y) }
 	seen := map[string]bool{}
 	for _, row := range rows {
@@ -591,9 +601,9 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		g.Rows = append(g.Rows, row)
 		label := row.RegionName
 		if len(row.T.AverageOf) > 0 {
-			label += "(平均)"
+			label += l.T("(平均)")
 		}
-		bars = append(bars, barRow{Label: label, Period: periodText(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
+		bars = append(bars, barRow{Label: label, Period: pt(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
 			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
 		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
 			seen[row.Region] = true
@@ -610,8 +620,9 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return s.render(w, r, "indicator.html", map[string]any{
-		"Page": s.page(r, m, ind.NameZh), "Ind": ind, "Groups": groups, "Rows": rows,
-		"Bars": buildBarChart(ind.NameZh+":各地区实际值与各自目标", bars, shell.Float), "Lines": lines.build("暂无报送数据"),
+		"Page": s.page(r, m, name), "Ind": ind, "Groups": groups, "Rows": rows,
+		"Bars":   buildBarChart(name+l.T(":各地区实际值与各自目标"), bars, shell.Float).in(l),
+		"Lines":  lines.build("暂无报送数据").in(l),
 		"Better": better,
 	})
 }

@@ -240,6 +240,7 @@ func TestExports(t *testing.T) {
 		t.Errorf("target value cell type %v, want a number", typ)
 	}
 	xlsxFrozenAndFiltered(t, f, "2020-12-31")
+	xlsxIndicators(t, s, f)
 
 	fig := get(t, mux, "/export/figures.csv?plan=shandong-2018&target=food-sampling-pass-rate&region=370000").Body.String()
 	if !strings.Contains(fig, "370000,山东省,2019,97.9,%,1,") || !strings.Contains(fig, ",2019,") {

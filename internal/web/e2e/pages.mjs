@@ -62,7 +62,10 @@ async function shot(name) {
 // Words a Chinese page may show in Latin letters: the product's name, file
 // formats, units. Codes and figures' sources as reported are marked
 // translate="no" and not read.
-const allowedLatin = new Set(["qualitymon", "CSV", "XLSX", "Excel", "Markdown", "PDF", "UTF", "GBK", "H1", "H2", "Q1", "Q2", "Q3", "Q4"]);
+// Standards are cited by their designations (GB 3095-2012, HJ 633-2012,
+// ISO 9001), as Chinese texts cite them.
+const allowedLatin = new Set(["qualitymon", "CSV", "XLSX", "Excel", "Markdown", "PDF", "UTF", "GBK", "H1", "H2", "Q1", "Q2", "Q3", "Q4",
+  "GB", "HJ", "SL", "ISO", "IEC", "ITU", "AQI"]);
 
 // audit checks what every page must be at the current width: nothing wider
 // than the window, no English word in its visible text, chart text
@@ -183,6 +186,12 @@ check(page.url().includes("/indicators/food_sampling_pass_rate"), "target page l
 // Comparison across regions.
 await visit("indicator", "/indicators/food_sampling_pass_rate");
 check(await page.locator("svg.bar-chart rect.bar").count() >= 3, "comparison: a bar per region");
+// 指标说明: what the indicator means, how it is computed, who compiles it.
+const about = await page.$$eval("section.about dl.facts dt", (dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent.trim() || ""]));
+const aboutKeys = about.map(([k]) => k);
+check(["口径", "计算方法", "单位", "频率", "发布时滞", "数据来源单位"].every((k) => aboutKeys.includes(k)) && about.every(([, v]) => v.length > 0),
+  `indicator page: 指标说明 with definition, method, unit, frequency, lag and source (${aboutKeys.join(" ")})`);
+check((await page.locator("section.about dd.lag").innerText()).includes("90天"), "indicator page: the publication lag in days");
 await shot("06-indicator-food-sampling");
 const groupInd = process.env.GROUP_INDICATOR || "prefab_building_share";
 if (groupInd) {

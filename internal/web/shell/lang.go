@@ -92,5 +92,16 @@ var english = map[string]string{
 	"不支持此请求方式": "Method not allowed", "内容过大": "Too large", "不支持的文件类型": "Unsupported type",
 	"请求过于频繁": "Too many requests", "服务器内部错误": "Internal error", "服务暂时不可用": "Service unavailable", "请求未能完成": "Request failed",
 	"参数无效": "Invalid parameter", "应为": "expected", "返回总览": "Back to the overview",
+	// the indicator page (指标说明: issue 22 item 10)
+	"指标说明": "About the indicator", "口径": "Definition", "计算方法": "Method", "单位": "Unit", "频率": "Frequency",
+	"发布时滞": "Publication lag", "数据来源单位": "Source agency", "口径依据": "Reference", "无数据": "No figure",
+	"(考核排名)": " (ranking)", "(平均)": " (mean)", " 各地区走势": ": trend by region", ":各地区实际值与各自目标": ": each region's latest figure and its own target",
+	"条形为各地区最近实际值(累计新增类为规划期累计),竖线为该地区自己的目标。": "Bars: each region's latest figure (for cumulative targets, the sum over the plan period); ticks: that region's own target.",
+	"各地区历年报送值。":     "Figures reported for each region, by year.",
+	"没有规划以此指标设定目标。": "No plan sets a target on this indicator.",
+	// charts
+	"暂无数据": "No figures yet", "暂无报送数据": "No figures reported yet", "实际值(颜色为状态,括号内为数据年份)": "Latest figure (colour: status; in brackets: the year of the figure)",
+	"该地区的目标": "The region's target", "预测": "Projected", "按趋势预测": "Projected on the trend for", "年度定额": "Yearly quota",
+	"所需路径": "Path required", "报送数据(当前值)": "Reported (current)", "修订前数值": "Before revision", "趋势预测": "Trend projection", "报送数据": "Reported",
 	"没有这个规划": "No such plan", "没有这个指标": "No such indicator", "暂时无法读取数据,请稍后再试。": "The figures cannot be read just now; please try again later.",
 }
