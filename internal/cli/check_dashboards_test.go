@@ -31,14 +31,14 @@ func TestCheckDashboardsOffline(t *testing.T) {
 		for _, e := range ents {
 			b, _ := os.ReadFile(filepath.Join(src, e.Name()))
 			if e.Name() == "overview.json" {
-				b = bytes.Replace(b, []byte(`"uid": "${ds_influxdb}"`), []byte(`"uid": "influx-gone"`), 1)
+				b = bytes.Replace(b, []byte(`"uid": "${ds_prometheus}"`), []byte(`"uid": "prometheus-gone"`), 1)
 			}
 			os.WriteFile(filepath.Join(bad, sub, e.Name()), b, 0o644)
 		}
 	}
 	err, _, stderr = run(bad)
 	var ee exitError
-	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(stderr, `datasource uid "influx-gone" is not provisioned`) {
+	if !errors.As(err, &ee) || ee.code != 1 || !strings.Contains(stderr, `datasource uid "prometheus-gone" is not provisioned`) {
 		t.Errorf("broken copy: err %v, stderr:\n%s", err, stderr)
 	}
 }

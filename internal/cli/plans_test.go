@@ -40,7 +40,7 @@ func copyTargets(t *testing.T, plans map[string]string) string {
 		t.Fatal(err)
 	}
 	files, _ := filepath.Glob("../../targets/catalogue/*.yaml")
-	files = append(files, "../../targets/regions.yaml")
+	files = append(files, "../../targets/regions.yaml", "../../targets/regions-county.tsv")
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {

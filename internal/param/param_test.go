@@ -56,8 +56,8 @@ func TestRegion(t *testing.T) {
 		}
 	}
 	for in, want := range map[string]string{
-		"朝阳区":     `参数无效 (invalid parameter) region="朝阳区":应为GB/T 2260 地区代码或唯一的地区名称 (地区名称 "朝阳区" 不唯一 (ambiguous region), 可指 110105 北京市朝阳区、220104 吉林省长春市朝阳区`,
-		"火星":      `参数无效 (invalid parameter) region="火星":应为GB/T 2260 地区代码或省、市、县名称`,
+		"朝阳区":     `参数无效:region="朝阳区",应为GB/T 2260 地区代码或唯一的地区名称 (地区名称 "朝阳区" 不唯一 (ambiguous region), 可指 110105 北京市朝阳区、220104 吉林省长春市朝阳区`,
+		"火星":      `参数无效:region="火星",应为GB/T 2260 地区代码或省、市、县名称`,
 		" 370281": `region=" 370281"`,
 	} {
 		_, err := Region("region", in, regs)
