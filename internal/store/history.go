@@ -82,7 +82,7 @@ func fluxDuration(d time.Duration) string {
 // period and revision: the figures and revisions a target page lists and
 // charts (two queries however many periods).
 func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []string) ([]observation.Stored, error) {
-	all, err := s.everyValue(ctx, Filter{Indicators: []string{indicator}, Regions: regions})
+	all, err := s.everyValue(ctx, Filter{Indicators: []string{indicator}, Regions: regions}, "")
 	if err != nil {
 		return nil, err
 	}
