@@ -25,6 +25,8 @@ type page struct {
 	Path string
 	// Hidden are the page's other parameters, kept by the date form.
 	Hidden map[string]string
+	// NoMoment: the page has its own dates (/changes), not the date form.
+	NoMoment bool
 }
 
 func (s *Site) page(r *http.Request, m Moment, title string) page {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/changes"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -29,6 +30,10 @@ type Site struct {
 	// figure again for each request.
 	Latest func() ([]evaluate.Evaluation, *evaluate.Data, time.Time)
 
+	// Changes reads what changed between two moments (/changes); its
+	// Receipts, when set (serve), name the bureau of each upload.
+	Changes *changes.Source
+
 	tmpl *shell.Templates
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
@@ -39,7 +44,8 @@ type Site struct {
 // New builds the site. Who may see it is decided in front of it (serve's
 // access guard, internal/access).
 func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}}
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{},
+		Changes: &changes.Source{Store: st, Set: ev.Set}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
@@ -65,6 +71,7 @@ func (s *Site) Register(mux access.Router) {
 	mux.Handle("GET /export/status.xlsx", h(s.exportXLSX))
 	mux.Handle("GET /export/figures.csv", h(s.exportFigures))
 	mux.Handle("GET /report/{plan}", h(s.report))
+	mux.Handle("GET /changes", h(s.changesPage))
 }
 
 // render executes a page template (shell.Templates.Render).

@@ -1,0 +1,52 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/qualitymon/qualitymon/internal/changes"
+	"github.com/qualitymon/qualitymon/internal/param"
+)
+
+// changesPage is 变化 (/changes?from=…&to=…&page=…): the status changes,
+// new figures and revisions between two moments (internal/changes), one
+// page of at most changes.PerPage items.
+func (s *Site) changesPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	now := s.Now()
+	from, to, err := param.Window(q.Get("from"), q.Get("to"), changes.DefaultSpan, now)
+	if err != nil {
+		return err
+	}
+	page, err := param.Page(q.Get("page"))
+	if err != nil {
+		return err
+	}
+	l, err := s.Changes.Between(r.Context(), from, to, page)
+	if err != nil {
+		return err
+	}
+	link := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"from", "to"} {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/changes?" + v.Encode()
+	}
+	pg := s.page(r, Moment{At: now}, "变化")
+	pg.NoMoment = true
+	data := map[string]any{"Page": pg, "L": l,
+		"FromDate": from.In(now.Location()).Format("2006-01-02"), "ToDate": to.In(now.Location()).Format("2006-01-02"),
+		"FromParam": q.Get("from"), "ToParam": q.Get("to")}
+	if l.Page > 1 {
+		data["Prev"] = link(l.Page - 1)
+	}
+	if l.Page < l.Pages {
+		data["Next"] = link(l.Page + 1)
+	}
+	return s.render(w, "changes.html", data)
+}
