@@ -32,15 +32,19 @@ func (s *Store) StatusChanges(ctx context.Context, from, to time.Time) ([]Status
 	filter := `  |> filter(fn: (r) => r._measurement == ` + FluxString(measEvaluation) + `)
   |> filter(fn: (r) => r._field == "status" or r._field == "basis" or r._field == "settled")
 `
+	// InfluxDB 1.8 returns a point at range's stop too: the stops are
+	// filtered again on _time.
+	until := func(t time.Time) string {
+		stop := FluxTime(t.Add(time.Second))
+		return ", stop: " + stop + ")\n  |> filter(fn: (r) => r._time < " + stop + ")\n"
+	}
 	before := `from(bucket: ` + FluxString(s.cfg.Bucket) + `)
-  |> range(start: 0, stop: ` + FluxTime(from.Add(time.Second)) + `)
-` + filter + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> range(start: 0` + until(from) + filter + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> last(column: "status")
   |> group()
 `
 	after := `from(bucket: ` + FluxString(s.cfg.Bucket) + `)
-  |> range(start: ` + FluxTime(from.Add(time.Second)) + `, stop: ` + FluxTime(to.Add(time.Second)) + `)
-` + filter + `  |> aggregateWindow(every: ` + fluxDuration(StatusHistoryWindow) + `, fn: last, createEmpty: false, timeSrc: "_start")
+  |> range(start: ` + FluxTime(from.Add(time.Second)) + until(to) + filter + `  |> aggregateWindow(every: ` + fluxDuration(StatusHistoryWindow) + `, fn: last, createEmpty: false, timeSrc: "_start")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
   |> group()
 `

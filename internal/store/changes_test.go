@@ -75,14 +75,18 @@ func TestStatusChanges(t *testing.T) {
 	st := open(t)
 	ctx := context.Background()
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	write := func(hours int, target, region, status, basis string) {
+	writeAt := func(d time.Duration, target, region, status, basis string) {
 		t.Helper()
 		one := 1.0
 		ev := evaluate.Evaluation{Plan: "p", Target: target, Indicator: "ind", Region: region, Status: evaluate.Status(status),
 			Actual: &one, Basis: evaluate.Basis{Code: basis}, Period: "2024"}
-		if err := st.WriteEvaluations(ctx, []evaluate.Evaluation{ev}, base.Add(time.Duration(hours)*time.Hour)); err != nil {
+		if err := st.WriteEvaluations(ctx, []evaluate.Evaluation{ev}, base.Add(d)); err != nil {
 			t.Fatal(err)
 		}
+	}
+	write := func(hours int, target, region, status, basis string) {
+		t.Helper()
+		writeAt(time.Duration(hours)*time.Hour, target, region, status, basis)
 	}
 	write(0, "t1", "370000", "at_risk", "projection")
 	write(3, "t1", "370000", "at_risk", "projection")
@@ -91,12 +95,20 @@ func TestStatusChanges(t *testing.T) {
 	write(0, "t2", "370200", "on_track", "projection")
 	write(5, "t2", "370200", "on_track", "projection") // no change
 	write(6, "t3", "370200", "no_data", "no_figure")   // first evaluated in the window: no change
+	// Changes one second after each end of the window (InfluxDB 1.8 also
+	// returns a point at a range's stop): the first is in it, the second not.
+	write(0, "t4", "370000", "at_risk", "projection")
+	writeAt(4*time.Hour+time.Second, "t4", "370000", "achieved", "met")
+	writeAt(15*time.Hour+time.Second, "t4", "370000", "missed", "deadline")
 	got, err := st.StatusChanges(ctx, base.Add(4*time.Hour), base.Add(15*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 1 {
-		t.Fatalf("changes = %+v, want one", got)
+	if len(got) != 2 {
+		t.Fatalf("changes = %+v, want two (t1 at 10 h, t4 at 4 h 1 s)", got)
+	}
+	if c := got[1]; c.Target != "t4" || c.Before.Status != "at_risk" || c.Status != "achieved" || !c.At.Equal(base.Add(4*time.Hour+time.Second)) {
+		t.Errorf("change = %+v, want t4 from at_risk to achieved at 4 h 1 s", c)
 	}
 	c := got[0]
 	if c.Plan != "p" || c.Target != "t1" || c.Region != "370000" || c.Indicator != "ind" || c.Before.Status != "at_risk" || c.Status != "achieved" ||

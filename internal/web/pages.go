@@ -241,6 +241,8 @@ type Figure struct {
 	Revision   int
 	ReportedAt time.Time
 	Source     string
+	// Note is the 备注 reported with the figure.
+	Note string
 	// Current: the value in force (as known at the page's moment);
 	// otherwise superseded by a later revision.
 	Current bool
@@ -341,7 +343,7 @@ func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []F
 		cur := i == len(hist)-1 || hist[i+1].Key() != h.Key()
 		v := h.Value
 		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: shell.WithUnit(&v, ind.Unit),
-			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Current: cur})
+			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Note: h.Note, Current: cur})
 	}
 	// Newest period first, each period's revisions oldest first.
 	slices.SortStableFunc(out, func(a, b Figure) int {
