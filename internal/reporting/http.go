@@ -78,26 +78,36 @@ type Collector struct {
 	TTL    time.Duration
 	Logger *slog.Logger
 
-	mu   sync.Mutex
-	at   time.Time
-	last []OverdueCount
+	mu    sync.Mutex
+	at    time.Time
+	last  []OverdueCount
+	total int
 }
 
 var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
 	"Periods whose figure is overdue (the period ended and its publication lag passed without a figure), per reporting bureau, indicator and region.",
 	[]string{"bureau", "indicator", "region"}, nil)
 
+var overdueFiguresDesc = prometheus.NewDesc("qualitymon_overdue_figures",
+	"Figures the plans need that are overdue, each once (whoever reports it): the count the pages and GET /api/v1/completeness show.",
+	nil, nil)
+
 // Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- overdueDesc }
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- overdueDesc
+	ch <- overdueFiguresDesc
+}
 
 // Collect implements prometheus.Collector.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	for _, o := range c.counts() {
+	counts, total := c.counts()
+	for _, o := range counts {
 		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(o.Overdue), o.Bureau, o.Indicator, o.Region)
 	}
+	ch <- prometheus.MustNewConstMetric(overdueFiguresDesc, prometheus.GaugeValue, float64(total))
 }
 
-func (c *Collector) counts() []OverdueCount {
+func (c *Collector) counts() ([]OverdueCount, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ttl := c.TTL
@@ -106,7 +116,7 @@ func (c *Collector) counts() []OverdueCount {
 	}
 	now := c.Now()
 	if !c.at.IsZero() && now.Sub(c.at) < ttl {
-		return c.last
+		return c.last, c.total
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -115,8 +125,8 @@ func (c *Collector) counts() []OverdueCount {
 		if c.Logger != nil {
 			c.Logger.Warn("qualitymon_report_overdue: reading figures", "err", err)
 		}
-		return c.last
+		return c.last, c.total
 	}
-	c.at, c.last = now, comp.Overdue()
-	return c.last
+	c.at, c.last, c.total = now, comp.Overdue(), comp.Summary.Overdue
+	return c.last, c.total
 }

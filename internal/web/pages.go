@@ -53,8 +53,12 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	od, err := s.overdue(r.Context(), m)
+	if err != nil {
+		return err
+	}
 	var sums []PlanSummary
-	all := Counts{By: map[evaluate.Status]int{}}
+	all := Counts{By: map[evaluate.Status]int{}, Overdue: od.Total}
 	for _, p := range s.Evaluator.Set.Plans {
 		var evs []evaluate.Evaluation
 		for _, ev := range e.evals {
@@ -69,6 +73,7 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		all.Total += c.Total
 		all.Untracked += c.Untracked
 		all.Stale += c.Stale
+		c.Overdue = od.ByPlan[p.Key]
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
 	}
@@ -192,6 +197,11 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row)
 	}
 	sortRows(rows, sortKey, dir == "desc")
+	od, err := s.overdue(r.Context(), m)
+	if err != nil {
+		return err
+	}
+
 	e.sparks(rows)
 	sorts := map[string]SortLink{}
 	for _, k := range sortKeys {
@@ -211,9 +221,11 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 			untracked = append(untracked, t)
 		}
 	}
+	counts := count(e.evals, len(untracked))
+	counts.Overdue = od.ByPlan[p.Key]
 	return s.render(w, "plan.html", map[string]any{
 		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
-		"Counts": count(e.evals, len(untracked)), "Untracked": untracked,
+		"Counts": counts, "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
 		"Filtered": fStatus != "" || fAgency != "" || fRegion != "",
 		"Clear":    m.Link(r.URL.Path),

@@ -12,6 +12,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
@@ -33,6 +34,9 @@ type Site struct {
 	// Changes reads what changed between two moments (/changes); its
 	// Receipts, when set (serve), name the bureau of each upload.
 	Changes *changes.Source
+	// Grid counts the overdue figures (reporting.Overdue); serve's has the
+	// review queue, so that a figure held for review is not overdue.
+	Grid *reporting.Grid
 
 	tmpl *shell.Templates
 
@@ -45,7 +49,7 @@ type Site struct {
 // access guard, internal/access).
 func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
 	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{},
-		Changes: &changes.Source{Store: st, Set: ev.Set}}
+		Changes: &changes.Source{Store: st, Set: ev.Set}, Grid: &reporting.Grid{Set: ev.Set, Store: st}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
