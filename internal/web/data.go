@@ -32,7 +32,7 @@ type Counts struct {
 	// overdue: the one count of overdue (reporting.Overdue), which the
 	// completeness listing and qualitymon_overdue_figures show too.
 	Overdue int
-	Settled   int
+	Settled int
 }
 
 // List is the statuses with their counts, in the scorecard's order.
