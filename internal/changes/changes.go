@@ -168,7 +168,9 @@ func paginate(groups []Group, skip, n int) []Group {
 type groupKey struct{ plan, region string }
 
 // all reads every change, grouped by plan (in the set's order, figures of
-// no plan last) and region (by code), each group's items by time.
+// no plan last) and region (by code), the groups with status changes or
+// revisions first; in a group, the status changes, then the revisions,
+// then the new figures, each by time.
 func (s *Source) all(ctx context.Context, from, to time.Time) ([]Group, error) {
 	byKey := map[groupKey]*Group{}
 	add := func(planKey, region string, it Item) {
@@ -253,6 +255,9 @@ func (s *Source) all(ctx context.Context, from, to time.Time) ([]Group, error) {
 	out := make([]Group, 0, len(byKey))
 	for _, g := range byKey {
 		slices.SortStableFunc(g.Items, func(a, b Item) int {
+			if c := cmp.Compare(a.Kind.order(), b.Kind.order()); c != 0 {
+				return c
+			}
 			if c := a.At.Compare(b.At); c != 0 {
 				return c
 			}
@@ -260,13 +265,30 @@ func (s *Source) all(ctx context.Context, from, to time.Time) ([]Group, error) {
 		})
 		out = append(out, *g)
 	}
+	// The groups with status changes or revisions first (the first pages),
+	// then those with new figures only; each part in plan and region order.
 	slices.SortFunc(out, func(a, b Group) int {
+		if c := cmp.Compare(a.Items[0].Kind.order()/2, b.Items[0].Kind.order()/2); c != 0 {
+			return c
+		}
 		if c := cmp.Compare(rank(a.Plan), rank(b.Plan)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.Region, b.Region)
 	})
 	return out, nil
+}
+
+// order ranks the kinds within a group: status changes, revisions, new
+// figures (order/2 is 0 for the first two).
+func (k Kind) order() int {
+	switch k {
+	case StatusChanged:
+		return 0
+	case Revised:
+		return 1
+	}
+	return 2
 }
 
 // name fills an item's indicator name and unit from the catalogue.
