@@ -27,6 +27,14 @@ func (s *Site) changesPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Every time on the calendar of the config's timezone (the date form's).
+	loc := now.Location()
+	l.From, l.To = l.From.In(loc), l.To.In(loc)
+	for i := range l.Groups {
+		for j := range l.Groups[i].Items {
+			l.Groups[i].Items[j].At = l.Groups[i].Items[j].At.In(loc)
+		}
+	}
 	link := func(p int) string {
 		v := url.Values{}
 		for _, k := range []string{"from", "to"} {
@@ -40,7 +48,7 @@ func (s *Site) changesPage(w http.ResponseWriter, r *http.Request) error {
 	pg := s.page(r, Moment{At: now}, "变化")
 	pg.NoMoment = true
 	data := map[string]any{"Page": pg, "L": l,
-		"FromDate": from.In(now.Location()).Format("2006-01-02"), "ToDate": to.In(now.Location()).Format("2006-01-02"),
+		"FromDate": l.From.Format("2006-01-02"), "ToDate": l.To.Format("2006-01-02"),
 		"FromParam": q.Get("from"), "ToParam": q.Get("to")}
 	if l.Page > 1 {
 		data["Prev"] = link(l.Page - 1)

@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"strconv"
+	"time"
 
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -17,6 +18,8 @@ var funcs = template.FuncMap{
 	"untracked": func() string { return evaluate.UntrackedLabel("zh") },
 	"stclass":   statusClass,
 	"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
+	// clock is a time on its own location's calendar (datetime shows Local).
+	"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 	"deadline": func(ev *evaluate.Evaluation) string {
 		if ev.Deadline == nil {
 			return "—"

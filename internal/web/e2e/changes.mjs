@@ -57,7 +57,7 @@ for (const width of [1440, 390]) {
   check(await rev.count() === 1, `${current}: the revision with its note is listed`);
   if (await rev.count() === 1) {
     const text = await rev.innerText();
-    check(text.includes("97.9%") && text.includes("修订") && text.includes("山东省市场监管局") && /[+-]\d/.test(text),
+    check(text.includes("97.9%") && text.includes("修订") && text.includes("山东省市场监管局") && text.includes("山东省统计局") && /[+-]\d/.test(text),
       `${current}: the revision shows old and new values, difference and source (${text.replace(/\s+/g, " ")})`);
   }
   const summary = await page.locator("p.asof").innerText();
