@@ -62,6 +62,7 @@ type app struct {
 	Generate generateCmd `cmd:"" help:"Generate configuration from the plans: the Alertmanager routes."`
 
 	Completeness completenessCmd `cmd:"" help:"Which figures each reporting bureau owes: expected, received and overdue per indicator, region and period."`
+	Changes      changesCmd      `cmd:"" help:"What changed between two moments: status changes, new figures and revisions, by plan and region, with who reported, when and the note."`
 
 	Backup  backupCmd  `cmd:"" help:"Back up InfluxDB and the spool consistently, while serve runs: every acknowledged row in one of them (docs/operations.md)."`
 	Restore restoreCmd `cmd:"" help:"Restore a backup: InfluxDB, then the spool into an empty spool_dir; serve replays the rest."`

@@ -75,11 +75,11 @@ func (c *completenessCmd) Run(g *globals, env *Env) error {
 func readOnlyGrid(cfg *config.Config, set *plan.Set, st reporting.Reader) (*reporting.Grid, func(), error) {
 	g := &reporting.Grid{Set: set, Store: st}
 	closers := []func() error{}
-	if _, err := os.Stat(filepath.Join(cfg.Uploads.ReviewDir, "receipts.jsonl")); err == nil {
-		r, err := reporting.OpenReceipts(filepath.Join(cfg.Uploads.ReviewDir, "receipts.jsonl"))
-		if err != nil {
-			return nil, nil, err
-		}
+	r, err := existingReceipts(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r != nil {
 		g.Receipts = r
 		closers = append(closers, r.Close)
 	}
@@ -96,6 +96,16 @@ func readOnlyGrid(cfg *config.Config, set *plan.Set, st reporting.Reader) (*repo
 			c()
 		}
 	}, nil
+}
+
+// existingReceipts opens the receipts log of who sent each upload when
+// serve has created it (nil when not).
+func existingReceipts(cfg *config.Config) (*reporting.Receipts, error) {
+	path := filepath.Join(cfg.Uploads.ReviewDir, "receipts.jsonl")
+	if _, err := os.Stat(path); err != nil {
+		return nil, nil
+	}
+	return reporting.OpenReceipts(path)
 }
 
 func completenessSummary(bureau string, s reporting.Summary, lang string) string {

@@ -70,6 +70,7 @@ func serveRoutes() []route {
 			params: append([]string{"plan", "target", "region"}, moment...)},
 		{pattern: "GET /report/{plan}", path: "/report/qingdao-2023", pathParams: map[string]string{"plan": "qingdao-2023"},
 			params: append([]string{"format"}, moment...)},
+		{pattern: "GET /changes", path: "/changes", query: url.Values{"from": {"2025-01-01"}}, params: []string{"from", "to", "page"}},
 		{pattern: "GET /api/v1/status", path: "/api/v1/status", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan"}, moment...)},
 		{pattern: "GET /api/v1/completeness", path: "/api/v1/completeness", query: url.Values{"region": {"370200"}},
 			params: []string{"region", "bureau", "plan"}},

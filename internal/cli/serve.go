@@ -177,6 +177,8 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	sv.closers = append(sv.closers, rep.Close)
 	engine.Published = rep.Overdue.Trigger // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
 	rep.Register(srv.Mux)
+	site.Changes.Receipts = rep.Receipts // 变化 names the bureau of each upload
+	site.Grid = rep.Grid                 // the one count of overdue: held figures are not overdue
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {
 		return sv, err

@@ -101,3 +101,47 @@ func Moments(at, knownAt string, now time.Time) (time.Time, time.Time, error) {
 	}
 	return evaluate.Moments(at, knownAt, now)
 }
+
+// Window reads the parameters from and to of a span between two moments
+// (dates or RFC 3339 timestamps; a date is the end of that day on now's
+// calendar, as for at): to defaults to now, from to def before to. An
+// *Error names the parameter that is not a moment, or from when it is not
+// before to.
+func Window(from, to string, def time.Duration, now time.Time) (time.Time, time.Time, error) {
+	want := "日期 (2021-03-31) 或 RFC 3339 时间 (2021-03-31T12:00:00+08:00)"
+	end := now
+	if to != "" {
+		t, _, err := Moments(to, "", now)
+		if err != nil {
+			return time.Time{}, time.Time{}, Invalid("to", to, want)
+		}
+		end = t
+	}
+	start := end.Add(-def)
+	if from != "" {
+		t, _, err := Moments(from, "", now)
+		if err != nil {
+			return time.Time{}, time.Time{}, Invalid("from", from, want)
+		}
+		start = t
+	}
+	if !start.Before(end) {
+		return time.Time{}, time.Time{}, Invalid("from", from, "早于 to 的"+want)
+	}
+	return start, end, nil
+}
+
+// maxPage bounds a page number (?page=).
+const maxPage = 100000
+
+// Page reads a page number (?page=): empty is 1, else an integer 1–100000.
+func Page(value string) (int, error) {
+	if value == "" {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 1 || n > maxPage {
+		return 0, Invalid("page", value, "页码,1 到 100000 的整数")
+	}
+	return n, nil
+}

@@ -67,3 +67,35 @@ func TestRegion(t *testing.T) {
 		}
 	}
 }
+
+func TestWindowAndPage(t *testing.T) {
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	from, to, err := Window("", "", 90*24*time.Hour, now)
+	if err != nil || !to.Equal(now) || !from.Equal(now.Add(-90*24*time.Hour)) {
+		t.Errorf("default window = %v–%v %v", from, to, err)
+	}
+	from, to, err = Window("2025-12-31", "2026-01-31", time.Hour, now)
+	if err != nil || !from.Equal(time.Date(2025, 12, 31, 23, 59, 59, 0, time.UTC)) || !to.Equal(time.Date(2026, 1, 31, 23, 59, 59, 0, time.UTC)) {
+		t.Errorf("dates = %v–%v %v", from, to, err)
+	}
+	for name, args := range map[string][2]string{"from": {`" or true`, ""}, "to": {"", "2026-02-30"}} {
+		_, _, err := Window(args[0], args[1], time.Hour, now)
+		var pe *Error
+		if !errors.As(err, &pe) || pe.Name != name {
+			t.Errorf("Window(%q, %q) = %v, want an error naming %s", args[0], args[1], err, name)
+		}
+	}
+	if _, _, err := Window("2026-02-01", "2026-01-01", time.Hour, now); err == nil {
+		t.Error("from after to accepted")
+	}
+	for v, want := range map[string]int{"": 1, "3": 3} {
+		if n, err := Page(v); err != nil || n != want {
+			t.Errorf("Page(%q) = %d %v", v, n, err)
+		}
+	}
+	for _, v := range []string{"0", "-1", "x", "100001", "1e3"} {
+		if _, err := Page(v); err == nil {
+			t.Errorf("Page(%q) accepted", v)
+		}
+	}
+}

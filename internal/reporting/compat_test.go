@@ -61,7 +61,7 @@ func TestRowsQueueApproves(t *testing.T) {
 	}
 	sort.Slice(got, func(i, j int) bool { return got[i].Period.Year < got[j].Period.Year })
 	want := []observation.Observation{
-		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2022), Value: 98.1}, // the store keeps no note
+		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2022), Value: 98.1, Note: "修订"}, // the note is kept with the figure
 		{Indicator: "food_sampling_pass_rate", Region: "370200", Period: period.OfYear(2023), Value: 98.9, Source: "青岛市市场监管局"},
 	}
 	if len(got) != len(want) {

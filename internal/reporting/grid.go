@@ -192,8 +192,53 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 			out.Bureaus = append(out.Bureaus, un)
 		}
 	}
-	out.Summary = Summarize(all)
+	// The whole: each item once, however many bureaus list it (one count
+	// of overdue, OverdueCount).
+	if q.Bureau == "" {
+		out.Summary = Summarize(cells)
+	} else {
+		out.Summary = Summarize(all)
+	}
 	return out, nil
+}
+
+// Overdue is the one count of overdue figures that every page, the
+// completeness listing and the metrics show: the items the plans need
+// (Expected) whose due date (catalog.Indicator.Due) has passed without a
+// figure and that no upload holds for review, each once however many
+// bureaus or plans it concerns, in total and per plan.
+type Overdue struct {
+	Total  int            `json:"total"`
+	ByPlan map[string]int `json:"by_plan"`
+}
+
+// CountOverdue counts the overdue cells, in total and per plan of their
+// targets.
+func CountOverdue(cells []Cell) Overdue {
+	o := Overdue{ByPlan: map[string]int{}}
+	for i := range cells {
+		if cells[i].State != StateOverdue {
+			continue
+		}
+		o.Total++
+		seen := map[string]bool{}
+		for _, t := range cells[i].Targets {
+			if !seen[t.Plan.Key] {
+				seen[t.Plan.Key] = true
+				o.ByPlan[t.Plan.Key]++
+			}
+		}
+	}
+	return o
+}
+
+// OverdueAt counts the overdue figures of every plan at now.
+func (g *Grid) OverdueAt(ctx context.Context, now time.Time) (Overdue, error) {
+	cells, err := g.Cells(ctx, Query{}, now)
+	if err != nil {
+		return Overdue{}, err
+	}
+	return CountOverdue(cells), nil
 }
 
 func bureauCovers(bureaus []*Bureau, g *Grid, c *Cell) bool {

@@ -76,8 +76,10 @@ type Collector struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	mu   sync.Mutex
-	last []OverdueCount
+	mu    sync.Mutex
+	last  []OverdueCount
+	total int
+	done  bool // a Refresh has completed
 	// running: a Trigger's refresh is going; again: another was asked
 	// meanwhile (one more refresh follows).
 	running, again bool
@@ -94,17 +96,28 @@ var overdueDesc = prometheus.NewDesc("qualitymon_report_overdue",
 	"Periods whose figure is overdue (the period ended and its publication lag passed without a figure), per reporting bureau, indicator and region.",
 	[]string{"bureau", "indicator", "region"}, nil)
 
+var overdueFiguresDesc = prometheus.NewDesc("qualitymon_overdue_figures",
+	"Figures the plans need that are overdue, each once (whoever reports it): the count the pages and GET /api/v1/completeness show.",
+	nil, nil)
+
 // Describe implements prometheus.Collector.
-func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- overdueDesc }
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- overdueDesc
+	ch <- overdueFiguresDesc
+}
 
 // Collect implements prometheus.Collector: the counts of the last Refresh.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	last := c.last
+	last, total, done := c.last, c.total, c.done
 	c.mu.Unlock()
+	if !done {
+		return
+	}
 	for _, o := range last {
 		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(o.Overdue), o.Bureau, o.Indicator, o.Region)
 	}
+	ch <- prometheus.MustNewConstMetric(overdueFiguresDesc, prometheus.GaugeValue, float64(total))
 }
 
 // Refresh recomputes the counts from the store; on an error the previous
@@ -121,7 +134,7 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	}
 	counts := comp.Overdue()
 	c.mu.Lock()
-	c.last = counts
+	c.last, c.total, c.done = counts, comp.Summary.Overdue, true
 	c.mu.Unlock()
 	return nil
 }

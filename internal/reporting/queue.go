@@ -453,6 +453,7 @@ type DiffRow struct {
 	Change            string     `json:"change"`
 	Current           *float64   `json:"current,omitempty"`
 	CurrentSource     string     `json:"current_source,omitempty"`
+	CurrentNote       string     `json:"current_note,omitempty"`
 	CurrentReportedAt *time.Time `json:"current_reported_at,omitempty"`
 }
 
@@ -478,7 +479,7 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 		var held *observation.Stored
 		if s, ok := cur[o.Key()]; ok {
 			v, at := s.Value, s.ReportedAt
-			d.Current, d.CurrentSource, d.CurrentReportedAt = &v, s.Source, &at
+			d.Current, d.CurrentSource, d.CurrentNote, d.CurrentReportedAt = &v, s.Source, s.Note, &at
 			held = &s
 		}
 		c, _ := store.Classify(held, o.Value, o.Source)

@@ -147,7 +147,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			case Unchanged:
 				continue
 			case Revised:
-				buf = appendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Period.Start().Unix())
+				buf = appendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Note, cur.Period.Start().Unix())
 				lines = append(lines, string(buf))
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
@@ -323,6 +323,8 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 			st.ReportedAt = time.Unix(int64(n), 0).UTC()
 		case "source":
 			st.Source = strings.Clone(v)
+		case "note":
+			st.Note = strings.Clone(v)
 		}
 		return nil
 	})

@@ -80,7 +80,7 @@ func statusChanges(rows []map[string]any) []StatusPoint {
 // period and revision: the figures and revisions a target page lists and
 // charts (two queries however many periods).
 func (s *Store) SeriesHistory(ctx context.Context, indicator string, regions []string) ([]observation.Stored, error) {
-	all, err := s.everyValue(ctx, Filter{Indicators: []string{indicator}, Regions: regions})
+	all, err := s.everyValue(ctx, Filter{Indicators: []string{indicator}, Regions: regions}, "")
 	if err != nil {
 		return nil, err
 	}

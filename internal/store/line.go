@@ -79,26 +79,30 @@ func appendObservation(b []byte, o *observation.Observation, revision int64, rep
 	b = appendSeriesTags(b, o.Period.Kind, o.Indicator, o.Region)
 	b = append(b, " value="...)
 	b = appendFloat(b, o.Value)
-	b = appendRevisionFields(b, revision, reportedAt, o.Source)
+	b = appendRevisionFields(b, revision, reportedAt, o.Source, o.Note)
 	return strconv.AppendInt(b, o.Period.Start().Unix(), 10)
 }
 
-// appendRevisionFields appends ",revision=…i,reported_at=…i,source=\"…\" ",
-// the fields after value of a current-value point, and the space before its
-// time.
-func appendRevisionFields(b []byte, revision, reportedAt int64, source string) []byte {
+// appendRevisionFields appends ",revision=…i,reported_at=…i,source=\"…\",
+// note=\"…\" ", the fields after value of a current-value point, and the
+// space before its time. The note (备注, the reason a bureau gave) is
+// always written, even empty, so that a revision without one does not keep
+// the note of the value it replaced.
+func appendRevisionFields(b []byte, revision, reportedAt int64, source, note string) []byte {
 	b = append(b, ",revision="...)
 	b = strconv.AppendInt(b, revision, 10)
 	b = append(b, "i,reported_at="...)
 	b = strconv.AppendInt(b, reportedAt, 10)
 	b = append(b, "i,source="...)
 	b = appendString(b, source)
+	b = append(b, ",note="...)
+	b = appendString(b, note)
 	return append(b, ' ')
 }
 
 // appendSuperseded appends the point that keeps a value a revision
 // superseded (no newline).
-func appendSuperseded(b []byte, k period.Kind, indicator, region string, revision int64, value float64, reportedAt int64, source string, start int64) []byte {
+func appendSuperseded(b []byte, k period.Kind, indicator, region string, revision int64, value float64, reportedAt int64, source, note string, start int64) []byte {
 	b = append(b, measRevision...)
 	b = appendSeriesTags(b, k, indicator, region)
 	b = append(b, ",revision="...)
@@ -109,6 +113,8 @@ func appendSuperseded(b []byte, k period.Kind, indicator, region string, revisio
 	b = strconv.AppendInt(b, reportedAt, 10)
 	b = append(b, "i,source="...)
 	b = appendString(b, source)
+	b = append(b, ",note="...)
+	b = appendString(b, note)
 	b = append(b, ' ')
 	return strconv.AppendInt(b, start, 10)
 }

@@ -58,7 +58,7 @@ func appendReport(b []byte, o *observation.Observation, revision, reportedAt int
 	b = appendSeriesTags(b, o.Period.Kind, o.Indicator, o.Region)
 	b = append(b, " value="...)
 	b = appendFloat(b, o.Value)
-	b = appendRevisionFields(b, revision, reportedAt, o.Source)
+	b = appendRevisionFields(b, revision, reportedAt, o.Source, o.Note)
 	return strconv.AppendInt(b, o.Period.Start().Unix()*1e9+slot(o, revision, reportedAt), 10)
 }
 

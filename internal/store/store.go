@@ -4,11 +4,12 @@
 // Schema (documented for users in the README):
 //
 //	observation            tags: indicator, region, freq   time: period start (UTC)
-//	                       fields: value (float), revision (int), source (string), reported_at (int, unix s)
+//	                       fields: value (float), revision (int), source (string), reported_at (int, unix s),
+//	                       note (string: the 备注 given with the figure, "" when none)
 //	observation_revision   tags: indicator, region, freq, revision   time: period start
-//	                       fields: value, source, reported_at — the values a revision superseded
+//	                       fields: value, source, reported_at, note — the values a revision superseded
 //	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
-//	                       fields: value, revision, source, reported_at — every report, written
+//	                       fields: value, revision, source, reported_at, note — every report, written
 //	                       before the current value (several writers: see report.go)
 //	writer_activity        tags: indicator   time: InfluxDB's clock (ns)
 //	                       fields: start, done (string: a write's id) — see activity.go
@@ -229,16 +230,22 @@ const filterLimit = 50
 // what a file's keys hold (read it with readFluxCSV).
 func existingFlux(bucket string, f Filter) string {
 	return f.flux(bucket, measObservation) +
-		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")` + "\n" +
+		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source" or r._field == "note")` + "\n" +
 		`  |> keep(columns: ["_time", "_value", "_field", "indicator", "region", "freq"])` + "\n"
 }
 
 // Current returns the current value of every observation matching f.
 func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, error) {
+	return s.current(ctx, f, "")
+}
+
+// current is Current with where (Flux lines filtering the pivoted rows, or
+// "") applied.
+func (s *Store) current(ctx context.Context, f Filter, where string) ([]observation.Stored, error) {
 	q := f.flux(s.cfg.Bucket, measObservation) +
-		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source")
+		`  |> filter(fn: (r) => r._field == "value" or r._field == "revision" or r._field == "reported_at" or r._field == "source" or r._field == "note")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
+` + where + `  |> group()
 `
 	return s.readStored(ctx, q)
 }
@@ -247,7 +254,7 @@ func (s *Store) Current(ctx context.Context, f Filter) ([]observation.Stored, er
 // the order of later); the last element is the current value.
 func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.Stored, error) {
 	f := Filter{Indicators: []string{k.Indicator}, Regions: []string{k.Region}, Freq: k.Period.Kind, From: k.Period.Start(), To: k.Period.Start().Add(time.Second)}
-	all, err := s.everyValue(ctx, f)
+	all, err := s.everyValue(ctx, f, "")
 	if err != nil {
 		return nil, err
 	}
@@ -260,20 +267,21 @@ func (s *Store) History(ctx context.Context, k observation.Key) ([]observation.S
 // superseded values (observation_revision) and the current values (three
 // queries). Values stored before observation_report existed are only in the
 // latter two; a report two writers made at once only in the first.
-func (s *Store) everyValue(ctx context.Context, f Filter) ([]observation.Stored, error) {
+// where, when not "", is Flux lines filtering the pivoted rows of each.
+func (s *Store) everyValue(ctx context.Context, f Filter, where string) ([]observation.Stored, error) {
 	q := f.flux(s.cfg.Bucket, measRevision) + `  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
-  |> group()
+` + where + `  |> group()
   |> map(fn: (r) => ({r with revision: int(v: r.revision)}))
 `
 	old, err := s.readStored(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	cur, err := s.Current(ctx, f)
+	cur, err := s.current(ctx, f, where)
 	if err != nil {
 		return nil, err
 	}
-	reps, err := s.reports(ctx, f)
+	reps, err := s.reportsWhere(ctx, f, where)
 	if err != nil {
 		return nil, err
 	}
@@ -333,6 +341,7 @@ func storedFrom(v map[string]any) (observation.Stored, error) {
 	st.Revision = int(toFloat(v["revision"]))
 	st.ReportedAt = time.Unix(int64(toFloat(v["reported_at"])), 0).UTC()
 	st.Source, _ = v["source"].(string)
+	st.Note, _ = v["note"].(string)
 	return st, nil
 }
 

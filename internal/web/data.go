@@ -10,6 +10,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
@@ -27,7 +28,11 @@ type Counts struct {
 	Total     int // evaluations (target × region)
 	Untracked int // commitments listed but not judged
 	Stale     int // evaluations whose figures are overdue
-	Settled   int
+	// Overdue counts the figures the plan (or all plans) needs that are
+	// overdue: the one count of overdue (reporting.Overdue), which the
+	// completeness listing and qualitymon_overdue_figures show too.
+	Overdue int
+	Settled int
 }
 
 // List is the statuses with their counts, in the scorecard's order.
@@ -60,6 +65,12 @@ func count(evals []evaluate.Evaluation, untracked int) Counts {
 		}
 	}
 	return c
+}
+
+// overdue is the one count of overdue figures at the moment m
+// (reporting.Grid.OverdueAt over the figures held now).
+func (s *Site) overdue(ctx context.Context, m Moment) (reporting.Overdue, error) {
+	return s.Grid.OverdueAt(ctx, m.At)
 }
 
 // evaluation is what one request evaluates.

@@ -217,10 +217,10 @@ func (s *Site) exportFigures(w http.ResponseWriter, r *http.Request) error {
 			cur = ""
 		}
 		rows = append(rows, []string{h.Indicator, h.Region, s.regionName(h.Region), h.Period.String(), shell.Float(h.Value), shell.UnitSymbol(t.Ind.Unit),
-			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, cur})
+			strconv.Itoa(h.Revision), h.ReportedAt.Format("2006-01-02T15:04:05Z07:00"), h.Source, h.Note, cur})
 	}
 	return attachCSV(w, fmt.Sprintf("%s-%s.csv", t.Plan.Key, t.ID),
-		[]string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "当前值"}, rows)
+		[]string{"指标", "地区代码", "地区", "时期", "数值", "单位", "修订次数", "报送时间", "来源", "备注", "当前值"}, rows)
 }
 
 // exportIndicators are the indicators the plan's tracked targets use

@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -37,6 +38,8 @@ func funcs(l shell.Lang) template.FuncMap {
 			return periodTextEn(p)
 		},
 		"planname": func(p *plan.Plan) string { return planName(p, l) },
+		// clock is a time on its own location's calendar (datetime shows Local).
+		"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 		"indname": func(ind *catalog.Indicator) string {
 			if zh {
 				return ind.NameZh

@@ -32,6 +32,8 @@ type page struct {
 	// other one, and OtherName that language's name.
 	Lang             shell.Lang
 	Other, OtherName string
+	// NoMoment: the page has its own dates (/changes), not the date form.
+	NoMoment bool
 }
 
 // T is a phrase in the page's language (shell.Lang.T).
@@ -88,8 +90,12 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	od, err := s.overdue(r.Context(), m)
+	if err != nil {
+		return err
+	}
 	var sums []PlanSummary
-	all := Counts{By: map[evaluate.Status]int{}}
+	all := Counts{By: map[evaluate.Status]int{}, Overdue: od.Total}
 	for _, p := range s.Evaluator.Set.Plans {
 		var evs []evaluate.Evaluation
 		for _, ev := range e.evals {
@@ -104,6 +110,7 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		all.Total += c.Total
 		all.Untracked += c.Untracked
 		all.Stale += c.Stale
+		c.Overdue = od.ByPlan[p.Key]
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
 	}
@@ -227,6 +234,11 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row)
 	}
 	sortRows(rows, sortKey, dir == "desc")
+	od, err := s.overdue(r.Context(), m)
+	if err != nil {
+		return err
+	}
+
 	e.sparks(rows)
 	sorts := map[string]SortLink{}
 	for _, k := range sortKeys {
@@ -246,9 +258,11 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 			untracked = append(untracked, t)
 		}
 	}
+	counts := count(e.evals, len(untracked))
+	counts.Overdue = od.ByPlan[p.Key]
 	return s.render(w, r, "plan.html", map[string]any{
 		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
-		"Counts": count(e.evals, len(untracked)), "Untracked": untracked,
+		"Counts": counts, "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
 		"Filtered": fStatus != "" || fAgency != "" || fRegion != "",
 		"Clear":    m.Link(r.URL.Path),
@@ -276,6 +290,8 @@ type Figure struct {
 	Revision   int
 	ReportedAt time.Time
 	Source     string
+	// Note is the 备注 reported with the figure.
+	Note string
 	// Current: the value in force (as known at the page's moment);
 	// otherwise superseded by a later revision.
 	Current bool
@@ -392,7 +408,7 @@ func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []F
 		cur := i == len(hist)-1 || hist[i+1].Key() != h.Key()
 		v := h.Value
 		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: shell.WithUnit(&v, ind.Unit),
-			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Current: cur})
+			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Note: h.Note, Current: cur})
 	}
 	// Newest period first, each period's revisions oldest first.
 	slices.SortStableFunc(out, func(a, b Figure) int {

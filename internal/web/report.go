@@ -85,6 +85,11 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 		}
 	}
 	rep.Counts = count(mine, len(rep.Untracked))
+	od, err := s.overdue(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	rep.Counts.Overdue = od.ByPlan[p.Key]
 	for _, r := range rows {
 		if r.Status.Behind() {
 			rep.Behind = append(rep.Behind, r)

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/changes"
 	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
@@ -35,6 +37,13 @@ type Site struct {
 	// (qualitymon report) each is evaluated afresh.
 	Moments *evalcache.Cache
 
+	// Changes reads what changed between two moments (/changes); its
+	// Receipts, when set (serve), name the bureau of each upload.
+	Changes *changes.Source
+	// Grid counts the overdue figures (reporting.Overdue); serve's has the
+	// review queue, so that a figure held for review is not overdue.
+	Grid *reporting.Grid
+
 	tmpl *shell.Templates
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
@@ -45,7 +54,8 @@ type Site struct {
 // New builds the site. Who may see it is decided in front of it (serve's
 // access guard, internal/access).
 func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}}
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{},
+		Changes: &changes.Source{Store: st, Set: ev.Set}, Grid: &reporting.Grid{Set: ev.Set, Store: st}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
@@ -71,6 +81,7 @@ func (s *Site) Register(mux access.Router) {
 	mux.Handle("GET /export/status.xlsx", h(s.exportXLSX))
 	mux.Handle("GET /export/figures.csv", h(s.exportFigures))
 	mux.Handle("GET /report/{plan}", h(s.report))
+	mux.Handle("GET /changes", h(s.changesPage))
 }
 
 // render executes a page template in the request's language

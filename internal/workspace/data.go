@@ -62,9 +62,14 @@ type Held struct {
 type DiffRow struct {
 	Indicator, IndicatorName, Region, RegionName, Period, Unit string
 	Value                                                      string
-	// Current is the value held now ("" when none); Change is "new",
-	// "revised" or "unchanged".
-	Current, Change string
+	// Source and Note are the submitted figure's 来源 and 备注.
+	Source, Note string
+	// Current is the value held now ("" when none), with its source, note
+	// and report time; Difference is Value − Current ("" without one).
+	// Change is "new", "revised" or "unchanged".
+	Current, CurrentSource, CurrentNote string
+	CurrentAt                           *time.Time
+	Difference, Change                  string
 }
 
 // Decision is what a reviewer did with a held upload (or that it waits).

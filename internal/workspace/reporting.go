@@ -77,12 +77,14 @@ func (w *Workspace) pending(ctx context.Context, rev *Reporter) ([]Held, error) 
 		h := Held{ID: u.ID, Bureau: u.Bureau, File: u.File, At: u.SubmittedAt, Own: u.Bureau == rev.Bureau}
 		for _, d := range diff {
 			row := DiffRow{Indicator: d.Indicator, IndicatorName: d.Indicator, Region: d.Region, RegionName: w.regionName(d.Region),
-				Period: d.Period.String(), Value: strconv.FormatFloat(d.Value, 'f', -1, 64), Change: d.Change}
+				Period: d.Period.String(), Value: strconv.FormatFloat(d.Value, 'f', -1, 64), Source: d.Source, Note: d.Note, Change: d.Change}
 			if ind, ok := w.validator.Catalog.Get(d.Indicator); ok {
 				row.IndicatorName, row.Unit = ind.NameZh, ind.Unit
 			}
 			if d.Current != nil {
 				row.Current = strconv.FormatFloat(*d.Current, 'f', -1, 64)
+				row.CurrentSource, row.CurrentNote, row.CurrentAt = d.CurrentSource, d.CurrentNote, d.CurrentReportedAt
+				row.Difference = shell.Signed(d.Value - *d.Current)
 			}
 			switch d.Change {
 			case reporting.ChangeNew:

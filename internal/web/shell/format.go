@@ -22,6 +22,7 @@ var Funcs = template.FuncMap{
 	"join":     func(s []string) string { return strings.Join(s, "、") },
 	"pct":      Pct,
 	"inc":      func(i int) int { return i + 1 },
+	"signed":   func(p *float64) string { return Signed(*p) },
 }
 
 // Date is the day of t (2006-01-02), "" for the zero time.
@@ -77,4 +78,13 @@ func Pct(part, whole int) string {
 		return "—"
 	}
 	return strconv.FormatFloat(float64(part)*100/float64(whole), 'f', 1, 64) + "%"
+}
+
+// Signed is a difference between two figures with its sign: +0.6, -1.2, 0.
+func Signed(d float64) string {
+	s := Float(d)
+	if evaluate.Round(d) > 0 {
+		s = "+" + s
+	}
+	return s
 }

@@ -70,7 +70,7 @@ var english = map[string]string{
 	"依据联合国可持续发展目标进展图的方法判断目标状态": "statuses judged by the method of the UN SDG Progress Chart",
 	"数据来源见各目标页面":               "sources on each target's page", "运行指标": "metrics", "中文": "中文",
 	"个规划": "plans", "项目标评估(目标×地区)": "evaluations (target × region)", "已达标": "achieved",
-	"项数据逾期未报": "with overdue figures", "项不可量化跟踪": "not trackable", "各规划目标状态": "Status of each plan's targets",
+	"项数据逾期未报": "with overdue figures", "变化": "Changes", "项不可量化跟踪": "not trackable", "各规划目标状态": "Status of each plan's targets",
 	"规划": "Plan", "地区": "Region", "期末": "Horizon", "达标率": "Achieved", "数据逾期": "Overdue figures", "报告": "Report",
 	"质量状况分析报告": "Quality report", "状态说明": "Statuses", "年": "",
 	"已达到目标(到期年份数据达标,或规划期内数据已达标)": "The target is met (by the deadline year's figure, or already by a figure within the plan period)",

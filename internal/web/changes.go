@@ -1,0 +1,60 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/qualitymon/qualitymon/internal/changes"
+	"github.com/qualitymon/qualitymon/internal/param"
+)
+
+// changesPage is 变化 (/changes?from=…&to=…&page=…): the status changes,
+// new figures and revisions between two moments (internal/changes), one
+// page of at most changes.PerPage items.
+func (s *Site) changesPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	now := s.Now()
+	from, to, err := param.Window(q.Get("from"), q.Get("to"), changes.DefaultSpan, now)
+	if err != nil {
+		return err
+	}
+	page, err := param.Page(q.Get("page"))
+	if err != nil {
+		return err
+	}
+	l, err := s.Changes.Between(r.Context(), from, to, page)
+	if err != nil {
+		return err
+	}
+	// Every time on the calendar of the config's timezone (the date form's).
+	loc := now.Location()
+	l.From, l.To = l.From.In(loc), l.To.In(loc)
+	for i := range l.Groups {
+		for j := range l.Groups[i].Items {
+			l.Groups[i].Items[j].At = l.Groups[i].Items[j].At.In(loc)
+		}
+	}
+	link := func(p int) string {
+		v := url.Values{}
+		for _, k := range []string{"from", "to"} {
+			if q.Get(k) != "" {
+				v.Set(k, q.Get(k))
+			}
+		}
+		v.Set("page", strconv.Itoa(p))
+		return "/changes?" + v.Encode()
+	}
+	pg := s.page(r, Moment{At: now}, "变化")
+	pg.NoMoment = true
+	data := map[string]any{"Page": pg, "L": l,
+		"FromDate": l.From.Format("2006-01-02"), "ToDate": l.To.Format("2006-01-02"),
+		"FromParam": q.Get("from"), "ToParam": q.Get("to")}
+	if l.Page > 1 {
+		data["Prev"] = link(l.Page - 1)
+	}
+	if l.Page < l.Pages {
+		data["Next"] = link(l.Page + 1)
+	}
+	return s.render(w, r, "changes.html", data)
+}
