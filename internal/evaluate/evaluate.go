@@ -237,7 +237,11 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 		if ev.Actual != nil && ev.Period != "" {
 			for _, c := range ev.Coverage {
 				if period.OfYear(c.Year).String() == ev.Period && c.Source == "computed" {
-					ev.Derived = fmt.Sprintf("%d个地区平均,由各地区数据计算", c.Reported)
+					what := "地区"
+					if t.Average != nil && t.Average.Level == "prefecture" {
+						what = "市州"
+					}
+					ev.Derived = fmt.Sprintf("%d个%s平均,由各%s数据计算", c.Reported, what, what)
 				}
 			}
 		}
