@@ -154,9 +154,9 @@ collectors:
 	stop()
 
 	checks := map[string]float64{
-		"food_sampling_pass_rate 110000 2024":       98.5,
-		"drug_sampling_pass_rate 620000 2022":       99.4,
-		"aqi_daily 460100 2026-01-02":               101,
+		"food_sampling_pass_rate 110000 2024": 98.5,
+		"drug_sampling_pass_rate 620000 2022": 99.4,
+		"aqi_daily 460100 2026-01-02":         101,
 	}
 	for k, v := range checks {
 		if got[k] != v {
