@@ -117,10 +117,7 @@ collectors:
 		"provincial_brand_products_new 370000 2024": true, // XLSX
 		"drug_sampling_pass_rate 370000 2023":       true,
 		"drug_sampling_pass_rate 620000 2022":       true, // JSON feed
-		"aqi_daily 460100 2026-01-02":               true, // AQI
-		"good_air_quality_days_share 460100 2026":   true,
-		"good_air_quality_days_covered 460100 2025": true,
-		"good_air_quality_days_missing 460100 2026": true,
+		"aqi_daily 460100 2026-01-02":               true, // AQI: daily values only (the yearly share is derived when read)
 	}
 	ctx := context.Background()
 	deadline := time.Now().Add(90 * time.Second)
@@ -157,15 +154,18 @@ collectors:
 	stop()
 
 	checks := map[string]float64{
-		"food_sampling_pass_rate 110000 2024":       98.5,
-		"drug_sampling_pass_rate 620000 2022":       99.4,
-		"good_air_quality_days_share 460100 2026":   75,
-		"good_air_quality_days_missing 460100 2026": 1,
-		"aqi_daily 460100 2026-01-02":               101,
+		"food_sampling_pass_rate 110000 2024": 98.5,
+		"drug_sampling_pass_rate 620000 2022": 99.4,
+		"aqi_daily 460100 2026-01-02":         101,
 	}
 	for k, v := range checks {
 		if got[k] != v {
 			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
+	for _, k := range []string{"good_air_quality_days_share 460100 2026", "good_air_quality_days_missing 460100 2026"} {
+		if _, ok := got[k]; ok {
+			t.Errorf("%s stored: derived figures are computed when read, never stored", k)
 		}
 	}
 	// The rejected file wrote nothing and went to failed/ with its report.

@@ -167,7 +167,7 @@ func (r *Runner) deliver(ctx context.Context, name string, b *Batch) error {
 		out, err = r.pipe.Ingest(ctx, ingest.Input{Name: b.Name, Observations: b.Samples,
 			Meta: observation.Meta{Origin: "collector:" + name, Who: name, File: b.Name, ReportedAt: r.now()}})
 		if err == nil {
-			r.metrics.samples.WithLabelValues(name).Add(float64(out.Rows + out.Derived))
+			r.metrics.samples.WithLabelValues(name).Add(float64(out.Rows))
 		} else {
 			var errs ingest.Errors
 			if !errors.As(err, &errs) {

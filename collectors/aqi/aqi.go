@@ -1,10 +1,10 @@
 // Package aqi reads daily air-quality records, one city per file, in the
 // layout of the national monitoring exports (no header; index, date, grade
-// 优/良/轻度污染…, AQI, then pollutant columns). It stores each day's AQI as
-// aqi_daily and derives, per city and year, the share of good days (AQI ≤
-// 100) as good_air_quality_days_share, with good_air_quality_days_covered
-// (distinct days with a record) and good_air_quality_days_missing beside it;
-// the current year is year to date. A date given twice with the same AQI
+// 优/良/轻度污染…, AQI, then pollutant columns). It submits each day's AQI as
+// aqi_daily; the yearly share of good days (good_air_quality_days_share, with
+// the days covered and missing) is rolled up from them by the catalogue's
+// rule (internal/derive, GB 3095-2012's validity rule) when the figures are
+// read, as for daily AQI uploaded or imported. A date given twice with the same AQI
 // counts once; with different values the file is rejected. A file is read
 // again only when it changed. See README.md.
 package aqi
@@ -13,11 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -167,7 +165,7 @@ func (c *Collector) read(path, region string) ([]observation.Observation, error)
 }
 
 // Observations validates the records of one city and returns its daily
-// observations followed by the yearly share, covered and missing days.
+// observations.
 func Observations(v *ingest.Validator, file, region, source string, recs []Record, now time.Time) ([]observation.Observation, error) {
 	var out []observation.Observation
 	var errs ingest.Errors
@@ -200,36 +198,8 @@ func Observations(v *ingest.Validator, file, region, source string, recs []Recor
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	for _, y := range Years(days, now) {
-		p := period.OfYear(y.Year)
-		note := fmt.Sprintf("%d good of %d days covered", y.Good, y.Covered)
-		if y.ToDate {
-			note += fmt.Sprintf(", year to date through %s", y.Through.Format(time.DateOnly))
-		}
-		if y.Missing > 0 {
-			note += fmt.Sprintf(", %d of %d days missing", y.Missing, y.Expected)
-		}
-		for _, x := range []struct {
-			ind string
-			v   float64
-		}{{Share, round(y.Share(), 4)}, {Covered, float64(y.Covered)}, {Missing, float64(y.Missing)}} {
-			raw := &ingest.Raw{File: file, Row: 0, Cells: map[string]string{ingest.ColIndicator: x.ind, ingest.ColRegion: region,
-				ingest.ColPeriod: p.String(), ingest.ColValue: strconv.FormatFloat(x.v, 'f', -1, 64), ingest.ColSource: source, ingest.ColNote: note}}
-			o, rowErrs := v.Row(raw)
-			if len(rowErrs) > 0 {
-				errs = append(errs, rowErrs...)
-				continue
-			}
-			out = append(out, o)
-		}
-	}
 	if len(errs) > 0 {
 		return nil, errs
 	}
 	return out, nil
-}
-
-func round(v float64, places int) float64 {
-	p := math.Pow(10, float64(places))
-	return math.Round(v*p) / p
 }

@@ -7,11 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
-	"github.com/qualitymon/qualitymon/internal/period"
+	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -38,28 +39,6 @@ func TestCases(t *testing.T) {
 			t.Fatalf("rejected file not read again")
 		}
 	})
-}
-
-func TestYears(t *testing.T) {
-	day := func(s string) period.Period { p, _ := period.Parse(s); return p }
-	days := map[period.Period]float64{
-		day("2024-02-29"): 100, day("2024-03-01"): 101, // leap year, past
-		day("2026-01-01"): 50, day("2026-01-03"): 150, day("2026-01-04"): 20, // current year
-	}
-	got := Years(days, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC))
-	want := []string{
-		"2024 good 1 covered 2 expected 366 missing 364 todate false share 50",
-		"2026 good 2 covered 3 expected 4 missing 1 todate true share 66.66666666666667",
-	}
-	if len(got) != len(want) {
-		t.Fatalf("%+v", got)
-	}
-	for i, y := range got {
-		s := fmt.Sprintf("%d good %d covered %d expected %d missing %d todate %v share %v", y.Year, y.Good, y.Covered, y.Expected, y.Missing, y.ToDate, y.Share())
-		if s != want[i] {
-			t.Errorf("got %s\nwant %s", s, want[i])
-		}
-	}
 }
 
 func TestParseLiteral(t *testing.T) {
@@ -126,26 +105,41 @@ func TestSharedData(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := collectortest.Validator(t)
+	// The yearly share is rolled up by the catalogue's rule as the figures
+	// are read (internal/derive), not by the collector.
+	ev := &evaluate.Evaluator{Set: &plan.Set{Catalog: v.Catalog, Regions: v.Regions}}
 	for _, b := range batches {
 		if b.Err != nil {
 			t.Fatalf("%s rejected: %v", b.Name, b.Err)
 		}
-		days := 0
+		var rows []observation.Stored
+		region := ""
 		for _, o := range b.Samples {
-			switch o.Indicator {
-			case Daily:
-				days++
-			case Share:
-				reg, _ := v.Regions.Get(o.Region)
-				t.Logf("%s %s %s: good days %.2f%% (%s)", filepath.Base(b.Name), reg.Name, o.Period, o.Value, o.Note)
-				if o.Value < 0 || o.Value > 100 {
-					t.Errorf("share %v", o.Value)
-				}
+			if o.Indicator != Daily {
+				t.Fatalf("%s: the collector submitted %s; only daily values are submitted", b.Name, o.Indicator)
+			}
+			rows = append(rows, observation.Stored{Observation: o})
+			region = o.Region
+		}
+		if len(rows) == 0 {
+			t.Fatalf("%s: no daily observations", b.Name)
+		}
+		t.Logf("%s: %d distinct days", filepath.Base(b.Name), len(rows))
+		d := ev.NewData(rows)
+		reg, _ := v.Regions.Get(region)
+		shares := d.Yearly(Share, region)
+		for _, p := range shares {
+			zh, _, _ := d.DerivedNote(Share, region, p.Year)
+			t.Logf("%s %s %d: good days %.2f%% (%s)", filepath.Base(b.Name), reg.Name, p.Year, p.Value, zh)
+			if p.Value < 0 || p.Value > 100 || zh == "" {
+				t.Errorf("share %v %q", p.Value, zh)
 			}
 		}
-		if days == 0 {
-			t.Errorf("%s: no daily observations", b.Name)
+		for _, s := range d.Skipped(Share, region) {
+			t.Logf("%s %s %d: not counted: %s", filepath.Base(b.Name), reg.Name, s.Year, s.Zh)
 		}
-		t.Logf("%s: %d distinct days", filepath.Base(b.Name), days)
+		if len(shares) == 0 {
+			t.Errorf("%s: no year meets the validity rule", b.Name)
+		}
 	}
 }

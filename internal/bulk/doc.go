@@ -12,8 +12,9 @@
 //     validator that looks each distinct indicator, region and period cell
 //     up once ([ingest.Validator.Memoised]). The rows of indicators the
 //     catalogue derives others from are kept, and once the file is valid
-//     the same [ingest.Deriver] as every other path adds the derived
-//     observations, validated like rows. Keys seen twice are found with a
+//     the same [ingest.CheckDerived] as every other path refuses it when
+//     a figure derived from its rows is out of range (derived figures are
+//     computed when read, never stored). Keys seen twice are found with a
 //     bitmap per series (indicator × region), so the memory of pass 1 grows
 //     with the span of periods per series, not with the number of rows
 //     (the error is [ingest.DuplicateKey], as everywhere). Each valid row is

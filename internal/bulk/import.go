@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
@@ -25,9 +26,10 @@ type Options struct {
 	// Validator holds the catalogue, region table, clock and scope; every
 	// row is valid exactly when Validator.Row says so.
 	Validator *ingest.Validator
-	// Deriver computes the catalogue's derived indicators from the file's
-	// rows, as every other ingest path does (nil: none).
-	Deriver *ingest.Deriver
+	// Deriver: the catalogue's derivation rules; a file whose rows derive
+	// a figure outside its valid range is refused, as on every other
+	// ingest path (ingest.CheckDerived). Derived figures are not stored.
+	Deriver *derive.Rules
 	// Influx is the store's connection settings; the importer writes
 	// through the store's one writer (store.Store.Write).
 	Influx store.Config

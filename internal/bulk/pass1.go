@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
@@ -78,7 +79,7 @@ type validator struct {
 	rows int // valid rows
 
 	// deriver and the rows it involves (by indicator number).
-	deriver   *ingest.Deriver
+	deriver   *derive.Rules
 	deriveIn  []bool
 	deriveObs []observation.Observation
 }
@@ -90,7 +91,7 @@ type dupRef struct {
 	o   observation.Observation
 }
 
-func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d *ingest.Deriver) *validator {
+func newValidator(v *ingest.Validator, t *tables, file string, out io.Writer, d *derive.Rules) *validator {
 	p := &validator{
 		v: v, t: t, file: file,
 		seen: newSeen(t), out: bufio.NewWriterSize(out, 1<<20),
@@ -172,22 +173,19 @@ func (p *validator) source(src ingest.Source, tick func()) error {
 	return nil
 }
 
-// derive adds the derived observations of the file's rows, validated like
-// any row, once the file itself is valid.
+// derive checks the figures derived from the file's rows once the file
+// itself is valid (ingest.CheckDerived): nothing derived is stored.
 func (p *validator) derive() error {
 	if len(p.errs) > 0 || len(p.deriveObs) == 0 {
 		return nil
 	}
-	all, err := p.deriver.Apply(p.file, p.deriveObs)
-	if err != nil {
-		var errs ingest.Errors
-		if errors.As(err, &errs) {
-			p.errs = append(p.errs, errs...)
-			return nil
-		}
-		return err
+	err := ingest.CheckDerived(p.deriver, p.file, p.deriveObs)
+	var errs ingest.Errors
+	if errors.As(err, &errs) {
+		p.errs = append(p.errs, errs...)
+		return nil
 	}
-	return p.source(ingest.Typed(p.file+" (derived)", all[len(p.deriveObs):]), nil)
+	return err
 }
 
 // finish derives, flushes the spill file and completes duplicate-key

@@ -119,9 +119,10 @@ func ParseDuration(s string) (time.Duration, error) {
 	return v, nil
 }
 
-// Derived declares how an indicator is computed from others (ingest.Deriver
-// computes it); the catalogue only validates its shape. Exactly one of
-// complement, numerator with denominator, or average_of is given.
+// Derived declares how an indicator is computed from others (internal/derive
+// computes it when the figures are read, never storing it); the catalogue
+// only validates its shape. Exactly one of complement, numerator with
+// denominator, average_of or rollup_of is given.
 type Derived struct {
 	// Complement: value = Max(of the source) - source value, e.g. a pass
 	// rate from a reported non-pass rate.
@@ -136,6 +137,27 @@ type Derived struct {
 	AverageOf string   `yaml:"average_of" json:"average_of,omitempty"`
 	Parent    string   `yaml:"parent" json:"parent,omitempty"`
 	Regions   []string `yaml:"regions" json:"regions,omitempty"`
+	// RollupOf: a yearly figure per region from the daily figures of the
+	// source: Measure "share_at_most" (the percentage of valid days with a
+	// value at most AtMost), "days" (distinct days with a value) or
+	// "missing_days" (days of the year without one; for the year of the
+	// latest value, up to that day). Validity, when given, is the rule a
+	// year must meet for a share to count.
+	RollupOf string    `yaml:"rollup_of" json:"rollup_of,omitempty"`
+	Measure  string    `yaml:"measure" json:"measure,omitempty"`
+	AtMost   *float64  `yaml:"at_most" json:"at_most,omitempty"`
+	Validity *Validity `yaml:"validity" json:"validity,omitempty"`
+}
+
+// Validity is a completeness rule for a yearly rollup of daily values (GB
+// 3095-2012 §7.3: a year counts with at least 324 daily values, at least 27
+// in each month, 25 in February).
+type Validity struct {
+	// Rule names the rule in the basis (GB 3095-2012).
+	Rule         string `yaml:"rule" json:"rule"`
+	MinDays      int    `yaml:"min_days" json:"min_days"`
+	MinMonthDays int    `yaml:"min_month_days" json:"min_month_days"`
+	MinFebruary  int    `yaml:"min_february_days" json:"min_february_days"`
 }
 
 // Described reports which of the description fields the indicator lacks
@@ -353,7 +375,7 @@ func build(all []*Indicator) (*Catalog, []error) {
 			c.names[key] = ind
 		}
 		if d := ind.Derived; d != nil {
-			for _, ref := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf} {
+			for _, ref := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf, d.RollupOf} {
 				if ref == ind.ID {
 					bad(ind, "derived", "an indicator cannot be derived from itself")
 				} else if ref != "" && c.byID[ref] == nil {
@@ -361,13 +383,21 @@ func build(all []*Indicator) (*Catalog, []error) {
 				}
 			}
 			kinds := 0
-			for _, set := range []bool{d.Complement != "", d.Numerator != "" || d.Denominator != "", d.AverageOf != ""} {
+			for _, set := range []bool{d.Complement != "", d.Numerator != "" || d.Denominator != "", d.AverageOf != "", d.RollupOf != ""} {
 				if set {
 					kinds++
 				}
 			}
 			if kinds != 1 || (d.Numerator == "") != (d.Denominator == "") {
-				bad(ind, "derived", "give exactly one of complement, numerator and denominator, or average_of")
+				bad(ind, "derived", "give exactly one of complement, numerator and denominator, average_of or rollup_of")
+			}
+			switch {
+			case d.RollupOf == "" && (d.Measure != "" || d.AtMost != nil || d.Validity != nil):
+				bad(ind, "derived", "measure, at_most and validity go with rollup_of")
+			case d.RollupOf != "" && d.Measure == "share_at_most" && d.AtMost == nil:
+				bad(ind, "derived", "measure share_at_most needs at_most")
+			case d.RollupOf != "" && d.Measure != "share_at_most" && d.Measure != "days" && d.Measure != "missing_days":
+				bad(ind, "derived", "measure %q: want share_at_most, days or missing_days", d.Measure)
 			}
 			if d.AverageOf == "" && (d.Parent != "" || len(d.Regions) > 0) {
 				bad(ind, "derived", "parent and regions go with average_of")

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/qualitymon/qualitymon/internal/bulk"
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
@@ -34,7 +35,7 @@ func (c *importCmd) Run(g *globals, env *Env) error {
 		}
 	}
 	log := g.logger(env)
-	deriver, err := ingest.NewDeriver(set.Catalog, set.Regions)
+	deriver, err := derive.New(set.Catalog, set.Regions)
 	if err != nil {
 		return err
 	}

@@ -52,15 +52,15 @@ func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey 
 	var data *evaluate.Data
 	if knownAt.IsZero() {
 		var err error
-		if data, err = read(ctx, st, ev.Set.Tracked(planKey), planKey == ""); err != nil {
+		if data, err = read(ctx, st, ev, ev.Set.Tracked(planKey), planKey == ""); err != nil {
 			return nil, nil, err
 		}
 	} else {
-		rows, err := st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev.Set.Tracked(planKey))}, knownAt)
+		rows, err := st.KnownAt(ctx, store.Filter{Indicators: indicatorsOf(ev, ev.Set.Tracked(planKey))}, knownAt)
 		if err != nil {
 			return nil, nil, err
 		}
-		data = evaluate.NewData(rows)
+		data = ev.NewData(rows) // derived figures from the members as known then
 	}
 	return ev.Evaluate(data, planKey, at), data, nil
 }
@@ -80,9 +80,11 @@ const (
 	pages = 16
 )
 
-// indicatorsOf lists, sorted, the indicators the targets read: their own
-// and, for averages, the indicator the average is reported under.
-func indicatorsOf(targets []*plan.Target) []string {
+// indicatorsOf lists, sorted, the indicators the targets read: their own,
+// for averages the indicator the average is reported under, and those the
+// derived ones among them are computed from (derived figures are computed
+// as the Data is built, never read).
+func indicatorsOf(ev *evaluate.Evaluator, targets []*plan.Target) []string {
 	seen := map[string]bool{}
 	var inds []string
 	add := func(id string) {
@@ -97,6 +99,7 @@ func indicatorsOf(targets []*plan.Target) []string {
 			add(t.Average.Reported)
 		}
 	}
+	inds = ev.Indicators(inds)
 	sort.Strings(inds)
 	return inds
 }
@@ -104,8 +107,8 @@ func indicatorsOf(targets []*plan.Target) []string {
 // read reads the observations of the targets' indicators (every indicator
 // when all is set, so that freshness covers indicators without targets)
 // into a Data, page by page.
-func read(ctx context.Context, st *store.Store, targets []*plan.Target, all bool) (*evaluate.Data, error) {
-	inds := indicatorsOf(targets)
+func read(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, targets []*plan.Target, all bool) (*evaluate.Data, error) {
+	inds := indicatorsOf(ev, targets)
 	var filters []store.Filter
 	if size := (len(inds) + pages - 1) / pages; size > 0 {
 		for i := 0; i < len(inds); i += size {
@@ -121,7 +124,7 @@ func read(ctx context.Context, st *store.Store, targets []*plan.Target, all bool
 	g.SetLimit(queryConcurrency)
 	for i, f := range filters {
 		g.Go(func() error {
-			b := evaluate.NewDataBuilder()
+			b := ev.NewDataBuilder()
 			builders[i] = b
 			return st.EachValue(gctx, f, b.Add)
 		})
@@ -129,7 +132,7 @@ func read(ctx context.Context, st *store.Store, targets []*plan.Target, all bool
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	out := evaluate.NewDataBuilder()
+	out := ev.NewDataBuilder()
 	for _, b := range builders {
 		out.Merge(b)
 	}
@@ -163,6 +166,9 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	changed := map[string]bool{}
 	for i := range obs {
 		changed[obs[i].Indicator] = true
+	}
+	for _, id := range e.Evaluator.Dependents(changed) {
+		changed[id] = true
 	}
 	var targets []*plan.Target
 	for _, t := range e.Evaluator.Set.Tracked("") {

@@ -30,7 +30,9 @@ func averageOf(d *Data, t *plan.Target, unit string, maxYear, due int) averaged 
 	}
 	var reported Series
 	if t.Average != nil && t.Average.Reported != "" {
-		reported = d.Yearly(t.Average.Reported, unit).upTo(maxYear)
+		// Only a published average counts as reported: a derived one is
+		// the same mean, computed below with its coverage.
+		reported = d.reported(t.Average.Reported, unit).upTo(maxYear)
 		a.last = d.LastEnd(t.Average.Reported, unit)
 	}
 	parts := make([]Series, n)

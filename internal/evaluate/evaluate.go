@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 )
@@ -61,6 +63,9 @@ type Evaluation struct {
 	Years []YearJudgement `json:"years,omitempty"`
 	// Coverage: for an average, each year with figures and whether it counts.
 	Coverage []YearCoverage `json:"coverage,omitempty"`
+	// Derived, when the actual is not a reported figure but computed from
+	// others (internal/derive), says how: "14个市州平均,由各市州数据计算".
+	Derived string `json:"derived,omitempty"`
 	// Later lists figures for years after the deadline: shown, never judged.
 	Later []Figure `json:"later_figures,omitempty"`
 }
@@ -153,6 +158,9 @@ func (o Options) StaleAfter(ind *catalog.Indicator) time.Duration {
 type Evaluator struct {
 	Set  *plan.Set
 	Opts Options
+
+	rulesOnce sync.Once
+	rules     *derive.Rules
 }
 
 // Evaluate judges every tracked target (of one plan when planKey is set) as
@@ -226,6 +234,19 @@ func (e *Evaluator) one(d *Data, t *plan.Target, reg string, at time.Time) Evalu
 	}
 	if len(t.AverageOf) > 0 {
 		j.noteCoverage()
+		if ev.Actual != nil && ev.Period != "" {
+			for _, c := range ev.Coverage {
+				if period.OfYear(c.Year).String() == ev.Period && c.Source == "computed" {
+					what := "地区"
+					if t.Average != nil && t.Average.Level == "prefecture" {
+						what = "市州"
+					}
+					ev.Derived = fmt.Sprintf("%d个%s平均,由各%s数据计算", c.Reported, what, what)
+				}
+			}
+		}
+	} else {
+		j.noteDerived(d, t.Indicator, reg)
 	}
 	ev.round(t.Ind.Precision())
 	return ev

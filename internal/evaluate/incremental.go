@@ -14,7 +14,8 @@ import (
 // obs win), for re-judging after an ingest without reading the store
 // again. d itself is not changed: the series obs touches are copied.
 func (d *Data) With(obs []observation.Observation) *Data {
-	nd := &Data{yearly: maps.Clone(d.yearly), last: maps.Clone(d.last)}
+	nd := &Data{yearly: maps.Clone(d.yearly), last: maps.Clone(d.last), rules: d.rules}
+	d.withDays(nd, obs)
 	copiedY, copiedL := map[string]bool{}, map[string]bool{}
 	touched := map[[2]string]bool{}
 	for i := range obs {
@@ -53,6 +54,16 @@ func (d *Data) With(obs []observation.Observation) *Data {
 		if end := o.Period.End(); end.After(nd.last[o.Indicator][o.Region]) {
 			nd.last[o.Indicator][o.Region] = end
 		}
+	}
+	if nd.rules != nil {
+		// The derived figures are computed again; their last ends are
+		// written into copies (the base's maps are not changed).
+		for _, id := range nd.rules.Outputs() {
+			if !copiedL[id] {
+				nd.last[id] = maps.Clone(nd.last[id])
+			}
+		}
+		nd.derive()
 	}
 	return nd
 }

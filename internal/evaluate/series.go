@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 )
@@ -20,12 +21,22 @@ type Series []Point
 // Data is what the evaluator reads: yearly figures and the end of the latest
 // period observed, per indicator and region.
 type Data struct {
-	yearly map[string]map[string]Series // indicator -> region -> series
+	yearly map[string]map[string]Series // indicator -> region -> series, as reported
 	last   map[string]map[string]time.Time
+
+	// rules derive figures from the others (nil: none); days keeps the
+	// daily values they roll up (indicator -> region -> year); derived,
+	// info and skipped are what they gave (derived.go).
+	rules   *derive.Rules
+	days    map[string]map[string]map[int]*derive.Days
+	derived map[string]map[string]Series
+	info    map[dkey]derivedInfo
+	skipped map[[2]string][]derive.Skipped
 }
 
 // NewData indexes observations. Yearly figures feed the judgement; every
-// period kind counts for freshness.
+// period kind counts for freshness. Nothing is derived (Evaluator.NewData
+// derives the catalogue's derived indicators).
 func NewData(rows []observation.Stored) *Data {
 	b := NewDataBuilder()
 	for i := range rows {
@@ -54,6 +65,8 @@ func (b *DataBuilder) Add(indicator, region string, p period.Period, v float64) 
 			d.yearly[indicator] = m
 		}
 		m[region] = append(m[region], Point{p.Year, v})
+	} else if p.Kind == period.Day && d.rules.Daily(indicator) {
+		d.addDay(indicator, region, p, v)
 	}
 	l := d.last[indicator]
 	if l == nil {
@@ -67,6 +80,25 @@ func (b *DataBuilder) Add(indicator, region string, p period.Period, v float64) 
 
 // Merge moves the figures of o into b (o is not used afterwards).
 func (b *DataBuilder) Merge(o *DataBuilder) {
+	for ind, m := range o.d.days {
+		if b.d.days == nil {
+			b.d.days = map[string]map[string]map[int]*derive.Days{}
+		}
+		mine := b.d.days[ind]
+		if mine == nil {
+			b.d.days[ind] = m
+			continue
+		}
+		for reg, ys := range m {
+			if mine[reg] == nil {
+				mine[reg] = ys
+				continue
+			}
+			for y, days := range ys {
+				mine[reg][y] = days // builders read disjoint pages of indicators
+			}
+		}
+	}
 	for ind, m := range o.d.yearly {
 		mine := b.d.yearly[ind]
 		if mine == nil {
@@ -100,6 +132,7 @@ func (b *DataBuilder) Data() *Data {
 			m[reg] = dedupe(s)
 		}
 	}
+	b.d.derive()
 	return b.d
 }
 
@@ -115,8 +148,24 @@ func dedupe(s Series) Series {
 	return out
 }
 
-// Yearly returns the series of an indicator in a region.
-func (d *Data) Yearly(indicator, region string) Series { return d.yearly[indicator][region] }
+// Yearly returns the series of an indicator in a region: the figures
+// reported, and for the years without one, those derived (DerivedNote).
+func (d *Data) Yearly(indicator, region string) Series {
+	s := d.yearly[indicator][region]
+	dv := d.derived[indicator][region]
+	if len(dv) == 0 {
+		return s
+	}
+	out := make(Series, 0, len(s)+len(dv))
+	out = append(out, s...)
+	for _, p := range dv {
+		if _, ok := s.at(p.Year); !ok {
+			out = append(out, p)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	return out
+}
 
 // LastEnd is the end of the latest period observed (zero if none).
 func (d *Data) LastEnd(indicator, region string) time.Time { return d.last[indicator][region] }

@@ -7,16 +7,21 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Pipeline is the one path every reported figure takes: read → validate →
-// scope → derive → sink. Uploads and collectors call Ingest; `qualitymon
-// import` streams through the same Validator and Deriver (internal/bulk).
+// scope → derive check → sink. Uploads and collectors call Ingest;
+// `qualitymon import` streams through the same Validator and check
+// (internal/bulk).
 type Pipeline struct {
 	Validator *Validator
-	// Deriver computes the catalogue's derived indicators (nil: none).
-	Deriver *Deriver
+	// Derived are the catalogue's derivation rules (nil: none). Derived
+	// figures are not stored (they are computed when the figures are read,
+	// internal/derive); the batch is refused when a figure derived from
+	// its own rows falls outside its valid range (CheckDerived).
+	Derived *derive.Rules
 	// Sink receives the accepted batch (the spool in serve, the store in
 	// tools); nil checks only.
 	Sink observation.Sink
@@ -40,9 +45,8 @@ type Input struct {
 // Outcome is what an accepted input did.
 type Outcome struct {
 	observation.Result
-	// Rows is how many rows the input had; Derived how many observations
-	// the derive step added to them.
-	Rows, Derived int
+	// Rows is how many rows the input had.
+	Rows int
 }
 
 // ScopeError lists the rows outside the reporter's scope (an upload answers
@@ -79,11 +83,10 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
 		return Outcome{}, err
 	}
 	out := Outcome{Rows: len(batch)}
-	all, err := p.Deriver.Apply(in.Name, batch)
-	if err != nil {
+	if err := CheckDerived(p.Derived, in.Name, batch); err != nil {
 		return Outcome{}, err
 	}
-	out.Derived = len(all) - len(batch)
+	all := batch
 	if in.DryRun || p.Sink == nil || len(all) == 0 {
 		out.Accepted = len(all)
 		return out, nil
@@ -121,11 +124,33 @@ func (t *typed) Next() (*Raw, error) {
 // NewPipeline builds the pipeline over v's catalogue and region table, with
 // the catalogue's derived indicators, into sink.
 func NewPipeline(v *Validator, sink observation.Sink) (*Pipeline, error) {
-	d, err := NewDeriver(v.Catalog, v.Regions)
+	d, err := derive.New(v.Catalog, v.Regions)
 	if err != nil {
 		return nil, fmt.Errorf("derived indicators: %w", err)
 	}
-	return &Pipeline{Validator: v, Deriver: d, Sink: sink}, nil
+	return &Pipeline{Validator: v, Derived: d, Sink: sink}, nil
+}
+
+// CheckDerived derives what the batch's own rows give (derive.Rules.Batch)
+// and refuses the batch, naming it, when a derived value falls outside its
+// indicator's valid range: its figures contradict each other (a numerator
+// above its denominator). Nothing derived is kept: the read path computes
+// derived figures from everything stored. A derived value out of range only
+// with figures stored earlier is named in the basis of the evaluation
+// instead (derive.Skipped).
+func CheckDerived(r *derive.Rules, name string, batch []observation.Observation) error {
+	_, bad := r.Batch(batch)
+	if len(bad) == 0 {
+		return nil
+	}
+	var errs Errors
+	for _, f := range bad {
+		ind, _ := r.Indicator(f.Indicator)
+		errs = append(errs, &Error{File: name, Column: "derived " + f.Indicator, Value: fmt.Sprint(f.Value),
+			Message:  fmt.Sprintf("%s for %s %s is %v, outside its valid range (%s)", f.Indicator, f.Region, f.Period, f.Value, f.Note),
+			Expected: ind.RangeString()})
+	}
+	return errs
 }
 
 // Name is the batch's name, for errors about the whole batch.

@@ -125,7 +125,7 @@ func InScope(s *ingest.Scope, cat *catalog.Catalog, ind *catalog.Indicator, regi
 		return true
 	}
 	if d := ind.Derived; d != nil {
-		for _, src := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf} {
+		for _, src := range []string{d.Complement, d.Numerator, d.Denominator, d.AverageOf, d.RollupOf} {
 			if src != "" && s.Indicators[src] {
 				return true
 			}
