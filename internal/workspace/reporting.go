@@ -35,6 +35,8 @@ func (w *Workspace) due(ctx context.Context, rep *Reporter, now time.Time) (*Due
 				Region: cell.Region, RegionName: w.regionName(cell.Region)})
 		}
 		d := DueCell{Period: cell.Period.String(), State: dueStates[cell.State], DueBy: cell.Due.Add(-time.Second)}
+		d.Key = entryKey(cell.Indicator.ID, cell.Region, d.Period)
+		d.Owed = d.State == DueMissing || d.State == DueOverdue
 		if cell.Value != nil {
 			d.Value = strconv.FormatFloat(*cell.Value, 'f', -1, 64) + shell.UnitSymbol(cell.Indicator.Unit)
 			d.At = *cell.ReportedAt
