@@ -57,6 +57,8 @@ type Held struct {
 	At                        time.Time
 	Rows                      []DiffRow
 	New, Revised, Unchanged   int
+	// Warnings counts the rows with a Warning.
+	Warnings int
 	// Own: an upload of the reviewer's own bureau, which another reviewer
 	// approves (review.hold_reviewers_own).
 	Own bool
@@ -69,6 +71,9 @@ type DiffRow struct {
 	// Current is the value held now ("" when none); Change is "new",
 	// "revised" or "unchanged".
 	Current, Change string
+	// Warning says why the value looks implausible against the previous
+	// period (ingest.Implausible: 请核实), "" when it does not.
+	Warning string
 }
 
 // Decision is what a reviewer did with a held upload (or that it waits).

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
@@ -82,6 +83,12 @@ func (w *Workspace) pending(ctx context.Context, rev *Reporter) ([]Held, error) 
 				Period: d.Period.String(), Value: strconv.FormatFloat(d.Value, 'f', -1, 64), Change: d.Change}
 			if ind, ok := w.validator.Catalog.Get(d.Indicator); ok {
 				row.IndicatorName, row.Unit = ind.NameZh, ind.Unit
+			}
+			if d.Previous != nil {
+				if row.Warning = ingest.Implausible(row.Unit, *d.Previous, d.Value); row.Warning != "" {
+					row.Warning = d.PreviousPeriod + ":" + row.Warning
+					h.Warnings++
+				}
 			}
 			if d.Current != nil {
 				row.Current = strconv.FormatFloat(*d.Current, 'f', -1, 64)
