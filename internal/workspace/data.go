@@ -35,9 +35,9 @@ type DueCell struct {
 	Period string
 	// Key names the cell's fields in the due grid's form (网页填报), Owed
 	// says it is still to report (未报送 or 逾期: it has the fields).
-	Key  string
-	Owed bool
-	State  string
+	Key   string
+	Owed  bool
+	State string
 	// DueBy is the last day to report on time (the period's end plus the
 	// indicator's publication lag).
 	DueBy time.Time
