@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/qualitymon/qualitymon/internal/derive"
@@ -25,6 +26,10 @@ type Pipeline struct {
 	// Sink receives the accepted batch (the spool in serve, the store in
 	// tools); nil checks only.
 	Sink observation.Sink
+	// History, when set, holds the previous periods' values that the
+	// plausibility check compares each figure with (Warnings): one read
+	// per input. Nil: the input's own previous periods only.
+	History History
 }
 
 // Input is one batch to ingest: the rows of a file (Source), or figures a
@@ -40,6 +45,12 @@ type Input struct {
 	Meta  observation.Meta
 	// DryRun validates, scopes and derives, and stores nothing.
 	DryRun bool
+	// Plausible checks each figure against the previous period (Warnings:
+	// uploads, where a person can confirm them). ConfirmWarnings: the
+	// reporter has confirmed the warnings (已核实); without it an input with
+	// warnings is refused with a *WarningsError (a dry run lists them and
+	// is not refused).
+	Plausible, ConfirmWarnings bool
 }
 
 // Outcome is what an accepted input did.
@@ -47,18 +58,37 @@ type Outcome struct {
 	observation.Result
 	// Rows is how many rows the input had.
 	Rows int
+	// Warnings are the figures that look implausible against the previous
+	// period (Warnings); HistoryErr says why the stored previous values
+	// could not be read (the check then used the input's own only).
+	Warnings   []Warning
+	HistoryErr error
 }
 
-// ScopeError lists the rows outside the reporter's scope (an upload answers
-// 403 with them); the input was refused whole.
+// ScopeError is the refusal of an input with rows outside the reporter's
+// scope: Errors is every error of the input, the rows outside the scope
+// (Error.OutOfScope) and every other, found in the same pass.
 type ScopeError struct{ Errors Errors }
 
 func (e *ScopeError) Error() string { return e.Errors.Error() }
 
+// OnlyScope says whether every error is a row outside the scope (an upload
+// answers 403; with any other error, 422).
+func (e *ScopeError) OnlyScope() bool {
+	for _, x := range e.Errors {
+		if !x.OutOfScope {
+			return false
+		}
+	}
+	return true
+}
+
 // Ingest runs the pipeline over one input. An input with any error is
-// refused whole: nothing reaches the sink. The error is a *ScopeError when
-// rows lie outside the scope, ingest.Errors for invalid rows or figures that
-// contradict each other once derived, or the sink's error.
+// refused whole: nothing reaches the sink. The error is a *ScopeError
+// (with every error of the input) when rows lie outside the scope,
+// ingest.Errors for invalid rows or figures that contradict each other once
+// derived, a *WarningsError when implausible figures were not confirmed,
+// or the sink's error.
 func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
 	v := *p.Validator
 	v.Scope = in.Scope
@@ -66,19 +96,11 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
 	if src == nil {
 		src = Typed(in.Name, in.Observations)
 	}
-	batch, err := v.ReadAll(src)
+	batch, rows, err := v.readAll(src)
 	if err != nil {
 		var errs Errors
-		if errors.As(err, &errs) {
-			var scoped Errors
-			for _, e := range errs {
-				if e.OutOfScope {
-					scoped = append(scoped, e)
-				}
-			}
-			if len(scoped) > 0 {
-				return Outcome{}, &ScopeError{Errors: scoped}
-			}
+		if errors.As(err, &errs) && slices.ContainsFunc(errs, func(e *Error) bool { return e.OutOfScope }) {
+			return Outcome{}, &ScopeError{Errors: errs}
 		}
 		return Outcome{}, err
 	}
@@ -87,6 +109,16 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
 		return Outcome{}, err
 	}
 	all := batch
+	if in.Plausible {
+		var prev map[observation.Key]float64
+		if keys := PreviousKeys(batch); p.History != nil && len(keys) > 0 {
+			prev, out.HistoryErr = p.History.CurrentValues(ctx, keys)
+		}
+		out.Warnings = Warnings(v.Catalog, in.Name, batch, rows, prev)
+		if len(out.Warnings) > 0 && !in.DryRun && !in.ConfirmWarnings {
+			return out, &WarningsError{Warnings: out.Warnings}
+		}
+	}
 	if in.DryRun || p.Sink == nil || len(all) == 0 {
 		out.Accepted = len(all)
 		return out, nil

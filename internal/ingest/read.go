@@ -20,7 +20,14 @@ const MaxErrors = 1000
 // no observations: an input is accepted or rejected whole. An input without
 // a single row is an error.
 func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
+	out, _, err := v.readAll(src)
+	return out, err
+}
+
+// readAll is ReadAll that also numbers the observations by their rows.
+func (v *Validator) readAll(src Source) ([]observation.Observation, []int, error) {
 	var out []observation.Observation
+	var rows []int
 	var errs Errors
 	var dedup Dedup
 	for {
@@ -34,7 +41,7 @@ func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
 				errs = append(errs, e)
 				break
 			}
-			return nil, err
+			return nil, nil, err
 		}
 		o, rowErrs := v.Row(raw)
 		if len(rowErrs) == 0 {
@@ -48,19 +55,20 @@ func (v *Validator) ReadAll(src Source) ([]observation.Observation, error) {
 		}
 		if len(errs) == 0 {
 			out = append(out, o)
+			rows = append(rows, raw.Row)
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errs
+		return nil, nil, errs
 	}
 	if len(out) == 0 {
 		name := ""
 		if n, ok := src.(interface{ Name() string }); ok {
 			name = n.Name()
 		}
-		return nil, Errors{NoRows(name)}
+		return nil, nil, Errors{NoRows(name)}
 	}
-	return out, nil
+	return out, rows, nil
 }
 
 // NoRows is the error of an input without a single figure (a header only,

@@ -282,3 +282,7 @@ func (k Kind) Interval() time.Duration {
 	}
 	return 366 * 24 * time.Hour
 }
+
+// Prev is the period of the same kind just before p (2023 for 2024,
+// 2024-Q4 for 2025-Q1).
+func (p Period) Prev() Period { return FromStart(p.Kind, p.Start().Add(-time.Second)) }

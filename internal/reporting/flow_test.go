@@ -516,3 +516,31 @@ func TestOverdueMetricNotOnScrape(t *testing.T) {
 		t.Errorf("after a refresh: %d series, Qingdao's food sampling %v overdue, want 1", n, q)
 	}
 }
+
+// TestReviewDiffPrevious: the reviewer's diff carries each held row's
+// previous period (the stored value, read with the diff's one query), so
+// that the review page shows the same 请核实 warning the clerk confirmed:
+// 98.99 stored for 2022, 50.1 held for 2023.
+func TestReviewDiffPrevious(t *testing.T) {
+	e := newEnv(t, config.ReviewRequired)
+	ctx := context.Background()
+	e.now = time.Date(2024, 4, 10, 9, 0, 0, 0, time.UTC)
+	code, resp := e.post(t, qingdaoToken, "2022.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2022,98.99\n"))
+	if code != 200 {
+		t.Fatalf("upload: %d %v", code, resp)
+	}
+	if _, err := e.queue.Approve(ctx, resp["review_id"].(string), e.reviewer, "", "10.0.0.8:1"); err != nil {
+		t.Fatal(err)
+	}
+	code, resp = e.post(t, qingdaoToken, "2023.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,50.1\n"))
+	if code != 200 || resp["held"] != true {
+		t.Fatalf("upload: %d %v", code, resp)
+	}
+	diff, err := e.queue.Diff(ctx, resp["review_id"].(string))
+	if err != nil || len(diff) != 1 || diff[0].Previous == nil || *diff[0].Previous != 98.99 || diff[0].PreviousPeriod != "2022" {
+		t.Fatalf("diff: %+v %v", diff, err)
+	}
+	if w := ingest.Implausible("percent", *diff[0].Previous, diff[0].Value); !strings.Contains(w, "48.89 个百分点") {
+		t.Fatalf("warning %q", w)
+	}
+}

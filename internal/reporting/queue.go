@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/durable"
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
 )
@@ -455,6 +456,11 @@ type DiffRow struct {
 	CurrentSource     string     `json:"current_source,omitempty"`
 	CurrentNote       string     `json:"current_note,omitempty"`
 	CurrentReportedAt *time.Time `json:"current_reported_at,omitempty"`
+	// Previous is the value of the period before (the upload's own, else
+	// the stored one): what the plausibility check (ingest.Implausible)
+	// compares the row with, for reviewers.
+	Previous       *float64 `json:"previous,omitempty"`
+	PreviousPeriod string   `json:"previous_period,omitempty"`
 }
 
 // Diff compares a held upload's rows with the values the store holds now.
@@ -464,8 +470,17 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 		return nil, err
 	}
 	cur := map[observation.Key]observation.Stored{}
+	own := make(map[observation.Key]float64, len(obs))
+	for _, o := range obs {
+		own[o.Key()] = o.Value
+	}
 	if q.store != nil && len(obs) > 0 {
-		st, err := q.store.Current(ctx, store.SpanOf(obs).Filter())
+		// One read for the rows' keys and their previous periods.
+		span := store.SpanOf(obs)
+		for _, k := range ingest.PreviousKeys(obs) {
+			span.Add(k)
+		}
+		st, err := q.store.Current(ctx, span.Filter())
 		if err != nil {
 			return nil, err
 		}
@@ -476,6 +491,17 @@ func (q *Queue) Diff(ctx context.Context, id string) ([]DiffRow, error) {
 	out := make([]DiffRow, len(obs))
 	for i, o := range obs {
 		d := DiffRow{Row: o}
+		pk := o.Key()
+		pk.Period = pk.Period.Prev()
+		if v, ok := own[pk]; ok {
+			d.Previous = &v
+		} else if s, ok := cur[pk]; ok {
+			v := s.Value
+			d.Previous = &v
+		}
+		if d.Previous != nil {
+			d.PreviousPeriod = pk.Period.String()
+		}
 		var held *observation.Stored
 		if s, ok := cur[o.Key()]; ok {
 			v, at := s.Value, s.ReportedAt

@@ -22,16 +22,23 @@ type auditRecord struct {
 	SHA256       string    `json:"sha256,omitempty"`
 	Size         int64     `json:"size"`
 	ContentType  string    `json:"content_type,omitempty"`
-	DryRun       bool      `json:"dry_run,omitempty"`
-	Status       int       `json:"status"`
-	Result       string    `json:"result"`
+	// Via is how a web workspace upload came: 网页上传 (a file) or 网页填报
+	// (figures typed into the due grid); empty for the API.
+	Via    string `json:"via,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+	Status int    `json:"status"`
+	Result string `json:"result"`
 	// Rows is the number of rows handed to the sink (result accepting).
 	Rows    int                  `json:"rows,omitempty"`
 	Summary *observation.Summary `json:"summary,omitempty"`
 	Pending bool                 `json:"pending,omitempty"`
 	Errors  int                  `json:"errors,omitempty"`
-	Error   string               `json:"error,omitempty"`
-	Archive string               `json:"archive,omitempty"`
+	// Warnings counts the plausibility warnings, WarningsConfirmed says
+	// the reporter confirmed them (confirm_warnings=1, 已核实).
+	Warnings          int    `json:"warnings,omitempty"`
+	WarningsConfirmed bool   `json:"warnings_confirmed,omitempty"`
+	Error             string `json:"error,omitempty"`
+	Archive           string `json:"archive,omitempty"`
 	// Refused lists the rows InfluxDB refused (result "refused"); Summary
 	// then counts exactly what was stored, and SetAside is where the
 	// refused rows were kept.

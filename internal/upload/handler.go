@@ -94,6 +94,10 @@ type Response struct {
 	Pending bool            `json:"pending"`
 	Error   string          `json:"error,omitempty"`
 	Errors  []*ingest.Error `json:"errors,omitempty"`
+	// Warnings are the figures that look implausible against the previous
+	// period (ingest.Warnings): a dry run lists them, an upload with them
+	// is refused with 409 unless sent with confirm_warnings=1 (已核实).
+	Warnings []ingest.Warning `json:"warnings,omitempty"`
 	// Refused lists the rows InfluxDB refused (422 after a partial write);
 	// the summary then counts what was stored.
 	Refused []RefusedRow `json:"refused,omitempty"`
@@ -124,6 +128,9 @@ type Handler struct {
 	// token's bureau and the handler's sink): reporting.Sinks holds the
 	// uploads of a token with review: required for a reviewer.
 	SinkFor func(b *reporting.Bureau, sink observation.Sink) observation.Sink
+	// History, when set, holds the previous periods' values of the
+	// plausibility check (the store; nil: the upload's own only).
+	History ingest.History
 }
 
 // NewHandler checks the tokens' regions and indicators against the
@@ -176,6 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.Now()
 	rec := &auditRecord{Time: now, RemoteAddr: r.RemoteAddr, ForwardedFor: r.Header.Get("X-Forwarded-For"), ContentType: r.Header.Get("Content-Type")}
+	rec.Via, _ = r.Context().Value(via{}).(string)
 	resp := h.serve(w, r, now, rec)
 	rec.Status = resp.Status
 	rec.DryRun = resp.DryRun
@@ -219,6 +227,14 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		}
 		dryRun = b
 	}
+	confirm := false
+	if s := r.URL.Query().Get("confirm_warnings"); s != "" {
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return &Response{Status: http.StatusBadRequest, Error: fmt.Sprintf("confirm_warnings=%q: want 1 or 0", s)}
+		}
+		confirm = b
+	}
 	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != TypeCSV && mt != TypeXLSX && mt != TypeMultipart) {
 		return &Response{Status: http.StatusUnsupportedMediaType, DryRun: dryRun,
@@ -251,7 +267,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	go func() { archived <- h.archive.archive(rec.Archive, data) }()
 	archiveErr := sync.OnceValue(func() error { return <-archived })
 
-	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, now, rec, archiveErr)
+	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, confirm, now, rec, archiveErr)
+	if res.HistoryErr != nil {
+		h.log.Warn("plausibility check without the stored previous values", "bureau", tok.Name, "file", name, "err", res.HistoryErr)
+	}
+	out.Warnings = res.Warnings
+	rec.Warnings, rec.WarningsConfirmed = len(res.Warnings), confirm && len(res.Warnings) > 0
 	if aerr := archiveErr(); aerr != nil {
 		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", aerr)
 		rec.Result, rec.Error = ResultError, aerr.Error()
@@ -260,14 +281,29 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	}
 	var scopeErr *ingest.ScopeError
 	var partial *store.PartialWriteError
+	var warned *ingest.WarningsError
 	switch {
-	case errors.As(err, &scopeErr):
+	case errors.As(err, &scopeErr) && scopeErr.OnlyScope():
 		rec.Result = ResultForbidden
 		out.Status, out.Errors = http.StatusForbidden, scopeErr.Errors
 		out.Error = fmt.Sprintf("%s may report only for %s; nothing was written", tok.Name, tok.Scope.RegionList)
 		if tok.Scope.Indicators != nil {
 			out.Error = fmt.Sprintf("%s may report only for %s and its own indicators; nothing was written", tok.Name, tok.Scope.RegionList)
 		}
+		return out
+	case errors.As(err, &scopeErr):
+		// Rows outside the scope and other errors: every one is listed,
+		// and the answer is the one of invalid rows.
+		rec.Result = ResultRejected
+		out.Status, out.Errors = http.StatusUnprocessableEntity, scopeErr.Errors
+		out.Error = fmt.Sprintf("%d errors, some rows outside the 报送范围 of %s (%s); nothing was written", len(out.Errors), tok.Name, tok.Scope.RegionList)
+		return out
+	case errors.As(err, &warned):
+		rec.Result = ResultRejected
+		rec.Warnings = len(warned.Warnings)
+		out.Status, out.Warnings = http.StatusConflict, warned.Warnings
+		out.Error = fmt.Sprintf("%d 项数据与上期相比变化异常,请核实(见 warnings);核实无误后加参数 confirm_warnings=1 重新提交。未写入任何数据 "+
+			"(%d figures look implausible against the previous period; send again with confirm_warnings=1 once checked: nothing was written)", len(warned.Warnings), len(warned.Warnings))
 		return out
 	case errors.As(err, &partial):
 		h.log.Error("InfluxDB refused rows of an upload", "bureau", tok.Name, "file", name, "stored", partial.Stored.Accepted, "refused", len(partial.Refused), "set_aside", partial.SetAside, "err", partial.Err)
@@ -475,7 +511,7 @@ func (a *auditFirst) Accept(ctx context.Context, batch []observation.Observation
 // ingest runs the upload through the pipeline: read the file, validate,
 // scope to the token, derive, and (unless a dry run) audit it (auditFirst)
 // and hand it to the sink.
-func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext string, data []byte, dryRun bool, now time.Time, rec *auditRecord, archived func() error) (ingest.Outcome, error) {
+func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext string, data []byte, dryRun, confirm bool, now time.Time, rec *auditRecord, archived func() error) (ingest.Outcome, error) {
 	src, err := ingest.OpenAs(name, ext, bytes.NewReader(data), h.v.Catalog, h.v.Limits)
 	if err != nil {
 		return ingest.Outcome{}, err
@@ -483,21 +519,22 @@ func (h *Handler) ingest(ctx context.Context, tok *reporting.Bureau, name, ext s
 	defer src.Close()
 	// Uploads either fail without writing anything, or have been accepted:
 	// the sink finishes even if the client goes away.
-	pipe := h.pipe
+	pipe := *h.pipe
+	pipe.History = h.History
 	if !dryRun {
-		p := *h.pipe
 		if h.SinkFor != nil {
-			p.Sink = h.SinkFor(tok, h.pipe.Sink)
+			pipe.Sink = h.SinkFor(tok, h.pipe.Sink)
 		}
-		p.Sink = &auditFirst{h: h, rec: rec, next: p.Sink, archived: archived}
-		pipe = &p
+		pipe.Sink = &auditFirst{h: h, rec: rec, next: pipe.Sink, archived: archived}
 	}
 	out, err := pipe.Ingest(context.WithoutCancel(ctx), ingest.Input{Name: name, Source: src, Scope: tok.Scope, DryRun: dryRun,
+		Plausible: true, ConfirmWarnings: confirm,
 		Meta: observation.Meta{Origin: "upload", Who: tok.Name, File: name, ReportedAt: now}})
 	var errs ingest.Errors
 	var one *ingest.Error
 	var scoped *ingest.ScopeError
-	if err != nil && !errors.As(err, &errs) && !errors.As(err, &one) && !errors.As(err, &scoped) {
+	var warned *ingest.WarningsError
+	if err != nil && !errors.As(err, &errs) && !errors.As(err, &one) && !errors.As(err, &scoped) && !errors.As(err, &warned) {
 		err = fmt.Errorf("%w: %w", errSink, err)
 	}
 	return out, err

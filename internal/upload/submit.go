@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"strconv"
 	"strings"
 )
 
@@ -26,13 +27,32 @@ func (h *Handler) Known(sum [sha256.Size]byte) bool {
 	return ok
 }
 
+// Via values: how a bureau's upload came (the audit line's "via").
+const (
+	// ViaWeb is a file chosen in the web workspace.
+	ViaWeb = "网页上传"
+	// ViaEntry is figures typed into the due grid of the web workspace.
+	ViaEntry = "网页填报"
+)
+
+// SubmitOptions say how Submit sends a file: DryRun validates only,
+// ConfirmWarnings is the clerk's 已核实 (confirm_warnings=1), Via is
+// recorded in the audit line (ViaWeb when empty).
+type SubmitOptions struct {
+	DryRun, ConfirmWarnings bool
+	Via                     string
+}
+
+// via is the context key of the audit line's "via" of a Submit.
+type via struct{}
+
 // Submit runs a file that a bureau, signed in to the web workspace with the
 // token of this SHA-256, chose in its browser through exactly what
 // POST /api/v1/uploads does with it (a multipart form with one "file"):
 // the token's scope, max_bytes and the limits, the pipeline, the archive,
 // the audit line (with the browser's address) and the metrics. dryRun
 // validates only. The answer is the API's, with its HTTP status.
-func (h *Handler) Submit(r *http.Request, sum [sha256.Size]byte, name, contentType string, data []byte, dryRun bool) *Response {
+func (h *Handler) Submit(r *http.Request, sum [sha256.Size]byte, name, contentType string, data []byte, opt SubmitOptions) *Response {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	hdr := textproto.MIMEHeader{}
@@ -52,11 +72,15 @@ func (h *Handler) Submit(r *http.Request, sum [sha256.Size]byte, name, contentTy
 	if err != nil {
 		return &Response{Status: http.StatusInternalServerError, Error: "preparing the upload: " + err.Error()}
 	}
-	u := Path
-	if dryRun {
-		u += "?dry_run=true"
+	u := Path + "?dry_run=" + strconv.FormatBool(opt.DryRun)
+	if opt.ConfirmWarnings {
+		u += "&confirm_warnings=1"
 	}
-	req, err := http.NewRequestWithContext(context.WithValue(r.Context(), signedIn{}, sum), http.MethodPost, u, &body)
+	if opt.Via == "" {
+		opt.Via = ViaWeb
+	}
+	ctx := context.WithValue(context.WithValue(r.Context(), signedIn{}, sum), via{}, opt.Via)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, &body)
 	if err != nil {
 		return &Response{Status: http.StatusInternalServerError, Error: err.Error()}
 	}

@@ -48,6 +48,7 @@ type checkedMeta struct {
 	Session     string    `json:"session"` // the SHA-256 of the session id
 	Name        string    `json:"name"`
 	ContentType string    `json:"content_type"`
+	Via         string    `json:"via,omitempty"` // upload.ViaWeb or ViaEntry
 	Size        int64     `json:"size"`
 	Created     time.Time `json:"created"`
 }

@@ -33,7 +33,11 @@ const (
 // DueCell is one period.
 type DueCell struct {
 	Period string
-	State  string
+	// Key names the cell's fields in the due grid's form (网页填报), Owed
+	// says it is still to report (未报送 or 逾期: it has the fields).
+	Key   string
+	Owed  bool
+	State string
 	// DueBy is the last day to report on time (the period's end plus the
 	// indicator's publication lag).
 	DueBy time.Time
@@ -53,6 +57,8 @@ type Held struct {
 	At                        time.Time
 	Rows                      []DiffRow
 	New, Revised, Unchanged   int
+	// Warnings counts the rows with a Warning.
+	Warnings int
 	// Own: an upload of the reviewer's own bureau, which another reviewer
 	// approves (review.hold_reviewers_own).
 	Own bool
@@ -70,6 +76,9 @@ type DiffRow struct {
 	Current, CurrentSource, CurrentNote string
 	CurrentAt                           *time.Time
 	Difference, Change                  string
+	// Warning says why the value looks implausible against the previous
+	// period (ingest.Implausible: 请核实), "" when it does not.
+	Warning string
 }
 
 // Decision is what a reviewer did with a held upload (or that it waits).

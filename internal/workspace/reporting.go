@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
@@ -35,6 +36,8 @@ func (w *Workspace) due(ctx context.Context, rep *Reporter, now time.Time) (*Due
 				Region: cell.Region, RegionName: w.regionName(cell.Region)})
 		}
 		d := DueCell{Period: cell.Period.String(), State: dueStates[cell.State], DueBy: cell.Due.Add(-time.Second)}
+		d.Key = entryKey(cell.Indicator.ID, cell.Region, d.Period)
+		d.Owed = d.State == DueMissing || d.State == DueOverdue
 		if cell.Value != nil {
 			d.Value = strconv.FormatFloat(*cell.Value, 'f', -1, 64) + shell.UnitSymbol(cell.Indicator.Unit)
 			d.At = *cell.ReportedAt
@@ -80,6 +83,12 @@ func (w *Workspace) pending(ctx context.Context, rev *Reporter) ([]Held, error) 
 				Period: d.Period.String(), Value: strconv.FormatFloat(d.Value, 'f', -1, 64), Source: d.Source, Note: d.Note, Change: d.Change}
 			if ind, ok := w.validator.Catalog.Get(d.Indicator); ok {
 				row.IndicatorName, row.Unit = ind.NameZh, ind.Unit
+			}
+			if d.Previous != nil {
+				if row.Warning = ingest.Implausible(row.Unit, *d.Previous, d.Value); row.Warning != "" {
+					row.Warning = d.PreviousPeriod + ":" + row.Warning
+					h.Warnings++
+				}
 			}
 			if d.Current != nil {
 				row.Current = strconv.FormatFloat(*d.Current, 'f', -1, 64)

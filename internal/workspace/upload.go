@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,13 +58,22 @@ type Checked struct {
 	// CheckedID, after a clean 校验, lets 提交 send the same file.
 	CheckedID string
 	Scope     string
+	// OutOfScope: some of the errors are rows outside the 报送范围 (listed
+	// with every other error).
+	OutOfScope bool
+	// Warnings are the figures to confirm (请核实) before 提交; Via says
+	// whether a file was sent or figures typed into the due grid.
+	Warnings []ingest.Warning
+	Via      string
 }
 
-// CheckedRow is one row of the file as read.
+// CheckedRow is one row of the file as read, with its errors and its
+// plausibility warning (请核实).
 type CheckedRow struct {
-	Row    int
-	Cells  []CheckedCell
-	Errors []*ingest.Error
+	Row     int
+	Cells   []CheckedCell
+	Errors  []*ingest.Error
+	Warning string
 }
 
 // CheckedCell is one cell (an excerpt), with its errors.
@@ -84,48 +94,72 @@ func (w *Workspace) submit(rw http.ResponseWriter, r *http.Request) error {
 }
 
 // send runs the chosen file (or the one just checked, from disk) through
-// the upload API's path and shows the answer. A clean 校验 leaves the file
-// on disk for 提交 (checkedDir), one with errors the errors CSV; the
-// session keeps only the id of its file.
+// the upload API's path and shows the answer (answer).
 func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) error {
 	ss, rep := from(r)
-	var name, contentType string
-	var data []byte
-	var fh *multipart.FileHeader
-	checkedID := ""
+	in := sent{via: upload.ViaWeb}
 	hasFile := r.MultipartForm != nil && len(r.MultipartForm.File["file"]) > 0
 	if id := r.PostFormValue("checked"); id != "" && !hasFile {
 		m, d, ok := w.checked.file(id, rep.Bureau, ss.id)
 		if !ok {
 			return shell.BadRequest("刚才校验的文件已不在服务器上(已提交,或已超时)。请重新选择文件。")
 		}
-		name, contentType, data, checkedID = m.Name, m.ContentType, d, id
+		in.name, in.contentType, in.data, in.checkedID = m.Name, m.ContentType, d, id
+		if m.Via != "" {
+			in.via = m.Via
+		}
 	} else {
 		var err error
-		if fh, err = chosenFile(r); err != nil {
+		if in.fh, err = chosenFile(r); err != nil {
 			return err
 		}
-		if data, err = readFile(fh); err != nil {
+		if in.data, err = readFile(in.fh); err != nil {
 			return err
 		}
-		name, contentType = fh.Filename, fh.Header.Get("Content-Type")
+		in.name, in.contentType = in.fh.Filename, in.fh.Header.Get("Content-Type")
 	}
-	resp := w.uploads.Submit(r, rep.Hash, name, contentType, data, dryRun)
-	c := &Checked{File: name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep)}
+	return w.answer(rw, r, in, dryRun)
+}
+
+// sent is what a 校验 or 提交 sends: a file from the form (fh), one
+// checked before (checkedID), or figures typed into the due grid (via
+// upload.ViaEntry).
+type sent struct {
+	name, contentType string
+	data              []byte
+	fh                *multipart.FileHeader
+	checkedID, via    string
+}
+
+// answer runs what was sent through the upload API's path and shows the
+// answer. A clean 校验 leaves the file on disk for 提交 (checkedDir), one
+// with errors the errors CSV; the session keeps only the id of its file.
+// Plausibility warnings (请核实) need the form's 已核实 (confirm) to 提交.
+func (w *Workspace) answer(rw http.ResponseWriter, r *http.Request, in sent, dryRun bool) error {
+	ss, rep := from(r)
+	name, contentType, data, checkedID := in.name, in.contentType, in.data, in.checkedID
+	confirm := r.PostFormValue("confirm") == "1"
+	resp := w.uploads.Submit(r, rep.Hash, name, contentType, data, upload.SubmitOptions{DryRun: dryRun, ConfirmWarnings: confirm, Via: in.via})
+	c := &Checked{File: name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep), Via: in.via, Warnings: resp.Warnings}
 	meta := checkedMeta{Bureau: rep.Bureau, TokenSHA256: hex.EncodeToString(rep.Hash[:]), Session: sessionKey(ss.id), Name: name,
-		ContentType: contentType}
-	switch {
-	case resp.Status == http.StatusOK && dryRun:
-		c.Outcome = "ok"
-		id, err := w.keep(meta, fh, data)
+		ContentType: contentType, Via: in.via}
+	keepForSubmit := func() {
+		id, err := w.keep(meta, in.fh, data)
 		if err != nil {
 			w.log.Error("keeping a checked file for 提交", "file", name, "err", err)
-			break // 提交 then needs the file chosen again
+			return // 提交 then needs the file chosen again
 		}
 		c.CheckedID = id
 		var old string
 		w.sessions.update(ss, func(s *session) { old, s.checked = s.checked, id })
-		w.checked.remove(old)
+		if old != id {
+			w.checked.remove(old)
+		}
+	}
+	switch {
+	case resp.Status == http.StatusOK && dryRun:
+		c.Outcome = "ok"
+		keepForSubmit()
 	case resp.Status == http.StatusOK:
 		c.Outcome = "stored"
 		if resp.Held {
@@ -139,8 +173,17 @@ func (w *Workspace) send(rw http.ResponseWriter, r *http.Request, dryRun bool) e
 				}
 			})
 		}
+	case resp.Status == http.StatusConflict && len(resp.Warnings) > 0:
+		// 提交 without 已核实: the file stays (or is kept) for 提交 again.
+		c.Outcome = "confirm"
+		if checkedID != "" {
+			c.CheckedID = checkedID
+		} else {
+			keepForSubmit()
+		}
 	case resp.Status == http.StatusUnprocessableEntity && len(resp.Errors) > 0:
 		c.Outcome = "invalid"
+		c.OutOfScope = slices.ContainsFunc(resp.Errors, func(e *ingest.Error) bool { return scopeWhat.MatchString(e.Message) })
 	case resp.Status == http.StatusForbidden:
 		c.Outcome = "scope"
 	default:
@@ -254,6 +297,12 @@ func (w *Workspace) rows(c *Checked, contentType string, data []byte, errs []*in
 		}
 	}
 	c.BadRows = len(byRow)
+	warned := map[int]string{}
+	for _, x := range c.Warnings {
+		if x.Row > 0 {
+			warned[x.Row] = x.Message
+		}
+	}
 	src, err := ingest.OpenAs(c.File, ext, bytes.NewReader(data), w.validator.Catalog, w.validator.Limits)
 	if err != nil {
 		return // the file itself could not be read: the API's errors say why
@@ -294,7 +343,7 @@ func (w *Workspace) rows(c *Checked, contentType string, data []byte, errs []*in
 		}
 	}
 	for _, raw := range raws {
-		row := CheckedRow{Row: raw.Row, Errors: byRow[raw.Row]}
+		row := CheckedRow{Row: raw.Row, Errors: byRow[raw.Row], Warning: warned[raw.Row]}
 		for _, k := range keys {
 			cell := CheckedCell{Value: ingest.Excerpt(raw.Cells[k])}
 			for _, e := range row.Errors {

@@ -161,6 +161,8 @@ func (w *Workspace) Register(r access.Router) {
 	mux.Handle("POST /bureau/signout", h(w.form(w.signout)))
 	mux.Handle("POST /bureau/check", h(w.form(w.check)))
 	mux.Handle("POST /bureau/submit", h(w.form(w.submit)))
+	mux.Handle("POST /bureau/entry/check", h(w.form(w.entryCheck)))
+	mux.Handle("POST /bureau/entry/submit", h(w.form(w.entrySubmit)))
 	mux.Handle("GET /bureau/errors/{id}", h(w.signed(w.errorsDownload)))
 	mux.Handle("GET /bureau/template.xlsx", h(w.signed(w.template)))
 	mux.Handle("GET /bureau/template.csv", h(w.signed(w.template)))

@@ -46,6 +46,8 @@ type bureauEnv struct {
 	xff string
 	// dir is where checked files wait.
 	dir string
+	// st is the store the spool writes to (and the uploads' history).
+	st *store.Store
 }
 
 // newBureau builds the workspace as serve does, on the real upload
@@ -81,6 +83,7 @@ func newBureauMax(t *testing.T, cfg config.Web, maxBytes int64) *bureauEnv {
 	}
 	t.Cleanup(func() { up.Close() })
 	up.Now = clock
+	up.History, e.st = st, st // as serve: plausibility against the stored previous periods
 	e.dir = filepath.Join(dir, "checked")
 	e.w, err = New(Deps{Tokens: []config.UploadToken{e.token}, Uploads: up, Validator: v, Dir: e.dir, Web: cfg, Now: clock, Logger: logger})
 	if err != nil {

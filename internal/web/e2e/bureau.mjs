@@ -8,7 +8,9 @@
 // check a file with errors, submit, be refused outside the scope; a held
 // upload approved by the reviewer and then visible in the scorecard; a
 // return with a comment; sign out; a forged POST refused; a wrong token
-// slowed down. Screenshots go to OUT_DIR (b*.png).
+// slowed down; figures typed into the due grid (网页填报) with a plausibility
+// warning confirmed (已核实) at 1440 and 390 px.
+// Screenshots go to OUT_DIR (b*.png).
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
@@ -87,7 +89,7 @@ async function signout() {
 }
 async function upload(p, button) {
   await page.setInputFiles("#file", p);
-  await press(page.getByRole("button", { name: button }).first());
+  await press(page.locator("form.upload").getByRole("button", { name: button }).first());
 }
 // send goes to the workspace, uploads the file name with the text through
 // the button and returns the text of the answer.
@@ -138,6 +140,65 @@ check(totals.includes("报送率") && totals.includes("及时率") && /\d+%/.tes
 console.log(`     (${overdue} periods 逾期)`);
 await shot("b02-workspace");
 
+// 网页填报: type figures into the due grid, 校验 with a plausibility
+// warning (a twentieth of the previous period's figure), tick 已核实, 提交 —
+// at 1440 and at 390 px. Returns the text after 提交.
+async function gridEntry(width, tag, note) {
+  current = `grid entry @${width}`;
+  await page.setViewportSize({ width, height: width < 500 ? 844 : 900 });
+  await page.goto(base + "/bureau#due");
+  // An owed cell right after a reported one (the previous period, its value
+  // shown), typed a twentieth (or twenty times) of it; else two owed cells
+  // in a row, typed 10 and 0.5 (the upload's own previous period).
+  const pick = await page.evaluate(() => {
+    for (const td of document.querySelectorAll("table.due-grid td.periods")) {
+      const chips = [...td.querySelectorAll(":scope > .due")];
+      for (let i = 1; i < chips.length; i++) {
+        const input = chips[i].querySelector("input[name^='v|']");
+        const prev = chips[i - 1].querySelector(".v");
+        const v = prev && parseFloat(prev.textContent);
+        if (input && v > 0) return { cells: [[input.getAttribute("name"), String(Math.round((v >= 5 ? v / 20 : v * 20) * 100) / 100)]], prev: v };
+      }
+    }
+    for (const td of document.querySelectorAll("table.due-grid td.periods")) {
+      const chips = [...td.querySelectorAll(":scope > .due")];
+      for (let i = 1; i < chips.length; i++) {
+        const a = chips[i - 1].querySelector("input[name^='v|']"), b = chips[i].querySelector("input[name^='v|']");
+        if (a && b) return { cells: [[a.getAttribute("name"), "10"], [b.getAttribute("name"), "0.5"]], prev: 10 };
+      }
+    }
+    return null;
+  });
+  check(pick !== null, `${current}: an owed cell after a reported one, or two owed cells in a row`);
+  if (!pick) return "";
+  for (const [name, v] of pick.cells) {
+    const cell = page.locator(`input[name="${name}"]`);
+    await cell.scrollIntoViewIfNeeded();
+    await cell.fill(v);
+  }
+  const [name, value] = pick.cells[pick.cells.length - 1];
+  await page.locator(`input[name="${name.replace(/^v\|/, "n|")}"]`).fill(note);
+  pick.name = name;
+  const wide = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  check(wide <= width, `${current}: the grid page is ${wide} px wide in ${width} px`);
+  await shot(`b02${tag}-grid-typed`);
+  await press(page.getByRole("button", { name: /校验填报的数值/ }));
+  let t = await body();
+  check(t.includes("校验通过") && t.includes("请核实") && t.includes("数量级") && t.includes(value), `${current}: 校验 passes with a 请核实 warning for ${pick.name} = ${value} after ${pick.prev}`);
+  const sw = await page.evaluate(() => document.scrollingElement.scrollWidth);
+  check(sw <= width, `${current}: the 校验 page is ${sw} px wide in ${width} px`);
+  await shot(`b02${tag}-grid-checked`);
+  // 提交 without ticking 已核实 is stopped by the form; ticked, it goes.
+  await page.getByRole("button", { name: /提交/ }).first().click();
+  check(page.url().endsWith("/bureau/entry/check"), `${current}: 提交 without 已核实 stays on the page`);
+  await page.getByLabel(/已核实/).check();
+  await press(page.getByRole("button", { name: /提交/ }).first());
+  t = await body();
+  await shot(`b02${tag}-grid-submitted`);
+  await page.setViewportSize({ width: 1366, height: 900 });
+  return t;
+}
+
 // 3. The template: XLSX is a workbook; the CSV, filled, checks and submits as it is.
 current = "template";
 const xlsx = await page.request.get(base + "/bureau/template.xlsx");
@@ -154,6 +215,17 @@ check(data.length > 0, `template: ${data.length} rows due`);
 data = data.slice(0, 12);
 for (const r of data) r[vi] = r[ui] === "%" ? "97.5" : "12";
 const filled = file("filled-template.csv", toCSV([hdr, ...data]));
+// The template's rows are typed into the grid first (网页填报); the filled
+// template then revises them.
+let entered = await gridEntry(1440, "e", "网页填报测试");
+check(entered.includes("已提交并入库") && /新增 [12] 条/.test(entered), "grid entry @1440: stored" + (entered.includes("已提交并入库") ? "" : ": " + entered.slice(0, 300)));
+entered = await gridEntry(390, "m", "手机填报");
+check(entered.includes("已提交并入库") && /新增 [12] 条/.test(entered), "grid entry @390: stored" + (entered.includes("已提交并入库") ? "" : ": " + entered.slice(0, 300)));
+await page.goto(base + "/bureau#due");
+check((await body()).includes("网页填报"), "grid: the form explains 网页填报");
+
+current = "template";
+await page.goto(base + "/bureau");
 await upload(filled, "校验");
 current = "template check";
 let text = await body();
@@ -161,6 +233,7 @@ check(text.includes("校验通过"), "filled template: 校验 passes" + (text.in
 check(await page.locator("table.checked tbody tr").count() === data.length, "check shows every row of the file");
 await shot("b03-template-checked");
 if (await page.getByRole("button", { name: /提交这/ }).count()) {
+  if (await page.locator("input[name=confirm]").count()) await page.locator("input[name=confirm]").check(); // 请核实: figures far from the previous period
   await press(page.getByRole("button", { name: /提交这/ }));
   text = await body();
   check(text.includes("已提交并入库") && /新增 \d+ 条/.test(text), "filled template submitted: new/revised/unchanged");
@@ -220,6 +293,11 @@ await shot("b08-held");
 await page.goto(base + "/bureau");
 check(await page.locator("table.decisions .state-pending").count() === 1, "the bureau sees its upload 待审核");
 await upload(file("yantai-2019.csv", "指标,地区,时期,数值\n装配式建筑占新建建筑比例,烟台市,2019,99\n"), "直接提交");
+if (await page.locator("input[name=confirm]").count()) { // 99 after the 2018 figure: 请核实, confirmed
+  check((await body()).includes("请核实"), "direct submit of an implausible figure: 请核实 first");
+  await page.getByLabel(/已核实/).check();
+  await press(page.getByRole("button", { name: /提交/ }).first());
+}
 await signout();
 
 await signin(REV, "山东省统计局");
