@@ -101,3 +101,15 @@ func Moments(at, knownAt string, now time.Time) (time.Time, time.Time, error) {
 	}
 	return evaluate.Moments(at, knownAt, now)
 }
+
+// Int reads an integer parameter from lo to hi; empty is def.
+func Int(name, value string, lo, hi, def int) (int, error) {
+	if value == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n < lo || n > hi {
+		return 0, Invalid(name, value, fmt.Sprintf("%d 到 %d 之间的整数", lo, hi))
+	}
+	return n, nil
+}

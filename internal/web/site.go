@@ -38,17 +38,20 @@ type Site struct {
 	tmpl *shell.Templates
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
-	// replaced).
+	// replaced); shown the same keys, the evaluations the pages show.
 	targets map[string]*plan.Target
+	shown   map[string]bool
+	indexes indexes
 }
 
 // New builds the site. Who may see it is decided in front of it (serve's
 // access guard, internal/access).
 func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}}
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}, shown: map[string]bool{}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
+			s.shown[t.Key()] = true
 		}
 	}
 	t, err := shell.ParseLangs(files, funcs, logger, "templates/*.html")
