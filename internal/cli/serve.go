@@ -175,7 +175,10 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	sv.closers = append(sv.closers, rep.Close)
-	engine.Published = rep.Overdue.Trigger // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
+	engine.Published = func() {
+		rep.Overdue.Trigger() // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
+		go site.Prepare()     // the pages' index of the new evaluation, before the first page asks
+	}
 	rep.Register(srv.Mux)
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {

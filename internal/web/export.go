@@ -108,7 +108,7 @@ func (s *Site) exportData(r *http.Request) (e *evaluation, f filter, name string
 
 // flushEvery is how many rows an export writes between flushes to the
 // client: the download starts at once and nothing is held whole.
-const flushEvery = 2000
+const flushEvery = 500
 
 // exportCSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8),
 // CRLF, streamed: written and flushed as the rows are made.
