@@ -1,8 +1,9 @@
 // Command benchscale builds the national-scale case of scripts/bench-scale.sh
-// from scratch: a targets directory (the real region table with its
-// counties, the regions that get targets counties first, filled up with
-// synthetic prefectures when it has too few; a catalogue of synthetic
-// yearly indicators; one plan with a target per region and indicator), ten years of yearly figures for every target as CSV, and a
+// from scratch: a targets directory (the real region table with its county
+// file; the regions that get targets are the counties first, filled up with
+// synthetic prefectures when the table has too few; a catalogue of
+// synthetic yearly indicators; one plan with a target per region and
+// indicator), ten years of yearly figures for every target as CSV, and a
 // qualitymon.yaml with one upload token.
 //
 //	go run ./scripts/benchscale -targets 300000 -out DIR -influx URL -listen ADDR -token T
