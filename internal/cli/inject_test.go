@@ -97,6 +97,7 @@ func serveRoutes() []route {
 		{pattern: "POST /bureau/submit", path: "/bureau/submit", noParams: true},
 		{pattern: "GET /bureau/template.xlsx", path: "/bureau/template.xlsx", noParams: true},
 		{pattern: "GET /bureau/template.csv", path: "/bureau/template.csv", noParams: true},
+		{pattern: "GET /bureau/errors/{id}", path: "/bureau/errors/x", pathParams: map[string]string{"id": "x"}, noParams: true, ok: below500},
 		{pattern: "GET /review", path: "/review", noParams: true},
 		{pattern: "POST /review/{id}/approve", path: "/review/x/approve", pathParams: map[string]string{"id": "x"}, noParams: true, ok: below500},
 		{pattern: "POST /review/{id}/return", path: "/review/x/return", pathParams: map[string]string{"id": "x"}, noParams: true, ok: below500},
