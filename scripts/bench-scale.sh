@@ -75,6 +75,14 @@ until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*tar
 done
 upload_s=$(since "$t")
 
+# serve answers /api/v1/completeness from a background refresh after the
+# evaluation: wait for the first (at most 10 minutes).
+until [[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/completeness?region=$region")" == 200 ]]; do
+	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 600) }' && { echo "the completeness listing never came"; break; }
+	sleep 1
+done
+comp_s=$(since "$t")
+
 # The pages (from the latest evaluation), the exports (streamed: the first
 # byte, then the whole file) and the completeness listing, each asked twice:
 # the first also builds the pages' index when it is not ready yet.
@@ -97,6 +105,7 @@ page "indicator comparison" "/indicators/bench_000"
 page "export status.csv (streamed)" "/export/status.csv"
 page "export status.xlsx" "/export/status.xlsx?plan=benchscale-2021"
 page "/api/v1/completeness" "/api/v1/completeness"
+page "/api/v1/completeness?region=" "/api/v1/completeness?region=$region"
 page "/readyz (serving)" "/readyz"
 
 rss_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
@@ -115,11 +124,12 @@ row "scrape plain (s, MB)" "$scrape_s $(awk -v b="$scrape_bytes" 'BEGIN { printf
 row "scrape gzip (s, MB)" "$gz_s $(awk -v b="$gz_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$gz_s" 2)"
 row "one upload until /metrics shows it (s)" "$upload_s" "1" "$(le "$upload_s" 1)"
 row "InfluxDB series (default limit 1,000,000)" "$influx_series" "1000000" "$(le "${influx_series:-0}" 1000000)"
+row "completeness listing after the upload (s)" "$comp_s" "-" ""
 echo "  pages (HTTP code, first byte, whole, size), goal: first byte ≤ 0.3 s (pages and exports), ≤ 2 s (completeness):"
 for p in "${pages[@]}"; do
 	IFS='|' read -r label code ttfb total bytes <<<"$p"
 	goal=0.3
-	[[ "$label" == /api/v1/completeness ]] && goal=2
+	[[ "$label" == /api/v1/completeness* ]] && goal=2
 	printf '  %-44s %3s %8.3f s %8.3f s %9.1f MB   goal %-5s %s\n' "$label" "$code" "$ttfb" "$total" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$goal" \
 		"$( [[ "$code" == 200 ]] && le "$ttfb" "$goal" || echo FAILED)"
 done
