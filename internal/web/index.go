@@ -128,10 +128,10 @@ func (x *index) count(plan, reg string) Counts {
 
 // filter is what a page asks of the index; empty fields do not filter.
 type filter struct {
-	Plan, Indicator, Target, Region, Agency string
-	Status                                  evaluate.Status
-	Sort                                    string
-	Desc                                    bool
+	Plan, Indicator, Region, Agency string
+	Status                          evaluate.Status
+	Sort                            string
+	Desc                            bool
 }
 
 // find returns how many evaluations the filter keeps and the positions of
@@ -148,7 +148,7 @@ func (x *index) find(f filter, offset, limit int) (total int, page []int32) {
 			list []int32
 		}{
 			{f.Plan != "", x.byPlan[f.Plan]}, {f.Indicator != "", x.byIndicator[f.Indicator]},
-			{f.Target != "", x.byTarget[f.Target]}, {f.Status != "", x.byStatus[f.Status]},
+			{f.Status != "", x.byStatus[f.Status]},
 			{f.Region != "", x.byRegion[f.Region]},
 		} {
 			if l.on && len(l.list) < len(walk) {
@@ -162,7 +162,7 @@ func (x *index) find(f filter, offset, limit int) (total int, page []int32) {
 	for _, p := range walk {
 		ev := &x.evals[p]
 		if f.Plan != "" && ev.Plan != f.Plan || f.Indicator != "" && ev.Indicator != f.Indicator ||
-			f.Target != "" && ev.Plan+"/"+ev.Target != f.Target || f.Status != "" && ev.Status != f.Status ||
+			f.Status != "" && ev.Status != f.Status ||
 			f.Region != "" && !slices.Contains(x.chains[ev.Region], f.Region) ||
 			f.Agency != "" && !slices.Contains(ev.LeadAgencies, f.Agency) && !slices.Contains(ev.ResponsibleAgencies, f.Agency) {
 			continue
