@@ -32,6 +32,13 @@ import (
 // figures and served as serve serves it: from the latest evaluation.
 func scaleSite(t *testing.T) (*Site, http.Handler, []evaluate.Evaluation) {
 	t.Helper()
+	return scaleSiteOf(t, 300, 2)
+}
+
+// scaleSiteOf is scaleSite over the first n regions of the table (its
+// county-level divisions first, then prefectures) × k indicators.
+func scaleSiteOf(t testing.TB, n, k int) (*Site, http.Handler, []evaluate.Evaluation) {
+	t.Helper()
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"regions.yaml", "regions-county.tsv"} {
 		data, err := fs.ReadFile(targets.FS, name)
@@ -40,24 +47,34 @@ func scaleSite(t *testing.T) (*Site, http.Handler, []evaluate.Evaluation) {
 		}
 		fsys[name] = &fstest.MapFile{Data: data}
 	}
-	fsys["catalogue/scale.yaml"] = &fstest.MapFile{Data: []byte(`indicators:
-  - {id: scale_a, name_zh: 规模指标甲, name_en: Scale A, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level}
-  - {id: scale_b, name_zh: 规模指标乙, name_en: Scale B, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level}
-`)}
+	inds := []string{"scale_a", "scale_b"}
+	for i := 2; i < k; i++ {
+		inds = append(inds, fmt.Sprintf("scale_%03d", i))
+	}
+	inds = inds[:k]
+	var cat strings.Builder
+	cat.WriteString("indicators:\n")
+	for i, id := range inds {
+		fmt.Fprintf(&cat, "  - {id: %s, name_zh: 规模指标%d, name_en: Scale %d, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level}\n", id, i, i)
+	}
+	fsys["catalogue/scale.yaml"] = &fstest.MapFile{Data: []byte(cat.String())}
 	regs, err := region.Load(fsys, "regions.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var counties []string
-	for _, r := range regs.All() {
-		if r.Level == region.County && len(counties) < 300 {
-			counties = append(counties, r.Code)
+	for _, l := range []string{region.County, region.Prefecture} {
+		for _, r := range regs.All() {
+			if r.Level == l && len(counties) < n {
+				counties = append(counties, r.Code)
+			}
 		}
 	}
 	var pf strings.Builder
+	pf.Grow(n * k * 170)
 	pf.WriteString("plan: {key: scale-2021, name_zh: 规模页面规划, issuer: 测试, published: \"2021\", region: \"100000\", start: 2021, horizon: 2030, source: test}\ntargets:\n")
 	b := evaluate.NewDataBuilder()
-	for i, ind := range []string{"scale_a", "scale_b"} {
+	for i, ind := range inds {
 		for k, c := range counties {
 			fmt.Fprintf(&pf, "  - {id: t-%d-%s, indicator: %s, region: %q, comparator: \">=\", value: 90, deadline: 2027, modality: reach, lead_agencies: [局%d], clause: x, quote: x}\n", i, c, ind, c, k%3)
 			for y := 2015; y <= 2024; y++ {
