@@ -142,6 +142,9 @@ func (x *index) find(f filter, offset, limit int) (total int, page []int32) {
 	walk := x.all
 	if f.Sort != "" {
 		walk = x.order(f.Sort, f.Desc)
+		if f == (filter{Sort: f.Sort, Desc: f.Desc, Plan: f.Plan}) && len(x.byPlan[f.Plan]) == len(walk) {
+			f.Plan = "" // the plan is every evaluation: nothing to check
+		}
 	} else {
 		for _, l := range []struct {
 			on   bool
@@ -157,6 +160,21 @@ func (x *index) find(f filter, offset, limit int) (total int, page []int32) {
 			if l.on && len(l.list) == 0 {
 				return 0, nil
 			}
+		}
+	}
+	if f == (filter{}) || f == (filter{Sort: f.Sort, Desc: f.Desc}) {
+		// Nothing to check: the page is a slice of the list walked.
+		return len(walk), walk[min(offset, len(walk)):min(offset+limit, len(walk))]
+	}
+	if one := (filter{Plan: f.Plan, Indicator: f.Indicator, Status: f.Status, Region: f.Region}); f == one {
+		n := 0
+		for _, on := range []bool{f.Plan != "", f.Indicator != "", f.Status != "", f.Region != ""} {
+			if on {
+				n++
+			}
+		}
+		if n == 1 { // walking that condition's own list: every position is kept
+			return len(walk), walk[min(offset, len(walk)):min(offset+limit, len(walk))]
 		}
 	}
 	for _, p := range walk {

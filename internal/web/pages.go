@@ -102,7 +102,7 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		if code != "" && c.Total == 0 {
 			continue
 		}
-		c.Untracked = len(p.Targets) - len(s.Evaluator.Set.Tracked(p.Key))
+		c.Untracked = s.untracked[p.Key]
 		all.Untracked += c.Untracked
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/"+p.Key, "region", code), Report: m.Link("/report/" + p.Key)})
@@ -209,14 +209,9 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	for _, a := range e.x.agencies[p.Key] {
 		agencies = append(agencies, Option{a, a, q.Get("agency") == a})
 	}
-	seenI := map[string]bool{}
-	for _, t := range p.Targets {
-		if t.IsTracked() && t.Ind != nil && !seenI[t.Indicator] {
-			seenI[t.Indicator] = true
-			indicators = append(indicators, Option{t.Indicator, t.Ind.NameZh, q.Get("indicator") == t.Indicator})
-		}
+	for _, ind := range s.indicators[p.Key] {
+		indicators = append(indicators, Option{ind.ID, ind.NameZh, q.Get("indicator") == ind.ID})
 	}
-	slices.SortFunc(indicators, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
 	f := filter{Plan: p.Key}
 	var fStatus string
 	for _, c := range []struct {

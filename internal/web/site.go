@@ -1,13 +1,16 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/param"
@@ -42,6 +45,10 @@ type Site struct {
 	targets map[string]*plan.Target
 	shown   map[string]bool
 	indexes indexes
+	// untracked counts each plan's commitments that are not judged;
+	// indicators are the indicators each plan judges, by id.
+	untracked  map[string]int
+	indicators map[string][]*catalog.Indicator
 }
 
 // New builds the site. Who may see it is decided in front of it (serve's
@@ -53,6 +60,20 @@ func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *
 			s.targets[t.Key()] = t
 			s.shown[t.Key()] = true
 		}
+	}
+	s.untracked, s.indicators = map[string]int{}, map[string][]*catalog.Indicator{}
+	for _, p := range ev.Set.Plans {
+		seen := map[string]bool{}
+		for _, t := range p.Targets {
+			switch {
+			case !t.IsTracked():
+				s.untracked[p.Key]++
+			case t.Ind != nil && !seen[t.Indicator]:
+				seen[t.Indicator] = true
+				s.indicators[p.Key] = append(s.indicators[p.Key], t.Ind)
+			}
+		}
+		slices.SortFunc(s.indicators[p.Key], func(a, b *catalog.Indicator) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	t, err := shell.ParseLangs(files, funcs, logger, "templates/*.html")
 	if err != nil {
