@@ -139,12 +139,12 @@ type filter struct {
 // filter's lists (sorted: the cached order of every evaluation) and checks
 // the other conditions on each.
 func (x *index) find(f filter, offset, limit int) (total int, page []int32) {
+	if f.Plan != "" && len(x.byPlan[f.Plan]) == len(x.all) {
+		f.Plan = "" // the plan is every evaluation: nothing to check
+	}
 	walk := x.all
 	if f.Sort != "" {
 		walk = x.order(f.Sort, f.Desc)
-		if f == (filter{Sort: f.Sort, Desc: f.Desc, Plan: f.Plan}) && len(x.byPlan[f.Plan]) == len(walk) {
-			f.Plan = "" // the plan is every evaluation: nothing to check
-		}
 	} else {
 		for _, l := range []struct {
 			on   bool
