@@ -9,7 +9,7 @@
 # beside its goal:
 #   /readyz after start, the full evaluation, serve's peak RSS, /metrics
 #   series, scrape time and size, one upload until /metrics shows it,
-#   InfluxDB's series.
+#   InfluxDB's series; the pages, exports and /api/v1/completeness.
 # The figures mean something only on an otherwise idle machine: the load
 # average is printed before and after. KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -75,6 +75,39 @@ until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*tar
 done
 upload_s=$(since "$t")
 
+# serve answers /api/v1/completeness from a background refresh after the
+# evaluation: wait for the first (at most 10 minutes).
+until [[ "$(curl -s -o /dev/null -w '%{http_code}' "$base/api/v1/completeness?region=$region")" == 200 ]]; do
+	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 600) }' && { echo "the completeness listing never came"; break; }
+	sleep 1
+done
+comp_s=$(since "$t")
+
+# The pages (from the latest evaluation), the exports (streamed: the first
+# byte, then the whole file) and the completeness listing, each asked twice:
+# the first also builds the pages' index when it is not ready yet.
+pages=()
+page() { # label path
+	local code ttfb total bytes
+	for _ in 1 2; do
+		read -r code ttfb total bytes < <(curl -s -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n' "$base$2")
+	done
+	pages+=("$1|$code|$ttfb|$total|$bytes")
+}
+province=$(grep -o 'region: "[0-9]*"' "$work/targets/benchscale-2021.yaml" | sed -n 2p | grep -o '[0-9]\{2\}' | head -1)0000
+page "overview /" "/"
+page "scorecard page 1" "/plans/benchscale-2021"
+page "scorecard page 2" "/plans/benchscale-2021?page=2"
+page "scorecard sorted by gap, page 3" "/plans/benchscale-2021?sort=gap&page=3"
+page "scorecard of province $province" "/plans/benchscale-2021?region=$province"
+page "scorecard search indicator+region" "/plans/benchscale-2021?indicator=bench_007&region=$province"
+page "indicator comparison" "/indicators/bench_000"
+page "export status.csv (streamed)" "/export/status.csv"
+page "export status.xlsx" "/export/status.xlsx?plan=benchscale-2021"
+page "/api/v1/completeness" "/api/v1/completeness"
+page "/api/v1/completeness?region=" "/api/v1/completeness?region=$region"
+page "/readyz (serving)" "/readyz"
+
 rss_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
 influx_series=$(curl -s "$QUALITYMON_INFLUX_URL/query" --data-urlencode "db=qualitymon" --data-urlencode "q=SHOW SERIES CARDINALITY" | grep -o '"values":\[\[[0-9]*' | grep -o '[0-9]*$' | awk '{ s += $1 } END { print s + 0 }')
 
@@ -91,4 +124,13 @@ row "scrape plain (s, MB)" "$scrape_s $(awk -v b="$scrape_bytes" 'BEGIN { printf
 row "scrape gzip (s, MB)" "$gz_s $(awk -v b="$gz_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$gz_s" 2)"
 row "one upload until /metrics shows it (s)" "$upload_s" "1" "$(le "$upload_s" 1)"
 row "InfluxDB series (default limit 1,000,000)" "$influx_series" "1000000" "$(le "${influx_series:-0}" 1000000)"
+row "completeness listing after the upload (s)" "$comp_s" "-" ""
+echo "  pages (HTTP code, first byte, whole, size), goal: first byte ≤ 0.3 s (pages and exports), ≤ 2 s (completeness):"
+for p in "${pages[@]}"; do
+	IFS='|' read -r label code ttfb total bytes <<<"$p"
+	goal=0.3
+	[[ "$label" == /api/v1/completeness* ]] && goal=2
+	printf '  %-44s %3s %8.3f s %8.3f s %9.1f MB   goal %-5s %s\n' "$label" "$code" "$ttfb" "$total" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$goal" \
+		"$( [[ "$code" == 200 ]] && le "$ttfb" "$goal" || echo FAILED)"
+done
 echo "load after: $(uptime)"

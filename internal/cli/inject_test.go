@@ -56,15 +56,15 @@ func serveRoutes() []route {
 	moment := []string{"at", "known_at"}
 	below500 := func(_ string, code int, _ string) bool { return code < 500 }
 	return []route{
-		{pattern: "GET /{$}", path: "/", params: moment},
+		{pattern: "GET /{$}", path: "/", params: append([]string{"region", "page", "size"}, moment...)},
 		{pattern: "GET /plans/{plan}", path: "/plans/qingdao-2023", pathParams: map[string]string{"plan": "qingdao-2023"},
-			params: append([]string{"status", "agency", "region", "sort", "dir"}, moment...)},
+			params: append([]string{"status", "agency", "indicator", "region", "sort", "dir", "page", "size"}, moment...)},
 		{pattern: "GET /plans/{plan}/targets/{target}", path: "/plans/qingdao-2023/targets/food-sampling-pass-rate",
 			pathParams: map[string]string{"plan": "qingdao-2023", "target": "food-sampling-pass-rate"}, params: append([]string{"region"}, moment...)},
 		{pattern: "GET /indicators/{indicator}", path: "/indicators/food_sampling_pass_rate",
-			pathParams: map[string]string{"indicator": "food_sampling_pass_rate"}, params: moment},
-		{pattern: "GET /export/status.csv", path: "/export/status.csv", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan"}, moment...)},
-		{pattern: "GET /export/status.xlsx", path: "/export/status.xlsx", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan"}, moment...)},
+			pathParams: map[string]string{"indicator": "food_sampling_pass_rate"}, params: append([]string{"region", "page", "size"}, moment...)},
+		{pattern: "GET /export/status.csv", path: "/export/status.csv", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan", "region"}, moment...)},
+		{pattern: "GET /export/status.xlsx", path: "/export/status.xlsx", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan", "region"}, moment...)},
 		{pattern: "GET /export/figures.csv", path: "/export/figures.csv",
 			query:  url.Values{"plan": {"qingdao-2023"}, "target": {"food-sampling-pass-rate"}, "region": {"370200"}},
 			params: append([]string{"plan", "target", "region"}, moment...)},

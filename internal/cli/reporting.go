@@ -131,7 +131,7 @@ func (r *reportingParts) completeLoop(logger *slog.Logger) {
 
 // Register mounts GET /api/v1/completeness.
 func (r *reportingParts) Register(mux access.Router) {
-	mux.Handle("GET "+reporting.CompletenessPath, reporting.CompletenessHandler(r.Grid, r.Dir, r.now))
+	mux.Handle("GET "+reporting.CompletenessPath, reporting.CompletenessHandler(r.Grid, r.Dir, r.now, r.Overdue.Latest)) // from the background refresh, never on the request
 }
 
 // Close stops the hand-over loop and closes the queue and the receipts.

@@ -175,10 +175,14 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		return sv, err
 	}
 	sv.closers = append(sv.closers, rep.Close)
-	engine.Published = rep.Overdue.Trigger // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
+	engine.Published = func() {
+		rep.Overdue.Trigger() // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
+		go site.Prepare()     // the pages' index of the new evaluation, before the first page asks
+	}
 	rep.Register(srv.Mux)
-	site.Changes.Receipts = rep.Receipts // 变化 names the bureau of each upload
-	site.Grid = rep.Grid                 // the one count of overdue: held figures are not overdue
+	site.Changes.Receipts = rep.Receipts           // 变化 names the bureau of each upload
+	site.Grid = rep.Grid                           // the one count of overdue: held figures are not overdue
+	site.OverdueLatest = rep.Overdue.OverdueCounts // … as counted after the last evaluation
 	up, err := upload.NewHandler(chk.Uploads, chk.Validator, sp, reg, logger)
 	if err != nil {
 		return sv, err

@@ -65,21 +65,6 @@ func Load(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, planKey 
 	return ev.Evaluate(data, planKey, at), data, nil
 }
 
-// The observations are read in pages of a few indicators, at most
-// queryConcurrency queries at a time, each answer streamed into the Data:
-// no query reads everything (at 300,000 targets one query over 3 million
-// figures ran into the query timeout), the database never serves more than
-// a couple of large reads at once from one qualitymon (InfluxDB 1.8 once
-// crashed under many concurrent large Flux queries), and no slice of every
-// observation is held.
-const (
-	queryConcurrency = 2
-	// pages is how many pages the indicators are split into (fewer when
-	// there are fewer indicators): each query reads about 1/pages of the
-	// figures.
-	pages = 16
-)
-
 // indicatorsOf lists, sorted, the indicators the targets read: their own,
 // for averages the indicator the average is reported under, and those the
 // derived ones among them are computed from (derived figures are computed
@@ -106,14 +91,13 @@ func indicatorsOf(ev *evaluate.Evaluator, targets []*plan.Target) []string {
 
 // read reads the observations of the targets' indicators (every indicator
 // when all is set, so that freshness covers indicators without targets)
-// into a Data, page by page.
+// into a Data, page by page (store.IndicatorPages), each answer streamed
+// into the Data: no slice of every observation is held.
 func read(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, targets []*plan.Target, all bool) (*evaluate.Data, error) {
 	inds := indicatorsOf(ev, targets)
 	var filters []store.Filter
-	if size := (len(inds) + pages - 1) / pages; size > 0 {
-		for i := 0; i < len(inds); i += size {
-			filters = append(filters, store.Filter{Indicators: inds[i:min(i+size, len(inds))]})
-		}
+	for _, page := range store.IndicatorPages(inds) {
+		filters = append(filters, store.Filter{Indicators: page})
 	}
 	if all {
 		// One more page for indicators no target uses (daily AQI and the like).
@@ -121,7 +105,7 @@ func read(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, targets 
 	}
 	builders := make([]*evaluate.DataBuilder, len(filters))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(queryConcurrency)
+	g.SetLimit(store.ReadConcurrency)
 	for i, f := range filters {
 		g.Go(func() error {
 			b := ev.NewDataBuilder()

@@ -135,13 +135,16 @@ func Window(from, to string, def time.Duration, now time.Time) (time.Time, time.
 const maxPage = 100000
 
 // Page reads a page number (?page=): empty is 1, else an integer 1–100000.
-func Page(value string) (int, error) {
+func Page(value string) (int, error) { return Int("page", value, 1, maxPage, 1) }
+
+// Int reads an integer parameter from lo to hi; empty is def.
+func Int(name, value string, lo, hi, def int) (int, error) {
 	if value == "" {
-		return 1, nil
+		return def, nil
 	}
 	n, err := strconv.Atoi(value)
-	if err != nil || n < 1 || n > maxPage {
-		return 0, Invalid("page", value, "页码,1 到 100000 的整数")
+	if err != nil || n < lo || n > hi {
+		return 0, Invalid(name, value, fmt.Sprintf("%d 到 %d 之间的整数", lo, hi))
 	}
 	return n, nil
 }

@@ -424,7 +424,7 @@ func TestCompletenessAPI(t *testing.T) {
 	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
 		t.Fatal(code)
 	}
-	h := reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now })
+	h := reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, nil)
 	get := func(q string) (int, reporting.Completeness, string) {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, reporting.CompletenessPath+q, nil))
@@ -472,6 +472,41 @@ func TestCompletenessAPI(t *testing.T) {
 	}
 	if !found {
 		t.Error("no overdue count for Qingdao's food sampling pass rate")
+	}
+
+	// As serve answers it, from the Collector's last refresh: 503 before the
+	// first, then the same answers as computed afresh (narrowed in memory),
+	// and a figure stored since shows only after the next refresh (the
+	// request never reads the store).
+	fresh := h
+	col := &reporting.Collector{Grid: e.grid, Dir: e.dir, Now: func() time.Time { return e.now }}
+	h = reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, col.Latest)
+	if code, _, _ := get("?region=370200"); code != http.StatusServiceUnavailable {
+		t.Errorf("before the first refresh: %d, want 503", code)
+	}
+	if err := col.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	queries := []string{"", "?bureau=青岛市统计局&plan=qingdao-2023&region=青岛", "?region=370200", "?plan=qingdao-2023", "?bureau=-", "?bureau=-&plan=qingdao-2023"}
+	for _, q := range queries {
+		_, _, cached := get(q)
+		h = fresh
+		_, _, want := get(q)
+		h = reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, col.Latest)
+		if cached != want {
+			t.Errorf("%q: the refreshed listing answers\n%.400s\nnot as computed afresh\n%.400s", q, cached, want)
+		}
+	}
+	if code, _ := e.post(t, qingdaoToken, "b.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2022,97.5\n")); code != 200 {
+		t.Fatal(code)
+	}
+	q := "?bureau=青岛市统计局&plan=qingdao-2023&region=370200"
+	if _, c, _ := get(q); c.Summary.Reported != 1 {
+		t.Errorf("before the refresh: %d reported, want the refreshed 1", c.Summary.Reported)
+	}
+	col.Refresh(context.Background())
+	if _, c, _ := get(q); c.Summary.Reported != 2 {
+		t.Errorf("after the refresh: %d reported, want 2", c.Summary.Reported)
 	}
 }
 

@@ -2,9 +2,12 @@ package reporting
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -74,35 +77,74 @@ func (g *Grid) For(ctx context.Context, b *Bureau, planKey string, now time.Time
 	return &Report{Bureau: b.Name, Now: now, Summary: Summarize(cells), Cells: cells}, nil
 }
 
-// figures reads the current values of the items' keys (one query), the
-// first reports of revised ones and their receipts.
+// figures reads the current values of the items' keys, the first reports
+// of revised ones and their receipts: in pages of indicators, at most
+// store.ReadConcurrency queries at once (store.IndicatorPages), so that
+// the grid of every plan at national scale is no one query over every
+// figure (at 30,000 targets that one query ran into the 60 s timeout).
 func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]Figure, error) {
 	out := map[observation.Key]Figure{}
 	if len(items) == 0 || g.Store == nil {
 		return out, nil
 	}
-	var span store.KeySpan
 	want := make(map[observation.Key]bool, len(items))
+	byInd := map[string][]observation.Key{}
 	for i := range items {
 		k := items[i].Key()
-		span.Add(k)
-		want[k] = true
-	}
-	f := span.Filter()
-	cur, err := g.Store.Current(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	revised := false
-	for _, s := range cur {
-		if want[s.Key()] && s.Revision > 0 {
-			revised = true
+		if !want[k] {
+			want[k] = true
+			byInd[k.Indicator] = append(byInd[k.Indicator], k)
 		}
 	}
-	var first map[observation.Key]time.Time
-	if revised {
-		if first, err = g.Store.FirstReports(ctx, f); err != nil {
-			return nil, err
+	inds := make([]string, 0, len(byInd))
+	for ind := range byInd {
+		inds = append(inds, ind)
+	}
+	sort.Strings(inds)
+	type page struct {
+		cur   []observation.Stored
+		first map[observation.Key]time.Time
+	}
+	pages := store.IndicatorPages(inds)
+	got := make([]page, len(pages))
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.SetLimit(store.ReadConcurrency)
+	for i, p := range pages {
+		eg.Go(func() error {
+			var span store.KeySpan
+			for _, ind := range p {
+				for _, k := range byInd[ind] {
+					span.Add(k)
+				}
+			}
+			f := span.Filter()
+			cur, err := g.Store.Current(ectx, f)
+			if err != nil {
+				return err
+			}
+			kept, revised := cur[:0], false
+			for _, s := range cur {
+				if want[s.Key()] {
+					kept = append(kept, s)
+					revised = revised || s.Revision > 0
+				}
+			}
+			got[i].cur = kept
+			if revised {
+				got[i].first, err = g.Store.FirstReports(ectx, f)
+			}
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	var cur []observation.Stored
+	first := map[observation.Key]time.Time{}
+	for _, p := range got {
+		cur = append(cur, p.cur...)
+		for k, t := range p.first {
+			first[k] = t
 		}
 	}
 	// One catch-up with the receipts log for all the figures.
@@ -241,6 +283,43 @@ func (g *Grid) OverdueAt(ctx context.Context, now time.Time) (Overdue, error) {
 	return CountOverdue(cells), nil
 }
 
+// Only narrows a listing of every plan, region and bureau to the query,
+// as Completeness would have computed it: the cells of the region, the
+// bureau, and the items a target of the plan needs.
+func (c *Completeness) Only(q CompletenessQuery) *Completeness {
+	if q == (CompletenessQuery{}) {
+		return c
+	}
+	out := &Completeness{Now: c.Now, Bureaus: []*Report{}}
+	var all []Cell
+	for _, r := range c.Bureaus {
+		if q.Bureau != "" && r.Bureau != q.Bureau {
+			continue
+		}
+		kept := &Report{Bureau: r.Bureau, Now: r.Now, Cells: []Cell{}}
+		for _, cell := range r.Cells {
+			if q.Region != "" && cell.Region != q.Region ||
+				q.Plan != "" && !slices.ContainsFunc(cell.Targets, func(t *plan.Target) bool { return t.Plan.Key == q.Plan }) {
+				continue
+			}
+			kept.Cells = append(kept.Cells, cell)
+		}
+		if r.Bureau == Unassigned && len(kept.Cells) == 0 {
+			continue
+		}
+		kept.Summary = Summarize(kept.Cells)
+		all = append(all, kept.Cells...)
+		out.Bureaus = append(out.Bureaus, kept)
+	}
+	if q.Bureau == "" {
+		// The whole counts each item once, however many bureaus list it
+		// (as Completeness does).
+		all = uniqueCells(all)
+	}
+	out.Summary = Summarize(all)
+	return out
+}
+
 func bureauCovers(bureaus []*Bureau, g *Grid, c *Cell) bool {
 	for _, b := range bureaus {
 		if InScope(b.Scope, g.Set.Catalog, c.Indicator, c.Region) {
@@ -303,4 +382,16 @@ func (s *Sinks) For(b *Bureau, next observation.Sink) observation.Sink {
 		return s.Receipts.Sink(next)
 	}
 	return next
+}
+
+// uniqueCells keeps the first cell of each item (bureaus list an item
+// each; the whole counts it once).
+func uniqueCells(cells []Cell) []Cell {
+	seen := map[observation.Key]bool{}
+	return slices.DeleteFunc(cells, func(c Cell) bool {
+		k := c.Key()
+		dup := seen[k]
+		seen[k] = true
+		return dup
+	})
 }

@@ -20,7 +20,12 @@ const CompletenessPath = "/api/v1/completeness"
 // as JSON (Completeness): region a code or name, bureau a bureau's name (or
 // "-" for what no bureau reports), plan a plan key. 400 for an unknown
 // region or plan, 503 when InfluxDB does not answer.
-func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Handler {
+//
+// With latest (serve: the Collector's), it answers from the listing the
+// last background refresh computed (its "now" says when), narrowed in
+// memory, and never reads the store: 503 with Retry-After until the first
+// refresh has completed. Without it, it computes the listing afresh.
+func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time, latest func() *Completeness) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		cq, err := completenessQuery(g, dir, q.Get("region"), q.Get("bureau"), q.Get("plan"))
@@ -28,8 +33,15 @@ func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time) http.Han
 			http.Error(w, err.Error(), param.Status)
 			return
 		}
-		c, err := g.Completeness(r.Context(), dir.Reporters(), cq, now())
-		if err != nil {
+		var c *Completeness
+		if latest != nil {
+			if c = latest(); c == nil {
+				w.Header().Set("Retry-After", "10")
+				http.Error(w, "the completeness listing is being computed (after the first evaluation); try again shortly", http.StatusServiceUnavailable)
+				return
+			}
+			c = c.Only(cq)
+		} else if c, err = g.Completeness(r.Context(), dir.Reporters(), cq, now()); err != nil {
 			http.Error(w, "reading figures: "+err.Error(), http.StatusServiceUnavailable)
 			return
 		}
@@ -79,16 +91,21 @@ type Collector struct {
 	mu    sync.Mutex
 	last  []OverdueCount
 	total int
-	done  bool // a Refresh has completed
+	done  bool          // a Refresh has completed
+	od    Overdue       // the one count, from the same listing
+	comp  *Completeness // the listing last and Latest come from
 	// running: a Trigger's refresh is going; again: another was asked
 	// meanwhile (one more refresh follows).
 	running, again bool
 }
 
-// refreshTimeout bounds one recomputation (every figure the plans need);
-// minRefresh is the least time between the starts of two Trigger refreshes.
+// refreshTimeout bounds one recomputation (every figure the plans need, in
+// pages of indicators, each query bounded by the store's timeout): nobody
+// waits for it, and at 30,000 targets on a loaded 2-core machine 2 minutes
+// were not enough; minRefresh is the least time between the starts of two
+// Trigger refreshes.
 const (
-	refreshTimeout = 2 * time.Minute
+	refreshTimeout = 10 * time.Minute
 	minRefresh     = time.Minute
 )
 
@@ -134,9 +151,30 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	}
 	counts := comp.Overdue()
 	c.mu.Lock()
-	c.last, c.total, c.done = counts, comp.Summary.Overdue, true
+	var cells []Cell
+	for _, r := range comp.Bureaus {
+		cells = append(cells, r.Cells...)
+	}
+	c.last, c.total, c.done, c.comp = counts, comp.Summary.Overdue, true, comp
+	c.od = CountOverdue(uniqueCells(cells))
 	c.mu.Unlock()
 	return nil
+}
+
+// OverdueCounts is the one count of overdue figures of the last Refresh
+// (false before the first): what the pages show without a moment.
+func (c *Collector) OverdueCounts() (Overdue, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.od, c.done
+}
+
+// Latest is the listing of every plan the last Refresh computed (nil
+// before the first); it may not be changed.
+func (c *Collector) Latest() *Completeness {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.comp
 }
 
 // Trigger refreshes the counts in the background: one refresh at a time,

@@ -130,7 +130,8 @@ func (s *Server) Handler() http.Handler {
 	return s.Guard.Wrap(s.Mux.Class, s.Mux)
 }
 
-// ready answers 200 once the first evaluation has completed, while every
+// ready answers 200 once the first evaluation has completed (or at least
+// been published: the pages and /metrics serve it), while every
 // ReadyCheck holds and InfluxDB answers; 503 with the reason before and
 // otherwise, so that a load balancer or a rolling update sends no traffic
 // to a replica with nothing to serve yet or that refuses uploads.
@@ -138,8 +139,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	select {
 	case <-s.evaluated:
 	default:
-		http.Error(w, "not ready: the first evaluation has not completed", http.StatusServiceUnavailable)
-		return
+		// A run whose metrics were published but whose history write failed
+		// (InfluxDB timing out under load) still serves its evaluation.
+		if _, at := s.Engine.Last(); at.IsZero() {
+			http.Error(w, "not ready: the first evaluation has not completed", http.StatusServiceUnavailable)
+			return
+		}
 	}
 	for _, check := range s.ReadyChecks {
 		if err := check(); err != nil {

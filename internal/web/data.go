@@ -3,8 +3,8 @@ package web
 import (
 	"cmp"
 	"context"
-	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/engine"
@@ -70,6 +70,14 @@ func count(evals []evaluate.Evaluation, untracked int) Counts {
 // overdue is the one count of overdue figures at the moment m
 // (reporting.Grid.OverdueAt over the figures held now).
 func (s *Site) overdue(ctx context.Context, m Moment) (reporting.Overdue, error) {
+	if s.OverdueLatest != nil && m.AtParam == "" && m.KnownParam == "" {
+		if od, ok := s.OverdueLatest(); ok {
+			return od, nil
+		}
+	}
+	if s.Store == nil { // pages of evaluations alone (tests)
+		return reporting.Overdue{}, nil
+	}
 	return s.Grid.OverdueAt(ctx, m.At)
 }
 
@@ -78,25 +86,19 @@ type evaluation struct {
 	evals []evaluate.Evaluation
 	data  *evaluate.Data
 	m     Moment
+	// x arranges evals for the pages (built once per evaluation).
+	x *index
 }
 
-// load evaluates the plan (every plan when planKey is empty) as of the
-// request's moment: the engine's latest evaluation when the request asks for
-// no particular moment and serve has one, else afresh from the store.
+// load evaluates the plans as of the request's moment: the engine's latest
+// evaluation (every plan) when the request asks for no particular moment
+// and serve has one, else afresh from the store (the plan with the key,
+// every plan when it is empty). Pages pick their rows through e.x.
 func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation, error) {
 	if s.Latest != nil && m.AtParam == "" && m.KnownParam == "" {
 		if evals, data, at := s.Latest(); evals != nil {
-			if planKey != "" {
-				var mine []evaluate.Evaluation
-				for _, ev := range evals {
-					if ev.Plan == planKey {
-						mine = append(mine, ev)
-					}
-				}
-				evals = mine
-			}
 			m.At = at
-			return &evaluation{evals: evals, data: data, m: m}, nil
+			return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals)}, nil
 		}
 	}
 	var evals []evaluate.Evaluation
@@ -110,7 +112,61 @@ func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation,
 	if err != nil {
 		return nil, err
 	}
-	return &evaluation{evals: evals, data: data, m: m}, nil
+	return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals)}, nil
+}
+
+// indexes keeps the indexes of the last few evaluations the pages showed
+// (the engine's latest, cached moments), each built once.
+type indexes struct {
+	mu   sync.Mutex
+	list []*indexEntry // newest first
+}
+
+type indexEntry struct {
+	first *evaluate.Evaluation // the evaluation's identity: its first element and length
+	n     int
+	once  sync.Once
+	x     *index
+}
+
+// keptIndexes is how many indexes the site keeps: the latest evaluation's
+// and those of a couple of moments (each holds its evaluation).
+const keptIndexes = 3
+
+// indexOf is the index of evals, built on first use (concurrent requests
+// wait for the one build).
+func (s *Site) indexOf(evals []evaluate.Evaluation) *index {
+	if len(evals) == 0 {
+		return newIndex(evals, s.Evaluator.Set.Regions, s.shown)
+	}
+	c := &s.indexes
+	c.mu.Lock()
+	var e *indexEntry
+	for i, x := range c.list {
+		if x.first == &evals[0] && x.n == len(evals) {
+			e = x
+			copy(c.list[1:i+1], c.list[:i])
+			c.list[0] = e
+			break
+		}
+	}
+	if e == nil {
+		e = &indexEntry{first: &evals[0], n: len(evals)}
+		c.list = append([]*indexEntry{e}, c.list[:min(len(c.list), keptIndexes-1)]...)
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.x = newIndex(evals, s.Evaluator.Set.Regions, s.shown) })
+	return e.x
+}
+
+// Prepare builds the index of the latest evaluation ahead of the first
+// page that needs it (serve: after each evaluation, in the background).
+func (s *Site) Prepare() {
+	if s.Latest != nil {
+		if evals, _, _ := s.Latest(); evals != nil {
+			s.indexOf(evals)
+		}
+	}
 }
 
 // rows are the evaluations kept (all when keep is nil) with their targets,
@@ -128,6 +184,18 @@ func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
 		}
 		out = append(out, Row{Evaluation: ev, T: t, Href: targetHref(e.m, ev)})
 	}
+	return out
+}
+
+// rowsAt are the evaluations at the index's positions, with their targets
+// and sparklines: one page of a scorecard.
+func (s *Site) rowsAt(e *evaluation, pos []int32) []Row {
+	out := make([]Row, 0, len(pos))
+	for _, p := range pos {
+		ev := &e.evals[p]
+		out = append(out, Row{Evaluation: ev, T: s.targets[ev.Plan+"/"+ev.Target], Href: targetHref(e.m, ev)})
+	}
+	e.sparks(out)
 	return out
 }
 
@@ -194,30 +262,25 @@ func sparkline(ev *evaluate.Evaluation, t *plan.Target, pts []xy) *Chart {
 	return c.build("")
 }
 
-// sortRows orders the scorecard by key: status (worst first), gap, deadline,
-// region or the plan's own order.
-func sortRows(rows []Row, key string, desc bool) {
-	f := func(a, b Row) int { return 0 }
+// rowOrder compares evaluations by a scorecard sort key: status (worst
+// first), gap, progress, deadline, region, wording; any other key keeps
+// the plan's own order.
+func rowOrder(key string) func(a, b *evaluate.Evaluation) int {
 	switch key {
 	case "status":
-		f = func(a, b Row) int { return cmp.Compare(a.Status.Severity(), b.Status.Severity()) }
+		return func(a, b *evaluate.Evaluation) int { return cmp.Compare(a.Status.Severity(), b.Status.Severity()) }
 	case "gap":
-		f = func(a, b Row) int { return cmpPtr(a.Gap, b.Gap) }
+		return func(a, b *evaluate.Evaluation) int { return cmpPtr(a.Gap, b.Gap) }
 	case "progress":
-		f = func(a, b Row) int { return cmpPtr(a.Progress, b.Progress) }
+		return func(a, b *evaluate.Evaluation) int { return cmpPtr(a.Progress, b.Progress) }
 	case "deadline":
-		f = func(a, b Row) int { return cmpPtr(intPtr(a.Deadline), intPtr(b.Deadline)) }
+		return func(a, b *evaluate.Evaluation) int { return cmpPtr(intPtr(a.Deadline), intPtr(b.Deadline)) }
 	case "region":
-		f = func(a, b Row) int { return cmp.Compare(a.Region, b.Region) }
+		return func(a, b *evaluate.Evaluation) int { return cmp.Compare(a.Region, b.Region) }
 	case "name":
-		f = func(a, b Row) int { return cmp.Compare(a.Wording, b.Wording) }
+		return func(a, b *evaluate.Evaluation) int { return cmp.Compare(a.Wording, b.Wording) }
 	}
-	slices.SortStableFunc(rows, func(a, b Row) int {
-		if desc {
-			return f(b, a)
-		}
-		return f(a, b)
-	})
+	return func(a, b *evaluate.Evaluation) int { return 0 }
 }
 
 // cmpPtr orders nil last.

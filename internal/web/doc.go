@@ -6,8 +6,12 @@
 // /export/status.xlsx) and the 质量状况分析报告 (/report/{plan}, also written
 // by `qualitymon report`).
 //
-// Every page is gathered once per request by engine.Load (as of ?at=, with
-// the figures known at ?known_at=) and rendered by html/template; charts are
+// A page without ?at= or ?known_at= shows serve's latest evaluation; one
+// with them (and qualitymon report) is evaluated by engine.Load (as of
+// ?at=, with the figures known at ?known_at=). Either way the pages pick
+// their rows through an index built once per evaluation (index.go: by
+// plan, indicator, target, status and the region tree), 200 rows a page,
+// and render them with html/template; charts are
 // SVG drawn on the server (chart.go), so the pages need no script, no font
 // file and nothing from another machine. Responses carry a strict
 // Content-Security-Policy (no inline script or style); the one script,

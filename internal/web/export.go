@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -25,39 +26,46 @@ var exportHeader = []string{"规划", "规划名称", "目标", "指标(规划�
 	"实际值", "单位", "时期", "比较", "目标值", "差距", "期限", "进度比", "预测值", "依据代码", "依据",
 	"已定论", "数据过期", "最近数据截至", "牵头单位", "条款"}
 
-// exportRows are the evaluations of the plan (every plan when empty) and its
-// untracked commitments, as cells.
-func (s *Site) exportRows(evals []evaluate.Evaluation, planKey string) [][]string {
-	var out [][]string
+// exportRows calls row with each evaluation of the filter (plan and
+// region, from the index) and then with each untracked commitment of the
+// plan (every plan when empty) in the region, as cells: the rows are made
+// one at a time as they are written, never held all at once.
+func (s *Site) exportRows(e *evaluation, f filter, row func([]string) error) error {
 	yes := func(b bool) string {
 		if b {
 			return "是"
 		}
 		return ""
 	}
-	f := func(p *float64) string {
+	num := func(p *float64) string {
 		if p == nil {
 			return ""
 		}
 		return shell.Float(*p)
 	}
-	for _, ev := range evals {
+	_, pos := e.x.find(f, 0, len(e.evals))
+	for _, i := range pos {
+		ev := &e.evals[i]
 		p, _ := s.Evaluator.Set.Plan(ev.Plan)
 		d := ""
 		if ev.Deadline != nil {
 			d = strconv.Itoa(*ev.Deadline)
 		}
-		out = append(out, []string{ev.Plan, p.NameZh, ev.Target, ev.Wording, ev.Region, ev.RegionName, ev.Status.Label("zh"), string(ev.Status),
-			f(ev.Actual), shell.UnitSymbol(ev.Unit), periodText(ev.Period), shell.CmpSymbol(ev.Comparator), f(ev.TargetValue), f(ev.Gap), d, f(ev.Progress), f(ev.Projected),
-			ev.Basis.Code, ev.Basis.Zh, yes(ev.Settled), yes(ev.Stale), ev.LastObservationDay, strings.Join(ev.LeadAgencies, "、"), ev.Clause})
+		if err := row([]string{ev.Plan, p.NameZh, ev.Target, ev.Wording, ev.Region, ev.RegionName, ev.Status.Label("zh"), string(ev.Status),
+			num(ev.Actual), shell.UnitSymbol(ev.Unit), periodText(ev.Period), shell.CmpSymbol(ev.Comparator), num(ev.TargetValue), num(ev.Gap), d, num(ev.Progress), num(ev.Projected),
+			ev.Basis.Code, ev.Basis.Zh, yes(ev.Settled), yes(ev.Stale), ev.LastObservationDay, strings.Join(ev.LeadAgencies, "、"), ev.Clause}); err != nil {
+			return err
+		}
 	}
-	for _, t := range s.Evaluator.Set.Targets(planKey) {
-		if t.IsTracked() {
+	for _, t := range s.Evaluator.Set.Targets(f.Plan) {
+		if t.IsTracked() || f.Region != "" && !slices.Contains(regionChain(s.Evaluator.Set.Regions, t.Region), f.Region) {
 			continue
 		}
-		out = append(out, untrackedRow(s, t))
+		if err := row(untrackedRow(s, t)); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
 }
 
 func untrackedRow(s *Site, t *plan.Target) []string {
@@ -74,29 +82,75 @@ func untrackedRow(s *Site, t *plan.Target) []string {
 		"", "", "", strings.Join(t.LeadAgencies, "、"), t.Clause}
 }
 
-func (s *Site) exportData(r *http.Request) (rows [][]string, name string, m Moment, err error) {
-	planKey, err := param.OneOf("plan", r.URL.Query().Get("plan"), s.Evaluator.Set.Keys())
-	if err != nil {
-		return nil, "", m, err
+// exportData reads the exports' parameters (plan, region) and evaluates.
+func (s *Site) exportData(r *http.Request) (e *evaluation, f filter, name string, err error) {
+	q := r.URL.Query()
+	if f.Plan, err = param.OneOf("plan", q.Get("plan"), s.Evaluator.Set.Keys()); err != nil {
+		return nil, f, "", err
 	}
-	m, e, err := s.evaluated(r, planKey)
+	reg, err := s.regionParam(q.Get("region"))
 	if err != nil {
-		return nil, "", m, err
+		return nil, f, "", err
+	}
+	_, e, err = s.evaluated(r, f.Plan)
+	if err != nil {
+		return nil, f, "", err
 	}
 	name = "qualitymon-status"
-	if planKey != "" {
-		name += "-" + planKey
+	if f.Plan != "" {
+		name += "-" + f.Plan
 	}
-	return s.exportRows(e.evals, planKey), name + "-" + e.m.At.Format("20060102"), e.m, nil
+	if reg != nil {
+		f.Region = reg.Code
+		name += "-" + reg.Code
+	}
+	return e, f, name + "-" + e.m.At.Format("20060102"), nil
 }
 
-// exportCSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8), CRLF.
+// flushEvery is how many rows an export writes between flushes to the
+// client: the download starts at once and nothing is held whole.
+const flushEvery = 500
+
+// exportCSV: UTF-8 with a byte-order mark (so Excel reads it as UTF-8),
+// CRLF, streamed: written and flushed as the rows are made.
 func (s *Site) exportCSV(w http.ResponseWriter, r *http.Request) error {
-	rows, name, _, err := s.exportData(r)
+	e, f, name, err := s.exportData(r)
 	if err != nil {
 		return err
 	}
-	return attachCSV(w, name+".csv", exportHeader, rows)
+	shell.AttachHeader(w, "text/csv; charset=utf-8", name+".csv")
+	rc := http.NewResponseController(w)
+	cw, err := ingest.NewCSVWriter(w, true)
+	if err == nil {
+		n := 0
+		err = cw.Write(exportHeader)
+		if err == nil {
+			err = s.exportRows(e, f, func(row []string) error {
+				if n++; n%flushEvery == 0 {
+					if err := cw.Flush(); err != nil {
+						return err
+					}
+					if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+						return err
+					}
+				}
+				return cw.Write(row)
+			})
+		}
+		if err == nil {
+			err = cw.Flush()
+		}
+	}
+	return s.streamed(r, err)
+}
+
+// streamed ends a streamed download: once its body has begun no error
+// page can follow, so a failed write (the client went away) is logged.
+func (s *Site) streamed(r *http.Request, err error) error {
+	if err != nil {
+		s.Logger.Warn("export interrupted", "path", r.URL.Path, "err", err)
+	}
+	return nil
 }
 
 // attachCSV answers a table as a CSV download: UTF-8 with a byte-order
@@ -111,12 +165,15 @@ func attachCSV(w http.ResponseWriter, filename string, header []string, rows [][
 
 // exportXLSX writes the sheet 目标状态, with numbers as numbers, its
 // header frozen and a filter on every column, and the sheet 说明 with the
-// evaluation moment.
+// evaluation moment. The rows go through excelize's stream writer (which
+// keeps a large sheet in a temporary file, not in memory) and the workbook
+// is written straight to the response.
 func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
-	rows, name, m, err := s.exportData(r)
+	e, flt, name, err := s.exportData(r)
 	if err != nil {
 		return err
 	}
+	m := e.m
 	f := excelize.NewFile()
 	defer f.Close()
 	const sheet = "目标状态"
@@ -142,7 +199,8 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err := sw.SetRow("A1", head, excelize.RowOpts{}); err != nil {
 		return err
 	}
-	for i, row := range rows {
+	n := 0
+	err = s.exportRows(e, flt, func(row []string) error {
 		cells := make([]any, len(row))
 		for j, c := range row {
 			cells[j] = c // a text cell of a workbook is never run as a formula
@@ -153,23 +211,23 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 				cells[j] = n
 			}
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, cells); err != nil {
-			return err
-		}
+		n++
+		cell, _ := excelize.CoordinatesToCellName(1, n+1)
+		return sw.SetRow(cell, cells)
+	})
+	if err != nil {
+		return err
 	}
-	last, _ := excelize.CoordinatesToCellName(len(exportHeader), len(rows)+1)
+	last, _ := excelize.CoordinatesToCellName(len(exportHeader), n+1)
 	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "status", StyleName: "TableStyleLight1", ShowRowStripes: ptrTo(false)}); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	var b bytes.Buffer
-	if _, err := f.WriteTo(&b); err != nil {
-		return err
-	}
-	return shell.Attach(w, upload.TypeXLSX, name+".xlsx", b.Bytes())
+	shell.AttachHeader(w, upload.TypeXLSX, name+".xlsx")
+	_, err = f.WriteTo(w)
+	return s.streamed(r, err)
 }
 
 // exportFigures is the figures and revisions of one target page, as CSV

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -38,6 +39,15 @@ func funcs(l shell.Lang) template.FuncMap {
 			return periodTextEn(p)
 		},
 		"planname": func(p *plan.Plan) string { return planName(p, l) },
+		// tr is a phrase in the page's language, for blocks whose data
+		// carries no page (drill, pager).
+		"tr": l.T,
+		"pageof": func(page, pages, total int) string {
+			if zh {
+				return fmt.Sprintf("第 %d / %d 页,共 %d 项", page, pages, total)
+			}
+			return fmt.Sprintf("page %d of %d, %d in all", page, pages, total)
+		},
 		// clock is a time on its own location's calendar (datetime shows Local).
 		"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
 		"indname": func(ind *catalog.Indicator) string {

@@ -30,7 +30,13 @@ func TestOverdueCountAgrees(t *testing.T) {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return now }
-	comp := reporting.CompletenessHandler(s.Grid, dir, clock)
+	// serve's path: the completeness listing and the metric both come from
+	// the collector's refresh after an evaluation.
+	coll := &reporting.Collector{Grid: s.Grid, Dir: dir, Now: clock}
+	if err := coll.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	comp := reporting.CompletenessHandler(s.Grid, dir, clock, coll.Latest)
 	completeness := func(query string) int {
 		t.Helper()
 		rec := httptest.NewRecorder()
@@ -68,11 +74,6 @@ func TestOverdueCountAgrees(t *testing.T) {
 	}
 
 	reg := prometheus.NewRegistry()
-	coll := &reporting.Collector{Grid: s.Grid, Dir: dir, Now: clock}
-	// serve refreshes the counts after each evaluation; a scrape serves them.
-	if err := coll.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
 	reg.MustRegister(coll)
 	mfs, err := reg.Gather()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/param"
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
@@ -94,29 +95,53 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	reg, err := s.regionParam(r.URL.Query().Get("region"))
+	if err != nil {
+		return err
+	}
+	code := ""
+	if reg != nil {
+		code = reg.Code
+	}
+	// The plans with evaluations in the region (every plan for 全国), a
+	// page of them at a time.
 	var sums []PlanSummary
-	all := Counts{By: map[evaluate.Status]int{}, Overdue: od.Total}
+	all := e.x.count("", code)
+	all.Overdue = od.Total
 	for _, p := range s.Evaluator.Set.Plans {
-		var evs []evaluate.Evaluation
-		for _, ev := range e.evals {
-			if ev.Plan == p.Key {
-				evs = append(evs, ev)
-			}
+		c := e.x.count(p.Key, code)
+		if code != "" && c.Total == 0 {
+			continue
 		}
-		c := count(evs, len(p.Targets)-len(s.Evaluator.Set.Tracked(p.Key)))
-		for st, n := range c.By {
-			all.By[st] += n
-		}
-		all.Total += c.Total
+		c.Untracked = s.untracked[p.Key]
 		all.Untracked += c.Untracked
-		all.Stale += c.Stale
 		c.Overdue = od.ByPlan[p.Key]
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
-			Href: m.Link("/plans/" + p.Key), Report: m.Link("/report/" + p.Key)})
+			Href: m.Link("/plans/"+p.Key, "region", code), Report: m.Link("/report/" + p.Key)})
+	}
+	pg, err := s.listPager(r, m, len(sums), []string{"region", code})
+	if err != nil {
+		return err
 	}
 	return s.render(w, r, "overview.html", map[string]any{
-		"Page": s.page(r, m, "质量目标看板"), "Plans": sums, "All": all, "Statuses": evaluate.Statuses,
+		"Page": s.page(r, m, "质量目标看板"), "Plans": sums[max(pg.From-1, 0):pg.To], "All": all, "Statuses": evaluate.Statuses,
+		"Pager": pg, "Drill": s.drill(e.x, "", code, func(c string) string { return m.Link(r.URL.Path, "region", c) }),
 	})
+}
+
+// listPager pages a list of n items other than a scorecard's rows (the
+// overview's plans): ?page= and ?size= as pager reads them.
+func (s *Site) listPager(r *http.Request, m Moment, n int, kv []string) (Pager, error) {
+	q := r.URL.Query()
+	size, err := param.Int("size", q.Get("size"), 1, maxPageSize, pageSize)
+	if err != nil {
+		return Pager{}, err
+	}
+	page, err := param.Int("page", q.Get("page"), 1, 1<<20, 1)
+	if err != nil {
+		return Pager{}, err
+	}
+	return pageOf(r, m, kv, n, page, size, q.Get("page"))
 }
 
 func (s *Site) regionName(code string) string {
@@ -189,57 +214,54 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
-	fStatus, fAgency, fRegion := q.Get("status"), q.Get("agency"), q.Get("region")
-	sortKey, dir := q.Get("sort"), q.Get("dir")
-	all := s.rows(e, nil)
-	var statuses, agencies, regions []Option
-	seenA, seenR := map[string]bool{}, map[string]bool{}
+	var statuses, agencies, indicators []Option
 	for _, st := range evaluate.Statuses {
-		statuses = append(statuses, Option{string(st), st.Label("zh"), fStatus == string(st)})
+		statuses = append(statuses, Option{string(st), st.Label("zh"), q.Get("status") == string(st)})
 	}
-	for _, row := range all {
-		for _, a := range rowAgencies(row) {
-			if !seenA[a] {
-				seenA[a] = true
-				agencies = append(agencies, Option{a, a, fAgency == a})
-			}
-		}
-		if !seenR[row.Region] {
-			seenR[row.Region] = true
-			regions = append(regions, Option{row.Region, row.RegionName, fRegion == row.Region})
-		}
+	for _, a := range e.x.agencies[p.Key] {
+		agencies = append(agencies, Option{a, a, q.Get("agency") == a})
 	}
-	slices.SortFunc(agencies, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
-	slices.SortFunc(regions, func(a, b Option) int { return cmp.Compare(a.Value, b.Value) })
+	for _, ind := range s.indicators[p.Key] {
+		indicators = append(indicators, Option{ind.ID, ind.NameZh, q.Get("indicator") == ind.ID})
+	}
+	f := filter{Plan: p.Key}
+	var fStatus string
 	for _, c := range []struct {
-		name, value string
-		opts        []Option
-	}{{"status", fStatus, statuses}, {"agency", fAgency, agencies}, {"region", fRegion, regions}} {
-		if _, err := param.OneOf(c.name, c.value, optionValues(c.opts)); err != nil {
+		name string
+		to   *string
+		opts []Option
+	}{{"status", &fStatus, statuses}, {"agency", &f.Agency, agencies}, {"indicator", &f.Indicator, indicators}} {
+		if *c.to, err = param.OneOf(c.name, q.Get(c.name), optionValues(c.opts)); err != nil {
 			return err
 		}
 	}
-	if _, err := param.OneOf("sort", sortKey, sortKeys); err != nil {
+	f.Status = evaluate.Status(fStatus)
+	reg, err := s.regionParam(q.Get("region"))
+	if err != nil {
 		return err
 	}
-	if _, err := param.OneOf("dir", dir, []string{"asc", "desc"}); err != nil {
+	if reg != nil {
+		f.Region = reg.Code
+	}
+	sortKey, err := param.OneOf("sort", q.Get("sort"), sortKeys)
+	if err != nil {
 		return err
 	}
-	var rows []Row
-	for _, row := range all {
-		if fStatus != "" && string(row.Status) != fStatus || fRegion != "" && row.Region != fRegion ||
-			fAgency != "" && !slices.Contains(rowAgencies(row), fAgency) {
-			continue
-		}
-		rows = append(rows, row)
+	dir, err := param.OneOf("dir", q.Get("dir"), []string{"asc", "desc"})
+	if err != nil {
+		return err
 	}
-	sortRows(rows, sortKey, dir == "desc")
+	f.Sort, f.Desc = sortKey, dir == "desc"
+	// The filters as links keep them (region as its code).
+	kept := []string{"status", fStatus, "agency", f.Agency, "indicator", f.Indicator, "region", f.Region}
+	pg, err := s.pager(r, e.x, f, m, kept)
+	if err != nil {
+		return err
+	}
 	od, err := s.overdue(r.Context(), m)
 	if err != nil {
 		return err
 	}
-
-	e.sparks(rows)
 	sorts := map[string]SortLink{}
 	for _, k := range sortKeys {
 		d, arrow := "asc", ""
@@ -250,7 +272,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 				arrow = "▼"
 			}
 		}
-		sorts[k] = SortLink{Href: m.Link(r.URL.Path, "status", fStatus, "agency", fAgency, "region", fRegion, "sort", k, "dir", d), Arrow: arrow}
+		sorts[k] = SortLink{Href: m.Link(r.URL.Path, append(slices.Clip(kept), "sort", k, "dir", d)...), Arrow: arrow}
 	}
 	var untracked []*plan.Target
 	for _, t := range p.Targets {
@@ -258,17 +280,130 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 			untracked = append(untracked, t)
 		}
 	}
-	counts := count(e.evals, len(untracked))
+	counts := e.x.count(p.Key, f.Region)
+	counts.Untracked = len(untracked)
 	counts.Overdue = od.ByPlan[p.Key]
+	drillKeep := append([]string{"status", fStatus, "agency", f.Agency, "indicator", f.Indicator}, "sort", sortKey, "dir", dir)
 	return s.render(w, r, "plan.html", map[string]any{
-		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
-		"Counts": counts, "Untracked": untracked,
-		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
-		"Filtered": fStatus != "" || fAgency != "" || fRegion != "",
+		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": s.rowsAt(e, pg.pos), "Pager": pg,
+		"Total": len(e.x.byPlan[p.Key]), "Counts": counts, "Untracked": untracked,
+		"Statuses": statuses, "Agencies": agencies, "Indicators": indicators, "Sorts": sorts,
+		"Drill":    s.drill(e.x, p.Key, f.Region, func(code string) string { return m.Link(r.URL.Path, append(slices.Clip(drillKeep), "region", code)...) }),
+		"RegionQ":  q.Get("region"),
+		"Filtered": f.Status != "" || f.Agency != "" || f.Region != "" || f.Indicator != "",
 		"Clear":    m.Link(r.URL.Path),
-		"CSV":      m.Link("/export/status.csv", "plan", p.Key), "XLSX": m.Link("/export/status.xlsx", "plan", p.Key),
+		"CSV":      m.Link("/export/status.csv", "plan", p.Key, "region", f.Region), "XLSX": m.Link("/export/status.xlsx", "plan", p.Key, "region", f.Region),
 		"Report": m.Link("/report/" + p.Key),
 	})
+}
+
+// regionParam reads ?region= of a scorecard: empty (everywhere), or a
+// region code or unique name (param.Region).
+func (s *Site) regionParam(v string) (*region.Region, error) {
+	if v == "" {
+		return nil, nil
+	}
+	return param.Region("region", v, s.Evaluator.Set.Regions)
+}
+
+// Page sizes of the scorecards (?size=): 200 rows by default, at most 1,000.
+const (
+	pageSize    = 200
+	maxPageSize = 1000
+)
+
+// Pager is one page of a scorecard's rows: which rows (From–To of Total,
+// numbered from 1) and the links to the pages before and after.
+type Pager struct {
+	Page, Pages, Total, From, To int
+	Prev, Next                   string
+	pos                          []int32
+}
+
+// pager reads ?page= and ?size= and finds the page's rows; the links keep
+// the moment, kv (the page's filters) and the sort.
+func (s *Site) pager(r *http.Request, x *index, f filter, m Moment, kv []string) (Pager, error) {
+	q := r.URL.Query()
+	size, err := param.Int("size", q.Get("size"), 1, maxPageSize, pageSize)
+	if err != nil {
+		return Pager{}, err
+	}
+	n, err := param.Int("page", q.Get("page"), 1, 1<<20, 1)
+	if err != nil {
+		return Pager{}, err
+	}
+	total, pos := x.find(f, (n-1)*size, size)
+	pg, err := pageOf(r, m, append(slices.Clip(kv), "sort", q.Get("sort"), "dir", q.Get("dir")), total, n, size, q.Get("page"))
+	pg.pos = pos
+	return pg, err
+}
+
+// pageOf is page n (as given: given) of total items, size a page, with the
+// links to the pages before and after (keeping the moment and kv).
+func pageOf(r *http.Request, m Moment, kv []string, total, n, size int, given string) (Pager, error) {
+	pg := Pager{Page: n, Pages: max(1, (total+size-1)/size), Total: total}
+	if n > pg.Pages {
+		return Pager{}, param.Invalid("page", given, fmt.Sprintf("1 到 %d 之间的页码", pg.Pages))
+	}
+	if total > 0 {
+		pg.From, pg.To = (n-1)*size+1, min(n*size, total)
+	}
+	link := func(to int) string {
+		sz := ""
+		if size != pageSize {
+			sz = strconv.Itoa(size)
+		}
+		return m.Link(r.URL.Path, append(slices.Clip(kv), "size", sz, "page", strconv.Itoa(to))...)
+	}
+	if n > 1 {
+		pg.Prev = link(n - 1)
+	}
+	if n < pg.Pages {
+		pg.Next = link(n + 1)
+	}
+	return pg, nil
+}
+
+// Drill is the region tree of a scorecard: the path from 全国 to the
+// region shown (each a link) and the divisions directly below it that
+// have evaluations, with their counts.
+type Drill struct {
+	Path     []RegionLink
+	Children []RegionLink
+}
+
+// RegionLink is one region of the tree with its evaluations' counts.
+type RegionLink struct {
+	Code, Name, Href string
+	Counts           Counts
+	Current          bool
+}
+
+// drill is the region tree of plan ("" every plan) at the region code (""
+// 全国); href makes a region's link.
+func (s *Site) drill(x *index, plan, code string, href func(string) string) Drill {
+	regs := s.Evaluator.Set.Regions
+	d := Drill{Path: []RegionLink{{Name: "全国", Href: href(""), Current: code == ""}}}
+	var below []*region.Region
+	if code == "" {
+		for _, r := range regs.All() {
+			if r.Level == region.Province {
+				below = append(below, r)
+			}
+		}
+	} else {
+		chain := regionChain(regs, code)
+		for i := len(chain) - 1; i >= 0; i-- {
+			d.Path = append(d.Path, RegionLink{Code: chain[i], Name: s.regionName(chain[i]), Href: href(chain[i]), Current: i == 0})
+		}
+		below = append(regs.Children(code), regs.Counties(code)...)
+	}
+	for _, r := range below {
+		if c := x.count(plan, r.Code); c.Total > 0 && r.Code != code {
+			d.Children = append(d.Children, RegionLink{Code: r.Code, Name: r.Name, Href: href(r.Code), Counts: c})
+		}
+	}
+	return d
 }
 
 // sortKeys are the columns the plan page sorts by (?sort=).
@@ -336,8 +471,8 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var ev *evaluate.Evaluation
-	for i := range e.evals {
-		if e.evals[i].Target == t.ID && e.evals[i].Region == region {
+	for _, i := range e.x.byTarget[t.Key()] {
+		if e.evals[i].Region == region {
 			ev = &e.evals[i]
 		}
 	}
@@ -598,14 +733,26 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	if l == shell.En {
 		name, pt = ind.NameEn, periodTextEn
 	}
-	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Indicator == ind.ID })
-	e.sparks(rows)
+	reg, err := s.regionParam(r.URL.Query().Get("region"))
+	if err != nil {
+		return err
+	}
+	f := filter{Indicator: ind.ID}
+	if reg != nil {
+		f.Region = reg.Code
+	}
+	pg, err := s.pager(r, e.x, f, m, []string{"region", f.Region})
+	if err != nil {
+		return err
+	}
+	rows := s.rowsAt(e, pg.pos)
 	var groups []*Comparison
 	byKey := map[string]*Comparison{}
 	var bars []barRow
 	lines := newLineChart(760, 320, name+l.T(" 各地区走势"))
 	lines.yFormat = func(y float64) string { return shell.Float(y) }
 	seen := map[string]bool{}
+	cut := false
 	for _, row := range rows {
 		key := row.Plan + "/" + row.Target
 		g := byKey[key]
@@ -621,7 +768,9 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		}
 		bars = append(bars, barRow{Label: label, Period: pt(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
 			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
-		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
+		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] && len(seen) >= maxLines {
+			cut = true
+		} else if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
 			seen[row.Region] = true
 			pts := figuresOf(row.Evaluation, row.T, e.data, m.At)
 			cls := "s" + strconv.Itoa(len(seen)%10)
@@ -632,15 +781,51 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	better := ind.HigherIsBetter()
 	for _, g := range groups {
 		if g.Ranking {
-			g.Ranks = rank(g.Rows, better)
+			g.Ranks = s.rankPage(e, g, better)
 		}
 	}
 	return s.render(w, r, "indicator.html", map[string]any{
 		"Page": s.page(r, m, name), "Ind": ind, "Groups": groups, "Rows": rows,
 		"Bars":   buildBarChart(name+l.T(":各地区实际值与各自目标"), bars, shell.Float).in(l),
 		"Lines":  lines.build("暂无报送数据").in(l),
-		"Better": better,
+		"Better": better, "Pager": pg, "Lined": len(seen), "LinesCut": cut,
+		"Drill": s.drill(e.x, "", f.Region, func(c string) string { return m.Link(r.URL.Path, "region", c) }),
 	})
+}
+
+// maxLines is how many regions the indicator page's line chart draws (the
+// first of its page), so that its legend stays readable.
+const maxLines = 12
+
+// rankPage ranks a target's rows among all its regions (not only those of
+// the page) and keeps the page's.
+func (s *Site) rankPage(e *evaluation, g *Comparison, better bool) []RankGroup {
+	all := e.x.byTarget[g.Plan.Key+"/"+g.T.ID]
+	if len(all) == len(g.Rows) {
+		return rank(g.Rows, better)
+	}
+	rows := make([]Row, 0, len(all))
+	for _, p := range all {
+		ev := &e.evals[p]
+		rows = append(rows, Row{Evaluation: ev, T: g.T})
+	}
+	onPage := map[*evaluate.Evaluation]Row{}
+	for _, r := range g.Rows {
+		onPage[r.Evaluation] = r
+	}
+	var out []RankGroup
+	for _, rg := range rank(rows, better) {
+		kept := RankGroup{Period: rg.Period}
+		for _, r := range rg.Rows {
+			if row, ok := onPage[r.Evaluation]; ok {
+				kept.Rows = append(kept.Rows, Ranked{Row: row, Rank: r.Rank})
+			}
+		}
+		if len(kept.Rows) > 0 {
+			out = append(out, kept)
+		}
+	}
+	return out
 }
 
 // unitOf checks ?region= of a target's page or export: empty, or a region

@@ -1,13 +1,16 @@
 package web
 
 import (
+	"cmp"
 	"embed"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/changes"
 	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -43,23 +46,48 @@ type Site struct {
 	// Grid counts the overdue figures (reporting.Overdue); serve's has the
 	// review queue, so that a figure held for review is not overdue.
 	Grid *reporting.Grid
+	// OverdueLatest, when set (serve: the overdue collector's), gives the
+	// count of the last refresh after an evaluation, so that a page without
+	// a moment reads nothing more from the store (false: not yet counted).
+	OverdueLatest func() (reporting.Overdue, bool)
 
 	tmpl *shell.Templates
 
 	// targets are the Evaluator's targets by Target.Key (its Set is never
-	// replaced).
+	// replaced); shown the same keys, the evaluations the pages show.
 	targets map[string]*plan.Target
+	shown   map[string]bool
+	indexes indexes
+	// untracked counts each plan's commitments that are not judged;
+	// indicators are the indicators each plan judges, by id.
+	untracked  map[string]int
+	indicators map[string][]*catalog.Indicator
 }
 
 // New builds the site. Who may see it is decided in front of it (serve's
 // access guard, internal/access).
 func New(st *store.Store, ev *evaluate.Evaluator, now func() time.Time, logger *slog.Logger) (*Site, error) {
-	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{},
+	s := &Site{Store: st, Evaluator: ev, Now: now, Logger: logger, targets: map[string]*plan.Target{}, shown: map[string]bool{},
 		Changes: &changes.Source{Store: st, Set: ev.Set}, Grid: &reporting.Grid{Set: ev.Set, Store: st}}
 	for _, t := range ev.Set.Targets("") {
 		if _, dup := s.targets[t.Key()]; !dup {
 			s.targets[t.Key()] = t
+			s.shown[t.Key()] = true
 		}
+	}
+	s.untracked, s.indicators = map[string]int{}, map[string][]*catalog.Indicator{}
+	for _, p := range ev.Set.Plans {
+		seen := map[string]bool{}
+		for _, t := range p.Targets {
+			switch {
+			case !t.IsTracked():
+				s.untracked[p.Key]++
+			case t.Ind != nil && !seen[t.Indicator]:
+				seen[t.Indicator] = true
+				s.indicators[p.Key] = append(s.indicators[p.Key], t.Ind)
+			}
+		}
+		slices.SortFunc(s.indicators[p.Key], func(a, b *catalog.Indicator) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	t, err := shell.ParseLangs(files, funcs, logger, "templates/*.html")
 	if err != nil {

@@ -1,6 +1,7 @@
 // Command benchscale builds the national-scale case of scripts/bench-scale.sh
-// from scratch: a targets directory (the real region table, filled up with
-// synthetic prefectures when it has too few regions; a catalogue of
+// from scratch: a targets directory (the real region table with its county
+// file; the regions that get targets are the counties first, filled up with
+// synthetic prefectures when the table has too few; a catalogue of
 // synthetic yearly indicators; one plan with a target per region and
 // indicator), ten years of yearly figures for every target as CSV, and a
 // qualitymon.yaml with one upload token.
@@ -19,19 +20,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/qualitymon/qualitymon/internal/region"
 )
 
 // indicators is how many synthetic yearly indicators each region gets: the
 // region count is targets / indicators.
 const indicators = 100
-
-type region struct {
-	Code  string `yaml:"code"`
-	Name  string `yaml:"name"`
-	Short string `yaml:"short"`
-	Level string `yaml:"level"`
-}
 
 func main() {
 	targets := flag.Int("targets", 30000, "targets (region × indicator) to generate; a multiple of 100")
@@ -45,21 +39,14 @@ func main() {
 		log.Fatal("benchscale: -out DIR and -targets N (a multiple of 100, at least 100) are needed")
 	}
 	nreg := *targets / indicators
-	regs := regionTable(*root, nreg)
-	var inRegions []region // the regions that get targets: real ones first
-	for _, r := range regs {
-		if r.Code != "100000" && len(inRegions) < nreg {
-			inRegions = append(inRegions, r)
-		}
-	}
 	tdir := filepath.Join(*out, "targets")
 	must(os.MkdirAll(filepath.Join(tdir, "catalogue"), 0o755))
-	writeYAML(filepath.Join(tdir, "regions.yaml"), map[string]any{"regions": regs})
+	inRegions, realCount := regionTable(*root, tdir, nreg)
 
 	var cat strings.Builder
 	cat.WriteString("# Synthetic yearly indicators of scripts/bench-scale.sh.\nindicators:\n")
 	for i := range indicators {
-		fmt.Fprintf(&cat, "  - {id: bench_%03d, name_zh: 规模测试指标%03d, name_en: Bench indicator %d, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level}\n", i, i, i)
+		fmt.Fprintf(&cat, "  - {id: bench_%03d, name_zh: 规模测试指标%03d, name_en: Bench indicator %d, unit: percent, min: 0, max: 100, better: higher, frequency: yearly, kind: level, definition: 规模测试用的合成指标, method: 测试数据生成, source: 测试}\n", i, i, i)
 	}
 	must(os.WriteFile(filepath.Join(tdir, "catalogue", "bench.yaml"), []byte(cat.String()), 0o644))
 
@@ -109,64 +96,67 @@ uploads:
 		len(inRegions), min(len(inRegions), realCount), indicators, len(inRegions)*indicators, len(inRegions)*indicators*10, inRegions[0].Code)
 }
 
-// realCount is how many regions came from the real table.
-var realCount int
-
-// regionTable is targets/regions.yaml, with synthetic prefectures (codes
-// the table does not use, under its provinces) added until n regions other
-// than 全国 exist.
-func regionTable(root string, n int) []region {
-	data, err := os.ReadFile(filepath.Join(root, "targets", "regions.yaml"))
+// regionTable is the real region table (targets/regions.yaml with its
+// county file) and the n regions that get targets: the county-level
+// divisions first (every county its own plan's targets, as nationally),
+// then prefectures and provinces, then synthetic prefectures (codes the
+// table does not use, under its provinces) when the table has too few.
+// It writes the table into tdir: the real files as they are, the
+// synthetic regions appended to regions.yaml.
+func regionTable(root, tdir string, n int) (chosen []*region.Region, real int) {
+	src := filepath.Join(root, "targets")
+	table, err := region.Load(os.DirFS(src), "regions.yaml")
 	must(err)
-	var doc struct {
-		Regions []region `yaml:"regions"`
-	}
-	must(yaml.Unmarshal(data, &doc))
-	regs := doc.Regions
+	byLevel := map[string][]*region.Region{}
 	used := map[string]bool{}
-	var provinces []string
-	for _, r := range regs {
+	for _, r := range table.All() {
 		used[r.Code] = true
-		if r.Level == "province" && r.Code != "100000" && r.Code[2:] == "0000" {
-			provinces = append(provinces, r.Code[:2])
+		if r.Code != "100000" {
+			byLevel[r.Level] = append(byLevel[r.Level], r)
 		}
 	}
-	realCount = len(regs) - 1
-	for c := 1; c <= 99 && len(regs)-1 < n; c++ {
-		for _, p := range provinces {
-			if len(regs)-1 >= n {
+	for _, l := range []string{region.County, region.Prefecture, region.Province} {
+		for _, r := range byLevel[l] {
+			if len(chosen) < n {
+				chosen = append(chosen, r)
+			}
+		}
+	}
+	real = len(chosen)
+	yamlText, err := os.ReadFile(filepath.Join(src, "regions.yaml"))
+	must(err)
+	var extra strings.Builder
+	for c := 1; c <= 99 && len(chosen) < n; c++ {
+		for _, p := range byLevel[region.Province] {
+			if len(chosen) >= n {
 				break
 			}
-			code := fmt.Sprintf("%s%02d00", p, c)
-			if used[code] {
-				continue
-			}
-			for d := 0; d < 100 && len(regs)-1 < n; d++ {
-				// Prefecture codes end in 00; beyond 99 per province the
-				// synthetic ones use the county digits of the code.
-				cc := code
-				if d > 0 {
-					cc = fmt.Sprintf("%s%02d%02d", p, c, d)
-				}
+			// Prefecture codes end in 00; beyond 99 per province the
+			// synthetic ones use the county digits of the code.
+			for d := 0; d < 100; d++ {
+				cc := fmt.Sprintf("%s%02d%02d", p.Code[:2], c, d)
 				if used[cc] {
 					continue
 				}
 				used[cc] = true
-				regs = append(regs, region{Code: cc, Name: "合成地区" + cc, Short: "合成" + cc, Level: "prefecture"})
+				r := &region.Region{Code: cc, Name: "合成地区" + cc, Short: "合成" + cc, Level: region.Prefecture, Parent: p.Code}
+				fmt.Fprintf(&extra, "  - {code: %q, name: %s, short: %s, level: prefecture, parent: %q}\n", r.Code, r.Name, r.Short, r.Parent)
+				chosen = append(chosen, r)
 				break
 			}
 		}
 	}
-	if len(regs)-1 < n {
+	if len(chosen) < n {
 		log.Fatalf("benchscale: cannot make %d regions", n)
 	}
-	return regs
-}
-
-func writeYAML(path string, v any) {
-	data, err := yaml.Marshal(v)
+	if extra.Len() > 0 {
+		yamlText = append(append(yamlText, "  # Synthetic prefectures of scripts/benchscale.\n"...), extra.String()...)
+	}
+	must(os.WriteFile(filepath.Join(tdir, "regions.yaml"), yamlText, 0o644))
+	county, err := os.ReadFile(filepath.Join(src, "regions-county.tsv"))
 	must(err)
-	must(os.WriteFile(path, append([]byte("# Generated by scripts/benchscale: the real table, then synthetic prefectures.\n"), data...), 0o644))
+	must(os.WriteFile(filepath.Join(tdir, "regions-county.tsv"), county, 0o644))
+	return chosen, real
 }
 
 func must(err error) {

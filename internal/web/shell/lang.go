@@ -81,7 +81,7 @@ var english = map[string]string{
 	"没有可用于判断的数据":                 "No figure to judge by",
 	"规划中的数字承诺,但没有统计指标可跟踪":        "A numeric commitment of the plan that no statistic can follow",
 	"导出 CSV": "Export CSV", "导出 Excel": "Export Excel", "状态": "Status", "牵头单位": "Lead agency", "牵头或责任单位": "Lead or responsible agency", "全部": "All",
-	"筛选": "Filter", "清除筛选": "Clear filters", "显示": "Showing", "项": "", "目标(规划表述)": "Target (as the plan words it)",
+	"筛选": "Filter", "清除筛选": "Clear filters", "显示": "Showing", "项": "", "下级地区:": "Regions below: ", "项,达标率": "targets, achieved", "分页": "Pages", "上一页": "Previous", "下一页": "Next", "目标(规划表述)": "Target (as the plan words it)",
 	"实际值": "Actual", "目标": "Target", "差距": "Gap", "期限": "Deadline", "走势": "Trend", "依据": "Basis",
 	"已定论": "settled", "没有符合筛选条件的目标。": "No target matches the filters.", "不可量化跟踪的承诺": "Commitments that cannot be tracked",
 	"承诺": "Commitment", "条款": "Clause", "原因": "Reason", "规划期": "Plan period",

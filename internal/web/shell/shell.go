@@ -221,10 +221,16 @@ func (ts *Templates) render(w http.ResponseWriter, l Lang, code int, name string
 
 // Attach answers body as a download of the type, saved as filename.
 func Attach(w http.ResponseWriter, contentType, filename string, body []byte) error {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	AttachHeader(w, contentType, filename)
 	_, err := w.Write(body)
 	return err
+}
+
+// AttachHeader sets the headers of a download of the type, saved as
+// filename, for a body written afterwards as it is made (streamed).
+func AttachHeader(w http.ResponseWriter, contentType, filename string) {
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 }
 
 // Execute writes the template to w as it goes (a file, not a response).
