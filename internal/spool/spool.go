@@ -284,6 +284,8 @@ type outcome struct {
 	// obs are the record's rows as converted for the write (the flusher's
 	// own; nil when not kept).
 	obs []observation.Observation
+	// told: OnStored has heard of the record's rows already.
+	told bool
 }
 
 // Open opens (creating) the spool in dir, replays whatever is not yet in
