@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -62,8 +64,69 @@ func OpenReceipts(path string) (*Receipts, error) {
 // Close closes the log.
 func (r *Receipts) Close() error { return r.log.Close() }
 
-// Record appends a receipt durably.
-func (r *Receipts) Record(rc *Receipt) error { return r.log.Append(rc) }
+// Record appends a receipt durably, with the keys of batch (when rc has
+// none): the line is built in one buffer sized for it, without a string per
+// key (a batch may have hundreds of thousands of rows).
+func (r *Receipts) Record(rc *Receipt, batch []observation.Observation) error {
+	if len(rc.Keys) > 0 || len(batch) == 0 {
+		return r.log.Append(rc)
+	}
+	line, err := appendReceipt(nil, rc, batch)
+	if err != nil {
+		return err
+	}
+	return r.log.AppendLine(line)
+}
+
+// appendReceipt appends to buf the JSON line of rc with the keys of batch
+// ("indicator|region|period", as keyString), as json.Marshal would write it.
+func appendReceipt(buf []byte, rc *Receipt, batch []observation.Observation) ([]byte, error) {
+	head := *rc
+	head.Keys = []string{}
+	b, err := json.Marshal(&head)
+	if err != nil {
+		return nil, err
+	}
+	// Keys is the last field: b ends with "[]}".
+	if !bytes.HasSuffix(b, []byte("[]}")) {
+		return nil, fmt.Errorf("receipt encodes as %q", b[max(0, len(b)-20):])
+	}
+	b = b[:len(b)-2]
+	n := len(buf) + len(b) + 3
+	for i := range batch {
+		n += len(batch[i].Indicator) + len(batch[i].Region) + 16
+	}
+	buf = slices.Grow(buf, n)
+	buf = append(buf, b...)
+	var key []byte
+	for i := range batch {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		o := &batch[i]
+		key = append(append(append(append(key[:0], o.Indicator...), '|'), o.Region...), '|')
+		key = append(key, o.Period.String()...)
+		if plainJSON(key) {
+			buf = append(append(append(buf, '"'), key...), '"')
+		} else {
+			q, _ := json.Marshal(string(key))
+			buf = append(buf, q...)
+		}
+	}
+	return append(buf, "]}\n"...), nil
+}
+
+// plainJSON reports whether b is a JSON string's content as it is: printable
+// ASCII without quote, backslash or the characters json.Marshal escapes
+// for HTML.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
 
 // Lookups reads the lines appended to the log since the last time (once)
 // and calls fn with a lookup of the receipt of the figure of a key stored
@@ -136,7 +199,7 @@ func (r *Receipts) Sink(next observation.Sink) observation.Sink {
 		recorded := make(chan struct{})
 		go func() {
 			defer close(recorded)
-			r.Record(receiptOf(batch, meta, meta.ReportedAt))
+			r.Record(receiptOf(meta, meta.ReportedAt), batch)
 		}()
 		res, err := next.Accept(ctx, batch, meta)
 		<-recorded
@@ -144,17 +207,14 @@ func (r *Receipts) Sink(next observation.Sink) observation.Sink {
 	})
 }
 
-func receiptOf(batch []observation.Observation, meta observation.Meta, submitted time.Time) *Receipt {
+// receiptOf is the receipt of a batch of meta, without its keys (Record
+// adds them).
+func receiptOf(meta observation.Meta, submitted time.Time) *Receipt {
 	at := meta.ReportedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	rc := &Receipt{ReportedAt: at.Truncate(time.Second).UTC(), SubmittedAt: submitted.UTC(), Bureau: meta.Who, Origin: meta.Origin, File: meta.File,
-		Keys: make([]string, len(batch))}
-	for i := range batch {
-		rc.Keys[i] = keyString(batch[i].Key())
-	}
-	return rc
+	return &Receipt{ReportedAt: at.Truncate(time.Second).UTC(), SubmittedAt: submitted.UTC(), Bureau: meta.Who, Origin: meta.Origin, File: meta.File}
 }
 
 type sinkFunc func(context.Context, []observation.Observation, observation.Meta) (observation.Result, error)
