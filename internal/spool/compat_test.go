@@ -108,7 +108,7 @@ func TestRowsSpoolReplays(t *testing.T) {
 	if !bytes.Equal(b[len(fixture):len(fixture)+4], []byte("QMS4")) {
 		t.Fatalf("the appended record starts %q, want QMS4", b[len(fixture):len(fixture)+4])
 	}
-	if len(p.Rows) != 0 || len(p.Obs) != 0 || p.compact == nil || p.compact.n != 2 {
+	if len(p.Rows) != 0 || len(p.Obs) != 0 || p.compact == nil || p.compact.Len() != 2 {
 		t.Fatalf("the appended record holds %d rows and %d observations, compact %+v", len(p.Rows), len(p.Obs), p.compact)
 	}
 }

@@ -69,7 +69,7 @@ type payload struct {
 	// themselves (read, never written).
 	Rows []legacyRow `json:"rows,omitempty"`
 	// compact holds the rows of a "QMS4" record.
-	compact *compactRows
+	compact *observation.Compact
 }
 
 // legacyRow is a row of an older record: an observation with its period in
@@ -110,7 +110,7 @@ func decodes(body []byte) bool {
 func (p *payload) len() int {
 	n := len(p.Obs) + len(p.Rows)
 	if p.compact != nil {
-		n += p.compact.n
+		n += p.compact.Len()
 	}
 	return n
 }
@@ -119,7 +119,7 @@ func (p *payload) len() int {
 // chunk), or the error of an older record whose rows do not read.
 func (p *payload) chunks(size int) (iter.Seq[[]observation.Observation], error) {
 	if p.compact != nil {
-		return p.compact.chunks(size), nil
+		return p.compact.Chunks(size), nil
 	}
 	obs, err := p.observations()
 	if err != nil {
@@ -138,11 +138,7 @@ func (p *payload) chunks(size int) (iter.Seq[[]observation.Observation], error) 
 // converted (an error when a period does not read).
 func (p *payload) observations() ([]observation.Observation, error) {
 	if p.compact != nil {
-		out := make([]observation.Observation, 0, p.compact.n)
-		for chunk := range p.compact.chunks(max(p.compact.n, 1)) {
-			out = append(out, chunk...)
-		}
-		return out, nil
+		return p.compact.Observations(), nil
 	}
 	if len(p.Rows) == 0 {
 		return p.Obs, nil
@@ -182,13 +178,17 @@ func obsCells(obs []observation.Observation) [][]string {
 	return out
 }
 
-// encodeRecord returns the header and the compact payload of p (its Obs)
-// as one buffer.
+// encodeRecord returns the header and the compact payload of p (its
+// compact rows, else its Obs) as one buffer.
 func encodeRecord(p *payload) ([]byte, error) {
 	// The payload is encoded behind room for the header, not copied after
 	// it: a large upload's record is held once.
-	buf := make([]byte, headerSize, headerSize+64+24*len(p.Obs))
-	buf = appendCompact(buf, p.ID, p.Obs, observation.Meta{Origin: p.Origin, Who: p.Who, File: p.File, ReportedAt: p.ReportedAt})
+	c := p.compact
+	if c == nil {
+		c = observation.CompactOf(p.Obs)
+	}
+	buf := make([]byte, headerSize, headerSize+64+len(p.Origin)+len(p.Who)+len(p.File)+c.Size())
+	buf = appendCompact(buf, p.ID, c, observation.Meta{Origin: p.Origin, Who: p.Who, File: p.File, ReportedAt: p.ReportedAt})
 	body := buf[headerSize:]
 	if len(body) > maxPayload {
 		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", p.len(), len(body), maxPayload)
