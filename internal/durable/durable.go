@@ -9,6 +9,7 @@ package durable
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -222,7 +223,16 @@ func (l *Log) Append(v any) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
+	return l.AppendLine(append(b, '\n'))
+}
+
+// AppendLine writes b, one line of JSON already encoded and ending in a
+// newline, as Append does (a caller that builds a large line itself, in
+// one buffer).
+func (l *Log) AppendLine(b []byte) error {
+	if len(b) == 0 || b[len(b)-1] != '\n' || bytes.IndexByte(b[:len(b)-1], '\n') >= 0 {
+		return fmt.Errorf("writing %s: not one line ending in a newline", l.path)
+	}
 	l.mu.Lock()
 	n, err := l.f.Write(b)
 	if err != nil {

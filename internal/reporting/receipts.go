@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -62,8 +64,69 @@ func OpenReceipts(path string) (*Receipts, error) {
 // Close closes the log.
 func (r *Receipts) Close() error { return r.log.Close() }
 
-// Record appends a receipt durably.
-func (r *Receipts) Record(rc *Receipt) error { return r.log.Append(rc) }
+// Record appends a receipt durably, with the keys of batch (when rc has
+// none): the line is built in one buffer sized for it, without a string per
+// key (a batch may have hundreds of thousands of rows).
+func (r *Receipts) Record(rc *Receipt, batch []observation.Observation) error {
+	if len(rc.Keys) > 0 || len(batch) == 0 {
+		return r.log.Append(rc)
+	}
+	line, err := appendReceipt(nil, rc, batch)
+	if err != nil {
+		return err
+	}
+	return r.log.AppendLine(line)
+}
+
+// appendReceipt appends to buf the JSON line of rc with the keys of batch
+// ("indicator|region|period", as keyString), as json.Marshal would write it.
+func appendReceipt(buf []byte, rc *Receipt, batch []observation.Observation) ([]byte, error) {
+	head := *rc
+	head.Keys = []string{}
+	b, err := json.Marshal(&head)
+	if err != nil {
+		return nil, err
+	}
+	// Keys is the last field: b ends with "[]}".
+	if !bytes.HasSuffix(b, []byte("[]}")) {
+		return nil, fmt.Errorf("receipt encodes as %q", b[max(0, len(b)-20):])
+	}
+	b = b[:len(b)-2]
+	n := len(buf) + len(b) + 3
+	for i := range batch {
+		n += len(batch[i].Indicator) + len(batch[i].Region) + 16
+	}
+	buf = slices.Grow(buf, n)
+	buf = append(buf, b...)
+	var key []byte
+	for i := range batch {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		o := &batch[i]
+		key = append(append(append(append(key[:0], o.Indicator...), '|'), o.Region...), '|')
+		key = append(key, o.Period.String()...)
+		if plainJSON(key) {
+			buf = append(append(append(buf, '"'), key...), '"')
+		} else {
+			q, _ := json.Marshal(string(key))
+			buf = append(buf, q...)
+		}
+	}
+	return append(buf, "]}\n"...), nil
+}
+
+// plainJSON reports whether b is a JSON string's content as it is: printable
+// ASCII without quote, backslash or the characters json.Marshal escapes
+// for HTML.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
 
 // Lookups reads the lines appended to the log since the last time (once)
 // and calls fn with a lookup of the receipt of the figure of a key stored
@@ -119,33 +182,39 @@ func (r *Receipts) catchUp() error {
 	}
 }
 
-// Sink returns a sink that hands batches to next and, once next has
-// accepted one, records its receipt (Meta.Who is the bureau). A receipt
-// that cannot be written is logged by the caller's error only when next
-// failed: the batch is accepted either way, and the figure shows its
+// Sink returns a sink that hands batches to next and records each one's
+// receipt (Meta.Who is the bureau). The receipt is written and fsynced
+// while next accepts the batch, not after (one fsync round less for each
+// upload), and Accept returns once both are done: an accepted batch has
+// its receipt on disk when it is acknowledged. A batch next refuses may
+// leave a receipt behind; it names keys at a reported_at that no stored
+// figure has, so no lookup finds it. A receipt that cannot be written is
+// not an error: the batch is accepted either way, and the figure shows its
 // source instead of its bureau.
 func (r *Receipts) Sink(next observation.Sink) observation.Sink {
 	return sinkFunc(func(ctx context.Context, batch []observation.Observation, meta observation.Meta) (observation.Result, error) {
-		res, err := next.Accept(ctx, batch, meta)
-		if err != nil {
-			return res, err
+		if meta.ReportedAt.IsZero() {
+			meta.ReportedAt = time.Now() // the receipt and the batch share it
 		}
-		r.Record(receiptOf(batch, meta, meta.ReportedAt))
-		return res, nil
+		recorded := make(chan struct{})
+		go func() {
+			defer close(recorded)
+			r.Record(receiptOf(meta, meta.ReportedAt), batch)
+		}()
+		res, err := next.Accept(ctx, batch, meta)
+		<-recorded
+		return res, err
 	})
 }
 
-func receiptOf(batch []observation.Observation, meta observation.Meta, submitted time.Time) *Receipt {
+// receiptOf is the receipt of a batch of meta, without its keys (Record
+// adds them).
+func receiptOf(meta observation.Meta, submitted time.Time) *Receipt {
 	at := meta.ReportedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	rc := &Receipt{ReportedAt: at.Truncate(time.Second).UTC(), SubmittedAt: submitted.UTC(), Bureau: meta.Who, Origin: meta.Origin, File: meta.File,
-		Keys: make([]string, len(batch))}
-	for i := range batch {
-		rc.Keys[i] = keyString(batch[i].Key())
-	}
-	return rc
+	return &Receipt{ReportedAt: at.Truncate(time.Second).UTC(), SubmittedAt: submitted.UTC(), Bureau: meta.Who, Origin: meta.Origin, File: meta.File}
 }
 
 type sinkFunc func(context.Context, []observation.Observation, observation.Meta) (observation.Result, error)

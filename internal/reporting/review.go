@@ -252,9 +252,9 @@ func (q *Queue) handOver(ctx context.Context, id string) error {
 		}
 		q.step(StepSpooled)
 		if q.receipts != nil {
-			rc := receiptOf(obs, meta, u.SubmittedAt)
+			rc := receiptOf(meta, u.SubmittedAt)
 			rc.Upload, rc.ApprovedBy = u.ID, u.Reviewer
-			if err := q.receipts.Record(rc); err != nil {
+			if err := q.receipts.Record(rc, obs); err != nil {
 				return fmt.Errorf("receipt of approved upload %s: %w", u.ID, err)
 			}
 		}

@@ -72,7 +72,14 @@ func (s *Spool) flusher(ctx context.Context) {
 				return
 			}
 		}
-		outs, err := s.writeGroup(ctx, group)
+		var outs []outcome
+		if len(group) == 1 && group[0].p.len() > maxGroupRows {
+			var out outcome
+			out, err = s.writeLarge(ctx, group[0].p)
+			outs = []outcome{out}
+		} else {
+			outs, err = s.writeGroup(ctx, group)
+		}
 		if ctx.Err() != nil || err == errClosing {
 			return // not committed: replayed at the next Open
 		}
@@ -95,7 +102,7 @@ func (s *Spool) flusher(ctx context.Context) {
 			if out.err == nil && s.o.OnFlushed != nil {
 				s.o.OnFlushed()
 			}
-			if s.o.OnStored != nil {
+			if s.o.OnStored != nil && !outs[i].told {
 				stored = appendStored(stored, r.p, outs[i].obs, out.err)
 			}
 		}
@@ -191,6 +198,88 @@ func (s *Spool) writeGroup(ctx context.Context, group []pendingRec) ([]outcome, 
 		return nil, errClosing
 	}
 	return outs, nil
+}
+
+// writeLarge writes a record of more than maxGroupRows rows a chunk of
+// maxGroupRows at a time (each chunk a write of its own, retried like a
+// group), decoding only the chunk being written, so that the flusher's
+// memory does not grow with the record; OnStored hears of each chunk's rows
+// once they are written (before the commit, which follows the last chunk:
+// a crash in between replays the whole record, harmlessly). Its outcome
+// adds up the chunks' summaries; rows InfluxDB refused in any chunk are set
+// aside together, as one *store.PartialWriteError.
+func (s *Spool) writeLarge(ctx context.Context, p *payload) (outcome, error) {
+	gs, ok := s.st.(GroupStore)
+	if !ok {
+		return s.write(ctx, p)
+	}
+	chunks, cerr := p.chunks(maxGroupRows)
+	if cerr != nil {
+		return s.write(ctx, p) // sets it aside
+	}
+	var sum observation.Summary
+	var pe *store.PartialWriteError
+	for chunk := range chunks {
+		var res store.BatchResult
+		err := s.retry().Do(ctx, func(attempt int) error {
+			actx, cancel := context.WithTimeout(ctx, s.o.AttemptTimeout)
+			rs, err := gs.Write(actx, slices.Values([]store.Batch{{Obs: chunk, ReportedAt: p.ReportedAt}}))
+			cancel()
+			switch {
+			case err == nil && len(rs) == 1:
+				res = rs[0]
+				return nil
+			case err == nil:
+				return fmt.Errorf("store answered %d results for one batch", len(rs))
+			case ctx.Err() != nil:
+				return errClosing
+			case store.Permanent(err):
+				// Refused whole, not a refusal of rows it could sort out.
+				res = store.BatchResult{Err: &store.PartialWriteError{Refused: chunk, Err: err}}
+				return nil
+			}
+			return err
+		}, func(attempt int, err error, wait time.Duration) {
+			s.retrying(attempt, err, wait, "batch", p.ID, "samples", p.len())
+		})
+		if err != nil {
+			return outcome{}, errClosing
+		}
+		var cpe *store.PartialWriteError
+		switch {
+		case res.Err == nil:
+			sum.Add(res.Summary)
+		case errors.As(res.Err, &cpe):
+			if pe == nil {
+				pe = &store.PartialWriteError{Err: cpe.Err}
+			}
+			pe.Stored.Add(cpe.Stored)
+			pe.Refused = append(pe.Refused, cpe.Refused...)
+		default:
+			if pe == nil {
+				pe = &store.PartialWriteError{Err: res.Err}
+			}
+			pe.Refused = append(pe.Refused, chunk...)
+		}
+		if s.o.OnStored != nil {
+			if stored := appendStored(nil, p, chunk, res.Err); len(stored) > 0 {
+				s.o.OnStored(stored)
+			}
+		}
+	}
+	if pe == nil {
+		return outcome{sum: sum, told: true}, nil
+	}
+	pe.Stored.Add(sum)
+	refused, aerr := s.setAside(p, pe)
+	for aerr != nil {
+		s.log.Error("spool cannot set a refused batch aside, will retry", "batch", p.ID, "err", aerr)
+		if s.o.Sleep(ctx, s.o.MaxBackoff) != nil {
+			return outcome{}, errClosing
+		}
+		refused, aerr = s.setAside(p, pe)
+	}
+	return outcome{err: refused, told: true}, nil
 }
 
 // retry is the flusher's policy: back off from MinBackoff to MaxBackoff
@@ -302,6 +391,9 @@ func (s *Spool) nextGroup(cur *cursor, files map[uint64]*os.File) ([]pendingRec,
 			p, n, err := readRecord(br)
 			if err != nil {
 				return group, err
+			}
+			if len(group) > 0 && p.len() > maxGroupRows {
+				break // a large record is written on its own (writeLarge)
 			}
 			brOff += n
 			pos.Off += n

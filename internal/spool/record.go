@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"iter"
 	"strconv"
 	"time"
 
@@ -16,18 +17,19 @@ import (
 	"github.com/qualitymon/qualitymon/internal/period"
 )
 
-// A record on disk is a 16-byte header followed by a JSON payload:
+// A record on disk is a 16-byte header followed by a payload:
 //
-//	magic   [4]byte  "QMS3"
+//	magic   [4]byte  "QMS4"
 //	length  uint32   big-endian length of the payload, 1..maxPayload
 //	crc     uint32   big-endian CRC-32C (Castagnoli) of the payload
 //	hcrc    uint32   big-endian CRC-32C of the 12 bytes before it
 //	payload [length]byte
 //
-// The payload of "QMS3" holds typed observations; "QMS2" records, the same
-// header with the payload's rows as text (legacyRow), were written before
-// Period encoded itself: the new magic keeps an older version from
-// reading a new payload as a batch of no rows. Spools written before the
+// The payload of "QMS4" is compact and binary (compact.go). "QMS3"
+// records, the same header with a JSON payload of typed observations, were
+// written before it; "QMS2" records, the same header with the payload's
+// rows as text (legacyRow), before Period encoded itself: each new magic
+// keeps an older version from reading a new payload as a batch of no rows. Spools written before the
 // header checksum hold version 1 records ("QMS1", the same without hcrc: a
 // 12-byte header). Both are still read, and a segment may hold all three.
 //
@@ -38,12 +40,13 @@ import (
 // splitTail.
 const (
 	frameHeader = 12 // magic, length, CRC-32C: commit slots and version 1 records
-	headerSize  = 16 // records of versions 2 and 3: frameHeader and its own CRC-32C
+	headerSize  = 16 // records of versions 2 to 4: frameHeader and its own CRC-32C
 	maxPayload  = 1 << 30
 )
 
 var (
-	magic    = [4]byte{'Q', 'M', 'S', '3'}
+	magic    = [4]byte{'Q', 'M', 'S', '4'}
+	magicV3  = [4]byte{'Q', 'M', 'S', '3'}
 	magicV2  = [4]byte{'Q', 'M', 'S', '2'}
 	magicV1  = [4]byte{'Q', 'M', 'S', '1'}
 	crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -52,8 +55,9 @@ var (
 // errTorn marks bytes that are not a whole, intact record.
 var errTorn = errors.New("torn or corrupt record")
 
-// payload is one accepted batch: its observations as they encode
-// themselves (observation.Observation's JSON, the period as text).
+// payload is one accepted batch: its rows still encoded (compact, a
+// "QMS4" record), or decoded from the JSON of an older record
+// (observation.Observation's JSON, the period as text).
 type payload struct {
 	ID         uint64                    `json:"id"`
 	Origin     string                    `json:"origin,omitempty"`
@@ -64,6 +68,8 @@ type payload struct {
 	// Rows are the rows of a record written before observations encoded
 	// themselves (read, never written).
 	Rows []legacyRow `json:"rows,omitempty"`
+	// compact holds the rows of a "QMS4" record.
+	compact *observation.Compact
 }
 
 // legacyRow is a row of an older record: an observation with its period in
@@ -81,8 +87,12 @@ func newPayload(id uint64, batch []observation.Observation, meta observation.Met
 	return &payload{ID: id, Origin: meta.Origin, Who: meta.Who, File: meta.File, ReportedAt: meta.ReportedAt.UTC(), Obs: batch}
 }
 
-// decodePayload reads a record's payload.
+// decodePayload reads a record's payload: compact, or the JSON of an
+// older record.
 func decodePayload(body []byte) (*payload, error) {
+	if len(body) > 0 && body[0] == compactFormat {
+		return decodeCompact(body)
+	}
 	var p payload
 	if err := json.Unmarshal(body, &p); err != nil {
 		return nil, err
@@ -97,11 +107,39 @@ func decodes(body []byte) bool {
 }
 
 // len is the number of rows of the batch.
-func (p *payload) len() int { return len(p.Obs) + len(p.Rows) }
+func (p *payload) len() int {
+	n := len(p.Obs) + len(p.Rows)
+	if p.compact != nil {
+		n += p.compact.Len()
+	}
+	return n
+}
+
+// chunks returns the batch size rows at a time (an older record's as one
+// chunk), or the error of an older record whose rows do not read.
+func (p *payload) chunks(size int) (iter.Seq[[]observation.Observation], error) {
+	if p.compact != nil {
+		return p.compact.Chunks(size), nil
+	}
+	obs, err := p.observations()
+	if err != nil {
+		return nil, err
+	}
+	return func(yield func([]observation.Observation) bool) {
+		for i := 0; i < len(obs); i += size {
+			if !yield(obs[i:min(i+size, len(obs))]) {
+				return
+			}
+		}
+	}, nil
+}
 
 // observations returns the batch; the rows of an older record are
 // converted (an error when a period does not read).
 func (p *payload) observations() ([]observation.Observation, error) {
+	if p.compact != nil {
+		return p.compact.Observations(), nil
+	}
 	if len(p.Rows) == 0 {
 		return p.Obs, nil
 	}
@@ -121,7 +159,8 @@ func (p *payload) observations() ([]observation.Observation, error) {
 // that one whose period does not read can still be set aside.
 func (p *payload) cells() [][]string {
 	if len(p.Rows) == 0 {
-		return obsCells(p.Obs)
+		obs, _ := p.observations() // only older records' rows fail to read
+		return obsCells(obs)
 	}
 	out := make([][]string, len(p.Rows))
 	for i, r := range p.Rows {
@@ -139,17 +178,17 @@ func obsCells(obs []observation.Observation) [][]string {
 	return out
 }
 
-// encodeRecord returns the header and payload as one buffer.
+// encodeRecord returns the header and the compact payload of p (its
+// compact rows, else its Obs) as one buffer.
 func encodeRecord(p *payload) ([]byte, error) {
 	// The payload is encoded behind room for the header, not copied after
 	// it: a large upload's record is held once.
-	var b bytes.Buffer
-	b.Write(make([]byte, headerSize))
-	if err := json.NewEncoder(&b).Encode(p); err != nil {
-		return nil, err
+	c := p.compact
+	if c == nil {
+		c = observation.CompactOf(p.Obs)
 	}
-	buf := b.Bytes()
-	buf = buf[:len(buf)-1] // Encode's newline: the body is json.Marshal's
+	buf := make([]byte, headerSize, headerSize+64+len(p.Origin)+len(p.Who)+len(p.File)+c.Size())
+	buf = appendCompact(buf, p.ID, c, observation.Meta{Origin: p.Origin, Who: p.Who, File: p.File, ReportedAt: p.ReportedAt})
 	body := buf[headerSize:]
 	if len(body) > maxPayload {
 		return nil, fmt.Errorf("batch of %d rows is %d bytes, over the spool's limit of %d", p.len(), len(body), maxPayload)
@@ -201,7 +240,7 @@ func headerLen(b []byte) int {
 		return 0
 	}
 	switch [4]byte(b[:4]) {
-	case magic, magicV2:
+	case magic, magicV3, magicV2:
 		return headerSize
 	case magicV1:
 		return frameHeader
@@ -210,7 +249,7 @@ func headerLen(b []byte) int {
 }
 
 // parseHeader checks the header b starts with (b holds at least
-// headerLen(b) bytes): its magic, its checksum (versions 2 and 3) and a length in
+// headerLen(b) bytes): its magic, its checksum (versions 2 to 4) and a length in
 // 1..maxPayload.
 func parseHeader(b []byte) (header, error) {
 	hs := headerLen(b)
@@ -259,7 +298,7 @@ func recordAt(b []byte) (*payload, int, bool) {
 // A crash during an append leaves a prefix of the bytes written, perhaps
 // followed by zeros (a file extended but never written); it cannot change
 // a byte it wrote. So a record is whole when its header is intact (for
-// versions 2 and 3 its checksum matches, so the length is the one written) and the
+// versions 2 to 4 its checksum matches, so the length is the one written) and the
 // file holds the length it announces, whatever its payload checksum says.
 // A damaged header with data after it is damage too: it is whole up to the
 // length with which its payload checksum matches (the one it announces, or

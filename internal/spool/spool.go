@@ -30,15 +30,19 @@
 //	quarantine/<seg>-<off>.bad damaged bytes of acknowledged records, byte for byte
 //	quarantine/<seg>-<off>.torn the torn final record a crash left (never acknowledged)
 //
-// A record is a 16-byte header (magic "QMS3", big-endian payload length,
-// CRC-32C of the payload, CRC-32C of those 12 bytes) followed by a JSON
-// payload: id, origin, who, file, reported_at and the observations as
-// observation.Observation encodes them (indicator, region, period as
-// canonical text, value, source, note). Records of older spools are still
-// read: "QMS2" (the same header; the payload's rows with short keys) and
-// "QMS1" (no header checksum). An older version does not take a "QMS3"
+// A record is a 16-byte header (magic "QMS4", big-endian payload length,
+// CRC-32C of the payload, CRC-32C of those 12 bytes) followed by a compact
+// binary payload (compact.go): id, origin, who, file, reported_at and the
+// rows as observation.Compact encodes them (each indicator, region, source
+// and note once; per row their indexes, the period packed and the value).
+// Records of older spools are still read: "QMS3" (the same header; a JSON
+// payload of observations), "QMS2" (the payload's rows with short keys)
+// and "QMS1" (no header checksum). An older version does not take a newer
 // record for one of its own: it sets it aside as damage, never replays it
 // as an empty batch.
+//
+// A record of more rows than a group holds (maxGroupRows) is flushed on
+// its own, a chunk at a time (writeLarge), decoded only chunk by chunk.
 //
 // # Damage
 //
@@ -284,6 +288,8 @@ type outcome struct {
 	// obs are the record's rows as converted for the write (the flusher's
 	// own; nil when not kept).
 	obs []observation.Observation
+	// told: OnStored has heard of the record's rows already.
+	told bool
 }
 
 // Open opens (creating) the spool in dir, replays whatever is not yet in
