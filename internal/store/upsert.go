@@ -29,9 +29,10 @@ func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, rep
 	return res[0].Summary, res[0].Err
 }
 
-// existing loads the current values of the batch's keys, one query over the
-// batch's indicators, regions and period range (one period start at a time
-// when a field-type conflict across shards hid values from that query).
+// existing loads the current values of the batch's keys, one query per
+// piece of at most filterLimit of the batch's indicators (existingRaw), or
+// one period start at a time when a field-type conflict across shards hid
+// values from those queries.
 func (s *Store) existing(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, error) {
 	m, incomplete, err := s.existingRaw(ctx, batch)
 	if err == nil && incomplete {
