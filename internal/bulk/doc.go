@@ -25,11 +25,12 @@
 //     default) and each chunk goes to the store's one writer,
 //     [store.Store.Write], as every other ingest path's rows do: it reads the
 //     current values of the chunk's keys, classifies each row new, revised
-//     or unchanged ([store.Classify]), writes the reports of the new and
-//     revised rows (observation_report), then the current values and the
-//     values revisions supersede, then reconciles the keys of indicators
-//     another write was active on meanwhile (writer_activity), so that a
-//     serve replica writing the same keys loses nothing. A chunk ends at
+//     or unchanged ([store.Classify]), writes the current values and the
+//     values revisions supersede, and reports (observation_report) and
+//     reconciles the keys of indicators another write was active on
+//     meanwhile (writer_activity), so that a serve replica writing the same
+//     keys loses nothing; with nobody else writing, a row is one point, as
+//     in a raw POST. A chunk ends at
 //     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
@@ -51,8 +52,8 @@
 // (97 yearly indicators × 367 regions × 28 years, plus daily AQI), starts a
 // private InfluxDB 1.8.10 and, in alternating rounds, measures a raw HTTP
 // POST of the current-value points the import writes (prebuilt in memory;
-// the import also writes a report of each row and reconciles;
-// same batch size, one connection, fresh database) and the import of the CSV
+// the import also reads the chunks' current values and marks and checks
+// its activity; same batch size, one connection, fresh database) and the import of the CSV
 // (fresh database), with the peak RSS of each phase (VmHWM, reset through
 // /proc/self/clear_refs). It prints both rates, their ratio and the peak:
 //

@@ -19,14 +19,17 @@ import (
 // only have raced another write of k if the other's start is visible when
 // the first has written its current values and the other has not ended
 // before the first started: a write that starts later reads the first's
-// values (its reports and current values are in InfluxDB before it checks),
-// and a write that ended earlier left its keys reconciled. So after writing
-// its current values a write reads the marks of its indicators (one small
-// query) and reconciles only the keys of indicators another write was
-// active on meanwhile. A write that never marks its end (a crash, or a
-// failure the caller retries as a new write) keeps its indicators on the
-// careful path for activityWindow; that is the longest a write may take
-// from its start to its check for the guarantee to hold.
+// values (its current values are in InfluxDB before it checks), and a
+// write that ended earlier left its keys reconciled. So a write reads the
+// marks of its indicators (one small query) twice: before writing, to
+// report first the rows of indicators another write is active on
+// (contested), and after writing its current values, to report the rows of
+// the other indicators another write was active on meanwhile and to
+// reconcile only the keys of those indicators (report.go). A write that
+// never marks its end (a crash, or a failure the caller retries as a new
+// write) keeps its indicators contested for activityWindow; that is the
+// longest a write may take from its start to its check for the guarantee
+// to hold.
 
 // measActivity is the measurement of writer activity marks.
 const measActivity = "writer_activity"

@@ -4,8 +4,11 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -43,5 +46,93 @@ func TestRacedIndicators(t *testing.T) {
 	}
 	if keys := slices.Sorted(maps.Keys(got)); !slices.Equal(keys, []string{"v", "x"}) {
 		t.Errorf("raced without a start mark %v, want [v x]", keys)
+	}
+}
+
+// A write no other write is active on stores one point per new row (the
+// current value) and no report.
+func TestUncontestedWriteOnePointPerRow(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	bucket := srv.NewBucket(t)
+	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(s.Close)
+	var obs []observation.Observation
+	for _, y := range []string{"2022", "2023", "2024"} {
+		obs = append(obs, testenv.Obs("food_sampling_pass_rate", "370200", y, 97.1, ""))
+	}
+	if sum, err := s.Upsert(context.Background(), obs, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil || sum.New != 3 {
+		t.Fatalf("write: %+v %v", sum, err)
+	}
+	db := strings.Split(bucket, "/")[0]
+	count := func(m string) int {
+		ser := srv.QueryDB(t, db, `SELECT count("value") FROM "`+m+`"`)
+		if len(ser) != 1 || len(ser[0].Values) != 1 {
+			return 0
+		}
+		n, _ := ser[0].Values[0][1].(float64)
+		return int(n)
+	}
+	if got := count(measObservation); got != 3 {
+		t.Errorf("%d current values, want 3", got)
+	}
+	if got := count(measReport); got != 0 {
+		t.Errorf("%d reports of an uncontested write, want none", got)
+	}
+}
+
+// A write that began uncontested and wrote its current value alone, raced
+// by another write that started meanwhile, read the old value and wrote its
+// report and current value over this one's: the first write writes its
+// report late and reconciles, so its value stays in the history and the
+// current value is the latest report, whichever of the two that is.
+// Without the late report the first value was lost when the other was
+// current, and the other stayed current when the first was later.
+func TestLateReportOfRacedWrite(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		other time.Time // when the other write reported
+		want  float64
+	}{
+		{"other reported later", at.Add(time.Hour), 95},
+		{"other reported earlier", at.Add(-time.Hour), 97.1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bucket := srv.NewBucket(t)
+			s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+			t.Cleanup(s.Close)
+			ctx := context.Background()
+			o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
+			other := o
+			other.Value = 95
+			s.afterCurrent = func() {
+				s.afterCurrent = nil
+				srv.Write(t, bucket, "ns", "writer_activity,indicator="+o.Indicator+" start=\"other\"\n")
+				srv.Write(t, bucket, "ns", string(appendReport(nil, &other, 0, c.other.Unix()))+"\n")
+				srv.Write(t, bucket, "s", string(appendObservation(nil, &other, 0, c.other.Unix()))+"\n")
+			}
+			if sum, err := s.Upsert(ctx, []observation.Observation{o}, at); err != nil || sum.New != 1 {
+				t.Fatalf("write: %+v %v", sum, err)
+			}
+			cur, err := s.Current(ctx, Filter{Indicators: []string{o.Indicator}})
+			if err != nil || len(cur) != 1 {
+				t.Fatalf("current %+v %v", cur, err)
+			}
+			if cur[0].Value != c.want {
+				t.Errorf("current %v, want the latest report %v", cur[0].Value, c.want)
+			}
+			hist, err := s.History(ctx, o.Key())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vals []float64
+			for _, h := range hist {
+				vals = append(vals, h.Value)
+			}
+			if !slices.Contains(vals, 97.1) || !slices.Contains(vals, 95) {
+				t.Errorf("history %v, want both 97.1 and 95", vals)
+			}
+		})
 	}
 }

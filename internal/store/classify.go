@@ -1,6 +1,7 @@
 package store
 
 import (
+	"maps"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -65,6 +66,25 @@ func (s *KeySpan) Add(k observation.Key) {
 		s.from = t
 	case t.After(s.to):
 		s.to = t
+	}
+}
+
+// merge adds the keys of another span.
+func (s *KeySpan) merge(o *KeySpan) {
+	if o.inds == nil {
+		return
+	}
+	if s.inds == nil {
+		s.inds, s.regs = map[string]bool{}, map[string]bool{}
+		s.from, s.to = o.from, o.to
+	}
+	maps.Copy(s.inds, o.inds)
+	maps.Copy(s.regs, o.regs)
+	if o.from.Before(s.from) {
+		s.from = o.from
+	}
+	if o.to.After(s.to) {
+		s.to = o.to
 	}
 }
 

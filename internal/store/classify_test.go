@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -98,5 +99,28 @@ func TestWriteSequence(t *testing.T) {
 	}
 	if len(hist) != 2 || hist[1].Value != 96 || hist[1].Revision != 1 {
 		t.Errorf("history of %v: %+v, want 97 then 96 at revision 1", a.Key(), hist)
+	}
+}
+
+// A write over more indicators than one filtered lookup takes (60 > 50)
+// reads its keys in pieces and still classifies every row against what is
+// stored: written again with one value changed, 59 rows are unchanged and
+// one revised.
+func TestLookupInPieces(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	s := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	t.Cleanup(s.Close)
+	ctx := context.Background()
+	var obs []observation.Observation
+	for i := range 60 {
+		obs = append(obs, testenv.Obs(fmt.Sprintf("ind_%02d", i), "370200", fmt.Sprint(2000+i%3), float64(i), ""))
+	}
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	if sum, err := s.Upsert(ctx, obs, at); err != nil || sum.New != 60 {
+		t.Fatalf("first write: %+v %v", sum, err)
+	}
+	obs[55].Value = 99
+	if sum, err := s.Upsert(ctx, obs, at.Add(time.Hour)); err != nil || sum.Unchanged != 59 || sum.Revised != 1 {
+		t.Fatalf("second write: %+v %v, want 59 unchanged, 1 revised", sum, err)
 	}
 }

@@ -98,11 +98,16 @@ func (s *Store) Write(ctx context.Context, batches iter.Seq[Batch]) ([]BatchResu
 // classified as Upsert does, against the current values read from InfluxDB
 // for the group's keys (one query, never a cache: other replicas and
 // qualitymon import write too) and the batches before it; each gets its own
-// summary. Every new or revised row is first written to observation_report
-// (see reconcile), then as the current value; afterwards reconcile makes
-// the latest report current even when another process wrote the same keys
-// meanwhile. The error is set when the write failed and may be retried
-// whole (InfluxDB down, 5xx): nothing is known to be stored. When InfluxDB refuses
+// summary. A new or revised row of an indicator another write is active on
+// (contested: racedIndicators, asked before writing) is first written to
+// observation_report, then as the current value; a row of any other
+// indicator is written as the current value alone, and as a report only
+// if another write turns out to have been active on its indicator
+// meanwhile (reconcileRaced, after the current values): see report.go.
+// Afterwards reconcile makes the latest report current even when another
+// process wrote the same keys meanwhile. The error is set when the write
+// failed and may be retried whole (InfluxDB down, 5xx): nothing is known to
+// be stored. When InfluxDB refuses
 // rows as invalid, the write goes on with the other requests, the current
 // values of every key are read back, and each batch with a row not stored
 // as written gets a *PartialWriteError saying exactly what was stored.
@@ -125,10 +130,15 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	if err != nil {
 		return nil, err
 	}
+	contested, err := s.racedIndicators(ctx, inds, id)
+	if err != nil {
+		return nil, err
+	}
 	// final is the state of every key after the group, as written.
 	final := existing
 	class := make([][]Change, len(batches))
 	var lines, reports []string
+	var late []lateReport              // the reports not written before their current value
 	mine := map[observation.Key]mark{} // the last report written of each key
 	var buf []byte                     // each line is rendered here, then copied
 	for bi, bt := range batches {
@@ -152,14 +162,19 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
 			mine[o.Key()] = markOf(o, rev, bt.ReportedAt.Unix())
-			buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
-			reports = append(reports, string(buf))
+			if contested[o.Indicator] {
+				buf = appendReport(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
+				reports = append(reports, string(buf))
+			} else {
+				late = append(late, lateReport{o, rev, bt.ReportedAt.Unix()})
+			}
 			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
 			lines = append(lines, string(buf))
 		}
 	}
-	// The reports first: once a report is in observation_report no other
-	// writer can overwrite it, whatever happens to the current value.
+	// The reports of contested indicators first: once a report is in
+	// observation_report no other writer can overwrite it, whatever happens
+	// to the current value.
 	var refused error
 	for _, w := range []struct {
 		write func(context.Context, []string) error
@@ -176,8 +191,11 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			refused = errors.Join(refused, err)
 		}
 	}
+	if s.afterCurrent != nil {
+		s.afterCurrent()
+	}
 	if refused == nil {
-		if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
+		if err := s.reconcileRaced(ctx, mine, late, inds, id); err != nil {
 			return nil, err
 		}
 		return out, nil
@@ -193,7 +211,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		return h.Value == want.Value && h.Source == want.Source && h.Revision == want.Revision
 	}
 	maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !stored(k) })
-	if err := s.reconcileRaced(ctx, mine, inds, id); err != nil {
+	if err := s.reconcileRaced(ctx, mine, late, inds, id); err != nil {
 		return nil, err
 	}
 	var cause error = refused
@@ -218,15 +236,38 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	return out, nil
 }
 
+// lateReport is a row written as the current value without its report
+// first (its indicator was not contested when the write began).
+type lateReport struct {
+	o          *observation.Observation
+	revision   int
+	reportedAt int64
+}
+
 // reconcileRaced reconciles the keys of mine (written by the write id) whose
 // indicator another write was active on meanwhile (racedIndicators), then
-// marks the write's end. A failure to mark the end is not the write's: it
-// only keeps others careful for activityWindow.
-func (s *Store) reconcileRaced(ctx context.Context, mine map[observation.Key]mark, inds []string, id string) error {
+// marks the write's end. The rows of those indicators written without their
+// report (late, stored: in mine) get it now, before reconcile reads the
+// reports. A failure to mark the end is not the write's: it only keeps
+// others careful for activityWindow.
+func (s *Store) reconcileRaced(ctx context.Context, mine map[observation.Key]mark, late []lateReport, inds []string, id string) error {
 	if len(mine) > 0 {
 		raced, err := s.racedIndicators(ctx, inds, id)
 		if err != nil {
 			return fmt.Errorf("reconciling: %w", err)
+		}
+		var reports []string
+		var buf []byte
+		for _, r := range late {
+			if _, ok := mine[r.o.Key()]; ok && raced[r.o.Indicator] {
+				buf = appendReport(buf[:0], r.o, int64(r.revision), r.reportedAt)
+				reports = append(reports, string(buf))
+			}
+		}
+		for i := 0; i < len(reports); i += BatchSize {
+			if err := s.writeReports(ctx, reports[i:min(i+BatchSize, len(reports))]); err != nil {
+				return fmt.Errorf("reconciling: %w", err)
+			}
 		}
 		maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !raced[k.Indicator] })
 		if err := s.reconcile(ctx, mine); err != nil {

@@ -19,14 +19,24 @@ import (
 // Several writers. InfluxDB has no transaction and no compare-and-set: two
 // processes (serve replicas, qualitymon import beside serve) that read the
 // current value of a key and then write a new one can overwrite each
-// other, and the value overwritten would be lost. So every new or revised
-// value is first written, as a report, to observation_report at a point no
-// other report can take: the period start plus a slot of nanoseconds
-// (1–999,999,999) derived from the report itself (key, value, source,
-// revision, reported_at), so a replay of the same report lands on the same
-// point and two different reports practically never share one. Only then
-// is the current value (observation) written. Afterwards the writer runs
-// reconcile: it reads the revision of every report of the keys it wrote
+// other, and the value overwritten would be lost. So a new or revised
+// value that may race is also written, as a report, to observation_report
+// at a point no other report can take: the period start plus a slot of
+// nanoseconds (1–999,999,999) derived from the report itself (key, value,
+// source, revision, reported_at), so a replay of the same report lands on
+// the same point and two different reports practically never share one.
+// A value of an indicator another write is active on when the write begins
+// (activity.go) is reported before its current value (observation) is
+// written; a value of any other indicator is written as the current value
+// alone, and reported afterwards only if another write turns out, at the
+// check after the current values, to have been active on its indicator
+// meanwhile. That loses nothing: a write that started after the check read
+// these current values (it supersedes them, keeping them in
+// observation_revision), and a write that started before it is seen at the
+// check, so the value is reported before its writer reconciles — which is
+// all the argument below needs of a report (each writer reports, then
+// reconciles; of two writers of a key, the one whose report came last
+// sees both). Afterwards the writer runs reconcile: it reads the revision of every report of the keys it wrote
 // (one field, unpivoted) and, for the keys where another writer's report
 // has the same or a higher revision than its own — the keys that raced —
 // reads their reports and current values in full and, where the current

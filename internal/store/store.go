@@ -9,8 +9,8 @@
 //	observation_revision   tags: indicator, region, freq, revision   time: period start
 //	                       fields: value, source, reported_at, note — the values a revision superseded
 //	observation_report     tags: indicator, region, freq   time: period start + a slot of 1–999,999,999 ns
-//	                       fields: value, revision, source, reported_at, note — every report, written
-//	                       before the current value (several writers: see report.go)
+//	                       fields: value, revision, source, reported_at, note — the reports of writes
+//	                       another write was active beside (several writers: see report.go)
 //	writer_activity        tags: indicator   time: InfluxDB's clock (ns)
 //	                       fields: start, done (string: a write's id) — see activity.go
 //	evaluation             tags: plan, region   time: evaluation time (ms) + a slot (ns) per target
@@ -63,6 +63,10 @@ type Store struct {
 	// nsClient writes observation_report (precision ns), made at first use.
 	nsOnce   sync.Once
 	nsClient influxdb2.Client
+
+	// afterCurrent, when set (tests), runs when a group write has written
+	// its current values, before it checks for other writers.
+	afterCurrent func()
 }
 
 // Open creates the client; it does not contact the server (see Ready).

@@ -29,9 +29,10 @@ func (s *Store) Upsert(ctx context.Context, batch []observation.Observation, rep
 	return res[0].Summary, res[0].Err
 }
 
-// existing loads the current values of the batch's keys, one query over the
-// batch's indicators, regions and period range (one period start at a time
-// when a field-type conflict across shards hid values from that query).
+// existing loads the current values of the batch's keys, one query per
+// piece of at most filterLimit of the batch's indicators (existingRaw), or
+// one period start at a time when a field-type conflict across shards hid
+// values from those queries.
 func (s *Store) existing(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, error) {
 	m, incomplete, err := s.existingRaw(ctx, batch)
 	if err == nil && incomplete {
@@ -41,20 +42,41 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 }
 
 // existingRaw also says whether InfluxDB left out a value (a field-type
-// conflict across the shards queried).
+// conflict across the shards queried). The keys are read in pieces of at
+// most filterLimit indicators, each piece one query filtered on its
+// indicators and its own period range: one query over more indicators
+// would not filter on them and read every point of the range, such as the
+// points of other indicators an import's previous chunk wrote in the same
+// year.
 func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
-	cur, incomplete, err := s.currentRaw(ctx, SpanOf(batch).Filter())
-	if err != nil {
-		return nil, false, err
-	}
 	want := make(map[observation.Key]bool, len(batch))
+	spans := map[string]*KeySpan{}
 	for i := range batch {
-		want[batch[i].Key()] = true
+		k := batch[i].Key()
+		want[k] = true
+		if spans[k.Indicator] == nil {
+			spans[k.Indicator] = &KeySpan{}
+		}
+		spans[k.Indicator].Add(k)
 	}
-	out := make(map[observation.Key]observation.Stored, len(cur))
-	for _, st := range cur {
-		if want[st.Key()] {
-			out[st.Key()] = st
+	out := make(map[observation.Key]observation.Stored, len(batch))
+	var incomplete bool
+	inds := slices.Sorted(maps.Keys(spans))
+	for len(inds) > 0 {
+		var piece KeySpan
+		for _, ind := range inds[:min(filterLimit, len(inds))] {
+			piece.merge(spans[ind])
+		}
+		inds = inds[min(filterLimit, len(inds)):]
+		cur, inc, err := s.currentRaw(ctx, piece.Filter())
+		if err != nil {
+			return nil, false, err
+		}
+		incomplete = incomplete || inc
+		for _, st := range cur {
+			if want[st.Key()] {
+				out[st.Key()] = st
+			}
 		}
 	}
 	return out, incomplete, nil
