@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
@@ -493,14 +494,28 @@ var chartWords = []string{"期限 ", "目标 ", "按趋势预测 ", "预测 "}
 
 var yearSuffix = regexp.MustCompile(`(\d{4})年`)
 
+// unitSuffix is a figure followed by a Chinese unit symbol (12个, 1482万亩).
+var unitSuffix = regexp.MustCompile(`(\d)(个|万亩|分|天)`)
+
 func chartText(l shell.Lang, s string) string {
 	if t := l.T(s); t != s {
 		return t
 	}
+	figures := func(s string) string {
+		s = yearSuffix.ReplaceAllString(s, "$1")
+		return unitSuffix.ReplaceAllStringFunc(s, func(m string) string {
+			for code, sym := range catalog.Units {
+				if sym == m[1:] {
+					return m[:1] + unitSymbolEn(code)
+				}
+			}
+			return m
+		})
+	}
 	for _, w := range chartWords {
 		if rest, ok := strings.CutPrefix(s, w); ok {
-			return l.T(strings.TrimSpace(w)) + " " + yearSuffix.ReplaceAllString(rest, "$1")
+			return l.T(strings.TrimSpace(w)) + " " + figures(rest)
 		}
 	}
-	return yearSuffix.ReplaceAllString(s, "$1")
+	return figures(s)
 }

@@ -73,6 +73,10 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	if err != nil {
 		return nil, err
 	}
+	l := shell.Zh
+	if m.Lang == shell.En {
+		l = shell.En
+	}
 	rep := &Report{Plan: p, Region: s.regionName(p.Region), M: m, Generated: s.Now(), Targets: len(p.Targets)}
 	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Plan == p.Key })
 	var mine []evaluate.Evaluation
@@ -103,7 +107,7 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 		if r.Status == evaluate.NoData {
 			continue
 		}
-		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300)
+		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300, l)
 		rep.Charts = append(rep.Charts, c)
 	}
 	// Indicators this plan shares with other plans.
