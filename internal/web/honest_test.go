@@ -306,7 +306,7 @@ func TestIndicatorAbout(t *testing.T) {
 	}
 	en := get(t, mux, "/indicators/food_sampling_pass_rate?lang=en").Body.String()
 	for _, w := range []string{"About the indicator", "<h1>Food safety sampling pass rate</h1>", `<dd class="definition" lang="zh-CN">`,
-		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">yearly</dd>`} {
+		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">annual</dd>`} {
 		if !strings.Contains(en, w) {
 			t.Errorf("English indicator page lacks %q", w)
 		}

@@ -126,6 +126,9 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	for _, id := range ids {
 		ind, _ := s.Evaluator.Set.Catalog.Get(id)
 		si := SharedIndicator{ID: id, Name: ind.NameZh}
+		if l == shell.En {
+			si.Name = ind.NameEn
+		}
 		for _, r := range append(rows, others...) {
 			if r.Indicator == id {
 				si.Rows = append(si.Rows, r)
@@ -191,7 +194,8 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep.Page = s.page(r, m, rep.Plan.NameZh+" 质量状况分析报告")
+	l := shell.LangOf(r)
+	rep.Page = s.page(r, m, planName(rep.Plan, l)+" "+l.T("质量状况分析报告"))
 	if format == "md" {
 		var b bytes.Buffer
 		if err := s.WriteReport(&b, rep, "md"); err != nil {
