@@ -48,7 +48,7 @@ func funcs(l shell.Lang) template.FuncMap {
 			return ` lang="zh-CN"`
 		},
 		"tname": func(t *plan.Target) template.HTML { return zhRuns(targetName(t, l), zh) },
-		"basis": func(b evaluate.Basis) template.HTML { return zhRuns(b.Sentence(string(l)), zh) },
+		"basis": func(b evaluate.Basis) string { return basisIn(b, l) },
 		// zhruns marks the Chinese quoted in an English text (a plan's
 		// note quoting its clause) lang="zh-CN".
 		"zhruns": func(s string) template.HTML { return zhRuns(s, zh) },

@@ -431,7 +431,7 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target, 
 		at := time.Date(y, 12, 31, 23, 59, 59, 0, e.m.At.Location()) // the year's end in the config's timezone
 		for _, x := range s.Evaluator.EvaluateTargets(e.data, []*plan.Target{t}, at) {
 			if x.Region == ev.Region {
-				out = append(out, HistoryEntry{At: strconv.Itoa(y) + l.T("年末"), Status: x.Status, Basis: x.Basis.Sentence(string(l)), Settled: x.Settled})
+				out = append(out, HistoryEntry{At: strconv.Itoa(y) + l.T("年末"), Status: x.Status, Basis: basisIn(x.Basis, l), Settled: x.Settled})
 			}
 		}
 	}
@@ -517,6 +517,15 @@ func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []obser
 		}
 	}
 	return c.build("暂无报送数据").in(l)
+}
+
+// basisIn is the basis sentence in l, its figures in English units on
+// English pages.
+func basisIn(b evaluate.Basis, l shell.Lang) string {
+	if l == shell.En {
+		return figuresEn(b.En)
+	}
+	return b.Zh
 }
 
 // targetName is the target's name in l: the plan's wording, or on English
@@ -636,7 +645,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 			label += l.T("(平均)")
 		}
 		bars = append(bars, barRow{Label: label, Period: pt(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
-			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
+			Title: fmt.Sprintf("%s %s%s%s%s%s %s%s%s%s", row.RegionName, row.Plan, l.T(":"), withUnit(row.Actual, row.Unit, l), l.T(","), l.T("目标"), shell.CmpSymbol(row.Comparator), withUnit(row.TargetValue, row.Unit, l), l.T(","), row.Status.Label(string(l)))})
 		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {
 			seen[row.Region] = true
 			pts := figuresOf(row.Evaluation, row.T, e.data, m.At)
