@@ -509,8 +509,8 @@ var unitSuffix = regexp.MustCompile(`(\d)(个|万亩|分|天)`)
 // figuresEn is s with its figures in English: years without 年, units in
 // their English symbols, and the words of the charts' tooltips.
 func figuresEn(s string) string {
-	s = yearSuffix.ReplaceAllString(s, "$1")
-	s = unitSuffix.ReplaceAllStringFunc(s, func(m string) string {
+	s = yearSuffix.ReplaceAllString(tooltipWords.Replace(s), "$1")
+	return unitSuffix.ReplaceAllStringFunc(s, func(m string) string {
 		for code, sym := range catalog.Units {
 			if sym == m[1:] {
 				return m[:1] + unitSymbolEn(code)
@@ -518,12 +518,11 @@ func figuresEn(s string) string {
 		}
 		return m
 	})
-	return tooltipWords.Replace(s)
 }
 
 // tooltipWords are the words of the charts' tooltips (data.go, targetChart)
 // in the second language.
-var tooltipWords = strings.NewReplacer("年平均 ", " mean ", "年累计 ", " cumulative ", "年定额 ", " quota ", " 修订前 ", " before revision: ",
+var tooltipWords = strings.NewReplacer("年平均 ", " mean ", "年累计 ", " cumulative ", "年定额 ", " quota ", "年 ", " ", " 修订前 ", " before revision: ",
 	" 报送)", " reported)", "(", " (", ")", ")", "基线", "baseline", "目标", "target", "预测", "projected")
 
 func chartText(l shell.Lang, s string) string {

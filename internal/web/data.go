@@ -131,11 +131,11 @@ func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
 	return out
 }
 
-// sparks draws the sparklines of the rows a page shows.
-func (e *evaluation) sparks(rows []Row) {
+// sparks draws the sparklines of the rows a page shows, in l.
+func (e *evaluation) sparks(rows []Row, l shell.Lang) {
 	for i := range rows {
 		r := &rows[i]
-		r.Spark = sparkline(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, e.m.At))
+		r.Spark = sparkline(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, e.m.At)).in(l)
 	}
 }
 

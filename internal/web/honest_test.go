@@ -261,18 +261,18 @@ func unitOfTarget(t *plan.Target) string {
 
 var (
 	zhQuoted = regexp.MustCompile(`(?s)<(dd|p|span|blockquote|small|td|h3)[^>]*lang="zh-CN"[^>]*>.*?</(dd|p|span|blockquote|small|td|h3)>`)
-	svgTitle = regexp.MustCompile(`(?s)<title>.*?</title>`)
 	tag      = regexp.MustCompile(`(?s)<[^>]*>`)
 	han      = regexp.MustCompile(`\p{Han}+`)
 )
 
-// chineseLeft is the Chinese of an English page's visible text once the
-// quotations marked lang="zh-CN", the SVG tooltips, the link to the
-// Chinese page and the region names are taken out ("" when none is left).
+// chineseLeft is the Chinese of an English page's visible text (the
+// charts' tooltips included) once the quotations marked lang="zh-CN", the
+// link to the Chinese page, the region names and the agencies are taken
+// out ("" when none is left).
 func chineseLeft(s *Site, page string) string {
 	_, body, _ := strings.Cut(page, "<body")
 	body = strings.ReplaceAll(body, ">中文</a>", "></a>")
-	body = tag.ReplaceAllString(svgTitle.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), ""), " ")
+	body = tag.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), " ")
 	for _, reg := range s.Evaluator.Set.Regions.All() {
 		body = strings.ReplaceAll(body, reg.Name, "")
 	}

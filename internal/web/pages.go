@@ -240,7 +240,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 
-	e.sparks(rows)
+	e.sparks(rows, l)
 	sorts := map[string]SortLink{}
 	for _, k := range sortKeys {
 		d, arrow := "asc", ""
@@ -624,7 +624,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 		name, pt = ind.NameEn, periodTextEn
 	}
 	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Indicator == ind.ID })
-	e.sparks(rows)
+	e.sparks(rows, l)
 	var groups []*Comparison
 	byKey := map[string]*Comparison{}
 	var bars []barRow
