@@ -244,6 +244,9 @@ func TestEnglish(t *testing.T) {
 			t.Errorf("%s shows Chinese: %q", path, han)
 		}
 	}
+	if zh := get(t, mux, "/changes?from=2018-01-01").Body.String(); !strings.Contains(zh, `<p class="asof">2018-01-01 23:59 之后至`) {
+		t.Error("/changes in Chinese: the window sentence changed")
+	}
 	target := get(t, mux, "/plans/shandong-2018/targets/food-sampling-pass-rate?region=370000&lang=en").Body.String()
 	for _, w := range []string{`<html lang="en">`, "Shandong 2018</a>", "The plan&#39;s text", `<blockquote class="quote" lang="zh-CN">`, "Basis: ", "annual", ">Reported (current)</text>"} {
 		if !strings.Contains(target, w) {

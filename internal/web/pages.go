@@ -262,7 +262,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	counts := count(e.evals, len(untracked))
 	counts.Overdue = od.ByPlan[p.Key]
 	return s.render(w, r, "plan.html", map[string]any{
-		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
+		"Page": s.page(r, m, planName(p, l)), "Plan": p, "Region": s.regionName(p.Region), "Rows": rows, "Total": len(all),
 		"Counts": counts, "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Regions": regions, "Sorts": sorts,
 		"Filtered": fStatus != "" || fAgency != "" || fRegion != "",
