@@ -76,6 +76,8 @@ type Item struct {
 	Status evaluate.Status `json:"status,omitempty"`
 	Before evaluate.Status `json:"before,omitempty"`
 	Basis  string          `json:"basis,omitempty"`
+	// BasisCode is Basis's code (evaluate.Basis.Code), for other languages.
+	BasisCode string `json:"basis_code,omitempty"`
 }
 
 // Who is who reported a figure: the bureau, else the source, else "".
@@ -208,7 +210,7 @@ func (s *Source) all(ctx context.Context, from, to time.Time) ([]Group, error) {
 	}
 	for _, c := range sc {
 		it := Item{Kind: StatusChanged, At: c.At, Indicator: c.Indicator, Target: c.Target,
-			Status: evaluate.Status(c.Status), Before: evaluate.Status(c.Before.Status), Basis: evaluate.Basis{Code: c.Basis}.Label("zh")}
+			Status: evaluate.Status(c.Status), Before: evaluate.Status(c.Before.Status), Basis: evaluate.Basis{Code: c.Basis}.Label("zh"), BasisCode: c.Basis}
 		s.name(&it)
 		if t := targets[c.Plan+"/"+c.Target]; t != nil {
 			it.Wording = t.Name()

@@ -48,10 +48,24 @@ var basisLabels = map[string]string{
 	BasisNoReference: "缺基准数据",
 }
 
-// Label names the basis for a table: a short Chinese name (zh), else the
-// code.
+// basisLabelsEn are the same names in English.
+var basisLabelsEn = map[string]string{
+	BasisDeadlineFigure: "deadline-year figure", BasisLastBeforeDeadline: "last figure before the deadline", BasisMetEarly: "met early",
+	BasisPrePlan: "pre-plan figures only", BasisOneFigure: "one figure only", BasisProjection: "trend projection",
+	BasisHoldBreach: "a year below the level held", BasisHoldYears: "held every year", BasisQuotaYears: "yearly quotas",
+	BasisSumReached: "cumulative total reached", BasisSumAtDeadline: "cumulative total at the deadline", BasisSumProjection: "cumulative projection",
+	BasisIncompleteCoverage: "regions' figures incomplete", BasisNoFigure: "no figure", BasisNoPlanFigure: "no plan-period figure",
+	BasisNoReference: "reference figure missing",
+}
+
+// Label names the basis for a table: a short name in lang (zh or en),
+// else the code.
 func (b Basis) Label(lang string) string {
-	if l, ok := basisLabels[b.Code]; ok && lang == "zh" {
+	m := basisLabelsEn
+	if lang == "zh" {
+		m = basisLabels
+	}
+	if l, ok := m[b.Code]; ok {
 		return l
 	}
 	return b.Code

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
 
@@ -484,6 +485,15 @@ func (c *Chart) in(l shell.Lang) *Chart {
 	for i := range c.Legend {
 		c.Legend[i].Label = chartText(l, c.Legend[i].Label)
 	}
+	for i := range c.Lines {
+		c.Lines[i].Title = chartText(l, c.Lines[i].Title)
+	}
+	for i := range c.Dots {
+		c.Dots[i].Title = chartText(l, c.Dots[i].Title)
+	}
+	for i := range c.Bars {
+		c.Bars[i].Title = chartText(l, c.Bars[i].Title)
+	}
 	return c
 }
 
@@ -493,14 +503,36 @@ var chartWords = []string{"期限 ", "目标 ", "按趋势预测 ", "预测 "}
 
 var yearSuffix = regexp.MustCompile(`(\d{4})年`)
 
+// unitSuffix is a figure followed by a Chinese unit symbol (12个, 1482万亩).
+var unitSuffix = regexp.MustCompile(`(\d)(个|万亩|分|天)`)
+
+// figuresEn is s with its figures in English: years without 年, units in
+// their English symbols, and the words of the charts' tooltips.
+func figuresEn(s string) string {
+	s = yearSuffix.ReplaceAllString(tooltipWords.Replace(s), "$1")
+	return unitSuffix.ReplaceAllStringFunc(s, func(m string) string {
+		for code, sym := range catalog.Units {
+			if sym == m[1:] {
+				return m[:1] + unitSymbolEn(code)
+			}
+		}
+		return m
+	})
+}
+
+// tooltipWords are the words of the charts' tooltips (data.go, targetChart)
+// in the second language.
+var tooltipWords = strings.NewReplacer("年平均 ", " mean ", "年累计 ", " cumulative ", "年定额 ", " quota ", "年 ", " ", " 修订前 ", " before revision: ",
+	" 报送)", " reported)", "(", " (", ")", ")", "基线", "baseline", "目标", "target", "预测", "projected")
+
 func chartText(l shell.Lang, s string) string {
 	if t := l.T(s); t != s {
 		return t
 	}
 	for _, w := range chartWords {
 		if rest, ok := strings.CutPrefix(s, w); ok {
-			return l.T(strings.TrimSpace(w)) + " " + yearSuffix.ReplaceAllString(rest, "$1")
+			return l.T(strings.TrimSpace(w)) + " " + figuresEn(rest)
 		}
 	}
-	return yearSuffix.ReplaceAllString(s, "$1")
+	return figuresEn(s)
 }

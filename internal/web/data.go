@@ -189,21 +189,21 @@ func (s *Site) rows(e *evaluation, keep func(*evaluate.Evaluation) bool) []Row {
 
 // rowsAt are the evaluations at the index's positions, with their targets
 // and sparklines: one page of a scorecard.
-func (s *Site) rowsAt(e *evaluation, pos []int32) []Row {
+func (s *Site) rowsAt(e *evaluation, pos []int32, l shell.Lang) []Row {
 	out := make([]Row, 0, len(pos))
 	for _, p := range pos {
 		ev := &e.evals[p]
 		out = append(out, Row{Evaluation: ev, T: s.targets[ev.Plan+"/"+ev.Target], Href: targetHref(e.m, ev)})
 	}
-	e.sparks(out)
+	e.sparks(out, l)
 	return out
 }
 
-// sparks draws the sparklines of the rows a page shows.
-func (e *evaluation) sparks(rows []Row) {
+// sparks draws the sparklines of the rows a page shows, in l.
+func (e *evaluation) sparks(rows []Row, l shell.Lang) {
 	for i := range rows {
 		r := &rows[i]
-		r.Spark = sparkline(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, e.m.At))
+		r.Spark = sparkline(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, e.m.At)).in(l)
 	}
 }
 

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -21,14 +22,14 @@ func funcs(l shell.Lang) template.FuncMap {
 	word := func(m map[string]string) func(string) string {
 		return func(s string) string {
 			if !zh {
-				return s
+				return or(englishWords[s], s)
 			}
 			return or(m[s], s)
 		}
 	}
 	return template.FuncMap{
 		"label":     func(s evaluate.Status) string { return s.Label(string(l)) },
-		"modality":  func(m string) string { return word(plan.ModalityZh)(m) },
+		"modality":  word(plan.ModalityZh),
 		"untracked": func() string { return evaluate.UntrackedLabel(string(l)) },
 		"stclass":   statusClass,
 		"st":        func(s string) evaluate.Status { return evaluate.Status(s) },
@@ -47,6 +48,26 @@ func funcs(l shell.Lang) template.FuncMap {
 				return fmt.Sprintf("第 %d / %d 页,共 %d 项", page, pages, total)
 			}
 			return fmt.Sprintf("page %d of %d, %d in all", page, pages, total)
+		},
+		// zh marks an element of an English page whose text stays Chinese
+		// (a region, an agency, a quotation of the plan or the catalogue).
+		"zh": func() template.HTMLAttr {
+			if zh {
+				return ""
+			}
+			return ` lang="zh-CN"`
+		},
+		"tname": func(t *plan.Target) template.HTML { return zhRuns(targetName(t, l), zh) },
+		"basis": func(b evaluate.Basis) string { return basisIn(b, l) },
+		// zhruns marks the Chinese quoted in an English text (a plan's
+		// note quoting its clause) lang="zh-CN".
+		"zhruns": func(s string) template.HTML { return zhRuns(s, zh) },
+		"val":    func(p *float64, unit string) string { return withUnit(p, unit, l) },
+		"unit": func(unit string) string {
+			if zh {
+				return shell.UnitSymbol(unit)
+			}
+			return unitSymbolEn(unit)
 		},
 		// clock is a time on its own location's calendar (datetime shows Local).
 		"clock": func(t time.Time) string { return t.Format("2006-01-02 15:04") },
@@ -139,7 +160,51 @@ var (
 	yearStateZh = map[string]string{evaluate.YearMet: "达标", evaluate.YearNotMet: "未达标",
 		evaluate.YearNotReported: "未报送(按未达标计)", evaluate.YearPending: "待报送", evaluate.YearFuture: "尚未开始"}
 	coverageSourceZh = map[string]string{"reported": "公布的平均值", "computed": "按各地区数据计算"}
+	// englishWords are the same words on the English pages.
+	englishWords = map[string]string{"yearly": "annual", "half-yearly": "half-yearly", "quarterly": "quarterly", "monthly": "monthly", "daily": "daily",
+		evaluate.YearMet: "met", evaluate.YearNotMet: "not met", evaluate.YearNotReported: "not reported (counted as not met)",
+		evaluate.YearPending: "due", evaluate.YearFuture: "not begun", "reported": "published mean", "computed": "computed from the regions' figures",
+		plan.Reach: "reach by the deadline", plan.Hold: "hold every year", plan.Quota: "yearly quota", plan.New: "cumulative additions"}
 )
+
+// withUnit is shell.WithUnit in l.
+func withUnit(p *float64, unit string, l shell.Lang) string {
+	if l != shell.En || p == nil {
+		return shell.WithUnit(p, unit)
+	}
+	return shell.Float(*p) + unitSymbolEn(unit)
+}
+
+// unitSymbolEn is a unit's symbol after a figure on the English pages
+// (shell.UnitSymbol's where it is not Chinese).
+func unitSymbolEn(unit string) string {
+	if s, ok := unitSymbolsEn[unit]; ok {
+		return s
+	}
+	return shell.UnitSymbol(unit)
+}
+
+var unitSymbolsEn = map[string]string{"score": " points", "count": "", "10k_mu": "×10k mu", "days": " days"}
+
+// zhRun is a run of Chinese (with its punctuation) inside other text.
+var zhRun = regexp.MustCompile(`[\p{Han}“”「」、,。:;()《》]*\p{Han}[\p{Han}\p{N}%“”「」、,。:;()《》]*`)
+
+// zhRuns is s escaped, its Chinese runs marked lang="zh-CN" unless the
+// page is Chinese (zh).
+func zhRuns(s string, zh bool) template.HTML {
+	if zh {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range zhRun.FindAllStringIndex(s, -1) {
+		b.WriteString(template.HTMLEscapeString(s[last:m[0]]))
+		b.WriteString(`<span lang="zh-CN">` + template.HTMLEscapeString(s[m[0]:m[1]]) + `</span>`)
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(s[last:]))
+	return template.HTML(b.String())
+}
 
 // or is s, else def when s is empty.
 func or(s, def string) string {

@@ -1,9 +1,12 @@
 package web
 
 import (
+	"fmt"
+	"github.com/qualitymon/qualitymon/internal/plan"
 	"html/template"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -210,24 +213,77 @@ func TestEnglish(t *testing.T) {
 			t.Errorf("/indicators/%s?lang=en: the navigation does not name the plans in English", id)
 		}
 	}
+	// Every plan page, its report and every target page (tracked or not,
+	// averaged or not), and /changes: the same rule.
+	// The target pages: one of each kind (modality, averaged, untracked,
+	// with a note, misprinted, unit).
+	paths := []string{"/changes?from=2018-01-01&lang=en"}
+	kinds := map[string]bool{}
+	for _, p := range s.Evaluator.Set.Plans {
+		paths = append(paths, "/plans/"+p.Key+"?lang=en", "/report/"+p.Key+"?lang=en")
+		for _, tg := range p.Targets {
+			kind := fmt.Sprint(tg.Modality, tg.IsTracked(), len(tg.AverageOf) > 0, tg.Note != "", tg.Printed != "", unitOfTarget(tg))
+			if kinds[kind] {
+				continue
+			}
+			kinds[kind] = true
+			u := "/plans/" + p.Key + "/targets/" + tg.ID + "?lang=en"
+			if tg.IsTracked() {
+				u += "&region=" + tg.Units[len(tg.Units)-1]
+			}
+			paths = append(paths, u)
+		}
+	}
+	for _, path := range paths {
+		rec := get(t, mux, path)
+		if rec.Code != 200 {
+			t.Errorf("%s = %d", path, rec.Code)
+			continue
+		}
+		if han := chineseLeft(s, rec.Body.String()); han != "" {
+			t.Errorf("%s shows Chinese: %q", path, han)
+		}
+	}
+	if zh := get(t, mux, "/changes?from=2018-01-01").Body.String(); !strings.Contains(zh, `<p class="asof">2018-01-01 23:59 之后至`) {
+		t.Error("/changes in Chinese: the window sentence changed")
+	}
+	target := get(t, mux, "/plans/shandong-2018/targets/food-sampling-pass-rate?region=370000&lang=en").Body.String()
+	for _, w := range []string{`<html lang="en">`, "Shandong 2018</a>", "The plan&#39;s text", `<blockquote class="quote" lang="zh-CN">`, "Basis: ", "annual", ">Reported (current)</text>"} {
+		if !strings.Contains(target, w) {
+			t.Errorf("the English target page lacks %q", w)
+		}
+	}
+}
+
+func unitOfTarget(t *plan.Target) string {
+	if t.Ind == nil {
+		return ""
+	}
+	return t.Ind.Unit
 }
 
 var (
-	zhQuoted = regexp.MustCompile(`(?s)<(dd|p|span|blockquote)[^>]*lang="zh-CN"[^>]*>.*?</(dd|p|span|blockquote)>`)
-	svgTitle = regexp.MustCompile(`(?s)<title>.*?</title>`)
+	zhQuoted = regexp.MustCompile(`(?s)<(dd|p|span|blockquote|small|td|h3)[^>]*lang="zh-CN"[^>]*>.*?</(dd|p|span|blockquote|small|td|h3)>`)
 	tag      = regexp.MustCompile(`(?s)<[^>]*>`)
 	han      = regexp.MustCompile(`\p{Han}+`)
 )
 
-// chineseLeft is the Chinese of an English page's visible text once the
-// quotations marked lang="zh-CN", the SVG tooltips, the link to the
-// Chinese page and the region names are taken out ("" when none is left).
+// chineseLeft is the Chinese of an English page's visible text (the
+// charts' tooltips included) once the quotations marked lang="zh-CN", the
+// link to the Chinese page, the region names and the agencies are taken
+// out ("" when none is left).
 func chineseLeft(s *Site, page string) string {
-	_, body, _ := strings.Cut(page, "<body>")
+	_, body, _ := strings.Cut(page, "<body")
 	body = strings.ReplaceAll(body, ">中文</a>", "></a>")
-	body = tag.ReplaceAllString(svgTitle.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), ""), " ")
+	body = tag.ReplaceAllString(zhQuoted.ReplaceAllString(body, ""), " ")
 	for _, reg := range s.Evaluator.Set.Regions.All() {
 		body = strings.ReplaceAll(body, reg.Name, "")
+	}
+	// The agencies (the plan page's filter lists them) stay Chinese too.
+	for _, tg := range s.Evaluator.Set.Targets("") {
+		for _, a := range append(slices.Clone(tg.LeadAgencies), tg.Agencies...) {
+			body = strings.ReplaceAll(body, a, "")
+		}
 	}
 	return strings.Join(han.FindAllString(body, 5), " ")
 }
@@ -253,7 +309,7 @@ func TestIndicatorAbout(t *testing.T) {
 	}
 	en := get(t, mux, "/indicators/food_sampling_pass_rate?lang=en").Body.String()
 	for _, w := range []string{"About the indicator", "<h1>Food safety sampling pass rate</h1>", `<dd class="definition" lang="zh-CN">`,
-		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">yearly</dd>`} {
+		`<dd class="lag">90 days (the frequency&#39;s default)`, `<dd class="frequency">annual</dd>`} {
 		if !strings.Contains(en, w) {
 			t.Errorf("English indicator page lacks %q", w)
 		}

@@ -214,15 +214,20 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	q := r.URL.Query()
+	l := shell.LangOf(r)
 	var statuses, agencies, indicators []Option
 	for _, st := range evaluate.Statuses {
-		statuses = append(statuses, Option{string(st), st.Label("zh"), q.Get("status") == string(st)})
+		statuses = append(statuses, Option{string(st), st.Label(string(l)), q.Get("status") == string(st)})
 	}
 	for _, a := range e.x.agencies[p.Key] {
 		agencies = append(agencies, Option{a, a, q.Get("agency") == a})
 	}
 	for _, ind := range s.indicators[p.Key] {
-		indicators = append(indicators, Option{ind.ID, ind.NameZh, q.Get("indicator") == ind.ID})
+		name := ind.NameZh
+		if l == shell.En {
+			name = ind.NameEn
+		}
+		indicators = append(indicators, Option{ind.ID, name, q.Get("indicator") == ind.ID})
 	}
 	f := filter{Plan: p.Key}
 	var fStatus string
@@ -285,7 +290,7 @@ func (s *Site) plan(w http.ResponseWriter, r *http.Request) error {
 	counts.Overdue = od.ByPlan[p.Key]
 	drillKeep := append([]string{"status", fStatus, "agency", f.Agency, "indicator", f.Indicator}, "sort", sortKey, "dir", dir)
 	return s.render(w, r, "plan.html", map[string]any{
-		"Page": s.page(r, m, p.NameZh), "Plan": p, "Region": s.regionName(p.Region), "Rows": s.rowsAt(e, pg.pos), "Pager": pg,
+		"Page": s.page(r, m, planName(p, l)), "Plan": p, "Region": s.regionName(p.Region), "Rows": s.rowsAt(e, pg.pos, l), "Pager": pg,
 		"Total": len(e.x.byPlan[p.Key]), "Counts": counts, "Untracked": untracked,
 		"Statuses": statuses, "Agencies": agencies, "Indicators": indicators, "Sorts": sorts,
 		"Drill":    s.drill(e.x, p.Key, f.Region, func(code string) string { return m.Link(r.URL.Path, append(slices.Clip(drillKeep), "region", code)...) }),
@@ -456,7 +461,7 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 	data := map[string]any{"Plan": p, "T": t, "Indicator": t.Ind,
 		"Compare": m.Link("/indicators/" + t.Indicator), "PlanHref": m.Link("/plans/" + p.Key)}
 	if !t.IsTracked() {
-		data["Page"] = s.page(r, m, t.Name())
+		data["Page"] = s.page(r, m, targetName(t, shell.LangOf(r)))
 		return s.render(w, r, "target.html", data)
 	}
 	region, err := unitOf(t, r.URL.Query().Get("region"))
@@ -492,24 +497,25 @@ func (s *Site) target(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	l := shell.LangOf(r)
 	var recorded []HistoryEntry
 	for _, c := range changes {
 		if !m.KnownAt.IsZero() && c.At.After(m.KnownAt) {
 			continue
 		}
-		recorded = append(recorded, HistoryEntry{At: c.At.Local().Format("2006-01-02 15:04"), Status: evaluate.Status(c.Status), Basis: evaluate.Basis{Code: c.Basis}.Label("zh"), Settled: c.Settled})
+		recorded = append(recorded, HistoryEntry{At: c.At.Local().Format("2006-01-02 15:04"), Status: evaluate.Status(c.Status), Basis: evaluate.Basis{Code: c.Basis}.Label(string(l)), Settled: c.Settled})
 	}
 	var units []Option
 	for _, u := range t.Units {
 		units = append(units, Option{m.Link(r.URL.Path, "region", u), s.regionName(u), u == region})
 	}
-	data["Page"] = s.page(r, m, t.Name()+" · "+ev.RegionName)
+	data["Page"] = s.page(r, m, targetName(t, l)+" · "+ev.RegionName)
 	data["Ev"] = ev
 	data["Units"] = units
-	data["Chart"] = targetChart(ev, t, figuresOf(ev, t, e.data, m.At), hist, 320)
-	data["Figures"] = s.figureRows(hist, t.Ind)
+	data["Chart"] = targetChart(ev, t, figuresOf(ev, t, e.data, m.At), hist, 320, l)
+	data["Figures"] = s.figureRows(hist, t.Ind, l)
 	data["Recorded"] = recorded
-	data["YearEnds"] = s.yearEnds(e, ev, t)
+	data["YearEnds"] = s.yearEnds(e, ev, t, l)
 	data["FiguresCSV"] = m.Link("/export/figures.csv", "plan", p.Key, "target", t.ID, "region", region)
 	data["Averaged"] = len(t.AverageOf)
 	var cov []Coverage
@@ -537,12 +543,12 @@ func asKnown(rows []observation.Stored, m Moment) []observation.Stored {
 	return out
 }
 
-func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []Figure {
+func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator, l shell.Lang) []Figure {
 	var out []Figure
 	for i, h := range hist {
 		cur := i == len(hist)-1 || hist[i+1].Key() != h.Key()
 		v := h.Value
-		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: shell.WithUnit(&v, ind.Unit),
+		out = append(out, Figure{Region: s.regionName(h.Region), Period: h.Period.String(), Value: withUnit(&v, ind.Unit, l),
 			Revision: h.Revision, ReportedAt: h.ReportedAt, Source: h.Source, Note: h.Note, Current: cur})
 	}
 	// Newest period first, each period's revisions oldest first.
@@ -557,14 +563,14 @@ func (s *Site) figureRows(hist []observation.Stored, ind *catalog.Indicator) []F
 
 // yearEnds re-judges the target at the end of each plan year with the
 // figures of the page's vintage: how its status developed year by year.
-func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) []HistoryEntry {
+func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target, l shell.Lang) []HistoryEntry {
 	var out []HistoryEntry
 	last := min(e.m.At.Year()-1, ev.SettlesAt.Year())
 	for y := t.Plan.Start; y <= last; y++ {
 		at := time.Date(y, 12, 31, 23, 59, 59, 0, e.m.At.Location()) // the year's end in the config's timezone
 		for _, x := range s.Evaluator.EvaluateTargets(e.data, []*plan.Target{t}, at) {
 			if x.Region == ev.Region {
-				out = append(out, HistoryEntry{At: strconv.Itoa(y) + "年末", Status: x.Status, Basis: x.Basis.Zh, Settled: x.Settled})
+				out = append(out, HistoryEntry{At: strconv.Itoa(y) + l.T("年末"), Status: x.Status, Basis: basisIn(x.Basis, l), Settled: x.Settled})
 			}
 		}
 	}
@@ -572,9 +578,14 @@ func (s *Site) yearEnds(e *evaluation, ev *evaluate.Evaluation, t *plan.Target) 
 }
 
 // targetChart draws the figures (revisions as hollow dots), the target, the
-// required trajectory from the baseline, the projection and the deadline.
-func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored, h float64) *Chart {
-	c := newLineChart(760, h, ev.RegionName+" "+ev.Wording)
+// required trajectory from the baseline, the projection and the deadline,
+// labelled in l.
+func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []observation.Stored, h float64, l shell.Lang) *Chart {
+	title := ev.RegionName + " " + ev.Wording
+	if l == shell.En {
+		title = ev.RegionName + " " + targetName(t, l)
+	}
+	c := newLineChart(760, h, title)
 	c.yFormat = func(y float64) string { return shell.Float(y) }
 	due := float64(*ev.Deadline)
 	c.vrule(due, fmt.Sprintf("期限 %d", *ev.Deadline), "deadline")
@@ -644,7 +655,25 @@ func targetChart(ev *evaluate.Evaluation, t *plan.Target, pts []xy, hist []obser
 			c.key("dash", "projection", "趋势预测")
 		}
 	}
-	return c.build("暂无报送数据")
+	return c.build("暂无报送数据").in(l)
+}
+
+// basisIn is the basis sentence in l, its figures in English units on
+// English pages.
+func basisIn(b evaluate.Basis, l shell.Lang) string {
+	if l == shell.En {
+		return figuresEn(b.En)
+	}
+	return b.Zh
+}
+
+// targetName is the target's name in l: the plan's wording, or on English
+// pages the indicator's English name (the wording when untracked).
+func targetName(t *plan.Target, l shell.Lang) string {
+	if l == shell.En && t.Ind != nil {
+		return t.Ind.NameEn
+	}
+	return t.Name()
 }
 
 // Comparison is one target of an indicator across its regions.
@@ -745,7 +774,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rows := s.rowsAt(e, pg.pos)
+	rows := s.rowsAt(e, pg.pos, l)
 	var groups []*Comparison
 	byKey := map[string]*Comparison{}
 	var bars []barRow
@@ -767,7 +796,7 @@ func (s *Site) indicator(w http.ResponseWriter, r *http.Request) error {
 			label += l.T("(平均)")
 		}
 		bars = append(bars, barRow{Label: label, Period: pt(row.Period), Value: row.Actual, Target: row.TargetValue, Class: statusClass(row.Status),
-			Title: fmt.Sprintf("%s %s:%s,目标 %s%s,%s", row.RegionName, row.Plan, shell.WithUnit(row.Actual, row.Unit), shell.CmpSymbol(row.Comparator), shell.WithUnit(row.TargetValue, row.Unit), row.Status.Label("zh"))})
+			Title: fmt.Sprintf("%s %s%s%s%s%s %s%s%s%s", row.RegionName, row.Plan, l.T(":"), withUnit(row.Actual, row.Unit, l), l.T(","), l.T("目标"), shell.CmpSymbol(row.Comparator), withUnit(row.TargetValue, row.Unit, l), l.T(","), row.Status.Label(string(l)))})
 		if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] && len(seen) >= maxLines {
 			cut = true
 		} else if row.T.Modality != plan.New && len(row.T.AverageOf) == 0 && !seen[row.Region] {

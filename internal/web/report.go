@@ -73,6 +73,10 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	if err != nil {
 		return nil, err
 	}
+	l := shell.Zh
+	if m.Lang == shell.En {
+		l = shell.En
+	}
 	rep := &Report{Plan: p, Region: s.regionName(p.Region), M: m, Generated: s.Now(), Targets: len(p.Targets)}
 	rows := s.rows(e, func(ev *evaluate.Evaluation) bool { return ev.Plan == p.Key })
 	var mine []evaluate.Evaluation
@@ -103,7 +107,7 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 		if r.Status == evaluate.NoData {
 			continue
 		}
-		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300)
+		c := targetChart(r.Evaluation, r.T, figuresOf(r.Evaluation, r.T, e.data, m.At), nil, 300, l)
 		rep.Charts = append(rep.Charts, c)
 	}
 	// Indicators this plan shares with other plans.
@@ -122,6 +126,9 @@ func (s *Site) BuildReport(ctx context.Context, planKey string, m Moment) (*Repo
 	for _, id := range ids {
 		ind, _ := s.Evaluator.Set.Catalog.Get(id)
 		si := SharedIndicator{ID: id, Name: ind.NameZh}
+		if l == shell.En {
+			si.Name = ind.NameEn
+		}
 		for _, r := range append(rows, others...) {
 			if r.Indicator == id {
 				si.Rows = append(si.Rows, r)
@@ -187,7 +194,8 @@ func (s *Site) report(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep.Page = s.page(r, m, rep.Plan.NameZh+" 质量状况分析报告")
+	l := shell.LangOf(r)
+	rep.Page = s.page(r, m, planName(rep.Plan, l)+" "+l.T("质量状况分析报告"))
 	if format == "md" {
 		var b bytes.Buffer
 		if err := s.WriteReport(&b, rep, "md"); err != nil {

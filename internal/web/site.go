@@ -127,13 +127,15 @@ type Moment struct {
 	// LangParam is ?lang= as given (zh, en or empty), which links keep
 	// like the moment.
 	LangParam string
+	// Lang is the language the request asks for (shell.LangOf; "" is Chinese).
+	Lang shell.Lang
 }
 
 // moment reads ?at= and ?known_at= (a *param.Error when either is not a
 // date or timestamp).
 func (s *Site) moment(r *http.Request) (Moment, error) {
 	q := r.URL.Query()
-	m := Moment{AtParam: q.Get("at"), KnownParam: q.Get("known_at")}
+	m := Moment{AtParam: q.Get("at"), KnownParam: q.Get("known_at"), Lang: shell.LangOf(r)}
 	var err error
 	if m.At, m.KnownAt, err = param.Moments(m.AtParam, m.KnownParam, s.Now()); err != nil {
 		return Moment{}, err
