@@ -427,7 +427,10 @@ func (s *serve) start(t *testing.T) {
 
 func (s *serve) auditLog() string { return filepath.Join(s.dir, "audit.jsonl") }
 
-func (s *serve) uploadURL() string { return "http://" + s.addr + upload.Path }
+// uploadURL is the upload API's address. The fault tests' bureaus send
+// figures that jump from day to day (random AQI): they confirm the
+// plausibility warnings, as a bureau that checked them would.
+func (s *serve) uploadURL() string { return "http://" + s.addr + upload.Path + "?confirm_warnings=1" }
 
 func (s *serve) waitReadyz(t *testing.T, code int) {
 	t.Helper()
