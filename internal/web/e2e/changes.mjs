@@ -8,31 +8,10 @@
 // values, difference, source and note, page through the new figures, accept
 // its dates from the form, and not scroll sideways as a whole at 390 px
 // (the tables scroll inside their box). Screenshots go to OUT_DIR (c*.png).
-import { chromium } from "playwright-core";
-import fs from "node:fs";
 import path from "node:path";
+import { base, out, failures, fail, check, local, launch } from "./harness.mjs";
 
-const base = process.env.BASE_URL || "http://127.0.0.1:9737";
-const out = process.env.OUT_DIR || "out";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
-fs.mkdirSync(out, { recursive: true });
-
-const failures = [];
-const fail = (what) => { failures.push(what); console.log("FAIL " + what); };
-const check = (ok, what) => { if (ok) console.log("ok   " + what); else fail(what); };
-
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: exe,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
-} catch (e) {
-  console.log("BROWSER-START-FAILED " + e.message.split("\n")[0]);
-  process.exit(3);
-}
-const local = (u) => { const h = new URL(u).hostname; return h === "127.0.0.1" || h === "localhost" || h === "[::1]"; };
+const browser = await launch();
 
 for (const width of [1440, 390]) {
   const ctx = await browser.newContext({ viewport: { width, height: 900 }, locale: "zh-CN" });

@@ -5,34 +5,14 @@
 // Every page must load without a console error, a failed request or a
 // request off this machine; charts must render, links and filters work,
 // exports parse and the report prints to PDF. Screenshots go to OUT_DIR.
-import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
+import { base, out, failures, fail, check, local, launch } from "./harness.mjs";
 
-const base = process.env.BASE_URL || "http://127.0.0.1:9737";
-const out = process.env.OUT_DIR || "out";
-const exe = process.env.CHROMIUM || "/usr/bin/chromium";
-fs.mkdirSync(out, { recursive: true });
-
-const failures = [];
 const timings = [];
-const fail = (what) => { failures.push(what); console.log("FAIL " + what); };
-const check = (ok, what) => { if (ok) console.log("ok   " + what); else fail(what); };
-
-let browser;
-try {
-  browser = await chromium.launch({
-    executablePath: exe,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-      "--no-first-run", "--disable-component-update", "--disable-sync"],
-  });
-} catch (e) {
-  console.log("BROWSER-START-FAILED " + e.message.split("\n")[0]);
-  process.exit(3);
-}
+const browser = await launch();
 const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: "zh-CN", acceptDownloads: true });
 const page = await ctx.newPage();
-const local = (u) => { const h = new URL(u).hostname; return h === "127.0.0.1" || h === "localhost" || h === "[::1]"; };
 let current = "";
 page.on("console", (m) => { if (m.type() === "error" && !current.startsWith("error")) fail(`${current}: console error: ${m.text()}`); });
 page.on("pageerror", (e) => fail(`${current}: page error: ${e.message}`));
