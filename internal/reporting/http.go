@@ -88,12 +88,11 @@ type Collector struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	mu    sync.Mutex
-	last  []OverdueCount
-	total int
-	done  bool          // a Refresh has completed
-	od    Overdue       // the one count, from the same listing
-	comp  *Completeness // the listing last and Latest come from
+	mu   sync.Mutex
+	last []OverdueCount
+	done bool          // a Refresh has completed
+	od   Overdue       // the one count, from the same listing
+	comp *Completeness // the listing last and Latest come from
 	// running: a Trigger's refresh is going; again: another was asked
 	// meanwhile (one more refresh follows).
 	running, again bool
@@ -126,7 +125,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector: the counts of the last Refresh.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	last, total, done := c.last, c.total, c.done
+	last, od, done := c.last, c.od, c.done
 	c.mu.Unlock()
 	if !done {
 		return
@@ -134,7 +133,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, o := range last {
 		ch <- prometheus.MustNewConstMetric(overdueDesc, prometheus.GaugeValue, float64(o.Overdue), o.Bureau, o.Indicator, o.Region)
 	}
-	ch <- prometheus.MustNewConstMetric(overdueFiguresDesc, prometheus.GaugeValue, float64(total))
+	ch <- prometheus.MustNewConstMetric(overdueFiguresDesc, prometheus.GaugeValue, float64(od.Total))
 }
 
 // Refresh recomputes the counts from the store; on an error the previous
@@ -155,7 +154,7 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	for _, r := range comp.Bureaus {
 		cells = append(cells, r.Cells...)
 	}
-	c.last, c.total, c.done, c.comp = counts, comp.Summary.Overdue, true, comp
+	c.last, c.done, c.comp = counts, true, comp
 	c.od = CountOverdue(uniqueCells(cells))
 	c.mu.Unlock()
 	return nil

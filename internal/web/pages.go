@@ -132,16 +132,24 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 // listPager pages a list of n items other than a scorecard's rows (the
 // overview's plans): ?page= and ?size= as pager reads them.
 func (s *Site) listPager(r *http.Request, m Moment, n int, kv []string) (Pager, error) {
+	page, size, err := pageParams(r)
+	if err != nil {
+		return Pager{}, err
+	}
+	return pageOf(r, m, kv, n, page, size, r.URL.Query().Get("page"))
+}
+
+// pageParams reads ?page= (from 1) and ?size= (rows a page, pageSize
+// unless given, at most maxPageSize).
+func pageParams(r *http.Request) (page, size int, err error) {
 	q := r.URL.Query()
-	size, err := param.Int("size", q.Get("size"), 1, maxPageSize, pageSize)
-	if err != nil {
-		return Pager{}, err
+	if size, err = param.Int("size", q.Get("size"), 1, maxPageSize, pageSize); err != nil {
+		return 0, 0, err
 	}
-	page, err := param.Int("page", q.Get("page"), 1, 1<<20, 1)
-	if err != nil {
-		return Pager{}, err
+	if page, err = param.Int("page", q.Get("page"), 1, 1<<20, 1); err != nil {
+		return 0, 0, err
 	}
-	return pageOf(r, m, kv, n, page, size, q.Get("page"))
+	return page, size, nil
 }
 
 func (s *Site) regionName(code string) string {
@@ -329,11 +337,7 @@ type Pager struct {
 // the moment, kv (the page's filters) and the sort.
 func (s *Site) pager(r *http.Request, x *index, f filter, m Moment, kv []string) (Pager, error) {
 	q := r.URL.Query()
-	size, err := param.Int("size", q.Get("size"), 1, maxPageSize, pageSize)
-	if err != nil {
-		return Pager{}, err
-	}
-	n, err := param.Int("page", q.Get("page"), 1, 1<<20, 1)
+	n, size, err := pageParams(r)
 	if err != nil {
 		return Pager{}, err
 	}
