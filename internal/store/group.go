@@ -333,7 +333,7 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
 	ks := kinds{}
-	err := s.queryCSV(ctx, existingFlux(s.cfg.Bucket, f), func(r fluxRow) error {
+	err := s.queryStream(ctx, existingFlux(s.cfg.Bucket, f), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
 		i, ok := at[k]
 		if !ok {
