@@ -62,22 +62,21 @@ var basisLabels = map[string][2]string{
 // Label names the basis for a table: a short name in lang (zh or en),
 // else the code.
 func (b Basis) Label(lang string) string {
-	l, ok := basisLabels[b.Code]
-	switch {
-	case !ok:
-		return b.Code
-	case lang == "zh":
-		return l[0]
+	if l, ok := basisLabels[b.Code]; ok {
+		return inLang(l, lang)
 	}
-	return l[1]
+	return b.Code
 }
 
 // Sentence is the basis in words, in lang.
-func (b Basis) Sentence(lang string) string {
+func (b Basis) Sentence(lang string) string { return inLang([2]string{b.Zh, b.En}, lang) }
+
+// inLang is the Chinese (lang zh) or else the English of a pair [zh, en].
+func inLang(l [2]string, lang string) string {
 	if lang == "zh" {
-		return b.Zh
+		return l[0]
 	}
-	return b.En
+	return l[1]
 }
 
 // years lists years as "2018、2019" (zh) and "2018, 2019" (en).
