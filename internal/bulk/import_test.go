@@ -193,7 +193,7 @@ func TestImportGBK(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	fx := newFixture(t, srv, srv.NewBucket(t), Options{})
 	text := "指标,地区,时期,数值,来源\n食品安全抽检合格率,山东省,2020年,98.5,山东省统计局\n食品安全抽检合格率,青岛,2020,\" 10\",\n"
-	path := writeFile(t, "gbk.csv", gbk(t, text))
+	path := writeFile(t, "gbk.csv", testenv.GBK(t, text))
 	res, err := fx.im.ImportFile(context.Background(), path, testNow)
 	if err != nil || res.New != 2 {
 		t.Fatalf("%+v %v", res, err)

@@ -10,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // pass1 runs the importer's validation over data and renders its outcome:
@@ -137,14 +136,6 @@ func newTestImporter(t testing.TB) *Importer {
 	return im
 }
 
-func gbk(t testing.TB, s string) []byte {
-	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 var pass1Cases = []struct {
 	name string
 	in   string
@@ -189,7 +180,7 @@ func TestPass1MatchesGeneric(t *testing.T) {
 
 func TestPass1GBK(t *testing.T) {
 	im := newTestImporter(t)
-	in := gbk(t, "指标,地区,时期,数值\n食品安全抽检合格率,山东省,2020,98.5\n食品安全抽检合格率,青岛市,2020,97\n食品安全抽检合格率,济南市,2020,999\n")
+	in := testenv.GBK(t, "指标,地区,时期,数值\n食品安全抽检合格率,山东省,2020,98.5\n食品安全抽检合格率,青岛市,2020,97\n食品安全抽检合格率,济南市,2020,999\n")
 	got := pass1(t, im, in)
 	want := generic(im.opts.Validator, in)
 	if got != want {

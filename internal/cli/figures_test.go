@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -12,9 +11,9 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
-	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // xlsxFile writes a workbook of canonical rows; a cell is a value, or a
@@ -66,33 +65,12 @@ func current(t *testing.T, st *store.Store) []string {
 	return out
 }
 
-// asciiAQI is a canonical CSV of n ASCII rows of daily AQI (one a day
-// from 2001-01-01), more than 64 KiB for n = 2000.
-func asciiAQI(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("indicator,region,period,value,source\n")
-	for i := range n {
-		fmt.Fprintf(&b, "aqi_daily,370000,%s,55,ascii\n", dayN(i))
-	}
-	return b.Bytes()
-}
-
-func dayN(i int) string {
-	return fmt.Sprintf("%04d-%02d-%02d", 2001+i/336, 1+(i/28)%12, 1+i%28)
-}
-
 // TestImportFiguresAsWritten: `qualitymon import` on the real InfluxDB
 // refuses every ambiguous or garbled input whole, naming the cell, and
 // stores exactly the value each accepted cell holds.
 func TestImportFiguresAsWritten(t *testing.T) {
 	env, st := influxEnv(t)
-	gbk := func(s string) []byte {
-		b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	gbk := func(s string) []byte { return testenv.GBK(t, s) }
 	file := func(name string, data []byte) string {
 		p := filepath.Join(t.TempDir(), name)
 		if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -102,7 +80,7 @@ func TestImportFiguresAsWritten(t *testing.T) {
 	}
 	const head = "indicator,region,period,value,source\n"
 	const pct, cnt = "food_sampling_pass_rate", "provincial_brand_products_new"
-	late := append(asciiAQI(2000), []byte("aqi_daily,370200,2020-01-01,60,青岛市生态环境局\n")...)
+	late := append(testenv.ASCIIRows(2000), []byte("aqi_daily,370200,2020-01-01,60,青岛市生态环境局\n")...)
 	late = append(late, gbk("aqi_daily,370200,2020-01-02,61,青岛市生态环境局\n")...)
 	refused := []struct {
 		path, want string
@@ -124,7 +102,7 @@ func TestImportFiguresAsWritten(t *testing.T) {
 	}
 
 	// Accepted: GBK text after 64 KiB of ASCII, stored as written.
-	lateGBK := append(asciiAQI(2000), gbk("aqi_daily,370200,2020-01-02,61,青岛市生态环境局\n")...)
+	lateGBK := append(testenv.ASCIIRows(2000), gbk("aqi_daily,370200,2020-01-02,61,青岛市生态环境局\n")...)
 	if r := run(t, env, "import", file("late-gbk.csv", lateGBK)); r.code != 0 {
 		t.Fatalf("late-gbk.csv: exit %d\n%s", r.code, r.stderr)
 	}

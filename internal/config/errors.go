@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // yaml.v3's KnownFields does the strict decoding; this file only makes its
@@ -20,40 +22,17 @@ import (
 // Errors inside the collectors: section start with the collector they are
 // about (collector "name", or collectors[i] when it has no name).
 
-// seg is one step of a key path: a mapping key or a list index.
-type seg struct {
-	key   string
-	index int // -1 for a key
-}
-
-func (s seg) String() string {
-	if s.index >= 0 {
-		return "[" + strconv.Itoa(s.index) + "]"
-	}
-	return s.key
-}
-
-func pathString(p []seg) string {
-	var b strings.Builder
-	for i, s := range p {
-		if i > 0 && s.index < 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.String())
-	}
-	return b.String()
-}
-
 var segRE = regexp.MustCompile(`([^.\[\]]+)|\[(\d+)\]`)
 
-func parsePath(path string) []seg {
-	var out []seg
+// parsePath reads a path written by yamlfile.Path.String.
+func parsePath(path string) yamlfile.Path {
+	var out yamlfile.Path
 	for _, m := range segRE.FindAllStringSubmatch(path, -1) {
 		if m[2] != "" {
 			i, _ := strconv.Atoi(m[2])
-			out = append(out, seg{index: i})
+			out = append(out, yamlfile.Step{Index: i})
 		} else {
-			out = append(out, seg{key: m[1], index: -1})
+			out = append(out, yamlfile.Step{Key: m[1], Index: -1})
 		}
 	}
 	return out
@@ -78,12 +57,12 @@ func find(doc *yaml.Node, path string) *yaml.Node {
 			return nil
 		}
 		switch {
-		case s.index >= 0 && n.Kind == yaml.SequenceNode && s.index < len(n.Content):
-			n = n.Content[s.index]
-		case s.index < 0 && n.Kind == yaml.MappingNode:
+		case s.Index >= 0 && n.Kind == yaml.SequenceNode && s.Index < len(n.Content):
+			n = n.Content[s.Index]
+		case s.Index < 0 && n.Kind == yaml.MappingNode:
 			var next *yaml.Node
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				if n.Content[i].Value == s.key {
+				if n.Content[i].Value == s.Key {
 					next = n.Content[i+1]
 				}
 			}
@@ -106,42 +85,22 @@ func at(doc *yaml.Node, path string, err error) error {
 // locate finds, on line, the key named key (it returns the path of the
 // mapping holding it) or, when key is "", the value the message is about:
 // the first that fits, else the outermost value.
-func locate(doc *yaml.Node, line int, key string, fits func(*yaml.Node, []seg) bool) ([]seg, bool) {
-	var keyAt, quoted, first []seg
+func locate(doc *yaml.Node, line int, key string, fits func(*yaml.Node, yamlfile.Path) bool) (yamlfile.Path, bool) {
+	var keyAt, quoted, first yamlfile.Path
 	found := false
-	var walk func(n *yaml.Node, path []seg)
-	walk = func(n *yaml.Node, path []seg) {
-		visit := func(v *yaml.Node, p []seg) {
-			if key == "" && v.Line == line {
-				if quoted == nil && fits(v, p) {
-					quoted = p
-				}
-				if first == nil {
-					first = p
-				}
-			}
-			walk(v, p)
+	yamlfile.Walk(doc, func(p yamlfile.Path, k, v *yaml.Node) {
+		if key != "" && !found && k != nil && k.Line == line && k.Value == key {
+			keyAt, found = p[:len(p)-1], true
 		}
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
+		if key == "" && v.Line == line {
+			if quoted == nil && fits(v, p) {
+				quoted = p
 			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i]
-				if key != "" && !found && k.Line == line && k.Value == key {
-					keyAt, found = path, true
-				}
-				visit(n.Content[i+1], append(append([]seg(nil), path...), seg{key: k.Value, index: -1}))
-			}
-		case yaml.SequenceNode:
-			for i, v := range n.Content {
-				visit(v, append(append([]seg(nil), path...), seg{index: i}))
+			if first == nil {
+				first = p
 			}
 		}
-	}
-	walk(doc, nil)
+	})
 	switch {
 	case key != "":
 		return keyAt, found
@@ -154,19 +113,19 @@ func locate(doc *yaml.Node, line int, key string, fits func(*yaml.Node, []seg) b
 }
 
 // typeAt follows path through Config's Go types.
-func typeAt(path []seg) reflect.Type {
+func typeAt(path yamlfile.Path) reflect.Type {
 	t := reflect.TypeOf(Config{})
 	for _, s := range path {
 		for t.Kind() == reflect.Pointer {
 			t = t.Elem()
 		}
 		switch {
-		case s.index >= 0 && t.Kind() == reflect.Slice:
+		case s.Index >= 0 && t.Kind() == reflect.Slice:
 			t = t.Elem()
-		case s.index < 0 && t.Kind() == reflect.Map:
+		case s.Index < 0 && t.Kind() == reflect.Map:
 			t = t.Elem()
-		case s.index < 0 && t.Kind() == reflect.Struct:
-			f, ok := fieldByKey(t, s.key)
+		case s.Index < 0 && t.Kind() == reflect.Struct:
+			f, ok := fieldByKey(t, s.Key)
 			if !ok {
 				return nil
 			}
@@ -248,7 +207,7 @@ func explain(doc *yaml.Node, m string) error {
 	}
 	line, _ := strconv.Atoi(mm[1])
 	msg := mm[2]
-	var path []seg
+	var path yamlfile.Path
 	if f := notFoundRE.FindStringSubmatch(msg); f != nil {
 		p, ok := locate(doc, line, f[1], nil)
 		if !ok {
@@ -258,9 +217,9 @@ func explain(doc *yaml.Node, m string) error {
 		msg = fmt.Sprintf("unknown field %q (want %s): %s", f[1], strings.Join(keys(typeAt(p)), ", "), msg)
 	} else {
 		c := cannotRE.FindStringSubmatch(msg)
-		var fits func(*yaml.Node, []seg) bool
+		var fits func(*yaml.Node, yamlfile.Path) bool
 		if c != nil { // the node of that kind decoded into that Go type
-			fits = func(v *yaml.Node, p []seg) bool {
+			fits = func(v *yaml.Node, p yamlfile.Path) bool {
 				t := typeAt(p)
 				k, ok := kinds[c[1]]
 				if !ok {
@@ -271,7 +230,9 @@ func explain(doc *yaml.Node, m string) error {
 		} else { // the scalar the message quotes
 			q := quotedRE.FindString(msg)
 			value, _ := strconv.Unquote(q)
-			fits = func(v *yaml.Node, _ []seg) bool { return q != "" && v.Kind == yaml.ScalarNode && v.Value == value }
+			fits = func(v *yaml.Node, _ yamlfile.Path) bool {
+				return q != "" && v.Kind == yaml.ScalarNode && v.Value == value
+			}
 		}
 		p, ok := locate(doc, line, "", fits)
 		if !ok {
@@ -281,7 +242,7 @@ func explain(doc *yaml.Node, m string) error {
 		if c != nil {
 			last := ""
 			if len(p) > 0 {
-				last = p[len(p)-1].key
+				last = p[len(p)-1].Key
 			}
 			msg = "want " + want(typeAt(p), last)
 			if c[2] != "" {
@@ -295,21 +256,21 @@ func explain(doc *yaml.Node, m string) error {
 // placed formats msg at line and path: "line N: path: msg", except inside
 // the collectors: section, where the collector comes first:
 // "collector "drop": line N: msg, at key timeout".
-func placed(doc *yaml.Node, line int, path []seg, msg string) error {
+func placed(doc *yaml.Node, line int, path yamlfile.Path, msg string) error {
 	if len(path) == 0 {
 		return fmt.Errorf("line %d: %s", line, msg)
 	}
-	if path[0].key != "collectors" || path[0].index >= 0 {
-		return fmt.Errorf("line %d: %s: %s", line, pathString(path), msg)
+	if path[0].Key != "collectors" || path[0].Index >= 0 {
+		return fmt.Errorf("line %d: %s: %s", line, path.String(), msg)
 	}
-	if len(path) == 1 || path[1].index < 0 {
+	if len(path) == 1 || path[1].Index < 0 {
 		return fmt.Errorf("collectors: line %d: %s", line, msg)
 	}
-	subject := pathString(path[:2])
+	subject := path[:2].String()
 	if n := find(doc, subject+".name"); n != nil && n.Kind == yaml.ScalarNode && n.Value != "" {
 		subject = fmt.Sprintf("collector %q", n.Value)
 	}
-	if rest := pathString(path[2:]); rest != "" {
+	if rest := path[2:].String(); rest != "" {
 		return fmt.Errorf("%s: line %d: %s, at key %s", subject, line, msg, rest)
 	}
 	return fmt.Errorf("%s: line %d: %s", subject, line, msg)

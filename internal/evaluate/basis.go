@@ -38,45 +38,45 @@ const (
 
 func basis(code, zh, en string) Basis { return Basis{Code: code, Zh: zh, En: en} }
 
-// basisLabels are short Chinese names of the basis codes, for tables.
-var basisLabels = map[string]string{
-	BasisDeadlineFigure: "截止年数据", BasisLastBeforeDeadline: "截止前最后数据", BasisMetEarly: "提前达标",
-	BasisPrePlan: "仅规划前数据", BasisOneFigure: "仅一个数据", BasisProjection: "趋势推算",
-	BasisHoldBreach: "某年低于保持水平", BasisHoldYears: "各年保持", BasisQuotaYears: "逐年定额",
-	BasisSumReached: "累计已达", BasisSumAtDeadline: "截止累计", BasisSumProjection: "累计推算",
-	BasisIncompleteCoverage: "地区报送不全", BasisNoFigure: "无数据", BasisNoPlanFigure: "无规划期数据",
-	BasisNoReference: "缺基准数据",
-}
-
-// basisLabelsEn are the same names in English.
-var basisLabelsEn = map[string]string{
-	BasisDeadlineFigure: "deadline-year figure", BasisLastBeforeDeadline: "last figure before the deadline", BasisMetEarly: "met early",
-	BasisPrePlan: "pre-plan figures only", BasisOneFigure: "one figure only", BasisProjection: "trend projection",
-	BasisHoldBreach: "a year below the level held", BasisHoldYears: "held every year", BasisQuotaYears: "yearly quotas",
-	BasisSumReached: "cumulative total reached", BasisSumAtDeadline: "cumulative total at the deadline", BasisSumProjection: "cumulative projection",
-	BasisIncompleteCoverage: "regions' figures incomplete", BasisNoFigure: "no figure", BasisNoPlanFigure: "no plan-period figure",
-	BasisNoReference: "reference figure missing",
+// basisLabels are short names of the basis codes, for tables: Chinese,
+// English.
+var basisLabels = map[string][2]string{
+	BasisDeadlineFigure:     {"截止年数据", "deadline-year figure"},
+	BasisLastBeforeDeadline: {"截止前最后数据", "last figure before the deadline"},
+	BasisMetEarly:           {"提前达标", "met early"},
+	BasisPrePlan:            {"仅规划前数据", "pre-plan figures only"},
+	BasisOneFigure:          {"仅一个数据", "one figure only"},
+	BasisProjection:         {"趋势推算", "trend projection"},
+	BasisHoldBreach:         {"某年低于保持水平", "a year below the level held"},
+	BasisHoldYears:          {"各年保持", "held every year"},
+	BasisQuotaYears:         {"逐年定额", "yearly quotas"},
+	BasisSumReached:         {"累计已达", "cumulative total reached"},
+	BasisSumAtDeadline:      {"截止累计", "cumulative total at the deadline"},
+	BasisSumProjection:      {"累计推算", "cumulative projection"},
+	BasisIncompleteCoverage: {"地区报送不全", "regions' figures incomplete"},
+	BasisNoFigure:           {"无数据", "no figure"},
+	BasisNoPlanFigure:       {"无规划期数据", "no plan-period figure"},
+	BasisNoReference:        {"缺基准数据", "reference figure missing"},
 }
 
 // Label names the basis for a table: a short name in lang (zh or en),
 // else the code.
 func (b Basis) Label(lang string) string {
-	m := basisLabelsEn
-	if lang == "zh" {
-		m = basisLabels
-	}
-	if l, ok := m[b.Code]; ok {
-		return l
+	if l, ok := basisLabels[b.Code]; ok {
+		return inLang(l, lang)
 	}
 	return b.Code
 }
 
 // Sentence is the basis in words, in lang.
-func (b Basis) Sentence(lang string) string {
+func (b Basis) Sentence(lang string) string { return inLang([2]string{b.Zh, b.En}, lang) }
+
+// inLang is the Chinese (lang zh) or else the English of a pair [zh, en].
+func inLang(l [2]string, lang string) string {
 	if lang == "zh" {
-		return b.Zh
+		return l[0]
 	}
-	return b.En
+	return l[1]
 }
 
 // years lists years as "2018、2019" (zh) and "2018, 2019" (en).

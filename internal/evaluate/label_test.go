@@ -38,3 +38,17 @@ func TestSeverity(t *testing.T) {
 		t.Error("an unknown status ranks among the known ones")
 	}
 }
+
+// Every basis code has a Chinese and an English table label; an unknown
+// code is shown as itself.
+func TestBasisLabels(t *testing.T) {
+	if got := (Basis{Code: BasisMetEarly}).Label("zh"); got != "提前达标" {
+		t.Errorf("met early (zh) = %q", got)
+	}
+	if got := (Basis{Code: BasisMetEarly}).Label("en"); got != "met early" {
+		t.Errorf("met early (en) = %q", got)
+	}
+	if got := (Basis{Code: "bogus"}).Label("zh"); got != "bogus" {
+		t.Errorf("unknown basis label = %q", got)
+	}
+}

@@ -80,45 +80,41 @@ func (b *DataBuilder) Add(indicator, region string, p period.Period, v float64) 
 
 // Merge moves the figures of o into b (o is not used afterwards).
 func (b *DataBuilder) Merge(o *DataBuilder) {
-	for ind, m := range o.d.days {
-		if b.d.days == nil {
-			b.d.days = map[string]map[string]map[int]*derive.Days{}
-		}
-		mine := b.d.days[ind]
-		if mine == nil {
-			b.d.days[ind] = m
-			continue
-		}
-		for reg, ys := range m {
-			if mine[reg] == nil {
-				mine[reg] = ys
-				continue
-			}
-			for y, days := range ys {
-				mine[reg][y] = days // builders read disjoint pages of indicators
-			}
-		}
+	if b.d.days == nil && len(o.d.days) > 0 {
+		b.d.days = map[string]map[string]map[int]*derive.Days{}
 	}
-	for ind, m := range o.d.yearly {
-		mine := b.d.yearly[ind]
+	mergeByRegion(b.d.days, o.d.days, func(mine, theirs map[int]*derive.Days) map[int]*derive.Days {
 		if mine == nil {
-			b.d.yearly[ind] = m
+			return theirs
+		}
+		for y, days := range theirs {
+			mine[y] = days // builders read disjoint pages of indicators
+		}
+		return mine
+	})
+	mergeByRegion(b.d.yearly, o.d.yearly, func(mine, theirs Series) Series { return append(mine, theirs...) })
+	mergeByRegion(b.d.last, o.d.last, func(mine, theirs time.Time) time.Time {
+		if theirs.After(mine) {
+			return theirs
+		}
+		return mine
+	})
+}
+
+// mergeByRegion moves src's indicators into dst, joining the values of a
+// region both have with join.
+func mergeByRegion[V any](dst, src map[string]map[string]V, join func(mine, theirs V) V) {
+	for ind, m := range src {
+		mine := dst[ind]
+		if mine == nil {
+			dst[ind] = m
 			continue
 		}
-		for reg, s := range m {
-			mine[reg] = append(mine[reg], s...)
-		}
-	}
-	for ind, m := range o.d.last {
-		mine := b.d.last[ind]
-		if mine == nil {
-			b.d.last[ind] = m
-			continue
-		}
-		for reg, t := range m {
-			if t.After(mine[reg]) {
-				mine[reg] = t
+		for reg, v := range m {
+			if old, ok := mine[reg]; ok {
+				v = join(old, v)
 			}
+			mine[reg] = v
 		}
 	}
 }

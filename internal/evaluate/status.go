@@ -82,14 +82,10 @@ var statusLabels = map[Status][2]string{
 // Label names the status for people in lang ("zh" or "en"): 已达标,
 // 按进度, 滞后, 严重滞后, 未达标, 无数据. The id itself when unknown.
 func (s Status) Label(lang string) string {
-	l, ok := statusLabels[s]
-	if !ok {
-		return string(s)
+	if l, ok := statusLabels[s]; ok {
+		return inLang(l, lang)
 	}
-	if lang == "zh" {
-		return l[0]
-	}
-	return l[1]
+	return string(s)
 }
 
 // UntrackedLabel names a commitment that is listed but never judged

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"mime/multipart"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -150,24 +148,9 @@ func validCSV(regions []string, size int) []byte {
 // client (its cookie) and the page's CSRF token.
 func workspaceSession(t *testing.T, base, token string) (*http.Client, string) {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	cl := &http.Client{Jar: jar, Timeout: 2 * time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := cl.Get(base + "/bureau")
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := url.Values{"token": {token}, "csrf": {formCSRF(t, readAll(resp))}}
-	req, _ := http.NewRequest(http.MethodPost, base+"/bureau/signin", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", base)
-	if resp, err = cl.Do(req); err != nil || resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in: %v %v", resp, err)
-	}
-	resp.Body.Close()
-	if resp, err = cl.Get(base + "/bureau"); err != nil {
-		t.Fatal(err)
-	}
-	return cl, formCSRF(t, readAll(resp))
+	r := signInAs(t, base, token)
+	_, _, page := r.do(t, http.MethodGet, "/bureau", nil)
+	return r.cl, formCSRF(t, page)
 }
 
 func readAll(resp *http.Response) string {

@@ -144,13 +144,19 @@ func formCSRF(t *testing.T, body string) string {
 
 func (s *serve) signIn(t *testing.T) *reviewer {
 	t.Helper()
+	return signInAs(t, "http://"+s.addr, reviewerToken)
+}
+
+// signInAs signs in to the web workspace at base with token.
+func signInAs(t *testing.T, base, token string) *reviewer {
+	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	r := &reviewer{base: "http://" + s.addr, cl: &http.Client{Jar: jar, Timeout: bound,
+	r := &reviewer{base: base, cl: &http.Client{Jar: jar, Timeout: bound,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	_, _, body := r.do(t, http.MethodGet, "/bureau", nil)
-	code, _, body := r.do(t, http.MethodPost, "/bureau/signin", url.Values{"token": {reviewerToken}, "csrf": {formCSRF(t, body)}})
+	code, _, body := r.do(t, http.MethodPost, "/bureau/signin", url.Values{"token": {token}, "csrf": {formCSRF(t, body)}})
 	if code != http.StatusSeeOther {
-		t.Fatalf("reviewer sign-in: %d %s", code, body)
+		t.Fatalf("sign-in: %d %s", code, body)
 	}
 	return r
 }

@@ -7,43 +7,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/qualitymon/qualitymon/internal/testenv"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
-
-func gbkBytes(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// asciiRows is a canonical header and n ASCII rows of figures (one a day).
-func asciiRows(n int) []byte {
-	var b bytes.Buffer
-	b.WriteString("indicator,region,period,value,source\n")
-	for i := range n {
-		d := 1 + i%28
-		m := 1 + (i/28)%12
-		y := 2000 + i/(28*12)
-		b.WriteString("aqi_daily,370000," + itoa4(y) + "-" + itoa2(m) + "-" + itoa2(d) + ",55,ascii source\n")
-	}
-	return b.Bytes()
-}
-
-func itoa2(n int) string { return string([]byte{byte('0' + n/10), byte('0' + n%10)}) }
-func itoa4(n int) string { return itoa2(n/100) + itoa2(n%100) }
 
 // TestEncodingDecidedForWholeFile: GBK text that begins after more than
 // 64 KiB of ASCII is read as GBK, not garbled.
 func TestEncodingDecidedForWholeFile(t *testing.T) {
 	v := shippedValidator(t)
-	head := asciiRows(2000)
+	head := testenv.ASCIIRows(2000)
 	if len(head) < 70<<10 {
 		t.Fatalf("head is %d bytes", len(head))
 	}
-	data := append(head, gbkBytes(t, "aqi_daily,青岛市,2020-01-01,60,青岛市生态环境局\n")...)
+	data := append(head, testenv.GBK(t, "aqi_daily,青岛市,2020-01-01,60,青岛市生态环境局\n")...)
 	dec, enc, err := Decode(bytes.NewReader(data))
 	if err != nil || enc != "gb18030" {
 		t.Fatalf("%s, %v", enc, err)
@@ -69,9 +45,9 @@ func TestEncodingDecidedForWholeFile(t *testing.T) {
 }
 
 func TestEncodingRefused(t *testing.T) {
-	head := asciiRows(2000) // 2001 lines
+	head := testenv.ASCIIRows(2000) // 2001 lines
 	utf := []byte("aqi_daily,370200,2020-01-01,60,青岛市生态环境局\n")
-	gbk := gbkBytes(t, "aqi_daily,370200,2020-01-02,60,青岛市生态环境局\n")
+	gbk := testenv.GBK(t, "aqi_daily,370200,2020-01-02,60,青岛市生态环境局\n")
 	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 	for _, c := range []struct {
 		name string
@@ -113,9 +89,9 @@ func TestEncodingKinds(t *testing.T) {
 		{"ascii", "utf-8", []byte("a,b\n"), "a,b\n"},
 		{"utf-8", "utf-8", []byte("地区\n青岛\n"), "地区\n青岛\n"},
 		{"bom", "utf-8-bom", []byte("\xef\xbb\xbf地区\n"), "地区\n"},
-		{"gbk", "gb18030", gbkBytes(t, "地区\n青岛\n"), "地区\n青岛\n"},
-		{"gbk whose first line looks like UTF-8", "gb18030", append([]byte{0xc4, 0xa1, '\n'}, gbkBytes(t, "青岛\n")...), string(twoByte) + "\n青岛\n"},
-		{"gb18030 four-byte", "gb18030", append(gbkBytes(t, "地区\n"), 0x81, 0x30, 0x81, 0x30, '\n'), "地区\n\u0080\n"},
+		{"gbk", "gb18030", testenv.GBK(t, "地区\n青岛\n"), "地区\n青岛\n"},
+		{"gbk whose first line looks like UTF-8", "gb18030", append([]byte{0xc4, 0xa1, '\n'}, testenv.GBK(t, "青岛\n")...), string(twoByte) + "\n青岛\n"},
+		{"gb18030 four-byte", "gb18030", append(testenv.GBK(t, "地区\n"), 0x81, 0x30, 0x81, 0x30, '\n'), "地区\n\u0080\n"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			// A reader that cannot seek is read into memory.

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
 // todos finds every value a draft left for review: `plans extract` writes
@@ -17,33 +19,12 @@ func todos(file string, data []byte) []error {
 		return nil // the strict decode reports it
 	}
 	var errs []error
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
-		switch n.Kind {
-		case yaml.DocumentNode:
-			for _, c := range n.Content {
-				walk(c, path)
-			}
-		case yaml.MappingNode:
-			for i := 0; i+1 < len(n.Content); i += 2 {
-				k := n.Content[i].Value
-				if path != "" {
-					k = path + "." + k
-				}
-				walk(n.Content[i+1], k)
-			}
-		case yaml.SequenceNode:
-			for i, c := range n.Content {
-				walk(c, fmt.Sprintf("%s[%d]", path, i))
-			}
-		case yaml.ScalarNode:
-			if strings.Contains(strings.ToUpper(n.Value), "TODO") {
-				errs = append(errs, fmt.Errorf("%s: line %d: %s: reads %q: a draft's field left for review; fill it from the text before the plan is used",
-					file, n.Line, path, excerpt(n.Value)))
-			}
+	yamlfile.Walk(&doc, func(path yamlfile.Path, _, n *yaml.Node) {
+		if n.Kind == yaml.ScalarNode && strings.Contains(strings.ToUpper(n.Value), "TODO") {
+			errs = append(errs, fmt.Errorf("%s: line %d: %s: reads %q: a draft's field left for review; fill it from the text before the plan is used",
+				file, n.Line, path, excerpt(n.Value)))
 		}
-	}
-	walk(&doc, "")
+	})
 	return errs
 }
 

@@ -34,35 +34,8 @@ func hundredRows(n int) []observation.Observation {
 // record's span in it.
 func acceptedWhileDown(t *testing.T, n int) (string, string, []span) {
 	t.Helper()
-	dir := t.TempDir()
-	down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
-	s, err := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 1; i <= n; i++ {
-		if _, err := s.Accept(context.Background(), hundredRows(i), observation.Meta{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.Close()
-	path := filepath.Join(dir, segName(1))
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	var spans []span
-	for off := int64(0); off < fi.Size(); {
-		_, n, err := readAt(f, off)
-		if err != nil {
-			t.Fatal(err)
-		}
-		spans = append(spans, span{off, off + n})
-		off += n
-	}
-	return dir, path, spans
+	dir, spans, _ := acceptBatchesDown(t, n, 0, hundredRows)
+	return dir, filepath.Join(dir, segName(1)), spans
 }
 
 // storedIndicators returns how many observation points InfluxDB holds per

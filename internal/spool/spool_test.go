@@ -314,6 +314,12 @@ func TestTornTailDropped(t *testing.T) {
 // segment (one segment unless segBytes is small).
 func acceptDown(t *testing.T, n int, segBytes int64) (string, []span, []uint64) {
 	t.Helper()
+	return acceptBatchesDown(t, n, segBytes, batchN)
+}
+
+// acceptBatchesDown is acceptDown with batch(i) as batch i.
+func acceptBatchesDown(t *testing.T, n int, segBytes int64, batch func(int) []observation.Observation) (string, []span, []uint64) {
+	t.Helper()
 	dir := t.TempDir()
 	down := &fakeStore{fail: func(int, []observation.Observation) error { return errDown }}
 	s, err := Open(dir, down, Options{Sleep: (&instantSleep{}).sleep, AcceptWait: -1, SegmentBytes: segBytes})
@@ -321,7 +327,7 @@ func acceptDown(t *testing.T, n int, segBytes int64) (string, []span, []uint64) 
 		t.Fatal(err)
 	}
 	for i := 1; i <= n; i++ {
-		if _, err := s.Accept(context.Background(), batchN(i), observation.Meta{}); err != nil {
+		if _, err := s.Accept(context.Background(), batch(i), observation.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -107,9 +107,7 @@ func TestWriteSequence(t *testing.T) {
 // stored: written again with one value changed, 59 rows are unchanged and
 // one revised.
 func TestLookupInPieces(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	s := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(s.Close)
+	s := open(t)
 	ctx := context.Background()
 	var obs []observation.Observation
 	for i := range 60 {

@@ -72,8 +72,7 @@ func TestStatusHistory(t *testing.T) {
 func TestEvaluationSeriesPerPlanAndRegion(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-	t.Cleanup(st.Close)
+	st := openOn(t, srv, bucket)
 	ctx := context.Background()
 	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	var evs []evaluate.Evaluation

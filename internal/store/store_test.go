@@ -15,9 +15,14 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
+// open is a store on a fresh database of the shared InfluxDB.
 func open(t *testing.T) *store.Store {
 	srv := testenv.SharedInflux(t)
-	bucket := srv.NewBucket(t)
+	return openOn(t, srv, srv.NewBucket(t))
+}
+
+// openOn is a store on bucket of srv, closed when the test ends.
+func openOn(t testing.TB, srv *testenv.Influx, bucket string) *store.Store {
 	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
 	t.Cleanup(st.Close)
 	return st

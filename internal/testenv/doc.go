@@ -28,6 +28,10 @@
 // [Targets] loads the shipped catalogue and region table, [Plans] the shipped
 // plan set (targets/). Both load afresh on every call (about 10 ms).
 //
+// [Obs] is one observation, [GBK] text as the bureaus' older tools encode
+// it, [ASCIIRows] a CSV head longer than the 64 KiB an encoding is guessed
+// from.
+//
 // # InfluxDB 1.8.10
 //
 // InfluxDB 1.8.10 serves the v2-compatible write API (/api/v2/write) and

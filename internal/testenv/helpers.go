@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -8,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/simplifiedchinese"
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -85,4 +88,26 @@ func Regions(tb testing.TB, codes ...string) *region.Table {
 		tb.Fatal(err)
 	}
 	return t
+}
+
+// GBK is s encoded as GBK, as the bureaus' older tools write it.
+func GBK(tb testing.TB, s string) []byte {
+	tb.Helper()
+	b, err := simplifiedchinese.GBK.NewEncoder().Bytes([]byte(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// ASCIIRows is a canonical CSV header and n ASCII rows of daily AQI for
+// 370000, one a day from 2001-01-01: more than 70 KiB for n = 2000, past
+// the 64 KiB an encoding is first guessed from.
+func ASCIIRows(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString("indicator,region,period,value,source\n")
+	for i := range n {
+		fmt.Fprintf(&b, "aqi_daily,370000,%04d-%02d-%02d,55,ascii\n", 2001+i/336, 1+(i/28)%12, 1+i%28)
+	}
+	return b.Bytes()
 }

@@ -17,8 +17,6 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -304,12 +302,7 @@ func TestExportStreamed(t *testing.T) {
 	if len(recs) < 2 {
 		t.Error("region=130100: no rows")
 	}
-	rec = get(t, mux, "/export/status.xlsx?plan=scale-2021")
-	f, err := excelize.OpenReader(rec.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sheet, err := f.GetRows("目标状态")
+	sheet, err := getXLSX(t, mux, "/export/status.xlsx?plan=scale-2021").GetRows("目标状态")
 	if err != nil || len(sheet) != 1+len(evals) {
 		t.Errorf("status.xlsx: %d rows (%v), want %d", len(sheet), err, 1+len(evals))
 	}

@@ -80,6 +80,16 @@ func get(tb testing.TB, h http.Handler, path string) *httptest.ResponseRecorder 
 	return rec
 }
 
+// getXLSX fetches path and opens the workbook it answers.
+func getXLSX(tb testing.TB, h http.Handler, path string) *excelize.File {
+	tb.Helper()
+	f, err := excelize.OpenReader(get(tb, h, path).Body)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return f
+}
+
 func TestPages(t *testing.T) {
 	s, mux := newSite(t)
 	pages := map[string][]string{
@@ -223,11 +233,7 @@ func TestExports(t *testing.T) {
 		t.Error("untracked commitments missing from the export")
 	}
 
-	rec = get(t, mux, "/export/status.xlsx?at=2020-12-31")
-	f, err := excelize.OpenReader(rec.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := getXLSX(t, mux, "/export/status.xlsx?at=2020-12-31")
 	xrows, err := f.GetRows("目标状态")
 	if err != nil {
 		t.Fatal(err)

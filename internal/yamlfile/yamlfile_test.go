@@ -2,10 +2,13 @@ package yamlfile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestDecodeRefusesUnknownKeys(t *testing.T) {
@@ -38,5 +41,24 @@ func TestReadDirReadsYAMLInOrder(t *testing.T) {
 	files, err = ReadDir(fsys, "d", "a.yaml")
 	if err != nil || len(files) != 1 || files[0].Path != "d/b.yaml" {
 		t.Fatalf("skipping a.yaml: %v %+v", err, files)
+	}
+}
+
+func TestWalkPaths(t *testing.T) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte("plan: {name: x}\ntargets:\n  - id: a\n  - [1]\n"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	Walk(&doc, func(p Path, key, v *yaml.Node) {
+		k := "-"
+		if key != nil {
+			k = key.Value
+		}
+		got = append(got, fmt.Sprintf("%s:%s@%d", p, k, v.Line))
+	})
+	want := "plan:plan@1 plan.name:name@1 targets:targets@3 targets[0]:-@3 targets[0].id:id@3 targets[1]:-@4 targets[1][0]:-@4"
+	if s := strings.Join(got, " "); s != want {
+		t.Errorf("got  %s\nwant %s", s, want)
 	}
 }

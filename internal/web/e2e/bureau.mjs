@@ -13,7 +13,7 @@
 // Screenshots go to OUT_DIR (b*.png).
 import fs from "node:fs";
 import path from "node:path";
-import { base, out, failures, fail, check, local, launch } from "./harness.mjs";
+import { base, out, failures, fail, check, local, launch, englishWords } from "./harness.mjs";
 
 const QD = process.env.QD_TOKEN, YT = process.env.YT_TOKEN, REV = process.env.REVIEW_TOKEN;
 const browser = await launch();
@@ -32,17 +32,8 @@ const shot = (name) => page.screenshot({ path: path.join(out, name + ".png"), fu
 // and codes, marked translate="no", aside; file formats allowed).
 async function onPhone(name) {
   await page.setViewportSize({ width: 390, height: 844 });
-  const r = await page.evaluate(() => {
-    const words = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const el = n.parentElement;
-      if (!el || el.closest("[translate=no], code, script, style, title, option") || !el.checkVisibility()) continue;
-      for (const w of n.textContent.match(/(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9]+/g) || []) words.push(w);
-    }
-    return { sw: document.scrollingElement.scrollWidth, iw: window.innerWidth, words };
-  });
-  const english = [...new Set(r.words.filter((w) => !["qualitymon", "CSV", "Excel", "xlsx", "csv", "UTF", "GBK", "WPS", "H1", "Q3"].includes(w)))];
+  const r = await page.evaluate(() => ({ sw: document.scrollingElement.scrollWidth, iw: window.innerWidth }));
+  const english = await englishWords(page, new Set(["qualitymon", "CSV", "Excel", "xlsx", "csv", "UTF", "GBK", "WPS", "H1", "Q3"]));
   check(r.sw <= r.iw, `${current} @390: page ${r.sw} px wide in a ${r.iw} px window`);
   check(english.length === 0, `${current} @390: no English in the visible text${english.length ? " (" + english.join(", ") + ")" : ""}`);
   await shot(name);

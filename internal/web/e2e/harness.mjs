@@ -30,3 +30,20 @@ export async function launch() {
     process.exit(3);
   }
 }
+
+// englishWords lists, once each, the Latin words of the page's visible text
+// that allowed (a Set) does not hold; cells and codes marked translate="no",
+// code, the title and select options aside.
+export async function englishWords(page, allowed) {
+  const words = await page.evaluate(() => {
+    const words = [];
+    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+      const el = n.parentElement;
+      if (!el || el.closest("[translate=no], code, script, style, title, option") || !el.checkVisibility()) continue;
+      for (const w of n.textContent.match(/(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9]+/g) || []) words.push(w);
+    }
+    return words;
+  });
+  return [...new Set(words.filter((w) => !allowed.has(w)))];
+}

@@ -7,7 +7,7 @@
 // exports parse and the report prints to PDF. Screenshots go to OUT_DIR.
 import fs from "node:fs";
 import path from "node:path";
-import { base, out, failures, fail, check, local, launch } from "./harness.mjs";
+import { base, out, failures, fail, check, local, launch, englishWords } from "./harness.mjs";
 
 const timings = [];
 const browser = await launch();
@@ -56,13 +56,6 @@ async function audit(name) {
   const width = page.viewportSize().width;
   const r = await page.evaluate(() => {
     const se = document.scrollingElement;
-    const words = [];
-    const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let n = walk.nextNode(); n; n = walk.nextNode()) {
-      const el = n.parentElement;
-      if (!el || el.closest("[translate=no], code, script, style, title, option") || !el.checkVisibility()) continue;
-      for (const w of n.textContent.match(/(?<![0-9A-Za-z])[A-Za-z][A-Za-z0-9]+/g) || []) words.push(w);
-    }
     const charts = [];
     for (const svg of document.querySelectorAll("svg.chart:not(.spark)")) {
       const vb = svg.viewBox.baseVal;
@@ -89,10 +82,10 @@ async function audit(name) {
       }
       charts.push({ title: svg.getAttribute("aria-label"), overlaps, minFont, legend, outside, negTicks, badBars });
     }
-    return { sw: se.scrollWidth, iw: window.innerWidth, words, charts, dots: /\d{4}\.\.\d{4}/.test(document.body.innerText) };
+    return { sw: se.scrollWidth, iw: window.innerWidth, charts, dots: /\d{4}\.\.\d{4}/.test(document.body.innerText) };
   });
   check(r.sw <= r.iw, `${name} @${width}: page ${r.sw} px wide in a ${r.iw} px window`);
-  const english = [...new Set(r.words.filter((w) => !allowedLatin.has(w)))];
+  const english = await englishWords(page, allowedLatin);
   check(english.length === 0, `${name} @${width}: no English in the visible text${english.length ? " (" + english.slice(0, 12).join(", ") + ")" : ""}`);
   check(!r.dots, `${name} @${width}: no period printed as 2018..2019`);
   for (const c of r.charts) {
