@@ -58,11 +58,13 @@ type Outcome struct {
 	observation.Result
 	// Rows is how many rows the input had.
 	Rows int
-	// Warnings are the figures that look implausible against the previous
-	// period (Warnings); HistoryErr says why the stored previous values
-	// could not be read (the check then used the input's own only).
-	Warnings   []Warning
-	HistoryErr error
+	// Warnings are the first MaxWarnings figures that look implausible
+	// against the previous period (Warnings), WarningCount how many there
+	// are; HistoryErr says why the stored previous values could not be
+	// read (the check then used the input's own only).
+	Warnings     []Warning
+	WarningCount int
+	HistoryErr   error
 }
 
 // ScopeError is the refusal of an input with rows outside the reporter's
@@ -114,9 +116,9 @@ func (p *Pipeline) Ingest(ctx context.Context, in Input) (Outcome, error) {
 		if keys := PreviousKeys(batch); p.History != nil && len(keys) > 0 {
 			prev, out.HistoryErr = p.History.CurrentValues(ctx, keys)
 		}
-		out.Warnings = Warnings(v.Catalog, in.Name, batch, rows, prev)
-		if len(out.Warnings) > 0 && !in.DryRun && !in.ConfirmWarnings {
-			return out, &WarningsError{Warnings: out.Warnings}
+		out.Warnings, out.WarningCount = Warnings(v.Catalog, in.Name, batch, rows, prev)
+		if out.WarningCount > 0 && !in.DryRun && !in.ConfirmWarnings {
+			return out, &WarningsError{Warnings: out.Warnings, Count: out.WarningCount}
 		}
 	}
 	if in.DryRun || p.Sink == nil || len(all) == 0 {

@@ -46,11 +46,15 @@ type History interface {
 }
 
 // WarningsError refuses an input whose warnings were not confirmed
-// (Input.ConfirmWarnings): an upload answers 409 naming them.
-type WarningsError struct{ Warnings []Warning }
+// (Input.ConfirmWarnings): an upload answers 409 naming them. Count is how
+// many figures need confirming, Warnings the first MaxWarnings of them.
+type WarningsError struct {
+	Warnings []Warning
+	Count    int
+}
 
 func (e *WarningsError) Error() string {
-	return fmt.Sprintf("%d figures need confirming (请核实), first %s/%s/%s: %s", len(e.Warnings),
+	return fmt.Sprintf("%d figures need confirming (请核实), first %s/%s/%s: %s", e.Count,
 		e.Warnings[0].Indicator, e.Warnings[0].Region, e.Warnings[0].Period, e.Warnings[0].Message)
 }
 
@@ -108,11 +112,16 @@ func PreviousKeys(batch []observation.Observation) []observation.Key {
 	return out
 }
 
+// MaxWarnings is how many warnings of one input are listed (all are
+// counted): an answer about a large file stays small.
+const MaxWarnings = 1000
+
 // Warnings compares each figure of batch with the previous period's value
 // of its indicator and region — the batch's own when it has it, else prev
-// (the stored values) — and lists the implausible ones. rows numbers the
-// batch's figures (nil: unnumbered).
-func Warnings(cat *catalog.Catalog, file string, batch []observation.Observation, rows []int, prev map[observation.Key]float64) []Warning {
+// (the stored values) — and lists the first MaxWarnings implausible ones;
+// count is how many there are. rows numbers the batch's figures (nil:
+// unnumbered).
+func Warnings(cat *catalog.Catalog, file string, batch []observation.Observation, rows []int, prev map[observation.Key]float64) (list []Warning, count int) {
 	own := make(map[observation.Key]float64, len(batch))
 	for i := range batch {
 		own[batch[i].Key()] = batch[i].Value
@@ -136,6 +145,9 @@ func Warnings(cat *catalog.Catalog, file string, batch []observation.Observation
 		if msg == "" {
 			continue
 		}
+		if count++; count > MaxWarnings {
+			continue
+		}
 		w := Warning{File: file, Indicator: o.Indicator, Region: o.Region, Period: o.Period.String(), Value: o.Value,
 			PreviousPeriod: k.Period.String(), Previous: p, Message: msg}
 		if rows != nil {
@@ -143,5 +155,5 @@ func Warnings(cat *catalog.Catalog, file string, batch []observation.Observation
 		}
 		out = append(out, w)
 	}
-	return out
+	return out, count
 }

@@ -3,6 +3,10 @@ package ingest
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // TestImplausible: the thresholds of the plausibility check — more than 10
@@ -30,5 +34,31 @@ func TestImplausible(t *testing.T) {
 		if tc.want == "" && got != "" || tc.want != "" && !strings.Contains(got, tc.want) {
 			t.Errorf("%s %v → %v: %q, want %q", tc.unit, tc.prev, tc.value, got, tc.want)
 		}
+	}
+}
+
+// TestWarningsBounded: a file where every figure jumps lists the first
+// MaxWarnings warnings, in row order, and counts every one (an answer about
+// a large file stays small; the count stays true).
+func TestWarningsBounded(t *testing.T) {
+	v := validator(t)
+	const n = 3*MaxWarnings + 7 // days, each ×20 the day before
+	var batch []observation.Observation
+	var rows []int
+	start := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		value := 5.0
+		if i%2 == 1 {
+			value = 100
+		}
+		batch = append(batch, observation.Observation{Indicator: "aqi", Region: "370200", Period: period.OfDay(start.AddDate(0, 0, i)), Value: value})
+		rows = append(rows, i+2)
+	}
+	list, count := Warnings(v.Catalog, "f.csv", batch, rows, nil)
+	if count != n-1 {
+		t.Fatalf("count %d, want %d (every day after the first)", count, n-1)
+	}
+	if len(list) != MaxWarnings || list[0].Row != 3 || list[MaxWarnings-1].Row != MaxWarnings+2 {
+		t.Fatalf("%d listed (rows %d…%d), want the first %d from row 3", len(list), list[0].Row, list[len(list)-1].Row, MaxWarnings)
 	}
 }

@@ -255,8 +255,8 @@ func (s *Store) current(ctx context.Context, f Filter, where string) ([]observat
 }
 
 // CurrentValues returns the current value of each of keys that has one,
-// in one query (KeySpan): the previous periods an upload's plausibility
-// check compares with (ingest.History).
+// in one query (KeySpan), read as the answer streams: the previous periods
+// an upload's plausibility check compares with (ingest.History).
 func (s *Store) CurrentValues(ctx context.Context, keys []observation.Key) (map[observation.Key]float64, error) {
 	out := map[observation.Key]float64{}
 	if len(keys) == 0 {
@@ -268,14 +268,13 @@ func (s *Store) CurrentValues(ctx context.Context, keys []observation.Key) (map[
 		span.Add(k)
 		want[k] = true
 	}
-	cur, err := s.Current(ctx, span.Filter())
+	err := s.EachValue(ctx, span.Filter(), func(indicator, region string, p period.Period, v float64) {
+		if k := (observation.Key{Indicator: indicator, Region: region, Period: p}); want[k] {
+			out[k] = v
+		}
+	})
 	if err != nil {
 		return nil, err
-	}
-	for _, st := range cur {
-		if k := st.Key(); want[k] {
-			out[k] = st.Value
-		}
 	}
 	return out, nil
 }

@@ -97,7 +97,9 @@ type Response struct {
 	// Warnings are the figures that look implausible against the previous
 	// period (ingest.Warnings): a dry run lists them, an upload with them
 	// is refused with 409 unless sent with confirm_warnings=1 (已核实).
-	Warnings []ingest.Warning `json:"warnings,omitempty"`
+	// The first ingest.MaxWarnings are listed; WarningCount counts all.
+	Warnings     []ingest.Warning `json:"warnings,omitempty"`
+	WarningCount int              `json:"warning_count,omitempty"`
 	// Refused lists the rows InfluxDB refused (422 after a partial write);
 	// the summary then counts what was stored.
 	Refused []RefusedRow `json:"refused,omitempty"`
@@ -271,8 +273,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	if res.HistoryErr != nil {
 		h.log.Warn("plausibility check without the stored previous values", "bureau", tok.Name, "file", name, "err", res.HistoryErr)
 	}
-	out.Warnings = res.Warnings
-	rec.Warnings, rec.WarningsConfirmed = len(res.Warnings), confirm && len(res.Warnings) > 0
+	out.Warnings, out.WarningCount = res.Warnings, res.WarningCount
+	rec.Warnings, rec.WarningsConfirmed = res.WarningCount, confirm && res.WarningCount > 0
 	if aerr := archiveErr(); aerr != nil {
 		h.log.Error("upload archive failed", "bureau", tok.Name, "file", name, "err", aerr)
 		rec.Result, rec.Error = ResultError, aerr.Error()
@@ -300,10 +302,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 		return out
 	case errors.As(err, &warned):
 		rec.Result = ResultRejected
-		rec.Warnings = len(warned.Warnings)
-		out.Status, out.Warnings = http.StatusConflict, warned.Warnings
+		rec.Warnings = warned.Count
+		out.Status, out.Warnings, out.WarningCount = http.StatusConflict, warned.Warnings, warned.Count
 		out.Error = fmt.Sprintf("%d 项数据与上期相比变化异常,请核实(见 warnings);核实无误后加参数 confirm_warnings=1 重新提交。未写入任何数据 "+
-			"(%d figures look implausible against the previous period; send again with confirm_warnings=1 once checked: nothing was written)", len(warned.Warnings), len(warned.Warnings))
+			"(%d figures look implausible against the previous period; send again with confirm_warnings=1 once checked: nothing was written)", warned.Count, warned.Count)
 		return out
 	case errors.As(err, &partial):
 		h.log.Error("InfluxDB refused rows of an upload", "bureau", tok.Name, "file", name, "stored", partial.Stored.Accepted, "refused", len(partial.Refused), "set_aside", partial.SetAside, "err", partial.Err)

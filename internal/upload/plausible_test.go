@@ -77,8 +77,8 @@ func TestPlausibilityWarnings(t *testing.T) {
 		"drug_sampling_pass_rate,370200,2023,98\n"
 	check := func(resp *Response) {
 		t.Helper()
-		if len(resp.Warnings) != 2 {
-			t.Fatalf("warnings %+v, want food 2023 and brands 2023", resp.Warnings)
+		if len(resp.Warnings) != 2 || resp.WarningCount != 2 {
+			t.Fatalf("warnings %+v (count %d), want food 2023 and brands 2023", resp.Warnings, resp.WarningCount)
 		}
 		w0, w1 := resp.Warnings[0], resp.Warnings[1]
 		if w0.Row != 2 || w0.Indicator != "food_sampling_pass_rate" || w0.Previous != 98.99 || w0.PreviousPeriod != "2022" ||

@@ -61,10 +61,12 @@ type Checked struct {
 	// OutOfScope: some of the errors are rows outside the 报送范围 (listed
 	// with every other error).
 	OutOfScope bool
-	// Warnings are the figures to confirm (请核实) before 提交; Via says
-	// whether a file was sent or figures typed into the due grid.
-	Warnings []ingest.Warning
-	Via      string
+	// Warnings are the figures to confirm (请核实) before 提交 (the first
+	// ingest.MaxWarnings; WarningCount counts all); Via says whether a file
+	// was sent or figures typed into the due grid.
+	Warnings     []ingest.Warning
+	WarningCount int
+	Via          string
 }
 
 // CheckedRow is one row of the file as read, with its errors and its
@@ -140,7 +142,7 @@ func (w *Workspace) answer(rw http.ResponseWriter, r *http.Request, in sent, dry
 	name, contentType, data, checkedID := in.name, in.contentType, in.data, in.checkedID
 	confirm := r.PostFormValue("confirm") == "1"
 	resp := w.uploads.Submit(r, rep.Hash, name, contentType, data, upload.SubmitOptions{DryRun: dryRun, ConfirmWarnings: confirm, Via: in.via})
-	c := &Checked{File: name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep), Via: in.via, Warnings: resp.Warnings}
+	c := &Checked{File: name, DryRun: dryRun, Resp: resp, Scope: scopeText(rep), Via: in.via, Warnings: resp.Warnings, WarningCount: resp.WarningCount}
 	meta := checkedMeta{Bureau: rep.Bureau, TokenSHA256: hex.EncodeToString(rep.Hash[:]), Session: sessionKey(ss.id), Name: name,
 		ContentType: contentType, Via: in.via}
 	keepForSubmit := func() {
