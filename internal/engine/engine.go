@@ -168,14 +168,19 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
 	}
 	evals := make([]evaluate.Evaluation, len(last))
+	var replaced []int // the indices whose metrics are encoded again
 	for i := range last {
 		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
 			evals[i] = fresh[j]
+			replaced = append(replaced, i)
 		} else {
 			evals[i] = last[i]
 		}
 	}
-	return e.publish(ctx, evals, fresh, data, start)
+	if replaced == nil {
+		replaced = []int{} // nothing to encode again (nil: everything)
+	}
+	return e.publish(ctx, evals, fresh, replaced, data, start)
 }
 
 // Phases is how long the parts of the last full run took: reading the
@@ -196,7 +201,7 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	e.mu.Lock()
 	e.phases = Phases{Read: t1.Sub(t0), Judge: time.Since(t1)}
 	e.mu.Unlock()
-	return e.publish(ctx, evals, evals, data, start)
+	return e.publish(ctx, evals, evals, nil, data, start)
 }
 
 // LastPhases is how long the parts of the last full run took.
@@ -209,9 +214,11 @@ func (e *Engine) LastPhases() Phases {
 // publish serves evals (every target) as the latest evaluation and writes
 // the history of judged (the targets this run judged afresh): all of them
 // on the first run and after a failed write, else those that changed.
-func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, data *evaluate.Data, start time.Time) error {
+// replaced, when not nil, lists the only indices at which evals differs
+// from the last published (Exporter.UpdateChanged).
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time) error {
 	p0 := time.Now()
-	e.Exporter.Update(evals, data, start, e.Now().Sub(start))
+	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
 	prev := e.last
 	e.last, e.at, e.data = evals, start, data
