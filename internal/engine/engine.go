@@ -38,8 +38,10 @@ type Engine struct {
 	at   time.Time
 	data *evaluate.Data // what last was judged from
 	run  sync.Mutex
-	// took: reading, judging and publishing; history: writing the evaluation points.
+	// took: reading, judging and publishing; history: writing the
+	// evaluation points; phases: took split into its parts (full runs).
 	took, history time.Duration
+	phases        Phases
 	// written: the history holds every evaluation of last (the previous
 	// write succeeded), so the next run writes only the changes.
 	written bool
@@ -166,36 +168,62 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
 	}
 	evals := make([]evaluate.Evaluation, len(last))
+	var replaced []int // the indices whose metrics are encoded again
 	for i := range last {
 		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
 			evals[i] = fresh[j]
+			replaced = append(replaced, i)
 		} else {
 			evals[i] = last[i]
 		}
 	}
-	return e.publish(ctx, evals, fresh, data, start)
+	if replaced == nil {
+		replaced = []int{} // nothing to encode again (nil: everything)
+	}
+	return e.publish(ctx, evals, fresh, replaced, data, start)
 }
+
+// Phases is how long the parts of the last full run took: reading the
+// figures from InfluxDB (the query and the parse of its answer, streamed
+// together), judging every target, and publishing (the metrics page).
+type Phases struct{ Read, Judge, Publish time.Duration }
 
 func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
-	evals, data, err := Load(ctx, e.Store, e.Evaluator, "", start, time.Time{})
-	took := e.Now().Sub(start)
+	t0 := time.Now()
+	data, err := read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
 	if err != nil {
-		e.Exporter.Failed(start, took)
+		e.Exporter.Failed(start, e.Now().Sub(start))
 		return fmt.Errorf("evaluating: %w", err)
 	}
-	return e.publish(ctx, evals, evals, data, start)
+	t1 := time.Now()
+	evals := e.Evaluator.Evaluate(data, "", start)
+	e.mu.Lock()
+	e.phases = Phases{Read: t1.Sub(t0), Judge: time.Since(t1)}
+	e.mu.Unlock()
+	return e.publish(ctx, evals, evals, nil, data, start)
+}
+
+// LastPhases is how long the parts of the last full run took.
+func (e *Engine) LastPhases() Phases {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.phases
 }
 
 // publish serves evals (every target) as the latest evaluation and writes
 // the history of judged (the targets this run judged afresh): all of them
 // on the first run and after a failed write, else those that changed.
-func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, data *evaluate.Data, start time.Time) error {
-	e.Exporter.Update(evals, data, start, e.Now().Sub(start))
+// replaced, when not nil, lists the only indices at which evals differs
+// from the last published (Exporter.UpdateChanged).
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time) error {
+	p0 := time.Now()
+	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
 	prev := e.last
 	e.last, e.at, e.data = evals, start, data
 	e.took = e.Now().Sub(start)
+	e.phases.Publish = time.Since(p0)
 	e.mu.Unlock()
 	if e.Published != nil {
 		e.Published()

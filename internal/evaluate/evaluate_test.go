@@ -156,3 +156,52 @@ func TestStaleFollowsDue(t *testing.T) {
 		}
 	}
 }
+
+// EvaluateTargets judges many targets on every CPU: the result is the same,
+// in the same order, as judging each alone (go test -race checks that the
+// judgements share nothing they write).
+func TestEvaluateTargetsParallelSameAsOneByOne(t *testing.T) {
+	var b strings.Builder
+	n := 0
+	for _, ind := range []string{"pass_rate", "pm25", "index"} {
+		cmp, val := ">=", 90
+		if ind == "pm25" {
+			cmp, val = "<=", 35
+		}
+		for i := 0; i < 200; i++ {
+			for _, reg := range []string{"620000", "620100", "620200", "620300"} {
+				fmt.Fprintf(&b, "  - {id: t-%s-%d-%s, indicator: %s, region: %q, comparator: %q, value: %d, deadline: %d, %s}\n",
+					strings.ReplaceAll(ind, "_", "-"), i, reg, ind, reg, cmp, val, 2019+i%3, []string{"modality: reach", "modality: hold", "modality: reach, lead_agencies: [局]"}[i%3]+", clause: x, quote: x")
+				n++
+			}
+		}
+	}
+	set := fixture(t, b.String())
+	data := map[string]map[int]float64{}
+	for _, ind := range []string{"pass_rate", "pm25", "index"} {
+		for j, reg := range []string{"620000", "620100", "620200"} { // 620300: no figures
+			data[reg+":"+ind] = map[int]float64{2017: 80 + float64(j), 2018: 85 + float64(j), 2019: 88 + float64(j)}
+		}
+	}
+	ev := &Evaluator{Set: set}
+	d := ev.NewData(rows(data))
+	at := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	targets := set.Tracked("")
+	got := ev.EvaluateTargets(d, targets, at)
+	if len(got) != n || n < parallelFrom {
+		t.Fatalf("%d evaluations of %d targets; the test needs at least %d", len(got), n, parallelFrom)
+	}
+	i := 0
+	for _, tg := range targets {
+		for range tg.Units {
+			want := ev.EvaluateTargets(d, []*plan.Target{tg}, at)[0]
+			if g := got[i]; g.Target != want.Target || g.Region != want.Region || g.Status != want.Status || g.Basis.Code != want.Basis.Code ||
+				show(g.Actual) != show(want.Actual) || show(g.Gap) != show(want.Gap) || show(g.Projected) != show(want.Projected) {
+				t.Fatalf("evaluation %d: %s/%s %s (%s) actual %s gap %s, alone: %s/%s %s (%s) actual %s gap %s", i,
+					g.Target, g.Region, g.Status, g.Basis.Code, show(g.Actual), show(g.Gap),
+					want.Target, want.Region, want.Status, want.Basis.Code, show(want.Actual), show(want.Gap))
+			}
+			i++
+		}
+	}
+}

@@ -2,7 +2,9 @@ package evaluate
 
 import (
 	"maps"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -70,16 +72,40 @@ func (d *Data) With(obs []observation.Observation) *Data {
 
 // EvaluateTargets judges the given targets only (tracked ones; one
 // evaluation per region of a group); Evaluate calls it with every tracked
-// target.
+// target. The judgements are independent (d is only read): with many they
+// are made on every CPU, each worker a contiguous share, in the order of
+// targets.
 func (e *Evaluator) EvaluateTargets(d *Data, targets []*plan.Target, at time.Time) []Evaluation {
-	out := make([]Evaluation, 0, len(targets))
+	type job struct {
+		t   *plan.Target
+		reg string
+	}
+	var jobs []job
 	for _, t := range targets {
 		if !t.IsTracked() {
 			continue
 		}
 		for _, reg := range t.Units {
-			out = append(out, e.one(d, t, reg, at))
+			jobs = append(jobs, job{t, reg})
 		}
 	}
+	out := make([]Evaluation, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), len(jobs)/parallelFrom+1)
+	share := (len(jobs) + workers - 1) / max(workers, 1)
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(jobs); lo += share {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = e.one(d, jobs[i].t, jobs[i].reg, at)
+			}
+		}(lo, min(lo+share, len(jobs)))
+	}
+	wg.Wait()
 	return out
 }
+
+// parallelFrom: below this many judgements, one goroutine judges them all
+// (an upload's few targets).
+const parallelFrom = 1000

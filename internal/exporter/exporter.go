@@ -25,7 +25,7 @@ import (
 // Exporter serves the latest evaluation.
 type Exporter struct {
 	mu     sync.RWMutex
-	plain  []byte
+	page   *page
 	gzip   []byte // nil while being compressed
 	gen    int
 	zipper *time.Timer // compresses the latest page once updates pause
@@ -72,9 +72,26 @@ func (e *Exporter) Failed(start time.Time, took time.Duration) {
 
 // Update replaces the served target metrics with those of a successful run.
 func (e *Exporter) Update(evals []evaluate.Evaluation, data *evaluate.Data, start time.Time, took time.Duration) {
-	plain := Encode(evals, data, e.cat, e.grace, e.Detailed)
+	e.UpdateChanged(evals, nil, data, start, took)
+}
+
+// UpdateChanged is Update for an evaluation that differs from the one
+// last served only at the indices changed (an ingest's re-judged
+// targets, in the same order as before): only the blocks of samples
+// holding those are encoded again, the others are kept (at 300,000
+// targets encoding everything takes seconds; the blocks of one upload's
+// targets, milliseconds). A nil changed, or evals of another length than
+// the last, encodes everything.
+func (e *Exporter) UpdateChanged(evals []evaluate.Evaluation, changed []int, data *evaluate.Data, start time.Time, took time.Duration) {
+	e.mu.RLock()
+	prev := e.page
+	e.mu.RUnlock()
+	if changed == nil {
+		prev = nil
+	}
+	pg := encode(evals, prev, changed, data, e.cat, e.grace, e.Detailed)
 	e.mu.Lock()
-	e.plain, e.gzip = plain, nil
+	e.page, e.gzip = pg, nil
 	e.gen++
 	// Compressing tens of megabytes takes a while: scrapes get the plain
 	// text until the gzipped copy of this generation is ready. It is made
@@ -99,15 +116,32 @@ const gzipQuiet = 200 * time.Millisecond
 // own timer then compresses that one).
 func (e *Exporter) compress() {
 	e.mu.RLock()
-	plain, gen := e.plain, e.gen
+	pg, gen := e.page, e.gen
 	e.mu.RUnlock()
-	zipped := gz(plain)
+	if pg == nil {
+		return
+	}
+	zipped := gz(pg.parts...)
 	e.mu.Lock()
 	if e.gen == gen {
 		e.gzip = zipped
 	}
 	e.mu.Unlock()
 }
+
+// page is the encoded target and indicator metrics: parts, written one
+// after the other, and the blocks of per-target samples among them, kept
+// for the next UpdateChanged.
+type page struct {
+	parts    [][]byte
+	n        int        // evaluations encoded
+	detailed bool       // with the detailed families
+	blocks   [][][]byte // per target family (targetFamilies), per block of blockSize evaluations
+}
+
+// blockSize is how many evaluations' samples of one family are encoded
+// together (and again when one of them changed).
+const blockSize = 2048
 
 // Encode renders the target and indicator metrics in the text format.
 //
@@ -119,91 +153,51 @@ func (e *Exporter) compress() {
 // METRICS.md's detailed table are added (about 18 series per target) and
 // the freshness of every indicator and region.
 func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catalog, grace map[period.Kind]time.Duration, detailed bool) []byte {
+	return bytes.Join(encode(evals, nil, nil, data, cat, grace, detailed).parts, nil)
+}
+
+// encode renders the page (Encode), keeping the blocks of prev that hold
+// none of the indices changed when prev has as many evaluations and the
+// same families.
+func encode(evals []evaluate.Evaluation, prev *page, changed []int, data *evaluate.Data, cat *catalog.Catalog, grace map[period.Kind]time.Duration, detailed bool) *page {
+	fams := targetFamilies(detailed)
+	nb := (len(evals) + blockSize - 1) / blockSize
+	reuse := prev != nil && prev.n == len(evals) && prev.detailed == detailed
+	dirty := make([]bool, nb)
+	for _, i := range changed {
+		if i >= 0 && i < len(evals) {
+			dirty[i/blockSize] = true
+		}
+	}
+	pg := &page{n: len(evals), detailed: detailed, blocks: make([][][]byte, len(fams))}
 	var b bytes.Buffer
-	per := 450
-	if detailed {
-		per = 2000
-	}
-	b.Grow(len(evals) * per)
-	f := newFamily(&b, "qualitymon_target_status_code", "The target's status as a code (0 achieved, 1 on_track, 2 at_risk, 3 off_track, 4 missed, 5 no_data); labels name the status, how it was reached (basis), whether its data is stale, the actual and target value judged, and describe the target.")
-	var year [8]byte
-	for i := range evals {
-		ev := &evals[i]
-		dl := ""
-		if ev.Deadline != nil {
-			dl = string(strconv.AppendInt(year[:0], int64(*ev.Deadline), 10))
+	for fi, fam := range fams {
+		if fam.afterCounts {
+			encodeCounts(&b, evals)
 		}
-		f.sample(float64(ev.Status.Code()), "actual", num(ev.Actual), "basis", ev.Basis.Code, "comparator", ev.Comparator, "deadline", dl, "indicator", ev.Indicator,
-			"lead_agency", ev.LeadAgency, "modality", ev.Modality, "name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region,
-			"region_name", ev.RegionName, "stale", strconv.FormatBool(ev.Stale), "status", string(ev.Status), "target", ev.Target,
-			"target_value", num(ev.TargetValue), "unit", ev.Unit)
-	}
-	type getter func(ev *evaluate.Evaluation) (float64, bool)
-	type simple struct {
-		name, help string
-		get        getter
-	}
-	gap := simple{"qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })}
-	settles := simple{"qualitymon_target_settled_timestamp_seconds", "When the target settles or settled: the end of its deadline year plus the grace (settled once this is past).",
-		func(ev *evaluate.Evaluation) (float64, bool) { return float64(ev.SettlesAt.Unix()), true }}
-	families := []simple{gap, settles}
-	if detailed {
-		families = append(families, []simple{
-			{"qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.TargetValue })},
-			{"qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })},
-			{"qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })},
-			{"qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })},
-			{"qualitymon_target_stale", "1 when the figure after the latest behind the evaluation is overdue (period end + publication lag) by more than the grace (never for a settled target).",
-				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }},
-			{"qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
-				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }},
-			{"qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
-				if ev.Deadline == nil {
-					return 0, false
+		newFamily(&b, fam.name, fam.help)
+		pg.parts = append(pg.parts, bytes.Clone(b.Bytes()))
+		b.Reset()
+		pg.blocks[fi] = make([][]byte, nb)
+		for k := range nb {
+			if reuse && !dirty[k] {
+				pg.blocks[fi][k] = prev.blocks[fi][k]
+			} else {
+				var blk bytes.Buffer
+				blk.Grow(min(blockSize, len(evals)-k*blockSize) * fam.per)
+				f := family{b: &blk, name: fam.name}
+				for i := k * blockSize; i < min((k+1)*blockSize, len(evals)); i++ {
+					fam.write(f, &evals[i])
 				}
-				return float64(period.OfYear(*ev.Deadline).End().Unix()), true
-			}},
-			{"qualitymon_target_last_observation_timestamp_seconds", "End of the latest period behind the evaluation (for averages, of any region averaged).", func(ev *evaluate.Evaluation) (float64, bool) {
-				if ev.LastObservation == nil {
-					return 0, false
-				}
-				return float64(ev.LastObservation.Unix()), true
-			}},
-			{"qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
-				func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }},
-		}...)
-	}
-	for _, m := range families {
-		f := newFamily(&b, m.name, m.help)
-		for i := range evals {
-			ev := &evals[i]
-			if v, ok := m.get(ev); ok {
-				f.sample(v, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+				pg.blocks[fi][k] = blk.Bytes()
 			}
+			pg.parts = append(pg.parts, pg.blocks[fi][k])
 		}
 	}
-	encodeCounts(&b, evals)
-	if detailed {
-		f := newFamily(&b, "qualitymon_target_info", "Descriptive labels of a target (1).")
-		for i := range evals {
-			ev := &evals[i]
-			f.sample(1, "comparator", ev.Comparator, "indicator", ev.Indicator, "lead_agency", ev.LeadAgency, "modality", ev.Modality,
-				"name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region, "region_name", ev.RegionName, "target", ev.Target, "unit", ev.Unit)
-		}
-		f = newFamily(&b, "qualitymon_target_status", "1 for the target's current status, 0 for the others.")
-		for i := range evals {
-			ev := &evals[i]
-			for _, s := range evaluate.Statuses {
-				f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
-			}
-		}
-		f = newFamily(&b, "qualitymon_target_basis", "1 for how the status was reached (basis code: deadline_figure, projection, quota_years, hold_breach, …).")
-		for i := range evals {
-			ev := &evals[i]
-			f.sample(1, "basis", ev.Basis.Code, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
-		}
+	if !detailed {
+		encodeCounts(&b, evals)
 	}
-	f = newFamily(&b, "qualitymon_indicator_info", "Descriptive labels of an indicator (1).")
+	f := newFamily(&b, "qualitymon_indicator_info", "Descriptive labels of an indicator (1).")
 	for _, ind := range cat.All() {
 		f.sample(1, "frequency", ind.Frequency, "indicator", ind.ID, "name_en", ind.NameEn, "name_zh", ind.NameZh, "unit", ind.Unit)
 	}
@@ -217,7 +211,93 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 			f.sample(float64(end.Unix()), "indicator", ind, "region", reg)
 		})
 	}
-	return b.Bytes()
+	pg.parts = append(pg.parts, b.Bytes())
+	return pg
+}
+
+// targetFamily is a family with samples per evaluation: write writes
+// those of one; per is about how many bytes they take.
+type targetFamily struct {
+	name, help string
+	per        int
+	write      func(f family, ev *evaluate.Evaluation)
+	// afterCounts: qualitymon_targets comes before this family (the
+	// detailed families' order, as before).
+	afterCounts bool
+}
+
+// targetFamilies lists the per-target families in the order of the page:
+// the compact three, then (detailed) the other values, qualitymon_targets,
+// and the info, status and basis families.
+func targetFamilies(detailed bool) []targetFamily {
+	value := func(name, help string, get func(ev *evaluate.Evaluation) (float64, bool)) targetFamily {
+		return targetFamily{name: name, help: help, per: 120, write: func(f family, ev *evaluate.Evaluation) {
+			if v, ok := get(ev); ok {
+				f.sample(v, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+			}
+		}}
+	}
+	out := []targetFamily{
+		{name: "qualitymon_target_status_code", per: 450,
+			help: "The target's status as a code (0 achieved, 1 on_track, 2 at_risk, 3 off_track, 4 missed, 5 no_data); labels name the status, how it was reached (basis), whether its data is stale, the actual and target value judged, and describe the target.",
+			write: func(f family, ev *evaluate.Evaluation) {
+				var year [8]byte
+				dl := ""
+				if ev.Deadline != nil {
+					dl = string(strconv.AppendInt(year[:0], int64(*ev.Deadline), 10))
+				}
+				f.sample(float64(ev.Status.Code()), "actual", num(ev.Actual), "basis", ev.Basis.Code, "comparator", ev.Comparator, "deadline", dl, "indicator", ev.Indicator,
+					"lead_agency", ev.LeadAgency, "modality", ev.Modality, "name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region,
+					"region_name", ev.RegionName, "stale", strconv.FormatBool(ev.Stale), "status", string(ev.Status), "target", ev.Target,
+					"target_value", num(ev.TargetValue), "unit", ev.Unit)
+			}},
+		value("qualitymon_target_gap", "Shortfall against the target in the indicator's unit; <= 0 means met.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Gap })),
+		value("qualitymon_target_settled_timestamp_seconds", "When the target settles or settled: the end of its deadline year plus the grace (settled once this is past).",
+			func(ev *evaluate.Evaluation) (float64, bool) { return float64(ev.SettlesAt.Unix()), true }),
+	}
+	if !detailed {
+		return out
+	}
+	out = append(out,
+		value("qualitymon_target_value", "The target value (the current quota for quota targets), in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.TargetValue })),
+		value("qualitymon_target_actual", "The latest actual figure judged, in the indicator's unit.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Actual })),
+		value("qualitymon_target_progress_ratio", "Projected progress to the deadline divided by the progress required.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Progress })),
+		value("qualitymon_target_projected", "The figure projected to the deadline from the observed trend.", opt(func(ev *evaluate.Evaluation) *float64 { return ev.Projected })),
+		value("qualitymon_target_stale", "1 when the figure after the latest behind the evaluation is overdue (period end + publication lag) by more than the grace (never for a settled target).",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Stale), true }),
+		value("qualitymon_target_settled", "1 when the target's verdict is final: its deadline year closed and the grace passed.",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Settled), true }),
+		value("qualitymon_target_deadline_timestamp_seconds", "The first instant after the deadline year (UTC): 2021-01-01 for a 2020 deadline.", func(ev *evaluate.Evaluation) (float64, bool) {
+			if ev.Deadline == nil {
+				return 0, false
+			}
+			return float64(period.OfYear(*ev.Deadline).End().Unix()), true
+		}),
+		value("qualitymon_target_last_observation_timestamp_seconds", "End of the latest period behind the evaluation (for averages, of any region averaged).", func(ev *evaluate.Evaluation) (float64, bool) {
+			if ev.LastObservation == nil {
+				return 0, false
+			}
+			return float64(ev.LastObservation.Unix()), true
+		}),
+		value("qualitymon_target_hold", "1 for a target that must hold every year (稳定在…以上).",
+			func(ev *evaluate.Evaluation) (float64, bool) { return b2f(ev.Modality == "hold"), true }),
+		targetFamily{name: "qualitymon_target_info", help: "Descriptive labels of a target (1).", per: 300, afterCounts: true,
+			write: func(f family, ev *evaluate.Evaluation) {
+				f.sample(1, "comparator", ev.Comparator, "indicator", ev.Indicator, "lead_agency", ev.LeadAgency, "modality", ev.Modality,
+					"name_zh", ev.NameZh, "plan", ev.Plan, "region", ev.Region, "region_name", ev.RegionName, "target", ev.Target, "unit", ev.Unit)
+			}},
+		targetFamily{name: "qualitymon_target_status", help: "1 for the target's current status, 0 for the others.", per: 800,
+			write: func(f family, ev *evaluate.Evaluation) {
+				for _, s := range evaluate.Statuses {
+					f.sample(b2f(s == ev.Status), "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "status", string(s), "target", ev.Target)
+				}
+			}},
+		targetFamily{name: "qualitymon_target_basis", help: "1 for how the status was reached (basis code: deadline_figure, projection, quota_years, hold_breach, …).", per: 150,
+			write: func(f family, ev *evaluate.Evaluation) {
+				f.sample(1, "basis", ev.Basis.Code, "indicator", ev.Indicator, "plan", ev.Plan, "region", ev.Region, "target", ev.Target)
+			}},
+	)
+	return out
 }
 
 // encodeCounts writes qualitymon_targets: per plan and region, how many
@@ -290,7 +370,7 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 			}
 		}
 		e.mu.RLock()
-		plain, zipped := e.plain, e.gzip
+		pg, zipped := e.page, e.gzip
 		e.mu.RUnlock()
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		if zipped != nil && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
@@ -302,6 +382,10 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 			return
 		}
 		w.Write(own.Bytes())
-		w.Write(plain)
+		if pg != nil {
+			for _, p := range pg.parts {
+				w.Write(p)
+			}
+		}
 	})
 }

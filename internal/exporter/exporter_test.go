@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"io"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -203,6 +205,43 @@ func TestCompact(t *testing.T) {
 	for k, n := range perTarget {
 		if n > 3 {
 			t.Errorf("%s: %d series, want at most 3", k, n)
+		}
+	}
+}
+
+// UpdateChanged encodes again only the blocks holding the indices it is
+// told changed: the page then equals a full Encode of the new evaluations
+// (compact and detailed), and a block not named keeps its samples (the
+// reuse is real, so the first check is not a full encode in disguise).
+func TestUpdateChangedEncodesOnlyChangedBlocks(t *testing.T) {
+	for _, detailed := range []bool{false, true} {
+		e, _ := fixture(t, detailed)
+		n := 3*blockSize + 17
+		evals := make([]evaluate.Evaluation, n)
+		for i := range evals {
+			evals[i] = evaluate.Evaluation{Plan: "p-2021", Target: "t-" + strconv.Itoa(i), Indicator: "food_sampling_pass_rate", Region: "370000",
+				Unit: "percent", Comparator: ">=", Modality: "reach", TargetValue: fp(90), Actual: fp(80), Gap: fp(10), Status: evaluate.OffTrack,
+				Basis: evaluate.Basis{Code: evaluate.BasisProjection}, SettlesAt: time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)}
+		}
+		e.Update(evals, nil, time.Unix(1700000000, 0), time.Second)
+		next := slices.Clone(evals)
+		changed := []int{5, 2*blockSize + 3, n - 1}
+		for _, i := range changed {
+			next[i].Actual, next[i].Gap, next[i].Status = fp(95), fp(-5), evaluate.Achieved
+		}
+		e.UpdateChanged(next, changed, nil, time.Unix(1700000060, 0), time.Second)
+		got := bytes.Join(e.page.parts, nil)
+		if want := Encode(next, nil, e.cat, e.grace, detailed); !bytes.Equal(got, want) {
+			t.Fatalf("detailed=%v: the page after UpdateChanged differs from a full encode (%d and %d bytes)", detailed, len(got), len(want))
+		}
+		if !bytes.Contains(got, []byte(`target="t-5",target_value="90",unit="percent"} 0`)) {
+			t.Fatalf("detailed=%v: t-5 not shown achieved (0)", detailed)
+		}
+		later := slices.Clone(next)
+		later[blockSize+1].Status = evaluate.Missed
+		e.UpdateChanged(later, []int{}, nil, time.Unix(1700000120, 0), time.Second)
+		if got := bytes.Join(e.page.parts, nil); !bytes.Contains(got, []byte(`target="t-`+strconv.Itoa(blockSize+1)+`",target_value="90",unit="percent"} 3`)) {
+			t.Fatalf("detailed=%v: a block not named changed was encoded again", detailed)
 		}
 	}
 }

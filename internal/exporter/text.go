@@ -70,12 +70,14 @@ func escapeHelp(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
 }
 
-// gz compresses a block as one gzip member; members concatenate into a
-// valid gzip stream.
-func gz(p []byte) []byte {
+// gz compresses parts, one after the other, as one gzip member; members
+// concatenate into a valid gzip stream.
+func gz(parts ...[]byte) []byte {
 	var out bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	w.Write(p)
+	for _, p := range parts {
+		w.Write(p)
+	}
 	w.Close()
 	return out.Bytes()
 }

@@ -339,7 +339,8 @@ func (s *Server) evaluate(ctx context.Context) {
 	s.runs.WithLabelValues("success").Inc()
 	s.firstOnce.Do(func() { close(s.evaluated) })
 	evals, _ := s.Engine.Last()
-	s.Logger.Info("evaluated", "evaluations", len(evals))
+	ph := s.Engine.LastPhases()
+	s.Logger.Info("evaluated", "evaluations", len(evals), "read_s", ph.Read.Seconds(), "judge_s", ph.Judge.Seconds(), "publish_s", ph.Publish.Seconds())
 }
 
 // Run evaluates once, then on the schedule and on every trigger, and serves

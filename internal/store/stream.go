@@ -57,10 +57,18 @@ func (s *Store) queryStream(ctx context.Context, q string, fn func(fluxRow) erro
 // f, as the answer streams in (the engine's paged reads: no slice of every
 // observation). The indicator and region strings are shared between the
 // rows of one call.
+//
+// The query is the storage read alone, one table per series with every
+// column: Flux 0.65 (InfluxDB 1.8) streams that as it reads, whereas
+// group(), keep() or drop() make it gather the whole answer before the
+// first byte. Measured over 300,000 yearly figures in 30,000 series
+// (2 cores, load ≈ 14): with group() and keep() 17.3 s, first byte after
+// 16.9 s; with drop() 13.5 s; as here 7.1–8.4 s, first byte after 0.1 s,
+// at twice the bytes (38 MB), which the CSV reader parses in a fraction
+// of that. InfluxQL (SELECT value FROM observation on /query, JSON or
+// CSV, chunked or not) took 20–26 s for the same rows.
 func (s *Store) EachValue(ctx context.Context, f Filter, fn func(indicator, region string, p period.Period, v float64)) error {
 	q := f.flux(s.cfg.Bucket, measObservation) + `  |> filter(fn: (r) => r._field == "value")
-  |> group()
-  |> keep(columns: ["_time", "_value", "indicator", "region", "freq"])
 `
 	vr := newValueReader()
 	return s.queryStream(ctx, q, func(r fluxRow) error { return vr.row(r, fn) })
