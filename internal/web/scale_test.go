@@ -326,14 +326,47 @@ func TestExportStreamed(t *testing.T) {
 	if len(recs) < 2 {
 		t.Error("region=130100: no rows")
 	}
-	rec = get(t, mux, "/export/status.xlsx?plan=scale-2021")
+	// The workbook too: flushed as its rows are made, not sized in advance,
+	// and its sheet the CSV's rows, numbers as numbers, the table over all.
+	all, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(ok200(t, mux, "/export/status.csv?plan=scale-2021"), "\uFEFF"))).ReadAll()
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/export/status.xlsx?plan=scale-2021", nil))
+	if rec.Code != 200 || !rec.Flushed {
+		t.Fatalf("status.xlsx: %d, flushed %v", rec.Code, rec.Flushed)
+	}
+	if resp, err := http.Get(srv.URL + "/export/status.xlsx?plan=scale-2021"); err != nil {
+		t.Fatal(err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ContentLength != -1 || !slices.Contains(resp.TransferEncoding, "chunked") {
+			t.Errorf("status.xlsx: Content-Length %d, Transfer-Encoding %v: not streamed", resp.ContentLength, resp.TransferEncoding)
+		}
+	}
 	f, err := excelize.OpenReader(rec.Body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sheet, err := f.GetRows("目标状态")
 	if err != nil || len(sheet) != 1+len(evals) {
-		t.Errorf("status.xlsx: %d rows (%v), want %d", len(sheet), err, 1+len(evals))
+		t.Fatalf("status.xlsx: %d rows (%v), want %d", len(sheet), err, 1+len(evals))
+	}
+	for i, row := range sheet {
+		want := all[i]
+		for len(want) > 0 && want[len(want)-1] == "" {
+			want = want[:len(want)-1]
+		}
+		if !slices.Equal(row, want) {
+			t.Fatalf("status.xlsx row %d: %q, the CSV's %q", i+1, row, want)
+		}
+	}
+	for _, cell := range []string{"I2", "M2", "O2"} {
+		if typ, _ := f.GetCellType("目标状态", cell); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+			t.Errorf("%s: cell type %v, want a number", cell, typ)
+		}
+	}
+	if tables, err := f.GetTables("目标状态"); err != nil || len(tables) != 1 || tables[0].Range != fmt.Sprintf("A1:X%d", 1+len(evals)) {
+		t.Errorf("status.xlsx: table %+v (%v), want A1:X%d", tables, err, 1+len(evals))
 	}
 }
 
