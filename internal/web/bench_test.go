@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -78,6 +79,19 @@ func BenchmarkPagesScale(b *testing.B) {
 			b.ReportMetric(float64(whole.Microseconds())/1000/float64(b.N), "ms_whole")
 		})
 	}
+}
+
+// BenchmarkPagesManyPlans is BenchmarkPagesScale with a plan for every
+// region (a county's 质量强县规划 each): the overview pages, narrowed to a
+// province and found by name, and a county's scorecard, against 300 ms:
+//
+//	SCALE_REGIONS=3000 SCALE_INDICATORS=100 go test -run '^$' -bench PagesManyPlans -benchtime 5x ./internal/web/
+func BenchmarkPagesManyPlans(b *testing.B) {
+	n, k := envInt(b, "SCALE_REGIONS", 300), envInt(b, "SCALE_INDICATORS", 100)
+	s, mux, evals := scaleSiteWith(b, n, k, true)
+	b.Logf("%d plans, %d targets", len(s.Evaluator.Set.Plans), len(evals))
+	p := s.Evaluator.Set.Plans[len(s.Evaluator.Set.Plans)/2]
+	benchPaths(b, mux, []string{"/", "/?page=2", "/?region=130000", "/?plan=" + url.QueryEscape(p.NameZh), "/plans/" + p.Key, "/indicators/scale_a"})
 }
 
 func envInt(tb testing.TB, name string, def int) int {
