@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
@@ -123,9 +124,11 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	if reg != nil {
 		code = reg.Code
 	}
-	// ?plan= finds plans by a part of their name, key or issuer.
+	// ?plan= finds plans by a part of their name, key or issuer: printable
+	// text, matched in memory.
 	find := strings.TrimSpace(r.URL.Query().Get("plan"))
-	if utf8.RuneCountInString(find) > maxFind {
+	if utf8.RuneCountInString(find) > maxFind || !utf8.ValidString(find) ||
+		strings.ContainsFunc(find, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
 		return param.Invalid("plan", find, fmt.Sprintf("规划名称、编号或发布机关的一部分(至多 %d 个字)", maxFind))
 	}
 	// The plans with evaluations in the region (every plan for 全国), a
