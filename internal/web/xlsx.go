@@ -69,7 +69,14 @@ func streamXLSX(w http.ResponseWriter, skeleton []byte, rows func(row func([]str
 	if _, err := part.Write(head); err != nil {
 		return err
 	}
+	// The download begins now, before the first row.
 	rc := http.NewResponseController(w)
+	if err := zw.Flush(); err != nil {
+		return err
+	}
+	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		return err
+	}
 	cols := make([]string, len(exportHeader))
 	for i := range cols {
 		cols[i], _ = excelize.ColumnNumberToName(i + 1)
