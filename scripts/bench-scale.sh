@@ -67,9 +67,12 @@ series=$(grep -vc '^#' "$work/metrics.txt")
 per_target=$(grep -c '^qualitymon_target_' "$work/metrics.txt" || true)
 
 region=$(grep -o 'regions: \["[0-9]*"\]' "$cfg" | grep -o '[0-9]\{6\}')
+# confirm_warnings=1: the figure may jump from the generated series, and a
+# plausibility warning would refuse it with 409.
 t=$(now)
-curl -sf -o /dev/null -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
-	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads"
+code=$(curl -s -o "$work/upload.txt" -w '%{http_code}' -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
+	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads?confirm_warnings=1")
+[[ "$code" == 200 ]] || { echo "the upload was refused: $code $(head -c 600 "$work/upload.txt")"; exit 1; }
 until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
 	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 120) }' && { echo "the upload never reached /metrics"; exit 1; }
 	sleep 0.1
