@@ -9,7 +9,8 @@
 # beside its goal:
 #   /readyz after start, the full evaluation, serve's peak RSS, /metrics
 #   series, scrape time and size, one upload until /metrics shows it,
-#   InfluxDB's series; the pages, exports and /api/v1/completeness.
+#   InfluxDB's series; the pages, exports and /api/v1/completeness (its
+#   first page and the next, by the cursor), each with its load average.
 # The figures mean something only on an otherwise idle machine: the load
 # average is printed before and after. KEEP=1 keeps the work directory.
 set -euo pipefail
@@ -66,11 +67,12 @@ series=$(grep -vc '^#' "$work/metrics.txt")
 per_target=$(grep -c '^qualitymon_target_' "$work/metrics.txt" || true)
 
 region=$(grep -o 'regions: \["[0-9]*"\]' "$cfg" | grep -o '[0-9]\{6\}')
-t=$(now)
 # 12.34 against figures of 80–99 is a plausibility warning: confirmed (已核实),
 # else the upload is refused with 409.
-curl -sf -o /dev/null -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
-	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads?confirm_warnings=1"
+t=$(now)
+code=$(curl -s -o "$work/upload.txt" -w '%{http_code}' -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
+	--data-binary $'indicator,region,period,value\nbench_000,'"$region"$',2025,12.34\n' "$base/api/v1/uploads?confirm_warnings=1")
+[[ "$code" == 200 ]] || { echo "the upload was refused: $code $(head -c 600 "$work/upload.txt")"; exit 1; }
 until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*target=\"t-000-$region\"" "$work/m.txt"; do
 	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 120) }' && { echo "the upload never reached /metrics"; exit 1; }
 	sleep 0.1
@@ -94,7 +96,7 @@ page() { # label path
 	for _ in 1 2; do
 		read -r code ttfb total bytes < <(curl -s -o /dev/null -w '%{http_code} %{time_starttransfer} %{time_total} %{size_download}\n' "$base$2")
 	done
-	pages+=("$1|$code|$ttfb|$total|$bytes")
+	pages+=("$1|$code|$ttfb|$total|$bytes|$(cut -d' ' -f1 /proc/loadavg)")
 }
 province=$(grep -o 'region: "[0-9]*"' "$work/targets/benchscale-2021.yaml" | sed -n 2p | grep -o '[0-9]\{2\}' | head -1)0000
 page "overview /" "/"
@@ -105,8 +107,13 @@ page "scorecard of province $province" "/plans/benchscale-2021?region=$province"
 page "scorecard search indicator+region" "/plans/benchscale-2021?indicator=bench_007&region=$province"
 page "indicator comparison" "/indicators/bench_000"
 page "export status.csv (streamed)" "/export/status.csv"
-page "export status.xlsx" "/export/status.xlsx?plan=benchscale-2021"
-page "/api/v1/completeness" "/api/v1/completeness"
+page "export status.xlsx (streamed)" "/export/status.xlsx?plan=benchscale-2021"
+page "/api/v1/completeness (first page)" "/api/v1/completeness"
+# The following page, by the first page's page.next (a cursor).
+curl -s -o "$work/completeness.json" "$base/api/v1/completeness"
+next=$(grep -o '"next": *"[^"]*"' "$work/completeness.json" | sed 's/.*"next": *"//; s/"$//; s/\\u0026/\&/g' || true)
+[[ -n "$next" ]] && page "/api/v1/completeness (page 2, cursor)" "$next"
+page "overview, plans found by name" "/?plan=benchscale"
 page "/api/v1/completeness?region=" "/api/v1/completeness?region=$region"
 page "/readyz (serving)" "/readyz"
 
@@ -127,12 +134,12 @@ row "scrape gzip (s, MB)" "$gz_s $(awk -v b="$gz_bytes" 'BEGIN { printf "%.0f", 
 row "one upload until /metrics shows it (s)" "$upload_s" "1" "$(le "$upload_s" 1)"
 row "InfluxDB series (default limit 1,000,000)" "$influx_series" "1000000" "$(le "${influx_series:-0}" 1000000)"
 row "completeness listing after the upload (s)" "$comp_s" "-" ""
-echo "  pages (HTTP code, first byte, whole, size), goal: first byte ≤ 0.3 s (pages and exports), ≤ 2 s (completeness):"
+echo "  pages (HTTP code, first byte, whole, size, 1-min load when asked), goal: first byte ≤ 0.3 s (pages and exports), ≤ 2 s (completeness):"
 for p in "${pages[@]}"; do
-	IFS='|' read -r label code ttfb total bytes <<<"$p"
+	IFS='|' read -r label code ttfb total bytes load <<<"$p"
 	goal=0.3
 	[[ "$label" == /api/v1/completeness* ]] && goal=2
-	printf '  %-44s %3s %8.3f s %8.3f s %9.1f MB   goal %-5s %s\n' "$label" "$code" "$ttfb" "$total" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$goal" \
+	printf '  %-44s %3s %8.3f s %8.3f s %9.1f MB  load %5s   goal %-5s %s\n' "$label" "$code" "$ttfb" "$total" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$load" "$goal" \
 		"$( [[ "$code" == 200 ]] && le "$ttfb" "$goal" || echo FAILED)"
 done
 echo "load after: $(uptime)"

@@ -56,7 +56,13 @@ func serveRoutes() []route {
 	moment := []string{"at", "known_at"}
 	below500 := func(_ string, code int, _ string) bool { return code < 500 }
 	return []route{
-		{pattern: "GET /{$}", path: "/", params: append([]string{"region", "page", "size"}, moment...)},
+		// ?plan= on the overview is text found in the plans' names (in
+		// memory): printable text is searched (no plan matches), the rest 400.
+		{pattern: "GET /{$}", path: "/", params: append([]string{"region", "page", "size", "plan"}, moment...),
+			ok: func(p string, code int, body string) bool {
+				return code == 400 && strings.Contains(body, "参数无效") && strings.Contains(body, p+"=") ||
+					p == "plan" && code == 200 && !strings.Contains(body, `<th scope="row"><a href="/plans/`)
+			}},
 		{pattern: "GET /plans/{plan}", path: "/plans/qingdao-2023", pathParams: map[string]string{"plan": "qingdao-2023"},
 			params: append([]string{"status", "agency", "indicator", "region", "sort", "dir", "page", "size"}, moment...)},
 		{pattern: "GET /plans/{plan}/targets/{target}", path: "/plans/qingdao-2023/targets/food-sampling-pass-rate",
@@ -73,7 +79,7 @@ func serveRoutes() []route {
 		{pattern: "GET /changes", path: "/changes", query: url.Values{"from": {"2025-01-01"}}, params: []string{"from", "to", "page"}},
 		{pattern: "GET /api/v1/status", path: "/api/v1/status", query: url.Values{"plan": {"qingdao-2023"}}, params: append([]string{"plan"}, moment...)},
 		{pattern: "GET /api/v1/completeness", path: "/api/v1/completeness", query: url.Values{"region": {"370200"}},
-			params: []string{"region", "bureau", "plan"}},
+			params: []string{"region", "bureau", "plan", "limit", "cursor"}},
 		// An upload (dry run) reads dry_run; the file name is only a label.
 		{pattern: upload.Path, path: upload.Path, query: url.Values{"dry_run": {"true"}, "filename": {"q.csv"}},
 			params: []string{"dry_run", "filename"}, body: []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2024,98.7\n"),

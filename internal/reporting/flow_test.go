@@ -510,6 +510,112 @@ func TestCompletenessAPI(t *testing.T) {
 	}
 }
 
+// The completeness API pages its cells: following page.next from the first
+// page gives every cell of the whole listing once, in order, each page with
+// every bureau and the whole's summaries; a cursor of a listing a refresh
+// has replaced is a 409, a malformed one or a limit out of range a 400.
+func TestCompletenessPages(t *testing.T) {
+	e := newEnv(t, config.ReviewNone)
+	e.now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
+	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
+		t.Fatal(code)
+	}
+	col := &reporting.Collector{Grid: e.grid, Dir: e.dir, Now: func() time.Time { return e.now }}
+	if err := col.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Summary reporting.Summary `json:"summary"`
+		Bureaus []struct {
+			Bureau  string            `json:"bureau"`
+			Summary reporting.Summary `json:"summary"`
+			Cells   []json.RawMessage `json:"cells"`
+		} `json:"bureaus"`
+		Page *reporting.ListingPage `json:"page"`
+	}
+	for _, h := range []http.Handler{
+		reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, col.Latest),
+		reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, nil),
+	} {
+		get := func(path string) (int, page, string) {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, path, nil))
+			var p page
+			if w.Code == 200 {
+				if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return w.Code, p, w.Body.String()
+		}
+		_, whole, _ := get(reporting.CompletenessPath + "?limit=50000&region=370200")
+		var want []string
+		for _, b := range whole.Bureaus {
+			for _, c := range b.Cells {
+				want = append(want, b.Bureau+" "+string(c))
+			}
+		}
+		if len(want) < 5 || whole.Page == nil || whole.Page.Cells != len(want) || whole.Page.Next != "" {
+			t.Fatalf("the whole listing: %d cells, page %+v", len(want), whole.Page)
+		}
+		var got []string
+		next, pages := reporting.CompletenessPath+"?region=370200&limit=3", 0
+		for next != "" {
+			code, p, body := get(next)
+			if code != 200 {
+				t.Fatalf("%s: %d %s", next, code, body)
+			}
+			pages++
+			if p.Summary != whole.Summary || len(p.Bureaus) != len(whole.Bureaus) || p.Page.Cells != len(want) || p.Page.Limit != 3 {
+				t.Errorf("page %d: summary %+v, %d bureaus, page %+v: not the whole's", pages, p.Summary, len(p.Bureaus), p.Page)
+			}
+			n := 0
+			for i, b := range p.Bureaus {
+				if b.Summary != whole.Bureaus[i].Summary {
+					t.Errorf("page %d: %s's summary is not the whole's", pages, b.Bureau)
+				}
+				for _, c := range b.Cells {
+					got = append(got, b.Bureau+" "+string(c))
+					n++
+				}
+			}
+			if n > 3 {
+				t.Errorf("page %d: %d cells, limit 3", pages, n)
+			}
+			if !strings.Contains(p.Page.Next, "region=370200") && p.Page.Next != "" {
+				t.Errorf("next %q loses the filter", p.Page.Next)
+			}
+			next = p.Page.Next
+		}
+		if pages != (len(want)+2)/3 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%d pages of %d cells: not the whole listing's %d cells in order", pages, len(got), len(want))
+		}
+		for _, q := range []string{"limit=0", "limit=50001", "limit=x", "cursor=abc", "cursor=1.-1", "cursor=" + strings.Repeat("9", 30) + ".1"} {
+			if code, _, body := get(reporting.CompletenessPath + "?" + q); code != 400 || !strings.Contains(body, "参数无效") {
+				t.Errorf("%s: %d %s, want 400", q, code, body)
+			}
+		}
+	}
+	// A refresh replaces the listing: its cursors are refused.
+	h := reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, col.Latest)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, reporting.CompletenessPath+"?limit=2", nil))
+	var p page
+	json.Unmarshal(w.Body.Bytes(), &p)
+	if p.Page == nil || p.Page.Next == "" {
+		t.Fatalf("no next page: %s", w.Body)
+	}
+	e.now = e.now.Add(time.Hour)
+	if err := col.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	w = httptest.NewRecorder()
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, p.Page.Next, nil))
+	if w.Code != http.StatusConflict {
+		t.Errorf("a cursor of the replaced listing: %d %s, want 409", w.Code, w.Body)
+	}
+}
+
 // qualitymon_report_overdue is served from the last Refresh: a scrape never
 // reads the store (at national scale the count takes seconds), and a
 // Refresh brings the counts up to date.

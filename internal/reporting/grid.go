@@ -193,6 +193,35 @@ type Completeness struct {
 	// Bureaus has one report per reporting bureau (and Unassigned when some
 	// items have no bureau), in config order.
 	Bureaus []*Report `json:"bureaus"`
+	// Page is set on a page of the listing (Part): which of its cells the
+	// bureaus' cells are; the summaries stay those of the whole listing.
+	Page *ListingPage `json:"page,omitempty"`
+}
+
+// ListingPage says which cells a page of a completeness listing holds: the
+// listing's cells, every bureau's one after the other, from From (0 the
+// first) on, at most Limit; Next is the link to the following page (empty
+// on the last).
+type ListingPage struct {
+	Cells int    `json:"cells"`
+	From  int    `json:"from"`
+	Limit int    `json:"limit"`
+	Next  string `json:"next,omitempty"`
+}
+
+// Part is the cells from..from+limit of the listing (every bureau's cells
+// one after the other, in order) with every bureau and every summary of the
+// whole; c is not changed.
+func (c *Completeness) Part(from, limit int) *Completeness {
+	out := &Completeness{Now: c.Now, Summary: c.Summary, Bureaus: make([]*Report, 0, len(c.Bureaus))}
+	at := 0 // the position of r's first cell in the listing
+	for _, r := range c.Bureaus {
+		lo, hi := min(max(from-at, 0), len(r.Cells)), min(max(from+limit-at, 0), len(r.Cells))
+		out.Bureaus = append(out.Bureaus, &Report{Bureau: r.Bureau, Now: r.Now, Summary: r.Summary, Cells: r.Cells[lo:hi:hi]})
+		at += len(r.Cells)
+	}
+	out.Page = &ListingPage{Cells: at, From: from, Limit: limit}
+	return out
 }
 
 // Completeness classifies every item once and lists it under each reporting

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,14 +23,32 @@ const CompletenessPath = "/api/v1/completeness"
 // "-" for what no bureau reports), plan a plan key. 400 for an unknown
 // region or plan, 503 when InfluxDB does not answer.
 //
+// The answer is a page of the listing's cells (?limit=, 1 to 50,000,
+// default 10,000, every bureau's cells one after the other) with every
+// bureau and the summaries of the whole listing; page.next links to the
+// next page (?cursor=, which names the listing it pages: 409 once a
+// refresh has replaced it). So an unfiltered request at national scale
+// (millions of cells) costs one page.
+//
 // With latest (serve: the Collector's), it answers from the listing the
 // last background refresh computed (its "now" says when), narrowed in
 // memory, and never reads the store: 503 with Retry-After until the first
-// refresh has completed. Without it, it computes the listing afresh.
+// refresh has completed. Without it, it computes the listing afresh (at
+// the cursor's "now" for a following page).
 func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time, latest func() *Completeness) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		cq, err := completenessQuery(g, dir, q.Get("region"), q.Get("bureau"), q.Get("plan"))
+		if err != nil {
+			http.Error(w, err.Error(), param.Status)
+			return
+		}
+		limit, err := param.Int("limit", q.Get("limit"), 1, maxListingPage, listingPage)
+		if err != nil {
+			http.Error(w, err.Error(), param.Status)
+			return
+		}
+		at, from, err := parseCursor(q.Get("cursor"))
 		if err != nil {
 			http.Error(w, err.Error(), param.Status)
 			return
@@ -41,9 +61,24 @@ func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time, latest f
 				return
 			}
 			c = c.Only(cq)
-		} else if c, err = g.Completeness(r.Context(), dir.Reporters(), cq, now()); err != nil {
-			http.Error(w, "reading figures: "+err.Error(), http.StatusServiceUnavailable)
+		} else {
+			when := now()
+			if !at.IsZero() {
+				when = at
+			}
+			if c, err = g.Completeness(r.Context(), dir.Reporters(), cq, when); err != nil {
+				http.Error(w, "reading figures: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		if !at.IsZero() && !at.Equal(c.Now) {
+			http.Error(w, "完成情况清单已更新(now "+c.Now.Format(time.RFC3339)+"),cursor 属于之前的清单:请从第一页重新读取", http.StatusConflict)
 			return
+		}
+		c = c.Part(from, limit)
+		if next := from + limit; next < c.Page.Cells {
+			q.Set("cursor", formatCursor(c.Now, next))
+			c.Page.Next = CompletenessPath + "?" + q.Encode()
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		enc := json.NewEncoder(w)
@@ -51,6 +86,34 @@ func CompletenessHandler(g *Grid, dir *Directory, now func() time.Time, latest f
 		enc.SetIndent("", "  ")
 		enc.Encode(c)
 	})
+}
+
+// listingPage and maxListingPage are the default and the largest number of
+// cells in one answer of CompletenessHandler (?limit=): 10,000 cells are
+// about 3 MB of JSON.
+const (
+	listingPage    = 10000
+	maxListingPage = 50000
+)
+
+// formatCursor and parseCursor write and read ?cursor=: the listing's
+// "now" (Unix nanoseconds) and the position of the page's first cell,
+// "1717200000000000000.10000". An empty cursor is the first page.
+func formatCursor(now time.Time, from int) string {
+	return strconv.FormatInt(now.UnixNano(), 10) + "." + strconv.Itoa(from)
+}
+
+func parseCursor(v string) (time.Time, int, error) {
+	if v == "" {
+		return time.Time{}, 0, nil
+	}
+	ns, pos, ok := strings.Cut(v, ".")
+	n, err1 := strconv.ParseInt(ns, 10, 64)
+	from, err2 := strconv.Atoi(pos)
+	if !ok || err1 != nil || err2 != nil || n <= 0 || from < 0 {
+		return time.Time{}, 0, param.Invalid("cursor", v, "上一页答复中 page.next 的 cursor")
+	}
+	return time.Unix(0, n).UTC(), from, nil
 }
 
 // completenessQuery checks the parameters of CompletenessHandler: the

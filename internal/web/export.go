@@ -164,10 +164,11 @@ func attachCSV(w http.ResponseWriter, filename string, header []string, rows [][
 }
 
 // exportXLSX writes the sheet 目标状态, with numbers as numbers, its
-// header frozen and a filter on every column, and the sheet 说明 with the
-// evaluation moment. The rows go through excelize's stream writer (which
-// keeps a large sheet in a temporary file, not in memory) and the workbook
-// is written straight to the response.
+// header frozen and a filter table over every column, and the sheet 说明
+// with the evaluation moment. excelize makes the workbook with the
+// sheet's header only; its rows are then streamed into the workbook's zip
+// as they are made (streamXLSX), so the download starts at once and
+// nothing is held whole.
 func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	e, flt, name, err := s.exportData(r)
 	if err != nil {
@@ -176,19 +177,17 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	m := e.m
 	f := excelize.NewFile()
 	defer f.Close()
-	const sheet = "目标状态"
-	f.SetSheetName("Sheet1", sheet)
+	f.SetSheetName("Sheet1", statusSheet)
 	if err := momentSheet(f, m, s.Now(), s.exportIndicators(r.URL.Query().Get("plan"))); err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(sheet)
+	sw, err := f.NewStreamWriter(statusSheet)
 	if err != nil {
 		return err
 	}
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	numeric := map[int]bool{8: true, 12: true, 13: true, 15: true, 16: true}
 	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	sw.SetColWidth(4, 4, 36)
 	sw.SetColWidth(19, 19, 60)
@@ -199,34 +198,20 @@ func (s *Site) exportXLSX(w http.ResponseWriter, r *http.Request) error {
 	if err := sw.SetRow("A1", head, excelize.RowOpts{}); err != nil {
 		return err
 	}
-	n := 0
-	err = s.exportRows(e, flt, func(row []string) error {
-		cells := make([]any, len(row))
-		for j, c := range row {
-			cells[j] = c // a text cell of a workbook is never run as a formula
-			if v, err := strconv.ParseFloat(c, 64); err == nil && numeric[j] {
-				cells[j] = v
-			} else if j == 14 && c != "" {
-				n, _ := strconv.Atoi(c)
-				cells[j] = n
-			}
-		}
-		n++
-		cell, _ := excelize.CoordinatesToCellName(1, n+1)
-		return sw.SetRow(cell, cells)
-	})
-	if err != nil {
-		return err
-	}
-	last, _ := excelize.CoordinatesToCellName(len(exportHeader), n+1)
-	if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: "status", StyleName: "TableStyleLight1", ShowRowStripes: ptrTo(false)}); err != nil {
+	// The table's range is that of the header and one row until the rows
+	// are counted (streamXLSX).
+	if err := sw.AddTable(&excelize.Table{Range: "A1:" + lastColumn + "2", Name: "status", StyleName: "TableStyleLight1", ShowRowStripes: ptrTo(false)}); err != nil {
 		return err
 	}
 	if err := sw.Flush(); err != nil {
 		return err
 	}
+	var skeleton bytes.Buffer
+	if _, err := f.WriteTo(&skeleton); err != nil {
+		return err
+	}
 	shell.AttachHeader(w, upload.TypeXLSX, name+".xlsx")
-	_, err = f.WriteTo(w)
+	err = streamXLSX(w, skeleton.Bytes(), func(row func([]string) error) error { return s.exportRows(e, flt, row) })
 	return s.streamed(r, err)
 }
 

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -61,9 +64,23 @@ func (s *Site) page(r *http.Request, m Moment, title string) page {
 // NavLink is one plan in the header's navigation.
 type NavLink struct{ Href, Short, Name string }
 
+// navPlans is how many plans the header lists: with more (a plan for every
+// county), it lists the national and provincial plans up to that many and
+// links to the overview, which finds the others by region, page and name.
+const navPlans = 12
+
 func (s *Site) nav(m Moment, l shell.Lang) []NavLink {
 	var out []NavLink
-	for _, p := range s.Evaluator.Set.Plans {
+	plans := s.Evaluator.Set.Plans
+	for _, p := range plans {
+		if len(plans) > navPlans {
+			if len(out) == navPlans {
+				break
+			}
+			if reg, ok := s.Evaluator.Set.Regions.Get(p.Region); ok && reg.Level != region.Province {
+				continue
+			}
+		}
 		short := s.regionName(p.Region)
 		if len(p.Published) >= 4 {
 			short += " " + p.Published[:4]
@@ -73,6 +90,10 @@ func (s *Site) nav(m Moment, l shell.Lang) []NavLink {
 			link.Short, link.Name = or(p.ShortEn, short), planName(p, l)
 		}
 		out = append(out, link)
+	}
+	if len(plans) > navPlans {
+		all := fmt.Sprintf("%s %d %s", l.T("全部"), len(plans), l.T("个规划"))
+		out = append(out, NavLink{Href: m.Link("/"), Short: all + " ›", Name: all})
 	}
 	return out
 }
@@ -103,6 +124,13 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	if reg != nil {
 		code = reg.Code
 	}
+	// ?plan= finds plans by a part of their name, key or issuer: printable
+	// text, matched in memory.
+	find := strings.TrimSpace(r.URL.Query().Get("plan"))
+	if utf8.RuneCountInString(find) > maxFind || !utf8.ValidString(find) ||
+		strings.ContainsFunc(find, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) {
+		return param.Invalid("plan", find, fmt.Sprintf("规划名称、编号或发布机关的一部分(至多 %d 个字)", maxFind))
+	}
 	// The plans with evaluations in the region (every plan for 全国), a
 	// page of them at a time.
 	var sums []PlanSummary
@@ -110,7 +138,9 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 	all.Overdue = od.Total
 	for _, p := range s.Evaluator.Set.Plans {
 		c := e.x.count(p.Key, code)
-		if code != "" && c.Total == 0 {
+		if code != "" && c.Total == 0 ||
+			find != "" && !strings.Contains(p.NameZh, find) && !strings.Contains(p.Key, find) && !strings.Contains(p.Issuer, find) &&
+				!strings.Contains(strings.ToLower(p.NameEn), strings.ToLower(find)) {
 			continue
 		}
 		c.Untracked = s.untracked[p.Key]
@@ -119,15 +149,19 @@ func (s *Site) overview(w http.ResponseWriter, r *http.Request) error {
 		sums = append(sums, PlanSummary{Plan: p, Region: s.regionName(p.Region), Counts: c,
 			Href: m.Link("/plans/"+p.Key, "region", code), Report: m.Link("/report/" + p.Key)})
 	}
-	pg, err := s.listPager(r, m, len(sums), []string{"region", code})
+	pg, err := s.listPager(r, m, len(sums), []string{"region", code, "plan", find})
 	if err != nil {
 		return err
 	}
 	return s.render(w, r, "overview.html", map[string]any{
 		"Page": s.page(r, m, "质量目标看板"), "Plans": sums[max(pg.From-1, 0):pg.To], "All": all, "Statuses": evaluate.Statuses,
-		"Pager": pg, "Drill": s.drill(e.x, "", code, func(c string) string { return m.Link(r.URL.Path, "region", c) }),
+		"Pager": pg, "Find": find, "Region": code, "Drill": s.drill(e.x, "", code, func(c string) string { return m.Link(r.URL.Path, "region", c, "plan", find) }),
 	})
 }
+
+// maxFind bounds the text searched for in the plans' names (?plan= on the
+// overview), in characters.
+const maxFind = 50
 
 // listPager pages a list of n items other than a scorecard's rows (the
 // overview's plans): ?page= and ?size= as pager reads them.

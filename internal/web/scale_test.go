@@ -22,6 +22,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/targets"
+	"github.com/xuri/excelize/v2"
 )
 
 // scaleSite is a site over one plan with two indicators in each of the
@@ -36,6 +37,14 @@ func scaleSite(t *testing.T) (*Site, http.Handler, []evaluate.Evaluation) {
 // scaleSiteOf is scaleSite over the first n regions of the table (its
 // county-level divisions first, then prefectures) × k indicators.
 func scaleSiteOf(t testing.TB, n, k int) (*Site, http.Handler, []evaluate.Evaluation) {
+	t.Helper()
+	return scaleSiteWith(t, n, k, false)
+}
+
+// scaleSiteWith is scaleSiteOf, with perRegion every region's targets in a
+// plan of its own (countyKey, 「<name>质量强县规划」, issued by
+// <name>人民政府) instead of all in scale-2021.
+func scaleSiteWith(t testing.TB, n, k int, perRegion bool) (*Site, http.Handler, []evaluate.Evaluation) {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for _, name := range []string{"regions.yaml", "regions-county.tsv"} {
@@ -68,19 +77,33 @@ func scaleSiteOf(t testing.TB, n, k int) (*Site, http.Handler, []evaluate.Evalua
 			}
 		}
 	}
-	var pf strings.Builder
-	pf.Grow(n * k * 170)
-	pf.WriteString("plan: {key: scale-2021, name_zh: 规模页面规划, issuer: 测试, published: \"2021\", region: \"100000\", start: 2021, horizon: 2030, source: test}\ntargets:\n")
+	plans := map[string]*strings.Builder{}
+	planOf := func(c string) *strings.Builder {
+		key, name, reg, published := "scale-2021", "规模页面规划", "100000", "2021"
+		if perRegion {
+			r, _ := regs.Get(c)
+			key, name, reg, published = countyKey(c), r.Name+"质量强县规划", c, "2022"
+		}
+		pf := plans[key]
+		if pf == nil {
+			pf = &strings.Builder{}
+			fmt.Fprintf(pf, "plan: {key: %s, name_zh: %s, issuer: %s, published: %q, region: %q, start: 2021, horizon: 2030, source: test}\ntargets:\n", key, name, strings.TrimSuffix(name, "质量强县规划")+"人民政府", published, reg)
+			plans[key] = pf
+		}
+		return pf
+	}
 	b := evaluate.NewDataBuilder()
 	for i, ind := range inds {
 		for k, c := range counties {
-			fmt.Fprintf(&pf, "  - {id: t-%d-%s, indicator: %s, region: %q, comparator: \">=\", value: 90, deadline: 2027, modality: reach, lead_agencies: [局%d], clause: x, quote: x}\n", i, c, ind, c, k%3)
+			fmt.Fprintf(planOf(c), "  - {id: t-%d-%s, indicator: %s, region: %q, comparator: \">=\", value: 90, deadline: 2027, modality: reach, lead_agencies: [局%d], clause: x, quote: x}\n", i, c, ind, c, k%3)
 			for y := 2015; y <= 2024; y++ {
 				b.Add(ind, c, period.OfYear(y), 80+float64((y*7+k+i)%20))
 			}
 		}
 	}
-	fsys["scale-2021.yaml"] = &fstest.MapFile{Data: []byte(pf.String())}
+	for key, pf := range plans {
+		fsys[key+".yaml"] = &fstest.MapFile{Data: []byte(pf.String())}
+	}
 	set, err := plan.LoadDir(fsys, ".")
 	if err != nil {
 		t.Fatal(err)
@@ -302,9 +325,47 @@ func TestExportStreamed(t *testing.T) {
 	if len(recs) < 2 {
 		t.Error("region=130100: no rows")
 	}
-	sheet, err := getXLSX(t, mux, "/export/status.xlsx?plan=scale-2021").GetRows("目标状态")
+	// The workbook too: flushed as its rows are made, not sized in advance,
+	// and its sheet the CSV's rows, numbers as numbers, the table over all.
+	all, _ := csv.NewReader(strings.NewReader(strings.TrimPrefix(ok200(t, mux, "/export/status.csv?plan=scale-2021"), "\uFEFF"))).ReadAll()
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/export/status.xlsx?plan=scale-2021", nil))
+	if rec.Code != 200 || !rec.Flushed {
+		t.Fatalf("status.xlsx: %d, flushed %v", rec.Code, rec.Flushed)
+	}
+	if resp, err := http.Get(srv.URL + "/export/status.xlsx?plan=scale-2021"); err != nil {
+		t.Fatal(err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.ContentLength != -1 || !slices.Contains(resp.TransferEncoding, "chunked") {
+			t.Errorf("status.xlsx: Content-Length %d, Transfer-Encoding %v: not streamed", resp.ContentLength, resp.TransferEncoding)
+		}
+	}
+	f, err := excelize.OpenReader(rec.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sheet, err := f.GetRows("目标状态")
 	if err != nil || len(sheet) != 1+len(evals) {
-		t.Errorf("status.xlsx: %d rows (%v), want %d", len(sheet), err, 1+len(evals))
+		t.Fatalf("status.xlsx: %d rows (%v), want %d", len(sheet), err, 1+len(evals))
+	}
+	for i, row := range sheet {
+		want := all[i]
+		for len(want) > 0 && want[len(want)-1] == "" {
+			want = want[:len(want)-1]
+		}
+		if !slices.Equal(row, want) {
+			t.Fatalf("status.xlsx row %d: %q, the CSV's %q", i+1, row, want)
+		}
+	}
+	for _, cell := range []string{"I2", "M2", "O2"} {
+		if typ, _ := f.GetCellType("目标状态", cell); typ != excelize.CellTypeNumber && typ != excelize.CellTypeUnset {
+			t.Errorf("%s: cell type %v, want a number", cell, typ)
+		}
+	}
+	if tables, err := f.GetTables("目标状态"); err != nil || len(tables) != 1 || tables[0].Range != fmt.Sprintf("A1:X%d", 1+len(evals)) {
+		t.Errorf("status.xlsx: table %+v (%v), want A1:X%d", tables, err, 1+len(evals))
 	}
 }
 
@@ -318,5 +379,61 @@ func TestIndicatorPages(t *testing.T) {
 	}
 	if !strings.Contains(first, "共 300 项目标评估") || !strings.Contains(first, `rel="next">下一页`) || !strings.Contains(first, "本页前 12 个地区") {
 		t.Error("indicator page 1 lacks its count, the next page or the line chart's note")
+	}
+}
+
+// countyKey is the key of a county's plan in scaleSiteWith: plan keys are
+// letters and a year, so the code's digits become letters (130102:
+// "xianbdabac-2022").
+func countyKey(code string) string {
+	b := []byte(code)
+	for i := range b {
+		b[i] += 'a' - '0'
+	}
+	return "xian" + string(b) + "-2022"
+}
+
+// With a plan for every county, the header lists a few plans and links to
+// the overview, which shows a page of them with their number, narrows them
+// to a region of the tree and finds them by a part of the name.
+func TestManyPlans(t *testing.T) {
+	s, mux, _ := scaleSiteWith(t, 300, 1, true)
+	if len(s.Evaluator.Set.Plans) != 300 {
+		t.Fatalf("%d plans", len(s.Evaluator.Set.Plans))
+	}
+	planRows := regexp.MustCompile(`<th scope="row"><a href="/plans/(xian[a-j]+-2022)[^"]*">`)
+	top := ok200(t, mux, "/")
+	_, nav, _ := strings.Cut(top, `<nav class="plans">`)
+	nav, _, _ = strings.Cut(nav, "</nav>")
+	if n := strings.Count(nav, `href="/plans/`); n > navPlans {
+		t.Errorf("the header lists %d plans, at most %d", n, navPlans)
+	}
+	if !strings.Contains(nav, `<a href="/" title="全部 300 个规划">全部 300 个规划 ›</a>`) {
+		t.Errorf("the header does not link to all 300 plans: %.300s", nav)
+	}
+	if rows := planRows.FindAllStringSubmatch(top, -1); len(rows) != pageSize || !strings.Contains(top, `<span class="n">300</span>个规划`) ||
+		!strings.Contains(top, `href="/?page=2" rel="next">下一页`) {
+		t.Errorf("overview: %d plans shown, want a page of %d of 300 and a link to the next", len(rows), pageSize)
+	}
+	if rows := planRows.FindAllStringSubmatch(ok200(t, mux, "/?page=2"), -1); len(rows) != 100 {
+		t.Errorf("overview page 2: %d plans, want 100", len(rows))
+	}
+	// By region: 石家庄市's counties' plans only.
+	for _, m := range planRows.FindAllStringSubmatch(ok200(t, mux, "/?region=130100"), -1) {
+		if !strings.HasPrefix(m[1], countyKey("1301")[:8]) {
+			t.Errorf("石家庄市 lists %s", m[1])
+		}
+	}
+	// By name: one county's plan.
+	county := s.Evaluator.Set.Plans[17]
+	found := ok200(t, mux, "/?plan="+url.QueryEscape(county.NameZh))
+	if rows := planRows.FindAllStringSubmatch(found, -1); len(rows) != 1 || rows[0][1] != county.Key || !strings.Contains(found, `<span class="n">1</span>个规划`) {
+		t.Errorf("searching %s: %v", county.NameZh, rows)
+	}
+	if rows := planRows.FindAllStringSubmatch(ok200(t, mux, "/?plan=nothing-like-it"), -1); len(rows) != 0 {
+		t.Errorf("a name no plan has finds %d", len(rows))
+	}
+	if rec := get(t, mux, "/?plan="+strings.Repeat("县", maxFind+1)); rec.Code != 400 || !strings.Contains(rec.Body.String(), "参数无效") {
+		t.Errorf("a 51-character search: %d, want 400", rec.Code)
 	}
 }

@@ -80,7 +80,7 @@ var english = map[string]string{
 	"期限已过、未达到目标,或“保持”类目标某年未保持":   "The deadline has passed without the target met, or a level to hold was not held in some year",
 	"没有可用于判断的数据":                 "No figure to judge by",
 	"规划中的数字承诺,但没有统计指标可跟踪":        "A numeric commitment of the plan that no statistic can follow",
-	"导出 CSV": "Export CSV", "导出 Excel": "Export Excel", "状态": "Status", "牵头单位": "Lead agency", "牵头或责任单位": "Lead or responsible agency", "全部": "All",
+	"导出 CSV": "Export CSV", "导出 Excel": "Export Excel", "状态": "Status", "牵头单位": "Lead agency", "牵头或责任单位": "Lead or responsible agency", "全部": "All", "查找规划": "Find a plan", "查找": "Find", "规划名称、编号或发布机关": "name, key or issuer of a plan", " 个规划": " plans",
 	"筛选": "Filter", "清除筛选": "Clear filters", "显示": "Showing", "项": "", "下级地区:": "Regions below: ", "项,达标率": "targets, achieved", "分页": "Pages", "地区代码或名称": "Region code or name", "目标(规划表述)": "Target (as the plan words it)",
 	"实际值": "Actual", "目标": "Target", "差距": "Gap", "期限": "Deadline", "走势": "Trend", "依据": "Basis",
 	"已定论": "settled", "没有符合筛选条件的目标。": "No target matches the filters.", "不可量化跟踪的承诺": "Commitments that cannot be tracked",
