@@ -15,9 +15,12 @@ import (
 	"github.com/qualitymon/qualitymon/internal/yamlfile"
 )
 
+// maxPlanKey is the longest plan key (it names a file, a URL and a label).
+const maxPlanKey = 64
+
 var (
 	targetID   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
-	planKey    = regexp.MustCompile(`^[a-z]+-[0-9]{4}$`)
+	planKey    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*-[0-9]{4}$`)
 	published  = regexp.MustCompile(`^[0-9]{4}(-[0-9]{2}-[0-9]{2})?$`)
 	comparator = map[string]bool{">=": true, ">": true, "<=": true, "<": true, "==": true}
 )
@@ -150,8 +153,8 @@ func (v *validator) plan(p *Plan) {
 	bad := func(field, format string, args ...any) {
 		v.errs = append(v.errs, fmt.Errorf("%s: plan.%s: %s", v.file, field, fmt.Sprintf(format, args...)))
 	}
-	if !planKey.MatchString(p.Key) {
-		bad("key", "%q must look like province-2018", p.Key)
+	if !planKey.MatchString(p.Key) || len(p.Key) > maxPlanKey {
+		bad("key", "%q must look like shandong-2018 or qingdao-huangdao-2021 (lower-case letters and digits in parts joined by -, the year last, at most %d characters)", p.Key, maxPlanKey)
 	}
 	if p.NameZh == "" {
 		bad("name_zh", "required")

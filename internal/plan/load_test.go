@@ -1,6 +1,7 @@
 package plan_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -76,5 +77,26 @@ targets:
 `)
 	if _, err := plan.Parse("x.yaml", data, cat, regs); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestPlanKeys: a county's plan may name its prefecture and county
+// (qingdao-huangdao-2021) or its code (county-370211-2021); keys stay
+// lower-case parts joined by -, the year last, at most 64 characters.
+func TestPlanKeys(t *testing.T) {
+	cat, regs := shipped(t)
+	for key, ok := range map[string]bool{
+		"shandong-2018": true, "qingdao-huangdao-2021": true, "county-370211-2021": true,
+		"Qingdao-2021": false, "qingdao--2021": false, "-2021": false, "qingdao-21": false, "370211-2021": false,
+		"qingdao-huangdao_x-2021": false, strings.Repeat("a", 60) + "-2021": false,
+	} {
+		data := []byte(`plan: {key: ` + key + `, name_zh: 测试方案, issuer: 测试省, published: "2021", region: "370200", start: 2021, horizon: 2025, source: x.txt}
+targets:
+- {id: food, indicator: food_sampling_pass_rate, region: "370200", comparator: ">=", value: 92, deadline: 2025, modality: reach, clause: "一", quote: "达到92%以上"}
+`)
+		_, err := plan.Parse("x.yaml", data, cat, regs)
+		if got := err == nil || !strings.Contains(err.Error(), "plan.key"); got != ok {
+			t.Errorf("key %q: accepted %v, want %v (%v)", key, got, ok, err)
+		}
 	}
 }
