@@ -65,7 +65,6 @@ func (s *Spool) flusher(ctx context.Context) {
 			continue
 		}
 		if len(group) == 0 {
-			s.setFlushing(false)
 			select {
 			case <-s.wake:
 				continue
@@ -73,7 +72,6 @@ func (s *Spool) flusher(ctx context.Context) {
 				return
 			}
 		}
-		s.setFlushing(true)
 		var outs []outcome
 		if len(group) == 1 && group[0].p.len() > maxGroupRows {
 			var out outcome
@@ -486,21 +484,10 @@ func (s *Spool) done1(c cursor, records, samples int) error {
 	s.pendingRecs -= records
 	s.pendingSamples -= samples
 	s.backingOff = false
-	// The group is written: Accepts from now on (those of the clients its
-	// waiters answer too) wait for the next one.
-	s.flushing = false
 	s.gauge.Set(float64(s.pendingSamples))
 	s.notify()
 	s.mu.Unlock()
 	return err
-}
-
-// setFlushing says whether the flusher is writing a group (Accepts then
-// answer Pending once durable).
-func (s *Spool) setFlushing(on bool) {
-	s.mu.Lock()
-	s.flushing = on
-	s.mu.Unlock()
 }
 
 // setBackingOff answers every waiting Accept with Pending: InfluxDB is not

@@ -142,12 +142,10 @@ type Options struct {
 	// before answering Pending (default 10 s; negative: do not wait).
 	AcceptWait time.Duration
 	// MaxWaiting is how many Accepts may wait for InfluxDB's answer at
-	// once (default DefaultMaxWaiting). Past it, and while the flusher is
-	// writing a group, an Accept answers Pending as soon as its batch is
-	// durable: under a burst the flusher, one InfluxDB round trip per
-	// group, would otherwise set the pace of every upload, while the
-	// spool's group fsync takes them much faster. An Accept while the
-	// flusher is idle waits for its batch's write and gets its summary.
+	// once (default DefaultMaxWaiting). Past it an Accept answers Pending
+	// as soon as its batch is durable: under a burst the flusher, one
+	// InfluxDB round trip per group, would otherwise set the pace of every
+	// upload, while the spool's group fsync takes them much faster.
 	MaxWaiting int
 	// AttemptTimeout bounds one Upsert of one batch (default 2 min).
 	AttemptTimeout time.Duration
@@ -244,7 +242,6 @@ type Spool struct {
 	pendingSamples int
 	waiters        map[uint64]chan outcome
 	backingOff     bool
-	flushing       bool // the flusher is writing a group
 	closed         bool
 	changed        chan struct{} // closed and replaced when state changes
 	holds          int           // backups holding the flusher
@@ -686,13 +683,9 @@ func (s *Spool) append(batch []observation.Observation, meta observation.Meta) (
 	s.activeSize += int64(len(buf))
 	s.unsynced = append(s.unsynced, unsyncedRec{seg: s.activeNum, end: s.activeSize, samples: len(batch)})
 	s.mu.Lock()
-	// Behind (backing off, held, writing a group, or MaxWaiting Accepts
-	// already waiting): answer Pending once durable instead of waiting for
-	// the flusher. A batch appended while a group is being written would
-	// wait for that write and then its own: under a burst every upload
-	// would take two InfluxDB round trips (a lookup and a write each)
-	// rather than the group fsync.
-	backlog = s.backingOff || s.holds > 0 || s.flushing || len(s.waiters) >= s.o.MaxWaiting
+	// Behind (backing off, held, or MaxWaiting Accepts already waiting):
+	// answer Pending once durable instead of waiting for the flusher.
+	backlog = s.backingOff || s.holds > 0 || len(s.waiters) >= s.o.MaxWaiting
 	if !backlog {
 		ch = make(chan outcome, 1)
 		s.waiters[id] = ch

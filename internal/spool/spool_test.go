@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -600,27 +599,16 @@ func FuzzTornTail(f *testing.F) {
 	})
 }
 
-// While the flusher writes a group (the store blocked), an Accept answers
-// Pending as soon as its batch is durable (it is then written like any
-// other) rather than waiting for that write and then its own; the Accept
-// whose batch is being written gets the store's summary, and so does one
-// made once the flusher is idle again.
-func TestAcceptDuringGroupWriteAnswersPending(t *testing.T) {
+// With MaxWaiting Accepts waiting for InfluxDB (the store blocked), one
+// more Accept answers Pending as soon as its batch is durable (it is then
+// written like any other); the waiting ones get the store's summary.
+func TestAcceptBeyondMaxWaitingAnswersPending(t *testing.T) {
 	release := make(chan struct{})
 	entered := make(chan struct{}, 10)
-	var blocked atomic.Bool
-	blocked.Store(true)
-	st := &fakeStore{fail: func(int, []observation.Observation) error {
-		if blocked.Load() {
-			entered <- struct{}{}
-			<-release
-		}
-		return nil
-	}}
-	// Waiting for the write would take an hour (the store stays blocked).
-	s := open(t, t.TempDir(), st, Options{AcceptWait: time.Hour})
+	st := &fakeStore{fail: func(int, []observation.Observation) error { entered <- struct{}{}; <-release; return nil }}
+	s := open(t, t.TempDir(), st, Options{MaxWaiting: 2})
 	ctx := context.Background()
-	results := make(chan observation.Result, 1)
+	results := make(chan observation.Result, 2)
 	go func() {
 		res, err := s.Accept(ctx, batchN(1), observation.Meta{})
 		if err != nil {
@@ -629,28 +617,34 @@ func TestAcceptDuringGroupWriteAnswersPending(t *testing.T) {
 		results <- res
 	}()
 	<-entered // the flusher holds batch 1 in the store
-	for _, n := range []int{2, 3} {
-		res, err := s.Accept(ctx, batchN(n), observation.Meta{})
-		if err != nil || !res.Pending || res.Accepted != 2 {
-			t.Fatalf("Accept %d while a group is written: %+v %v, want Pending with 2 accepted", n, res, err)
+	go func() {
+		res, err := s.Accept(ctx, batchN(2), observation.Meta{})
+		if err != nil {
+			t.Error(err)
 		}
-	}
-	blocked.Store(false)
-	close(release)
-	if r := <-results; r.Pending || r.New != 2 {
-		t.Errorf("the Accept being written: %+v, want the store's summary", r)
-	}
-	for len(st.written()) < 3 {
-		time.Sleep(time.Millisecond)
-	}
-	for { // until the flusher is idle again
-		if _, samples := s.Pending(); samples == 0 {
+		results <- res
+	}()
+	for { // until batch 2 waits too
+		s.mu.Lock()
+		n := len(s.waiters)
+		s.mu.Unlock()
+		if n == 2 {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
-	if res, err := s.Accept(ctx, batchN(4), observation.Meta{}); err != nil || res.Pending || res.New != 2 {
-		t.Errorf("an Accept with the flusher idle: %+v %v, want the store's summary", res, err)
+	res, err := s.Accept(ctx, batchN(3), observation.Meta{})
+	if err != nil || !res.Pending || res.Accepted != 2 {
+		t.Fatalf("a third Accept while two wait: %+v %v, want Pending with 2 accepted", res, err)
 	}
-	sameBatches(t, st.written(), 1, 2, 3, 4)
+	close(release)
+	for range 2 {
+		if r := <-results; r.Pending || r.New != 2 {
+			t.Errorf("a waiting Accept: %+v, want the store's summary", r)
+		}
+	}
+	for len(st.written()) < 3 {
+		time.Sleep(time.Millisecond)
+	}
+	sameBatches(t, st.written(), 1, 2, 3)
 }
