@@ -98,8 +98,17 @@ type lineReader struct {
 	err       error
 }
 
+// The line reader's buffer starts at minLineBuf bytes, so that a small
+// upload (most are a few hundred bytes) costs no large allocation, and
+// doubles while reads fill it, up to lineBuf for a large file (and past
+// it only for a line longer than the buffer).
+const (
+	minLineBuf = 16 << 10
+	lineBuf    = 1 << 20
+)
+
 func newLineReader(r io.Reader, limit int) *lineReader {
-	return &lineReader{r: r, buf: make([]byte, 1<<20), limit: limit}
+	return &lineReader{r: r, buf: make([]byte, minLineBuf), limit: limit}
 }
 
 // next returns the next line (valid until the following call) or io.EOF.
@@ -143,7 +152,7 @@ func (l *lineReader) fill() {
 		l.end = copy(l.buf, l.buf[l.pos:l.end])
 		l.pos = 0
 	}
-	if l.end == len(l.buf) {
+	if l.end == len(l.buf) || (len(l.buf) < lineBuf && l.end > len(l.buf)/2) {
 		nb := make([]byte, 2*len(l.buf))
 		copy(nb, l.buf[:l.end])
 		l.buf = nb

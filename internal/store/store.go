@@ -64,6 +64,9 @@ type Store struct {
 	nsOnce   sync.Once
 	nsClient influxdb2.Client
 
+	// lookups queues the callers of CurrentValues (lookups.go).
+	lookups lookups
+
 	// afterCurrent, when set (tests), runs when a group write has written
 	// its current values, before it checks for other writers.
 	afterCurrent func()
@@ -252,31 +255,6 @@ func (s *Store) current(ctx context.Context, f Filter, where string) ([]observat
 ` + where + `  |> group()
 `
 	return s.readStored(ctx, q)
-}
-
-// CurrentValues returns the current value of each of keys that has one,
-// in one query (KeySpan), read as the answer streams: the previous periods
-// an upload's plausibility check compares with (ingest.History).
-func (s *Store) CurrentValues(ctx context.Context, keys []observation.Key) (map[observation.Key]float64, error) {
-	out := map[observation.Key]float64{}
-	if len(keys) == 0 {
-		return out, nil
-	}
-	var span KeySpan
-	want := make(map[observation.Key]bool, len(keys))
-	for _, k := range keys {
-		span.Add(k)
-		want[k] = true
-	}
-	err := s.EachValue(ctx, span.Filter(), func(indicator, region string, p period.Period, v float64) {
-		if k := (observation.Key{Indicator: indicator, Region: region, Period: p}); want[k] {
-			out[k] = v
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // History returns every value an observation key has had, oldest first (in

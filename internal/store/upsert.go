@@ -42,44 +42,80 @@ func (s *Store) existing(ctx context.Context, batch []observation.Observation) (
 }
 
 // existingRaw also says whether InfluxDB left out a value (a field-type
-// conflict across the shards queried). The keys are read in pieces of at
-// most filterLimit indicators, each piece one query filtered on its
-// indicators and its own period range: one query over more indicators
-// would not filter on them and read every point of the range, such as the
-// points of other indicators an import's previous chunk wrote in the same
-// year.
+// conflict across the shards queried). The keys are read by clusters of
+// nearby period starts (timeClusters), each in pieces of at most
+// filterLimit indicators, each piece one query filtered on its indicators
+// and its own period range: one query over more indicators would not
+// filter on them and read every point of the range, such as the points of
+// other indicators an import's previous chunk wrote in the same year.
 func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation) (map[observation.Key]observation.Stored, bool, error) {
 	want := make(map[observation.Key]bool, len(batch))
-	spans := map[string]*KeySpan{}
+	all := make([]observation.Key, 0, len(batch))
 	for i := range batch {
 		k := batch[i].Key()
-		want[k] = true
-		if spans[k.Indicator] == nil {
-			spans[k.Indicator] = &KeySpan{}
+		if !want[k] {
+			want[k] = true
+			all = append(all, k)
 		}
-		spans[k.Indicator].Add(k)
 	}
 	out := make(map[observation.Key]observation.Stored, len(batch))
 	var incomplete bool
-	inds := slices.Sorted(maps.Keys(spans))
-	for len(inds) > 0 {
-		var piece KeySpan
-		for _, ind := range inds[:min(filterLimit, len(inds))] {
-			piece.merge(spans[ind])
+	for _, cluster := range timeClusters(all) {
+		spans := map[string]*KeySpan{}
+		for _, k := range cluster {
+			if spans[k.Indicator] == nil {
+				spans[k.Indicator] = &KeySpan{}
+			}
+			spans[k.Indicator].Add(k)
 		}
-		inds = inds[min(filterLimit, len(inds)):]
-		cur, inc, err := s.currentRaw(ctx, piece.Filter())
-		if err != nil {
-			return nil, false, err
-		}
-		incomplete = incomplete || inc
-		for _, st := range cur {
-			if want[st.Key()] {
-				out[st.Key()] = st
+		inds := slices.Sorted(maps.Keys(spans))
+		for len(inds) > 0 {
+			var piece KeySpan
+			for _, ind := range inds[:min(filterLimit, len(inds))] {
+				piece.merge(spans[ind])
+			}
+			inds = inds[min(filterLimit, len(inds)):]
+			cur, inc, err := s.currentRaw(ctx, piece.Filter())
+			if err != nil {
+				return nil, false, err
+			}
+			incomplete = incomplete || inc
+			for _, st := range cur {
+				if want[st.Key()] {
+					out[st.Key()] = st
+				}
 			}
 		}
 	}
 	return out, incomplete, nil
+}
+
+// clusterGap: keys whose period starts lie further apart than this (and
+// than two of the earlier key's periods) are looked up in separate queries.
+// One query over both would read every stored point between them: fifty
+// bureaus uploading at once for periods years apart made the lookup of a
+// group write read the whole history of their regions.
+const clusterGap = 31 * 24 * time.Hour
+
+// timeClusters splits keys (sorted here by period start) where the gap
+// between neighbours exceeds clusterGap and two of the earlier key's
+// periods.
+func timeClusters(keys []observation.Key) [][]observation.Key {
+	slices.SortFunc(keys, func(a, b observation.Key) int { return a.Period.Start().Compare(b.Period.Start()) })
+	var out [][]observation.Key
+	start := 0
+	for i := 1; i < len(keys); i++ {
+		prev := keys[i-1].Period
+		gap := keys[i].Period.Start().Sub(prev.Start())
+		if gap > clusterGap && gap > 2*prev.End().Sub(prev.Start()) {
+			out = append(out, keys[start:i])
+			start = i
+		}
+	}
+	if len(keys) > start {
+		out = append(out, keys[start:])
+	}
+	return out
 }
 
 // keys lists a set's members in order, or nothing (no filter) when there
