@@ -16,6 +16,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=${1:-30000}
+# PLANS=one (default): one plan over every region; PLANS=region: a plan per
+# region, as every county its own plan nationally.
+plans=${PLANS:-one}
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-scale.XXXXXX")
 serve_pid=""
 cleanup() {
@@ -36,7 +39,7 @@ scripts/influxdb.sh install >/dev/null
 go build -o "$work/qualitymon" ./cmd/qualitymon
 eval "$(scripts/influxdb.sh start "$work/influxdb")"
 port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
-go run ./scripts/benchscale -targets "$targets" -out "$work" -influx "$QUALITYMON_INFLUX_URL" -listen "127.0.0.1:$port" -token bench-scale-token
+go run ./scripts/benchscale -targets "$targets" -out "$work" -influx "$QUALITYMON_INFLUX_URL" -listen "127.0.0.1:$port" -token bench-scale-token -plans "$plans"
 base="http://127.0.0.1:$port"
 cfg="$work/qualitymon.yaml"
 
@@ -98,22 +101,25 @@ page() { # label path
 	done
 	pages+=("$1|$code|$ttfb|$total|$bytes|$(cut -d' ' -f1 /proc/loadavg)")
 }
-province=$(grep -o 'region: "[0-9]*"' "$work/targets/benchscale-2021.yaml" | sed -n 2p | grep -o '[0-9]\{2\}' | head -1)0000
+# The plan of the pages: the one plan, or the upload region's own.
+key=benchscale-2021
+[[ "$plans" == region ]] && key=bench-$region-2021
+province=${region:0:2}0000
 page "overview /" "/"
-page "scorecard page 1" "/plans/benchscale-2021"
-page "scorecard page 2" "/plans/benchscale-2021?page=2"
-page "scorecard sorted by gap, page 3" "/plans/benchscale-2021?sort=gap&page=3"
-page "scorecard of province $province" "/plans/benchscale-2021?region=$province"
-page "scorecard search indicator+region" "/plans/benchscale-2021?indicator=bench_007&region=$province"
+page "scorecard page 1" "/plans/$key"
+page "scorecard page 2" "/plans/$key?page=2"
+page "scorecard sorted by gap, page 3" "/plans/$key?sort=gap&page=3"
+page "scorecard of province $province" "/plans/$key?region=$province"
+page "scorecard search indicator+region" "/plans/$key?indicator=bench_007&region=$province"
 page "indicator comparison" "/indicators/bench_000"
 page "export status.csv (streamed)" "/export/status.csv"
-page "export status.xlsx (streamed)" "/export/status.xlsx?plan=benchscale-2021"
+page "export status.xlsx (streamed)" "/export/status.xlsx?plan=$key"
 page "/api/v1/completeness (first page)" "/api/v1/completeness"
 # The following page, by the first page's page.next (a cursor).
 curl -s -o "$work/completeness.json" "$base/api/v1/completeness"
 next=$(grep -o '"next": *"[^"]*"' "$work/completeness.json" | sed 's/.*"next": *"//; s/"$//; s/\\u0026/\&/g' || true)
 [[ -n "$next" ]] && page "/api/v1/completeness (page 2, cursor)" "$next"
-page "overview, plans found by name" "/?plan=benchscale"
+page "overview, plans found by name" "/?plan=bench"
 page "/api/v1/completeness?region=" "/api/v1/completeness?region=$region"
 page "/readyz (serving)" "/readyz"
 

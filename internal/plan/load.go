@@ -6,9 +6,12 @@ import (
 	"io/fs"
 	"path"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/region"
@@ -47,10 +50,24 @@ func LoadDir(fsys fs.FS, dir string) (*Set, error) {
 		return nil, err
 	}
 	set := &Set{Catalog: cat, Regions: regions}
+	// The files are parsed on every CPU (every county's plan is some 3,000
+	// files); the results are taken in name order.
+	parsed := make([]*Plan, len(files))
+	parseErrs := make([]error, len(files))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(files); i = int(next.Add(1)) - 1 {
+				parsed[i], parseErrs[i] = Parse(files[i].Path, files[i].Data, cat, regions)
+			}
+		})
+	}
+	wg.Wait()
 	var errs []error
-	for _, f := range files {
+	for i, f := range files {
 		p := f.Path
-		pl, err := Parse(p, f.Data, cat, regions)
+		pl, err := parsed[i], parseErrs[i]
 		if err != nil {
 			errs = append(errs, err)
 			continue

@@ -2,8 +2,10 @@
 // from scratch: a targets directory (the real region table with its county
 // file; the regions that get targets are the counties first, filled up with
 // synthetic prefectures when the table has too few; a catalogue of
-// synthetic yearly indicators; one plan with a target per region and
-// indicator), ten years of yearly figures for every target as CSV, and a
+// synthetic yearly indicators; the plans: with -plans one a single plan
+// (benchscale-2021) with a target per region and indicator, with -plans
+// region a plan per region (bench-<code>-2021, as every county its own
+// plan nationally) with a target per indicator), ten years of yearly figures for every target as CSV, and a
 // qualitymon.yaml with one upload token.
 //
 //	go run ./scripts/benchscale -targets 300000 -out DIR -influx URL -listen ADDR -token T
@@ -34,7 +36,11 @@ func main() {
 	influx := flag.String("influx", "http://127.0.0.1:8086", "InfluxDB URL for qualitymon.yaml")
 	listen := flag.String("listen", "127.0.0.1:9737", "serve's address for qualitymon.yaml")
 	token := flag.String("token", "bench-scale-token", "the upload token of the first region's bureau")
+	plans := flag.String("plans", "one", "one: a single plan over every region; region: a plan per region")
 	flag.Parse()
+	if *plans != "one" && *plans != "region" {
+		log.Fatal("benchscale: -plans is one or region")
+	}
 	if *out == "" || *targets < indicators || *targets%indicators != 0 {
 		log.Fatal("benchscale: -out DIR and -targets N (a multiple of 100, at least 100) are needed")
 	}
@@ -50,18 +56,29 @@ func main() {
 	}
 	must(os.WriteFile(filepath.Join(tdir, "catalogue", "bench.yaml"), []byte(cat.String()), 0o644))
 
-	pf, err := os.Create(filepath.Join(tdir, "benchscale-2021.yaml"))
-	must(err)
-	pw := bufio.NewWriterSize(pf, 1<<20)
-	fmt.Fprintf(pw, "plan: {key: benchscale-2021, name_zh: 规模测试规划, issuer: 测试, published: \"2021\", region: \"100000\", start: 2021, horizon: 2030, source: bench-scale}\ntargets:\n")
-	for i := range indicators {
-		mod := []string{"reach", "hold", "reach", "reach", "reach"}[i%5]
+	// A target's id names its indicator and region in both layouts
+	// (t-007-370211), so that the script finds it on /metrics.
+	writePlan := func(key, name, reg string, regions []*region.Region) {
+		pf, err := os.Create(filepath.Join(tdir, key+".yaml"))
+		must(err)
+		pw := bufio.NewWriterSize(pf, 1<<20)
+		fmt.Fprintf(pw, "plan: {key: %s, name_zh: %s, issuer: 测试, published: \"2021\", region: %q, start: 2021, horizon: 2030, source: bench-scale}\ntargets:\n", key, name, reg)
+		for i := range indicators {
+			mod := []string{"reach", "hold", "reach", "reach", "reach"}[i%5]
+			for _, r := range regions {
+				fmt.Fprintf(pw, "  - {id: t-%03d-%s, indicator: bench_%03d, region: %q, comparator: \">=\", value: 90, deadline: 2027, modality: %s, lead_agencies: [局%03d], clause: x, quote: x}\n", i, r.Code, i, r.Code, mod, i)
+			}
+		}
+		must(pw.Flush())
+		must(pf.Close())
+	}
+	if *plans == "one" {
+		writePlan("benchscale-2021", "规模测试规划", "100000", inRegions)
+	} else {
 		for _, r := range inRegions {
-			fmt.Fprintf(pw, "  - {id: t-%03d-%s, indicator: bench_%03d, region: %q, comparator: \">=\", value: 90, deadline: 2027, modality: %s, lead_agencies: [局%03d], clause: x, quote: x}\n", i, r.Code, i, r.Code, mod, i)
+			writePlan("bench-"+r.Code+"-2021", "规模测试规划"+r.Code, r.Code, []*region.Region{r})
 		}
 	}
-	must(pw.Flush())
-	must(pf.Close())
 
 	ff, err := os.Create(filepath.Join(*out, "figures.csv"))
 	must(err)
