@@ -59,16 +59,7 @@ func BenchmarkMemory(b *testing.B) {
 	config := func(d string) string {
 		addr := testenv.FreeAddr(b)
 		cfg := filepath.Join(d, "qualitymon.yaml")
-		os.WriteFile(cfg, []byte(fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
-listen: %s
-evaluation: {schedule: "@every 60m"}
-spool_dir: %s
-uploads:
-  archive_dir: %s
-  audit_log: %s
-  tokens:
-    - {bureau: 山东省生态环境厅, token_sha256: %s, regions: ["%s"]}
-`, influx.URL, influx.Org, influx.Bucket, addr, filepath.Join(d, "spool"), filepath.Join(d, "archive"), filepath.Join(d, "audit.jsonl"), HashToken(tok), strings.Join(benchCities, `", "`))), 0o640)
+		writeBenchConfig(b, cfg, influx, d, addr, `evaluation: {schedule: "@every 60m"}`, tok)
 		return cfg
 	}
 	report := func(name string, before int, over int64, detail string) {

@@ -108,6 +108,26 @@ func load(do func(cl *http.Client, c, i int) bool) (*benchResult, [][]int) {
 // would not be those of that path. "Pending" (durable in the spool, not
 // yet in InfluxDB: the answer under a burst) is an acknowledgement; the
 // exactly-once count includes those rows.
+// writeBenchConfig writes the serve configuration of the upload
+// benchmarks to cfg: InfluxDB, the address, extra (YAML lines), the spool,
+// archive and audit log under dir, and tok's bureau for benchCities with
+// review: none.
+func writeBenchConfig(tb testing.TB, cfg string, influx *testenv.Influx, dir, addr, extra, tok string) {
+	err := os.WriteFile(cfg, []byte(fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
+listen: %s
+%s
+spool_dir: %s
+uploads:
+  archive_dir: %s
+  audit_log: %s
+  tokens:
+    - {bureau: 山东省生态环境厅, token_sha256: %s, regions: ["%s"], review: none}
+`, influx.URL, influx.Org, influx.Bucket, addr, extra, filepath.Join(dir, "spool"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.jsonl"), HashToken(tok), strings.Join(benchCities, `", "`))), 0o640)
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
 func BenchmarkUploads(b *testing.B) {
 	influx := testenv.StartInflux(b)
 	dir := b.TempDir()
@@ -121,17 +141,7 @@ func BenchmarkUploads(b *testing.B) {
 	if profPath != "" {
 		debugAddr = testenv.FreeAddr(b)
 	}
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`influx: {url: %q, token: "", org: %q, bucket: %q}
-listen: %s
-debug_listen: %q
-evaluation: {schedule: "@every 5m"}
-spool_dir: %s
-uploads:
-  archive_dir: %s
-  audit_log: %s
-  tokens:
-    - {bureau: 山东省生态环境厅, token_sha256: %s, regions: ["%s"], review: none}
-`, influx.URL, influx.Org, influx.Bucket, addr, debugAddr, filepath.Join(dir, "spool"), filepath.Join(dir, "archive"), filepath.Join(dir, "audit.jsonl"), HashToken(tok), strings.Join(benchCities, `", "`))), 0o640)
+	writeBenchConfig(b, cfg, influx, dir, addr, "debug_listen: \""+debugAddr+"\"\nevaluation: {schedule: \"@every 5m\"}", tok)
 	serve := testenv.StartProcess(b, dir, "qualitymon-serve", influx.Env(), qm, "serve", "--config", cfg)
 	testenv.WaitHTTP(b, serve, "http://"+addr+"/readyz", time.Minute)
 	url := "http://" + addr + Path + "?confirm_warnings=1"
