@@ -419,11 +419,7 @@ func fillValue(e *env, id string) string {
 // The completeness API: every reporting bureau with its cells and counts,
 // filters, errors.
 func TestCompletenessAPI(t *testing.T) {
-	e := newEnv(t, config.ReviewNone)
-	e.now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
-		t.Fatal(code)
-	}
+	e := withOneFigure(t)
 	h := reporting.CompletenessHandler(e.grid, e.dir, func() time.Time { return e.now }, nil)
 	get := func(q string) (int, reporting.Completeness, string) {
 		w := httptest.NewRecorder()
@@ -510,16 +506,24 @@ func TestCompletenessAPI(t *testing.T) {
 	}
 }
 
-// The completeness API pages its cells: following page.next from the first
-// page gives every cell of the whole listing once, in order, each page with
-// every bureau and the whole's summaries; a cursor of a listing a refresh
-// has replaced is a 409, a malformed one or a limit out of range a 400.
-func TestCompletenessPages(t *testing.T) {
+// withOneFigure is an environment on 2024-06-01 where 青岛 reported its
+// 2023 food sampling pass rate.
+func withOneFigure(t *testing.T) *env {
+	t.Helper()
 	e := newEnv(t, config.ReviewNone)
 	e.now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
 		t.Fatal(code)
 	}
+	return e
+}
+
+// The completeness API pages its cells: following page.next from the first
+// page gives every cell of the whole listing once, in order, each page with
+// every bureau and the whole's summaries; a cursor of a listing a refresh
+// has replaced is a 409, a malformed one or a limit out of range a 400.
+func TestCompletenessPages(t *testing.T) {
+	e := withOneFigure(t)
 	col := &reporting.Collector{Grid: e.grid, Dir: e.dir, Now: func() time.Time { return e.now }}
 	if err := col.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -620,11 +624,7 @@ func TestCompletenessPages(t *testing.T) {
 // reads the store (at national scale the count takes seconds), and a
 // Refresh brings the counts up to date.
 func TestOverdueMetricNotOnScrape(t *testing.T) {
-	e := newEnv(t, config.ReviewNone)
-	e.now = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	if code, _ := e.post(t, qingdaoToken, "a.csv", []byte("indicator,region,period,value\nfood_sampling_pass_rate,370200,2023,98.1\n")); code != 200 {
-		t.Fatal(code)
-	}
+	e := withOneFigure(t)
 	c := &reporting.Collector{Grid: e.grid, Dir: e.dir, Now: func() time.Time { return e.now }}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(c)
