@@ -103,12 +103,13 @@ page() { # label path
 }
 # The plan of the pages: the one plan, or the upload region's own.
 key=benchscale-2021
-[[ "$plans" == region ]] && key=bench-$region-2021
+size=200 # a plan per region has 100 targets: pages of 40 there
+[[ "$plans" == region ]] && key=bench-$region-2021 size=40
 province=${region:0:2}0000
 page "overview /" "/"
-page "scorecard page 1" "/plans/$key"
-page "scorecard page 2" "/plans/$key?page=2"
-page "scorecard sorted by gap, page 3" "/plans/$key?sort=gap&page=3"
+page "scorecard page 1" "/plans/$key?size=$size"
+page "scorecard page 2" "/plans/$key?size=$size&page=2"
+page "scorecard sorted by gap, page 3" "/plans/$key?size=$size&sort=gap&page=3"
 page "scorecard of province $province" "/plans/$key?region=$province"
 page "scorecard search indicator+region" "/plans/$key?indicator=bench_007&region=$province"
 page "indicator comparison" "/indicators/bench_000"
