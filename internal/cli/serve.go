@@ -135,6 +135,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		Exporter:  exp,
 		Logger:    logger,
 		Now:       env.Now,
+		FullRead:  time.Duration(*cfg.Evaluation.FullRead),
 	}
 	srv := server.New(engine, reg, logger)
 	sv.srv = srv

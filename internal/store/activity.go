@@ -160,9 +160,11 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 // a restore, another tool's line protocol) is not seen: the reader reads
 // everything again from time to time.
 
-// ChangeSlack is taken off ServerTime: its Date header has whole seconds,
-// and a mark a little older than the read is read again harmlessly.
-const ChangeSlack = 5 * time.Second
+// ChangeSlack is taken off ServerTime (whose Date header, in whole seconds,
+// is already no later than the read that follows), against a clock that
+// steps back a little; a mark a little older than the read only costs a
+// re-read.
+const ChangeSlack = time.Second
 
 // ServerTime is InfluxDB's clock: the Date header of its /ping answer.
 func (s *Store) ServerTime(ctx context.Context) (time.Time, error) {
