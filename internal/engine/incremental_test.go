@@ -181,7 +181,7 @@ func TestIncrementalReadSeesWriteAcrossRead(t *testing.T) {
 		_, err := replica.Upsert(context.Background(), fig2024, time.Now())
 		done <- err
 	}()
-	<-held // the replica's start mark is written, its figure not yet
+	<-held      // the replica's start mark is written, its figure not yet
 	c.settle(t) // … and is older than the run's time: only its done mark tells
 	ph, status := c.run(t)
 	if ph.Full || !slices.Contains(ph.Indicators, "ind_a") {
