@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -32,6 +33,11 @@ type Engine struct {
 	// evaluation.full_read); the runs between re-read only the indicators
 	// written since the previous read. 0: every run reads everything.
 	FullRead time.Duration
+	// SnapshotPath, when set (and FullRead is not 0), is the file of the
+	// last full read's figures (snapshot.go): written after each full read,
+	// and read by the first run, which then re-reads only the indicators
+	// written since.
+	SnapshotPath string
 	// Published, when set, is called after each run's metrics are
 	// published (serve: qualitymon_report_overdue is recomputed then, in
 	// the background, not on the scrape path). It must not block.
@@ -53,6 +59,7 @@ type Engine struct {
 	// last read (zero: none kept); fullAt: when the last full read began.
 	// Used under run.
 	readAt, fullAt time.Time
+	snapTried      bool // the first run has looked for the snapshot
 }
 
 // Load evaluates every target as of at from what the store holds; with a
@@ -213,42 +220,67 @@ type Phases struct {
 	Read, Judge, Publish time.Duration
 	Full                 bool
 	Indicators           []string
+	// Snapshot: the run judged from the snapshot of a full read before the
+	// start (and the Indicators re-read since).
+	Snapshot bool
 }
 
 func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
 	t0 := time.Now()
-	data, full, inds, err := e.readLatest(ctx)
+	data, ph, err := e.readLatest(ctx)
 	if err != nil {
 		e.Exporter.Failed(start, e.Now().Sub(start))
 		return fmt.Errorf("evaluating: %w", err)
 	}
 	t1 := time.Now()
 	evals := e.Evaluator.Evaluate(data, "", start)
+	ph.Read, ph.Judge = t1.Sub(t0), time.Since(t1)
 	e.mu.Lock()
-	e.phases = Phases{Read: t1.Sub(t0), Judge: time.Since(t1), Full: full, Indicators: inds}
+	e.phases = ph
 	e.mu.Unlock()
-	return e.publish(ctx, evals, evals, nil, data, start)
+	err = e.publish(ctx, evals, evals, nil, data, start)
+	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
+		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
+			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
+		}
+	}
+	return err
 }
 
 // readLatest reads what the store holds now: every figure when no read
 // was kept, when the last full read is FullRead old (or FullRead is 0),
 // or when InfluxDB's time or its writer marks cannot be read; otherwise
 // only the indicators written since the last read (store.ChangedSince),
-// their figures replacing those in the data of the last run. Before
-// reading it takes InfluxDB's time, which the next run asks the marks
-// after. The caller holds e.run.
-func (e *Engine) readLatest(ctx context.Context) (data *evaluate.Data, full bool, inds []string, err error) {
+// their figures replacing those in the data of the last run. The first
+// run starts from the snapshot of the last full read, when there is a
+// usable one. Before reading it takes InfluxDB's time, which the next run
+// asks the marks after. The caller holds e.run.
+func (e *Engine) readLatest(ctx context.Context) (*evaluate.Data, Phases, error) {
 	e.mu.RLock()
 	base := e.data
 	e.mu.RUnlock()
+	var ph Phases
+	if base == nil && !e.snapTried && e.SnapshotPath != "" && e.FullRead > 0 {
+		e.snapTried = true
+		data, hdr, err := e.loadSnapshot()
+		switch {
+		case err == nil:
+			base, e.readAt, e.fullAt, ph.Snapshot = data, hdr.ReadAt, hdr.FullAt, true
+		case errors.Is(err, errNoSnapshot):
+		default:
+			e.Logger.Warn("the snapshot of the figures is not used: this evaluation reads every figure", "err", err)
+		}
+	}
 	at, terr := e.Store.ServerTime(ctx)
 	if terr != nil {
 		e.Logger.Warn("InfluxDB's time is not known: the next evaluation reads every figure again", "err", terr)
 	} else {
 		at = at.Add(-store.ChangeSlack)
 	}
-	if base != nil && !e.readAt.IsZero() && e.FullRead > 0 && time.Since(e.fullAt) < e.FullRead {
+	// The run from the snapshot is never a full read (however old its full
+	// read): a start must not wait for one; the next scheduled run is.
+	if base != nil && !e.readAt.IsZero() && e.FullRead > 0 && (ph.Snapshot || time.Since(e.fullAt) < e.FullRead) {
 		changed, ok, err := e.Store.ChangedSince(ctx, e.readAt)
 		if err != nil {
 			e.Logger.Warn("reading the writer marks failed: this evaluation reads every figure", "err", err)
@@ -258,7 +290,7 @@ func (e *Engine) readLatest(ctx context.Context) (data *evaluate.Data, full bool
 			if len(changed) > 0 {
 				b, err := readPages(ctx, e.Store, e.Evaluator, changed)
 				if err != nil {
-					return nil, false, nil, err
+					return nil, ph, err
 				}
 				data = base.Replace(b, changed)
 			}
@@ -266,18 +298,20 @@ func (e *Engine) readLatest(ctx context.Context) (data *evaluate.Data, full bool
 			if terr != nil {
 				e.readAt = time.Time{}
 			}
-			return data, false, changed, nil
+			ph.Indicators = changed
+			return data, ph, nil
 		}
 	}
-	data, err = read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
+	fullAt := time.Now()
+	data, err := read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, Phases{}, err
 	}
-	e.readAt, e.fullAt = at, time.Now()
+	e.readAt, e.fullAt = at, fullAt
 	if terr != nil {
 		e.readAt = time.Time{}
 	}
-	return data, true, nil, nil
+	return data, Phases{Full: true}, nil
 }
 
 // LastPhases is what the last scheduled run did and how long it took.

@@ -10,6 +10,8 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -36,6 +38,7 @@ type incrCase struct {
 	srv    *testenv.Influx
 	bucket string
 	st     *store.Store
+	set    *plan.Set
 	e      *engine.Engine
 }
 
@@ -74,11 +77,17 @@ func newIncrCase(t *testing.T) *incrCase {
 		t.Fatal(err)
 	}
 	set := &plan.Set{Plans: []*plan.Plan{pl}, Catalog: cat, Regions: regs}
-	now := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)
-	c.e = &engine.Engine{Store: c.st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(prometheus.NewRegistry(), cat, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }, FullRead: time.Hour}
+	c.set = set
+	c.e = c.engine(c.st, time.Hour, "")
 	c.settle(t)
 	return c
+}
+
+// engine is a new engine (a start) of the case's plan on st.
+func (c *incrCase) engine(st *store.Store, fullRead time.Duration, snapshot string) *engine.Engine {
+	now := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)
+	return &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: c.set}, Exporter: exporter.New(prometheus.NewRegistry(), c.set.Catalog, nil),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }, FullRead: fullRead, SnapshotPath: snapshot}
 }
 
 // open is a store on the case's bucket through url (InfluxDB's, or a proxy's).
@@ -218,5 +227,62 @@ func TestFullReadInterval(t *testing.T) {
 	time.Sleep(5 * time.Millisecond)
 	if ph, _ := c.run(t); !ph.Full {
 		t.Errorf("a run full_read after the last full read read %v only", ph.Indicators)
+	}
+}
+
+// A start from the snapshot of the last full read re-reads only the
+// indicators written since and gives the verdicts of a full read; a
+// damaged snapshot, or one of another bucket, is not used: the start
+// reads everything.
+func TestSnapshotStart(t *testing.T) {
+	c := newIncrCase(t)
+	path := filepath.Join(t.TempDir(), "figures.snapshot")
+	c.e = c.engine(c.st, time.Hour, path)
+	if ph, _ := c.run(t); !ph.Full || ph.Snapshot {
+		t.Fatalf("the first run without a snapshot: %+v, want a full read", ph)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("no snapshot after a full read: %v", err)
+	}
+	c.settle(t)
+	replica := c.open(t, c.srv.URL)
+	if _, err := replica.Upsert(context.Background(), fig2024, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c.e = c.engine(c.st, 0, "")
+	_, want := c.run(t)
+	if want["ind-a-370200"] != "achieved" {
+		t.Fatalf("a full read: ind-a-370200 %s, want achieved", want["ind-a-370200"])
+	}
+
+	c.e = c.engine(c.st, time.Hour, path) // a start
+	ph, got := c.run(t)
+	if !ph.Snapshot || ph.Full || !slices.Equal(ph.Indicators, []string{"ind_a"}) {
+		t.Errorf("a start with a snapshot: snapshot %v, full %v, read %v; want the snapshot and [ind_a] re-read", ph.Snapshot, ph.Full, ph.Indicators)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("from the snapshot: %v\nfrom a full read: %v", got, want)
+	}
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 1
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.e = c.engine(c.st, time.Hour, path)
+	ph, got = c.run(t)
+	if ph.Snapshot || !ph.Full || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("a start with a damaged snapshot: snapshot %v, full %v, verdicts %v; want a full read and %v", ph.Snapshot, ph.Full, got, want)
+	}
+
+	// That full read wrote the snapshot again; another bucket does not use it.
+	other := store.Open(store.Config{URL: c.srv.URL, Org: c.srv.Org, Token: c.srv.Token, Bucket: c.srv.NewBucket(t)})
+	t.Cleanup(other.Close)
+	c.e = c.engine(other, time.Hour, path)
+	if ph, got = c.run(t); ph.Snapshot || !ph.Full || got["ind-a-370200"] != "no_data" {
+		t.Errorf("a start on another bucket: snapshot %v, full %v, ind-a-370200 %s; want a full read of nothing", ph.Snapshot, ph.Full, got["ind-a-370200"])
 	}
 }
