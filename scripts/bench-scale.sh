@@ -122,6 +122,12 @@ influx_series=$(curl -s "$QUALITYMON_INFLUX_URL/query" --data-urlencode "db=qual
 # serve's log (evaluated … full snapshot indicators_read read_s judge_s
 # publish_s).
 evaluated() { # log n: the n-th "evaluated" line as "full snapshot indicators read judge publish total"
+	local t0
+	t0=$(now) # the line follows the publication (/readyz) by the history write
+	until [[ "$(grep -c 'msg=evaluated' "$1")" -ge "$2" ]]; do
+		awk -v t="$t0" -v n="$(now)" 'BEGIN { exit !(n - t > 600) }' && { echo "bench-scale: no evaluation $2 in $1" >&2; return 1; }
+		sleep 0.5
+	done
 	grep 'msg=evaluated' "$1" | sed -n "$2p" | awk '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 		printf "%s %s %s %.2f %.2f %.2f %.2f\n", f["full"], f["snapshot"], f["indicators_read"], f["read_s"], f["judge_s"], f["publish_s"], f["read_s"] + f["judge_s"] + f["publish_s"] }'
@@ -147,11 +153,6 @@ read -r r_full r_snap r_inds r_read_s r_judge_s r_publish_s r_total_s < <(evalua
 code=$(curl -s -o "$work/upload2.txt" -w '%{http_code}' -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
 	--data-binary $'indicator,region,period,value\nbench_001,'"$region"$',2025,12.35\n' "$base/api/v1/uploads?confirm_warnings=1")
 [[ "$code" == 200 ]] || { echo "the second upload was refused: $code $(head -c 600 "$work/upload2.txt")"; exit 1; }
-t=$(now)
-until [[ "$(grep -c 'msg=evaluated' "$work/serve2.log")" -ge 2 ]]; do
-	awk -v t="$t" -v n="$(now)" 'BEGIN { exit !(n - t > 300) }' && { echo "no scheduled evaluation after the restart"; exit 1; }
-	sleep 0.5
-done
 read -r s_full s_snap s_inds s_read_s s_judge_s s_publish_s s_total_s < <(evaluated "$work/serve2.log" 2)
 load_sched=$(cut -d' ' -f1-3 /proc/loadavg)
 rss2_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
