@@ -7,7 +7,9 @@
 # default configuration (max-values-per-tag 100,000, max-series-per-database
 # 1,000,000), then `qualitymon serve` started over it. Prints each figure
 # beside its goal:
-#   /readyz after start, the full evaluation, serve's peak RSS, /metrics
+#   /readyz after start, the full evaluation (and its parts), /readyz after a
+#   restart (from the snapshot of the last full read), a scheduled
+#   (incremental) evaluation, serve's peak RSS, /metrics
 #   series, scrape time and size, one upload until /metrics shows it,
 #   InfluxDB's series; the pages, exports and /api/v1/completeness (its
 #   first page and the next, by the cursor), each with its load average.
@@ -127,12 +129,59 @@ page "/readyz (serving)" "/readyz"
 rss_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
 influx_series=$(curl -s "$QUALITYMON_INFLUX_URL/query" --data-urlencode "db=qualitymon" --data-urlencode "q=SHOW SERIES CARDINALITY" | grep -o '"values":\[\[[0-9]*' | grep -o '[0-9]*$' | awk '{ s += $1 } END { print s + 0 }')
 
+# A restart: serve stopped and started again, with a schedule of 20 s. Its
+# first run judges from the snapshot of the last full read and re-reads
+# only the indicators written since (the upload's); after one more upload
+# the next scheduled run re-reads that one. Each run's parts come from
+# serve's log (evaluated … full snapshot indicators_read read_s judge_s
+# publish_s).
+evaluated() { # log n: the n-th "evaluated" line as "full snapshot indicators read judge publish total"
+	local t0
+	t0=$(now) # the line follows the publication (/readyz) by the history write
+	until [[ "$(grep -c 'msg=evaluated' "$1")" -ge "$2" ]]; do
+		awk -v t="$t0" -v n="$(now)" 'BEGIN { exit !(n - t > 600) }' && { echo "bench-scale: no evaluation $2 in $1" >&2; return 1; }
+		sleep 0.5
+	done
+	grep 'msg=evaluated' "$1" | sed -n "$2p" | awk '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "%s %s %s %.2f %.2f %.2f %.2f\n", f["full"], f["snapshot"], f["indicators_read"], f["read_s"], f["judge_s"], f["publish_s"], f["read_s"] + f["judge_s"] + f["publish_s"] }'
+}
+read -r _ _ _ full_read_s full_judge_s full_publish_s full_total_s < <(evaluated "$work/serve.log" 1)
+load_first=$(cut -d' ' -f1-3 /proc/loadavg)
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
+serve_pid=""
+sed 's/schedule: "@every 1h"/schedule: "@every 20s"/' "$cfg" >"$work/restart.yaml"
+grep -q '@every 20s' "$work/restart.yaml" || { echo "bench-scale: no schedule of @every 1h in $cfg to change"; exit 1; }
+[[ -n "$(find "$work" -name figures.snapshot -size +0)" ]] || echo "bench-scale: no snapshot of the figures was written"
+load_restart=$(cut -d' ' -f1-3 /proc/loadavg)
+t=$(now)
+"$work/qualitymon" -c "$work/restart.yaml" serve >"$work/serve2.log" 2>&1 &
+serve_pid=$!
+until curl -sf -o /dev/null "$base/readyz"; do
+	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve2.log"; exit 1; }
+	sleep 0.2
+done
+restart_ready_s=$(since "$t")
+read -r r_full r_snap r_inds r_read_s r_judge_s r_publish_s r_total_s < <(evaluated "$work/serve2.log" 1)
+code=$(curl -s -o "$work/upload2.txt" -w '%{http_code}' -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \
+	--data-binary $'indicator,region,period,value\nbench_001,'"$region"$',2025,12.35\n' "$base/api/v1/uploads?confirm_warnings=1")
+[[ "$code" == 200 ]] || { echo "the second upload was refused: $code $(head -c 600 "$work/upload2.txt")"; exit 1; }
+read -r s_full s_snap s_inds s_read_s s_judge_s s_publish_s s_total_s < <(evaluated "$work/serve2.log" 2)
+load_sched=$(cut -d' ' -f1-3 /proc/loadavg)
+rss2_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
+
 echo
 echo "bench-scale: $targets targets ($(date -u +%FT%TZ), $(nproc) cores)"
 row "import of $((targets * 10)) figures (s)" "$import_s" "-" ""
 row "/readyz after start (s)" "$ready_s" "10" "$(le "$ready_s" 10)"
 row "first evaluation on /metrics after start (s)" "$first_s" "-" ""
 row "full evaluation (s)" "$eval_s" "10" "$(le "$eval_s" 10)"
+row "  its parts: read from InfluxDB, judge, publish (s)" "$full_read_s $full_judge_s $full_publish_s" "-" "load $load_first"
+row "restart: /readyz after start (s)" "$restart_ready_s" "10" "$(le "$restart_ready_s" 10)  load $load_restart"
+row "  its evaluation: snapshot=$r_snap full=$r_full, re-read $r_inds ind." "$r_total_s" "-" "(read $r_read_s, judge $r_judge_s, publish $r_publish_s)"
+row "scheduled evaluation: full=$s_full, re-read $s_inds ind. (s)" "$s_total_s" "10" "$(le "$s_total_s" 10)  load $load_sched (read $s_read_s, judge $s_judge_s, publish $s_publish_s)"
+row "serve peak RSS after the restart (MB)" "$rss2_mb" "1000" "$(le "$rss2_mb" 1000)"
 row "serve peak RSS (MB)" "$rss_mb" "1000" "$(le "$rss_mb" 1000)"
 row "/metrics series" "$series" "1000000" "$(le "$series" 1000000)"
 row "per-target series per target" "$(awk -v a="$per_target" -v b="$targets" 'BEGIN { printf "%.2f", a / b }')" "3" "$(le "$per_target" $((3 * targets)))"

@@ -150,6 +150,12 @@ func (c *restoreCmd) Run(g *globals, env *Env) error {
 	if err != nil {
 		return err
 	}
+	// serve's snapshot of the figures it last read holds what InfluxDB held
+	// then, not what the backup holds, and a restore marks no write: the
+	// next start must read everything.
+	if err := os.Remove(snapshotPath(cfg)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("restore: removing serve's snapshot of the figures: %w", err)
+	}
 	if err := spool.Restore(filepath.Join(c.Dir, backupSpool), cfg.SpoolDir, influx); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	qmcollectors "github.com/qualitymon/qualitymon/collectors"
 	"github.com/qualitymon/qualitymon/internal/access"
+	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evalcache"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
@@ -90,6 +91,11 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 	return sv.srv.Run(ctx, ln, cfg.Evaluation.Schedule)
 }
 
+// snapshotPath is the file of the engine's snapshot of its last full read
+// (engine.Engine.SnapshotPath), in the spool directory: each replica has
+// its own.
+func snapshotPath(cfg *config.Config) string { return filepath.Join(cfg.SpoolDir, "figures.snapshot") }
+
 // served is what serve runs: the server with every route registered (and
 // its access guard), and what must be closed after it.
 type served struct {
@@ -135,6 +141,9 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 		Exporter:  exp,
 		Logger:    logger,
 		Now:       env.Now,
+		FullRead:  time.Duration(*cfg.Evaluation.FullRead),
+		// The last full read's figures: a start re-reads only what was written since.
+		SnapshotPath: snapshotPath(cfg),
 	}
 	srv := server.New(engine, reg, logger)
 	sv.srv = srv

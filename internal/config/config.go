@@ -55,6 +55,11 @@ type Evaluation struct {
 	// Grace per reporting frequency (yearly, quarterly, monthly, daily) added
 	// to the reporting interval before data counts as stale.
 	Grace map[string]Duration `yaml:"grace"`
+	// FullRead is how often a scheduled evaluation reads every figure from
+	// InfluxDB (nil: DefaultFullRead); the evaluations between re-read only
+	// the indicators written since the previous read. 0: every evaluation
+	// reads everything.
+	FullRead *Duration `yaml:"full_read"`
 }
 
 // Duration reads "90d", "36h", "15m".
@@ -139,6 +144,8 @@ type Config struct {
 const (
 	DefaultListen   = "127.0.0.1:9737"
 	DefaultSchedule = "@every 5m"
+	// DefaultFullRead is evaluation.full_read's default.
+	DefaultFullRead = Duration(time.Hour)
 	DefaultBucket   = "qualitymon/autogen"
 	DefaultSpoolDir = "var/spool"
 	DefaultTimezone = "Asia/Shanghai"
@@ -215,6 +222,10 @@ func Load(data []byte, getenv func(string) string) (*Config, error) {
 	}
 	if c.Evaluation.Schedule == "" {
 		c.Evaluation.Schedule = DefaultSchedule
+	}
+	if c.Evaluation.FullRead == nil {
+		fr := DefaultFullRead
+		c.Evaluation.FullRead = &fr
 	}
 	if c.SpoolDir == "" {
 		c.SpoolDir = DefaultSpoolDir

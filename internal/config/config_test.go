@@ -68,6 +68,14 @@ func TestDefaults(t *testing.T) {
 	if c.Listen != DefaultListen || c.Evaluation.Schedule != DefaultSchedule || c.Influx.Bucket != DefaultBucket || c.Influx.Org != "-" {
 		t.Fatalf("defaults: %+v", c)
 	}
+	if *c.Evaluation.FullRead != DefaultFullRead {
+		t.Fatalf("evaluation.full_read default: %v", *c.Evaluation.FullRead)
+	}
+	for doc, want := range map[string]time.Duration{"evaluation: {full_read: 0}\n": 0, "evaluation: {full_read: 10m}\n": 10 * time.Minute} {
+		if c, err := Load([]byte(doc), nil); err != nil || time.Duration(*c.Evaluation.FullRead) != want {
+			t.Fatalf("%q: %v %v, want %v", doc, c, err, want)
+		}
+	}
 	if c.Timezone != "Asia/Shanghai" || c.Location == nil || c.Location.String() != "Asia/Shanghai" {
 		t.Fatalf("timezone default: %q %v", c.Timezone, c.Location)
 	}

@@ -572,6 +572,15 @@ func (d *Days) Set(t time.Time, v float64) {
 	d.has[i/64] |= 1 << (i % 64)
 }
 
+// Each calls fn with each day's value, by day of the year (0: 1 January).
+func (d *Days) Each(fn func(day int, v float64)) {
+	for i := 0; i < 366; i++ {
+		if d.has[i/64]&(1<<(i%64)) != 0 {
+			fn(i, float64(d.v[i]))
+		}
+	}
+}
+
 // Len counts the days with a value.
 func (d *Days) Len() int {
 	n := 0

@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -28,6 +29,15 @@ type Engine struct {
 	Exporter  *exporter.Exporter
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// FullRead is how often a scheduled run reads every figure (config
+	// evaluation.full_read); the runs between re-read only the indicators
+	// written since the previous read. 0: every run reads everything.
+	FullRead time.Duration
+	// SnapshotPath, when set (and FullRead is not 0), is the file of the
+	// last full read's figures (snapshot.go): written after each full read,
+	// and read by the first run, which then re-reads only the indicators
+	// written since.
+	SnapshotPath string
 	// Published, when set, is called after each run's metrics are
 	// published (serve: qualitymon_report_overdue is recomputed then, in
 	// the background, not on the scrape path). It must not block.
@@ -45,6 +55,11 @@ type Engine struct {
 	// written: the history holds every evaluation of last (the previous
 	// write succeeded), so the next run writes only the changes.
 	written bool
+	// readAt: InfluxDB's time (less store.ChangeSlack) taken before the
+	// last read (zero: none kept); fullAt: when the last full read began.
+	// Used under run.
+	readAt, fullAt time.Time
+	snapTried      bool // the first run has looked for the snapshot
 }
 
 // Load evaluates every target as of at from what the store holds; with a
@@ -93,18 +108,31 @@ func indicatorsOf(ev *evaluate.Evaluator, targets []*plan.Target) []string {
 
 // read reads the observations of the targets' indicators (every indicator
 // when all is set, so that freshness covers indicators without targets)
-// into a Data, page by page (store.IndicatorPages), each answer streamed
-// into the Data: no slice of every observation is held.
+// into a Data.
 func read(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, targets []*plan.Target, all bool) (*evaluate.Data, error) {
 	inds := indicatorsOf(ev, targets)
+	var extra []store.Filter
+	if all {
+		// One more page for indicators no target uses (daily AQI and the like).
+		extra = append(extra, store.Filter{ExcludeIndicators: inds})
+	}
+	b, err := readPages(ctx, st, ev, inds, extra...)
+	if err != nil {
+		return nil, err
+	}
+	return b.Data(), nil
+}
+
+// readPages reads the observations of inds, and those extra filters
+// select, page by page (store.IndicatorPages), at most
+// store.ReadConcurrency queries at a time, each answer streamed into a
+// builder: no slice of every observation is held.
+func readPages(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, inds []string, extra ...store.Filter) (*evaluate.DataBuilder, error) {
 	var filters []store.Filter
 	for _, page := range store.IndicatorPages(inds) {
 		filters = append(filters, store.Filter{Indicators: page})
 	}
-	if all {
-		// One more page for indicators no target uses (daily AQI and the like).
-		filters = append(filters, store.Filter{ExcludeIndicators: inds})
-	}
+	filters = append(filters, extra...)
 	builders := make([]*evaluate.DataBuilder, len(filters))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(store.ReadConcurrency)
@@ -122,7 +150,7 @@ func read(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, targets 
 	for _, b := range builders {
 		out.Merge(b)
 	}
-	return out.Data(), nil
+	return out, nil
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
@@ -183,28 +211,110 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	return e.publish(ctx, evals, fresh, replaced, data, start)
 }
 
-// Phases is how long the parts of the last full run took: reading the
-// figures from InfluxDB (the query and the parse of its answer, streamed
-// together), judging every target, and publishing (the metrics page).
-type Phases struct{ Read, Judge, Publish time.Duration }
+// Phases is what the last scheduled run did and how long its parts took:
+// reading the figures from InfluxDB (the query and the parse of its
+// answer, streamed together), judging every target, and publishing (the
+// metrics page). Full is set when it read every figure; otherwise it
+// re-read only Indicators, those written since the previous read.
+type Phases struct {
+	Read, Judge, Publish time.Duration
+	Full                 bool
+	Indicators           []string
+	// Snapshot: the run judged from the snapshot of a full read before the
+	// start (and the Indicators re-read since).
+	Snapshot bool
+}
 
 func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
 	t0 := time.Now()
-	data, err := read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
+	data, ph, err := e.readLatest(ctx)
 	if err != nil {
 		e.Exporter.Failed(start, e.Now().Sub(start))
 		return fmt.Errorf("evaluating: %w", err)
 	}
 	t1 := time.Now()
 	evals := e.Evaluator.Evaluate(data, "", start)
+	ph.Read, ph.Judge = t1.Sub(t0), time.Since(t1)
 	e.mu.Lock()
-	e.phases = Phases{Read: t1.Sub(t0), Judge: time.Since(t1)}
+	e.phases = ph
 	e.mu.Unlock()
-	return e.publish(ctx, evals, evals, nil, data, start)
+	err = e.publish(ctx, evals, evals, nil, data, start)
+	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
+		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
+			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
+		}
+	}
+	return err
 }
 
-// LastPhases is how long the parts of the last full run took.
+// readLatest reads what the store holds now: every figure when no read
+// was kept, when the last full read is FullRead old (or FullRead is 0),
+// or when InfluxDB's time or its writer marks cannot be read; otherwise
+// only the indicators written since the last read (store.ChangedSince),
+// their figures replacing those in the data of the last run. The first
+// run starts from the snapshot of the last full read, when there is a
+// usable one. Before reading it takes InfluxDB's time, which the next run
+// asks the marks after. The caller holds e.run.
+func (e *Engine) readLatest(ctx context.Context) (*evaluate.Data, Phases, error) {
+	e.mu.RLock()
+	base := e.data
+	e.mu.RUnlock()
+	var ph Phases
+	if base == nil && !e.snapTried && e.SnapshotPath != "" && e.FullRead > 0 {
+		e.snapTried = true
+		data, hdr, err := e.loadSnapshot()
+		switch {
+		case err == nil:
+			base, e.readAt, e.fullAt, ph.Snapshot = data, hdr.ReadAt, hdr.FullAt, true
+		case errors.Is(err, errNoSnapshot):
+		default:
+			e.Logger.Warn("the snapshot of the figures is not used: this evaluation reads every figure", "err", err)
+		}
+	}
+	at, terr := e.Store.ServerTime(ctx)
+	if terr != nil {
+		e.Logger.Warn("InfluxDB's time is not known: the next evaluation reads every figure again", "err", terr)
+	} else {
+		at = at.Add(-store.ChangeSlack)
+	}
+	// The run from the snapshot is never a full read (however old its full
+	// read): a start must not wait for one; the next scheduled run is.
+	if base != nil && !e.readAt.IsZero() && e.FullRead > 0 && (ph.Snapshot || time.Since(e.fullAt) < e.FullRead) {
+		changed, ok, err := e.Store.ChangedSince(ctx, e.readAt)
+		if err != nil {
+			e.Logger.Warn("reading the writer marks failed: this evaluation reads every figure", "err", err)
+		}
+		if err == nil && ok {
+			data := base
+			if len(changed) > 0 {
+				b, err := readPages(ctx, e.Store, e.Evaluator, changed)
+				if err != nil {
+					return nil, ph, err
+				}
+				data = base.Replace(b, changed)
+			}
+			e.readAt = at
+			if terr != nil {
+				e.readAt = time.Time{}
+			}
+			ph.Indicators = changed
+			return data, ph, nil
+		}
+	}
+	fullAt := time.Now()
+	data, err := read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
+	if err != nil {
+		return nil, Phases{}, err
+	}
+	e.readAt, e.fullAt = at, fullAt
+	if terr != nil {
+		e.readAt = time.Time{}
+	}
+	return data, Phases{Full: true}, nil
+}
+
+// LastPhases is what the last scheduled run did and how long it took.
 func (e *Engine) LastPhases() Phases {
 	e.mu.RLock()
 	defer e.mu.RUnlock()

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -62,6 +63,51 @@ func (d *Data) With(obs []observation.Observation) *Data {
 		// written into copies (the base's maps are not changed).
 		for _, id := range nd.rules.Outputs() {
 			if !copiedL[id] {
+				nd.last[id] = maps.Clone(nd.last[id])
+			}
+		}
+		nd.derive()
+	}
+	return nd
+}
+
+// Replace returns a Data with the figures of the indicators inds as b read
+// them (all of them: an indicator b has nothing of has none) and those of
+// the others as in d, the derived figures computed again; d is not changed
+// and b is not used afterwards. It is how a reader that re-read only the
+// indicators written since its last read (engine) updates its data.
+func (d *Data) Replace(b *DataBuilder, inds []string) *Data {
+	b.sort()
+	nd := &Data{yearly: maps.Clone(d.yearly), last: maps.Clone(d.last), days: maps.Clone(d.days), rules: d.rules}
+	for _, ind := range inds {
+		if m, ok := b.d.yearly[ind]; ok {
+			nd.yearly[ind] = m
+		} else {
+			delete(nd.yearly, ind)
+		}
+		if m, ok := b.d.last[ind]; ok {
+			nd.last[ind] = m
+		} else {
+			delete(nd.last, ind)
+		}
+		if m, ok := b.d.days[ind]; ok {
+			if nd.days == nil {
+				nd.days = map[string]map[string]map[int]*derive.Days{}
+			}
+			nd.days[ind] = m
+		} else {
+			delete(nd.days, ind)
+		}
+	}
+	if nd.rules != nil {
+		// The derived figures' last ends are written into copies (the
+		// base's maps are not changed).
+		replaced := map[string]bool{}
+		for _, ind := range inds {
+			replaced[ind] = true
+		}
+		for _, id := range nd.rules.Outputs() {
+			if !replaced[id] {
 				nd.last[id] = maps.Clone(nd.last[id])
 			}
 		}

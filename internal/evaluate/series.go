@@ -122,14 +122,20 @@ func mergeByRegion[V any](dst, src map[string]map[string]V, join func(mine, thei
 // Data sorts each series by year (a later figure for a year replaces an
 // earlier one) and returns the Data; the builder is not used afterwards.
 func (b *DataBuilder) Data() *Data {
+	b.sort()
+	b.d.derive()
+	return b.d
+}
+
+// sort sorts each series by year, a later figure for a year replacing an
+// earlier one.
+func (b *DataBuilder) sort() {
 	for _, m := range b.d.yearly {
 		for reg, s := range m {
 			sort.SliceStable(s, func(i, j int) bool { return s[i].Year < s[j].Year })
 			m[reg] = dedupe(s)
 		}
 	}
-	b.d.derive()
-	return b.d
 }
 
 func dedupe(s Series) Series {

@@ -340,7 +340,10 @@ func (s *Server) evaluate(ctx context.Context) {
 	s.firstOnce.Do(func() { close(s.evaluated) })
 	evals, _ := s.Engine.Last()
 	ph := s.Engine.LastPhases()
-	s.Logger.Info("evaluated", "evaluations", len(evals), "read_s", ph.Read.Seconds(), "judge_s", ph.Judge.Seconds(), "publish_s", ph.Publish.Seconds())
+	// full: every figure read; else only indicators_read (those written
+	// since the last read), snapshot: from the last full read's snapshot.
+	s.Logger.Info("evaluated", "evaluations", len(evals), "full", ph.Full, "snapshot", ph.Snapshot, "indicators_read", len(ph.Indicators),
+		"read_s", ph.Read.Seconds(), "judge_s", ph.Judge.Seconds(), "publish_s", ph.Publish.Seconds())
 }
 
 // Run evaluates once, then on the schedule and on every trigger, and serves

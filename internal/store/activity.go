@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -61,28 +63,28 @@ func (s *Store) markActivity(ctx context.Context, inds []string, field, id strin
 	return s.writeReports(ctx, lines)
 }
 
-// racedIndicators reads the activity marks of inds and returns those on
-// which another write was active since this write (id) started: a write
-// whose start is visible and whose end is not, or is not before id's start.
-// When id's own start is not found every indicator is returned.
-func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (map[string]bool, error) {
-	f := Filter{Indicators: inds}
+// span is one write's marks: its earliest start, its latest end (zero: not
+// marked) and the indicators it marked.
+type span struct {
+	start, done time.Time
+	inds        []string
+}
+
+// activity reads the marks of the last activityWindow, of inds only when
+// there are few (nil: every indicator), by write id.
+func (s *Store) activity(ctx context.Context, inds []string) (map[string]*span, error) {
 	if len(inds) > filterLimit {
-		f.Indicators = nil
+		inds = nil
 	}
 	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -" + fmt.Sprint(int(activityWindow/time.Hour)) + "h)\n" +
 		"  |> filter(fn: (r) => r._measurement == " + FluxString(measActivity) + ")\n"
-	if len(f.Indicators) > 0 {
-		q += "  |> filter(fn: (r) => " + fluxAnyOf("indicator", "==", "or", f.Indicators) + ")\n"
+	if len(inds) > 0 {
+		q += "  |> filter(fn: (r) => " + fluxAnyOf("indicator", "==", "or", inds) + ")\n"
 	}
 	q += `  |> filter(fn: (r) => r._field == "start" or r._field == "done")
   |> group()
   |> keep(columns: ["_time", "_value", "_field", "indicator"])
 `
-	type span struct {
-		start, done time.Time
-		inds        []string
-	}
 	writes := map[string]*span{}
 	err := s.queryCSV(ctx, q, func(r fluxRow) error {
 		t, err := r.Time()
@@ -104,9 +106,24 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 			if t.After(w.done) {
 				w.done = t
 			}
+			if w.start.IsZero() { // its start is beyond the look-back
+				w.inds = append(w.inds, strings.Clone(r.Get("indicator")))
+			}
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return writes, nil
+}
+
+// racedIndicators reads the activity marks of inds and returns those on
+// which another write was active since this write (id) started: a write
+// whose start is visible and whose end is not, or is not before id's start.
+// When id's own start is not found every indicator is returned.
+func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (map[string]bool, error) {
+	writes, err := s.activity(ctx, inds)
 	if err != nil {
 		return nil, err
 	}
@@ -129,4 +146,65 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 		}
 	}
 	return raced, nil
+}
+
+// Changes since a read: a reader that keeps what it read (the engine)
+// takes InfluxDB's time T (ServerTime, less ChangeSlack) before it reads,
+// and later re-reads only the indicators ChangedSince(T) names. A write
+// that ended (marked done) before T had stored its values before the read
+// began, so the read saw them; any other write that may have stored a
+// value since then has a start or done mark after T, or no done mark at all
+// (still going, or crashed): its indicators are named. Marks are stamped by
+// InfluxDB's clock, which T is read from, so the clocks of the machines
+// that write never compare. A write that does not mark (outside Store.Write:
+// a restore, another tool's line protocol) is not seen: the reader reads
+// everything again from time to time.
+
+// ChangeSlack is taken off ServerTime (whose Date header, in whole seconds,
+// is already no later than the read that follows), against a clock that
+// steps back a little; a mark a little older than the read only costs a
+// re-read.
+const ChangeSlack = time.Second
+
+// ServerTime is InfluxDB's clock: the Date header of its /ping answer.
+func (s *Store) ServerTime(ctx context.Context) (time.Time, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(s.cfg.URL, "/")+"/ping", nil)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c := http.Client{Timeout: s.cfg.Timeout}
+	resp, err := c.Do(req)
+	if err != nil {
+		return time.Time{}, classify(fmt.Errorf("influxdb %s: %w", RedactURL(s.cfg.URL), err))
+	}
+	resp.Body.Close()
+	t, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("influxdb %s: /ping answered %s without a Date header", RedactURL(s.cfg.URL), resp.Status)
+	}
+	return t, nil
+}
+
+// ChangedSince lists, sorted, the indicators a write may have changed since
+// t (InfluxDB's clock, taken before a read): those of every write with a
+// mark after t or without its done mark. ok is false when t is older than
+// the marks' look-back (activityWindow, less an hour): the caller must read
+// everything.
+func (s *Store) ChangedSince(ctx context.Context, t time.Time) (inds []string, ok bool, err error) {
+	if now, err := s.ServerTime(ctx); err != nil || now.Sub(t) > activityWindow-time.Hour {
+		return nil, false, err
+	}
+	writes, err := s.activity(ctx, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	seen := map[string]bool{}
+	for _, w := range writes {
+		if w.done.IsZero() || w.done.After(t) || w.start.After(t) {
+			for _, ind := range w.inds {
+				seen[ind] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen)), true, nil
 }

@@ -136,3 +136,52 @@ func TestLateReportOfRacedWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestChangedSince: after T (InfluxDB's clock) the indicators of writes
+// marked since, and of writes never marked done, are named; those of writes
+// that ended before T are not.
+func TestChangedSince(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	t.Cleanup(s.Close)
+	ctx := context.Background()
+	mark := func(inds []string, field, id string) {
+		t.Helper()
+		if err := s.markActivity(ctx, inds, field, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark([]string{"a"}, "start", "before")
+	mark([]string{"a"}, "done", "before")
+	mark([]string{"b"}, "start", "crashed") // never done
+	mark([]string{"c"}, "start", "across")  // done after T
+	now, err := s.ServerTime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(now); d > time.Minute || d < -time.Minute {
+		t.Fatalf("InfluxDB's time %v is not this machine's %v", now, time.Now())
+	}
+	// T is one second after the marks so far (the Date header has whole
+	// seconds): wait until InfluxDB's clock has passed it.
+	T := now.Add(time.Second)
+	for now.Before(T.Add(time.Second)) {
+		time.Sleep(200 * time.Millisecond)
+		if now, err = s.ServerTime(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark([]string{"c"}, "done", "across")
+	mark([]string{"d", "e"}, "start", "after")
+	mark([]string{"d", "e"}, "done", "after")
+	got, ok, err := s.ChangedSince(ctx, T)
+	if err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if want := []string{"b", "c", "d", "e"}; !slices.Equal(got, want) {
+		t.Errorf("changed since T: %v, want %v", got, want)
+	}
+	if _, ok, err := s.ChangedSince(ctx, now.Add(-activityWindow)); err != nil || ok {
+		t.Errorf("changed since beyond the look-back: ok %v (%v), want a full read", ok, err)
+	}
+}

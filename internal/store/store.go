@@ -99,6 +99,9 @@ func (s *Store) Close() {
 	}
 }
 
+// URL is InfluxDB's URL, its password hidden (RedactURL).
+func (s *Store) URL() string { return RedactURL(s.cfg.URL) }
+
 // Bucket is the configured bucket.
 func (s *Store) Bucket() string { return s.cfg.Bucket }
 
