@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/term"
@@ -21,7 +22,17 @@ type importCmd struct {
 	Files     []string `arg:"" help:"Files to import: CSV or XLSX, canonical layout (indicator,region,period,value[,unit,source,note], English or Chinese headers) or the 国家统计局 export layout; UTF-8 or GBK." type:"existingfile"`
 }
 
+// importMemoryLimit is the soft memory limit of an import (Go's
+// runtime/debug.SetMemoryLimit): near it the collector runs more often, so
+// that a limit-sized file stays within the memory budget of one file
+// (docs/operations.md); a larger live heap is slower, never refused.
+// GOMEMLIMIT, when set, wins.
+const importMemoryLimit = 192 << 20
+
 func (c *importCmd) Run(g *globals, env *Env) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(importMemoryLimit)
+	}
 	cfg, set, err := g.loadPlan(env, "")
 	if err != nil {
 		return err
