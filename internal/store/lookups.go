@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // Lookups of current values (CurrentValues) share queries: the callers
@@ -97,23 +98,30 @@ func (s *Store) runLookups() {
 }
 
 // lookupValues reads the current values of every caller's keys together,
-// as the lookup before a group write does (existing: one query per piece
-// of at most filterLimit indicators, each over its indicators' regions and
-// period range).
+// by the queries of a group write's lookup (lookupFilters), but only the
+// value field, read as the storage streams it (EachValue: no pivot, no
+// group), which is what the plausibility check needs.
 func (s *Store) lookupValues(ctx context.Context, batch []*valueLookup) (map[observation.Key]float64, error) {
-	var keys []observation.Observation
+	want := map[observation.Key]bool{}
+	var keys []observation.Key
 	for _, l := range batch {
 		for _, k := range l.keys {
-			keys = append(keys, observation.Observation{Indicator: k.Indicator, Region: k.Region, Period: k.Period})
+			if !want[k] {
+				want[k] = true
+				keys = append(keys, k)
+			}
 		}
 	}
-	cur, err := s.existing(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[observation.Key]float64, len(cur))
-	for k, st := range cur {
-		out[k] = st.Value
+	out := make(map[observation.Key]float64, len(keys))
+	for _, f := range lookupFilters(keys) {
+		err := s.EachValue(ctx, f, func(indicator, region string, p period.Period, v float64) {
+			if k := (observation.Key{Indicator: indicator, Region: region, Period: p}); want[k] {
+				out[k] = v
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

@@ -60,7 +60,35 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 	}
 	out := make(map[observation.Key]observation.Stored, len(batch))
 	var incomplete bool
-	for _, cluster := range timeClusters(all) {
+	for _, f := range lookupFilters(all) {
+		cur, inc, err := s.currentRaw(ctx, f)
+		if err != nil {
+			return nil, false, err
+		}
+		incomplete = incomplete || inc
+		for _, st := range cur {
+			if want[st.Key()] {
+				out[st.Key()] = st
+			}
+		}
+	}
+	return out, incomplete, nil
+}
+
+// clusterGap: keys whose period starts lie further apart than this (and
+// than two of the earlier key's periods) are looked up in separate queries.
+// One query over both would read every stored point between them: fifty
+// bureaus uploading at once for periods years apart made the lookup of a
+// group write read the whole history of their regions.
+const clusterGap = 31 * 24 * time.Hour
+
+// lookupFilters are the queries that read the current values of keys (in
+// place sorted by period start): by clusters of nearby period starts
+// (timeClusters), each in pieces of at most filterLimit indicators, each
+// piece filtered on its indicators and its own period range.
+func lookupFilters(keys []observation.Key) []Filter {
+	var out []Filter
+	for _, cluster := range timeClusters(keys) {
 		spans := map[string]*KeySpan{}
 		for _, k := range cluster {
 			if spans[k.Indicator] == nil {
@@ -75,27 +103,11 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 				piece.merge(spans[ind])
 			}
 			inds = inds[min(filterLimit, len(inds)):]
-			cur, inc, err := s.currentRaw(ctx, piece.Filter())
-			if err != nil {
-				return nil, false, err
-			}
-			incomplete = incomplete || inc
-			for _, st := range cur {
-				if want[st.Key()] {
-					out[st.Key()] = st
-				}
-			}
+			out = append(out, piece.Filter())
 		}
 	}
-	return out, incomplete, nil
+	return out
 }
-
-// clusterGap: keys whose period starts lie further apart than this (and
-// than two of the earlier key's periods) are looked up in separate queries.
-// One query over both would read every stored point between them: fifty
-// bureaus uploading at once for periods years apart made the lookup of a
-// group write read the whole history of their regions.
-const clusterGap = 31 * 24 * time.Hour
 
 // timeClusters splits keys (sorted here by period start) where the gap
 // between neighbours exceeds clusterGap and two of the earlier key's
