@@ -34,6 +34,15 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 row() { # figure measured goal verdict
 	printf '  %-44s %14s   goal %-12s %s\n' "$1" "$2" "$3" "$4"
 }
+# start_serve CONFIG LOG: serve in the background (serve_pid) until /readyz.
+start_serve() {
+	"$work/qualitymon" -c "$1" serve >"$2" 2>&1 &
+	serve_pid=$!
+	until curl -sf -o /dev/null "$base/readyz"; do
+		kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$2"; exit 1; }
+		sleep 0.2
+	done
+}
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a <= b) ? "ok" : "OVER" }'; }
 
 echo "load before: $(uptime)"
@@ -50,12 +59,7 @@ t=$(now)
 import_s=$(since "$t")
 
 t=$(now)
-"$work/qualitymon" -c "$cfg" serve >"$work/serve.log" 2>&1 &
-serve_pid=$!
-until curl -sf -o /dev/null "$base/readyz"; do
-	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve.log"; exit 1; }
-	sleep 0.2
-done
+start_serve "$cfg" "$work/serve.log"
 ready_s=$(since "$t")
 # (grep -q would end the pipe early: with pipefail curl's SIGPIPE fails it)
 until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "^qualitymon_evaluation_targets $targets\$" "$work/m.txt"; do
@@ -156,12 +160,7 @@ grep -q '@every 20s' "$work/restart.yaml" || { echo "bench-scale: no schedule of
 [[ -n "$(find "$work" -name figures.snapshot -size +0)" ]] || echo "bench-scale: no snapshot of the figures was written"
 load_restart=$(cut -d' ' -f1-3 /proc/loadavg)
 t=$(now)
-"$work/qualitymon" -c "$work/restart.yaml" serve >"$work/serve2.log" 2>&1 &
-serve_pid=$!
-until curl -sf -o /dev/null "$base/readyz"; do
-	kill -0 "$serve_pid" 2>/dev/null || { tail -20 "$work/serve2.log"; exit 1; }
-	sleep 0.2
-done
+start_serve "$work/restart.yaml" "$work/serve2.log"
 restart_ready_s=$(since "$t")
 read -r r_full r_snap r_inds r_read_s r_judge_s r_publish_s r_total_s < <(evaluated "$work/serve2.log" 1)
 code=$(curl -s -o "$work/upload2.txt" -w '%{http_code}' -H 'Authorization: Bearer bench-scale-token' -H 'Content-Type: text/csv' \

@@ -137,18 +137,14 @@ func (r *binReader) fail() {
 	r.b = nil
 }
 
-func (r *binReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *binReader) uvarint() uint64 { return binVarint(r, binary.Uvarint) }
 
-func (r *binReader) varint() int64 {
-	v, n := binary.Varint(r.b)
+func (r *binReader) varint() int64 { return binVarint(r, binary.Varint) }
+
+// binVarint reads one varint with decode (binary.Uvarint or Varint); a cut
+// or malformed one fails the reader.
+func binVarint[T uint64 | int64](r *binReader, decode func([]byte) (T, int)) T {
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.fail()
 		return 0

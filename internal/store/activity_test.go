@@ -17,16 +17,8 @@ import (
 // two share only; without its own start mark a write counts every
 // indicator as raced.
 func TestRacedIndicators(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(s.Close)
+	s, mark := marker(t)
 	ctx := context.Background()
-	mark := func(inds []string, field, id string) {
-		t.Helper()
-		if err := s.markActivity(ctx, inds, field, id); err != nil {
-			t.Fatal(err)
-		}
-	}
 	mark([]string{"x", "y"}, "start", "ended")
 	mark([]string{"x", "y"}, "done", "ended")
 	mark([]string{"x", "y", "w"}, "start", "me")
@@ -141,16 +133,8 @@ func TestLateReportOfRacedWrite(t *testing.T) {
 // marked since, and of writes never marked done, are named; those of writes
 // that ended before T are not.
 func TestChangedSince(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(s.Close)
+	s, mark := marker(t)
 	ctx := context.Background()
-	mark := func(inds []string, field, id string) {
-		t.Helper()
-		if err := s.markActivity(ctx, inds, field, id); err != nil {
-			t.Fatal(err)
-		}
-	}
 	mark([]string{"a"}, "start", "before")
 	mark([]string{"a"}, "done", "before")
 	mark([]string{"b"}, "start", "crashed") // never done
@@ -183,5 +167,19 @@ func TestChangedSince(t *testing.T) {
 	}
 	if _, ok, err := s.ChangedSince(ctx, now.Add(-activityWindow)); err != nil || ok {
 		t.Errorf("changed since beyond the look-back: ok %v (%v), want a full read", ok, err)
+	}
+}
+
+// marker is a store on a bucket of its own and a writer of its activity
+// marks (markActivity).
+func marker(t *testing.T) (*Store, func(inds []string, field, id string)) {
+	srv := testenv.SharedInflux(t)
+	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
+	t.Cleanup(s.Close)
+	return s, func(inds []string, field, id string) {
+		t.Helper()
+		if err := s.markActivity(context.Background(), inds, field, id); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
