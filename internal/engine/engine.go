@@ -272,16 +272,15 @@ func (e *Engine) readLatest(ctx context.Context) (*evaluate.Data, Phases, error)
 			e.Logger.Warn("the snapshot of the figures is not used: this evaluation reads every figure", "err", err)
 		}
 	}
-	at, terr := e.Store.ServerTime(ctx)
+	now, terr := e.Store.ServerTime(ctx)
+	at := now.Add(-store.ChangeSlack)
 	if terr != nil {
-		e.Logger.Warn("InfluxDB's time is not known: the next evaluation reads every figure again", "err", terr)
-	} else {
-		at = at.Add(-store.ChangeSlack)
+		e.Logger.Warn("InfluxDB's time is not known: this evaluation and the next read every figure", "err", terr)
 	}
 	// The run from the snapshot is never a full read (however old its full
 	// read): a start must not wait for one; the next scheduled run is.
-	if base != nil && !e.readAt.IsZero() && e.FullRead > 0 && (ph.Snapshot || time.Since(e.fullAt) < e.FullRead) {
-		changed, ok, err := e.Store.ChangedSince(ctx, e.readAt)
+	if terr == nil && base != nil && !e.readAt.IsZero() && e.FullRead > 0 && (ph.Snapshot || time.Since(e.fullAt) < e.FullRead) {
+		changed, ok, err := e.Store.ChangedSince(ctx, e.readAt, now)
 		if err != nil {
 			e.Logger.Warn("reading the writer marks failed: this evaluation reads every figure", "err", err)
 		}
@@ -295,9 +294,6 @@ func (e *Engine) readLatest(ctx context.Context) (*evaluate.Data, Phases, error)
 				data = base.Replace(b, changed)
 			}
 			e.readAt = at
-			if terr != nil {
-				e.readAt = time.Time{}
-			}
 			ph.Indicators = changed
 			return data, ph, nil
 		}

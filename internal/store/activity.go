@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -166,17 +167,18 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 // re-read.
 const ChangeSlack = time.Second
 
-// ServerTime is InfluxDB's clock: the Date header of its /ping answer.
+// ServerTime is InfluxDB's clock: the Date header of its /ping answer
+// (through the client's HTTP service, as every other request).
 func (s *Store) ServerTime(ctx context.Context) (time.Time, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(s.cfg.URL, "/")+"/ping", nil)
 	if err != nil {
 		return time.Time{}, err
 	}
-	c := http.Client{Timeout: s.cfg.Timeout}
-	resp, err := c.Do(req)
+	resp, err := s.client.HTTPService().DoHTTPRequestWithResponse(req, nil)
 	if err != nil {
 		return time.Time{}, classify(fmt.Errorf("influxdb %s: %w", RedactURL(s.cfg.URL), err))
 	}
+	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	t, err := http.ParseTime(resp.Header.Get("Date"))
 	if err != nil {
@@ -187,12 +189,13 @@ func (s *Store) ServerTime(ctx context.Context) (time.Time, error) {
 
 // ChangedSince lists, sorted, the indicators a write may have changed since
 // t (InfluxDB's clock, taken before a read): those of every write with a
-// mark after t or without its done mark. ok is false when t is older than
-// the marks' look-back (activityWindow, less an hour): the caller must read
-// everything.
-func (s *Store) ChangedSince(ctx context.Context, t time.Time) (inds []string, ok bool, err error) {
-	if now, err := s.ServerTime(ctx); err != nil || now.Sub(t) > activityWindow-time.Hour {
-		return nil, false, err
+// mark after t or without its done mark. now is InfluxDB's time as the
+// caller read it (ServerTime) for the read this one precedes. ok is false
+// when t is older than the marks' look-back (activityWindow, less an
+// hour): the caller must read everything.
+func (s *Store) ChangedSince(ctx context.Context, t, now time.Time) (inds []string, ok bool, err error) {
+	if now.Sub(t) > activityWindow-time.Hour {
+		return nil, false, nil
 	}
 	writes, err := s.activity(ctx, nil)
 	if err != nil {

@@ -158,14 +158,14 @@ func TestChangedSince(t *testing.T) {
 	mark([]string{"c"}, "done", "across")
 	mark([]string{"d", "e"}, "start", "after")
 	mark([]string{"d", "e"}, "done", "after")
-	got, ok, err := s.ChangedSince(ctx, T)
+	got, ok, err := s.ChangedSince(ctx, T, now)
 	if err != nil || !ok {
 		t.Fatal(ok, err)
 	}
 	if want := []string{"b", "c", "d", "e"}; !slices.Equal(got, want) {
 		t.Errorf("changed since T: %v, want %v", got, want)
 	}
-	if _, ok, err := s.ChangedSince(ctx, now.Add(-activityWindow)); err != nil || ok {
+	if _, ok, err := s.ChangedSince(ctx, now.Add(-activityWindow), now); err != nil || ok {
 		t.Errorf("changed since beyond the look-back: ok %v (%v), want a full read", ok, err)
 	}
 }
