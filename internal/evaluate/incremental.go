@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/derive"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
@@ -80,24 +79,9 @@ func (d *Data) Replace(b *DataBuilder, inds []string) *Data {
 	b.sort()
 	nd := &Data{yearly: maps.Clone(d.yearly), last: maps.Clone(d.last), days: maps.Clone(d.days), rules: d.rules}
 	for _, ind := range inds {
-		if m, ok := b.d.yearly[ind]; ok {
-			nd.yearly[ind] = m
-		} else {
-			delete(nd.yearly, ind)
-		}
-		if m, ok := b.d.last[ind]; ok {
-			nd.last[ind] = m
-		} else {
-			delete(nd.last, ind)
-		}
-		if m, ok := b.d.days[ind]; ok {
-			if nd.days == nil {
-				nd.days = map[string]map[string]map[int]*derive.Days{}
-			}
-			nd.days[ind] = m
-		} else {
-			delete(nd.days, ind)
-		}
+		replaceKey(&nd.yearly, b.d.yearly, ind)
+		replaceKey(&nd.last, b.d.last, ind)
+		replaceKey(&nd.days, b.d.days, ind)
 	}
 	if nd.rules != nil {
 		// The derived figures' last ends are written into copies (the
@@ -114,6 +98,19 @@ func (d *Data) Replace(b *DataBuilder, inds []string) *Data {
 		nd.derive()
 	}
 	return nd
+}
+
+// replaceKey sets (*dst)[k] to src's, or deletes it when src has none.
+func replaceKey[V any](dst *map[string]V, src map[string]V, k string) {
+	v, ok := src[k]
+	if !ok {
+		delete(*dst, k)
+		return
+	}
+	if *dst == nil {
+		*dst = map[string]V{}
+	}
+	(*dst)[k] = v
 }
 
 // EvaluateTargets judges the given targets only (tracked ones; one
