@@ -69,12 +69,18 @@ func streamXLSX(w http.ResponseWriter, skeleton []byte, rows func(row func([]str
 	if _, err := part.Write(head); err != nil {
 		return err
 	}
-	// The download begins now, before the first row.
 	rc := http.NewResponseController(w)
-	if err := zw.Flush(); err != nil {
-		return err
+	flush := func() error {
+		if err := zw.Flush(); err != nil {
+			return err
+		}
+		if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			return err
+		}
+		return nil
 	}
-	if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+	// The download begins now, before the first row.
+	if err := flush(); err != nil {
 		return err
 	}
 	cols := make([]string, len(exportHeader))
@@ -90,12 +96,7 @@ func streamXLSX(w http.ResponseWriter, skeleton []byte, rows func(row func([]str
 			return err
 		}
 		if n%flushEvery == 0 {
-			if err := zw.Flush(); err != nil {
-				return err
-			}
-			if err := rc.Flush(); err != nil && !errors.Is(err, http.ErrNotSupported) {
-				return err
-			}
+			return flush()
 		}
 		return nil
 	})
