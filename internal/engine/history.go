@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"maps"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
@@ -43,13 +44,29 @@ func (e *Engine) Stored(obs []observation.Observation) {
 func (e *Engine) CurrentValues(ctx context.Context, keys []observation.Key) (map[observation.Key]float64, error) {
 	out := make(map[observation.Key]float64, len(keys))
 	var rest []observation.Key
+	// Under the lock, the data and the recent figures of keys, which must
+	// be of the same moment, taken in min(len(keys), len(recent)) steps (a
+	// large upload's keys do not hold up a run's publishing); the data,
+	// which is never changed, is read after.
 	e.mu.RLock()
 	data := e.data
+	recent := e.recent
+	if data != nil && len(keys) < len(recent) {
+		recent = make(map[observation.Key]recentValue)
+		for _, k := range keys {
+			if r, ok := e.recent[k]; ok {
+				recent[k] = r
+			}
+		}
+	} else if data != nil {
+		recent = maps.Clone(recent)
+	}
+	e.mu.RUnlock()
 	if data == nil {
 		rest = keys
 	} else {
 		for _, k := range keys {
-			if r, ok := e.recent[k]; ok {
+			if r, ok := recent[k]; ok {
 				out[k] = r.v
 			} else if v, ok, held := data.Reported(k); !held {
 				rest = append(rest, k)
@@ -58,7 +75,6 @@ func (e *Engine) CurrentValues(ctx context.Context, keys []observation.Key) (map
 			}
 		}
 	}
-	e.mu.RUnlock()
 	if len(rest) == 0 {
 		return out, nil
 	}
