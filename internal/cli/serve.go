@@ -198,7 +198,7 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	}
 	sv.closers = append(sv.closers, func() { up.Close() })
 	up.SinkFor = rep.Sinks.For
-	up.History = st                                    // plausibility warnings: the previous periods' stored values
+	up.History = engine                                // plausibility warnings: the previous periods' values, as the evaluation holds them
 	up.Now = env.Now                                   // audit lines and archive dates on the config's calendar
 	srv.Mux.As(access.OwnAuth).Handle(upload.Path, up) // the bureau's token (Authorization: Bearer)
 	// 报送工作台 (/bureau, /review): files from the browser go through the

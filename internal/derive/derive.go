@@ -619,3 +619,10 @@ func (d *Days) sum(year int, atMost float64) daySum {
 func roundDerived(v float64) float64 { return math.Round(v*1e9) / 1e9 }
 
 func trimNum(f float64) string { return fmt.Sprint(roundDerived(f)) }
+
+// At returns the value of the day of t's date and whether it has one
+// (held at float32 precision, as Set keeps it).
+func (d *Days) At(t time.Time) (float32, bool) {
+	i := t.YearDay() - 1
+	return d.v[i], d.has[i/64]&(1<<(i%64)) != 0
+}

@@ -60,6 +60,10 @@ type Engine struct {
 	// Used under run.
 	readAt, fullAt time.Time
 	snapTried      bool // the first run has looked for the snapshot
+	// recent: figures this process stored that data may not hold yet
+	// (Stored, CurrentValues; under mu); recentSeq numbers the Stored calls.
+	recent    map[observation.Key]recentValue
+	recentSeq uint64
 }
 
 // Load evaluates every target as of at from what the store holds; with a
@@ -208,7 +212,7 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	if replaced == nil {
 		replaced = []int{} // nothing to encode again (nil: everything)
 	}
-	return e.publish(ctx, evals, fresh, replaced, data, start)
+	return e.publish(ctx, evals, fresh, replaced, data, start, 0, obs)
 }
 
 // Phases is what the last scheduled run did and how long its parts took:
@@ -227,6 +231,9 @@ type Phases struct {
 
 func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
+	e.mu.RLock()
+	seq := e.recentSeq // the figures stored by then are in what InfluxDB answers
+	e.mu.RUnlock()
 	t0 := time.Now()
 	data, ph, err := e.readLatest(ctx)
 	if err != nil {
@@ -239,7 +246,7 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	e.mu.Lock()
 	e.phases = ph
 	e.mu.Unlock()
-	err = e.publish(ctx, evals, evals, nil, data, start)
+	err = e.publish(ctx, evals, evals, nil, data, start, seq, nil)
 	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
 		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
@@ -321,13 +328,15 @@ func (e *Engine) LastPhases() Phases {
 // the history of judged (the targets this run judged afresh): all of them
 // on the first run and after a failed write, else those that changed.
 // replaced, when not nil, lists the only indices at which evals differs
-// from the last published (Exporter.UpdateChanged).
-func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time) error {
+// from the last published (Exporter.UpdateChanged). The recent figures
+// data holds (seq, applied: settled) are forgotten as data is published.
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
 	p0 := time.Now()
 	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
 	prev := e.last
 	e.last, e.at, e.data = evals, start, data
+	e.settled(seq, applied)
 	e.took = e.Now().Sub(start)
 	e.phases.Publish = time.Since(p0)
 	e.mu.Unlock()

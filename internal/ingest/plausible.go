@@ -39,8 +39,9 @@ type Warning struct {
 	Message        string  `json:"message"`
 }
 
-// History reads the current values of keys from the store (one read for
-// all of them): store.Store.CurrentValues.
+// History gives the current values of keys (one call for all of them):
+// serve's engine.Engine.CurrentValues, from the figures the evaluation holds,
+// or store.Store.CurrentValues, read from InfluxDB.
 type History interface {
 	CurrentValues(ctx context.Context, keys []observation.Key) (map[observation.Key]float64, error)
 }

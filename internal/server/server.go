@@ -258,7 +258,10 @@ const maxPending = 200000
 // InfluxDB (the spool's OnStored); it never blocks. Rows arriving while a
 // run is going are coalesced into the next run: many uploads, one run, at
 // most one running; it re-judges only the targets whose indicators changed.
+// The engine holds the rows at once for the plausibility check of the next
+// uploads (engine.Engine.Stored).
 func (s *Server) Ingested(obs []observation.Observation) {
+	s.Engine.Stored(obs)
 	s.Moments.Invalidate()
 	s.pmu.Lock()
 	if !s.full {

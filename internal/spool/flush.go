@@ -94,7 +94,18 @@ func (s *Spool) flusher(ctx context.Context) {
 			s.log.Error("spool cannot record progress; the batches will be replayed", "dir", s.dir, "err", cerr)
 		}
 		cur = next
+		// OnStored hears of the rows before their uploads are answered: a
+		// reader it updates (serve's plausibility check) holds them by the
+		// time the bureau sends its next file.
 		var stored []observation.Observation
+		for i, r := range group {
+			if s.o.OnStored != nil && !outs[i].told {
+				stored = appendStored(stored, r.p, outs[i].obs, outs[i].err)
+			}
+		}
+		if len(stored) > 0 {
+			s.o.OnStored(stored)
+		}
 		for i, r := range group {
 			out := outs[i]
 			out.obs = nil // the rows are the flusher's
@@ -102,12 +113,6 @@ func (s *Spool) flusher(ctx context.Context) {
 			if out.err == nil && s.o.OnFlushed != nil {
 				s.o.OnFlushed()
 			}
-			if s.o.OnStored != nil && !outs[i].told {
-				stored = appendStored(stored, r.p, outs[i].obs, out.err)
-			}
-		}
-		if len(stored) > 0 {
-			s.o.OnStored(stored)
 		}
 	}
 }

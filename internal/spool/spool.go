@@ -135,8 +135,9 @@ type Options struct {
 	OnFlushed func()
 	// OnStored runs in the flusher goroutine after each group of batches
 	// is written, with the rows now in InfluxDB (in the order written), so
-	// that evaluations can be updated without reading them back. It must
-	// return quickly; the slice is the callee's to keep.
+	// that evaluations can be updated without reading them back, and
+	// before the Accepts of those batches are answered. It must return
+	// quickly; the slice is the callee's to keep.
 	OnStored func([]observation.Observation)
 	// AcceptWait is how long Accept waits for its batch to reach InfluxDB
 	// before answering Pending (default 10 s; negative: do not wait).

@@ -131,7 +131,8 @@ type Handler struct {
 	// uploads of a token with review: required for a reviewer.
 	SinkFor func(b *reporting.Bureau, sink observation.Sink) observation.Sink
 	// History, when set, holds the previous periods' values of the
-	// plausibility check (the store; nil: the upload's own only).
+	// plausibility check (serve: the engine, engine.Engine.CurrentValues;
+	// nil: the upload's own only).
 	History ingest.History
 }
 
