@@ -196,17 +196,20 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
 	}
 	evals := make([]evaluate.Evaluation, len(last))
-	var replaced []int // the indices whose metrics are encoded again
+	// The indices whose metrics are encoded again: those whose judgement
+	// changed, not every target of the uploaded indicators (at national
+	// scale a figure's indicator has targets in every plan, so in every
+	// block of the metrics page).
+	replaced := []int{} // (nil: everything)
 	for i := range last {
 		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
 			evals[i] = fresh[j]
-			replaced = append(replaced, i)
+			if !sameEvaluation(&last[i], &fresh[j]) {
+				replaced = append(replaced, i)
+			}
 		} else {
 			evals[i] = last[i]
 		}
-	}
-	if replaced == nil {
-		replaced = []int{} // nothing to encode again (nil: everything)
 	}
 	return e.publish(ctx, evals, fresh, replaced, data, start)
 }
@@ -239,7 +242,10 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	e.mu.Lock()
 	e.phases = ph
 	e.mu.Unlock()
-	err = e.publish(ctx, evals, evals, nil, data, start)
+	e.mu.RLock()
+	prev := e.last
+	e.mu.RUnlock()
+	err = e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start)
 	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
 		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
