@@ -175,7 +175,7 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	if base == nil {
 		return e.runLocked(ctx)
 	}
-	start := e.Now()
+	start, t0 := e.Now(), time.Now()
 	data := base.With(obs)
 	changed := map[string]bool{}
 	for i := range obs {
@@ -211,7 +211,16 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 			evals[i] = last[i]
 		}
 	}
-	return e.publish(ctx, evals, fresh, replaced, data, start)
+	judged := time.Now()
+	err := e.publish(ctx, evals, fresh, replaced, data, start)
+	if e.Logger != nil {
+		e.mu.RLock()
+		pub := e.phases.Publish
+		e.mu.RUnlock()
+		e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
+			"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(judged).Seconds()-pub.Seconds())
+	}
+	return err
 }
 
 // Phases is what the last scheduled run did and how long its parts took:
