@@ -5,7 +5,8 @@
 # too few) × 100 synthetic yearly indicators, ten years of figures each,
 # imported with `qualitymon import` into a fresh InfluxDB 1.8.10 with its
 # default configuration (max-values-per-tag 100,000, max-series-per-database
-# 1,000,000), then `qualitymon serve` started over it. Prints each figure
+# 1,000,000; the database made by scripts/influxdb.sh, WITH SHARD DURATION
+# 5200w), then `qualitymon serve` started over it. Prints each figure
 # beside its goal:
 #   /readyz after start, the full evaluation (and its parts), /readyz after a
 #   restart (from the snapshot of the last full read), a scheduled
@@ -87,6 +88,10 @@ until curl -s -o "$work/m.txt" "$base/metrics" && grep -q "actual=\"12.34\".*tar
 	sleep 0.1
 done
 upload_s=$(since "$t")
+# serve's part of it: the ingest's run (judge, publish), from its log.
+applied=$(grep 'msg=applied' "$work/serve.log" | tail -1 | awk '{
+	for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+	printf "judged %s, encoded %s: judge %.3f s, publish %.3f s", f["judged"], f["encoded"], f["judge_s"], f["publish_s"] }')
 
 # serve answers /api/v1/completeness from a background refresh after the
 # evaluation: wait for the first (at most 10 minutes).
@@ -187,6 +192,7 @@ row "per-target series per target" "$(awk -v a="$per_target" -v b="$targets" 'BE
 row "scrape plain (s, MB)" "$scrape_s $(awk -v b="$scrape_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$scrape_s" 2)"
 row "scrape gzip (s, MB)" "$gz_s $(awk -v b="$gz_bytes" 'BEGIN { printf "%.0f", b / 1e6 }')" "2" "$(le "$gz_s" 2)"
 row "one upload until /metrics shows it (s)" "$upload_s" "1" "$(le "$upload_s" 1)"
+row "  its run in serve (after the spool's write)" "${applied:-none logged}" "-" "(polled by whole scrapes of $scrape_s s)"
 row "InfluxDB series (default limit 1,000,000)" "$influx_series" "1000000" "$(le "${influx_series:-0}" 1000000)"
 row "completeness listing after the upload (s)" "$comp_s" "-" ""
 echo "  pages (HTTP code, first byte, whole, size, 1-min load when asked), goal: first byte ≤ 0.3 s (pages and exports), ≤ 2 s (completeness):"

@@ -5,6 +5,8 @@
 # queries (/api/v2/query, with [http] flux-enabled = true) that
 # github.com/influxdata/influxdb-client-go/v2 uses. The bucket is "db/rp"
 # (qualitymon/autogen), the org is ignored ("-"), the token is empty (auth off).
+# The database is made WITH SHARD DURATION 5200w (see cmd_start); influxd runs
+# with its default configuration.
 #
 # Usage:
 #   scripts/influxdb.sh install          build .tools/bin/influxd (go install ...@v1.8.10) unless present
@@ -29,6 +31,7 @@ set -euo pipefail
 readonly INFLUX_MODULE=github.com/influxdata/influxdb
 readonly INFLUX_VERSION=v1.8.10
 readonly DATABASE=qualitymon
+readonly SHARD_DURATION=5200w
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 readonly ROOT
@@ -181,9 +184,21 @@ cmd_start() {
 	done
 	[[ "$ready" == 1 ]] || die "influxd could not bind a port (log: $dir/influxd.log)"
 
-	local out
-	if ! out=$(curl -fsS -XPOST "$url/query" --data-urlencode "q=CREATE DATABASE $DATABASE" 2>&1) || [[ "$out" == *'"error"'* ]]; then
-		die "CREATE DATABASE $DATABASE failed: $out"
+	# Shard groups of a century (1970–2069 in one): statistics are sparse (a
+	# point per series and year or month), and with the default 7-day groups
+	# a yearly series is one shard per year, so a full read of it costs
+	# InfluxDB one cursor per year (docs/operations.md, "One server at
+	# national scale"). Only the database's shard groups change; influxd's
+	# configuration stays its default.
+	local out create="CREATE DATABASE $DATABASE WITH SHARD DURATION $SHARD_DURATION"
+	if ! out=$(curl -fsS -XPOST "$url/query" --data-urlencode "q=$create" 2>&1); then
+		die "$create failed: $out"
+	fi
+	if [[ "$out" == *'conflicts with an existing policy'* ]]; then
+		# A kept DIR whose database was made before with other shard groups keeps them.
+		log "database $DATABASE exists with another shard duration; keeping it (docs/operations.md: ALTER RETENTION POLICY)"
+	elif [[ "$out" == *'"error"'* ]]; then
+		die "$create failed: $out"
 	fi
 	log "influxd $INFLUX_VERSION (pid $pid) serves $url, data in $dir"
 	echo "export QUALITYMON_INFLUX_URL=$url QUALITYMON_INFLUX_BUCKET=$DATABASE/autogen QUALITYMON_INFLUX_ORG=- QUALITYMON_INFLUX_TOKEN= INFLUXDB_DIR=$dir"

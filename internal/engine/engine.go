@@ -179,7 +179,7 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	if base == nil {
 		return e.runLocked(ctx)
 	}
-	start := e.Now()
+	start, t0 := e.Now(), time.Now()
 	data := base.With(obs)
 	changed := map[string]bool{}
 	for i := range obs {
@@ -200,19 +200,31 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
 	}
 	evals := make([]evaluate.Evaluation, len(last))
-	var replaced []int // the indices whose metrics are encoded again
+	// The indices whose metrics are encoded again: those whose judgement
+	// changed, not every target of the uploaded indicators (at national
+	// scale a figure's indicator has targets in every plan, so in every
+	// block of the metrics page).
+	replaced := []int{} // (nil: everything)
 	for i := range last {
 		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
 			evals[i] = fresh[j]
-			replaced = append(replaced, i)
+			if !sameEvaluation(&last[i], &fresh[j]) {
+				replaced = append(replaced, i)
+			}
 		} else {
 			evals[i] = last[i]
 		}
 	}
-	if replaced == nil {
-		replaced = []int{} // nothing to encode again (nil: everything)
+	judged := time.Now()
+	err := e.publish(ctx, evals, fresh, replaced, data, start, 0, obs)
+	if e.Logger != nil {
+		e.mu.RLock()
+		pub := e.phases.Publish
+		e.mu.RUnlock()
+		e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
+			"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(judged).Seconds()-pub.Seconds())
 	}
-	return e.publish(ctx, evals, fresh, replaced, data, start, 0, obs)
+	return err
 }
 
 // Phases is what the last scheduled run did and how long its parts took:
@@ -246,7 +258,10 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	e.mu.Lock()
 	e.phases = ph
 	e.mu.Unlock()
-	err = e.publish(ctx, evals, evals, nil, data, start, seq, nil)
+	e.mu.RLock()
+	prev := e.last
+	e.mu.RUnlock()
+	err = e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
 	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
 		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)

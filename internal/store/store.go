@@ -52,6 +52,10 @@ type Config struct {
 	Bucket string
 	// Timeout bounds each HTTP request (default 60 s).
 	Timeout time.Duration
+	// ReadEncoding is the Accept-Encoding of the streamed reads (EachValue,
+	// a write's lookup): "gzip" or "identity"; "" (the default) is gzip
+	// except for an InfluxDB on the loopback (streamReadEncoding).
+	ReadEncoding string
 }
 
 // Store is a connection to one bucket.
