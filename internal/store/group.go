@@ -210,6 +210,35 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 		want, h := final[k], held[k]
 		return h.Value == want.Value && h.Source == want.Source && h.Revision == want.Revision
 	}
+	// InfluxDB 1.x answers a write spanning shard groups as soon as one
+	// shard refuses its points, while the other shards' writes may still
+	// be running: a row not read back yet is read again a few times
+	// before it counts as refused.
+	for _, wait := range readBackWaits {
+		var missing []observation.Observation
+		for _, o := range all {
+			if !stored(o.Key()) {
+				missing = append(missing, o)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		again, err := s.readBack(ctx, missing)
+		if err != nil {
+			return nil, fmt.Errorf("InfluxDB refused rows (%v); reading back what it stored: %w", refused, err)
+		}
+		if held == nil {
+			held = again
+		} else {
+			maps.Copy(held, again)
+		}
+	}
 	maps.DeleteFunc(mine, func(k observation.Key, _ mark) bool { return !stored(k) })
 	if err := s.reconcileRaced(ctx, mine, late, inds, id); err != nil {
 		return nil, err
@@ -286,6 +315,10 @@ func indicatorsOf(obs []observation.Observation) []string {
 	}
 	return slices.Sorted(maps.Keys(set))
 }
+
+// readBackWaits are the pauses before reading again the rows of a refused
+// write that were not read back as written (about 1.5 s in all).
+var readBackWaits = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
 
 // readBack reads the current values of obs's keys after a refused write:
 // one period start at a time (readBackEach) unless there are more than 200.
