@@ -166,9 +166,11 @@ type Figure struct {
 	Reporter string
 }
 
-// Cell is one item of the grid with its state.
+// Cell is one item of the grid with its state. The item is shared (the
+// cells of several bureaus listing it, and the listing's pages, point to
+// one): a listing at national scale holds millions of cells.
 type Cell struct {
-	Item `json:"-"`
+	*Item `json:"-"`
 	// Bureau is the bureau responsible (completeness; "" when none is).
 	Bureau string `json:"bureau"`
 	State  string `json:"state"`
@@ -208,22 +210,39 @@ func (c *Cell) Expected() bool { return c.State != StateOpen }
 
 // Classify gives every item its state at now from the figures found (by
 // key) and the uploads held for review (key → upload id).
+//
+// The cells point into items, and a reported cell's value, times and
+// timeliness into slabs allocated once for all of them (not four small
+// allocations a cell).
 func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
 	out := make([]Cell, len(items))
-	for i, it := range items {
+	var slab struct {
+		values []float64
+		times  []time.Time // two a cell: reported, submitted
+		onTime []bool
+	}
+	if n := min(len(figs), len(items)); n > 0 {
+		slab.values, slab.times, slab.onTime = make([]float64, 0, n), make([]time.Time, 0, 2*n), make([]bool, 0, n)
+	}
+	for i := range items {
+		it := &items[i]
 		c := Cell{Item: it}
 		k := it.Key()
 		if f, ok := figs[k]; ok {
+			if len(slab.values) == cap(slab.values) { // more cells than figures: a key listed twice
+				slab.values, slab.times, slab.onTime = make([]float64, 0, 64), make([]time.Time, 0, 128), make([]bool, 0, 64)
+			}
 			c.State = StateReported
-			v, at := f.Value, f.ReportedAt
-			c.Value, c.ReportedAt, c.Reporter, c.Source, c.Revision = &v, &at, f.Reporter, f.Source, f.Revision
 			sub := f.Submitted
 			if sub.IsZero() {
 				sub = f.ReportedAt
 			}
-			c.Submitted = &sub
-			onTime := !sub.After(it.Due)
-			c.OnTime = &onTime
+			slab.values = append(slab.values, f.Value)
+			slab.times = append(slab.times, f.ReportedAt, sub)
+			slab.onTime = append(slab.onTime, !sub.After(it.Due))
+			j := len(slab.values) - 1
+			c.Value, c.ReportedAt, c.Submitted, c.OnTime = &slab.values[j], &slab.times[2*j], &slab.times[2*j+1], &slab.onTime[j]
+			c.Reporter, c.Source, c.Revision = f.Reporter, f.Source, f.Revision
 		} else if id, ok := held[k]; ok {
 			c.State, c.HeldID = StateHeld, id
 		} else if now.After(it.Due) {

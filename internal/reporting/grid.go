@@ -232,7 +232,7 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 		return nil, err
 	}
 	out := &Completeness{Now: now, Bureaus: []*Report{}}
-	var all []Cell
+	var all []Cell // the listed cells, for the summary of one bureau's listing
 	for _, b := range bureaus {
 		if q.Bureau != "" && q.Bureau != b.Name {
 			continue
@@ -246,7 +246,9 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 			}
 		}
 		r.Summary = Summarize(r.Cells)
-		all = append(all, r.Cells...)
+		if q.Bureau != "" {
+			all = append(all, r.Cells...)
+		}
 		out.Bureaus = append(out.Bureaus, r)
 	}
 	if q.Bureau == "" || q.Bureau == Unassigned {
@@ -259,7 +261,9 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 		}
 		if len(un.Cells) > 0 {
 			un.Summary = Summarize(un.Cells)
-			all = append(all, un.Cells...)
+			if q.Bureau != "" {
+				all = append(all, un.Cells...)
+			}
 			out.Bureaus = append(out.Bureaus, un)
 		}
 	}
@@ -416,11 +420,11 @@ func (s *Sinks) For(b *Bureau, next observation.Sink) observation.Sink {
 // uniqueCells keeps the first cell of each item (bureaus list an item
 // each; the whole counts it once).
 func uniqueCells(cells []Cell) []Cell {
-	seen := map[observation.Key]bool{}
+	// The cells of one listing share their items (one per key).
+	seen := map[*Item]bool{}
 	return slices.DeleteFunc(cells, func(c Cell) bool {
-		k := c.Key()
-		dup := seen[k]
-		seen[k] = true
+		dup := seen[c.Item]
+		seen[c.Item] = true
 		return dup
 	})
 }
