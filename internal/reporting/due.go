@@ -215,23 +215,32 @@ func (c *Cell) Expected() bool { return c.State != StateOpen }
 // timeliness into slabs allocated once for all of them (not four small
 // allocations a cell).
 func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
+	return classify(items, func(i int) (Figure, bool) {
+		f, ok := figs[items[i].Key()]
+		return f, ok
+	}, held, now)
+}
+
+// classify is Classify with the figure of items[i] given by fig.
+func classify(items []Item, fig func(i int) (Figure, bool), held map[observation.Key]string, now time.Time) []Cell {
 	out := make([]Cell, len(items))
 	var slab struct {
 		values []float64
 		times  []time.Time // two a cell: reported, submitted
 		onTime []bool
 	}
-	if n := min(len(figs), len(items)); n > 0 {
-		slab.values, slab.times, slab.onTime = make([]float64, 0, n), make([]time.Time, 0, 2*n), make([]bool, 0, n)
+	n := 0 // the reported cells
+	for i := range items {
+		if _, ok := fig(i); ok {
+			n++
+		}
 	}
+	slab.values, slab.times, slab.onTime = make([]float64, 0, n), make([]time.Time, 0, 2*n), make([]bool, 0, n)
 	for i := range items {
 		it := &items[i]
 		c := Cell{Item: it}
 		k := it.Key()
-		if f, ok := figs[k]; ok {
-			if len(slab.values) == cap(slab.values) { // more cells than figures: a key listed twice
-				slab.values, slab.times, slab.onTime = make([]float64, 0, 64), make([]time.Time, 0, 128), make([]bool, 0, 64)
-			}
+		if f, ok := fig(i); ok {
 			c.State = StateReported
 			sub := f.Submitted
 			if sub.IsZero() {
