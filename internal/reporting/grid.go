@@ -42,12 +42,9 @@ type Report struct {
 
 // Cells returns the classified items of the query at now.
 func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error) {
-	var items []Item
-	for _, it := range Expected(g.Set, q.Plan, now) {
-		if (q.Region == "" || it.Region == q.Region) && InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region) {
-			items = append(items, it)
-		}
-	}
+	items := slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
+		return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
+	})
 	figs, err := g.figures(ctx, items)
 	if err != nil {
 		return nil, err
