@@ -53,6 +53,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	cfg := chk.Config
+	softMemoryLimit(cfg.MemoryLimit) // memory_limit: the garbage between collections stays within the budget
 	logger := g.logger(env)
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
