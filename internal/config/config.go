@@ -140,8 +140,7 @@ type Config struct {
 	DebugListen string `yaml:"debug_listen"`
 
 	// MemoryLimit is serve's soft memory limit in bytes (Go's
-	// runtime/debug.SetMemoryLimit; default DefaultMemoryLimit, -1 for
-	// none): near it the collector runs more often and returns freed memory
+	// runtime/debug.SetMemoryLimit; -1, the default, for none): near it the collector runs more often and returns freed memory
 	// to the system sooner. It bounds the garbage between collections, not
 	// the live heap: a live heap near it makes serve slower, never refused.
 	// GOMEMLIMIT, when set, wins.
@@ -157,10 +156,10 @@ const (
 	DefaultBucket   = "qualitymon/autogen"
 	DefaultSpoolDir = "var/spool"
 	DefaultTimezone = "Asia/Shanghai"
-	// DefaultMemoryLimit is memory_limit's default: issue 20's budget of
-	// serve at 300,000 targets, less room for what the runtime does not
-	// count (stacks, the binary).
-	DefaultMemoryLimit = 900 << 20
+	// DefaultMemoryLimit is memory_limit's default: none. A limit pays only
+	// with a live heap well under it, and serve's at 300,000 targets still
+	// reaches 1.1 GB while the completeness listing is built.
+	DefaultMemoryLimit = -1
 
 	DefaultRunbookBaseURL      = "https://github.com/qualitymon/qualitymon/blob/main/dashboards/alerts/README.md"
 	DefaultGrafanaURL          = "http://127.0.0.1:3000"
