@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"golang.org/x/term"
@@ -30,9 +29,7 @@ type importCmd struct {
 const importMemoryLimit = 192 << 20
 
 func (c *importCmd) Run(g *globals, env *Env) error {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(importMemoryLimit)
-	}
+	softMemoryLimit(importMemoryLimit)
 	cfg, set, err := g.loadPlan(env, "")
 	if err != nil {
 		return err

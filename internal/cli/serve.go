@@ -53,6 +53,7 @@ func (c *serveCmd) Run(g *globals, env *Env) error {
 		return err
 	}
 	cfg := chk.Config
+	softMemoryLimit(cfg.MemoryLimit) // memory_limit: the garbage between collections stays within the budget
 	logger := g.logger(env)
 	if c.Listen != "" {
 		cfg.Listen = c.Listen
@@ -185,8 +186,14 @@ func buildServe(chk *checkedConfig, env *Env, logger *slog.Logger) (sv *served, 
 	}
 	sv.closers = append(sv.closers, rep.Close)
 	engine.Published = func() {
-		rep.Overdue.Trigger() // qualitymon_report_overdue: recomputed after each evaluation, never on a scrape
-		go site.Prepare()     // the pages' index of the new evaluation, before the first page asks
+		// The pages' index of the new evaluation, before the first page
+		// asks; then qualitymon_report_overdue, recomputed after each
+		// evaluation, never on a scrape. One after the other: at national
+		// scale each builds hundreds of megabytes.
+		go func() {
+			site.Prepare()
+			rep.Overdue.Trigger()
+		}()
 	}
 	rep.Register(srv.Mux)
 	site.Changes.Receipts = rep.Receipts           // 变化 names the bureau of each upload

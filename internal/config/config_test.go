@@ -12,16 +12,17 @@ import (
 
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"schedule.bad.yaml":    `evaluation.schedule: "every five minutes"`,
-		"unknown-key.bad.yaml": "field buckett not found",
-		"url.bad.yaml":         `influx.url: "127.0.0.1:8086" must start with http://`,
-		"listen.bad.yaml":      `listen: "9737" is not host:port`,
-		"grace.bad.yaml":       `evaluation.grace: unknown frequency "weekly"`,
-		"duration.bad.yaml":    `invalid duration "soon"`,
-		"runbook-url.bad.yaml": `alerting.runbook_base_url: "wiki/runbooks#alerts" must be an http:// or https:// URL without # or ?`,
-		"limits.bad.yaml":      `line 2: limits.cell_bytes: -5 must be positive (or 0 for the default)`,
-		"limits-key.bad.yaml":  `field cells not found in type ingest.Limits`,
-		"timezone.bad.yaml":    `line 1: timezone: "Beijing" is not a known IANA time zone (want e.g. Asia/Shanghai or UTC)`,
+		"schedule.bad.yaml":     `evaluation.schedule: "every five minutes"`,
+		"unknown-key.bad.yaml":  "field buckett not found",
+		"url.bad.yaml":          `influx.url: "127.0.0.1:8086" must start with http://`,
+		"listen.bad.yaml":       `listen: "9737" is not host:port`,
+		"grace.bad.yaml":        `evaluation.grace: unknown frequency "weekly"`,
+		"duration.bad.yaml":     `invalid duration "soon"`,
+		"runbook-url.bad.yaml":  `alerting.runbook_base_url: "wiki/runbooks#alerts" must be an http:// or https:// URL without # or ?`,
+		"limits.bad.yaml":       `line 2: limits.cell_bytes: -5 must be positive (or 0 for the default)`,
+		"limits-key.bad.yaml":   `field cells not found in type ingest.Limits`,
+		"timezone.bad.yaml":     `line 1: timezone: "Beijing" is not a known IANA time zone (want e.g. Asia/Shanghai or UTC)`,
+		"memory-limit.bad.yaml": `line 1: memory_limit: -2 must be a number of bytes (or -1 for none)`,
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yaml")
 	if len(files) != len(want) {
@@ -74,6 +75,14 @@ func TestDefaults(t *testing.T) {
 	for doc, want := range map[string]time.Duration{"evaluation: {full_read: 0}\n": 0, "evaluation: {full_read: 10m}\n": 10 * time.Minute} {
 		if c, err := Load([]byte(doc), nil); err != nil || time.Duration(*c.Evaluation.FullRead) != want {
 			t.Fatalf("%q: %v %v, want %v", doc, c, err, want)
+		}
+	}
+	if c.MemoryLimit != DefaultMemoryLimit {
+		t.Fatalf("memory_limit default: %d", c.MemoryLimit)
+	}
+	for doc, want := range map[string]int64{"memory_limit: -1\n": -1, "memory_limit: 2147483648\n": 2 << 30} {
+		if c, err := Load([]byte(doc), nil); err != nil || c.MemoryLimit != want {
+			t.Fatalf("%q: %v %v, want %d", doc, c, err, want)
 		}
 	}
 	if c.Timezone != "Asia/Shanghai" || c.Location == nil || c.Location.String() != "Asia/Shanghai" {

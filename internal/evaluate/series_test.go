@@ -1,6 +1,8 @@
 package evaluate
 
 import (
+	"bytes"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -66,6 +68,38 @@ func TestDataReplace(t *testing.T) {
 	}
 	if g := old.Yearly("pass_rate", "370000"); !reflect.DeepEqual(g, Series{{2019, 90}}) || len(old.Yearly("gone", "370000")) != 1 {
 		t.Errorf("the base changed: %v", g)
+	}
+}
+
+// WriteBinary writes what AppendBinary appends (the maps in another
+// order), a megabyte at a time.
+func TestDataWriteBinary(t *testing.T) {
+	cat, regs := testenv.Targets(t)
+	ev := &Evaluator{Set: &plan.Set{Catalog: cat, Regions: regs}}
+	b := ev.NewDataBuilder()
+	for r := range 5000 {
+		for y := 2000; y < 2025; y++ {
+			b.Add("food_sampling_pass_rate", fmt.Sprint(900000+r), period.OfYear(y), float64(r+y))
+		}
+	}
+	want := b.Data()
+	enc := want.AppendBinary(nil)
+	var written bytes.Buffer
+	if err := want.WriteBinary(&written); err != nil {
+		t.Fatal(err)
+	}
+	if written.Len() != len(enc) || written.Len() < 1<<20 {
+		t.Fatalf("WriteBinary wrote %d bytes, AppendBinary %d (want the same, over 1 MiB)", written.Len(), len(enc))
+	}
+	got, err := ev.DataFromBinary(written.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r := range 5000 {
+		reg := fmt.Sprint(900000 + r)
+		if g, w := got.Yearly("food_sampling_pass_rate", reg), want.Yearly("food_sampling_pass_rate", reg); !reflect.DeepEqual(g, w) || len(g) != 25 {
+			t.Fatalf("%s: yearly %v, want %v", reg, g, w)
+		}
 	}
 }
 

@@ -70,14 +70,24 @@ func escapeHelp(s string) string {
 	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
 }
 
-// gz compresses parts, one after the other, as one gzip member; members
-// concatenate into a valid gzip stream.
-func gz(parts ...[]byte) []byte {
-	var out bytes.Buffer
-	w, _ := gzip.NewWriterLevel(&out, gzip.BestSpeed)
-	for _, p := range parts {
-		w.Write(p)
-	}
-	w.Close()
-	return out.Bytes()
+// zipper gzips texts, each as one gzip member (members concatenate into a
+// valid gzip stream), with one compressor for all of them.
+type zipper struct {
+	w   *gzip.Writer
+	out bytes.Buffer
+}
+
+func newZipper() *zipper {
+	z := &zipper{}
+	z.w, _ = gzip.NewWriterLevel(&z.out, gzip.BestSpeed)
+	return z
+}
+
+// gz returns text as a gzip member, in a slice of its own.
+func (z *zipper) gz(text []byte) []byte {
+	z.out.Reset()
+	z.w.Reset(&z.out)
+	z.w.Write(text)
+	z.w.Close()
+	return bytes.Clone(z.out.Bytes())
 }

@@ -37,47 +37,61 @@ func (it *Item) Key() observation.Key {
 // and years a target needs. Periods end, and figures fall due, on the
 // calendar of now's location (serve's clock runs in the config's timezone).
 func Expected(set *plan.Set, planKey string, now time.Time) []Item {
-	idx := map[observation.Key]int{}
-	var out []Item
-	add := func(t *plan.Target, ind *catalog.Indicator, reg string, p period.Period) {
-		if !p.Ended(now) {
-			return
-		}
-		k := observation.Key{Indicator: ind.ID, Region: reg, Period: p}
-		if i, ok := idx[k]; ok {
-			if last := out[i].Targets; len(last) == 0 || last[len(last)-1] != t {
-				out[i].Targets = append(out[i].Targets, t)
+	// Every (target, region, period) once in a slice sized for them all,
+	// sorted, and the items of one key merged: at national scale millions
+	// of items, with no map of every key and no growth of the slice.
+	each := func(fn func(t *plan.Target, reg string, p period.Period)) {
+		for _, t := range set.Tracked(planKey) {
+			if t.Ind == nil {
+				continue
 			}
-			return
-		}
-		idx[k] = len(out)
-		out = append(out, Item{Indicator: ind, Region: reg, Period: p, Due: ind.Due(p, now.Location()), Targets: []*plan.Target{t}})
-	}
-	for _, t := range set.Tracked(planKey) {
-		if t.Ind == nil {
-			continue
-		}
-		regions := t.Units
-		if t.Average != nil && len(t.AverageOf) > 0 {
-			regions = t.AverageOf
-		}
-		years := map[int]bool{}
-		for y := t.Plan.Start - 1; y <= t.Due(); y++ {
-			years[y] = true
-		}
-		if t.MultipleOf != nil {
-			years[t.MultipleOf.Year] = true
-		}
-		for _, y := range sortedKeys(years) {
-			for _, p := range periodsOf(t.Ind.Freq(), y) {
-				for _, r := range regions {
-					add(t, t.Ind, r, p)
+			regions := t.Units
+			if t.Average != nil && len(t.AverageOf) > 0 {
+				regions = t.AverageOf
+			}
+			years := map[int]bool{}
+			for y := t.Plan.Start - 1; y <= t.Due(); y++ {
+				years[y] = true
+			}
+			if t.MultipleOf != nil {
+				years[t.MultipleOf.Year] = true
+			}
+			for _, y := range sortedKeys(years) {
+				for _, p := range periodsOf(t.Ind.Freq(), y) {
+					if !p.Ended(now) {
+						continue
+					}
+					for _, r := range regions {
+						fn(t, r, p)
+					}
 				}
 			}
 		}
 	}
+	n := 0
+	each(func(*plan.Target, string, period.Period) { n++ })
+	out := make([]Item, 0, n)
+	one := make([]*plan.Target, n) // each item's first target, in one array
+	each(func(t *plan.Target, reg string, p period.Period) {
+		i := len(out)
+		one[i] = t
+		out = append(out, Item{Indicator: t.Ind, Region: reg, Period: p, Due: t.Ind.Due(p, now.Location()), Targets: one[i : i+1 : i+1]})
+	})
+	// Stable: the targets of a key stay in the order they came.
 	sort.SliceStable(out, func(i, j int) bool { return itemLess(&out[i], &out[j]) })
-	return out
+	kept := out[:0]
+	for i := range out {
+		it := out[i]
+		if k := len(kept) - 1; k >= 0 && kept[k].Indicator.ID == it.Indicator.ID && kept[k].Region == it.Region && kept[k].Period == it.Period {
+			if last := kept[k].Targets; last[len(last)-1] != it.Targets[0] {
+				kept[k].Targets = append(kept[k].Targets, it.Targets[0])
+			}
+			continue
+		}
+		kept = append(kept, it)
+	}
+	clear(out[len(kept):])
+	return kept
 }
 
 func itemLess(a, b *Item) bool {
@@ -87,7 +101,10 @@ func itemLess(a, b *Item) bool {
 	if a.Region != b.Region {
 		return a.Region < b.Region
 	}
-	return a.Period.Start().Before(b.Period.Start())
+	if sa, sb := a.Period.Start(), b.Period.Start(); !sa.Equal(sb) {
+		return sa.Before(sb)
+	}
+	return a.Period.Kind < b.Period.Kind // one indicator has one frequency: never, in fact
 }
 
 // periodsOf lists the periods of kind k in year y.
@@ -166,9 +183,11 @@ type Figure struct {
 	Reporter string
 }
 
-// Cell is one item of the grid with its state.
+// Cell is one item of the grid with its state. The item is shared (the
+// cells of several bureaus listing it, and the listing's pages, point to
+// one): a listing at national scale holds millions of cells.
 type Cell struct {
-	Item `json:"-"`
+	*Item `json:"-"`
 	// Bureau is the bureau responsible (completeness; "" when none is).
 	Bureau string `json:"bureau"`
 	State  string `json:"state"`
@@ -208,22 +227,48 @@ func (c *Cell) Expected() bool { return c.State != StateOpen }
 
 // Classify gives every item its state at now from the figures found (by
 // key) and the uploads held for review (key → upload id).
+//
+// The cells point into items, and a reported cell's value, times and
+// timeliness into slabs allocated once for all of them (not four small
+// allocations a cell).
 func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
+	return classify(items, func(i int) (Figure, bool) {
+		f, ok := figs[items[i].Key()]
+		return f, ok
+	}, held, now)
+}
+
+// classify is Classify with the figure of items[i] given by fig.
+func classify(items []Item, fig func(i int) (Figure, bool), held map[observation.Key]string, now time.Time) []Cell {
 	out := make([]Cell, len(items))
-	for i, it := range items {
+	var slab struct {
+		values []float64
+		times  []time.Time // two a cell: reported, submitted
+		onTime []bool
+	}
+	n := 0 // the reported cells
+	for i := range items {
+		if _, ok := fig(i); ok {
+			n++
+		}
+	}
+	slab.values, slab.times, slab.onTime = make([]float64, 0, n), make([]time.Time, 0, 2*n), make([]bool, 0, n)
+	for i := range items {
+		it := &items[i]
 		c := Cell{Item: it}
 		k := it.Key()
-		if f, ok := figs[k]; ok {
+		if f, ok := fig(i); ok {
 			c.State = StateReported
-			v, at := f.Value, f.ReportedAt
-			c.Value, c.ReportedAt, c.Reporter, c.Source, c.Revision = &v, &at, f.Reporter, f.Source, f.Revision
 			sub := f.Submitted
 			if sub.IsZero() {
 				sub = f.ReportedAt
 			}
-			c.Submitted = &sub
-			onTime := !sub.After(it.Due)
-			c.OnTime = &onTime
+			slab.values = append(slab.values, f.Value)
+			slab.times = append(slab.times, f.ReportedAt, sub)
+			slab.onTime = append(slab.onTime, !sub.After(it.Due))
+			j := len(slab.values) - 1
+			c.Value, c.ReportedAt, c.Submitted, c.OnTime = &slab.values[j], &slab.times[2*j], &slab.times[2*j+1], &slab.onTime[j]
+			c.Reporter, c.Source, c.Revision = f.Reporter, f.Source, f.Revision
 		} else if id, ok := held[k]; ok {
 			c.State, c.HeldID = StateHeld, id
 		} else if now.After(it.Due) {

@@ -42,18 +42,15 @@ type Report struct {
 
 // Cells returns the classified items of the query at now.
 func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error) {
-	var items []Item
-	for _, it := range Expected(g.Set, q.Plan, now) {
-		if (q.Region == "" || it.Region == q.Region) && InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region) {
-			items = append(items, it)
-		}
-	}
+	items := slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
+		return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
+	})
 	figs, err := g.figures(ctx, items)
 	if err != nil {
 		return nil, err
 	}
 	var held map[observation.Key]string
-	if g.Queue != nil {
+	if g.Queue != nil && len(g.Queue.List(nil)) > 0 { // the keys are asked for only when some upload is held
 		want := make(map[observation.Key]bool, len(items))
 		for _, it := range items {
 			want[it.Key()] = true
@@ -62,7 +59,7 @@ func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error
 			return nil, err
 		}
 	}
-	return Classify(items, figs, held, now), nil
+	return classify(items, func(i int) (Figure, bool) { return figs[i].Figure, figs[i].found }, held, now), nil
 }
 
 // For returns a bureau's grid (its merged scope) of one plan or all.
@@ -77,44 +74,48 @@ func (g *Grid) For(ctx context.Context, b *Bureau, planKey string, now time.Time
 	return &Report{Bureau: b.Name, Now: now, Summary: Summarize(cells), Cells: cells}, nil
 }
 
+// foundFigure is the figure of an item, if one is stored.
+type foundFigure struct {
+	Figure
+	found bool
+}
+
 // figures reads the current values of the items' keys, the first reports
 // of revised ones and their receipts: in pages of indicators, at most
 // store.ReadConcurrency queries at once (store.IndicatorPages), so that
 // the grid of every plan at national scale is no one query over every
 // figure (at 30,000 targets that one query ran into the 60 s timeout).
-func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]Figure, error) {
-	out := map[observation.Key]Figure{}
+// The figures are given by the items' index: each page's answer is taken
+// in as it comes (at 300,000 targets a map of every key, and every page's
+// answer held until the last, took a gigabyte).
+func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error) {
+	out := make([]foundFigure, len(items))
 	if len(items) == 0 || g.Store == nil {
 		return out, nil
 	}
-	want := make(map[observation.Key]bool, len(items))
-	byInd := map[string][]observation.Key{}
+	byInd := map[string][]int{} // indicator → the indices of its items
 	for i := range items {
-		k := items[i].Key()
-		if !want[k] {
-			want[k] = true
-			byInd[k.Indicator] = append(byInd[k.Indicator], k)
-		}
+		byInd[items[i].Indicator.ID] = append(byInd[items[i].Indicator.ID], i)
 	}
 	inds := make([]string, 0, len(byInd))
 	for ind := range byInd {
 		inds = append(inds, ind)
 	}
 	sort.Strings(inds)
-	type page struct {
-		cur   []observation.Stored
-		first map[observation.Key]time.Time
-	}
 	pages := store.IndicatorPages(inds)
-	got := make([]page, len(pages))
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(store.ReadConcurrency)
-	for i, p := range pages {
+	for _, p := range pages {
 		eg.Go(func() error {
 			var span store.KeySpan
+			at := map[observation.Key]int{} // the page's keys → the item (Expected lists a key once)
 			for _, ind := range p {
-				for _, k := range byInd[ind] {
-					span.Add(k)
+				for _, i := range byInd[ind] {
+					k := items[i].Key()
+					if _, ok := at[k]; !ok {
+						at[k] = i
+						span.Add(k)
+					}
 				}
 			}
 			f := span.Filter()
@@ -122,55 +123,53 @@ func (g *Grid) figures(ctx context.Context, items []Item) (map[observation.Key]F
 			if err != nil {
 				return err
 			}
-			kept, revised := cur[:0], false
+			var first map[observation.Key]time.Time
 			for _, s := range cur {
-				if want[s.Key()] {
-					kept = append(kept, s)
-					revised = revised || s.Revision > 0
+				if _, ok := at[s.Key()]; ok && s.Revision > 0 {
+					if first, err = g.Store.FirstReports(ectx, f); err != nil {
+						return err
+					}
+					break
 				}
 			}
-			got[i].cur = kept
-			if revised {
-				got[i].first, err = g.Store.FirstReports(ectx, f)
+			// The pages hold distinct indicators: each writes its own items.
+			for _, s := range cur {
+				i, ok := at[s.Key()]
+				if !ok {
+					continue
+				}
+				fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
+				if t, ok := first[s.Key()]; ok {
+					fig.Submitted = t
+				}
+				out[i] = foundFigure{fig, true}
 			}
-			return err
+			return nil
 		})
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	var cur []observation.Stored
-	first := map[observation.Key]time.Time{}
-	for _, p := range got {
-		cur = append(cur, p.cur...)
-		for k, t := range p.first {
-			first[k] = t
-		}
-	}
 	// One catch-up with the receipts log for all the figures.
 	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
-		for _, s := range cur {
-			k := s.Key()
-			if !want[k] {
+		for i := range out {
+			fig := &out[i].Figure
+			if !out[i].found {
 				continue
 			}
-			fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
-			if t, ok := first[k]; ok {
-				fig.Submitted = t
-			}
-			if rc, ok := receipt(k, s.ReportedAt); ok {
+			k := items[i].Key()
+			if rc, ok := receipt(k, fig.ReportedAt); ok {
 				fig.Reporter = rc.Bureau
-				if s.Revision == 0 && !rc.SubmittedAt.IsZero() {
+				if fig.Revision == 0 && !rc.SubmittedAt.IsZero() {
 					fig.Submitted = rc.SubmittedAt
 				}
 			}
-			if s.Revision > 0 {
+			if fig.Revision > 0 {
 				// The first report's receipt says when it was submitted.
 				if rc, ok := receipt(k, fig.Submitted); ok && !rc.SubmittedAt.IsZero() {
 					fig.Submitted = rc.SubmittedAt
 				}
 			}
-			out[k] = fig
 		}
 	})
 	return out, nil
@@ -232,12 +231,21 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 		return nil, err
 	}
 	out := &Completeness{Now: now, Bureaus: []*Report{}}
-	var all []Cell
+	// The whole: each item once, however many bureaus list it (one count
+	// of overdue, OverdueCount); taken before cells is reused below.
+	whole := Summarize(cells)
+	var all []Cell // the listed cells, for the summary of one bureau's listing
 	for _, b := range bureaus {
 		if q.Bureau != "" && q.Bureau != b.Name {
 			continue
 		}
-		r := &Report{Bureau: b.Name, Now: now, Cells: []Cell{}}
+		n := 0
+		for i := range cells {
+			if InScope(b.Scope, g.Set.Catalog, cells[i].Indicator, cells[i].Region) {
+				n++
+			}
+		}
+		r := &Report{Bureau: b.Name, Now: now, Cells: make([]Cell, 0, n)}
 		for i := range cells {
 			c := cells[i]
 			if InScope(b.Scope, g.Set.Catalog, c.Indicator, c.Region) {
@@ -246,11 +254,15 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 			}
 		}
 		r.Summary = Summarize(r.Cells)
-		all = append(all, r.Cells...)
+		if q.Bureau != "" {
+			all = append(all, r.Cells...)
+		}
 		out.Bureaus = append(out.Bureaus, r)
 	}
 	if q.Bureau == "" || q.Bureau == Unassigned {
-		un := &Report{Bureau: Unassigned, Now: now, Cells: []Cell{}}
+		// The cells no bureau covers, kept in cells' own array (the
+		// bureaus' listings are copies): no second copy of every cell.
+		un := &Report{Bureau: Unassigned, Now: now, Cells: cells[:0]}
 		for _, c := range cells {
 			if !bureauCovers(bureaus, g, &c) {
 				c.Bureau = Unassigned
@@ -259,14 +271,14 @@ func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q Completene
 		}
 		if len(un.Cells) > 0 {
 			un.Summary = Summarize(un.Cells)
-			all = append(all, un.Cells...)
+			if q.Bureau != "" {
+				all = append(all, un.Cells...)
+			}
 			out.Bureaus = append(out.Bureaus, un)
 		}
 	}
-	// The whole: each item once, however many bureaus list it (one count
-	// of overdue, OverdueCount).
 	if q.Bureau == "" {
-		out.Summary = Summarize(cells)
+		out.Summary = whole
 	} else {
 		out.Summary = Summarize(all)
 	}
@@ -416,11 +428,11 @@ func (s *Sinks) For(b *Bureau, next observation.Sink) observation.Sink {
 // uniqueCells keeps the first cell of each item (bureaus list an item
 // each; the whole counts it once).
 func uniqueCells(cells []Cell) []Cell {
-	seen := map[observation.Key]bool{}
+	// The cells of one listing share their items (one per key).
+	seen := map[*Item]bool{}
 	return slices.DeleteFunc(cells, func(c Cell) bool {
-		k := c.Key()
-		dup := seen[k]
-		seen[k] = true
+		dup := seen[c.Item]
+		seen[c.Item] = true
 		return dup
 	})
 }

@@ -212,13 +212,20 @@ func (c *Collector) Refresh(ctx context.Context) error {
 		return err
 	}
 	counts := comp.Overdue()
-	c.mu.Lock()
-	var cells []Cell
+	// The overdue cells, each item once however many bureaus list it.
+	var overdue []Cell
+	seen := map[*Item]bool{}
 	for _, r := range comp.Bureaus {
-		cells = append(cells, r.Cells...)
+		for _, cell := range r.Cells {
+			if cell.State == StateOverdue && !seen[cell.Item] {
+				seen[cell.Item] = true
+				overdue = append(overdue, cell)
+			}
+		}
 	}
-	c.last, c.done, c.comp = counts, true, comp
-	c.od = CountOverdue(uniqueCells(cells))
+	od := CountOverdue(overdue)
+	c.mu.Lock()
+	c.last, c.done, c.comp, c.od = counts, true, comp, od
 	c.mu.Unlock()
 	return nil
 }

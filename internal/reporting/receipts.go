@@ -14,6 +14,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/period"
 )
 
 // Receipt records who sent a batch that went live: the bureau, when it was
@@ -36,9 +37,150 @@ func keyString(k observation.Key) string {
 	return k.Indicator + "|" + k.Region + "|" + k.Period.String()
 }
 
+// receiptKey is a figure's key and reported_at in the index: the
+// indicator, region and period as numbers of receiptIndex's tables (a few
+// hundred distinct strings each, held once), so an entry holds no string
+// of its own and memory grows by ~40 bytes a key of the log, not by the
+// ~190 of a map keyed by the key's text.
 type receiptKey struct {
-	key string
-	at  int64 // reported_at, Unix seconds (as InfluxDB keeps it)
+	indicator, region, period uint32
+	at                        int64 // reported_at, Unix seconds (as InfluxDB keeps it)
+}
+
+// receiptIndex indexes the receipts of the log by key and reported_at.
+// The receipts themselves are kept without their keys.
+type receiptIndex struct {
+	entries    map[receiptKey]uint32 // -> receipts
+	receipts   []*Receipt
+	indicators map[string]uint32
+	regions    map[string]uint32
+	periods    map[period.Period]uint32
+	periodText map[string]uint32 // a key's period as written, parsed once
+}
+
+func newReceiptIndex() *receiptIndex {
+	return &receiptIndex{entries: map[receiptKey]uint32{}, indicators: map[string]uint32{},
+		regions: map[string]uint32{}, periods: map[period.Period]uint32{}, periodText: map[string]uint32{}}
+}
+
+// intern returns the number of s in m, adding it (the map lookup with
+// string(b) does not allocate).
+func intern(m map[string]uint32, b []byte) uint32 {
+	if n, ok := m[string(b)]; ok {
+		return n
+	}
+	n := uint32(len(m))
+	m[string(b)] = n
+	return n
+}
+
+// add indexes the receipt rc (whose Keys are dropped) under the keys of
+// keys, the JSON array of its line as Record writes it.
+func (x *receiptIndex) add(rc *Receipt, keys []byte) error {
+	n := uint32(len(x.receipts))
+	x.receipts = append(x.receipts, rc)
+	at := rc.ReportedAt.Unix()
+	return eachJSONString(keys, func(k []byte) error {
+		// indicator|region|period: neither a region nor a period has a "|".
+		j := bytes.LastIndexByte(k, '|')
+		i := bytes.LastIndexByte(k[:max(j, 0)], '|')
+		if i < 0 {
+			return nil // not a key: no figure has it
+		}
+		p, ok := x.periodText[string(k[j+1:])]
+		if !ok {
+			per, err := period.Parse(string(k[j+1:]))
+			if err != nil {
+				return nil
+			}
+			if p, ok = x.periods[per]; !ok {
+				p = uint32(len(x.periods))
+				x.periods[per] = p
+			}
+			x.periodText[string(k[j+1:])] = p
+		}
+		x.entries[receiptKey{intern(x.indicators, k[:i]), intern(x.regions, k[i+1:j]), p, at}] = n
+		return nil
+	})
+}
+
+// lookup returns the receipt of the figure of k stored at reportedAt.
+func (x *receiptIndex) lookup(k observation.Key, reportedAt time.Time) (*Receipt, bool) {
+	ind, ok1 := x.indicators[k.Indicator]
+	reg, ok2 := x.regions[k.Region]
+	per, ok3 := x.periods[k.Period]
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false
+	}
+	n, ok := x.entries[receiptKey{ind, reg, per, reportedAt.Unix()}]
+	if !ok {
+		return nil, false
+	}
+	return x.receipts[n], true
+}
+
+// eachJSONString calls fn with the content of each string of the JSON
+// array arr (valid JSON, as json.Unmarshal hands it to an Unmarshaler):
+// as it is when it has no escape, else unquoted.
+func eachJSONString(arr []byte, fn func([]byte) error) error {
+	arr = bytes.TrimSpace(arr)
+	if bytes.Equal(arr, []byte("null")) {
+		return nil
+	}
+	if len(arr) < 2 || arr[0] != '[' {
+		return fmt.Errorf("receipt keys: want an array, got %q", arr[:min(len(arr), 20)])
+	}
+	i := 1
+	for i < len(arr) {
+		c := arr[i]
+		if c != '"' {
+			i++ // whitespace, commas, the closing bracket
+			continue
+		}
+		j, escaped := i+1, false
+		for j < len(arr) && arr[j] != '"' {
+			if arr[j] == '\\' {
+				escaped = true
+				j++
+			}
+			j++
+		}
+		if j >= len(arr) {
+			return fmt.Errorf("receipt keys: unterminated string")
+		}
+		s := arr[i+1 : j]
+		if escaped {
+			var u string
+			if err := json.Unmarshal(arr[i:j+1], &u); err != nil {
+				return fmt.Errorf("receipt keys: %w", err)
+			}
+			s = []byte(u)
+		}
+		if err := fn(s); err != nil {
+			return err
+		}
+		i = j + 1
+	}
+	return nil
+}
+
+// receiptLine decodes a line of the log: the receipt, and its keys
+// straight into the index (a line may hold hundreds of thousands of keys:
+// no string is made for each).
+type receiptLine struct {
+	Receipt
+	Keys keysFunc `json:"keys"`
+}
+
+// keysFunc hands the JSON array of a line's keys to its function, if any,
+// during the decoding (the bytes are not kept).
+type keysFunc func([]byte) error
+
+func (f keysFunc) UnmarshalJSON(b []byte) error {
+	if f == nil {
+		return nil
+	}
+	return f(b)
 }
 
 // Receipts is the append-only receipts log (JSON lines; concurrent
@@ -48,7 +190,7 @@ type Receipts struct {
 	log  *durable.Log
 	mu   sync.Mutex // guards index and read
 	// index of what has been read so far, and how far.
-	index map[receiptKey]*Receipt
+	index *receiptIndex
 	read  int64
 }
 
@@ -58,7 +200,7 @@ func OpenReceipts(path string) (*Receipts, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Receipts{path: path, log: l, index: map[receiptKey]*Receipt{}}, nil
+	return &Receipts{path: path, log: l, index: newReceiptIndex()}, nil
 }
 
 // Close closes the log.
@@ -144,10 +286,7 @@ func (r *Receipts) Lookups(fn func(lookup func(k observation.Key, reportedAt tim
 		fn(none)
 		return
 	}
-	fn(func(k observation.Key, reportedAt time.Time) (*Receipt, bool) {
-		rc, ok := r.index[receiptKey{keyString(k), reportedAt.Unix()}]
-		return rc, ok
-	})
+	fn(r.index.lookup)
 }
 
 // catchUp reads the lines appended since the last catch-up.
@@ -160,18 +299,26 @@ func (r *Receipts) catchUp() error {
 	if _, err := f.Seek(r.read, io.SeekStart); err != nil {
 		return err
 	}
-	br := bufio.NewReader(f)
+	br := bufio.NewReaderSize(f, 64<<10)
+	var line []byte // one buffer for every line
 	for {
-		line, err := br.ReadBytes('\n')
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
 		if len(line) > 0 && line[len(line)-1] == '\n' {
 			r.read += int64(len(line))
-			var rc Receipt
-			if json.Unmarshal(bytes.TrimSpace(line), &rc) == nil {
-				at := rc.ReportedAt.Unix()
-				for _, k := range rc.Keys {
-					r.index[receiptKey{k, at}] = &rc
-				}
+			// Decoded twice: the receipt first, then its keys with
+			// the receipt's reported_at at hand.
+			var rl receiptLine
+			if json.Unmarshal(bytes.TrimSpace(line), &rl) == nil {
+				rc := rl.Receipt
+				rc.Keys = nil
+				rl.Keys = func(keys []byte) error { return r.index.add(&rc, keys) }
+				json.Unmarshal(bytes.TrimSpace(line), &rl)
 			}
+			line = line[:0]
 		}
 		if err != nil {
 			if err == io.EOF {
