@@ -30,7 +30,10 @@
 //     reconciles the keys of indicators another write was active on
 //     meanwhile (writer_activity), so that a serve replica writing the same
 //     keys loses nothing; with nobody else writing, a row is one point, as
-//     in a raw POST. A chunk ends at
+//     in a raw POST. Two chunks are written at once: the lookup, marks and
+//     checks of one run while InfluxDB stores the other, and the store does
+//     not count two chunks of one file as racing (they share no key). A
+//     chunk ends at
 //     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
@@ -42,7 +45,8 @@
 // cells per column, the interned source strings and one bit per period in
 // the span a series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
 // chunk of observations, its line protocol and the stored values of its
-// keys that InfluxDB already has.
+// keys that InfluxDB already has, for the two chunks in flight and the one
+// being read.
 // Nothing grows with the number of rows of new data: 1,000,000 rows peak
 // below 100 MB of RSS, most of it the batches and the runtime.
 //
