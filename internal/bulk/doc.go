@@ -34,7 +34,7 @@
 //     checks of one run while InfluxDB stores the other, and the store does
 //     not count two chunks of one file as racing (they share no key). A
 //     chunk ends at
-//     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
+//     BatchSize rows or, from three quarters of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
 //     nothing.
