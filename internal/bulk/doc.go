@@ -57,12 +57,14 @@
 // private InfluxDB 1.8.10 and, in alternating rounds, measures a raw HTTP
 // POST of the current-value points the import writes (prebuilt in memory;
 // the import also reads the chunks' current values and marks and checks
-// its activity; same batch size, one connection, fresh database) and the import of the CSV
+// its activity; same batch size, one connection, a batch answered 5xx posted
+// again, fresh database) and the import of the CSV
 // (fresh database), with the peak RSS of each phase (VmHWM, reset through
 // /proc/self/clear_refs). It prints both rates, their ratio and the peak:
 //
 //	go test -run '^$' -bench Import1M -benchtime 1x ./internal/bulk/
 //
 // QUALITYMON_BENCH_ROUNDS sets the number of rounds (default 3) and
-// QUALITYMON_BENCH_ROWS the size of the file.
+// QUALITYMON_BENCH_ROWS the size of the file (QUALITYMON_BENCH_BATCH the
+// batch size of both).
 package bulk
