@@ -21,8 +21,8 @@
 //     appended as a 24-byte record to an unlinked temporary file. A file
 //     with any error stops here and writes nothing; errors name
 //     FILE:ROW:COLUMN, up to [ingest.MaxErrors].
-//  2. Write. The records are read back in chunks of BatchSize (50,000 by
-//     default) and each chunk goes to the store's one writer,
+//  2. Write. The records are read back in chunks of BatchSize/2 (25,000
+//     by default) and each chunk goes to the store's one writer,
 //     [store.Store.Write], as every other ingest path's rows do: it reads the
 //     current values of the chunk's keys, classifies each row new, revised
 //     or unchanged ([store.Classify]), writes the current values and the
@@ -34,7 +34,7 @@
 //     checks of one run while InfluxDB stores the other, and the store does
 //     not count two chunks of one file as racing (they share no key). A
 //     chunk ends at
-//     BatchSize rows or, from three quarters of it on, where the indicator changes. Failures the store
+//     BatchSize/2 rows or, from three quarters of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
 //     nothing.
