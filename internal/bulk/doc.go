@@ -21,8 +21,8 @@
 //     appended as a 24-byte record to an unlinked temporary file. A file
 //     with any error stops here and writes nothing; errors name
 //     FILE:ROW:COLUMN, up to [ingest.MaxErrors].
-//  2. Write. The records are read back in chunks of BatchSize (50,000 by
-//     default) and each chunk goes to the store's one writer,
+//  2. Write. The records are read back in chunks of BatchSize/2 (25,000
+//     by default) and each chunk goes to the store's one writer,
 //     [store.Store.Write], as every other ingest path's rows do: it reads the
 //     current values of the chunk's keys, classifies each row new, revised
 //     or unchanged ([store.Classify]), writes the current values and the
@@ -30,8 +30,11 @@
 //     reconciles the keys of indicators another write was active on
 //     meanwhile (writer_activity), so that a serve replica writing the same
 //     keys loses nothing; with nobody else writing, a row is one point, as
-//     in a raw POST. A chunk ends at
-//     BatchSize rows or, from half of it on, where the indicator changes. Failures the store
+//     in a raw POST. Two chunks are written at once: the lookup, marks and
+//     checks of one run while InfluxDB stores the other, and the store does
+//     not count two chunks of one file as racing (they share no key). A
+//     chunk ends at
+//     BatchSize/2 rows or, from three quarters of it on, where the indicator changes. Failures the store
 //     calls retryable (connection refused or reset, 5xx, 429) are retried
 //     with [store.Retry], a chunk at a time; a chunk written again changes
 //     nothing.
@@ -42,7 +45,8 @@
 // cells per column, the interned source strings and one bit per period in
 // the span a series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
 // chunk of observations, its line protocol and the stored values of its
-// keys that InfluxDB already has.
+// keys that InfluxDB already has, for the two chunks in flight and the one
+// being read.
 // Nothing grows with the number of rows of new data: 1,000,000 rows peak
 // below 100 MB of RSS, most of it the batches and the runtime.
 //
@@ -53,12 +57,14 @@
 // private InfluxDB 1.8.10 and, in alternating rounds, measures a raw HTTP
 // POST of the current-value points the import writes (prebuilt in memory;
 // the import also reads the chunks' current values and marks and checks
-// its activity; same batch size, one connection, fresh database) and the import of the CSV
+// its activity; same batch size, one connection, a batch answered 5xx posted
+// again, fresh database) and the import of the CSV
 // (fresh database), with the peak RSS of each phase (VmHWM, reset through
 // /proc/self/clear_refs). It prints both rates, their ratio and the peak:
 //
 //	go test -run '^$' -bench Import1M -benchtime 1x ./internal/bulk/
 //
 // QUALITYMON_BENCH_ROUNDS sets the number of rounds (default 3) and
-// QUALITYMON_BENCH_ROWS the size of the file.
+// QUALITYMON_BENCH_ROWS the size of the file (QUALITYMON_BENCH_BATCH the
+// batch size of both).
 package bulk

@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
 // Writer activity: which writes may have raced. Before it reads the current
@@ -33,6 +36,89 @@ import (
 // write) keeps its indicators contested for activityWindow; that is the
 // longest a write may take from its start to its check for the guarantee
 // to hold.
+
+// Writes of one process: the group writes of one Store may run at once
+// (an import writes a chunk while it looks up the next). Two of them with
+// no key in common cannot race on any key, so neither counts the other as
+// active on its indicators (racedIndicators): their rows need no report
+// and no reconcile. Whether two share a key is decided from their keys, in
+// memory, when the later one begins (beginOwn); writes of other processes,
+// and writes of this one that share a key, count as always.
+
+// ownWrites are a Store's group writes in progress, by write id.
+type ownWrites struct {
+	mu     sync.Mutex
+	active map[string]*ownWrite
+}
+
+// ownWrite is one group write in progress.
+type ownWrite struct {
+	obs      []observation.Observation
+	keys     map[observation.Key]struct{} // obs's keys, made when first compared
+	disjoint map[string]bool              // the writes of this Store sharing no key with it
+}
+
+// keySet returns w's keys, made at first use (under ownWrites.mu).
+func (w *ownWrite) keySet() map[observation.Key]struct{} {
+	if w.keys == nil {
+		w.keys = make(map[observation.Key]struct{}, len(w.obs))
+		for i := range w.obs {
+			w.keys[w.obs[i].Key()] = struct{}{}
+		}
+	}
+	return w.keys
+}
+
+// sharesKey says whether w and x write a key in common.
+func (w *ownWrite) sharesKey(x *ownWrite) bool {
+	small, big := w, x
+	if len(small.obs) > len(big.obs) {
+		small, big = big, small
+	}
+	set := big.keySet()
+	for i := range small.obs {
+		if _, ok := set[small.obs[i].Key()]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// beginOwn registers the write id of obs before it marks its start; the
+// returned end unregisters it after it marks its end. A write that ended
+// before another began marked its end before the other's start, so the
+// other never counts it (racedIndicators), registered or not.
+func (s *Store) beginOwn(id string, obs []observation.Observation) (end func()) {
+	w := &ownWrite{obs: obs, disjoint: map[string]bool{}}
+	o := &s.own
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.active == nil {
+		o.active = map[string]*ownWrite{}
+	}
+	for xid, x := range o.active {
+		if !w.sharesKey(x) {
+			w.disjoint[xid], x.disjoint[id] = true, true
+		}
+	}
+	o.active[id] = w
+	return func() {
+		o.mu.Lock()
+		delete(o.active, id)
+		o.mu.Unlock()
+	}
+}
+
+// disjointOwn lists the writes of this Store known to share no key with id.
+func (s *Store) disjointOwn(id string) map[string]bool {
+	o := &s.own
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if w := o.active[id]; w != nil {
+		return maps.Clone(w.disjoint)
+	}
+	return nil
+}
 
 // measActivity is the measurement of writer activity marks.
 const measActivity = "writer_activity"
@@ -121,7 +207,8 @@ func (s *Store) activity(ctx context.Context, inds []string) (map[string]*span, 
 
 // racedIndicators reads the activity marks of inds and returns those on
 // which another write was active since this write (id) started: a write
-// whose start is visible and whose end is not, or is not before id's start.
+// whose start is visible and whose end is not, or is not before id's start,
+// unless it is a write of this Store sharing no key with id (beginOwn).
 // When id's own start is not found every indicator is returned.
 func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (map[string]bool, error) {
 	writes, err := s.activity(ctx, inds)
@@ -136,8 +223,9 @@ func (s *Store) racedIndicators(ctx context.Context, inds []string, id string) (
 		}
 		return raced, nil
 	}
+	disjoint := s.disjointOwn(id)
 	for wid, w := range writes {
-		if wid == id || w.start.IsZero() || (!w.done.IsZero() && w.done.Before(mine.start)) {
+		if wid == id || disjoint[wid] || w.start.IsZero() || (!w.done.IsZero() && w.done.Before(mine.start)) {
 			continue
 		}
 		for _, ind := range w.inds {

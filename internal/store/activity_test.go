@@ -55,20 +55,71 @@ func TestUncontestedWriteOnePointPerRow(t *testing.T) {
 	if sum, err := s.Upsert(context.Background(), obs, time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)); err != nil || sum.New != 3 {
 		t.Fatalf("write: %+v %v", sum, err)
 	}
-	db := strings.Split(bucket, "/")[0]
-	count := func(m string) int {
-		ser := srv.QueryDB(t, db, `SELECT count("value") FROM "`+m+`"`)
-		if len(ser) != 1 || len(ser[0].Values) != 1 {
-			return 0
-		}
-		n, _ := ser[0].Values[0][1].(float64)
-		return int(n)
-	}
-	if got := count(measObservation); got != 3 {
+	if got := countPoints(t, srv, bucket, measObservation); got != 3 {
 		t.Errorf("%d current values, want 3", got)
 	}
-	if got := count(measReport); got != 0 {
+	if got := countPoints(t, srv, bucket, measReport); got != 0 {
 		t.Errorf("%d reports of an uncontested write, want none", got)
+	}
+}
+
+// countPoints counts the points of measurement m in bucket.
+func countPoints(t *testing.T, srv *testenv.Influx, bucket, m string) int {
+	t.Helper()
+	ser := srv.QueryDB(t, strings.Split(bucket, "/")[0], `SELECT count("value") FROM "`+m+`"`)
+	if len(ser) != 1 || len(ser[0].Values) != 1 {
+		return 0
+	}
+	n, _ := ser[0].Values[0][1].(float64)
+	return int(n)
+}
+
+// Two group writes of one Store at once (an import's chunks) on the same
+// indicator: with no key in common neither counts the other as active, so
+// each row is one point and nothing is reported; with a key in common they
+// race as writes of two processes do (reports, reconcile: the latest
+// report is current). Without the store knowing its own writes the first
+// case wrote a report of every row.
+func TestOwnWritesAtOnce(t *testing.T) {
+	srv := testenv.SharedInflux(t)
+	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name          string
+		otherRegion   string
+		reports, want int // reports written; current values
+	}{
+		{"no key in common", "370100", 0, 2},
+		{"a key in common", "370200", 2, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			bucket := srv.NewBucket(t)
+			s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+			t.Cleanup(s.Close)
+			ctx := context.Background()
+			o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
+			other := testenv.Obs(o.Indicator, c.otherRegion, "2024", 95, "")
+			s.afterCurrent = func() {
+				s.afterCurrent = nil // the other write runs inside this one's, after its current values
+				if _, err := s.Upsert(ctx, []observation.Observation{other}, at.Add(time.Hour)); err != nil {
+					t.Error(err)
+				}
+			}
+			if _, err := s.Upsert(ctx, []observation.Observation{o}, at); err != nil {
+				t.Fatal(err)
+			}
+			if got := countPoints(t, srv, bucket, measReport); got != c.reports {
+				t.Errorf("%d reports, want %d", got, c.reports)
+			}
+			cur, err := s.Current(ctx, Filter{Indicators: []string{o.Indicator}})
+			if err != nil || len(cur) != c.want {
+				t.Fatalf("current %+v %v, want %d values", cur, err, c.want)
+			}
+			for _, st := range cur {
+				if st.Region == other.Region && st.Value != other.Value {
+					t.Errorf("current %+v, want the later report %v", st, other.Value)
+				}
+			}
+		})
 	}
 }
 

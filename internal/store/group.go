@@ -123,6 +123,7 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	// Mark the write's start before reading what its keys hold (see
 	// activity.go), and its end once reconciled.
 	id, inds := newWriteID(), indicatorsOf(all)
+	defer s.beginOwn(id, all)()
 	if err := s.markActivity(ctx, inds, "start", id); err != nil {
 		return nil, err
 	}

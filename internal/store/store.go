@@ -71,6 +71,9 @@ type Store struct {
 	// lookups queues the callers of CurrentValues (lookups.go).
 	lookups lookups
 
+	// own are the group writes in progress (activity.go).
+	own ownWrites
+
 	// afterCurrent, when set (tests), runs when a group write has written
 	// its current values, before it checks for other writers.
 	afterCurrent func()

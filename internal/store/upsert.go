@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
@@ -85,7 +86,12 @@ const clusterGap = 31 * 24 * time.Hour
 // lookupFilters are the queries that read the current values of keys (in
 // place sorted by period start): by clusters of nearby period starts
 // (timeClusters), each in pieces of at most filterLimit indicators, each
-// piece filtered on its indicators and its own period range.
+// piece filtered on its indicators and its own period range. Indicators
+// are put into pieces in the order of their own period ranges, so that a
+// piece's range is no wider than its indicators need: a chunk of an import
+// holding one year of some indicators and the year before of others reads
+// no points of the year it does not write for them (points an earlier
+// chunk wrote).
 func lookupFilters(keys []observation.Key) []Filter {
 	var out []Filter
 	for _, cluster := range timeClusters(keys) {
@@ -96,7 +102,16 @@ func lookupFilters(keys []observation.Key) []Filter {
 			}
 			spans[k.Indicator].Add(k)
 		}
-		inds := slices.Sorted(maps.Keys(spans))
+		inds := slices.SortedFunc(maps.Keys(spans), func(a, b string) int {
+			sa, sb := spans[a], spans[b]
+			if c := sa.from.Compare(sb.from); c != 0 {
+				return c
+			}
+			if c := sa.to.Compare(sb.to); c != 0 {
+				return c
+			}
+			return strings.Compare(a, b)
+		})
 		for len(inds) > 0 {
 			var piece KeySpan
 			for _, ind := range inds[:min(filterLimit, len(inds))] {
