@@ -166,8 +166,11 @@ type Options struct {
 	BackupSocket bool
 }
 
-// DefaultMaxWaiting is Options.MaxWaiting's default.
-const DefaultMaxWaiting = 16
+// DefaultMaxWaiting is Options.MaxWaiting's default: under load the
+// Accepts that wait are the slowest answers (a group write is several
+// InfluxDB queries), so few wait; a lone upload still gets the store's
+// summary.
+const DefaultMaxWaiting = 2
 
 func (o *Options) defaults() {
 	if o.MaxWaiting == 0 {
