@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/region"
+	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -719,12 +720,14 @@ func TestQualitymonKilledMidFlush(t *testing.T) {
 	checkExactlyOnce(t, st, want, "after qualitymon was killed mid-flush and restarted")
 	checkAudit(t, qm.auditLog(), bs, all)
 
-	// Every upload again, as a bureau that is not sure of its answer.
+	// Every upload again, as a bureau that is not sure of its answer; as
+	// many at once as may wait for InfluxDB's answer (more would be
+	// answered pending, without new/unchanged to check).
 	var wg sync.WaitGroup
 	work := make(chan *sent)
 	var mu sync.Mutex
 	again := map[string]int{}
-	for range 4 {
+	for range spool.DefaultMaxWaiting {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -208,7 +209,9 @@ func TestTwoReplicas(t *testing.T) {
 		t.Errorf("current %+v, want revision 2", fs[2])
 	}
 
-	const burst = 16
+	// As many at once as wait for InfluxDB's answer on the two replicas
+	// (more would be answered pending, without a verdict to check).
+	const burst = 2 * spool.DefaultMaxWaiting
 	var wg sync.WaitGroup
 	answers := make([]answer, burst)
 	errs := make([]error, burst)
