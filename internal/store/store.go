@@ -123,7 +123,11 @@ func (s *Store) Ready(ctx context.Context) error {
 	if !ok {
 		return fmt.Errorf("influxdb %s: not ready", RedactURL(s.cfg.URL))
 	}
-	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> limit(n: 1)\n"
+	// One small measurement (writer activity marks): a range without a
+	// measurement walks every series of the shard group it falls in, and
+	// with the long shard groups statistics want (docs/operations.md) that
+	// is every series there is (42 s against 0.3 s at 300,000 targets).
+	q := "from(bucket: " + FluxString(s.cfg.Bucket) + ")\n  |> range(start: -1m)\n  |> filter(fn: (r) => r._measurement == " + FluxString(measActivity) + ")\n  |> limit(n: 1)\n"
 	res, err := s.queryAPI().Query(ctx, q)
 	if err == nil {
 		for res.Next() {
