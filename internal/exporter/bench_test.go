@@ -35,7 +35,7 @@ func BenchmarkPage(b *testing.B) {
 		one := time.Since(start)
 		kept := 0
 		for _, p := range pg.parts {
-			kept += len(p)
+			kept += len(p.z)
 		}
 		plain := len(Encode(evals, nil, cat, nil, false))
 		fmt.Printf("metrics page of %d evaluations: encoded in %.2f s, one changed in %.3f s; keeps %.1f MB gzipped (its text: %.1f MB, kept whole before)\n",

@@ -9,7 +9,6 @@ package exporter
 
 import (
 	"bytes"
-	"compress/gzip"
 	"io"
 	"net/http"
 	"runtime"
@@ -101,15 +100,15 @@ func (e *Exporter) UpdateChanged(evals []evaluate.Evaluation, changed []int, dat
 	e.count.Set(float64(len(evals)))
 }
 
-// page is the encoded target and indicator metrics: parts, each a gzip
-// member, written one after the other (members concatenate into one gzip
-// stream), and the blocks of per-target samples among them, kept for the
-// next UpdateChanged.
+// page is the encoded target and indicator metrics: parts, compressed
+// segments of the text (writeGzip sends them as one gzip member), and the
+// blocks of per-target samples among them, kept for the next
+// UpdateChanged.
 type page struct {
-	parts    [][]byte
-	n        int        // evaluations encoded
-	detailed bool       // with the detailed families
-	blocks   [][][]byte // per target family (targetFamilies), per block of blockSize evaluations
+	parts    []segment
+	n        int         // evaluations encoded
+	detailed bool        // with the detailed families
+	blocks   [][]segment // per target family (targetFamilies), per block of blockSize evaluations
 }
 
 // blockSize is how many evaluations' samples of one family are encoded
@@ -133,15 +132,9 @@ func Encode(evals []evaluate.Evaluation, data *evaluate.Data, cat *catalog.Catal
 
 // writePlain writes the page's text, inflated.
 func (pg *page) writePlain(w io.Writer) error {
-	rs := make([]io.Reader, len(pg.parts))
-	for i, p := range pg.parts {
-		rs[i] = bytes.NewReader(p)
-	}
-	zr, err := gzip.NewReader(io.MultiReader(rs...))
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(w, zr)
+	zr := inflate(pg.parts)
+	defer zr.Close()
+	_, err := io.Copy(w, zr)
 	return err
 }
 
@@ -158,13 +151,13 @@ func encode(evals []evaluate.Evaluation, prev *page, changed []int, data *evalua
 			dirty[i/blockSize] = true
 		}
 	}
-	pg := &page{n: len(evals), detailed: detailed, blocks: make([][][]byte, len(fams))}
+	pg := &page{n: len(evals), detailed: detailed, blocks: make([][]segment, len(fams))}
 	// The blocks to encode, on every CPU, each into a text buffer of its
 	// worker and gzipped from there (the page's text is never whole).
 	type job struct{ fi, k int }
 	var jobs []job
 	for fi := range fams {
-		pg.blocks[fi] = make([][]byte, nb)
+		pg.blocks[fi] = make([]segment, nb)
 		for k := range nb {
 			if reuse && !dirty[k] {
 				pg.blocks[fi][k] = prev.blocks[fi][k]
@@ -384,12 +377,11 @@ func (e *Exporter) Handler(g prometheus.Gatherer) http.Handler {
 		w.Header().Set("Content-Type", string(expfmt.NewFormat(expfmt.TypeTextPlain)))
 		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
 			w.Header().Set("Content-Encoding", "gzip")
-			w.Write(newZipper().gz(own.Bytes()))
+			var parts []segment
 			if pg != nil {
-				for _, p := range pg.parts {
-					w.Write(p)
-				}
+				parts = pg.parts
 			}
+			writeGzip(w, []segment{newZipper().gz(own.Bytes())}, parts)
 			return
 		}
 		w.Write(own.Bytes())
