@@ -46,8 +46,7 @@ func TestRacedIndicators(t *testing.T) {
 func TestUncontestedWriteOnePointPerRow(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-	t.Cleanup(s.Close)
+	s := openIn(t, srv, bucket)
 	var obs []observation.Observation
 	for _, y := range []string{"2022", "2023", "2024"} {
 		obs = append(obs, testenv.Obs("food_sampling_pass_rate", "370200", y, 97.1, ""))
@@ -61,6 +60,13 @@ func TestUncontestedWriteOnePointPerRow(t *testing.T) {
 	if got := countPoints(t, srv, bucket, measReport); got != 0 {
 		t.Errorf("%d reports of an uncontested write, want none", got)
 	}
+}
+
+// openIn opens a store on bucket, closed with the test.
+func openIn(t *testing.T, srv *testenv.Influx, bucket string) *Store {
+	s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
+	t.Cleanup(s.Close)
+	return s
 }
 
 // countPoints counts the points of measurement m in bucket.
@@ -93,8 +99,7 @@ func TestOwnWritesAtOnce(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bucket := srv.NewBucket(t)
-			s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-			t.Cleanup(s.Close)
+			s := openIn(t, srv, bucket)
 			ctx := context.Background()
 			o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
 			other := testenv.Obs(o.Indicator, c.otherRegion, "2024", 95, "")
@@ -143,8 +148,7 @@ func TestLateReportOfRacedWrite(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			bucket := srv.NewBucket(t)
-			s := Open(Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-			t.Cleanup(s.Close)
+			s := openIn(t, srv, bucket)
 			ctx := context.Background()
 			o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
 			other := o
