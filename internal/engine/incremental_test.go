@@ -7,9 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -169,10 +166,8 @@ func TestIncrementalReadSeesReplicaWrite(t *testing.T) {
 func TestIncrementalReadSeesWriteAcrossRead(t *testing.T) {
 	c := newIncrCase(t)
 	c.run(t) // the first run reads everything
-	target, _ := url.Parse(c.srv.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
 	held, release := make(chan struct{}), make(chan struct{})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front := testenv.Front(t, c.srv.URL, func(w http.ResponseWriter, r *http.Request, influx http.Handler) {
 		if strings.Contains(r.URL.Path, "write") {
 			body, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
@@ -181,10 +176,9 @@ func TestIncrementalReadSeesWriteAcrossRead(t *testing.T) {
 				<-release
 			}
 		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	replica := c.open(t, front.URL)
+		influx.ServeHTTP(w, r)
+	})
+	replica := c.open(t, front)
 	done := make(chan error, 1)
 	go func() {
 		_, err := replica.Upsert(context.Background(), fig2024, time.Now())

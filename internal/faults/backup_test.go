@@ -3,9 +3,6 @@ package faults
 import (
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,18 +35,15 @@ func TestBackupUnderLoadRestoresEveryAcknowledgedRow(t *testing.T) {
 	// InfluxDB refuses writes (503) while overloaded is set: uploads are
 	// then acknowledged pending and wait in the spool.
 	var overloaded atomic.Bool
-	target, _ := url.Parse(influx.URL)
-	rp := httputil.NewSingleHostReverseProxy(target)
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front := testenv.Front(t, influx.URL, func(w http.ResponseWriter, r *http.Request, influx http.Handler) {
 		if overloaded.Load() && r.Method == http.MethodPost && r.URL.Path == "/api/v2/write" {
 			http.Error(w, "test: InfluxDB overloaded", http.StatusServiceUnavailable)
 			return
 		}
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
+		influx.ServeHTTP(w, r)
+	})
 	bs := newBureaus(t)
-	qm := newServe(t, influx, front.URL, bs)
+	qm := newServe(t, influx, front, bs)
 	qm.start(t)
 	t.Logf("InfluxDB and qualitymon ready after %v", time.Since(t0).Round(time.Millisecond))
 	ps := startPosters(t, qm.uploadURL(), bs, time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC))

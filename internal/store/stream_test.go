@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"slices"
 	"sync"
 	"testing"
@@ -40,26 +37,19 @@ func TestEachValueEncodings(t *testing.T) {
 	}
 	slices.Sort(want)
 
-	target, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var mu sync.Mutex
 	var sent []string // the Content-Encoding of each query's answer
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		if resp.Request.URL.Path == "/api/v2/query" {
+	front := testenv.Front(t, srv.URL, func(w http.ResponseWriter, r *http.Request, influx http.Handler) {
+		influx.ServeHTTP(w, r)
+		if r.URL.Path == "/api/v2/query" {
 			mu.Lock()
-			sent = append(sent, resp.Header.Get("Content-Encoding"))
+			sent = append(sent, w.Header().Get("Content-Encoding"))
 			mu.Unlock()
 		}
-		return nil
-	}
-	ps := httptest.NewServer(proxy)
-	defer ps.Close()
+	})
 
 	for _, c := range []struct{ enc, sent string }{{"gzip", "gzip"}, {"identity", ""}, {"", ""}} {
-		st := store.Open(store.Config{URL: ps.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket, ReadEncoding: c.enc})
+		st := store.Open(store.Config{URL: front, Org: srv.Org, Token: srv.Token, Bucket: bucket, ReadEncoding: c.enc})
 		var got []string
 		err := st.EachValue(ctx, store.Filter{Indicators: []string{"food_sampling_pass_rate"}}, func(ind, reg string, p period.Period, v float64) {
 			got = append(got, fmt.Sprintf("%s/%s/%s=%g", ind, reg, p, v))
@@ -76,7 +66,7 @@ func TestEachValueEncodings(t *testing.T) {
 		last := sent[len(sent)-1]
 		mu.Unlock()
 		if last != c.sent {
-			t.Errorf("ReadEncoding %q (proxy on %s): InfluxDB answered with Content-Encoding %q, want %q", c.enc, ps.URL, last, c.sent)
+			t.Errorf("ReadEncoding %q (proxy on %s): InfluxDB answered with Content-Encoding %q, want %q", c.enc, front, last, c.sent)
 		}
 	}
 }

@@ -61,6 +61,8 @@
 //   - Use [StartInflux] for a private server in fault tests that [Influx.Kill]
 //     and [Influx.Restart] InfluxDB. Never stop, kill or restart the shared
 //     server.
+//   - [Front] puts a proxy in front of an InfluxDB, for a test that holds,
+//     refuses or watches requests on their way.
 //
 // # InfluxDB 1.8.10 as seen through influxdb-client-go/v2
 //

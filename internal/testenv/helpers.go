@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -17,6 +20,22 @@ import (
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/region"
 )
+
+// Front serves, until the test ends, a proxy in front of the InfluxDB at
+// target and returns its URL: each request goes to serve with the handler
+// that forwards it to InfluxDB (serve may hold it, refuse it or watch the
+// answer, written to w).
+func Front(t testing.TB, target string, serve func(w http.ResponseWriter, r *http.Request, influx http.Handler)) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	influx := httputil.NewSingleHostReverseProxy(u)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serve(w, r, influx) }))
+	t.Cleanup(front.Close)
+	return front.URL
+}
 
 // Get fetches u with a 10-second timeout and returns the status and the
 // body; a request that fails gives status 0 and the error as the body, so
