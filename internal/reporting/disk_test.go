@@ -102,7 +102,14 @@ func TestQueueRestartReadsNoDecidedUpload(t *testing.T) {
 		t.Fatalf("the held keys of another region read %d files in all, want only the 2 held headers more", n)
 	}
 	// A decided upload is still found, and its rows read, when asked for.
-	decided := mine[len(mine)-1]
+	// (The test's clock stands still, so the page's order among uploads
+	// of one moment is by id, which is random: take a decided one by state.)
+	var decided *reporting.Upload
+	for _, u := range mine {
+		if u.State != reporting.UploadHeld {
+			decided = u
+		}
+	}
 	if u, ok := q.Get(decided.ID); !ok || !u.Decided() {
 		t.Fatalf("an archived upload: %+v %v", u, ok)
 	}
