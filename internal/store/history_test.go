@@ -10,13 +10,14 @@ import (
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // StatusHistory lists the first status and each change (status, basis or
 // settled), per target and region, from the evaluation points written.
 func TestStatusHistory(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	type ev struct {
@@ -72,7 +73,7 @@ func TestStatusHistory(t *testing.T) {
 func TestEvaluationSeriesPerPlanAndRegion(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	st := openOn(t, srv, bucket)
+	st := storetest.On(t, srv, bucket)
 	ctx := context.Background()
 	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 	var evs []evaluate.Evaluation
@@ -123,7 +124,7 @@ func TestEvaluationSeriesPerPlanAndRegion(t *testing.T) {
 // SeriesHistory lists every value of a series, superseded and current, by
 // region, period and revision, in two queries.
 func TestSeriesHistory(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	t2 := t1.Add(24 * time.Hour)
@@ -157,7 +158,7 @@ func TestSeriesHistory(t *testing.T) {
 // revision superseded; ReportedBetween lists the reports of a window, each
 // beside the value it replaced.
 func TestNotesAndReportedBetween(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	t1 := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	t2 := t1.Add(48 * time.Hour)
@@ -214,7 +215,7 @@ func TestNotesAndReportedBetween(t *testing.T) {
 // StatusChanges lists, per target and region, the changes after from up
 // to to, each beside the status in force before it.
 func TestStatusChanges(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	writeAt := func(d time.Duration, target, region, status, basis string) {
