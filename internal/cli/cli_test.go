@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -128,8 +129,7 @@ func influxEnv(t *testing.T) (map[string]string, *store.Store) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	env := map[string]string{"QUALITYMON_INFLUX_URL": srv.URL, "QUALITYMON_INFLUX_BUCKET": bucket, "QUALITYMON_INFLUX_ORG": srv.Org}
-	st := store.Open(store.Config{URL: srv.URL, Bucket: bucket, Org: srv.Org})
-	t.Cleanup(st.Close)
+	st := storetest.On(t, srv, bucket)
 	return env, st
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -82,8 +83,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	ctx := context.Background()
 
 	set := testenv.Plans(t)
-	st := store.Open(store.Config{URL: influx.URL, Token: influx.Token, Org: influx.Org, Bucket: bucket})
-	defer st.Close()
+	st := storetest.On(t, influx, bucket)
 	importSample(t, ctx, st, set, filepath.Join(root, "sample", "observations.csv"))
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, day := range backfill {

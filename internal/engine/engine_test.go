@@ -18,7 +18,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -30,8 +30,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func TestHistoryWritesChanges(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-	t.Cleanup(st.Close)
+	st := storetest.On(t, srv, bucket)
 	ctx := context.Background()
 
 	lo, hi := 0.0, 100.0

@@ -17,6 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -63,9 +64,7 @@ func TestUnreachableStore(t *testing.T) {
 // /readyz is 503 until the first evaluation has completed, then 200 while
 // InfluxDB answers; every run counts in qualitymon_evaluation_runs_total.
 func TestReadyAfterFirstEvaluation(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
-	defer st.Close()
+	st := storetest.Open(t)
 	s := newServer(st)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()

@@ -18,6 +18,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/web"
@@ -36,9 +37,7 @@ func TestNoteRoundTrip(t *testing.T) {
 	clock := func() time.Time { return now }
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	set := testenv.Plans(t)
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	tokens := []config.UploadToken{
 		{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qdToken), Regions: []string{"370200"}, Role: config.RoleReporter, Review: config.ReviewRequired},
 		{Bureau: "山东省统计局", TokenSHA256: upload.HashToken(reviewerToken), Regions: []string{"370000", "370200"}, Role: config.RoleReviewer, Review: config.ReviewNone},

@@ -24,6 +24,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
@@ -63,9 +64,7 @@ func newBureauMax(t *testing.T, cfg config.Web, maxBytes int64) *bureauEnv {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	set := testenv.Plans(t)
 	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	sp, err := spool.Open(filepath.Join(dir, "spool"), st, spool.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
