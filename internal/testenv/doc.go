@@ -63,6 +63,10 @@
 //     server.
 //   - [Front] puts a proxy in front of an InfluxDB, for a test that holds,
 //     refuses or watches requests on their way.
+//   - A *store.Store on such a server: internal/store/storetest (Open: a
+//     fresh bucket of the shared server; On: a given bucket), closed when the
+//     test ends. It lives beside the store because testenv cannot import it
+//     (the store's own internal tests import testenv).
 //
 // # InfluxDB 1.8.10 as seen through influxdb-client-go/v2
 //
