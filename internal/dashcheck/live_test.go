@@ -85,7 +85,7 @@ func TestDashboardsReturnData(t *testing.T) {
 	set := testenv.Plans(t)
 	st := storetest.On(t, influx, bucket)
 	importSample(t, ctx, st, set, filepath.Join(root, "sample", "observations.csv"))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.DiscardHandler)
 	for _, day := range backfill {
 		at, _ := time.Parse(time.DateOnly, day)
 		eng := &engine.Engine{

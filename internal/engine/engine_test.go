@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -60,7 +59,7 @@ func TestHistoryWritesChanges(t *testing.T) {
 	}
 	now := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)
 	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(prometheus.NewRegistry(), cat, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { now = now.Add(time.Minute); return now }}
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { now = now.Add(time.Minute); return now }}
 	points := func() int {
 		n := 0
 		for _, s := range srv.QueryDB(t, strings.TrimSuffix(bucket, "/autogen"), "SELECT count(status) FROM evaluation") {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -26,7 +25,7 @@ import (
 func newEngine(st *store.Store, set *plan.Set) (*engine.Engine, *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	return &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}, reg
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now}, reg
 }
 
 // newServer is a server over st whose engine judges no targets.

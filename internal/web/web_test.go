@@ -61,7 +61,7 @@ func newSite(tb testing.TB) (*Site, *http.ServeMux) {
 			tb.Fatal(err)
 		}
 	}
-	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

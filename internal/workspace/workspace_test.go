@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"mime/multipart"
@@ -61,7 +60,7 @@ func newBureauMax(t *testing.T, cfg config.Web, maxBytes int64) *bureauEnv {
 	dir := t.TempDir()
 	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), audit: filepath.Join(dir, "audit.jsonl")}
 	clock := func() time.Time { return e.now }
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.DiscardHandler)
 	set := testenv.Plans(t)
 	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}
 	st := storetest.Open(t)
