@@ -15,6 +15,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 // The review queue lives on disk (issue 19 item 3): 24 uploads decided
@@ -170,18 +171,7 @@ func TestQueueSharedByReplicas(t *testing.T) {
 // current form.
 func TestRowsQueueApproves(t *testing.T) {
 	const id = "20240601T080000-fae5e6d5"
-	dir := t.TempDir()
-	from := filepath.Join("testdata", "rows-queue")
-	for _, f := range []string{"audit.jsonl", filepath.Join("uploads", id+".json")} {
-		b, err := os.ReadFile(filepath.Join(from, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o750)
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o640); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := testenv.CopyDir(t, filepath.Join("testdata", "rows-queue"))
 	e := newEnvWith(t, dir, testTokens(config.ReviewRequired))
 	ctx := context.Background()
 	if l := e.queue.List(nil); len(l) != 1 || l[0].ID != id || l[0].RowCount != 2 {

@@ -30,7 +30,7 @@
 //
 // [Obs] is one observation, [GBK] text as the bureaus' older tools encode
 // it, [ASCIIRows] a CSV head longer than the 64 KiB an encoding is guessed
-// from.
+// from, [CopyDir] a fixture directory copied where the test may change it.
 //
 // # InfluxDB 1.8.10
 //
