@@ -22,6 +22,9 @@
 //     was last seen and the process's log.
 //   - [BuildQualitymon] builds ./cmd/qualitymon; [RepoRoot] is the directory
 //     holding go.mod.
+//   - [StartPrometheus] runs Prometheus scraping one target every second,
+//     with rule files and an Alertmanager as asked ([PrometheusBinary] finds
+//     it); [Prometheus.Value] runs an instant query.
 //
 // # Targets
 //
