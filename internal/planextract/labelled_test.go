@@ -3,6 +3,7 @@ package planextract
 import (
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -69,7 +70,7 @@ func TestCollectedRecall(t *testing.T) {
 				if used[j] {
 					continue
 				}
-				if sameValue(d, l.Value) || d.Increment != nil && abs(*d.Increment-l.Value) < 1e-6 {
+				if sameValue(d, l.Value) || d.Increment != nil && math.Abs(*d.Increment-l.Value) < 1e-6 {
 					hit = j
 					break
 				}

@@ -2,6 +2,7 @@ package planextract
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -59,7 +60,7 @@ func matchesValue(d *Draft, t *plan.Target) bool {
 
 func sameValue(d *Draft, v float64) bool {
 	for _, c := range []*float64{d.Corrected(), d.Value} {
-		if c != nil && abs(*c-v) < 1e-6 {
+		if c != nil && math.Abs(*c-v) < 1e-6 {
 			return true
 		}
 	}
@@ -71,13 +72,6 @@ func valueOf(t *plan.Target) any {
 		return *t.Value
 	}
 	return t.MultipleOf
-}
-
-func abs(f float64) float64 {
-	if f < 0 {
-		return -f
-	}
-	return f
 }
 
 func scorePlan(p *plan.Plan, drafts []*Draft) score {
