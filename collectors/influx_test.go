@@ -23,6 +23,7 @@ import (
 	"github.com/qualitymon/qualitymon/collectors/collectortest"
 	"github.com/qualitymon/qualitymon/internal/config"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -43,8 +44,7 @@ func copyFile(t *testing.T, from, to string) {
 // in a real InfluxDB through store.Upsert (store.Direct).
 func TestEverySourceOnScheduleIntoInfluxDB(t *testing.T) {
 	srv := testenv.StartInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Token: srv.Token, Org: srv.Org, Bucket: srv.Bucket})
-	defer st.Close()
+	st := storetest.On(t, srv, srv.Bucket)
 
 	drop := t.TempDir()
 	copyFile(t, "filedrop/testdata/nbs-export/国家统计局导出.csv", filepath.Join(drop, "nbs.csv"))

@@ -24,7 +24,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() && !testenv.Required() {
 		t.Skip("end-to-end test skipped with -short")
 	}
-	promBin := tool(t, "prometheus")
+	testenv.PrometheusBinary(t)
 	tool(t, "prometheus-alertmanager", "alertmanager")
 	root := testenv.RepoRoot(t)
 	dir := t.TempDir()
@@ -56,39 +56,19 @@ alerting:
 	}
 	short, _ := shortenDurations(rules, "1s")
 	writeFile(t, filepath.Join(dir, "qualitymon.rules.yml"), string(short))
-	promAddr := testenv.FreeAddr(t)
-	writeFile(t, filepath.Join(dir, "prometheus.yml"), fmt.Sprintf(`global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: [qualitymon.rules.yml]
-alerting:
-  alertmanagers:
-    - static_configs:
-        - targets: [%q]
-scrape_configs:
-  - job_name: qualitymon
-    static_configs:
-      - targets: [%q]
-`, strings.TrimPrefix(amURL, "http://"), qmAddr))
-	prom := testenv.StartProcess(t, dir, "prometheus", nil, promBin,
-		"--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "prometheus-data"),
-		"--web.listen-address="+promAddr,
-		"--rules.alert.resend-delay=1s",
-	)
-	promURL := "http://" + promAddr
-	testenv.WaitHTTP(t, prom, promURL+"/-/ready", 30*time.Second)
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Target: qmAddr, Alertmanager: strings.TrimPrefix(amURL, "http://"),
+		RuleFiles: []string{filepath.Join(dir, "qualitymon.rules.yml")}})
 
 	diag := func() string {
 		var b strings.Builder
 		b.WriteString("\n--- Prometheus /api/v1/alerts ---\n")
-		b.WriteString(httpGet(promURL + "/api/v1/alerts"))
+		b.WriteString(httpGet(prom.URL + "/api/v1/alerts"))
 		for _, q := range []string{`up{job="qualitymon"}`, `qualitymon_target_status_code{target="food-sampling-pass-rate",region=~"370000|460000"}`} {
-			fmt.Fprintf(&b, "\n--- Prometheus %s ---\n%s", q, httpGet(promURL+"/api/v1/query?query="+url.QueryEscape(q)))
+			fmt.Fprintf(&b, "\n--- Prometheus %s ---\n%s", q, httpGet(prom.URL+"/api/v1/query?query="+url.QueryEscape(q)))
 		}
 		b.WriteString("\n--- Alertmanager /api/v2/alerts ---\n")
 		b.WriteString(httpGet(amURL + "/api/v2/alerts"))
-		for _, p := range []*testenv.Process{serve, prom, am} {
+		for _, p := range []*testenv.Process{serve, prom.Process, am} {
 			b.WriteString("\n" + p.Tail(20))
 		}
 		return b.String()

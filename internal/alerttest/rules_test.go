@@ -1,8 +1,8 @@
 package alerttest
 
 import (
+	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -288,23 +288,9 @@ func TestShortenDurations(t *testing.T) {
 		if r.For != "1s" || (w.KeepFiringFor != "" && r.KeepFiringFor != "0s") {
 			t.Errorf("%s: for %q keep_firing_for %q after rewriting", r.Alert, r.For, r.KeepFiringFor)
 		}
-		if r.Alert != w.Alert || r.Expr != w.Expr || !sameMap(r.Labels, w.Labels) || !sameMap(r.Annotations, w.Annotations) {
+		if r.Alert != w.Alert || r.Expr != w.Expr || !maps.Equal(r.Labels, w.Labels) || !maps.Equal(r.Annotations, w.Annotations) {
 			t.Errorf("%s: rewriting changed more than durations", w.Alert)
 		}
 	}
-	if p, err := exec.LookPath("promtool"); err == nil {
-		run(t, root, p, "check", "rules", path)
-	}
-}
-
-func sameMap(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
+	run(t, root, tool(t, "promtool"), "check", "rules", path)
 }

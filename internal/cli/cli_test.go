@@ -13,9 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -130,8 +129,7 @@ func influxEnv(t *testing.T) (map[string]string, *store.Store) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	env := map[string]string{"QUALITYMON_INFLUX_URL": srv.URL, "QUALITYMON_INFLUX_BUCKET": bucket, "QUALITYMON_INFLUX_ORG": srv.Org}
-	st := store.Open(store.Config{URL: srv.URL, Bucket: bucket, Org: srv.Org})
-	t.Cleanup(st.Close)
+	st := storetest.On(t, srv, bucket)
 	return env, st
 }
 
@@ -262,8 +260,8 @@ collectors:
 	if err := os.MkdirAll(filepath.Join(dir, "drop"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	nbs, _ := simplifiedchinese.GBK.NewEncoder().String("数据库：年度数据\n指标：食品安全抽检合格率(%)\n时间：最近2年\n地区,2020年,2019年\n甘肃省,94.6,93.8\n注：样例数据\n数据来源：测试\n")
-	if err := os.WriteFile(filepath.Join(dir, "drop", "gansu.csv"), []byte(nbs), 0o644); err != nil {
+	nbs := testenv.GBK(t, "数据库：年度数据\n指标：食品安全抽检合格率(%)\n时间：最近2年\n地区,2020年,2019年\n甘肃省,94.6,93.8\n注：样例数据\n数据来源：测试\n")
+	if err := os.WriteFile(filepath.Join(dir, "drop", "gansu.csv"), nbs, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stop := serveMain(t, env, cfg)

@@ -26,6 +26,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -76,16 +77,15 @@ func TestDashboardsReturnData(t *testing.T) {
 		t.Skip("starts InfluxDB, qualitymon and Prometheus")
 	}
 	root := testenv.RepoRoot(t)
-	promBin := prometheusBinary(t)
+	testenv.PrometheusBinary(t) // missing, the test ends before starting anything
 	influx := testenv.SharedInflux(t)
 	bucket := influx.NewBucket(t)
 	ctx := context.Background()
 
 	set := testenv.Plans(t)
-	st := store.Open(store.Config{URL: influx.URL, Token: influx.Token, Org: influx.Org, Bucket: bucket})
-	defer st.Close()
+	st := storetest.On(t, influx, bucket)
 	importSample(t, ctx, st, set, filepath.Join(root, "sample", "observations.csv"))
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.DiscardHandler)
 	for _, day := range backfill {
 		at, _ := time.Parse(time.DateOnly, day)
 		eng := &engine.Engine{
@@ -103,14 +103,14 @@ func TestDashboardsReturnData(t *testing.T) {
 	bin := testenv.BuildQualitymon(t, t.TempDir())
 	for _, detailed := range []bool{false, true} {
 		t.Run(fmt.Sprintf("detailed_targets=%v", detailed), func(t *testing.T) {
-			checkDashboards(t, ctx, root, promBin, bin, influx, bucket, detailed)
+			checkDashboards(t, ctx, root, bin, influx, bucket, detailed)
 		})
 	}
 }
 
 // checkDashboards runs qualitymon serve (metrics.detailed_targets set to
 // detailed) and Prometheus over the bucket and every dashboard query.
-func checkDashboards(t *testing.T, ctx context.Context, root, promBin, bin string, influx *testenv.Influx, bucket string, detailed bool) {
+func checkDashboards(t *testing.T, ctx context.Context, root, bin string, influx *testenv.Influx, bucket string, detailed bool) {
 	// qualitymon serve, built from this tree, evaluates now and serves /metrics.
 	qmAddr := testenv.FreeAddr(t)
 	cfgPath := filepath.Join(t.TempDir(), "qualitymon.yaml")
@@ -149,14 +149,14 @@ func checkDashboards(t *testing.T, ctx context.Context, root, promBin, bin strin
 	metrics = waitMetrics(t, qm, "http://"+qmAddr+"/metrics", "qualitymon_uploads_total{")
 
 	rules, _ := filepath.Glob(filepath.Join(root, "dashboards", "alerts", "*.yml"))
-	prom := startPrometheus(t, promBin, qmAddr, rules)
+	prom := testenv.StartPrometheus(t, testenv.PrometheusConfig{Target: qmAddr, RuleFiles: rules})
 	testenv.WaitFor(t, prom.Process, 90*time.Second, "three scrapes of qualitymon", func() (bool, string) {
-		v, seen := prom.value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_status_code) > 0`)
+		v, seen := prom.Value(`sum(count_over_time(up{job="qualitymon"}[5m])) and on () (min(up{job="qualitymon"}) == 1) and on () count(qualitymon_target_status_code) > 0`)
 		return v >= 3, seen
 	})
 	if len(rules) > 0 {
 		testenv.WaitFor(t, prom.Process, 60*time.Second, "ALERTS from the rules in dashboards/alerts", func() (bool, string) {
-			v, seen := prom.value(`count(ALERTS)`)
+			v, seen := prom.Value(`count(ALERTS)`)
 			return v > 0, seen
 		})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -21,9 +22,7 @@ import (
 // the old mean, and daily AQI rolls up to the yearly share (GB 3095-2012's
 // validity rule named when a year falls short).
 func TestDerivedAtReadTime(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	cat, regs := testenv.Targets(t)
 	pl, err := plan.Parse("p-2018.yaml", []byte(`plan: {key: p-2018, name_zh: 测试, issuer: 测试, published: "2018", region: "620000", start: 2018, horizon: 2020, source: x}

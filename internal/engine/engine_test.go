@@ -3,7 +3,6 @@ package engine_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -18,7 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -30,8 +29,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 func TestHistoryWritesChanges(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-	t.Cleanup(st.Close)
+	st := storetest.On(t, srv, bucket)
 	ctx := context.Background()
 
 	lo, hi := 0.0, 100.0
@@ -61,7 +59,7 @@ func TestHistoryWritesChanges(t *testing.T) {
 	}
 	now := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)
 	e := &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(prometheus.NewRegistry(), cat, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { now = now.Add(time.Minute); return now }}
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { now = now.Add(time.Minute); return now }}
 	points := func() int {
 		n := 0
 		for _, s := range srv.QueryDB(t, strings.TrimSuffix(bucket, "/autogen"), "SELECT count(status) FROM evaluation") {

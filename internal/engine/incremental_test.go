@@ -84,7 +84,7 @@ func newIncrCase(t *testing.T) *incrCase {
 func (c *incrCase) engine(st *store.Store, fullRead time.Duration, snapshot string) *engine.Engine {
 	now := time.Date(2024, 9, 1, 0, 0, 0, 0, time.UTC)
 	return &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: c.set}, Exporter: exporter.New(prometheus.NewRegistry(), c.set.Catalog, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now }, FullRead: fullRead, SnapshotPath: snapshot}
+		Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }, FullRead: fullRead, SnapshotPath: snapshot}
 }
 
 // open is a store on the case's bucket through url (InfluxDB's, or a proxy's).

@@ -13,7 +13,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/engine"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
 	"github.com/qualitymon/qualitymon/internal/sample"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -23,9 +23,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 // the sample figures of the plans.
 func newCache(tb testing.TB, opts Options) *Cache {
 	tb.Helper()
-	srv := testenv.SharedInflux(tb)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(tb)})
-	tb.Cleanup(st.Close)
+	st := storetest.Open(tb)
 	set := testenv.Plans(tb)
 	obs := sample.Generate(set, 2025)
 	for i := 0; i < len(obs); i += 1000 {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
@@ -50,11 +48,7 @@ func TestCSVValidAndChineseHeaders(t *testing.T) {
 func TestGBKDecoded(t *testing.T) {
 	v := validator(t)
 	utf := "指标,地区,时期,数值\n食品抽检合格率,青岛市,2021,98.6\n"
-	gbk, err := simplifiedchinese.GBK.NewEncoder().String(utf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := NewCSV("gbk.csv", bytes.NewReader([]byte(gbk)))
+	c, err := NewCSV("gbk.csv", bytes.NewReader(testenv.GBK(t, utf)))
 	if err != nil {
 		t.Fatal(err)
 	}

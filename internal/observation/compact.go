@@ -182,24 +182,17 @@ type compactReader struct {
 	err error
 }
 
-func (r *compactReader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = ErrCompact
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
+func (r *compactReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *compactReader) varint() int64 {
+func (r *compactReader) varint() int64 { return readVarint(r, binary.Varint) }
+
+// readVarint takes one varint from r with decode (binary.Uvarint or
+// binary.Varint); a bad or short one sets r.err.
+func readVarint[T uint64 | int64](r *compactReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(r.b)
+	v, n := decode(r.b)
 	if n <= 0 {
 		r.err = ErrCompact
 		return 0

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"gopkg.in/yaml.v3"
 
 	"github.com/qualitymon/qualitymon/internal/plan"
+	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func opts(t *testing.T) Options {
@@ -78,11 +78,7 @@ func TestGarblesFlagged(t *testing.T) {
 // GBK text with web-pasted spaces and full-width punctuation reads like UTF-8.
 func TestGBK(t *testing.T) {
 	text := "（二）主要目标 。到２０２５年 ， 食品抽检合格率达到９８．５％以上 。"
-	gbk, err := simplifiedchinese.GBK.NewEncoder().String(text)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, enc := Decode([]byte(gbk))
+	got, enc := Decode(testenv.GBK(t, text))
 	if enc != "gb18030" {
 		t.Errorf("encoding %s", enc)
 	}

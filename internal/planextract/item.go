@@ -3,6 +3,7 @@ package planextract
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -205,7 +206,7 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 			d.Strive = true
 		}
 	}
-	both := contains(mods, "均") || contains(mods, "分别")
+	both := slices.Contains(mods, "均") || slices.Contains(mods, "分别")
 	if newItem {
 		d.Modality = "new"
 		if c.mode == "" {
@@ -266,7 +267,7 @@ func (st *sentence) item(c *segCtx, i int, item string, n number) bool {
 			return false
 		}
 		for _, m := range []string{"总数", "总量", "总面积"} {
-			if subject == "" && contains(mods, m) {
+			if subject == "" && slices.Contains(mods, m) {
 				subject = m
 			}
 		}

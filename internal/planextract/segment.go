@@ -207,15 +207,6 @@ func pick(a, b string) string {
 	return b
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func trimMods(s string) string {
 	for again := true; again; {
 		again = false

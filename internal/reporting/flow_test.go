@@ -27,6 +27,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 )
@@ -92,9 +93,7 @@ func auditActions(t *testing.T, reviewDir string) string {
 // newEnvWith is newEnv with these tokens and review_dir.
 func newEnvWith(t *testing.T, reviewDir string, tokens []config.UploadToken) *env {
 	t.Helper()
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	e := &env{set: testenv.Plans(t), st: st, now: time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC), reviewDir: reviewDir, tokens: tokens}
 	var err error
 	if e.dir, err = reporting.NewDirectory(e.tokens, e.set.Catalog, e.set.Regions); err != nil {

@@ -9,8 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/store"
-	"github.com/qualitymon/qualitymon/internal/testenv"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 )
 
 // metric reads one sample line's value from /metrics ("" when absent).
@@ -36,9 +35,7 @@ func metric(t *testing.T, base, name string) string {
 // running, a fifth moment is answered 503 with Retry-After and says why,
 // while /readyz stays 200.
 func TestMomentRequestsBounded(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
-	defer st.Close()
+	st := storetest.Open(t)
 	s := newServer(st)
 	s.evaluate(t.Context())
 	hs := httptest.NewServer(s.Handler())

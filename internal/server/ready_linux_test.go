@@ -13,7 +13,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/spool"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -24,9 +24,7 @@ import (
 // without an upload in between (a load balancer sends none to a replica
 // that is not ready) — after which an upload is accepted.
 func TestNotReadyWhileSpoolDiskFull(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
-	defer st.Close()
+	st := storetest.Open(t)
 	disk := testenv.Tmpfs(t, 1<<20)
 	ballast := filepath.Join(disk, "ballast")
 	if err := os.WriteFile(ballast, make([]byte, 1<<20-96<<10), 0o640); err != nil {

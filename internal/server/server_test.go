@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/exporter"
 	"github.com/qualitymon/qualitymon/internal/plan"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -25,7 +25,7 @@ import (
 func newEngine(st *store.Store, set *plan.Set) (*engine.Engine, *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	return &engine.Engine{Store: st, Evaluator: &evaluate.Evaluator{Set: set}, Exporter: exporter.New(reg, set.Catalog, nil),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now}, reg
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now}, reg
 }
 
 // newServer is a server over st whose engine judges no targets.
@@ -63,9 +63,7 @@ func TestUnreachableStore(t *testing.T) {
 // /readyz is 503 until the first evaluation has completed, then 200 while
 // InfluxDB answers; every run counts in qualitymon_evaluation_runs_total.
 func TestReadyAfterFirstEvaluation(t *testing.T) {
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Bucket: srv.NewBucket(t), Org: srv.Org})
-	defer st.Close()
+	st := storetest.Open(t)
 	s := newServer(st)
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()

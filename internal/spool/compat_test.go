@@ -23,26 +23,6 @@ import (
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
-// copyDir copies the files of a fixture directory into a new temporary one.
-func copyDir(t *testing.T, from string) string {
-	t.Helper()
-	dir := t.TempDir()
-	files, err := os.ReadDir(from)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(from, f.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f.Name()), b, 0o640); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
 // TestRowsSpoolReplays: testdata/rows-spool is a spool as the previous
 // version left it (QMS2 records whose payload holds string rows: "rows",
 // short keys, the period as text), three batches accepted while InfluxDB
@@ -57,7 +37,7 @@ func TestRowsSpoolReplays(t *testing.T) {
 	if !bytes.Contains(fixture, []byte(`"rows":[{"i":"food_sampling_pass_rate","r":"370200","p":"2001"`)) {
 		t.Fatal("the fixture is not in the format of string rows")
 	}
-	dir := copyDir(t, filepath.Join("testdata", "rows-spool"))
+	dir := testenv.CopyDir(t, filepath.Join("testdata", "rows-spool"))
 
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -66,7 +67,7 @@ func TestKeySpanFilter(t *testing.T) {
 // Write classifies each batch of a sequence against the values stored and
 // the batches before it, and returns a result per batch, in order.
 func TestWriteSequence(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	t1 := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	a := testenv.Obs("food_sampling_pass_rate", "370000", "2020", 97, "")
@@ -107,7 +108,7 @@ func TestWriteSequence(t *testing.T) {
 // stored: written again with one value changed, 59 rows are unchanged and
 // one revised.
 func TestLookupInPieces(t *testing.T) {
-	s := open(t)
+	s := storetest.Open(t)
 	ctx := context.Background()
 	var obs []observation.Observation
 	for i := range 60 {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -57,7 +58,7 @@ func fluxStore(t testing.TB) *store.Store {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	srv.Write(t, bucket, "s", "probe v=1 1")
-	return openOn(t, srv, bucket)
+	return storetest.On(t, srv, bucket)
 }
 
 // TestFluxStringRoundTrip: InfluxDB 1.8.10's Flux reads the literal of every
@@ -78,7 +79,7 @@ func TestFluxStringFilter(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	srv.Write(t, bucket, "s", "m,region=370200 v=1 1\nm,region=370100 v=2 1\nm,region=${r.region} v=3 1\nm,region=a\\\"b v=4 1")
-	st := openOn(t, srv, bucket)
+	st := storetest.On(t, srv, bucket)
 	for s, want := range map[string]int{"370200": 1, "${r.region}": 1, `a\"b`: 1, `" or true or "`: 0, `") or (r) => true or ("`: 0} {
 		q := `from(bucket: ` + store.FluxString(bucket) + `) |> range(start: 0) |> filter(fn: (r) => r._measurement == "m" and r.region == ` + store.FluxString(s) + `)`
 		rows, err := st.Query(context.Background(), q)

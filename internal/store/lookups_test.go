@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -16,7 +17,7 @@ import (
 // revised value, not the superseded one — and nothing for keys without a
 // value, even when another caller's keys lie in between.
 func TestCurrentValuesConcurrent(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	regions := []string{"370100", "370200", "370300", "370400"}
 	var batch []observation.Observation

@@ -10,26 +10,14 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// open is a store on a fresh database of the shared InfluxDB.
-func open(t *testing.T) *store.Store {
-	srv := testenv.SharedInflux(t)
-	return openOn(t, srv, srv.NewBucket(t))
-}
-
-// openOn is a store on bucket of srv, closed when the test ends.
-func openOn(t testing.TB, srv *testenv.Influx, bucket string) *store.Store {
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: bucket})
-	t.Cleanup(st.Close)
-	return st
-}
-
 func TestRevisionsKeepHistory(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	if err := st.Ready(ctx); err != nil {
 		t.Fatal(err)
@@ -88,7 +76,7 @@ func TestRevisionsKeepHistory(t *testing.T) {
 }
 
 func TestRevisionWithinOneBatch(t *testing.T) {
-	st := open(t)
+	st := storetest.Open(t)
 	ctx := context.Background()
 	at := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
 	sum, err := st.Upsert(ctx, []observation.Observation{

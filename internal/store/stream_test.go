@@ -12,6 +12,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -22,7 +23,7 @@ func TestEachValueEncodings(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	ctx := context.Background()
-	w := openOn(t, srv, bucket)
+	w := storetest.On(t, srv, bucket)
 	var obs []observation.Observation
 	var want []string
 	for y := 2015; y < 2025; y++ {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
 
@@ -18,7 +19,7 @@ import (
 func twoStores(t *testing.T) (*store.Store, *store.Store) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	return openOn(t, srv, bucket), openOn(t, srv, bucket)
+	return storetest.On(t, srv, bucket), storetest.On(t, srv, bucket)
 }
 
 // 97.1 through A, 95.0 through B, 97.1 through A again: the third is a
@@ -145,7 +146,7 @@ func TestTwoWritersAtOnce(t *testing.T) {
 func TestReconcileFollowsRacedReport(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
-	a := openOn(t, srv, bucket)
+	a := storetest.On(t, srv, bucket)
 	ctx := context.Background()
 	o := testenv.Obs("food_sampling_pass_rate", "370200", "2024", 97.1, "")
 	at := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
@@ -179,7 +180,7 @@ func TestPartialWriteReconciles(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
 	srv.Write(t, bucket, "s", "observation,freq=year,indicator=conflict_probe,region=370200 value=1i 1546300800\n")
-	a := openOn(t, srv, bucket)
+	a := storetest.On(t, srv, bucket)
 	ctx := context.Background()
 	o19 := testenv.Obs("food_sampling_pass_rate", "370200", "2019", 97.1, "")
 	o20 := testenv.Obs("food_sampling_pass_rate", "370200", "2020", 97.4, "")

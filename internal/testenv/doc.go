@@ -22,6 +22,9 @@
 //     was last seen and the process's log.
 //   - [BuildQualitymon] builds ./cmd/qualitymon; [RepoRoot] is the directory
 //     holding go.mod.
+//   - [StartPrometheus] runs Prometheus scraping one target every second,
+//     with rule files and an Alertmanager as asked ([PrometheusBinary] finds
+//     it); [Prometheus.Value] runs an instant query.
 //
 // # Targets
 //
@@ -30,7 +33,7 @@
 //
 // [Obs] is one observation, [GBK] text as the bureaus' older tools encode
 // it, [ASCIIRows] a CSV head longer than the 64 KiB an encoding is guessed
-// from.
+// from, [CopyDir] a fixture directory copied where the test may change it.
 //
 // # InfluxDB 1.8.10
 //
@@ -63,6 +66,10 @@
 //     server.
 //   - [Front] puts a proxy in front of an InfluxDB, for a test that holds,
 //     refuses or watches requests on their way.
+//   - A *store.Store on such a server: internal/store/storetest (Open: a
+//     fresh bucket of the shared server; On: a given bucket), closed when the
+//     test ends. It lives beside the store because testenv cannot import it
+//     (the store's own internal tests import testenv).
 //
 // # InfluxDB 1.8.10 as seen through influxdb-client-go/v2
 //

@@ -130,3 +130,16 @@ func ASCIIRows(n int) []byte {
 	}
 	return b.Bytes()
 }
+
+// CopyDir copies the fixture directory from (its files and subdirectories)
+// into a new temporary directory and returns that, so that a test may
+// change what it reads (a spool or review queue as an older version left
+// it).
+func CopyDir(tb testing.TB, from string) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(from)); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}

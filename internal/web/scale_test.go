@@ -112,7 +112,7 @@ func scaleSiteWith(t testing.TB, n, k int, perRegion bool) (*Site, http.Handler,
 	data := b.Data()
 	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	evals := ev.Evaluate(data, "", at)
-	s, err := New(nil, ev, func() time.Time { return at }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(nil, ev, func() time.Time { return at }, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/sample"
-	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
 )
@@ -40,9 +40,7 @@ var (
 // static assets, as serve does).
 func newSite(tb testing.TB) (*Site, *http.ServeMux) {
 	tb.Helper()
-	srv := testenv.SharedInflux(tb)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(tb)})
-	tb.Cleanup(st.Close)
+	st := storetest.Open(tb)
 	set := testenv.Plans(tb)
 	ctx := context.Background()
 	obs := sample.Generate(set, 2025)
@@ -63,7 +61,7 @@ func newSite(tb testing.TB) (*Site, *http.ServeMux) {
 			tb.Fatal(err)
 		}
 	}
-	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	s, err := New(st, &evaluate.Evaluator{Set: set}, func() time.Time { return now }, slog.New(slog.DiscardHandler))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +17,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/reporting"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/web"
@@ -34,11 +34,9 @@ func TestNoteRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.DiscardHandler)
 	set := testenv.Plans(t)
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	tokens := []config.UploadToken{
 		{Bureau: "青岛市统计局", TokenSHA256: upload.HashToken(qdToken), Regions: []string{"370200"}, Role: config.RoleReporter, Review: config.ReviewRequired},
 		{Bureau: "山东省统计局", TokenSHA256: upload.HashToken(reviewerToken), Regions: []string{"370000", "370200"}, Role: config.RoleReviewer, Review: config.ReviewNone},

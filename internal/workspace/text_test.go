@@ -7,8 +7,6 @@ import (
 	"testing"
 	"unicode"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
-
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 )
@@ -19,7 +17,7 @@ import (
 func TestBureauWordsForRefusedFigures(t *testing.T) {
 	cat, regs := testenv.Targets(t)
 	v := &ingest.Validator{Catalog: cat, Regions: regs}
-	gbk, _ := simplifiedchinese.GBK.NewEncoder().Bytes([]byte("food_sampling_pass_rate,370200,2019,96,青岛\n"))
+	gbk := testenv.GBK(t, "food_sampling_pass_rate,370200,2019,96,青岛\n")
 	head := "indicator,region,period,value,source\n"
 	for name, in := range map[string][]byte{
 		"comma":   []byte(head + "food_sampling_pass_rate,370000,2019,\"1.234,5\",\n"),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"mime/multipart"
@@ -24,6 +23,7 @@ import (
 	"github.com/qualitymon/qualitymon/internal/ingest"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
+	"github.com/qualitymon/qualitymon/internal/store/storetest"
 	"github.com/qualitymon/qualitymon/internal/testenv"
 	"github.com/qualitymon/qualitymon/internal/upload"
 	"github.com/qualitymon/qualitymon/internal/web/shell"
@@ -60,12 +60,10 @@ func newBureauMax(t *testing.T, cfg config.Web, maxBytes int64) *bureauEnv {
 	dir := t.TempDir()
 	e := &bureauEnv{t: t, now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC), audit: filepath.Join(dir, "audit.jsonl")}
 	clock := func() time.Time { return e.now }
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logger := slog.New(slog.DiscardHandler)
 	set := testenv.Plans(t)
 	v := &ingest.Validator{Catalog: set.Catalog, Regions: set.Regions}
-	srv := testenv.SharedInflux(t)
-	st := store.Open(store.Config{URL: srv.URL, Org: srv.Org, Token: srv.Token, Bucket: srv.NewBucket(t)})
-	t.Cleanup(st.Close)
+	st := storetest.Open(t)
 	sp, err := spool.Open(filepath.Join(dir, "spool"), st, spool.Options{Logger: logger})
 	if err != nil {
 		t.Fatal(err)
