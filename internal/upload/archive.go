@@ -51,8 +51,9 @@ type archiveHeader struct {
 	Time    time.Time `json:"time"`
 }
 
-// archiveRecord is the record of data: header, bytes, newline.
-func archiveRecord(sum, ext string, at time.Time, data []byte) []byte {
+// ArchiveRecord is the record of data in a day's archive file: header,
+// bytes, newline (for the tools and tests that write one).
+func ArchiveRecord(sum, ext string, at time.Time, data []byte) []byte {
 	h, _ := json.Marshal(archiveHeader{Version: 1, SHA256: sum, Ext: ext, Size: int64(len(data)), Time: at.UTC()})
 	b := make([]byte, 0, len(h)+len(data)+2)
 	b = append(append(b, h...), '\n')
@@ -137,7 +138,7 @@ func (a *archiver) archive(path, sum, ext string, at time.Time, data []byte) err
 	if seen {
 		return nil
 	}
-	if err := d.log.AppendRecord(archiveRecord(sum, ext, at, data)); err != nil {
+	if err := d.log.AppendRecord(ArchiveRecord(sum, ext, at, data)); err != nil {
 		return err
 	}
 	d.mu.Lock()

@@ -118,7 +118,7 @@ func TestArchiveDamage(t *testing.T) {
 					t.Fatal(err)
 				}
 				sums, offs = append(sums, sumOf(data)), append(offs, size)
-				size += len(archiveRecord(sumOf(data), ".csv", now, data))
+				size += len(ArchiveRecord(sumOf(data), ".csv", now, data))
 			}
 			a.close()
 			path := a.path(now)
