@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,12 +100,13 @@ func (a *archiver) day(day string) (*archiveDay, error) {
 	if d == nil {
 		d = &archiveDay{seen: map[string]bool{}}
 		a.days[day] = d
-		for k, old := range a.days {
-			if k < day && len(a.days) > 2 {
-				delete(a.days, k)
-				if old.log != nil {
-					old.log.Close()
-				}
+		days := slices.Sorted(maps.Keys(a.days))
+		for _, k := range days[:max(len(days)-2, 0)] { // all but the last two days
+			old := a.days[k]
+			delete(a.days, k)
+			old.once.Do(func() {}) // opened (or failed) before it is read
+			if old.log != nil {
+				old.log.Close()
 			}
 		}
 	}
@@ -153,6 +156,7 @@ func (a *archiver) close() error {
 	defer a.mu.Unlock()
 	var errs []error
 	for _, d := range a.days {
+		d.once.Do(func() {})
 		if d.log != nil {
 			errs = append(errs, d.log.Close())
 		}

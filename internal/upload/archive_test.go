@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +80,18 @@ func TestArchiveConcurrent(t *testing.T) {
 		if ents, _ := os.ReadDir(filepath.Join(dir, day)); len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".archive") {
 			t.Fatalf("%s holds %v, want one archive file", day, ents)
 		}
+	}
+	// A third day: the first day's file is closed, yesterday's stays open
+	// for the uploads still being archived at midnight.
+	day3 := now.AddDate(0, 0, 2)
+	if err := a.archive(a.path(day3), sumOf([]byte("x")), ".csv", day3, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.archive(a.path(day2), sumOf([]byte("y")), ".csv", day2, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if len(a.days) != 2 || a.days["2026-05-21"] == nil || a.days["2026-05-22"] == nil {
+		t.Fatalf("open days %v, want yesterday's and today's", slices.Collect(maps.Keys(a.days)))
 	}
 }
 
