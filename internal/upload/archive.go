@@ -63,7 +63,8 @@ func ArchiveRecord(sum, ext string, at time.Time, data []byte) []byte {
 }
 
 // archiver appends the originals to this process's archive file of the
-// day. The same content uploaded twice on a day is kept once (per process).
+// day. The same content uploaded twice on a day is kept once (per process,
+// for the first maxSeen originals of the day).
 type archiver struct {
 	dir string
 	// name is this process's file name in each day's directory.
@@ -105,7 +106,7 @@ func (a *archiver) day(day string) (*archiveDay, error) {
 			old := a.days[k]
 			delete(a.days, k)
 			old.once.Do(func() {}) // opened (or failed) before it is read
-			if old.log != nil {
+			if old.err == nil {
 				old.log.Close()
 			}
 		}
@@ -123,7 +124,17 @@ func (a *archiver) day(day string) (*archiveDay, error) {
 		if d.err = durable.SyncDir(path); d.err == nil {
 			d.err = durable.SyncDir(a.dir)
 		}
+		if d.err != nil {
+			d.log.Close()
+		}
 	})
+	if d.err != nil { // the next upload tries again (a full disk, ...)
+		a.mu.Lock()
+		if a.days[day] == d {
+			delete(a.days, day)
+		}
+		a.mu.Unlock()
+	}
 	return d, d.err
 }
 
@@ -145,10 +156,16 @@ func (a *archiver) archive(path, sum, ext string, at time.Time, data []byte) err
 		return err
 	}
 	d.mu.Lock()
-	d.seen[key] = true
+	if len(d.seen) < maxSeen {
+		d.seen[key] = true
+	}
 	d.mu.Unlock()
 	return nil
 }
+
+// maxSeen bounds the memory of a day's dedup (about 100 bytes an entry):
+// past it, the same content uploaded again that day is archived again.
+const maxSeen = 100_000
 
 // close closes the open archive files.
 func (a *archiver) close() error {
@@ -157,7 +174,7 @@ func (a *archiver) close() error {
 	var errs []error
 	for _, d := range a.days {
 		d.once.Do(func() {})
-		if d.log != nil {
+		if d.err == nil {
 			errs = append(errs, d.log.Close())
 		}
 	}

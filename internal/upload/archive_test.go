@@ -200,3 +200,29 @@ func TestArchiveOldLayout(t *testing.T) {
 		t.Fatalf("new layout: %+v", g)
 	}
 }
+
+// TestArchiveOpenRetried: when the day's archive file cannot be opened
+// (here its directory's name is taken by a file) the upload fails, and
+// the next one tries again rather than failing all day.
+func TestArchiveOpenRetried(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "2026-05-20")
+	if err := os.WriteFile(blocker, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	a := newArchiver(dir, now)
+	defer a.close()
+	data := []byte("indicator,region,period,value\n")
+	if err := a.archive(a.path(now), sumOf(data), ".csv", now, data); err == nil {
+		t.Fatal("archived with the day's directory taken by a file")
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.archive(a.path(now), sumOf(data), ".csv", now, data); err != nil {
+		t.Fatalf("once the directory can be made: %v", err)
+	}
+	if got, damage := readAll(t, dir); got[sumOf(data)] == nil || len(damage) > 0 {
+		t.Fatalf("read back %v, damage %v", got, damage)
+	}
+}
