@@ -53,6 +53,7 @@ type app struct {
 	Targets  targetsCmd  `cmd:"" help:"List the targets of every plan."`
 	Upload   uploadCmd   `cmd:"" help:"Upload a CSV or XLSX file to a qualitymon server as a statistics bureau."`
 	Token    tokenCmd    `cmd:"" help:"Make or hash upload tokens."`
+	Archive  archiveCmd  `cmd:"" help:"Read the upload archive: extract the originals bureaus uploaded."`
 	Password passwordCmd `cmd:"" help:"Hash a web user's password (web.auth.users[].password_bcrypt)."`
 	Check    checkCmd    `cmd:"" help:"Validate targets, config or dashboards; exit 1 when invalid."`
 	Sample   sampleCmd   `cmd:"" help:"Write the SAMPLE dataset (synthetic figures for every target) as canonical CSV."`

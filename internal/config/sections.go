@@ -21,7 +21,7 @@ import (
 //
 //	uploads:
 //	  max_bytes: 10485760                 # larger bodies get 413
-//	  archive_dir: var/uploads            # originals kept as <date>/<sha256>.<ext>
+//	  archive_dir: var/uploads            # originals kept in <date>/uploads-*.archive (qualitymon archive extract)
 //	  audit_log: var/uploads/audit.jsonl  # one JSON line per upload
 //	  review_dir: var/review              # uploads held for review, receipts, review audit log
 //	  tokens:

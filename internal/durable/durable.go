@@ -1,7 +1,7 @@
 // Package durable writes files that survive a crash: a whole file
 // replaced atomically (WriteFile, WriteFileFrom), a directory's entries made durable
-// (SyncDir, or Dir for many concurrent callers), and an append-only log of
-// JSON lines whose concurrent appends share fsyncs (Log). Group is the
+// (SyncDir), and an append-only log of JSON lines or of records of the
+// caller's framing whose concurrent appends share fsyncs (Log). Group is the
 // group commit they share: one fsync for every caller that wrote before it
 // began. Lock is a lock on a file that several processes (and goroutines)
 // take in turn.
@@ -151,40 +151,8 @@ func (g *Group) Do(fn func() error) error {
 	return g.err
 }
 
-// Dir fsyncs one directory for many concurrent callers (Group).
-type Dir struct {
-	path string
-	g    Group
-}
-
-// NewDir returns the group fsync of the directory at path.
-func NewDir(path string) *Dir { return &Dir{path: path} }
-
-// Sync returns once the directory's entries as they were when Sync was
-// called are durable.
-func (d *Dir) Sync() error { return d.g.Do(func() error { return SyncDir(d.path) }) }
-
-// WriteFile is the package's WriteFile into this directory (name is a
-// file name in it), the directory's fsync shared with concurrent callers.
-func (d *Dir) WriteFile(name string, data []byte, perm os.FileMode) error {
-	if err := writeTemp(filepath.Join(d.path, name), data, perm); err != nil {
-		return err
-	}
-	return d.Sync()
-}
-
-// Create writes a new file name in this directory durably, unless one
-// exists (content-addressed files: the same name, the same content): the
-// file is fsynced before it has a name, so that a name always holds a
-// whole file, and the directory's fsync is shared with concurrent callers.
-func (d *Dir) Create(name string, data []byte, perm os.FileMode) error {
-	if _, err := create(filepath.Join(d.path, name), data, perm); err != nil {
-		return err
-	}
-	return d.Sync()
-}
-
-// Log is an append-only file of JSON lines (an audit log, receipts).
+// Log is an append-only file of JSON lines (an audit log, receipts), or of
+// records of the caller's own framing (AppendRecord: the upload archive).
 // Append returns once its line is on disk; concurrent appends share one
 // fsync (Group).
 type Log struct {
@@ -233,6 +201,14 @@ func (l *Log) AppendLine(b []byte) error {
 	if len(b) == 0 || b[len(b)-1] != '\n' || bytes.IndexByte(b[:len(b)-1], '\n') >= 0 {
 		return fmt.Errorf("writing %s: not one line ending in a newline", l.path)
 	}
+	return l.AppendRecord(b)
+}
+
+// AppendRecord writes b, a record of the caller's own framing (any bytes),
+// at the end of the file and returns once it is durable; concurrent
+// appends share one fsync. A record that could not be written whole is
+// cut off again (a full disk leaves the file as it was).
+func (l *Log) AppendRecord(b []byte) error {
 	l.mu.Lock()
 	n, err := l.f.Write(b)
 	if err != nil {

@@ -2,6 +2,7 @@ package durable
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -33,23 +34,6 @@ func TestWriteFile(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Fatalf("temporary files left: %v", ents)
-	}
-}
-
-func TestDirWriteFileConcurrent(t *testing.T) {
-	dir := t.TempDir()
-	d := NewDir(dir)
-	var wg sync.WaitGroup
-	for i := range 40 {
-		wg.Go(func() {
-			if err := d.WriteFile(string(rune('a'+i%26))+string(rune('a'+i/26)), []byte{byte(i)}, 0o600); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	if ents, _ := os.ReadDir(dir); len(ents) != 40 {
-		t.Fatalf("%d files, want 40", len(ents))
 	}
 }
 
@@ -144,36 +128,45 @@ func TestGroup(t *testing.T) {
 	}
 }
 
-// TestDirCreate: a new file holds its content; an existing one is left as
-// it is; concurrent callers of one name leave one whole file.
-func TestDirCreate(t *testing.T) {
-	dir := t.TempDir()
-	d := NewDir(dir)
-	if err := d.Create("a.csv", []byte("first"), 0o640); err != nil {
+// TestLogAppendRecord: records of any bytes (newlines too), appended by
+// concurrent callers, are in the file whole and once; AppendLine takes
+// only one line.
+func TestLogAppendRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "archive")
+	l, err := OpenLog(path)
+	if err != nil {
 		t.Fatal(err)
-	}
-	if err := d.Create("a.csv", []byte("other"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "a.csv")); err != nil || string(b) != "first" {
-		t.Fatalf("%q, %v", b, err)
 	}
 	var wg sync.WaitGroup
-	for range 20 {
+	for g := range 20 {
 		wg.Go(func() {
-			if err := d.Create("b.csv", []byte("same content"), 0o640); err != nil {
+			rec := bytes.Repeat([]byte{'<', byte('a' + g), '\n', byte('a' + g)}, 1000+g)
+			rec = append(rec, '>')
+			if err := l.AppendRecord(rec); err != nil {
 				t.Error(err)
 			}
 		})
 	}
 	wg.Wait()
-	if b, err := os.ReadFile(filepath.Join(dir, "b.csv")); err != nil || string(b) != "same content" {
-		t.Fatalf("%q, %v", b, err)
+	if err := l.AppendLine([]byte("two\nlines\n")); err == nil {
+		t.Error("AppendLine took two lines")
 	}
-	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
-		t.Fatalf("files left: %v", ents)
+	l.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := NewDir(filepath.Join(dir, "missing")).Create("c", nil, 0o640); err == nil {
-		t.Fatal("no error for a missing directory")
+	seen := map[byte]bool{}
+	for len(b) > 0 {
+		g := b[1]
+		n := 4*(1000+int(g-'a')) + 1
+		want := append(bytes.Repeat([]byte{'<', g, '\n', g}, 1000+int(g-'a')), '>')
+		if len(b) < n || !bytes.Equal(b[:n], want) || seen[g] {
+			t.Fatalf("record %c not whole or twice", g)
+		}
+		seen[g], b = true, b[n:]
+	}
+	if len(seen) != 20 {
+		t.Fatalf("%d records, want 20", len(seen))
 	}
 }

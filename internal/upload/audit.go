@@ -1,12 +1,8 @@
 package upload
 
 import (
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/observation"
 )
 
@@ -38,59 +34,13 @@ type auditRecord struct {
 	Warnings          int    `json:"warnings,omitempty"`
 	WarningsConfirmed bool   `json:"warnings_confirmed,omitempty"`
 	Error             string `json:"error,omitempty"`
-	Archive           string `json:"archive,omitempty"`
+	// Archive is the archive file that holds the original: a day's
+	// append-only file (archive.go; the record is found by SHA256), or,
+	// written before it, the original's own file <date>/<sha256>.<ext>.
+	Archive string `json:"archive,omitempty"`
 	// Refused lists the rows InfluxDB refused (result "refused"); Summary
 	// then counts exactly what was stored, and SetAside is where the
 	// refused rows were kept.
 	Refused  []RefusedRow `json:"refused,omitempty"`
 	SetAside string       `json:"set_aside,omitempty"`
-}
-
-// archiver keeps the originals as dir/<date>/<sha256>.<ext>, one file per
-// content and day (what an operator looks for, and the tests). Each file is
-// written and fsynced before it gets its name (durable.Dir.Create), outside
-// any lock, so concurrent uploads fsync in parallel; the names added to a
-// day's directory share the directory's fsync (group commit).
-type archiver struct {
-	dir string
-	mu  sync.Mutex
-	day string       // the day whose directory d is
-	d   *durable.Dir // the directory of day, made durable in dir
-}
-
-// dayDir returns the group fsync of dir/day, creating the directory (and
-// making its entry durable) the first time.
-func (a *archiver) dayDir(day string) (*durable.Dir, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.day == day {
-		return a.d, nil
-	}
-	path := filepath.Join(a.dir, day)
-	if err := os.MkdirAll(path, 0o750); err != nil {
-		return nil, err
-	}
-	if err := durable.SyncDir(a.dir); err != nil {
-		return nil, err
-	}
-	a.day, a.d = day, durable.NewDir(path)
-	return a.d, nil
-}
-
-// path is where the original with the hash sum is archived on at's day.
-func (a *archiver) path(at time.Time, sum, ext string) string {
-	return filepath.Join(a.dir, at.Format("2006-01-02"), sum+ext)
-}
-
-// archive keeps the original file durably at path (from a.path). The same
-// content uploaded twice on a day is kept once.
-func (a *archiver) archive(path string, data []byte) error {
-	if _, err := os.Stat(path); err == nil {
-		return nil
-	}
-	d, err := a.dayDir(filepath.Base(filepath.Dir(path)))
-	if err != nil {
-		return err
-	}
-	return d.Create(filepath.Base(path), data, 0o640)
 }

@@ -155,7 +155,7 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 	if err != nil {
 		return nil, fmt.Errorf("uploads.audit_log: %w", err)
 	}
-	h.audit, h.archive = a, &archiver{dir: cfg.ArchiveDir}
+	h.audit, h.archive = a, newArchiver(cfg.ArchiveDir, h.Now())
 	h.total = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "qualitymon_uploads_total",
 		Help: "Uploads received, by bureau and result (accepted, dry_run, rejected, unauthorized, forbidden, refused, error).",
@@ -174,8 +174,8 @@ func NewHandler(cfg Config, v *ingest.Validator, s observation.Sink, reg prometh
 	return h, nil
 }
 
-// Close closes the audit log.
-func (h *Handler) Close() error { return h.audit.Close() }
+// Close closes the audit log and the archive's files.
+func (h *Handler) Close() error { return errors.Join(h.audit.Close(), h.archive.close()) }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -266,8 +266,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, now time.Time, r
 	// read and checked and its accepting line is fsynced; no row reaches
 	// the sink before the archive is durable (auditFirst waits for it).
 	archived := make(chan error, 1)
-	rec.Archive = h.archive.path(now, rec.SHA256, ext)
-	go func() { archived <- h.archive.archive(rec.Archive, data) }()
+	rec.Archive = h.archive.path(now)
+	go func() { archived <- h.archive.archive(rec.Archive, rec.SHA256, ext, now, data) }()
 	archiveErr := sync.OnceValue(func() error { return <-archived })
 
 	res, err := h.ingest(r.Context(), tok, name, ext, data, dryRun, confirm, now, rec, archiveErr)

@@ -209,9 +209,8 @@ func TestUploadEndToEnd(t *testing.T) {
 		if resp.SHA256 != hexSum {
 			t.Errorf("sha256 = %s, want %s", resp.SHA256, hexSum)
 		}
-		archived, err := os.ReadFile(filepath.Join(e.cfg.ArchiveDir, "2026-05-20", hexSum+".csv"))
-		if err != nil || string(archived) != goodCSV {
-			t.Fatalf("archive: %v, %q", err, archived)
+		if a := archivedOriginal(t, e.cfg.ArchiveDir, hexSum, ".csv"); a.Day != "2026-05-20" || string(a.Data) != goodCSV {
+			t.Fatalf("archive: %s %q", a.Day, a.Data)
 		}
 		lines := auditLines(t, e.cfg.AuditLog)
 		if len(lines) != 2 || lines[0].Result != ResultAccepting || lines[0].Rows != 3 || lines[0].SHA256 != hexSum || lines[0].Bureau != bureau {
@@ -343,8 +342,8 @@ func TestUploadEndToEnd(t *testing.T) {
 			t.Fatalf("stored %v", got)
 		}
 		sum := sha256.Sum256(data)
-		if _, err := os.Stat(filepath.Join(e.cfg.ArchiveDir, "2026-05-20", hex.EncodeToString(sum[:])+".xlsx")); err != nil {
-			t.Fatal(err)
+		if a := archivedOriginal(t, e.cfg.ArchiveDir, hex.EncodeToString(sum[:]), ".xlsx"); !bytes.Equal(a.Data, data) {
+			t.Fatalf("archived %d bytes, want %d", len(a.Data), len(data))
 		}
 	})
 
@@ -629,4 +628,24 @@ func TestBusy(t *testing.T) {
 	if lines[0].Status != http.StatusServiceUnavailable || lines[0].Result != ResultError {
 		t.Fatalf("audit %+v", lines[0])
 	}
+}
+
+// archivedOriginal is the original with the SHA-256 and kind in the upload
+// archive under dir, read back by ReadArchive, which must find no damage.
+func archivedOriginal(t *testing.T, dir, sum, ext string) *Archived {
+	t.Helper()
+	var found *Archived
+	damage, err := ReadArchive(dir, DefaultMaxBytes, func(a *Archived) error {
+		if a.SHA256 == sum && a.Ext == ext {
+			found = a
+		}
+		return nil
+	})
+	if err != nil || len(damage) > 0 {
+		t.Fatalf("reading the archive: %v, damage %v", err, damage)
+	}
+	if found == nil {
+		t.Fatalf("%s%s not in the archive", sum, ext)
+	}
+	return found
 }
