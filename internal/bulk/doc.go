@@ -30,7 +30,7 @@
 //     reconciles the keys of indicators another write was active on
 //     meanwhile (writer_activity), so that a serve replica writing the same
 //     keys loses nothing; with nobody else writing, a row is one point, as
-//     in a raw POST. Two chunks are written at once: the lookup, marks and
+//     in a raw POST, and a chunk's points are one write request. Two chunks are written at once: the lookup, marks and
 //     checks of one run while InfluxDB stores the other, and the store does
 //     not count two chunks of one file as racing (they share no key). A
 //     chunk ends at
@@ -45,8 +45,9 @@
 // cells per column, the interned source strings and one bit per period in
 // the span a series uses (28 years of yearly data: 8 bytes per series). Pass 2 holds one
 // chunk of observations, its line protocol and the stored values of its
-// keys that InfluxDB already has, for the two chunks in flight and the one
-// being read.
+// keys that InfluxDB already has (the lookup keeps only the chunk's keys as
+// the answer streams, whatever else InfluxDB answers: its Flux ignores a
+// range before 1970), for the two chunks in flight and the one being read.
 // Nothing grows with the number of rows of new data: 1,000,000 rows peak
 // below 100 MB of RSS, most of it the batches and the runtime.
 //

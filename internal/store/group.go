@@ -138,7 +138,8 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 	// final is the state of every key after the group, as written.
 	final := existing
 	class := make([][]Change, len(batches))
-	var lines, reports []string
+	var lines lineBuffer // the current values and superseded values
+	var reports []string
 	var late []lateReport              // the reports not written before their current value
 	mine := map[observation.Key]mark{} // the last report written of each key
 	var buf []byte                     // each line is rendered here, then copied
@@ -158,8 +159,8 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			case Unchanged:
 				continue
 			case Revised:
-				buf = appendSuperseded(buf[:0], cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Note, cur.Period.Start().Unix())
-				lines = append(lines, string(buf))
+				lines.body = appendSuperseded(lines.body, cur.Period.Kind, cur.Indicator, cur.Region, int64(cur.Revision), cur.Value, cur.ReportedAt.Unix(), cur.Source, cur.Note, cur.Period.Start().Unix())
+				lines.end()
 			}
 			final[o.Key()] = observation.Stored{Observation: *o, Revision: rev, ReportedAt: bt.ReportedAt.Truncate(time.Second).UTC()}
 			mine[o.Key()] = markOf(o, rev, bt.ReportedAt.Unix())
@@ -169,29 +170,29 @@ func (s *Store) writeGroup(ctx context.Context, batches []Batch) ([]BatchResult,
 			} else {
 				late = append(late, lateReport{o, rev, bt.ReportedAt.Unix()})
 			}
-			buf = appendObservation(buf[:0], o, int64(rev), bt.ReportedAt.Unix())
-			lines = append(lines, string(buf))
+			lines.body = appendObservation(lines.body, o, int64(rev), bt.ReportedAt.Unix())
+			lines.end()
 		}
 	}
 	// The reports of contested indicators first: once a report is in
 	// observation_report no other writer can overwrite it, whatever happens
 	// to the current value.
 	var refused error
-	for _, w := range []struct {
-		write func(context.Context, []string) error
-		lines []string
-	}{{s.writeReports, reports}, {s.writeLines, lines}} {
-		for i := 0; i < len(w.lines); i += BatchSize {
-			err := w.write(ctx, w.lines[i:min(i+BatchSize, len(w.lines))])
-			if err == nil {
-				continue
-			}
-			if !Permanent(err) {
-				return nil, err
-			}
-			refused = errors.Join(refused, err)
+	for i := 0; i < len(reports); i += BatchSize {
+		err := s.writeReports(ctx, reports[i:min(i+BatchSize, len(reports))])
+		if err == nil {
+			continue
 		}
+		if !Permanent(err) {
+			return nil, err
+		}
+		refused = errors.Join(refused, err)
 	}
+	refusals, err := s.writeBuffer(ctx, &lines)
+	if err != nil {
+		return nil, err
+	}
+	refused = errors.Join(append([]error{refused}, refusals...)...)
 	if s.afterCurrent != nil {
 		s.afterCurrent()
 	}
@@ -361,14 +362,22 @@ func (s *Store) readBackEach(ctx context.Context, obs []observation.Observation)
 // where a field's type conflicts with another series' (InfluxDB 1.8 then
 // answers a pivoted value column with nulls). The flag says whether
 // InfluxDB left out the value of a point (such points are not returned).
-func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored, bool, error) {
+// Only the keys want holds are kept, as the answer streams in: a filter
+// over more indicators or regions than filterLimit does not name them, and
+// the answer then holds other keys' points (the 690,000-row workbook's
+// lookups held 143 MB of them).
+func (s *Store) currentRaw(ctx context.Context, f Filter, want map[observation.Key]bool) ([]observation.Stored, bool, error) {
 	type key struct{ ind, reg, freq, t string }
 	at := map[key]int{}
+	var skip key // the last key not wanted: its other fields follow it
 	var out []observation.Stored
 	var hasValue []bool // a point whose value InfluxDB did not answer is left out
 	ks := kinds{}
 	err := s.queryStream(ctx, existingFlux(s.cfg.Bucket, f), func(r fluxRow) error {
 		k := key{r.Get("indicator"), r.Get("region"), r.Get("freq"), r.Get("_time")}
+		if k == skip {
+			return nil
+		}
 		i, ok := at[k]
 		if !ok {
 			kind, err := ks.of(k.freq)
@@ -379,9 +388,15 @@ func (s *Store) currentRaw(ctx context.Context, f Filter) ([]observation.Stored,
 			if err != nil {
 				return fmt.Errorf("query result: bad _time %q", k.t)
 			}
+			o := observation.Observation{Indicator: k.ind, Region: k.reg, Period: period.FromStart(kind, t)}
+			if !want[o.Key()] {
+				skip = k
+				return nil
+			}
+			o.Indicator, o.Region = strings.Clone(k.ind), strings.Clone(k.reg)
 			i = len(out)
 			at[k] = i
-			out = append(out, observation.Stored{Observation: observation.Observation{Indicator: strings.Clone(k.ind), Region: strings.Clone(k.reg), Period: period.FromStart(kind, t)}})
+			out = append(out, observation.Stored{Observation: o})
 			hasValue = append(hasValue, false)
 		}
 		st := &out[i]

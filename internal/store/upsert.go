@@ -62,15 +62,13 @@ func (s *Store) existingRaw(ctx context.Context, batch []observation.Observation
 	out := make(map[observation.Key]observation.Stored, len(batch))
 	var incomplete bool
 	for _, f := range lookupFilters(all) {
-		cur, inc, err := s.currentRaw(ctx, f)
+		cur, inc, err := s.currentRaw(ctx, f, want)
 		if err != nil {
 			return nil, false, err
 		}
 		incomplete = incomplete || inc
 		for _, st := range cur {
-			if want[st.Key()] {
-				out[st.Key()] = st
-			}
+			out[st.Key()] = st
 		}
 	}
 	return out, incomplete, nil

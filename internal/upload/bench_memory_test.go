@@ -80,10 +80,10 @@ func BenchmarkMemory(b *testing.B) {
 		data     []byte
 		dryRun   bool
 	}
-	only := os.Getenv("QUALITYMON_BENCH_CASES") // a part of the case names to run (empty: all)
+	only := os.Getenv("QUALITYMON_BENCH_CASES") // a part of the names to run, "serve: …" or "import: …" (empty: all)
 	var serveEnv []string                       // added to serve's environment
 	serveCase := func(name string, before int, ups ...upload) {
-		if !strings.Contains(name, only) {
+		if !strings.Contains("serve: "+name, only) {
 			return
 		}
 		d := b.TempDir()
@@ -145,7 +145,7 @@ func BenchmarkMemory(b *testing.B) {
 		return peak, status + ": " + clipped(out.String())
 	}
 	importCase := func(name string, before int, file string, idle int64) {
-		if !strings.Contains(name, only) {
+		if !strings.Contains("import: "+name, only) {
 			return
 		}
 		peak, status := importRSS(file)
