@@ -42,10 +42,16 @@ type Report struct {
 
 // Cells returns the classified items of the query at now.
 func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error) {
+	return g.cells(ctx, q, now, nil)
+}
+
+// cells is Cells, with the figures of the indicators unchanged since the
+// last read taken from cu's cache when cu is not nil.
+func (g *Grid) cells(ctx context.Context, q Query, now time.Time, cu *cacheUse) ([]Cell, error) {
 	items := slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
 		return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
 	})
-	figs, err := g.figures(ctx, items)
+	figs, err := g.figures(ctx, items, cu)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +94,11 @@ type foundFigure struct {
 // The figures are given by the items' index: each page's answer is taken
 // in as it comes (at 300,000 targets a map of every key, and every page's
 // answer held until the last, took a gigabyte).
-func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error) {
+//
+// With cu (the Collector's refresh), the indicators no write has changed
+// since the last read (figureCache) are taken from what it found, and only
+// the others are read.
+func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) ([]foundFigure, error) {
 	out := make([]foundFigure, len(items))
 	if len(items) == 0 || g.Store == nil {
 		return out, nil
@@ -97,11 +107,27 @@ func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error)
 	for i := range items {
 		byInd[items[i].Indicator.ID] = append(byInd[items[i].Indicator.ID], i)
 	}
+	var (
+		keep      map[string]bool
+		at        time.Time
+		full      = true
+		fullStart = time.Now()
+	)
+	if cu != nil {
+		cu.cache.mu.Lock()
+		defer cu.cache.mu.Unlock()
+		keep, at, full = cu.cache.reuse(ctx, g.Store, cu.fullRead, cu.logger)
+	}
 	inds := make([]string, 0, len(byInd))
-	for ind := range byInd {
-		inds = append(inds, ind)
+	for ind, idx := range byInd {
+		if !keep[ind] || !cu.cache.take(ind, items, idx, out) {
+			inds = append(inds, ind)
+		}
 	}
 	sort.Strings(inds)
+	if cu != nil {
+		cu.read, cu.full = inds, full
+	}
 	pages := store.IndicatorPages(inds)
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(store.ReadConcurrency)
@@ -149,6 +175,13 @@ func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error)
 	}
 	if err := eg.Wait(); err != nil {
 		return nil, err
+	}
+	if cu != nil {
+		if at.IsZero() { // no time to ask the marks after: nothing kept
+			cu.cache.clear()
+		} else {
+			cu.cache.store(items, byInd, out, at, full, fullStart)
+		}
 	}
 	// One catch-up with the receipts log for all the figures.
 	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
@@ -226,7 +259,12 @@ func (c *Completeness) Part(from, limit int) *Completeness {
 // Completeness classifies every item once and lists it under each reporting
 // bureau whose scope covers it (Unassigned when none does).
 func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q CompletenessQuery, now time.Time) (*Completeness, error) {
-	cells, err := g.Cells(ctx, Query{Plan: q.Plan, Region: q.Region}, now)
+	return g.completeness(ctx, bureaus, q, now, nil)
+}
+
+// completeness is Completeness, reading the figures through cu when not nil.
+func (g *Grid) completeness(ctx context.Context, bureaus []*Bureau, q CompletenessQuery, now time.Time, cu *cacheUse) (*Completeness, error) {
+	cells, err := g.cells(ctx, Query{Plan: q.Plan, Region: q.Region}, now, cu)
 	if err != nil {
 		return nil, err
 	}
