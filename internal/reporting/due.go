@@ -232,14 +232,15 @@ func (c *Cell) Expected() bool { return c.State != StateOpen }
 // timeliness into slabs allocated once for all of them (not four small
 // allocations a cell).
 func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
-	return classify(items, func(i int) (Figure, bool) {
-		f, ok := figs[items[i].Key()]
-		return f, ok
-	}, held, now)
+	return classify(items, func(i int) bool {
+		_, ok := figs[items[i].Key()]
+		return ok
+	}, func(i int) Figure { return figs[items[i].Key()] }, held, now)
 }
 
-// classify is Classify with the figure of items[i] given by fig.
-func classify(items []Item, fig func(i int) (Figure, bool), held map[observation.Key]string, now time.Time) []Cell {
+// classify is Classify with whether items[i] has a figure given by found,
+// and the figure (asked once, when found) by fig.
+func classify(items []Item, found func(i int) bool, fig func(i int) Figure, held map[observation.Key]string, now time.Time) []Cell {
 	out := make([]Cell, len(items))
 	var slab struct {
 		values []float64
@@ -248,7 +249,7 @@ func classify(items []Item, fig func(i int) (Figure, bool), held map[observation
 	}
 	n := 0 // the reported cells
 	for i := range items {
-		if _, ok := fig(i); ok {
+		if found(i) {
 			n++
 		}
 	}
@@ -257,7 +258,8 @@ func classify(items []Item, fig func(i int) (Figure, bool), held map[observation
 		it := &items[i]
 		c := Cell{Item: it}
 		k := it.Key()
-		if f, ok := fig(i); ok {
+		if found(i) {
+			f := fig(i)
 			c.State = StateReported
 			sub := f.Submitted
 			if sub.IsZero() {

@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -19,29 +20,19 @@ type ChangeReader interface {
 	ChangedSince(ctx context.Context, t, now time.Time) ([]string, bool, error)
 }
 
-// figureCache keeps what the last read of a whole listing found, so that
-// the next refresh re-reads only the indicators written since
-// (store.ChangedSince): at 300,000 targets reading every figure took 36-42 s
-// and most of serve's peak heap. It is compact: the figures by the index of
-// the items of that read (the listing's own items, which the listing keeps
-// alive anyway: no key is copied), 32 bytes each, their sources interned.
-// An indicator is taken from it only when no write may have changed it and
-// the items now ask for exactly the keys it was read for (a plan change or a
-// period falling due re-reads the indicator). Every full read starts again.
-type figureCache struct {
-	mu      sync.Mutex
-	items   []Item            // the items of the read the figures are of
-	figs    []cachedFigure    // by index of items
-	spans   map[string][2]int // indicator → its items items[lo:hi]
-	sources []string          // cachedFigure.source → the source
+// figureTable is the figures of a listing's items, compactly: by the index
+// of the items, 32 bytes each (a Figure is 104), their sources interned,
+// as the store answered them (before the receipts are looked up). The
+// pages of a read fill it at once (add); at 300,000 targets a Figure an
+// item was 300 MB more at the refresh's peak.
+type figureTable struct {
+	figs    []cachedFigure
+	mu      sync.Mutex // guards the interning while pages fill it
+	sources []string   // cachedFigure.source → the source
 	srcIdx  map[string]uint32
-	// readAt is InfluxDB's time (less store.ChangeSlack) taken before the
-	// last read, zero when not known; fullAt when the last full read began.
-	readAt, fullAt time.Time
 }
 
-// cachedFigure is one item's figure as the store answered it (before the
-// receipts are looked up): times in Unix nanoseconds, UTC.
+// cachedFigure is one item's figure: times in Unix nanoseconds, UTC.
 type cachedFigure struct {
 	value               float64
 	reported, submitted int64
@@ -50,10 +41,66 @@ type cachedFigure struct {
 	found               bool
 }
 
-// reuse returns, for a refresh of items, the indicators whose figures can
-// be taken from the cache (nil: none, read everything) and the time to
-// keep as readAt after the read. full says whether the read that follows
-// reads every indicator. The caller holds c.mu.
+// newFigureTable is a table for n items, with the sources of from (whose
+// figures it may take, by their source index) when from is not nil.
+func newFigureTable(n int, from *figureTable) *figureTable {
+	t := &figureTable{figs: make([]cachedFigure, n), srcIdx: map[string]uint32{}}
+	if from != nil {
+		t.sources, t.srcIdx = slices.Clone(from.sources), maps.Clone(from.srcIdx)
+	}
+	return t
+}
+
+// intern returns the index of src; local caches a page's lookups.
+func (t *figureTable) intern(src string, local map[string]uint32) uint32 {
+	if i, ok := local[src]; ok {
+		return i
+	}
+	t.mu.Lock()
+	i, ok := t.srcIdx[src]
+	if !ok {
+		i = uint32(len(t.sources))
+		t.sources = append(t.sources, src)
+		t.srcIdx[src] = i
+	}
+	t.mu.Unlock()
+	local[src] = i
+	return i
+}
+
+// figure is the figure of item i, if one was found.
+func (t *figureTable) figure(i int) (Figure, bool) {
+	f := &t.figs[i]
+	if !f.found {
+		return Figure{}, false
+	}
+	return Figure{Value: f.value, Revision: int(f.revision), Source: t.sources[f.source],
+		ReportedAt: time.Unix(0, f.reported).UTC(), Submitted: time.Unix(0, f.submitted).UTC()}, true
+}
+
+// figureCache keeps what the last read of a whole listing found, so that
+// the next refresh re-reads only the indicators written since
+// (store.ChangedSince): at 300,000 targets reading every figure took 36-42 s
+// and most of serve's peak heap. It holds the items of that read (the
+// listing's own, which the listing keeps alive anyway: no key is copied)
+// and their figureTable. An indicator is taken from it only when no write
+// may have changed it and the items now ask for exactly the keys it was
+// read for (a plan change or a period falling due re-reads the
+// indicator). Every full read starts again.
+type figureCache struct {
+	mu    sync.Mutex
+	items []Item            // the items of the read the figures are of
+	table *figureTable      // their figures
+	spans map[string][2]int // indicator → its items items[lo:hi]
+	// readAt is InfluxDB's time (less store.ChangeSlack) taken before the
+	// last read, zero when not known; fullAt when the last full read began.
+	readAt, fullAt time.Time
+}
+
+// reuse returns, for a refresh, the indicators whose figures can be taken
+// from the cache (nil: none, read everything) and the time to keep as
+// readAt after the read (zero: not known). full says whether the read
+// that follows reads every indicator. The caller holds c.mu.
 func (c *figureCache) reuse(ctx context.Context, st Reader, fullRead time.Duration, logger *slog.Logger) (keep map[string]bool, at time.Time, full bool) {
 	cr, ok := st.(ChangeReader)
 	if !ok || fullRead <= 0 {
@@ -84,9 +131,10 @@ func (c *figureCache) reuse(ctx context.Context, st Reader, fullRead time.Durati
 	return keep, at, false
 }
 
-// take fills out[idx] from the cached figures of ind when the cache holds
-// the same keys for it, in the same order; false when it does not.
-func (c *figureCache) take(ind string, items []Item, idx []int, out []foundFigure) bool {
+// take fills t's figures of items[idx] (the items of ind) from the cache
+// when it holds the same keys for ind, in the same order; false when it
+// does not. t has the cache's sources (newFigureTable).
+func (c *figureCache) take(ind string, items []Item, idx []int, t *figureTable) bool {
 	sp, ok := c.spans[ind]
 	if !ok || sp[1]-sp[0] != len(idx) {
 		return false
@@ -97,47 +145,21 @@ func (c *figureCache) take(ind string, items []Item, idx []int, out []foundFigur
 		}
 	}
 	for j, i := range idx {
-		f := c.figs[sp[0]+j]
-		if !f.found {
-			out[i] = foundFigure{}
-			continue
-		}
-		rep := time.Unix(0, f.reported).UTC()
-		out[i] = foundFigure{Figure{Value: f.value, Revision: int(f.revision), Source: c.sources[f.source],
-			ReportedAt: rep, Submitted: time.Unix(0, f.submitted).UTC()}, true}
+		t.figs[i] = c.table.figs[sp[0]+j]
 	}
 	return true
 }
 
-// store replaces the cache with the figures of items (as the store
-// answered them, before the receipts), read at at; full: every indicator
-// was read.
-func (c *figureCache) store(items []Item, byInd map[string][]int, out []foundFigure, at time.Time, full bool, fullStart time.Time) {
-	figs := make([]cachedFigure, len(items))
-	if c.srcIdx == nil || full {
-		c.sources, c.srcIdx = nil, map[string]uint32{}
-	}
-	for i := range out {
-		if !out[i].found {
-			continue
-		}
-		f := &out[i].Figure
-		si, ok := c.srcIdx[f.Source]
-		if !ok {
-			si = uint32(len(c.sources))
-			c.sources = append(c.sources, f.Source)
-			c.srcIdx[f.Source] = si
-		}
-		figs[i] = cachedFigure{value: f.Value, reported: f.ReportedAt.UnixNano(), submitted: f.Submitted.UnixNano(),
-			revision: int32(f.Revision), source: si, found: true}
-	}
+// store makes the figures of items the cache, read at at; full: every
+// indicator was read, starting at fullStart.
+func (c *figureCache) store(items []Item, byInd map[string][]int, t *figureTable, at time.Time, full bool, fullStart time.Time) {
 	spans := make(map[string][2]int, len(byInd))
 	for ind, idx := range byInd {
 		if idx[len(idx)-1]-idx[0] == len(idx)-1 { // contiguous (Expected sorts by indicator)
 			spans[ind] = [2]int{idx[0], idx[len(idx)-1] + 1}
 		}
 	}
-	c.items, c.figs, c.spans, c.readAt = items, figs, spans, at
+	c.items, c.table, c.spans, c.readAt = items, t, spans, at
 	if full {
 		c.fullAt = fullStart
 	}
@@ -145,7 +167,7 @@ func (c *figureCache) store(items []Item, byInd map[string][]int, out []foundFig
 
 // clear forgets every figure (the next read is a full one).
 func (c *figureCache) clear() {
-	c.items, c.figs, c.spans, c.sources, c.srcIdx, c.readAt = nil, nil, nil, nil, nil, time.Time{}
+	c.items, c.table, c.spans, c.readAt = nil, nil, nil, time.Time{}
 }
 
 // cacheUse is a read of figures through a cache: how old its full read may

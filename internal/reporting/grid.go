@@ -65,7 +65,15 @@ func (g *Grid) cells(ctx context.Context, q Query, now time.Time, cu *cacheUse) 
 			return nil, err
 		}
 	}
-	return classify(items, func(i int) (Figure, bool) { return figs[i].Figure, figs[i].found }, held, now), nil
+	// One catch-up with the receipts log for all the figures.
+	var cells []Cell
+	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
+		cells = classify(items, func(i int) bool { return figs.figs[i].found }, func(i int) Figure {
+			f, _ := figs.figure(i)
+			return withReceipts(f, items[i].Key(), receipt)
+		}, held, now)
+	})
+	return cells, nil
 }
 
 // For returns a bureau's grid (its merged scope) of one plan or all.
@@ -80,28 +88,21 @@ func (g *Grid) For(ctx context.Context, b *Bureau, planKey string, now time.Time
 	return &Report{Bureau: b.Name, Now: now, Summary: Summarize(cells), Cells: cells}, nil
 }
 
-// foundFigure is the figure of an item, if one is stored.
-type foundFigure struct {
-	Figure
-	found bool
-}
-
-// figures reads the current values of the items' keys, the first reports
-// of revised ones and their receipts: in pages of indicators, at most
+// figures reads the current values of the items' keys and the first
+// reports of revised ones: in pages of indicators, at most
 // store.ReadConcurrency queries at once (store.IndicatorPages), so that
 // the grid of every plan at national scale is no one query over every
 // figure (at 30,000 targets that one query ran into the 60 s timeout).
-// The figures are given by the items' index: each page's answer is taken
-// in as it comes (at 300,000 targets a map of every key, and every page's
-// answer held until the last, took a gigabyte).
+// The figures are given by the items' index (figureTable): each page's
+// answer is taken in as it comes (at 300,000 targets a map of every key,
+// and every page's answer held until the last, took a gigabyte).
 //
 // With cu (the Collector's refresh), the indicators no write has changed
 // since the last read (figureCache) are taken from what it found, and only
 // the others are read.
-func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) ([]foundFigure, error) {
-	out := make([]foundFigure, len(items))
+func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) (*figureTable, error) {
 	if len(items) == 0 || g.Store == nil {
-		return out, nil
+		return newFigureTable(len(items), nil), nil
 	}
 	byInd := map[string][]int{} // indicator → the indices of its items
 	for i := range items {
@@ -109,15 +110,19 @@ func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) ([]found
 	}
 	var (
 		keep      map[string]bool
-		at        time.Time
+		readAt    time.Time
 		full      = true
 		fullStart = time.Now()
+		from      *figureTable
 	)
 	if cu != nil {
 		cu.cache.mu.Lock()
 		defer cu.cache.mu.Unlock()
-		keep, at, full = cu.cache.reuse(ctx, g.Store, cu.fullRead, cu.logger)
+		if keep, readAt, full = cu.cache.reuse(ctx, g.Store, cu.fullRead, cu.logger); !full {
+			from = cu.cache.table
+		}
 	}
+	out := newFigureTable(len(items), from)
 	inds := make([]string, 0, len(byInd))
 	for ind, idx := range byInd {
 		if !keep[ind] || !cu.cache.take(ind, items, idx, out) {
@@ -159,16 +164,18 @@ func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) ([]found
 				}
 			}
 			// The pages hold distinct indicators: each writes its own items.
+			local := map[string]uint32{}
 			for _, s := range cur {
 				i, ok := at[s.Key()]
 				if !ok {
 					continue
 				}
-				fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
+				sub := s.ReportedAt
 				if t, ok := first[s.Key()]; ok {
-					fig.Submitted = t
+					sub = t
 				}
-				out[i] = foundFigure{fig, true}
+				out.figs[i] = cachedFigure{value: s.Value, reported: s.ReportedAt.UnixNano(), submitted: sub.UnixNano(),
+					revision: int32(s.Revision), source: out.intern(s.Source, local), found: true}
 			}
 			return nil
 		})
@@ -177,35 +184,31 @@ func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) ([]found
 		return nil, err
 	}
 	if cu != nil {
-		if at.IsZero() { // no time to ask the marks after: nothing kept
+		if readAt.IsZero() { // no time to ask the marks after: nothing kept
 			cu.cache.clear()
 		} else {
-			cu.cache.store(items, byInd, out, at, full, fullStart)
+			cu.cache.store(items, byInd, out, readAt, full, fullStart)
 		}
 	}
-	// One catch-up with the receipts log for all the figures.
-	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
-		for i := range out {
-			fig := &out[i].Figure
-			if !out[i].found {
-				continue
-			}
-			k := items[i].Key()
-			if rc, ok := receipt(k, fig.ReportedAt); ok {
-				fig.Reporter = rc.Bureau
-				if fig.Revision == 0 && !rc.SubmittedAt.IsZero() {
-					fig.Submitted = rc.SubmittedAt
-				}
-			}
-			if fig.Revision > 0 {
-				// The first report's receipt says when it was submitted.
-				if rc, ok := receipt(k, fig.Submitted); ok && !rc.SubmittedAt.IsZero() {
-					fig.Submitted = rc.SubmittedAt
-				}
-			}
-		}
-	})
 	return out, nil
+}
+
+// withReceipts is the figure of items[i] with who reported it and when it
+// was first submitted, from the receipts (lookup: Receipts.Lookups).
+func withReceipts(f Figure, k observation.Key, receipt func(observation.Key, time.Time) (*Receipt, bool)) Figure {
+	if rc, ok := receipt(k, f.ReportedAt); ok {
+		f.Reporter = rc.Bureau
+		if f.Revision == 0 && !rc.SubmittedAt.IsZero() {
+			f.Submitted = rc.SubmittedAt
+		}
+	}
+	if f.Revision > 0 {
+		// The first report's receipt says when it was submitted.
+		if rc, ok := receipt(k, f.Submitted); ok && !rc.SubmittedAt.IsZero() {
+			f.Submitted = rc.SubmittedAt
+		}
+	}
+	return f
 }
 
 // CompletenessQuery narrows the completeness listing: a region (code), a
