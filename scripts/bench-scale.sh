@@ -15,7 +15,8 @@
 #   InfluxDB's series; the pages, exports and /api/v1/completeness (its
 #   first page and the next, by the cursor), each with its load average.
 # The figures mean something only on an otherwise idle machine: the load
-# average is printed before and after. KEEP=1 keeps the work directory.
+# average is printed before and after. KEEP=1 keeps the work directory;
+# DEBUG_LISTEN=addr serves Go's profiler from serve (debug_listen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=${1:-30000}
@@ -54,6 +55,9 @@ port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
 go run ./scripts/benchscale -targets "$targets" -out "$work" -influx "$QUALITYMON_INFLUX_URL" -listen "127.0.0.1:$port" -token bench-scale-token -plans "$plans"
 base="http://127.0.0.1:$port"
 cfg="$work/qualitymon.yaml"
+# DEBUG_LISTEN=127.0.0.1:6060: serve answers Go's profiler there (go tool
+# pprof http://127.0.0.1:6060/debug/pprof/heap), for the peak's profile.
+[[ -n "${DEBUG_LISTEN:-}" ]] && echo "debug_listen: \"$DEBUG_LISTEN\"" >>"$cfg"
 
 t=$(now)
 "$work/qualitymon" -c "$cfg" import "$work/figures.csv" | tail -1
