@@ -37,8 +37,8 @@ func (c *countingStore) FirstReports(ctx context.Context, f store.Filter) (map[o
 // The completeness refresh re-reads only the indicators written since the
 // last one (store.ChangedSince): with nothing written it reads no figure;
 // after a write of this process, of another replica (another Store on the
-// same bucket, a revision) and after the plans change, its listing is the
-// one a full read gives.
+// same bucket, a revision), after the plans change and after a year ends,
+// its listing is the one a full read gives.
 func TestIncrementalRefresh(t *testing.T) {
 	srv := testenv.SharedInflux(t)
 	bucket := srv.NewBucket(t)
@@ -138,5 +138,10 @@ func TestIncrementalRefresh(t *testing.T) {
 	}
 	if r := refresh("nothing written again"); r.Full || len(r.Indicators) != 0 || cs.reads.Load() != 0 {
 		t.Fatalf("a refresh with nothing written read %d times (%+v), want none", cs.reads.Load(), r)
+	}
+	// A year ends: its items are listed, and their indicators read.
+	now = time.Date(2025, 1, 2, 8, 0, 0, 0, time.UTC)
+	if r := refresh("2024 ended"); r.Full || len(r.Indicators) == 0 {
+		t.Fatalf("after 2024 ended the refresh read %+v: the indicators of its items must be read", r)
 	}
 }

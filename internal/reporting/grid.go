@@ -48,12 +48,25 @@ func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error
 // cells is Cells, with the figures of the indicators unchanged since the
 // last read taken from cu's cache when cu is not nil.
 func (g *Grid) cells(ctx context.Context, q Query, now time.Time, cu *cacheUse) ([]Cell, error) {
-	items := slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
-		return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
-	})
+	var items []Item
+	if cu != nil {
+		cu.cache.mu.Lock()
+		defer cu.cache.mu.Unlock()
+		if q == (Query{}) {
+			items = cu.cache.sameItems(g.Set, now)
+		}
+	}
+	if items == nil {
+		items = slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
+			return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
+		})
+	}
 	figs, err := g.figures(ctx, items, cu)
 	if err != nil {
 		return nil, err
+	}
+	if cu != nil && cu.cache.items != nil && q == (Query{}) {
+		cu.cache.set, cu.cache.now = g.Set, now
 	}
 	var held map[observation.Key]string
 	if g.Queue != nil && len(g.Queue.List(nil)) > 0 { // the keys are asked for only when some upload is held
@@ -115,9 +128,7 @@ func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) (*figure
 		fullStart = time.Now()
 		from      *figureTable
 	)
-	if cu != nil {
-		cu.cache.mu.Lock()
-		defer cu.cache.mu.Unlock()
+	if cu != nil { // (the caller holds cu.cache.mu)
 		if keep, readAt, full = cu.cache.reuse(ctx, g.Store, cu.fullRead, cu.logger); !full {
 			from = cu.cache.table
 		}
