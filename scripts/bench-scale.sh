@@ -15,7 +15,8 @@
 #   InfluxDB's series; the pages, exports and /api/v1/completeness (its
 #   first page and the next, by the cursor), each with its load average.
 # The figures mean something only on an otherwise idle machine: the load
-# average is printed before and after. KEEP=1 keeps the work directory.
+# average is printed before and after. KEEP=1 keeps the work directory;
+# DEBUG_LISTEN=addr serves Go's profiler from serve (debug_listen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 targets=${1:-30000}
@@ -54,6 +55,9 @@ port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
 go run ./scripts/benchscale -targets "$targets" -out "$work" -influx "$QUALITYMON_INFLUX_URL" -listen "127.0.0.1:$port" -token bench-scale-token -plans "$plans"
 base="http://127.0.0.1:$port"
 cfg="$work/qualitymon.yaml"
+# DEBUG_LISTEN=127.0.0.1:6060: serve answers Go's profiler there (go tool
+# pprof http://127.0.0.1:6060/debug/pprof/heap), for the peak's profile.
+[[ -n "${DEBUG_LISTEN:-}" ]] && echo "debug_listen: \"$DEBUG_LISTEN\"" >>"$cfg"
 
 t=$(now)
 "$work/qualitymon" -c "$cfg" import "$work/figures.csv" | tail -1
@@ -175,6 +179,23 @@ code=$(curl -s -o "$work/upload2.txt" -w '%{http_code}' -H 'Authorization: Beare
 [[ "$code" == 200 ]] || { echo "the second upload was refused: $code $(head -c 600 "$work/upload2.txt")"; exit 1; }
 read -r s_full s_snap s_inds s_read_s s_judge_s s_publish_s s_total_s < <(evaluated "$work/serve2.log" 2)
 load_sched=$(cut -d' ' -f1-3 /proc/loadavg)
+# The completeness refreshes after the restart: the first reads every
+# figure; the one after the second upload (a minute after the first's
+# start at the earliest) only the indicators written since.
+refreshed() { # log n: the n-th refresh as "full indicators_read took_s"
+	local t0
+	t0=$(now)
+	until [[ "$(grep -c 'msg="completeness refreshed"' "$1")" -ge "$2" ]]; do
+		awk -v t="$t0" -v n="$(now)" 'BEGIN { exit !(n - t > 600) }' && { echo "bench-scale: no completeness refresh $2 in $1" >&2; echo "- - -"; return 0; }
+		sleep 1
+	done
+	grep 'msg="completeness refreshed"' "$1" | sed -n "$2p" | awk '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "%s %s %.2f\n", f["full"], f["indicators_read"], f["took_s"] }'
+}
+read -r c1_full c1_inds c1_s < <(refreshed "$work/serve2.log" 1)
+read -r c2_full c2_inds c2_s < <(refreshed "$work/serve2.log" 2)
+load_comp=$(cut -d' ' -f1-3 /proc/loadavg)
 rss2_mb=$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$serve_pid/status")
 
 echo
@@ -187,6 +208,8 @@ row "  its parts: read from InfluxDB, judge, publish (s)" "$full_read_s $full_ju
 row "restart: /readyz after start (s)" "$restart_ready_s" "10" "$(le "$restart_ready_s" 10)  load $load_restart"
 row "  its evaluation: snapshot=$r_snap full=$r_full, re-read $r_inds ind." "$r_total_s" "-" "(read $r_read_s, judge $r_judge_s, publish $r_publish_s)"
 row "scheduled evaluation: full=$s_full, re-read $s_inds ind. (s)" "$s_total_s" "10" "$(le "$s_total_s" 10)  load $load_sched (read $s_read_s, judge $s_judge_s, publish $s_publish_s)"
+row "completeness refresh: full=$c1_full, read $c1_inds ind. (s)" "$c1_s" "-" ""
+row "  the next: full=$c2_full, read $c2_inds ind. (s)" "$c2_s" "-" "load $load_comp"
 row "serve peak RSS after the restart (MB)" "$rss2_mb" "1000" "$(le "$rss2_mb" 1000)"
 row "serve peak RSS (MB)" "$rss_mb" "1000" "$(le "$rss_mb" 1000)"
 row "/metrics series" "$series" "1000000" "$(le "$series" 1000000)"

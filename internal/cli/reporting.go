@@ -74,6 +74,9 @@ func openReporting(cfg *config.Config, set *plan.Set, st *store.Store, sink obse
 		Grid:  &reporting.Grid{Set: set, Store: st, Receipts: rc, Queue: q},
 		Sinks: &reporting.Sinks{Queue: q, Receipts: rc}}
 	r.Overdue = &reporting.Collector{Grid: r.Grid, Dir: dir, Now: now, Logger: logger}
+	if cfg.Evaluation.FullRead != nil { // re-read only what was written since, as the evaluation does
+		r.Overdue.FullRead = time.Duration(*cfg.Evaluation.FullRead)
+	}
 	if reg != nil {
 		if err := reg.Register(r.Overdue); err != nil {
 			q.Close()

@@ -3,6 +3,7 @@ package reporting
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 	// Every (target, region, period) once in a slice sized for them all,
 	// sorted, and the items of one key merged: at national scale millions
 	// of items, with no map of every key and no growth of the slice.
+	var (
+		years []int           // one target's years, sorted
+		pers  []period.Period // one year's periods
+	)
 	each := func(fn func(t *plan.Target, reg string, p period.Period)) {
 		for _, t := range set.Tracked(planKey) {
 			if t.Ind == nil {
@@ -49,15 +54,19 @@ func Expected(set *plan.Set, planKey string, now time.Time) []Item {
 			if t.Average != nil && len(t.AverageOf) > 0 {
 				regions = t.AverageOf
 			}
-			years := map[int]bool{}
+			// (a slice, not a map a target: at 300,000 targets the maps
+			// and the periods' slices were 70 MB of garbage a listing)
+			years = years[:0]
 			for y := t.Plan.Start - 1; y <= t.Due(); y++ {
-				years[y] = true
+				years = append(years, y)
 			}
-			if t.MultipleOf != nil {
-				years[t.MultipleOf.Year] = true
+			if t.MultipleOf != nil && !slices.Contains(years, t.MultipleOf.Year) {
+				years = append(years, t.MultipleOf.Year)
+				slices.Sort(years)
 			}
-			for _, y := range sortedKeys(years) {
-				for _, p := range periodsOf(t.Ind.Freq(), y) {
+			for _, y := range years {
+				pers = periodsOf(t.Ind.Freq(), y, pers[:0])
+				for _, p := range pers {
 					if !p.Ended(now) {
 						continue
 					}
@@ -107,27 +116,28 @@ func itemLess(a, b *Item) bool {
 	return a.Period.Kind < b.Period.Kind // one indicator has one frequency: never, in fact
 }
 
-// periodsOf lists the periods of kind k in year y.
-func periodsOf(k period.Kind, y int) []period.Period {
+// periodsOf appends the periods of kind k in year y to out.
+func periodsOf(k period.Kind, y int, out []period.Period) []period.Period {
+	n := 0
 	switch k {
 	case period.Half:
-		return []period.Period{{Kind: k, Year: y, N: 1}, {Kind: k, Year: y, N: 2}}
+		n = 2
 	case period.Quarter:
-		return []period.Period{{Kind: k, Year: y, N: 1}, {Kind: k, Year: y, N: 2}, {Kind: k, Year: y, N: 3}, {Kind: k, Year: y, N: 4}}
+		n = 4
 	case period.Month:
-		out := make([]period.Period, 12)
-		for m := range out {
-			out[m] = period.Period{Kind: k, Year: y, N: m + 1}
-		}
-		return out
+		n = 12
 	case period.Day:
-		var out []period.Period
 		for d := time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC); d.Year() == y; d = d.AddDate(0, 0, 1) {
 			out = append(out, period.OfDay(d))
 		}
 		return out
+	default:
+		return append(out, period.OfYear(y))
 	}
-	return []period.Period{period.OfYear(y)}
+	for i := 1; i <= n; i++ {
+		out = append(out, period.Period{Kind: k, Year: y, N: i})
+	}
+	return out
 }
 
 // InScope reports whether a reporter's scope covers an indicator for a
@@ -232,14 +242,15 @@ func (c *Cell) Expected() bool { return c.State != StateOpen }
 // timeliness into slabs allocated once for all of them (not four small
 // allocations a cell).
 func Classify(items []Item, figs map[observation.Key]Figure, held map[observation.Key]string, now time.Time) []Cell {
-	return classify(items, func(i int) (Figure, bool) {
-		f, ok := figs[items[i].Key()]
-		return f, ok
-	}, held, now)
+	return classify(items, func(i int) bool {
+		_, ok := figs[items[i].Key()]
+		return ok
+	}, func(i int) Figure { return figs[items[i].Key()] }, held, now)
 }
 
-// classify is Classify with the figure of items[i] given by fig.
-func classify(items []Item, fig func(i int) (Figure, bool), held map[observation.Key]string, now time.Time) []Cell {
+// classify is Classify with whether items[i] has a figure given by found,
+// and the figure (asked once, when found) by fig.
+func classify(items []Item, found func(i int) bool, fig func(i int) Figure, held map[observation.Key]string, now time.Time) []Cell {
 	out := make([]Cell, len(items))
 	var slab struct {
 		values []float64
@@ -248,7 +259,7 @@ func classify(items []Item, fig func(i int) (Figure, bool), held map[observation
 	}
 	n := 0 // the reported cells
 	for i := range items {
-		if _, ok := fig(i); ok {
+		if found(i) {
 			n++
 		}
 	}
@@ -257,7 +268,8 @@ func classify(items []Item, fig func(i int) (Figure, bool), held map[observation
 		it := &items[i]
 		c := Cell{Item: it}
 		k := it.Key()
-		if f, ok := fig(i); ok {
+		if found(i) {
+			f := fig(i)
 			c.State = StateReported
 			sub := f.Submitted
 			if sub.IsZero() {

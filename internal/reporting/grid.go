@@ -42,12 +42,31 @@ type Report struct {
 
 // Cells returns the classified items of the query at now.
 func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error) {
-	items := slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
-		return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
-	})
-	figs, err := g.figures(ctx, items)
+	return g.cells(ctx, q, now, nil)
+}
+
+// cells is Cells, with the figures of the indicators unchanged since the
+// last read taken from cu's cache when cu is not nil.
+func (g *Grid) cells(ctx context.Context, q Query, now time.Time, cu *cacheUse) ([]Cell, error) {
+	var items []Item
+	if cu != nil {
+		cu.cache.mu.Lock()
+		defer cu.cache.mu.Unlock()
+		if q == (Query{}) {
+			items = cu.cache.sameItems(g.Set, now)
+		}
+	}
+	if items == nil {
+		items = slices.DeleteFunc(Expected(g.Set, q.Plan, now), func(it Item) bool {
+			return !(q.Region == "" || it.Region == q.Region) || !InScope(q.Scope, g.Set.Catalog, it.Indicator, it.Region)
+		})
+	}
+	figs, err := g.figures(ctx, items, cu)
 	if err != nil {
 		return nil, err
+	}
+	if cu != nil && cu.cache.items != nil && q == (Query{}) {
+		cu.cache.set, cu.cache.now = g.Set, now
 	}
 	var held map[observation.Key]string
 	if g.Queue != nil && len(g.Queue.List(nil)) > 0 { // the keys are asked for only when some upload is held
@@ -59,7 +78,15 @@ func (g *Grid) Cells(ctx context.Context, q Query, now time.Time) ([]Cell, error
 			return nil, err
 		}
 	}
-	return classify(items, func(i int) (Figure, bool) { return figs[i].Figure, figs[i].found }, held, now), nil
+	// One catch-up with the receipts log for all the figures.
+	var cells []Cell
+	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
+		cells = classify(items, func(i int) bool { return figs.figs[i].found }, func(i int) Figure {
+			f, _ := figs.figure(i)
+			return withReceipts(f, items[i].Key(), receipt)
+		}, held, now)
+	})
+	return cells, nil
 }
 
 // For returns a bureau's grid (its merged scope) of one plan or all.
@@ -74,34 +101,49 @@ func (g *Grid) For(ctx context.Context, b *Bureau, planKey string, now time.Time
 	return &Report{Bureau: b.Name, Now: now, Summary: Summarize(cells), Cells: cells}, nil
 }
 
-// foundFigure is the figure of an item, if one is stored.
-type foundFigure struct {
-	Figure
-	found bool
-}
-
-// figures reads the current values of the items' keys, the first reports
-// of revised ones and their receipts: in pages of indicators, at most
+// figures reads the current values of the items' keys and the first
+// reports of revised ones: in pages of indicators, at most
 // store.ReadConcurrency queries at once (store.IndicatorPages), so that
 // the grid of every plan at national scale is no one query over every
 // figure (at 30,000 targets that one query ran into the 60 s timeout).
-// The figures are given by the items' index: each page's answer is taken
-// in as it comes (at 300,000 targets a map of every key, and every page's
-// answer held until the last, took a gigabyte).
-func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error) {
-	out := make([]foundFigure, len(items))
+// The figures are given by the items' index (figureTable): each page's
+// answer is taken in as it comes (at 300,000 targets a map of every key,
+// and every page's answer held until the last, took a gigabyte).
+//
+// With cu (the Collector's refresh), the indicators no write has changed
+// since the last read (figureCache) are taken from what it found, and only
+// the others are read.
+func (g *Grid) figures(ctx context.Context, items []Item, cu *cacheUse) (*figureTable, error) {
 	if len(items) == 0 || g.Store == nil {
-		return out, nil
+		return newFigureTable(len(items), nil), nil
 	}
 	byInd := map[string][]int{} // indicator → the indices of its items
 	for i := range items {
 		byInd[items[i].Indicator.ID] = append(byInd[items[i].Indicator.ID], i)
 	}
+	var (
+		keep      map[string]bool
+		readAt    time.Time
+		full      = true
+		fullStart = time.Now()
+		from      *figureTable
+	)
+	if cu != nil { // (the caller holds cu.cache.mu)
+		if keep, readAt, full = cu.cache.reuse(ctx, g.Store, cu.fullRead, cu.logger); !full {
+			from = cu.cache.table
+		}
+	}
+	out := newFigureTable(len(items), from)
 	inds := make([]string, 0, len(byInd))
-	for ind := range byInd {
-		inds = append(inds, ind)
+	for ind, idx := range byInd {
+		if !keep[ind] || !cu.cache.take(ind, items, idx, out) {
+			inds = append(inds, ind)
+		}
 	}
 	sort.Strings(inds)
+	if cu != nil {
+		cu.read, cu.full = inds, full
+	}
 	pages := store.IndicatorPages(inds)
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(store.ReadConcurrency)
@@ -133,16 +175,18 @@ func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error)
 				}
 			}
 			// The pages hold distinct indicators: each writes its own items.
+			local := map[string]uint32{}
 			for _, s := range cur {
 				i, ok := at[s.Key()]
 				if !ok {
 					continue
 				}
-				fig := Figure{Value: s.Value, Revision: s.Revision, Source: s.Source, ReportedAt: s.ReportedAt, Submitted: s.ReportedAt}
+				sub := s.ReportedAt
 				if t, ok := first[s.Key()]; ok {
-					fig.Submitted = t
+					sub = t
 				}
-				out[i] = foundFigure{fig, true}
+				out.figs[i] = cachedFigure{value: s.Value, reported: s.ReportedAt.UnixNano(), submitted: sub.UnixNano(),
+					revision: int32(s.Revision), source: out.intern(s.Source, local), found: true}
 			}
 			return nil
 		})
@@ -150,29 +194,32 @@ func (g *Grid) figures(ctx context.Context, items []Item) ([]foundFigure, error)
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	// One catch-up with the receipts log for all the figures.
-	g.Receipts.Lookups(func(receipt func(observation.Key, time.Time) (*Receipt, bool)) {
-		for i := range out {
-			fig := &out[i].Figure
-			if !out[i].found {
-				continue
-			}
-			k := items[i].Key()
-			if rc, ok := receipt(k, fig.ReportedAt); ok {
-				fig.Reporter = rc.Bureau
-				if fig.Revision == 0 && !rc.SubmittedAt.IsZero() {
-					fig.Submitted = rc.SubmittedAt
-				}
-			}
-			if fig.Revision > 0 {
-				// The first report's receipt says when it was submitted.
-				if rc, ok := receipt(k, fig.Submitted); ok && !rc.SubmittedAt.IsZero() {
-					fig.Submitted = rc.SubmittedAt
-				}
-			}
+	if cu != nil {
+		if readAt.IsZero() { // no time to ask the marks after: nothing kept
+			cu.cache.clear()
+		} else {
+			cu.cache.store(items, byInd, out, readAt, full, fullStart)
 		}
-	})
+	}
 	return out, nil
+}
+
+// withReceipts is the figure of items[i] with who reported it and when it
+// was first submitted, from the receipts (lookup: Receipts.Lookups).
+func withReceipts(f Figure, k observation.Key, receipt func(observation.Key, time.Time) (*Receipt, bool)) Figure {
+	if rc, ok := receipt(k, f.ReportedAt); ok {
+		f.Reporter = rc.Bureau
+		if f.Revision == 0 && !rc.SubmittedAt.IsZero() {
+			f.Submitted = rc.SubmittedAt
+		}
+	}
+	if f.Revision > 0 {
+		// The first report's receipt says when it was submitted.
+		if rc, ok := receipt(k, f.Submitted); ok && !rc.SubmittedAt.IsZero() {
+			f.Submitted = rc.SubmittedAt
+		}
+	}
+	return f
 }
 
 // CompletenessQuery narrows the completeness listing: a region (code), a
@@ -226,7 +273,12 @@ func (c *Completeness) Part(from, limit int) *Completeness {
 // Completeness classifies every item once and lists it under each reporting
 // bureau whose scope covers it (Unassigned when none does).
 func (g *Grid) Completeness(ctx context.Context, bureaus []*Bureau, q CompletenessQuery, now time.Time) (*Completeness, error) {
-	cells, err := g.Cells(ctx, Query{Plan: q.Plan, Region: q.Region}, now)
+	return g.completeness(ctx, bureaus, q, now, nil)
+}
+
+// completeness is Completeness, reading the figures through cu when not nil.
+func (g *Grid) completeness(ctx context.Context, bureaus []*Bureau, q CompletenessQuery, now time.Time, cu *cacheUse) (*Completeness, error) {
+	cells, err := g.cells(ctx, Query{Plan: q.Plan, Region: q.Region}, now, cu)
 	if err != nil {
 		return nil, err
 	}

@@ -150,6 +150,15 @@ type Collector struct {
 	Dir    *Directory
 	Now    func() time.Time
 	Logger *slog.Logger
+	// FullRead, when above zero, makes a refresh re-read only the
+	// indicators written since the last one (store.ChangedSince, when the
+	// Grid's store tells) and every figure when the last full read is
+	// FullRead old: serve sets evaluation.full_read, as the engine's read.
+	// Zero: every refresh reads every figure.
+	FullRead time.Duration
+
+	cache figureCache // the figures of the last refresh's read
+	read  LastRead
 
 	mu   sync.Mutex
 	last []OverdueCount
@@ -202,9 +211,11 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 // Refresh recomputes the counts from the store; on an error the previous
 // counts stay.
 func (c *Collector) Refresh(ctx context.Context) error {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, refreshTimeout)
 	defer cancel()
-	comp, err := c.Grid.Completeness(ctx, c.Dir.Reporters(), CompletenessQuery{}, c.Now())
+	cu := &cacheUse{cache: &c.cache, fullRead: c.FullRead, logger: c.Logger}
+	comp, err := c.Grid.completeness(ctx, c.Dir.Reporters(), CompletenessQuery{}, c.Now(), cu)
 	if err != nil {
 		if c.Logger != nil {
 			c.Logger.Warn("qualitymon_report_overdue: reading figures", "err", err)
@@ -226,8 +237,28 @@ func (c *Collector) Refresh(ctx context.Context) error {
 	od := CountOverdue(overdue)
 	c.mu.Lock()
 	c.last, c.done, c.comp, c.od = counts, true, comp, od
+	c.read = LastRead{Indicators: cu.read, Full: cu.full, Took: time.Since(start)}
 	c.mu.Unlock()
+	if c.Logger != nil {
+		c.Logger.Info("completeness refreshed", "full", cu.full, "indicators_read", len(cu.read), "took_s", time.Since(start).Seconds())
+	}
 	return nil
+}
+
+// LastRead is what the last successful Refresh read: every figure (Full),
+// or the figures of Indicators only (none when no write changed any), and
+// how long it took in all.
+type LastRead struct {
+	Indicators []string
+	Full       bool
+	Took       time.Duration
+}
+
+// LastRead is what the last successful Refresh read.
+func (c *Collector) LastRead() LastRead {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.read
 }
 
 // OverdueCounts is the one count of overdue figures of the last Refresh

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"context"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -98,7 +99,7 @@ func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation,
 	if s.Latest != nil && m.AtParam == "" && m.KnownParam == "" {
 		if evals, data, at := s.Latest(); evals != nil {
 			m.At = at
-			return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals)}, nil
+			return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals, true)}, nil
 		}
 	}
 	var evals []evaluate.Evaluation
@@ -112,7 +113,7 @@ func (s *Site) load(ctx context.Context, planKey string, m Moment) (*evaluation,
 	if err != nil {
 		return nil, err
 	}
-	return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals)}, nil
+	return &evaluation{evals: evals, data: data, m: m, x: s.indexOf(evals, false)}, nil
 }
 
 // indexes keeps the indexes of the last few evaluations the pages showed
@@ -125,8 +126,11 @@ type indexes struct {
 type indexEntry struct {
 	first *evaluate.Evaluation // the evaluation's identity: its first element and length
 	n     int
-	once  sync.Once
-	x     *index
+	// latest: the engine's latest evaluation (not a moment's); only the
+	// newest such is kept.
+	latest bool
+	once   sync.Once
+	x      *index
 }
 
 // keptIndexes is how many indexes the site keeps: the latest evaluation's
@@ -134,8 +138,11 @@ type indexEntry struct {
 const keptIndexes = 3
 
 // indexOf is the index of evals, built on first use (concurrent requests
-// wait for the one build).
-func (s *Site) indexOf(evals []evaluate.Evaluation) *index {
+// wait for the one build). latest says evals is the engine's latest
+// evaluation: the index of the latest before it is dropped then (each
+// upload publishes a new one: at 300,000 targets the evaluations the
+// older ones held were 158 MB each, kept for nothing).
+func (s *Site) indexOf(evals []evaluate.Evaluation, latest bool) *index {
 	if len(evals) == 0 {
 		return newIndex(evals, s.Evaluator.Set.Regions, s.shown)
 	}
@@ -151,7 +158,10 @@ func (s *Site) indexOf(evals []evaluate.Evaluation) *index {
 		}
 	}
 	if e == nil {
-		e = &indexEntry{first: &evals[0], n: len(evals)}
+		e = &indexEntry{first: &evals[0], n: len(evals), latest: latest}
+		if latest {
+			c.list = slices.DeleteFunc(c.list, func(x *indexEntry) bool { return x.latest })
+		}
 		c.list = append([]*indexEntry{e}, c.list[:min(len(c.list), keptIndexes-1)]...)
 	}
 	c.mu.Unlock()
@@ -164,7 +174,7 @@ func (s *Site) indexOf(evals []evaluate.Evaluation) *index {
 func (s *Site) Prepare() {
 	if s.Latest != nil {
 		if evals, _, _ := s.Latest(); evals != nil {
-			s.indexOf(evals)
+			s.indexOf(evals, true)
 		}
 	}
 }

@@ -437,3 +437,27 @@ func TestManyPlans(t *testing.T) {
 		t.Errorf("a 51-character search: %d, want 400", rec.Code)
 	}
 }
+
+// Each upload publishes a new latest evaluation; the pages keep the index
+// of the newest only (an older one held its whole evaluation: 158 MB at
+// 300,000 targets), and the latest's index is built once however often
+// it is asked for.
+func TestOnlyLatestIndexKept(t *testing.T) {
+	s, _, evals := scaleSiteOf(t, 30, 2)
+	latest := evals
+	s.Latest = func() ([]evaluate.Evaluation, *evaluate.Data, time.Time) { return latest, nil, time.Time{} }
+	s.Prepare()
+	first := s.indexOf(latest, true)
+	for range keptIndexes + 1 {
+		latest = slices.Clone(evals) // as Engine.Apply publishes: a new slice
+		s.Prepare()
+	}
+	if again := s.indexOf(latest, true); again != s.indexOf(latest, true) || again == first {
+		t.Fatal("the latest evaluation's index was built again, or is the first's")
+	}
+	s.indexes.mu.Lock()
+	defer s.indexes.mu.Unlock()
+	if n := len(s.indexes.list); n != 1 || s.indexes.list[0].first != &latest[0] {
+		t.Fatalf("the site keeps %d indexes after %d evaluations, want only the latest's", n, keptIndexes+2)
+	}
+}
