@@ -29,15 +29,14 @@
 //     values revisions supersede, and reports (observation_report) and
 //     reconciles the keys of indicators another write was active on
 //     meanwhile (writer_activity), so that a serve replica writing the same
-//     keys loses nothing; with nobody else writing, a row is one point, as
-//     in a raw POST, and a chunk's points are one write request. Two chunks are written at once: the lookup, marks and
-//     checks of one run while InfluxDB stores the other, and the store does
-//     not count two chunks of one file as racing (they share no key). A
-//     chunk ends at
-//     BatchSize/2 rows or, from three quarters of it on, where the indicator changes. Failures the store
-//     calls retryable (connection refused or reset, 5xx, 429) are retried
-//     with [store.Retry], a chunk at a time; a chunk written again changes
-//     nothing.
+//     keys loses nothing; with nobody else writing, a row is one point, as in
+//     a raw POST, and a chunk's points are one write request. Two chunks are
+//     written at once: the lookup, marks and checks of one run while InfluxDB
+//     stores the other, and the store does not count two chunks of one file as
+//     racing (they share no key). A chunk ends at BatchSize/2 rows or, from
+//     three quarters of it on, where the indicator changes. Failures the store
+//     calls retryable (connection refused or reset, 5xx, 429) are retried with
+//     [store.Retry], a chunk at a time; a chunk written again changes nothing.
 //
 // # Memory
 //
