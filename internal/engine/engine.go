@@ -60,6 +60,9 @@ type Engine struct {
 	// Used under run.
 	readAt, fullAt time.Time
 	snapTried      bool // the first run has looked for the snapshot
+	// applyIdx: the tracked targets by indicator, for Apply (under run;
+	// built again when the evaluator's plan set is another).
+	applyIdx *applyIndex
 	// recent: figures this process stored that data may not hold yet
 	// (Stored, CurrentValues; under mu); recentSeq numbers the Stored calls.
 	recent    map[observation.Key]recentValue
@@ -188,35 +191,43 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	for _, id := range e.Evaluator.Dependents(changed) {
 		changed[id] = true
 	}
-	var targets []*plan.Target
-	for _, t := range e.Evaluator.Set.Tracked("") {
-		if changed[t.Indicator] || (t.Average != nil && changed[t.Average.Reported]) {
-			targets = append(targets, t)
-		}
-	}
+	targets, pos := e.applyIndexLocked().judge(changed)
 	fresh := e.Evaluator.EvaluateTargets(data, targets, start)
-	at := make(map[[3]string]int, len(fresh))
-	for i := range fresh {
-		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
-	}
-	evals := make([]evaluate.Evaluation, len(last))
 	// The indices whose metrics are encoded again: those whose judgement
 	// changed, not every target of the uploaded indicators (at national
 	// scale a figure's indicator has targets in every plan, so in every
 	// block of the metrics page).
 	replaced := []int{} // (nil: everything)
-	for i := range last {
-		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
-			evals[i] = fresh[j]
-			if !sameEvaluation(&last[i], &fresh[j]) {
-				replaced = append(replaced, i)
+	// prevJudged: the last evaluation of each of fresh, for the history.
+	prevJudged := make([]evaluate.Evaluation, 0, len(fresh))
+	if !samePositions(last, fresh, pos) {
+		// last is not a full evaluation of this plan set: found by key.
+		pos = positionsByKey(last, fresh)
+	}
+	for j, i := range pos {
+		if i < 0 {
+			continue // (a target last lacks: cannot be after a full run)
+		}
+		prevJudged = append(prevJudged, last[i])
+		if !sameEvaluation(&last[i], &fresh[j]) {
+			replaced = append(replaced, i)
+		}
+	}
+	// last is published and never changed: the new evaluation is a copy
+	// with the changed judgements in place (one bulk copy), or last itself
+	// when no judgement changed.
+	evals := last
+	if len(replaced) > 0 {
+		evals = make([]evaluate.Evaluation, len(last))
+		copy(evals, last)
+		for j, i := range pos {
+			if i >= 0 {
+				evals[i] = fresh[j]
 			}
-		} else {
-			evals[i] = last[i]
 		}
 	}
 	judged := time.Now()
-	err := e.publish(ctx, evals, fresh, replaced, data, start, 0, obs)
+	err := e.publishJudged(ctx, evals, fresh, prevJudged, replaced, data, start, 0, obs)
 	if e.Logger != nil {
 		e.mu.RLock()
 		pub := e.phases.Publish
@@ -346,6 +357,13 @@ func (e *Engine) LastPhases() Phases {
 // from the last published (Exporter.UpdateChanged). The recent figures
 // data holds (seq, applied: settled) are forgotten as data is published.
 func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
+	return e.publishJudged(ctx, evals, judged, nil, replaced, data, start, seq, applied)
+}
+
+// publishJudged is publish with prevJudged, when not nil, the last
+// published evaluation of each of judged, in the same order (Apply: the
+// history's changes are then found without an index of every target).
+func (e *Engine) publishJudged(ctx context.Context, evals, judged, prevJudged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
 	p0 := time.Now()
 	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
@@ -361,6 +379,9 @@ func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluatio
 	h := time.Now()
 	write := judged
 	if e.written {
+		if prevJudged != nil {
+			prev = prevJudged
+		}
 		write = historyChanges(prev, judged)
 	}
 	err := e.Store.WriteEvaluations(ctx, write, start)
