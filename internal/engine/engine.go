@@ -218,7 +218,7 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	// when no judgement changed.
 	evals := last
 	if len(replaced) > 0 {
-		evals = make([]evaluate.Evaluation, len(last))
+		evals = newEvaluations(len(last))
 		copy(evals, last)
 		for j, i := range pos {
 			if i >= 0 {
