@@ -244,7 +244,7 @@ func (e *Engine) applyLocked(ctx context.Context, obs []observation.Observation)
 	// when no judgement changed.
 	evals := last
 	if len(replaced) > 0 {
-		evals = newEvaluations(len(last))
+		evals = make([]evaluate.Evaluation, len(last))
 		copy(evals, last)
 		for j, i := range pos {
 			if i >= 0 {
