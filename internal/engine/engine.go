@@ -43,7 +43,10 @@ type Engine struct {
 	// the background, not on the scrape path). It must not block.
 	Published func()
 
-	mu   sync.RWMutex
+	mu sync.RWMutex
+	// hist orders the history writes (publish takes it, the write
+	// releases it); written is used under it.
+	hist sync.Mutex
 	last []evaluate.Evaluation
 	at   time.Time
 	data *evaluate.Data // what last was judged from
@@ -53,13 +56,17 @@ type Engine struct {
 	took, history time.Duration
 	phases        Phases
 	// written: the history holds every evaluation of last (the previous
-	// write succeeded), so the next run writes only the changes.
+	// write succeeded), so the next run writes only the changes (under
+	// hist).
 	written bool
 	// readAt: InfluxDB's time (less store.ChangeSlack) taken before the
 	// last read (zero: none kept); fullAt: when the last full read began.
 	// Used under run.
 	readAt, fullAt time.Time
 	snapTried      bool // the first run has looked for the snapshot
+	// applyIdx: the tracked targets by indicator, for Apply (under run;
+	// built again when the evaluator's plan set is another).
+	applyIdx *applyIndex
 	// recent: figures this process stored that data may not hold yet
 	// (Stored, CurrentValues; under mu); recentSeq numbers the Stored calls.
 	recent    map[observation.Key]recentValue
@@ -158,11 +165,26 @@ func readPages(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, ind
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
-// not overlap.
+// not overlap; the history is written after the next run may begin (the
+// writes in the order of the runs), so that an upload's run does not wait
+// for the history write of the run before (the first run's writes every
+// target: seconds at 300,000).
 func (e *Engine) Run(ctx context.Context) error {
 	e.run.Lock()
-	defer e.run.Unlock()
-	return e.runLocked(ctx)
+	write, err := e.runLocked(ctx)
+	e.run.Unlock()
+	return writeAfter(write, err)
+}
+
+// writeAfter calls write, when not nil, and returns err or else write's
+// error.
+func writeAfter(write func() error, err error) error {
+	if write != nil {
+		if werr := write(); err == nil {
+			err = werr
+		}
+	}
+	return err
 }
 
 // Apply updates the evaluation after obs were written to InfluxDB, without
@@ -172,7 +194,14 @@ func (e *Engine) Run(ctx context.Context) error {
 // a previous run it runs in full. Runs do not overlap.
 func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error {
 	e.run.Lock()
-	defer e.run.Unlock()
+	write, err := e.applyLocked(ctx, obs)
+	e.run.Unlock()
+	return writeAfter(write, err)
+}
+
+// applyLocked is Apply under e.run; it returns the history write, to be
+// called after e.run is released.
+func (e *Engine) applyLocked(ctx context.Context, obs []observation.Observation) (func() error, error) {
 	e.mu.RLock()
 	base, last := e.data, e.last
 	e.mu.RUnlock()
@@ -188,43 +217,55 @@ func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error
 	for _, id := range e.Evaluator.Dependents(changed) {
 		changed[id] = true
 	}
-	var targets []*plan.Target
-	for _, t := range e.Evaluator.Set.Tracked("") {
-		if changed[t.Indicator] || (t.Average != nil && changed[t.Average.Reported]) {
-			targets = append(targets, t)
-		}
-	}
+	targets, pos := e.applyIndexLocked().judge(changed)
 	fresh := e.Evaluator.EvaluateTargets(data, targets, start)
-	at := make(map[[3]string]int, len(fresh))
-	for i := range fresh {
-		at[[3]string{fresh[i].Plan, fresh[i].Target, fresh[i].Region}] = i
-	}
-	evals := make([]evaluate.Evaluation, len(last))
 	// The indices whose metrics are encoded again: those whose judgement
 	// changed, not every target of the uploaded indicators (at national
 	// scale a figure's indicator has targets in every plan, so in every
 	// block of the metrics page).
 	replaced := []int{} // (nil: everything)
-	for i := range last {
-		if j, ok := at[[3]string{last[i].Plan, last[i].Target, last[i].Region}]; ok {
-			evals[i] = fresh[j]
-			if !sameEvaluation(&last[i], &fresh[j]) {
-				replaced = append(replaced, i)
+	// prevJudged: the last evaluation of each of fresh, for the history.
+	prevJudged := make([]evaluate.Evaluation, 0, len(fresh))
+	if !samePositions(last, fresh, pos) {
+		// last is not a full evaluation of this plan set: found by key.
+		pos = positionsByKey(last, fresh)
+	}
+	for j, i := range pos {
+		if i < 0 {
+			continue // (a target last lacks: cannot be after a full run)
+		}
+		prevJudged = append(prevJudged, last[i])
+		if !sameEvaluation(&last[i], &fresh[j]) {
+			replaced = append(replaced, i)
+		}
+	}
+	// last is published and never changed: the new evaluation is a copy
+	// with the changed judgements in place (one bulk copy), or last itself
+	// when no judgement changed.
+	evals := last
+	if len(replaced) > 0 {
+		evals = make([]evaluate.Evaluation, len(last))
+		copy(evals, last)
+		for j, i := range pos {
+			if i >= 0 {
+				evals[i] = fresh[j]
 			}
-		} else {
-			evals[i] = last[i]
 		}
 	}
 	judged := time.Now()
-	err := e.publish(ctx, evals, fresh, replaced, data, start, 0, obs)
-	if e.Logger != nil {
-		e.mu.RLock()
-		pub := e.phases.Publish
-		e.mu.RUnlock()
-		e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
-			"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(judged).Seconds()-pub.Seconds())
-	}
-	return err
+	write := e.publishJudged(ctx, evals, fresh, prevJudged, replaced, data, start, 0, obs)
+	e.mu.RLock()
+	pub := e.phases.Publish
+	e.mu.RUnlock()
+	return func() error {
+		h := time.Now()
+		err := write()
+		if e.Logger != nil {
+			e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
+				"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(h).Seconds())
+		}
+		return err
+	}, nil
 }
 
 // Phases is what the last scheduled run did and how long its parts took:
@@ -241,7 +282,9 @@ type Phases struct {
 	Snapshot bool
 }
 
-func (e *Engine) runLocked(ctx context.Context) error {
+// runLocked is Run under e.run; it returns the history write, to be called
+// after e.run is released (nil when nothing was published).
+func (e *Engine) runLocked(ctx context.Context) (func() error, error) {
 	start := e.Now()
 	e.mu.RLock()
 	seq := e.recentSeq // the figures stored by then are in what InfluxDB answers
@@ -250,7 +293,7 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	data, ph, err := e.readLatest(ctx)
 	if err != nil {
 		e.Exporter.Failed(start, e.Now().Sub(start))
-		return fmt.Errorf("evaluating: %w", err)
+		return nil, fmt.Errorf("evaluating: %w", err)
 	}
 	t1 := time.Now()
 	evals := e.Evaluator.Evaluate(data, "", start)
@@ -261,13 +304,13 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	e.mu.RLock()
 	prev := e.last
 	e.mu.RUnlock()
-	err = e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
+	write := e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
 	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
 		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
 		}
 	}
-	return err
+	return write, nil
 }
 
 // readLatest reads what the store holds now: every figure when no read
@@ -339,13 +382,23 @@ func (e *Engine) LastPhases() Phases {
 	return e.phases
 }
 
-// publish serves evals (every target) as the latest evaluation and writes
-// the history of judged (the targets this run judged afresh): all of them
-// on the first run and after a failed write, else those that changed.
+// publish serves evals (every target) as the latest evaluation and returns
+// the write of the history of judged (the targets this run judged
+// afresh): all of them on the first run and after a failed write, else
+// those that changed. The caller holds e.run; publish takes e.hist, which
+// the write releases: the writes are made in the order of publication,
+// the write after e.run is released (the next run judges meanwhile).
 // replaced, when not nil, lists the only indices at which evals differs
 // from the last published (Exporter.UpdateChanged). The recent figures
 // data holds (seq, applied: settled) are forgotten as data is published.
-func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) func() error {
+	return e.publishJudged(ctx, evals, judged, nil, replaced, data, start, seq, applied)
+}
+
+// publishJudged is publish with prevJudged, when not nil, the last
+// published evaluation of each of judged, in the same order (Apply: the
+// history's changes are then found without an index of every target).
+func (e *Engine) publishJudged(ctx context.Context, evals, judged, prevJudged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) func() error {
 	p0 := time.Now()
 	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
@@ -358,21 +411,28 @@ func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluatio
 	if e.Published != nil {
 		e.Published()
 	}
-	h := time.Now()
-	write := judged
-	if e.written {
-		write = historyChanges(prev, judged)
+	e.hist.Lock() // after the previous write
+	return func() error {
+		defer e.hist.Unlock()
+		h := time.Now()
+		write := judged
+		if e.written {
+			if prevJudged != nil {
+				prev = prevJudged
+			}
+			write = historyChanges(prev, judged)
+		}
+		err := e.Store.WriteEvaluations(ctx, write, start)
+		e.mu.Lock()
+		e.history = time.Since(h)
+		// After a failed write the next run writes every target again.
+		e.written = err == nil
+		e.mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("writing evaluation history: %w", err)
+		}
+		return nil
 	}
-	err := e.Store.WriteEvaluations(ctx, write, start)
-	e.mu.Lock()
-	e.history = time.Since(h)
-	// After a failed write the next run writes every target again.
-	e.written = err == nil
-	e.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("writing evaluation history: %w", err)
-	}
-	return nil
 }
 
 // historyChanges returns the evaluations of next whose history fields

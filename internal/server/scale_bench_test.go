@@ -16,11 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/qualitymon/qualitymon/internal/catalog"
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
 	"github.com/qualitymon/qualitymon/internal/plan"
-	"github.com/qualitymon/qualitymon/internal/region"
 	"github.com/qualitymon/qualitymon/internal/spool"
 	"github.com/qualitymon/qualitymon/internal/store"
 	"github.com/qualitymon/qualitymon/internal/testenv"
@@ -35,42 +33,7 @@ const (
 // scaleSet builds 3,000 prefecture-level regions, 10 indicators and one
 // plan with a target per region and indicator: 30,000 targets.
 func scaleSet(tb testing.TB) (*plan.Set, []string) {
-	var regs []*region.Region
-	var codes []string
-	for p := 11; p <= 65 && len(codes) < scaleRegions; p++ {
-		regs = append(regs, &region.Region{Code: fmt.Sprintf("%02d0000", p), Name: fmt.Sprintf("省%02d", p), Level: region.Province})
-		for c := 1; c <= 99 && len(codes) < scaleRegions; c++ {
-			code := fmt.Sprintf("%02d%02d00", p, c)
-			regs = append(regs, &region.Region{Code: code, Name: "市" + code, Level: region.Prefecture})
-			codes = append(codes, code)
-		}
-	}
-	rt, err := region.New(regs...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	lo, hi := 0.0, 100.0
-	var inds []*catalog.Indicator
-	for i := 0; i < scaleIndicators; i++ {
-		inds = append(inds, &catalog.Indicator{ID: fmt.Sprintf("ind_%d", i), NameZh: fmt.Sprintf("指标%d", i), NameEn: "x", Unit: "percent", Min: &lo, Max: &hi, Better: "higher", Frequency: "yearly", Kind: "level"})
-	}
-	cat, err := catalog.New(inds...)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var b strings.Builder
-	b.WriteString("plan: {key: scale-2018, name_zh: 规模测试, issuer: 测试, published: \"2018\", region: \"110000\", start: 2018, horizon: 2020, source: x}\ntargets:\n")
-	for i := range inds {
-		mod := []string{"reach", "hold", "reach", "reach", "reach"}[i%5]
-		for _, c := range codes {
-			fmt.Fprintf(&b, "  - {id: t-%d-%s, indicator: ind_%d, region: %q, comparator: \">=\", value: 90, deadline: 2026, modality: %s, lead_agencies: [局%d], clause: x, quote: x}\n", i, c, i, c, mod, i)
-		}
-	}
-	pl, err := plan.Parse("scale-2018.yaml", []byte(b.String()), cat, rt)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &plan.Set{Plans: []*plan.Plan{pl}, Catalog: cat, Regions: rt}, codes
+	return testenv.ScaleSet(tb, scaleRegions, scaleIndicators, false)
 }
 
 // scaleStore starts a private InfluxDB for a scale benchmark and returns the
@@ -244,20 +207,16 @@ const pollEvery = 10 * time.Millisecond
 func loadScale(b *testing.B, ctx context.Context, st *store.Store, codes []string) int {
 	batch := make([]observation.Observation, 0, 50000)
 	n := 0
-	for i := 0; i < scaleIndicators; i++ {
-		for _, c := range codes {
-			for y := 0; y < scaleYears; y++ {
-				batch = append(batch, observation.Observation{Indicator: fmt.Sprintf("ind_%d", i), Region: c, Period: period.OfYear(2015 + y), Value: 80 + float64((y*7+len(c)+i)%20)})
-				n++
+	testenv.ScaleFigures(codes, scaleIndicators, scaleYears, func(o observation.Observation) {
+		batch = append(batch, o)
+		n++
+		if len(batch) >= 50000 {
+			if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
+				b.Fatal(err)
 			}
-			if len(batch) >= 50000 {
-				if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
-					b.Fatal(err)
-				}
-				batch = batch[:0]
-			}
+			batch = batch[:0]
 		}
-	}
+	})
 	if _, err := st.Upsert(ctx, batch, time.Now()); err != nil {
 		b.Fatal(err)
 	}
