@@ -43,10 +43,7 @@ type Engine struct {
 	// the background, not on the scrape path). It must not block.
 	Published func()
 
-	mu sync.RWMutex
-	// hist orders the history writes (publish takes it, the write
-	// releases it); written is used under it.
-	hist sync.Mutex
+	mu   sync.RWMutex
 	last []evaluate.Evaluation
 	at   time.Time
 	data *evaluate.Data // what last was judged from
@@ -56,8 +53,7 @@ type Engine struct {
 	took, history time.Duration
 	phases        Phases
 	// written: the history holds every evaluation of last (the previous
-	// write succeeded), so the next run writes only the changes (under
-	// hist).
+	// write succeeded), so the next run writes only the changes.
 	written bool
 	// readAt: InfluxDB's time (less store.ChangeSlack) taken before the
 	// last read (zero: none kept); fullAt: when the last full read began.
@@ -165,26 +161,11 @@ func readPages(ctx context.Context, st *store.Store, ev *evaluate.Evaluator, ind
 }
 
 // Run evaluates now, publishes the metrics and writes the history. Runs do
-// not overlap; the history is written after the next run may begin (the
-// writes in the order of the runs), so that an upload's run does not wait
-// for the history write of the run before (the first run's writes every
-// target: seconds at 300,000).
+// not overlap.
 func (e *Engine) Run(ctx context.Context) error {
 	e.run.Lock()
-	write, err := e.runLocked(ctx)
-	e.run.Unlock()
-	return writeAfter(write, err)
-}
-
-// writeAfter calls write, when not nil, and returns err or else write's
-// error.
-func writeAfter(write func() error, err error) error {
-	if write != nil {
-		if werr := write(); err == nil {
-			err = werr
-		}
-	}
-	return err
+	defer e.run.Unlock()
+	return e.runLocked(ctx)
 }
 
 // Apply updates the evaluation after obs were written to InfluxDB, without
@@ -194,14 +175,7 @@ func writeAfter(write func() error, err error) error {
 // a previous run it runs in full. Runs do not overlap.
 func (e *Engine) Apply(ctx context.Context, obs []observation.Observation) error {
 	e.run.Lock()
-	write, err := e.applyLocked(ctx, obs)
-	e.run.Unlock()
-	return writeAfter(write, err)
-}
-
-// applyLocked is Apply under e.run; it returns the history write, to be
-// called after e.run is released.
-func (e *Engine) applyLocked(ctx context.Context, obs []observation.Observation) (func() error, error) {
+	defer e.run.Unlock()
 	e.mu.RLock()
 	base, last := e.data, e.last
 	e.mu.RUnlock()
@@ -253,19 +227,15 @@ func (e *Engine) applyLocked(ctx context.Context, obs []observation.Observation)
 		}
 	}
 	judged := time.Now()
-	write := e.publishJudged(ctx, evals, fresh, prevJudged, replaced, data, start, 0, obs)
-	e.mu.RLock()
-	pub := e.phases.Publish
-	e.mu.RUnlock()
-	return func() error {
-		h := time.Now()
-		err := write()
-		if e.Logger != nil {
-			e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
-				"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(h).Seconds())
-		}
-		return err
-	}, nil
+	err := e.publishJudged(ctx, evals, fresh, prevJudged, replaced, data, start, 0, obs)
+	if e.Logger != nil {
+		e.mu.RLock()
+		pub := e.phases.Publish
+		e.mu.RUnlock()
+		e.Logger.Info("applied", "rows", len(obs), "judged", len(fresh), "encoded", len(replaced),
+			"judge_s", judged.Sub(t0).Seconds(), "publish_s", pub.Seconds(), "history_s", time.Since(judged).Seconds()-pub.Seconds())
+	}
+	return err
 }
 
 // Phases is what the last scheduled run did and how long its parts took:
@@ -282,9 +252,7 @@ type Phases struct {
 	Snapshot bool
 }
 
-// runLocked is Run under e.run; it returns the history write, to be called
-// after e.run is released (nil when nothing was published).
-func (e *Engine) runLocked(ctx context.Context) (func() error, error) {
+func (e *Engine) runLocked(ctx context.Context) error {
 	start := e.Now()
 	e.mu.RLock()
 	seq := e.recentSeq // the figures stored by then are in what InfluxDB answers
@@ -293,7 +261,7 @@ func (e *Engine) runLocked(ctx context.Context) (func() error, error) {
 	data, ph, err := e.readLatest(ctx)
 	if err != nil {
 		e.Exporter.Failed(start, e.Now().Sub(start))
-		return nil, fmt.Errorf("evaluating: %w", err)
+		return fmt.Errorf("evaluating: %w", err)
 	}
 	t1 := time.Now()
 	evals := e.Evaluator.Evaluate(data, "", start)
@@ -304,13 +272,13 @@ func (e *Engine) runLocked(ctx context.Context) (func() error, error) {
 	e.mu.RLock()
 	prev := e.last
 	e.mu.RUnlock()
-	write := e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
+	err = e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
 	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
 		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
 		}
 	}
-	return write, nil
+	return err
 }
 
 // readLatest reads what the store holds now: every figure when no read
@@ -382,23 +350,20 @@ func (e *Engine) LastPhases() Phases {
 	return e.phases
 }
 
-// publish serves evals (every target) as the latest evaluation and returns
-// the write of the history of judged (the targets this run judged
-// afresh): all of them on the first run and after a failed write, else
-// those that changed. The caller holds e.run; publish takes e.hist, which
-// the write releases: the writes are made in the order of publication,
-// the write after e.run is released (the next run judges meanwhile).
+// publish serves evals (every target) as the latest evaluation and writes
+// the history of judged (the targets this run judged afresh): all of them
+// on the first run and after a failed write, else those that changed.
 // replaced, when not nil, lists the only indices at which evals differs
 // from the last published (Exporter.UpdateChanged). The recent figures
 // data holds (seq, applied: settled) are forgotten as data is published.
-func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) func() error {
+func (e *Engine) publish(ctx context.Context, evals, judged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
 	return e.publishJudged(ctx, evals, judged, nil, replaced, data, start, seq, applied)
 }
 
 // publishJudged is publish with prevJudged, when not nil, the last
 // published evaluation of each of judged, in the same order (Apply: the
 // history's changes are then found without an index of every target).
-func (e *Engine) publishJudged(ctx context.Context, evals, judged, prevJudged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) func() error {
+func (e *Engine) publishJudged(ctx context.Context, evals, judged, prevJudged []evaluate.Evaluation, replaced []int, data *evaluate.Data, start time.Time, seq uint64, applied []observation.Observation) error {
 	p0 := time.Now()
 	e.Exporter.UpdateChanged(evals, replaced, data, start, e.Now().Sub(start))
 	e.mu.Lock()
@@ -411,28 +376,24 @@ func (e *Engine) publishJudged(ctx context.Context, evals, judged, prevJudged []
 	if e.Published != nil {
 		e.Published()
 	}
-	e.hist.Lock() // after the previous write
-	return func() error {
-		defer e.hist.Unlock()
-		h := time.Now()
-		write := judged
-		if e.written {
-			if prevJudged != nil {
-				prev = prevJudged
-			}
-			write = historyChanges(prev, judged)
+	h := time.Now()
+	write := judged
+	if e.written {
+		if prevJudged != nil {
+			prev = prevJudged
 		}
-		err := e.Store.WriteEvaluations(ctx, write, start)
-		e.mu.Lock()
-		e.history = time.Since(h)
-		// After a failed write the next run writes every target again.
-		e.written = err == nil
-		e.mu.Unlock()
-		if err != nil {
-			return fmt.Errorf("writing evaluation history: %w", err)
-		}
-		return nil
+		write = historyChanges(prev, judged)
 	}
+	err := e.Store.WriteEvaluations(ctx, write, start)
+	e.mu.Lock()
+	e.history = time.Since(h)
+	// After a failed write the next run writes every target again.
+	e.written = err == nil
+	e.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("writing evaluation history: %w", err)
+	}
+	return nil
 }
 
 // historyChanges returns the evaluations of next whose history fields
