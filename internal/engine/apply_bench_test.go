@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -112,15 +110,5 @@ func BenchmarkApplyScale(b *testing.B) {
 	b.ReportMetric(ms, "judge_ms/apply")
 	b.ReportMetric(perApply, "alloc_MB/apply")
 	fmt.Printf("apply at %d targets: judge %.1f ms per Apply, %.1f MB allocated, %.0f page faults, %d GC cycles per %d Applies (load average %s)\n",
-		len(evals), ms, perApply, faults, after.NumGC-before.NumGC, round, loadAvg())
-}
-
-// loadAvg is the machine's load average (/proc/loadavg).
-func loadAvg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
+		len(evals), ms, perApply, faults, after.NumGC-before.NumGC, round, testenv.LoadAverage())
 }

@@ -60,17 +60,6 @@ func peakRSS() uint64 {
 	return 0
 }
 
-// loadAvg is the machine's load average (/proc/loadavg), printed beside
-// the figures: they mean little on a busy machine.
-func loadAvg() string {
-	data, _ := os.ReadFile("/proc/loadavg")
-	f := strings.Fields(string(data))
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return strings.Join(f[:3], " ")
-}
-
 // resetPeakRSS restarts VmHWM from the current RSS (Linux clear_refs 5).
 func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
@@ -112,7 +101,7 @@ func BenchmarkScale(b *testing.B) {
 		fmt.Printf("scale: %d targets, %d evaluations, %d observations (loaded in %.1fs)\n", len(set.Targets("")), len(evals), n, load.Seconds())
 		fmt.Printf("scale: evaluation %.2fs: read from InfluxDB, judge, publish the metrics (goal 5s, ratio %.2f)\n", evalTook.Seconds(), evalTook.Seconds()/5)
 		ph := e.LastPhases()
-		fmt.Printf("scale: of which read from InfluxDB (query and parse, streamed) %.2fs, judge %.2fs, publish %.2fs (load average %s)\n", ph.Read.Seconds(), ph.Judge.Seconds(), ph.Publish.Seconds(), loadAvg())
+		fmt.Printf("scale: of which read from InfluxDB (query and parse, streamed) %.2fs, judge %.2fs, publish %.2fs (load average %s)\n", ph.Read.Seconds(), ph.Judge.Seconds(), ph.Publish.Seconds(), testenv.LoadAverage())
 		fmt.Printf("scale: then evaluation history written to InfluxDB in %.2fs (run total %.2fs)\n", histTook.Seconds(), total.Seconds())
 		fmt.Printf("scale: scrape %.2fs, %d bytes, ~%d series (goal 1s, ratio %.2f)\n", scrapeTook.Seconds(), body, series, scrapeTook.Seconds()/1)
 		fmt.Printf("scale: peak RSS %.0f MB during evaluation and scrape (goal 500 MB, ratio %.2f)\n", float64(peak)/1e6, float64(peak)/500e6)

@@ -143,3 +143,15 @@ func CopyDir(tb testing.TB, from string) string {
 	}
 	return dir
 }
+
+// LoadAverage is the machine's load average (/proc/loadavg), for
+// benchmarks to print beside their figures: they mean little on a busy
+// machine.
+func LoadAverage() string {
+	data, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
