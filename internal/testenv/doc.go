@@ -34,6 +34,9 @@
 // [Obs] is one observation, [GBK] text as the bureaus' older tools encode
 // it, [ASCIIRows] a CSV head longer than the 64 KiB an encoding is guessed
 // from, [CopyDir] a fixture directory copied where the test may change it.
+// [ScaleSet] and [ScaleFigures] generate the national-scale case of the
+// scale benchmarks (regions × indicators, a plan per region or one plan),
+// and [LoadAverage] is what benchmarks print beside their figures.
 //
 // # InfluxDB 1.8.10
 //
