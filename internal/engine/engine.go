@@ -55,11 +55,10 @@ type Engine struct {
 	// written: the history holds every evaluation of last (the previous
 	// write succeeded), so the next run writes only the changes.
 	written bool
-	// readAt: InfluxDB's time (less store.ChangeSlack) taken before the
-	// last read (zero: none kept); fullAt: when the last full read began.
+	// marks: the last read's (store.ReadMarks; ReadAt zero: none kept).
 	// Used under run.
-	readAt, fullAt time.Time
-	snapTried      bool // the first run has looked for the snapshot
+	marks     store.ReadMarks
+	snapTried bool // the first run has looked for the snapshot
 	// applyIdx: the tracked targets by indicator, for Apply (under run;
 	// built again when the evaluator's plan set is another).
 	applyIdx *applyIndex
@@ -273,8 +272,8 @@ func (e *Engine) runLocked(ctx context.Context) error {
 	prev := e.last
 	e.mu.RUnlock()
 	err = e.publish(ctx, evals, evals, changedIndices(prev, evals), data, start, seq, nil)
-	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.readAt.IsZero() {
-		if serr := e.saveSnapshot(data, e.readAt, e.fullAt); serr != nil {
+	if ph.Full && e.SnapshotPath != "" && e.FullRead > 0 && !e.marks.ReadAt.IsZero() {
+		if serr := e.saveSnapshot(data, e.marks); serr != nil {
 			e.Logger.Warn("writing the snapshot of the figures failed: the next start reads every figure", "err", serr, "path", e.SnapshotPath)
 		}
 	}
@@ -299,47 +298,38 @@ func (e *Engine) readLatest(ctx context.Context) (*evaluate.Data, Phases, error)
 		data, hdr, err := e.loadSnapshot()
 		switch {
 		case err == nil:
-			base, e.readAt, e.fullAt, ph.Snapshot = data, hdr.ReadAt, hdr.FullAt, true
+			base, e.marks, ph.Snapshot = data, store.ReadMarks{ReadAt: hdr.ReadAt, FullAt: hdr.FullAt}, true
 		case errors.Is(err, errNoSnapshot):
 		default:
 			e.Logger.Warn("the snapshot of the figures is not used: this evaluation reads every figure", "err", err)
 		}
 	}
-	now, terr := e.Store.ServerTime(ctx)
-	at := now.Add(-store.ChangeSlack)
-	if terr != nil {
-		e.Logger.Warn("InfluxDB's time is not known: this evaluation and the next read every figure", "err", terr)
-	}
 	// The run from the snapshot is never a full read (however old its full
 	// read): a start must not wait for one; the next scheduled run is.
-	if terr == nil && base != nil && !e.readAt.IsZero() && e.FullRead > 0 && (ph.Snapshot || time.Since(e.fullAt) < e.FullRead) {
-		changed, ok, err := e.Store.ChangedSince(ctx, e.readAt, now)
-		if err != nil {
-			e.Logger.Warn("reading the writer marks failed: this evaluation reads every figure", "err", err)
-		}
-		if err == nil && ok {
-			data := base
-			if len(changed) > 0 {
-				b, err := readPages(ctx, e.Store, e.Evaluator, changed)
-				if err != nil {
-					return nil, ph, err
-				}
-				data = base.Replace(b, changed)
+	incremental := base != nil && e.FullRead > 0 && (ph.Snapshot || !e.marks.FullDue(e.FullRead))
+	changed, full, at, why := e.marks.Next(ctx, e.Store, incremental)
+	if why != nil {
+		e.Logger.Warn("this evaluation reads every figure", "err", why)
+	}
+	if !full {
+		data := base
+		if len(changed) > 0 {
+			b, err := readPages(ctx, e.Store, e.Evaluator, changed)
+			if err != nil {
+				return nil, ph, err
 			}
-			e.readAt = at
-			ph.Indicators = changed
-			return data, ph, nil
+			data = base.Replace(b, changed)
 		}
+		e.marks.ReadAt = at
+		ph.Indicators = changed
+		return data, ph, nil
 	}
 	fullAt := time.Now()
 	data, err := read(ctx, e.Store, e.Evaluator, e.Evaluator.Set.Tracked(""), true)
 	if err != nil {
 		return nil, Phases{}, err
 	}
-	e.readAt, e.fullAt = at, fullAt
-	if terr != nil {
-		e.readAt = time.Time{}
-	}
+	e.marks = store.ReadMarks{ReadAt: at, FullAt: fullAt}
 	return data, Phases{Full: true}, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/qualitymon/qualitymon/internal/durable"
 	"github.com/qualitymon/qualitymon/internal/evaluate"
+	"github.com/qualitymon/qualitymon/internal/store"
 )
 
 // The snapshot: the figures of the last full read and InfluxDB's time
@@ -56,10 +57,10 @@ func (e *Engine) snapSource() string {
 	return fmt.Sprintf("%s %s catalogue %x", e.Store.URL(), e.Store.Bucket(), h.Sum(nil)[:8])
 }
 
-// saveSnapshot writes the snapshot of data, read from InfluxDB's time
-// readAt on by a full read begun at fullAt.
-func (e *Engine) saveSnapshot(data *evaluate.Data, readAt, fullAt time.Time) error {
-	hdr, err := json.Marshal(snapHeader{Source: e.snapSource(), ReadAt: readAt, FullAt: fullAt})
+// saveSnapshot writes the snapshot of data, read by the full read m says
+// (from InfluxDB's time m.ReadAt on, begun at m.FullAt).
+func (e *Engine) saveSnapshot(data *evaluate.Data, m store.ReadMarks) error {
+	hdr, err := json.Marshal(snapHeader{Source: e.snapSource(), ReadAt: m.ReadAt, FullAt: m.FullAt})
 	if err != nil {
 		return err
 	}

@@ -12,15 +12,6 @@ import (
 	"github.com/qualitymon/qualitymon/internal/store"
 )
 
-// ChangeReader is what an incremental refresh (Collector.FullRead) asks the
-// store besides the figures (*store.Store): InfluxDB's time before a read,
-// and later the indicators written since (store.ChangedSince, as the
-// engine's incremental read).
-type ChangeReader interface {
-	ServerTime(ctx context.Context) (time.Time, error)
-	ChangedSince(ctx context.Context, t, now time.Time) ([]string, bool, error)
-}
-
 // figureTable is the figures of a listing's items, compactly: by the index
 // of the items, 32 bytes each (a Figure is 104), their sources interned,
 // as the store answered them (before the receipts are looked up). The
@@ -93,9 +84,9 @@ type figureCache struct {
 	items []Item            // the items of the read the figures are of
 	table *figureTable      // their figures
 	spans map[string][2]int // indicator → its items items[lo:hi]
-	// readAt is InfluxDB's time (less store.ChangeSlack) taken before the
-	// last read, zero when not known; fullAt when the last full read began.
-	readAt, fullAt time.Time
+	// marks: the last read's (ReadAt zero when InfluxDB's time was not
+	// known: nothing kept).
+	marks store.ReadMarks
 	// set and now are those items were listed for (Expected) when they are
 	// every item of the plans (the Collector's whole listing).
 	set *plan.Set
@@ -125,24 +116,15 @@ func (c *figureCache) sameItems(set *plan.Set, now time.Time) []Item {
 // readAt after the read (zero: not known). full says whether the read
 // that follows reads every indicator. The caller holds c.mu.
 func (c *figureCache) reuse(ctx context.Context, st Reader, fullRead time.Duration, logger *slog.Logger) (keep map[string]bool, at time.Time, full bool) {
-	cr, ok := st.(ChangeReader)
+	cr, ok := st.(store.ChangeReader)
 	if !ok || fullRead <= 0 {
 		return nil, time.Time{}, true
 	}
-	now, err := cr.ServerTime(ctx)
-	if err != nil {
-		logWarn(logger, "InfluxDB's time is not known: the completeness refresh reads every figure", "err", err)
-		return nil, time.Time{}, true
+	changed, full, at, why := c.marks.Next(ctx, cr, c.items != nil && !c.marks.FullDue(fullRead))
+	if why != nil {
+		logWarn(logger, "the completeness refresh reads every figure", "err", why)
 	}
-	at = now.Add(-store.ChangeSlack)
-	if c.items == nil || c.readAt.IsZero() || time.Since(c.fullAt) >= fullRead {
-		return nil, at, true
-	}
-	changed, ok, err := cr.ChangedSince(ctx, c.readAt, now)
-	if err != nil {
-		logWarn(logger, "reading the writer marks failed: the completeness refresh reads every figure", "err", err)
-	}
-	if err != nil || !ok {
+	if full {
 		return nil, at, true
 	}
 	keep = make(map[string]bool, len(c.spans))
@@ -182,15 +164,15 @@ func (c *figureCache) store(items []Item, byInd map[string][]int, t *figureTable
 			spans[ind] = [2]int{idx[0], idx[len(idx)-1] + 1}
 		}
 	}
-	c.items, c.table, c.spans, c.readAt = items, t, spans, at
+	c.items, c.table, c.spans, c.marks.ReadAt = items, t, spans, at
 	if full {
-		c.fullAt = fullStart
+		c.marks.FullAt = fullStart
 	}
 }
 
 // clear forgets every figure (the next read is a full one).
 func (c *figureCache) clear() {
-	c.items, c.table, c.spans, c.readAt, c.set = nil, nil, nil, time.Time{}, nil
+	c.items, c.table, c.spans, c.marks.ReadAt, c.set = nil, nil, nil, time.Time{}, nil
 }
 
 // cacheUse is a read of figures through a cache: how old its full read may

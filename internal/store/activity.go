@@ -299,3 +299,52 @@ func (s *Store) ChangedSince(ctx context.Context, t, now time.Time) (inds []stri
 	}
 	return slices.Sorted(maps.Keys(seen)), true, nil
 }
+
+// ChangeReader is what ReadMarks.Next asks of the store (*Store): its
+// clock and the indicators written since a time.
+type ChangeReader interface {
+	ServerTime(ctx context.Context) (time.Time, error)
+	ChangedSince(ctx context.Context, t, now time.Time) ([]string, bool, error)
+}
+
+// ReadMarks is what a reader that re-reads only the indicators written
+// since its last read keeps between reads (the engine's evaluation, the
+// completeness refresh): ReadAt, InfluxDB's time less ChangeSlack taken
+// before the last read (zero: none, or the time was not known), and
+// FullAt, when the last full read began.
+type ReadMarks struct {
+	ReadAt, FullAt time.Time
+}
+
+// FullDue reports whether the next read must read everything by age: no
+// read to build on, fullRead ≤ 0 (every read is full), or the last full
+// read fullRead old.
+func (m ReadMarks) FullDue(fullRead time.Duration) bool {
+	return fullRead <= 0 || m.ReadAt.IsZero() || time.Since(m.FullAt) >= fullRead
+}
+
+// Next decides the next read. It takes InfluxDB's time first; at is the
+// ReadAt to keep once the read succeeds (zero when the time is not known).
+// With incremental (the caller holds the figures of the last read and no
+// full read is due: FullDue) it lists the indicators written since ReadAt
+// (full false: re-read those only). Otherwise, or when InfluxDB's time or
+// its writer marks cannot be read (why says which, for the caller's log),
+// full is true: read every figure.
+func (m ReadMarks) Next(ctx context.Context, src ChangeReader, incremental bool) (changed []string, full bool, at time.Time, why error) {
+	now, err := src.ServerTime(ctx)
+	if err != nil {
+		return nil, true, time.Time{}, fmt.Errorf("InfluxDB's time is not known: %w", err)
+	}
+	at = now.Add(-ChangeSlack)
+	if !incremental || m.ReadAt.IsZero() {
+		return nil, true, at, nil
+	}
+	changed, ok, err := src.ChangedSince(ctx, m.ReadAt, now)
+	if err != nil {
+		return nil, true, at, fmt.Errorf("reading the writer marks failed: %w", err)
+	}
+	if !ok {
+		return nil, true, at, nil
+	}
+	return changed, false, at, nil
+}
