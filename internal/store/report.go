@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -9,8 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"time"
-
-	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 
 	"github.com/qualitymon/qualitymon/internal/observation"
 	"github.com/qualitymon/qualitymon/internal/period"
@@ -83,14 +82,11 @@ func (s *Store) writeNs(ctx context.Context, what string, lines []string) error 
 	if len(lines) == 0 {
 		return nil
 	}
-	s.nsOnce.Do(func() {
-		opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(s.cfg.Timeout / time.Second)).SetPrecision(time.Nanosecond)
-		s.nsClient = influxdb2.NewClientWithOptions(s.cfg.URL, s.cfg.Token, opts)
-	})
-	if err := s.nsClient.WriteAPIBlocking(s.cfg.Org, s.cfg.Bucket).WriteRecord(ctx, lines...); err != nil {
-		return classify(fmt.Errorf("writing %d %s to %s: %w", len(lines), what, s.cfg.Bucket, err))
+	var body []byte
+	for _, l := range lines {
+		body = append(append(body, l...), '\n')
 	}
-	return nil
+	return s.post(ctx, body, len(lines), "ns", what)
 }
 
 // later reports whether report a comes after report b: higher revision,
@@ -232,23 +228,21 @@ func (s *Store) reconcileIn(ctx context.Context, f Filter, want func(observation
 		if err != nil {
 			return fmt.Errorf("reconciling: %w", err)
 		}
-		var lines []string
-		var buf []byte // each line is rendered here, then copied
+		var lines lineBuffer
 		for k, r := range latest {
 			c, ok := cur[k]
 			if ok && (sameReport(&c, &r) || later(&c, &r)) {
 				continue
 			}
-			buf = appendObservation(buf[:0], &r.Observation, int64(r.Revision), r.ReportedAt.Unix())
-			lines = append(lines, string(buf))
+			lines.body = appendObservation(lines.body, &r.Observation, int64(r.Revision), r.ReportedAt.Unix())
+			lines.end()
 		}
-		if len(lines) == 0 {
+		if len(lines.ends) == 0 {
 			return nil
 		}
-		for i := 0; i < len(lines); i += BatchSize {
-			if err := s.writeLines(ctx, lines[i:min(i+BatchSize, len(lines))]); err != nil {
-				return fmt.Errorf("reconciling: %w", err)
-			}
+		refused, err := s.writeBuffer(ctx, &lines)
+		if err = errors.Join(append([]error{err}, refused...)...); err != nil {
+			return fmt.Errorf("reconciling: %w", err)
 		}
 	}
 	return fmt.Errorf("reconciling: current values still change after %d rounds (other writers)", maxReconcileRounds)

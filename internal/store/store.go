@@ -29,7 +29,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
@@ -65,11 +64,6 @@ type Config struct {
 type Store struct {
 	cfg    Config
 	client influxdb2.Client
-	write  api.WriteAPIBlocking
-
-	// nsClient writes observation_report (precision ns), made at first use.
-	nsOnce   sync.Once
-	nsClient influxdb2.Client
 
 	// lookups queues the callers of CurrentValues (lookups.go).
 	lookups lookups
@@ -91,7 +85,7 @@ func Open(cfg Config) *Store {
 		SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second)).
 		SetPrecision(time.Second)
 	c := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
-	return &Store{cfg: cfg, client: c, write: c.WriteAPIBlocking(cfg.Org, cfg.Bucket)}
+	return &Store{cfg: cfg, client: c}
 }
 
 // queryAPI is a query client for one query. The library's query client
@@ -100,13 +94,9 @@ func Open(cfg Config) *Store {
 // costs a URL parse.
 func (s *Store) queryAPI() api.QueryAPI { return s.client.QueryAPI(s.cfg.Org) }
 
-// Close releases the clients.
+// Close releases the client.
 func (s *Store) Close() {
 	s.client.Close()
-	s.nsOnce.Do(func() {}) // no client made after Close
-	if s.nsClient != nil {
-		s.nsClient.Close()
-	}
 }
 
 // URL is InfluxDB's URL, its password hidden (RedactURL).
@@ -193,19 +183,8 @@ func Permanent(err error) bool {
 	return errors.As(err, &he) && (he.StatusCode == 400 || he.StatusCode == 422)
 }
 
-// writeLines writes line protocol (one point per element) in one request.
-func (s *Store) writeLines(ctx context.Context, lines []string) error {
-	if len(lines) == 0 {
-		return nil
-	}
-	if err := s.write.WriteRecord(ctx, lines...); err != nil {
-		return classify(fmt.Errorf("writing %d points to %s: %w", len(lines), s.cfg.Bucket, err))
-	}
-	return nil
-}
-
 // requestLines is the most lines of one write request a group write
-// sends: an import's chunk (25,000 rows) is one request, as the raw POST
+// (and a reconcile) sends: an import's chunk (25,000 rows) is one request, as the raw POST
 // it is measured against sends 50,000 lines a request (BenchmarkImport1M).
 const requestLines = 50000
 
@@ -234,7 +213,7 @@ func (s *Store) writeBuffer(ctx context.Context, lb *lineBuffer) (refused []erro
 			from = lb.ends[i-1]
 		}
 		j := min(i+requestLines, len(lb.ends))
-		err := s.post(ctx, lb.body[from:lb.ends[j-1]], j-i)
+		err := s.post(ctx, lb.body[from:lb.ends[j-1]], j-i, "s", "points")
 		if err == nil {
 			continue
 		}
@@ -246,11 +225,12 @@ func (s *Store) writeBuffer(ctx context.Context, lb *lineBuffer) (refused []erro
 	return refused, nil
 }
 
-// post sends n lines of line protocol (precision s) in one request through
-// the client's HTTP service (its token and timeout).
-func (s *Store) post(ctx context.Context, body []byte, n int) error {
+// post sends n lines of line protocol, their times in precision ("s" or
+// "ns"), in one request through the client's HTTP service (its token and
+// timeout); what names the lines in an error ("points", "reports", ...).
+func (s *Store) post(ctx context.Context, body []byte, n int, precision, what string) error {
 	svc := s.client.HTTPService()
-	u := svc.ServerAPIURL() + "write?" + url.Values{"org": {s.cfg.Org}, "bucket": {s.cfg.Bucket}, "precision": {"s"}}.Encode()
+	u := svc.ServerAPIURL() + "write?" + url.Values{"org": {s.cfg.Org}, "bucket": {s.cfg.Bucket}, "precision": {precision}}.Encode()
 	perr := svc.DoPostRequest(ctx, u, bytes.NewReader(body), func(req *stdhttp.Request) {
 		req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	}, func(resp *stdhttp.Response) error {
@@ -259,7 +239,7 @@ func (s *Store) post(ctx context.Context, body []byte, n int) error {
 		return err
 	})
 	if perr != nil {
-		return classify(fmt.Errorf("writing %d points to %s: %w", n, s.cfg.Bucket, perr))
+		return classify(fmt.Errorf("writing %d %s to %s: %w", n, what, s.cfg.Bucket, perr))
 	}
 	return nil
 }
